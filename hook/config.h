@@ -1,0 +1,69 @@
+/* The node config, /etc/netward/netward.json (DESIGN.md §2). */
+#ifndef NW_CONFIG_H
+#define NW_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "domain.h"
+#include "err.h"
+
+#define NW_DEFAULT_CONFIG "/etc/netward/netward.json"
+#define NW_CONFIG_MAX (1 << 20)
+
+enum nw_mode { NW_MODE_NONE, NW_MODE_HTTP, NW_MODE_FULL };
+#define NW_MODE_BIT(m) (1u << (m))
+
+struct nw_deny {
+	bool is_domain;
+	struct nw_cidr cidr;         /* !is_domain */
+	struct domain_entry domain;  /* is_domain; may be a wildcard */
+	uint16_t port;               /* 0 = every port */
+	char *text;                  /* as written, for messages */
+};
+
+struct nw_dns_server {
+	struct nw_addr addr;
+	uint16_t port; /* 53 unless given */
+};
+
+struct nw_config {
+	char *path;               /* where it came from, for messages */
+	unsigned allowed_modes;   /* NW_MODE_BIT() set */
+	bool has_allowlist;
+	struct domain_list allowlist;
+	uint64_t rate_limit_bps;
+	struct nw_ports http_ports;
+	struct nw_ports connect_ports;
+	size_t n_deny;
+	struct nw_deny *deny;
+	size_t n_allow_private;
+	struct nw_cidr *allow_private;
+	size_t n_dns;
+	struct nw_dns_server *dns;
+	bool dns_from_resolv_conf;
+	struct nw_cidr subnet;    /* IPv4 */
+	uint16_t proxy_port;
+	char *job_id_header;      /* "" = off */
+	char *log;                /* "syslog" or an absolute path */
+};
+
+/* Fills cfg with every default (dns from /etc/resolv.conf is read lazily by
+ * config_load, not here). */
+void config_defaults(struct nw_config *cfg);
+/* Parses a node config text; unknown keys, wrong types and bad values are
+ * errors naming the key. Pure apart from reading nothing. */
+int config_parse(struct nw_config *cfg, const char *text, size_t len, nw_err *err);
+/* Reads path (or the default), parses it, and fills dns_servers from
+ * /etc/resolv.conf when the config has none. A missing default file yields
+ * the defaults; a missing explicit file is an error. */
+int config_load(struct nw_config *cfg, const char *path, bool explicit_path, nw_err *err);
+void config_free(struct nw_config *cfg);
+/* The effective policy as pretty JSON (check-config). */
+char *config_render(const struct nw_config *cfg, nw_err *err);
+
+const char *mode_name(enum nw_mode m);
+int mode_parse(const char *s, enum nw_mode *out);
+
+#endif

@@ -1,0 +1,26 @@
+/* Errors, crun style: a fallible function takes `nw_err *err` last, returns
+ * a negative value (or NULL) and sets the error once, where it happened.
+ * Callers add context with nw_wrap(). Only main() prints. */
+#ifndef NW_ERR_H
+#define NW_ERR_H
+
+#include <stdarg.h>
+
+struct nw_error {
+	int code; /* errno, or 0 */
+	char *msg;
+};
+typedef struct nw_error *nw_err;
+
+/* Sets *err (unless already set) to fmt, followed by ": strerror(errnum)"
+ * when errnum is non-zero. Always returns -1. */
+int nw_fail(nw_err *err, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Prefixes the message in *err with "fmt: ". Returns -1. */
+int nw_wrap(nw_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void nw_err_free(nw_err *err);
+const char *nw_err_msg(nw_err err);
+
+#define cleanup_err __attribute__((cleanup(nw_err_free)))
+
+#endif

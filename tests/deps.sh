@@ -1,0 +1,23 @@
+#!/bin/bash
+# Installs, with apt-get, whatever building, testing and the demo need and
+# this machine lacks. Quiet when everything is there.
+set -euo pipefail
+pkgs=(build-essential pkg-config clang llvm
+      libseccomp-dev libcap-dev libyajl-dev libnl-3-dev libnl-route-3-dev
+      libnftables-dev libc-ares-dev
+      runc podman nftables iproute2 dnsmasq-base nginx-light busybox-static
+      curl wget python3 openssl jq bats procps psmisc valgrind
+      debhelper dpkg-dev fakeroot lintian rpm)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "netward: missing packages: ${missing[*]} (run as root to install them)" >&2
+	exit 1
+fi
+echo "netward: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq "${missing[@]}" >/dev/null
