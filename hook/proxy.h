@@ -1,0 +1,35 @@
+/* The job's HTTP/HTTPS proxy: one thread, epoll, c-ares, token buckets,
+ * sandboxed before it serves (DESIGN.md §3). */
+#ifndef NW_PROXY_H
+#define NW_PROXY_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "domain.h"
+#include "err.h"
+
+struct proxy_opts {
+	const struct nw_config *cfg;      /* node policy: ports, deny, private ranges, dns, rate */
+	const struct domain_list *domains; /* the job's allowlist */
+	const char *job_id;               /* job-id header value and log field */
+	const char *container_id;         /* log field; may equal job_id */
+	int listen_fd;    /* bound and listening, non-blocking; owned by the proxy */
+	int log_fd;       /* the job's access log (appended), or -1 */
+	int stats_fd;     /* rewritten (pwrite at 0) with a JSON line of counters, or -1 */
+	int ready_fd;     /* one byte written once serving (after the sandbox), then closed; or -1 */
+	bool sandbox;     /* drop to uid/gid, caps, no_new_privs, seccomp before serving */
+	uid_t uid;        /* unprivileged ids for the sandbox (ignored when not root) */
+	gid_t gid;
+	unsigned max_conns; /* per-job cap on client connections; 0 = default (256) */
+};
+
+/* Binds addr:port (IPv4 literal) for a job: SO_REUSEADDR, and when ifname is
+ * set SO_BINDTODEVICE so every job's proxy can share the gateway address. */
+int proxy_listen(const char *addr, unsigned port, const char *ifname, nw_err *err);
+
+/* Serves until SIGTERM/SIGINT; returns 0 then. Fatal errors return -1. */
+int proxy_run(const struct proxy_opts *o, nw_err *err);
+
+#endif
