@@ -43,9 +43,15 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 .PHONY: all check unit unit-san integration demo install uninstall clean deps deb rpm fuzz bench format format-check
 all: $(B)/netward
 
-$(B)/obj/%.o: hook/%.c
+$(B)/obj/%.o: hook/%.c | $(B)/gen/proxy_syscalls.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -I$(B)/gen -c $< -o $@
+
+# The proxy's seccomp allow-list is data (seccomp/proxy.syscalls, one
+# syscall per line, '#' comments); it becomes a list of C strings.
+$(B)/gen/proxy_syscalls.h: seccomp/proxy.syscalls
+	@mkdir -p $(@D)
+	sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$$/d' -e 's/.*/"&",/' $< > $@.tmp && mv $@.tmp $@
 
 $(B)/libnetward.a: $(OBJS)
 	@rm -f $@
@@ -96,4 +102,5 @@ format:
 format-check:
 	clang-format --dry-run --Werror hook/*.c hook/*.h tests/unit/*.c tests/unit/*.h
 
+-include packaging/packaging.mk
 -include $(wildcard $(B)/obj/*.d $(B)/tests/*.d)
