@@ -1,0 +1,396 @@
+#include "state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "json.h"
+
+#define JOBS_DIR NW_STATE_DIR "/jobs"
+#define ADDR_DIR NW_STATE_DIR "/addr"
+#define RECORD_MAX (64 * 1024)
+
+static int mkdir_0700(const char *p, nw_err *err)
+{
+	if (mkdir(p, 0700) < 0 && errno != EEXIST)
+		return nw_fail(err, errno, "creating %s", p);
+	return 0;
+}
+
+int state_lock(nw_err *err)
+{
+	int fd;
+
+	if (mkdir_0700(NW_STATE_DIR, err) < 0 || mkdir_0700(JOBS_DIR, err) < 0 ||
+	    mkdir_0700(ADDR_DIR, err) < 0)
+		return -1;
+	fd = open(NW_STATE_DIR "/lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return nw_fail(err, errno, "opening %s/lock", NW_STATE_DIR);
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return nw_fail(err, errno, "locking %s/lock", NW_STATE_DIR);
+		}
+	}
+	return fd;
+}
+
+void state_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+int state_path(const char *id, const char *name, char *buf, size_t len)
+{
+	int n = name ? snprintf(buf, len, "%s/%s/%s", JOBS_DIR, id, name)
+		     : snprintf(buf, len, "%s/%s", JOBS_DIR, id);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int state_mkdir(const char *id, nw_err *err)
+{
+	char p[PATH_MAX];
+
+	if (state_path(id, NULL, p, sizeof(p)) < 0)
+		return nw_fail(err, ENAMETOOLONG, "state path for %s", id);
+	if (mkdir_0700(NW_STATE_DIR, err) < 0 || mkdir_0700(JOBS_DIR, err) < 0)
+		return -1;
+	return mkdir_0700(p, err);
+}
+
+static int set_num(struct json *o, const char *k, int64_t v, nw_err *err)
+{
+	return json_set(o, k, json_new_int(v), err);
+}
+
+static struct json *record_json(const struct job_record *r, nw_err *err)
+{
+	cleanup_json struct json *o = json_new(JSON_OBJECT);
+
+	if (o == NULL || json_set(o, "id", json_new_str(r->id), err) < 0 ||
+	    json_set(o, "job_id", json_new_str(r->job_id), err) < 0 ||
+	    json_set(o, "mode", json_new_str(mode_name(r->mode)), err) < 0 ||
+	    json_set(o, "phase", json_new_str(r->phase == JOB_READY ? "ready" : "setup"), err) < 0 ||
+	    json_set(o, "domains", json_new_str(r->domains ? r->domains : ""), err) < 0 ||
+	    json_set(o, "host_if", json_new_str(r->host_if), err) < 0 ||
+	    json_set(o, "addr", json_new_str(r->addr), err) < 0 ||
+	    set_num(o, "hook_pid", r->hook_pid, err) < 0 ||
+	    set_num(o, "hook_start", (int64_t)r->hook_start, err) < 0 ||
+	    set_num(o, "pid", r->pid, err) < 0 ||
+	    set_num(o, "pid_start", (int64_t)r->pid_start, err) < 0 ||
+	    set_num(o, "netns_ino", (int64_t)r->netns_ino, err) < 0 ||
+	    set_num(o, "monitor_pid", r->monitor_pid, err) < 0 ||
+	    set_num(o, "monitor_start", (int64_t)r->monitor_start, err) < 0 ||
+	    set_num(o, "proxy_pid", r->proxy_pid, err) < 0 ||
+	    set_num(o, "proxy_start", (int64_t)r->proxy_start, err) < 0 ||
+	    set_num(o, "created", r->created, err) < 0) {
+		nw_fail(err, ENOMEM, "building the job record");
+		return NULL;
+	}
+	return steal_ptr(&o);
+}
+
+int state_write(const struct job_record *r, nw_err *err)
+{
+	char p[PATH_MAX], tmp[PATH_MAX];
+	cleanup_json struct json *o = record_json(r, err);
+	cleanup_free char *text = NULL;
+	cleanup_close int fd = -1;
+
+	if (o == NULL || (text = json_render(o, false, err)) == NULL)
+		return -1;
+	if (state_path(r->id, "state.json", p, sizeof(p)) < 0 ||
+	    state_path(r->id, "state.json.tmp", tmp, sizeof(tmp)) < 0)
+		return nw_fail(err, ENAMETOOLONG, "state path for %s", r->id);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return nw_fail(err, errno, "writing %s", tmp);
+	size_t len = strlen(text);
+	if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1)
+		return nw_fail(err, errno ? errno : EIO, "writing %s", tmp);
+	if (rename(tmp, p) < 0)
+		return nw_fail(err, errno, "renaming %s", tmp);
+	return 0;
+}
+
+static uint64_t get_u64(const struct json *o, const char *k)
+{
+	int64_t v = 0;
+	json_int(json_get(o, k), 0, INT64_MAX, &v);
+	return (uint64_t)v;
+}
+
+static void copy_str(char *dst, size_t len, const struct json *o, const char *k)
+{
+	const char *s = json_get_str(o, k);
+	snprintf(dst, len, "%s", s ? s : "");
+}
+
+static int record_from_json(const struct json *o, struct job_record *r, nw_err *err)
+{
+	const char *mode = json_get_str(o, "mode"), *phase = json_get_str(o, "phase");
+
+	memset(r, 0, sizeof(*r));
+	copy_str(r->id, sizeof(r->id), o, "id");
+	copy_str(r->job_id, sizeof(r->job_id), o, "job_id");
+	copy_str(r->host_if, sizeof(r->host_if), o, "host_if");
+	copy_str(r->addr, sizeof(r->addr), o, "addr");
+	if (mode == NULL || mode_parse(mode, &r->mode) < 0)
+		return nw_fail(err, 0, "job record has no valid mode");
+	r->phase = phase && strcmp(phase, "ready") == 0 ? JOB_READY : JOB_SETUP;
+	r->domains = strdup(json_get_str(o, "domains") ? json_get_str(o, "domains") : "");
+	r->hook_pid = (pid_t)get_u64(o, "hook_pid");
+	r->hook_start = get_u64(o, "hook_start");
+	r->pid = (pid_t)get_u64(o, "pid");
+	r->pid_start = get_u64(o, "pid_start");
+	r->netns_ino = get_u64(o, "netns_ino");
+	r->monitor_pid = (pid_t)get_u64(o, "monitor_pid");
+	r->monitor_start = get_u64(o, "monitor_start");
+	r->proxy_pid = (pid_t)get_u64(o, "proxy_pid");
+	r->proxy_start = get_u64(o, "proxy_start");
+	r->created = (int64_t)get_u64(o, "created");
+	if (r->domains == NULL)
+		return nw_fail(err, ENOMEM, "reading the job record");
+	return 0;
+}
+
+int state_read(const char *id, struct job_record *r, nw_err *err)
+{
+	char p[PATH_MAX], buf[RECORD_MAX];
+	cleanup_close int fd = -1;
+	cleanup_json struct json *o = NULL;
+	ssize_t n;
+
+	memset(r, 0, sizeof(*r));
+	if (state_path(id, "state.json", p, sizeof(p)) < 0)
+		return nw_fail(err, ENAMETOOLONG, "state path for %s", id);
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return nw_fail(err, errno, "reading %s", p);
+	}
+	n = read(fd, buf, sizeof(buf));
+	if (n < 0)
+		return nw_fail(err, errno, "reading %s", p);
+	if ((size_t)n == sizeof(buf))
+		return nw_fail(err, EFBIG, "reading %s", p);
+	o = json_parse(buf, (size_t)n, err);
+	if (o == NULL || record_from_json(o, r, err) < 0) {
+		state_record_free(r);
+		return nw_wrap(err, "reading %s", p);
+	}
+	return 1;
+}
+
+void state_record_free(struct job_record *r)
+{
+	free(r->domains);
+	r->domains = NULL;
+}
+
+int state_remove(const char *id, nw_err *err)
+{
+	char p[PATH_MAX];
+	cleanup_close int dfd = -1;
+	DIR *d;
+	struct dirent *e;
+
+	if (state_path(id, NULL, p, sizeof(p)) < 0)
+		return nw_fail(err, ENAMETOOLONG, "state path for %s", id);
+	dfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : nw_fail(err, errno, "opening %s", p);
+	d = fdopendir(dfd);
+	if (d == NULL)
+		return nw_fail(err, errno, "reading %s", p);
+	dfd = -1;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (unlinkat(dirfd(d), e->d_name, 0) < 0 && errno != ENOENT) {
+			int saved = errno;
+			closedir(d);
+			return nw_fail(err, saved, "removing %s/%s", p, e->d_name);
+		}
+	}
+	closedir(d);
+	if (rmdir(p) < 0 && errno != ENOENT)
+		return nw_fail(err, errno, "removing %s", p);
+	return 0;
+}
+
+static int list_dir(const char *dir, char ***out, nw_err *err)
+{
+	cleanup_strv char **v = calloc(1, sizeof(char *));
+	size_t n = 0;
+	DIR *d;
+	struct dirent *e;
+
+	if (v == NULL)
+		return nw_fail(err, ENOMEM, "listing %s", dir);
+	d = opendir(dir);
+	if (d == NULL) {
+		if (errno != ENOENT)
+			return nw_fail(err, errno, "listing %s", dir);
+		*out = steal_ptr(&v);
+		return 0;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		char **nv = realloc(v, (n + 2) * sizeof(char *));
+		if (nv == NULL || (nv[n] = strdup(e->d_name)) == NULL) {
+			if (nv != NULL)
+				v = nv;
+			closedir(d);
+			return nw_fail(err, ENOMEM, "listing %s", dir);
+		}
+		v = nv;
+		v[++n] = NULL;
+	}
+	closedir(d);
+	*out = steal_ptr(&v);
+	return 0;
+}
+
+int state_list(char ***ids, nw_err *err)
+{
+	return list_dir(JOBS_DIR, ids, err);
+}
+
+static int read_small(const char *path, char *buf, size_t len)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+static uint32_t fnv1a(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+int state_alloc_addr(const struct nw_cidr *subnet, const char *id, struct nw_addr *out,
+		     nw_err *err)
+{
+	uint32_t base, size, start;
+	char path[PATH_MAX], text[INET6_ADDRSTRLEN];
+
+	if (subnet->addr.family != AF_INET || subnet->prefix < 8 || subnet->prefix > 30)
+		return nw_fail(err, EINVAL, "subnet must be an IPv4 /8 to /30");
+	memcpy(&base, subnet->addr.a, 4);
+	base = ntohl(base);
+	size = 1u << (32 - subnet->prefix);
+	/* Starting where the id hashes to keeps allocation O(1) on average. */
+	start = fnv1a(id) % (size - 2);
+	for (uint32_t i = 0; i < size - 2; i++) {
+		uint32_t host = base + 1 + (start + i) % (size - 2), be = htonl(host);
+		memset(out, 0, sizeof(*out));
+		out->family = AF_INET;
+		memcpy(out->a, &be, 4);
+		addr_str(out, text, sizeof(text));
+		snprintf(path, sizeof(path), "%s/%s", ADDR_DIR, text);
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0) {
+			if (errno == EEXIST)
+				continue;
+			return nw_fail(err, errno, "allocating %s", path);
+		}
+		ssize_t w = write(fd, id, strlen(id));
+		close(fd);
+		if (w != (ssize_t)strlen(id)) {
+			unlink(path);
+			return nw_fail(err, EIO, "allocating %s", path);
+		}
+		return 0;
+	}
+	char sn[64];
+	return nw_fail(err, 0, "no free address left in subnet %s (every one is held by a live job)",
+		       cidr_str(subnet, sn, sizeof(sn)));
+}
+
+void state_free_addr(const char *addr, const char *id)
+{
+	char path[PATH_MAX], owner[NW_ID_MAX + 2];
+
+	if (addr == NULL || addr[0] == '\0' || strchr(addr, '/') != NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", ADDR_DIR, addr);
+	if (read_small(path, owner, sizeof(owner)) == 0 && strcmp(owner, id) == 0)
+		unlink(path);
+}
+
+int state_list_addrs(char ***addrs, char ***owners, nw_err *err)
+{
+	cleanup_strv char **a = NULL;
+	cleanup_strv char **o = NULL;
+	size_t n = 0;
+
+	if (list_dir(ADDR_DIR, &a, err) < 0)
+		return -1;
+	while (a[n] != NULL)
+		n++;
+	o = calloc(n + 1, sizeof(char *));
+	if (o == NULL)
+		return nw_fail(err, ENOMEM, "listing addresses");
+	for (size_t i = 0; i < n; i++) {
+		char path[PATH_MAX], owner[NW_ID_MAX + 2] = "";
+		snprintf(path, sizeof(path), "%s/%s", ADDR_DIR, a[i]);
+		read_small(path, owner, sizeof(owner));
+		if ((o[i] = strdup(owner)) == NULL)
+			return nw_fail(err, ENOMEM, "listing addresses");
+	}
+	*addrs = steal_ptr(&a);
+	*owners = steal_ptr(&o);
+	return 0;
+}
+
+uint64_t proc_start_time(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+
+	if (pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_small(path, buf, sizeof(buf)) < 0)
+		return 0;
+	/* comm may hold spaces and parentheses: fields start after the last ')'. */
+	p = strrchr(buf, ')');
+	if (p == NULL)
+		return 0;
+	/* field 3 is the state (a zombie counts as gone); starttime is field 22. */
+	if (p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
+		return 0;
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+			  "%*d %*d %llu",
+		   &start) != 1)
+		return 0;
+	return start;
+}
+
+bool proc_alive(pid_t pid, uint64_t start)
+{
+	return pid > 0 && start != 0 && proc_start_time(pid) == start;
+}

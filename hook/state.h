@@ -1,0 +1,72 @@
+/* /run/netward: one directory per container id, one lock, and the address
+ * allocations (one file per address, so allocation never scans). */
+#ifndef NW_STATE_H
+#define NW_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "addr.h"
+#include "config.h"
+#include "err.h"
+
+#define NW_STATE_DIR "/run/netward"
+#define NW_ID_MAX 128
+
+enum job_phase { JOB_SETUP, JOB_READY };
+
+/* What teardown needs, written before anything is made so that a hook
+ * killed at any step leaves a record gc can act on. */
+struct job_record {
+	char id[NW_ID_MAX + 1];
+	char job_id[NW_ID_MAX + 1];
+	enum nw_mode mode;
+	enum job_phase phase;
+	char *domains;        /* canonical csv, http only */
+	char host_if[16];     /* "" in none mode */
+	char addr[48];        /* "" in none mode */
+	pid_t hook_pid;       /* the hook that set it up, with its start time */
+	uint64_t hook_start;
+	pid_t pid;            /* the container's pid at setup */
+	uint64_t pid_start;
+	uint64_t netns_ino;
+	pid_t monitor_pid;
+	uint64_t monitor_start;
+	pid_t proxy_pid;
+	uint64_t proxy_start;
+	int64_t created;      /* unix time */
+};
+
+/* Takes the node-wide lock (creating /run/netward as needed). */
+int state_lock(nw_err *err);
+void state_unlock(int fd);
+
+/* NW_STATE_DIR/jobs/<id>[/name] into buf. */
+int state_path(const char *id, const char *name, char *buf, size_t len);
+int state_write(const struct job_record *r, nw_err *err);
+/* Returns 1 when read, 0 when there is no record, -1 on error. */
+int state_read(const char *id, struct job_record *r, nw_err *err);
+void state_record_free(struct job_record *r);
+/* Removes the job's directory and everything in it. Absent is success. */
+int state_remove(const char *id, nw_err *err);
+/* Container ids with a record, NULL-terminated. */
+int state_list(char ***ids, nw_err *err);
+/* Creates the job's directory (0700). */
+int state_mkdir(const char *id, nw_err *err);
+
+/* Allocates an IPv4 address for id from subnet (never its network or
+ * broadcast address). Call under the lock. */
+int state_alloc_addr(const struct nw_cidr *subnet, const char *id, struct nw_addr *out,
+		     nw_err *err);
+/* Frees addr when it belongs to id. */
+void state_free_addr(const char *addr, const char *id);
+/* Allocation files whose owner has no record (for gc): NULL-terminated. */
+int state_list_addrs(char ***addrs, char ***owners, nw_err *err);
+
+/* Start time of pid (from /proc/PID/stat), 0 when it does not exist. */
+uint64_t proc_start_time(pid_t pid);
+/* Is pid still the process that had this start time? */
+bool proc_alive(pid_t pid, uint64_t start);
+
+#endif
