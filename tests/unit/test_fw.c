@@ -1,0 +1,201 @@
+/* fw_render against golden rulesets. `make unit` runs from the repository
+ * root; the goldens are found next to this file (its __FILE__ path).
+ * NW_GOLDEN_UPDATE=1 rewrites them from the current output. */
+#include <arpa/inet.h>
+#include <stdlib.h>
+
+#include "cleanup.h"
+#include "config.h"
+#include "fw.h"
+#include "unit.h"
+
+#define IFN "nw0123456789abc"
+
+static char *golden_path(const char *name)
+{
+	const char *slash = strrchr(__FILE__, '/');
+	int dir = slash ? (int)(slash - __FILE__) : 0;
+	char *p = NULL;
+
+	if (asprintf(&p, "%.*s%sgolden/%s", dir, __FILE__, slash ? "/" : "", name) < 0)
+		return NULL;
+	return p;
+}
+
+static char *slurp(const char *path)
+{
+	cleanup_file FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (f == NULL)
+		return NULL;
+	n = getdelim(&buf, &cap, '\0', f);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void check_golden(const char *name, const char *got)
+{
+	cleanup_free char *path = golden_path(name);
+	cleanup_free char *want = NULL;
+
+	CHECK(path != NULL && got != NULL);
+	if (path == NULL || got == NULL)
+		return;
+	if (getenv("NW_GOLDEN_UPDATE") != NULL) {
+		cleanup_file FILE *f = fopen(path, "w");
+		CHECK(f != NULL && fputs(got, f) >= 0);
+	}
+	want = slurp(path);
+	CHECK(want != NULL);
+	if (want != NULL && strcmp(want, got) != 0) {
+		printf("# %s differs; got:\n%s", path, got);
+		CHECK(!"rendered ruleset matches the golden file");
+	}
+}
+
+static struct nw_addr v4(const char *s)
+{
+	struct nw_addr a = {.family = AF_INET};
+
+	inet_pton(AF_INET, s, a.a);
+	return a;
+}
+
+static struct nw_cidr cidr(int family, const char *s, int prefix)
+{
+	struct nw_cidr c = {.addr = {.family = family}, .prefix = prefix};
+
+	inet_pton(family, s, c.addr.a);
+	return c;
+}
+
+static struct nw_config base_config(void)
+{
+	struct nw_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.subnet = cidr(AF_INET, "10.213.0.0", 16);
+	cfg.proxy_port = 3128;
+	return cfg;
+}
+
+static struct fw_job job(enum nw_mode mode, const struct nw_config *cfg)
+{
+	struct fw_job j = {
+	    .host_if = IFN,
+	    .job_addr = v4("10.213.0.7"),
+	    .gateway = v4("169.254.1.1"),
+	    .proxy_port = cfg->proxy_port,
+	    .mode = mode,
+	    .cfg = cfg,
+	};
+	return j;
+}
+
+static void test_table_name(void)
+{
+	char name[64];
+
+	fw_table_name(IFN, name, sizeof(name));
+	CHECK_STR(name, FW_TABLE_PREFIX IFN);
+}
+
+static void test_http(void)
+{
+	struct nw_config cfg = base_config();
+	struct fw_job j = job(NW_MODE_HTTP, &cfg);
+	cleanup_err nw_err err = NULL;
+	cleanup_free char *s = fw_render(&j, &err);
+
+	CHECK(err == NULL);
+	check_golden("fw_http.nft", s);
+}
+
+static void test_full(void)
+{
+	struct nw_config cfg = base_config();
+	struct nw_deny deny[] = {
+	    {.cidr = cidr(AF_INET, "192.0.2.0", 24), .text = "192.0.2.0/24"},
+	    {.cidr = cidr(AF_INET, "198.51.100.10", 32),
+	     .port = 6443,
+	     .text = "198.51.100.10:6443"},
+	    {.cidr = cidr(AF_INET6, "fd00::", 8), .text = "fd00::/8"},
+	    {.is_domain = true,
+	     .domain = {.name = "api.example.com"},
+	     .port = 443,
+	     .text = "api.example.com:443"},
+	};
+	struct fw_job j;
+	cleanup_err nw_err err = NULL;
+	cleanup_free char *s = NULL;
+
+	cfg.deny = deny;
+	cfg.n_deny = sizeof(deny) / sizeof(deny[0]);
+	j = job(NW_MODE_FULL, &cfg);
+	s = fw_render(&j, &err);
+	CHECK(err == NULL);
+	check_golden("fw_full.nft", s);
+	/* The IPv6 and domain entries are not the firewall's to enforce. */
+	CHECK(s != NULL && strstr(s, "fd00") == NULL && strstr(s, "example") == NULL);
+}
+
+static void test_deterministic(void)
+{
+	struct nw_config cfg = base_config();
+	struct fw_job j = job(NW_MODE_FULL, &cfg);
+	cleanup_free char *a = fw_render(&j, NULL);
+	cleanup_free char *b = fw_render(&j, NULL);
+
+	CHECK_STR(a, b);
+}
+
+static void test_refuses_bad_input(void)
+{
+	struct nw_config cfg = base_config();
+	struct fw_job j = job(NW_MODE_HTTP, &cfg);
+	cleanup_err nw_err err = NULL;
+	char *s;
+
+	j.host_if = "nw\" accept; x";
+	s = fw_render(&j, &err);
+	CHECK(s == NULL && err != NULL && err->code == EINVAL);
+	nw_err_free(&err);
+
+	j = job(NW_MODE_HTTP, &cfg);
+	j.job_addr.family = AF_INET6;
+	s = fw_render(&j, &err);
+	CHECK(s == NULL && err != NULL);
+	nw_err_free(&err);
+
+	j = job(NW_MODE_HTTP, &cfg);
+	j.host_if = "";
+	s = fw_render(&j, &err);
+	CHECK(s == NULL && err != NULL);
+}
+
+static void test_remove_refuses_foreign_table(void)
+{
+	cleanup_err nw_err err = NULL;
+
+	/* Checked before any nftables call, so this stays pure. */
+	CHECK(fw_remove("filter", &err) < 0 && err != NULL && err->code == EINVAL);
+	nw_err_free(&err);
+	CHECK(fw_remove(FW_TABLE_PREFIX "x; flush ruleset", &err) < 0 && err != NULL);
+}
+
+int main(void)
+{
+	RUN(test_table_name);
+	RUN(test_http);
+	RUN(test_full);
+	RUN(test_deterministic);
+	RUN(test_refuses_bad_input);
+	RUN(test_remove_refuses_foreign_table);
+	UNIT_DONE();
+}
