@@ -1,0 +1,393 @@
+#include "job.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fw.h"
+#include "json.h"
+#include "log.h"
+#include "monitor.h"
+#include "wire.h"
+
+#define SALT_TRIES 8
+
+static int open_netns(pid_t pid, uint64_t *ino, nw_err *err)
+{
+	char p[64];
+	struct stat st;
+	int fd;
+
+	if (pid <= 0)
+		return nw_fail(err, 0, "the runtime's state has no container pid; netward needs it "
+				       "in prestart/createRuntime");
+	snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)pid);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return nw_fail(err, errno, "opening the container's network namespace %s", p);
+	if (fstat(fd, &st) == 0)
+		*ino = (uint64_t)st.st_ino;
+	return fd;
+}
+
+static void kill_checked(pid_t pid, uint64_t start)
+{
+	if (proc_alive(pid, start))
+		kill(pid, SIGKILL);
+}
+
+/* One line at teardown that sums up the job's traffic. */
+static void log_summary(const struct job_record *r)
+{
+	char p[4096], buf[1024];
+	cleanup_close int fd = -1;
+	cleanup_json struct json *s = NULL;
+	ssize_t n;
+
+	if (r->mode != NW_MODE_HTTP) {
+		log_msg(LOG_INFO, "job ended: mode=%s addr=%s age=%llds", mode_name(r->mode),
+			r->addr[0] ? r->addr : "-", (long long)(time(NULL) - r->created));
+		return;
+	}
+	if (state_path(r->id, "stats.json", p, sizeof(p)) == 0)
+		fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (n > 0)
+		s = json_parse(buf, strcspn(buf, "\n") < (size_t)n ? strcspn(buf, "\n") : (size_t)n,
+			       NULL);
+	int64_t up = 0, down = 0, allowed = 0, denied = 0;
+	json_int(json_get(s, "bytes_up"), 0, INT64_MAX, &up);
+	json_int(json_get(s, "bytes_down"), 0, INT64_MAX, &down);
+	json_int(json_get(s, "allowed"), 0, INT64_MAX, &allowed);
+	json_int(json_get(s, "denied"), 0, INT64_MAX, &denied);
+	log_msg(LOG_INFO,
+		"job ended: mode=http domains=%s addr=%s up=%lld down=%lld allowed=%lld "
+		"denied=%lld age=%llds",
+		r->domains, r->addr, (long long)up, (long long)down, (long long)allowed,
+		(long long)denied, (long long)(time(NULL) - r->created));
+}
+
+int job_teardown_locked(const struct job_record *r, nw_err *err)
+{
+	char table[64];
+	int rc = 0;
+
+	if (r->phase == JOB_READY)
+		log_summary(r);
+	if (r->host_if[0] != '\0') {
+		fw_table_name(r->host_if, table, sizeof(table));
+		if (fw_remove(table, err) < 0)
+			rc = nw_wrap(err, "removing firewall table %s", table);
+		if (rc == 0 && wire_teardown(r->host_if, err) < 0)
+			rc = nw_wrap(err, "removing link %s", r->host_if);
+	}
+	/* Stop processes only after the links are gone: a job never gets a
+	 * moment with rules down and its proxy still up, or the reverse. */
+	if (r->monitor_pid != getpid())
+		kill_checked(r->monitor_pid, r->monitor_start);
+	kill_checked(r->proxy_pid, r->proxy_start);
+	if (rc < 0)
+		return rc;
+	state_free_addr(r->addr, r->id);
+	return state_remove(r->id, err);
+}
+
+int job_teardown(const char *id, nw_err *err)
+{
+	struct job_record r;
+	int lock = state_lock(err), rc;
+
+	if (lock < 0)
+		return -1;
+	rc = state_read(id, &r, err);
+	if (rc == 1)
+		rc = job_teardown_locked(&r, err);
+	state_record_free(&r);
+	state_unlock(lock);
+	return rc < 0 ? -1 : 0;
+}
+
+static int wire_job(const struct nw_config *cfg, struct job_record *r, int netns_fd,
+		    nw_err *err)
+{
+	struct wire_job w = {.netns_fd = netns_fd};
+	struct nw_addr addr;
+
+	if (state_alloc_addr(&cfg->subnet, r->id, &addr, err) < 0)
+		return -1;
+	addr_str(&addr, r->addr, sizeof(r->addr));
+	w.job_addr = addr;
+	if (addr_parse(NW_GATEWAY, &w.gateway, err) < 0)
+		return -1;
+	for (unsigned salt = 0;; salt++) {
+		nw_err e = NULL;
+		wire_ifname(r->id, salt, r->host_if);
+		/* Recorded before the link exists, so a hook killed now leaves
+		 * something gc can find. */
+		if (state_write(r, err) < 0)
+			return -1;
+		memcpy(w.host_if, r->host_if, sizeof(w.host_if));
+		int rc = wire_setup(&w, &e);
+		if (rc == -EEXIST && salt + 1 < SALT_TRIES) {
+			nw_err_free(&e);
+			continue;
+		}
+		if (rc < 0) {
+			*err = e;
+			return nw_wrap(err, "setting up the job's link %s", r->host_if);
+		}
+		return 0;
+	}
+}
+
+static int firewall_job(const struct nw_config *cfg, const struct job_record *r, nw_err *err)
+{
+	struct fw_job f = {.host_if = r->host_if, .proxy_port = cfg->proxy_port, .mode = r->mode,
+			   .cfg = cfg};
+	cleanup_free char *script = NULL;
+
+	if (addr_parse(r->addr, &f.job_addr, err) < 0 || addr_parse(NW_GATEWAY, &f.gateway, err) < 0)
+		return -1;
+	script = fw_render(&f, err);
+	if (script == NULL || fw_apply(script, err) < 0)
+		return nw_wrap(err, "installing the job's firewall");
+	return 0;
+}
+
+static int setup_locked(const struct nw_config *cfg, struct job_record *r,
+			const struct job_policy *pol, nw_err *err)
+{
+	cleanup_close int netns = open_netns(r->pid, &r->netns_ino, err);
+
+	if (netns < 0 || wire_netns_check(netns, err) < 0)
+		return -1;
+	if (state_mkdir(r->id, err) < 0 || state_write(r, err) < 0)
+		return -1;
+	if (r->mode == NW_MODE_NONE)
+		return 0;
+	if (wire_job(cfg, r, netns, err) < 0 || firewall_job(cfg, r, err) < 0)
+		return -1;
+	if (r->mode == NW_MODE_FULL)
+		return wire_enable_forwarding(err);
+	return monitor_spawn(cfg, pol, r, err);
+}
+
+static int record_init(struct job_record *r, const char *id, pid_t pid,
+		       const struct job_policy *pol, nw_err *err)
+{
+	memset(r, 0, sizeof(*r));
+	if (strlen(id) > NW_ID_MAX || strlen(pol->job_id) > NW_ID_MAX)
+		return nw_fail(err, 0, "container id too long");
+	strcpy(r->id, id);
+	strcpy(r->job_id, pol->job_id);
+	r->mode = pol->mode;
+	r->phase = JOB_SETUP;
+	r->domains = policy_domains_csv(&pol->domains);
+	r->hook_pid = getpid();
+	r->hook_start = proc_start_time(r->hook_pid);
+	r->pid = pid;
+	r->pid_start = proc_start_time(pid);
+	r->created = time(NULL);
+	if (r->domains == NULL)
+		return nw_fail(err, ENOMEM, "recording the job");
+	return 0;
+}
+
+int job_setup(const struct nw_config *cfg, const char *id, pid_t pid,
+	      const struct job_policy *pol, nw_err *err)
+{
+	struct job_record r, old;
+	int lock = state_lock(err), rc;
+
+	if (lock < 0)
+		return -1;
+	rc = state_read(id, &old, err);
+	if (rc == 1 && old.phase == JOB_READY && old.pid == pid && job_alive(&old)) {
+		/* prestart and createRuntime both configured: the second is a no-op. */
+		state_record_free(&old);
+		state_unlock(lock);
+		return 0;
+	}
+	if (rc == 1 && job_teardown_locked(&old, err) < 0)
+		rc = -1;
+	state_record_free(&old);
+	if (rc < 0 || record_init(&r, id, pid, pol, err) < 0) {
+		state_unlock(lock);
+		return -1;
+	}
+	rc = setup_locked(cfg, &r, pol, err);
+	if (rc == 0) {
+		r.phase = JOB_READY;
+		rc = state_write(&r, err);
+	}
+	if (rc < 0) {
+		nw_err undo = NULL;
+		if (job_teardown_locked(&r, &undo) < 0)
+			log_msg(LOG_ERR, "undoing a failed setup: %s", nw_err_msg(undo));
+		nw_err_free(&undo);
+	} else {
+		log_msg(LOG_INFO, "job set up: mode=%s%s%s%s%s", mode_name(r.mode),
+			r.domains[0] ? " domains=" : "", r.domains, r.addr[0] ? " addr=" : "", r.addr);
+	}
+	state_record_free(&r);
+	state_unlock(lock);
+	return rc;
+}
+
+bool job_alive(const struct job_record *r)
+{
+	if (r->phase == JOB_SETUP)
+		return proc_alive(r->hook_pid, r->hook_start);
+	if (!proc_alive(r->pid, r->pid_start))
+		return false;
+	return r->host_if[0] == '\0' || wire_link_exists(r->host_if);
+}
+
+static bool is_job_ifname(const char *s)
+{
+	if (strlen(s) != 15 || strncmp(s, "nw", 2) != 0)
+		return false;
+	return strspn(s + 2, "0123456789abcdef") == 13;
+}
+
+static bool in_list(char **v, const char *s)
+{
+	for (; v != NULL && *v != NULL; v++)
+		if (strcmp(*v, s) == 0)
+			return true;
+	return false;
+}
+
+/* Every live job's host interface; what gc must leave alone. */
+static int gc_records(struct gc_report *rep, FILE *out, char ***live_ifs, char ***live_ids,
+		      nw_err *err)
+{
+	cleanup_strv char **ids = NULL;
+	size_t n = 0, nl = 0;
+
+	if (state_list(&ids, err) < 0)
+		return -1;
+	for (char **p = ids; *p; p++)
+		n++;
+	*live_ifs = calloc(n + 1, sizeof(char *));
+	*live_ids = calloc(n + 1, sizeof(char *));
+	if (*live_ifs == NULL || *live_ids == NULL)
+		return nw_fail(err, ENOMEM, "gc");
+	for (char **p = ids; *p; p++) {
+		struct job_record r;
+		nw_err e = NULL;
+		int rc = state_read(*p, &r, &e);
+		if (rc == 1 && job_alive(&r)) {
+			(*live_ids)[nl] = strdup(r.id);
+			(*live_ifs)[nl++] = strdup(r.host_if);
+		} else if (rc == 1) {
+			if (job_teardown_locked(&r, &e) < 0)
+				log_msg(LOG_ERR, "gc: job %s: %s", *p, nw_err_msg(e));
+			else if (out)
+				fprintf(out, "removed job %s (mode %s%s%s)\n", r.id, mode_name(r.mode),
+					r.addr[0] ? ", address " : "", r.addr);
+			rep->jobs++;
+		} else {
+			/* An unreadable or empty entry: nothing can still use it. */
+			nw_err_free(&e);
+			if (state_remove(*p, &e) == 0 && out)
+				fprintf(out, "removed unreadable state entry %s\n", *p);
+			rep->jobs++;
+		}
+		nw_err_free(&e);
+		state_record_free(&r);
+	}
+	return 0;
+}
+
+static void gc_tables(struct gc_report *rep, FILE *out, char **live_ifs)
+{
+	cleanup_strv char **tables = NULL;
+	nw_err e = NULL;
+
+	if (fw_list_tables(&tables, &e) < 0) {
+		log_msg(LOG_ERR, "gc: %s", nw_err_msg(e));
+		nw_err_free(&e);
+		return;
+	}
+	for (char **t = tables; *t; t++) {
+		if (in_list(live_ifs, *t + strlen(FW_TABLE_PREFIX)))
+			continue;
+		if (fw_remove(*t, &e) == 0) {
+			rep->tables++;
+			if (out)
+				fprintf(out, "removed firewall table inet %s\n", *t);
+		}
+		nw_err_free(&e);
+	}
+}
+
+static void gc_links(struct gc_report *rep, FILE *out, char **live_ifs)
+{
+	DIR *d = opendir("/sys/class/net");
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		nw_err err = NULL;
+		if (!is_job_ifname(e->d_name) || in_list(live_ifs, e->d_name))
+			continue;
+		if (wire_teardown(e->d_name, &err) == 0) {
+			rep->links++;
+			if (out)
+				fprintf(out, "removed link %s\n", e->d_name);
+		}
+		nw_err_free(&err);
+	}
+	closedir(d);
+}
+
+static void gc_addrs(struct gc_report *rep, FILE *out, char **live_ids)
+{
+	cleanup_strv char **addrs = NULL;
+	cleanup_strv char **owners = NULL;
+	nw_err e = NULL;
+
+	if (state_list_addrs(&addrs, &owners, &e) < 0) {
+		nw_err_free(&e);
+		return;
+	}
+	for (size_t i = 0; addrs[i]; i++) {
+		if (in_list(live_ids, owners[i]))
+			continue;
+		state_free_addr(addrs[i], owners[i]);
+		rep->addrs++;
+		if (out)
+			fprintf(out, "released address %s\n", addrs[i]);
+	}
+}
+
+int job_gc(struct gc_report *rep, FILE *out, nw_err *err)
+{
+	cleanup_strv char **live_ifs = NULL;
+	cleanup_strv char **live_ids = NULL;
+	int lock = state_lock(err);
+
+	memset(rep, 0, sizeof(*rep));
+	if (lock < 0)
+		return -1;
+	if (gc_records(rep, out, &live_ifs, &live_ids, err) < 0) {
+		state_unlock(lock);
+		return -1;
+	}
+	/* Rules first, then links (as at teardown). */
+	gc_tables(rep, out, live_ifs);
+	gc_links(rep, out, live_ifs);
+	gc_addrs(rep, out, live_ids);
+	state_unlock(lock);
+	return 0;
+}

@@ -1,0 +1,34 @@
+/* A job's life on the node: setup at prestart/createRuntime, teardown at
+ * poststop, by the job's monitor or by gc. */
+#ifndef NW_JOB_H
+#define NW_JOB_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "err.h"
+#include "policy.h"
+#include "state.h"
+
+/* Builds the job's network for its mode and records it. All or nothing:
+ * on failure everything made so far is removed. */
+int job_setup(const struct nw_config *cfg, const char *id, pid_t pid,
+	      const struct job_policy *pol, nw_err *err);
+/* Removes everything the job has; idempotent, needs no pid or namespace. */
+int job_teardown(const char *id, nw_err *err);
+/* Teardown of a record already read, with the lock held. Firewall first,
+ * then links, then processes, then the state entry. */
+int job_teardown_locked(const struct job_record *r, nw_err *err);
+
+struct gc_report {
+	unsigned jobs, tables, links, addrs;
+};
+/* Removes what jobs that no longer exist left behind; prints each removal
+ * to out when out is non-NULL. */
+int job_gc(struct gc_report *rep, FILE *out, nw_err *err);
+/* Is the job recorded in r still running? */
+bool job_alive(const struct job_record *r);
+
+#endif

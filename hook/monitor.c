@@ -1,0 +1,394 @@
+#include "monitor.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "job.h"
+#include "log.h"
+#include "proxy.h"
+#include "wire.h"
+
+#define READY_TIMEOUT_MS 10000
+#define LINK_RECHECK_S 5
+
+struct spawn_report {
+	int ok;
+	pid_t monitor;
+	pid_t proxy;
+};
+
+/* Everything not in keep is closed, so the monitor and the proxy hold no
+ * runtime pipe open (runc would wait on it) and no stray descriptor. */
+static void close_fds_except(const int *keep, size_t n)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int fds[1024], nfds = 0;
+	struct dirent *e;
+
+	if (d == NULL) {
+		for (int fd = 3; fd < 1024; fd++)
+			for (size_t i = 0; i <= n; i++)
+				if (i == n)
+					close(fd);
+				else if (keep[i] == fd)
+					break;
+		return;
+	}
+	while ((e = readdir(d)) != NULL && nfds < 1024) {
+		int fd = atoi(e->d_name);
+		if (e->d_name[0] == '.' || fd < 3 || fd == dirfd(d))
+			continue;
+		fds[nfds++] = fd;
+	}
+	closedir(d);
+	for (int i = 0; i < nfds; i++) {
+		size_t k;
+		for (k = 0; k < n && keep[k] != fds[i]; k++)
+			;
+		if (k == n)
+			close(fds[i]);
+	}
+}
+
+static void stdio_to_null(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		_exit(1);
+	for (int i = 0; i < 3; i++)
+		if (dup2(fd, i) < 0)
+			_exit(1);
+	if (fd > 2)
+		close(fd);
+}
+
+static int open_job_file(const char *id, const char *name, int flags, nw_err *err)
+{
+	char p[4096];
+	int fd;
+
+	if (state_path(id, name, p, sizeof(p)) < 0)
+		return nw_fail(err, ENAMETOOLONG, "state path for %s", id);
+	fd = open(p, flags | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return nw_fail(err, errno, "opening %s", p);
+	return fd;
+}
+
+static int link_socket(void)
+{
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK};
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* True when a link message says our link is gone (or messages were lost,
+ * in which case the caller checks by name). */
+static bool link_event_gone(int fd, int ifindex, bool *lost)
+{
+	char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+	ssize_t n;
+
+	while ((n = recv(fd, buf, sizeof(buf), 0)) != 0) {
+		if (n < 0) {
+			if (errno == ENOBUFS)
+				*lost = true;
+			return false;
+		}
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
+		     h = NLMSG_NEXT(h, n)) {
+			struct ifinfomsg *ifi = NLMSG_DATA(h);
+			if (h->nlmsg_type == RTM_DELLINK && ifi->ifi_index == ifindex)
+				return true;
+		}
+	}
+	return false;
+}
+
+static bool link_still_there(const char *ifname, int ifindex)
+{
+	return (int)if_nametoindex(ifname) == ifindex;
+}
+
+static void reap_proxy(pid_t *proxy, struct job_record *r)
+{
+	int status;
+
+	if (*proxy <= 0 || waitpid(*proxy, &status, WNOHANG) != *proxy)
+		return;
+	if (WIFSIGNALED(status))
+		log_msg(LOG_ERR, "proxy killed by signal %d; the job has no network until it ends",
+			WTERMSIG(status));
+	else
+		log_msg(LOG_ERR, "proxy exited with status %d; the job has no network until it ends",
+			WEXITSTATUS(status));
+	*proxy = -1;
+}
+
+static void monitor_teardown(const struct job_record *r)
+{
+	nw_err err = NULL;
+	struct job_record cur;
+	int lock = state_lock(&err);
+
+	if (lock < 0) {
+		log_msg(LOG_ERR, "job ended, but teardown cannot lock: %s", nw_err_msg(err));
+		nw_err_free(&err);
+		return;
+	}
+	/* Only the monitor that set this record up may tear it down: the same
+	 * container id may already be starting again. */
+	if (state_read(r->id, &cur, &err) == 1 && cur.monitor_pid == getpid()) {
+		log_msg(LOG_INFO, "container's network namespace is gone; tearing the job down");
+		if (job_teardown_locked(&cur, &err) < 0)
+			log_msg(LOG_ERR, "teardown: %s", nw_err_msg(err));
+	}
+	state_record_free(&cur);
+	nw_err_free(&err);
+	state_unlock(lock);
+}
+
+static void monitor_loop(struct job_record *r, pid_t proxy)
+{
+	int ifindex = (int)if_nametoindex(r->host_if);
+	int nl = link_socket(), ep = epoll_create1(EPOLL_CLOEXEC);
+	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	sigset_t mask;
+	struct itimerspec its = {.it_interval = {LINK_RECHECK_S, 0}, .it_value = {LINK_RECHECK_S, 0}};
+	int sfd;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGCHLD);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (ifindex == 0 || ep < 0 || tfd < 0 || sfd < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0) {
+		log_msg(LOG_ERR, "monitor cannot watch %s: %m", r->host_if);
+		return;
+	}
+	struct epoll_event ev = {.events = EPOLLIN};
+	ev.data.fd = sfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.fd = tfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
+	if (nl >= 0) {
+		ev.data.fd = nl;
+		epoll_ctl(ep, EPOLL_CTL_ADD, nl, &ev);
+	}
+	for (;;) {
+		struct epoll_event evs[4];
+		int n = epoll_wait(ep, evs, 4, -1);
+		bool gone = false, lost = false;
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.fd == sfd) {
+				struct signalfd_siginfo si;
+				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo == SIGCHLD)
+						reap_proxy(&proxy, r);
+					else
+						goto stop;
+				}
+			} else if (evs[i].data.fd == tfd) {
+				uint64_t ticks;
+				if (read(tfd, &ticks, sizeof(ticks)) < 0)
+					ticks = 0;
+				lost = true;
+			} else {
+				gone = link_event_gone(nl, ifindex, &lost);
+			}
+		}
+		if (gone || (lost && !link_still_there(r->host_if, ifindex))) {
+			if (proxy > 0) {
+				kill(proxy, SIGKILL);
+				waitpid(proxy, NULL, 0);
+			}
+			monitor_teardown(r);
+			return;
+		}
+	}
+stop:
+	/* poststop (or an operator) asked: it does the teardown itself. */
+	if (proxy > 0) {
+		kill(proxy, SIGKILL);
+		waitpid(proxy, NULL, 0);
+	}
+}
+
+static void run_proxy(const struct nw_config *cfg, const struct job_policy *pol,
+		      const struct job_record *r, int listen_fd, int log_fd, int stats_fd,
+		      int ready_fd, uid_t uid, gid_t gid)
+{
+	struct proxy_opts o = {
+		.cfg = cfg,
+		.domains = &pol->domains,
+		.job_id = pol->job_id,
+		.container_id = r->id,
+		.listen_fd = listen_fd,
+		.log_fd = log_fd,
+		.stats_fd = stats_fd,
+		.ready_fd = ready_fd,
+		.sandbox = true,
+		.uid = uid,
+		.gid = gid,
+	};
+	nw_err err = NULL;
+
+	/* The proxy must not outlive its monitor. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	prctl(PR_SET_NAME, "netward-proxy");
+	if (proxy_run(&o, &err) < 0) {
+		log_msg(LOG_ERR, "proxy: %s", nw_err_msg(err));
+		_exit(1);
+	}
+	_exit(0);
+}
+
+/* The monitor process itself; never returns. */
+static void monitor_main(const struct nw_config *cfg, const struct job_policy *pol,
+			 struct job_record *r, int listen_fd, int log_fd, int stats_fd,
+			 int report_fd, uid_t uid, gid_t gid)
+{
+	struct spawn_report rep = {.ok = 0, .monitor = getpid()};
+	int ready[2];
+	sigset_t mask;
+
+	prctl(PR_SET_NAME, "netward-mon");
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		goto fail;
+	rep.proxy = fork();
+	if (rep.proxy < 0)
+		goto fail;
+	if (rep.proxy == 0) {
+		sigprocmask(SIG_UNBLOCK, &mask, NULL);
+		close(ready[0]);
+		close(report_fd);
+		run_proxy(cfg, pol, r, listen_fd, log_fd, stats_fd, ready[1], uid, gid);
+	}
+	close(ready[1]);
+	close(listen_fd);
+	close(stats_fd);
+	close(log_fd);
+	struct pollfd p = {.fd = ready[0], .events = POLLIN};
+	char byte;
+	if (poll(&p, 1, READY_TIMEOUT_MS) == 1 && read(ready[0], &byte, 1) == 1)
+		rep.ok = 1;
+	close(ready[0]);
+	if (write(report_fd, &rep, sizeof(rep)) != sizeof(rep) || !rep.ok) {
+		kill(rep.proxy, SIGKILL);
+		_exit(1);
+	}
+	close(report_fd);
+	monitor_loop(r, rep.proxy);
+	_exit(0);
+fail:
+	if (write(report_fd, &rep, sizeof(rep)) < 0)
+		_exit(1);
+	_exit(1);
+}
+
+static void proxy_ids(uid_t *uid, gid_t *gid)
+{
+	struct passwd *pw = getpwnam("nobody");
+
+	*uid = pw ? pw->pw_uid : 65534;
+	*gid = pw ? pw->pw_gid : 65534;
+	if (*uid == 0 || *gid == 0)
+		*uid = *gid = 65534;
+}
+
+static int read_report(int fd, struct spawn_report *rep, nw_err *err)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	ssize_t n;
+
+	if (poll(&p, 1, READY_TIMEOUT_MS + 2000) != 1)
+		return nw_fail(err, ETIMEDOUT, "waiting for the job's proxy to start");
+	n = read(fd, rep, sizeof(*rep));
+	if (n != sizeof(*rep) || !rep->ok)
+		return nw_fail(err, 0, "the job's proxy did not start (see the node log)");
+	return 0;
+}
+
+int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol,
+		  struct job_record *r, nw_err *err)
+{
+	cleanup_close int listen_fd = -1, log_fd = -1, stats_fd = -1;
+	int pipefd[2];
+	uid_t uid;
+	gid_t gid;
+	pid_t child;
+	struct spawn_report rep;
+
+	listen_fd = proxy_listen(NW_GATEWAY, cfg->proxy_port, r->host_if, err);
+	if (listen_fd < 0)
+		return nw_wrap(err, "starting the job's proxy");
+	log_fd = open_job_file(r->id, "access.log", O_WRONLY | O_APPEND, err);
+	if (log_fd < 0)
+		return -1;
+	stats_fd = open_job_file(r->id, "stats.json", O_RDWR, err);
+	if (stats_fd < 0)
+		return -1;
+	proxy_ids(&uid, &gid);
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return nw_fail(err, errno, "starting the job's proxy: pipe");
+	fflush(NULL);
+	child = fork();
+	if (child < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return nw_fail(err, errno, "starting the job's proxy: fork");
+	}
+	if (child == 0) {
+		/* A new session, then a second fork, so the monitor is nobody's
+		 * child in the runtime's tree and never gets a terminal. */
+		close(pipefd[0]);
+		setsid();
+		if (fork() != 0)
+			_exit(0);
+		int keep[] = {listen_fd, log_fd, stats_fd, pipefd[1], log_file_fd()};
+		stdio_to_null();
+		close_fds_except(keep, sizeof(keep) / sizeof(keep[0]));
+		if (log_file_fd() < 0)
+			log_open("syslog");
+		monitor_main(cfg, pol, r, listen_fd, log_fd, stats_fd, pipefd[1], uid, gid);
+	}
+	close(pipefd[1]);
+	waitpid(child, NULL, 0);
+	int rc = read_report(pipefd[0], &rep, err);
+	close(pipefd[0]);
+	if (rc < 0)
+		return -1;
+	r->monitor_pid = rep.monitor;
+	r->monitor_start = proc_start_time(rep.monitor);
+	r->proxy_pid = rep.proxy;
+	r->proxy_start = proc_start_time(rep.proxy);
+	return 0;
+}
