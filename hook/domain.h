@@ -24,8 +24,12 @@ struct domain_list {
 /* Canonicalises a host name or IP literal into out (DOMAIN_MAX + 1 bytes):
  * lower case, one trailing dot removed, labels of 1-63 [a-z0-9-] not starting
  * or ending in '-', total <= 253; IPv6 literals may come in brackets and are
- * printed canonically (inet_ntop); IPv4 only as a strict dotted quad. Sets
- * *is_ip. Returns 0, or -1 with a reason in *err. */
+ * printed canonically (inet_ntop), an IPv4-mapped one (::ffff:a.b.c.d) as
+ * the IPv4 address it is; IPv4 only as a strict dotted quad, and a name whose
+ * last label reads as a number ("2130706433", "0x7f.1", "1.2.3.0x7f") is
+ * refused, as parsers disagree on it. Non-ASCII, '_', '%', '@', ':' and
+ * spaces are refused. Sets *is_ip. Returns 0, or -1 with a reason in *err
+ * naming the input: `domain "ex ample.com": invalid character ' '`. */
 int domain_canon(const char *in, char *out, bool *is_ip, nw_err *err);
 
 /* Parses "a.com,.b.org, c.net" (spaces around entries allowed; empty
