@@ -116,13 +116,13 @@ static int check_label(const char *l, size_t n, const char *shown, nw_err *err)
 		snprintf(why, sizeof(why), "a label is longer than %d characters", LABEL_MAX);
 		return refuse(err, shown, why);
 	}
+	if (n == 4 && memcmp(l, "xn--", 4) == 0)
+		return refuse(err, shown, "empty xn-- label");
 	if (l[0] == '-' || l[n - 1] == '-') {
 		/* n <= LABEL_MAX, so the label fits whole. */
 		snprintf(why, sizeof(why), "label \"%.*s\" begins or ends with '-'", (int)n, l);
 		return refuse(err, shown, why);
 	}
-	if (n == 4 && memcmp(l, "xn--", 4) == 0)
-		return refuse(err, shown, "empty xn-- label");
 	return 0;
 }
 
