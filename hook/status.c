@@ -1,0 +1,133 @@
+#include "status.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "job.h"
+#include "json.h"
+#include "state.h"
+#include "wire.h"
+
+struct counters {
+	int64_t up, down, allowed, denied, conns;
+};
+
+static void read_counters(const char *id, struct counters *c)
+{
+	char p[4096], buf[1024];
+	cleanup_close int fd = -1;
+	cleanup_json struct json *s = NULL;
+	ssize_t n;
+
+	memset(c, 0, sizeof(*c));
+	if (state_path(id, "stats.json", p, sizeof(p)) < 0)
+		return;
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
+		return;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	s = json_parse(buf, strlen(buf), NULL);
+	json_int(json_get(s, "bytes_up"), 0, INT64_MAX, &c->up);
+	json_int(json_get(s, "bytes_down"), 0, INT64_MAX, &c->down);
+	json_int(json_get(s, "allowed"), 0, INT64_MAX, &c->allowed);
+	json_int(json_get(s, "denied"), 0, INT64_MAX, &c->denied);
+	json_int(json_get(s, "conns"), 0, INT64_MAX, &c->conns);
+}
+
+static struct json *job_json(const struct job_record *r, const struct counters *c, bool alive)
+{
+	struct json *o = json_new(JSON_OBJECT);
+
+	json_set(o, "id", json_new_str(r->id), NULL);
+	json_set(o, "job_id", json_new_str(r->job_id), NULL);
+	json_set(o, "mode", json_new_str(mode_name(r->mode)), NULL);
+	json_set(o, "state", json_new_str(r->phase == JOB_SETUP ? "setting-up"
+					  : alive	     ? "running"
+							     : "gone"),
+		 NULL);
+	json_set(o, "domains", json_new_str(r->domains ? r->domains : ""), NULL);
+	json_set(o, "gateway", json_new_str(r->mode == NW_MODE_NONE ? "" : NW_GATEWAY), NULL);
+	json_set(o, "address", json_new_str(r->addr), NULL);
+	json_set(o, "interface", json_new_str(r->host_if), NULL);
+	json_set(o, "pid", json_new_int(r->pid), NULL);
+	json_set(o, "proxy_pid", json_new_int(r->proxy_pid), NULL);
+	json_set(o, "bytes_up", json_new_int(c->up), NULL);
+	json_set(o, "bytes_down", json_new_int(c->down), NULL);
+	json_set(o, "requests_allowed", json_new_int(c->allowed), NULL);
+	json_set(o, "requests_denied", json_new_int(c->denied), NULL);
+	json_set(o, "age_seconds", json_new_int(time(NULL) - r->created), NULL);
+	return o;
+}
+
+static const char *human(int64_t b, char *buf, size_t len)
+{
+	static const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)b;
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, u ? "%.1f%s" : "%.0f%s", v, unit[u]);
+	return buf;
+}
+
+static void print_row(FILE *out, const struct job_record *r, const struct counters *c,
+		      bool alive)
+{
+	char up[16], down[16], age[16];
+	int64_t a = time(NULL) - r->created;
+
+	snprintf(age, sizeof(age), a >= 3600 ? "%lldh" : a >= 60 ? "%lldm" : "%llds",
+		 (long long)(a >= 3600 ? a / 3600 : a >= 60 ? a / 60 : a));
+	fprintf(out, "%-14.14s %-16.16s %-5s %-9s %-15s %-8d %9s %9s %7lld %7lld %5s  %s\n", r->id,
+		r->job_id, mode_name(r->mode),
+		r->phase == JOB_SETUP ? "setup" : alive ? "running" : "gone",
+		r->addr[0] ? r->addr : "-", (int)r->proxy_pid, human(c->up, up, sizeof(up)),
+		human(c->down, down, sizeof(down)), (long long)c->allowed, (long long)c->denied,
+		age, r->domains && r->domains[0] ? r->domains : "-");
+}
+
+int status_print(bool as_json, FILE *out, nw_err *err)
+{
+	cleanup_strv char **ids = NULL;
+	cleanup_json struct json *arr = json_new(JSON_ARRAY);
+	cleanup_free char *text = NULL;
+
+	if (arr == NULL || state_list(&ids, err) < 0)
+		return -1;
+	if (!as_json)
+		fprintf(out, "%-14s %-16s %-5s %-9s %-15s %-8s %9s %9s %7s %7s %5s  %s\n",
+			"CONTAINER", "JOB", "MODE", "STATE", "ADDRESS", "PROXY", "UP", "DOWN",
+			"ALLOWED", "DENIED", "AGE", "DOMAINS");
+	for (char **p = ids; *p; p++) {
+		struct job_record r;
+		struct counters c;
+		nw_err e = NULL;
+		if (state_read(*p, &r, &e) != 1) {
+			nw_err_free(&e);
+			continue;
+		}
+		read_counters(r.id, &c);
+		bool alive = job_alive(&r);
+		if (as_json)
+			json_push(arr, job_json(&r, &c, alive), NULL);
+		else
+			print_row(out, &r, &c, alive);
+		state_record_free(&r);
+	}
+	if (!as_json)
+		return 0;
+	text = json_render(arr, true, err);
+	if (text == NULL)
+		return -1;
+	fprintf(out, "%s\n", text);
+	return 0;
+}
