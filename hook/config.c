@@ -1,0 +1,775 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "cleanup.h"
+#include "json.h"
+#include "wire.h"
+
+#define RESOLV_CONF "/etc/resolv.conf"
+#define RESOLV_MAX (64 * 1024)
+#define RESOLV_MAXNS 3 /* glibc's MAXNS: later nameserver lines are never asked */
+#define RATE_MIN 8000LL
+#define RATE_MAX 100000000000LL
+#define HEADER_NAME_MAX 128
+#define GOT_MAX 60
+
+static const char *const mode_names[] = {"none", "http", "full"};
+
+const char *mode_name(enum nw_mode m)
+{
+	return (unsigned)m < sizeof(mode_names) / sizeof(mode_names[0]) ? mode_names[m] : "?";
+}
+
+int mode_parse(const char *s, enum nw_mode *out)
+{
+	for (unsigned i = 0; s != NULL && i < sizeof(mode_names) / sizeof(mode_names[0]); i++) {
+		if (strcasecmp(s, mode_names[i]) == 0) {
+			*out = (enum nw_mode)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* A value as the user wrote it, shortened, for "got ..." in messages. */
+static const char *got(const struct json *j, char *buf, size_t len)
+{
+	cleanup_free char *s = json_render(j, false, NULL);
+
+	if (s == NULL)
+		return "(unprintable)";
+	if (strlen(s) > GOT_MAX)
+		snprintf(buf, len, "%.*s...", GOT_MAX, s);
+	else
+		snprintf(buf, len, "%s", s);
+	return buf;
+}
+
+static int type_error(const struct json *j, const char *key, const char *want, nw_err *err)
+{
+	char b[GOT_MAX + 8];
+
+	return nw_fail(err, 0, "\"%s\" must be %s, got %s", key, want, got(j, b, sizeof(b)));
+}
+
+/* The array under key, checked to hold strings only (and to be non-empty
+ * when asked); `want` describes one element for the message. */
+static int string_array(const struct json *j, const char *key, bool nonempty, const char *want,
+			nw_err *err)
+{
+	char b[GOT_MAX + 8];
+
+	if (j->type != JSON_ARRAY)
+		return nw_fail(err, 0, "\"%s\" must be an array of %s, got %s", key, want,
+			       got(j, b, sizeof(b)));
+	if (nonempty && j->n == 0)
+		return nw_fail(err, 0, "\"%s\" must not be empty", key);
+	for (size_t i = 0; i < j->n; i++)
+		if (j->v[i]->type != JSON_STRING)
+			return nw_fail(err, 0, "\"%s\"[%zu] must be %s, got %s", key, i, want,
+				       got(j->v[i], b, sizeof(b)));
+	return 0;
+}
+
+static int parse_modes(struct nw_config *cfg, const struct json *j, const char *key, nw_err *err)
+{
+	enum nw_mode m;
+
+	if (string_array(j, key, true, "a mode name (\"none\", \"http\" or \"full\")", err) < 0)
+		return -1;
+	cfg->allowed_modes = 0;
+	for (size_t i = 0; i < j->n; i++) {
+		if (mode_parse(j->v[i]->s, &m) < 0)
+			return nw_fail(err, 0,
+				       "\"%s\"[%zu]: unknown mode \"%s\" (known: none, http, full)",
+				       key, i, j->v[i]->s);
+		cfg->allowed_modes |= NW_MODE_BIT(m);
+	}
+	return 0;
+}
+
+static int parse_allowlist(struct nw_config *cfg, const struct json *j, const char *key,
+			   nw_err *err)
+{
+	if (string_array(j, key, false, "a domain (\"example.com\" or \".example.com\")", err) < 0)
+		return -1;
+	domain_list_free(&cfg->allowlist);
+	cfg->has_allowlist = true;
+	for (size_t i = 0; i < j->n; i++)
+		if (domain_list_add(&cfg->allowlist, j->v[i]->s, err) < 0)
+			return nw_wrap(err, "\"%s\"[%zu]", key, i);
+	return 0;
+}
+
+static int parse_rate(struct nw_config *cfg, const struct json *j, const char *key, nw_err *err)
+{
+	int64_t v;
+
+	if (json_int(j, 1, INT64_MAX, &v) < 0)
+		return type_error(j, key, "a positive integer (bits per second)", err);
+	if (v < RATE_MIN || v > RATE_MAX)
+		return nw_fail(err, 0,
+			       "\"%s\" must be from %lld (8 kbit/s) to %lld (100 Gbit/s) bits per "
+			       "second, got %lld",
+			       key, RATE_MIN, RATE_MAX, (long long)v);
+	cfg->rate_limit_bps = (uint64_t)v;
+	return 0;
+}
+
+static int parse_one_port(struct nw_ports *p, const struct json *v, nw_err *err)
+{
+	struct nw_port_range r;
+	int64_t n;
+
+	if (v->type == JSON_STRING) {
+		if (ports_parse_range(v->s, &r, err) < 0)
+			return -1;
+		return ports_add(p, r.lo, r.hi, err);
+	}
+	if (json_int(v, 1, 65535, &n) < 0)
+		return -1;
+	return ports_add(p, (uint16_t)n, (uint16_t)n, err);
+}
+
+static int parse_ports(struct nw_ports *out, const struct json *j, const char *key, nw_err *err)
+{
+	static const char want[] = "a port (1-65535) or a range (\"1025-65535\")";
+	struct nw_ports p = {0};
+	char b[GOT_MAX + 8];
+
+	if (j->type != JSON_ARRAY)
+		return nw_fail(err, 0, "\"%s\" must be an array of %s, got %s", key, want,
+			       got(j, b, sizeof(b)));
+	if (j->n == 0)
+		return nw_fail(err, 0, "\"%s\" must not be empty", key);
+	for (size_t i = 0; i < j->n; i++) {
+		const struct json *v = j->v[i];
+		if (parse_one_port(&p, v, err) == 0)
+			continue;
+		ports_free(&p);
+		if (*err != NULL)
+			return nw_wrap(err, "\"%s\"[%zu]", key, i);
+		return nw_fail(err, 0, "\"%s\"[%zu] must be %s, got %s", key, i, want,
+			       got(v, b, sizeof(b)));
+	}
+	ports_free(out);
+	*out = p;
+	return 0;
+}
+
+static int parse_http_ports(struct nw_config *cfg, const struct json *j, const char *key,
+			    nw_err *err)
+{
+	return parse_ports(&cfg->http_ports, j, key, err);
+}
+
+static int parse_connect_ports(struct nw_config *cfg, const struct json *j, const char *key,
+			       nw_err *err)
+{
+	return parse_ports(&cfg->connect_ports, j, key, err);
+}
+
+/* "name" or "name:port", where name may be a wildcard ".x.com". */
+static int deny_domain(struct nw_deny *d, const char *s, nw_err *err)
+{
+	cleanup_free char *host = strdup(s);
+	struct domain_list l = {0};
+	struct nw_port_range r;
+	char *colon;
+
+	if (host == NULL)
+		return nw_fail(err, ENOMEM, "parsing \"%s\"", s);
+	colon = strchr(host, ':');
+	if (colon != NULL) {
+		*colon = '\0';
+		if (ports_parse_range(colon + 1, &r, err) < 0 || r.lo != r.hi)
+			return nw_fail(err, 0, "\"%s\": port must be a number from 1 to 65535", s);
+		d->port = r.lo;
+	}
+	if (domain_list_add(&l, host, err) < 0)
+		return -1;
+	d->is_domain = true;
+	d->domain = l.e[0];
+	free(l.e);
+	return 0;
+}
+
+/* Text meant as an address rather than a name: brackets, a prefix, more
+ * than one ':', or only digits and dots before any ':'. */
+static bool looks_like_cidr(const char *s)
+{
+	const char *c = strchr(s, ':');
+	size_t head = c != NULL ? (size_t)(c - s) : strlen(s);
+
+	if (s[0] == '[' || strchr(s, '/') != NULL || (c != NULL && strchr(c + 1, ':') != NULL))
+		return true;
+	return head > 0 && strspn(s, "0123456789.") == head;
+}
+
+static int deny_one(struct nw_deny *d, const char *s, nw_err *err)
+{
+	struct nw_cidr_port cp;
+
+	memset(d, 0, sizeof(*d));
+	if (looks_like_cidr(s)) {
+		if (cidr_port_parse(s, &cp, err) < 0)
+			return -1;
+		d->cidr = cp.cidr;
+		d->port = cp.port;
+	} else if (deny_domain(d, s, err) < 0) {
+		return -1;
+	}
+	d->text = strdup(s);
+	if (d->text == NULL) {
+		if (d->is_domain)
+			free(d->domain.name);
+		return nw_fail(err, ENOMEM, "parsing \"%s\"", s);
+	}
+	return 0;
+}
+
+static void deny_free(struct nw_deny *deny, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(deny[i].text);
+		if (deny[i].is_domain)
+			free(deny[i].domain.name);
+	}
+	free(deny);
+}
+
+static int parse_deny(struct nw_config *cfg, const struct json *j, const char *key, nw_err *err)
+{
+	struct nw_deny *d;
+
+	if (string_array(j, key, false, "a CIDR or a domain, optionally with \":port\"", err) < 0)
+		return -1;
+	d = calloc(j->n ? j->n : 1, sizeof(*d));
+	if (d == NULL)
+		return nw_fail(err, ENOMEM, "parsing \"%s\"", key);
+	for (size_t i = 0; i < j->n; i++) {
+		if (deny_one(&d[i], j->v[i]->s, err) < 0) {
+			deny_free(d, i);
+			return nw_wrap(err, "\"%s\"[%zu]", key, i);
+		}
+	}
+	deny_free(cfg->deny, cfg->n_deny);
+	cfg->deny = d;
+	cfg->n_deny = j->n;
+	return 0;
+}
+
+static int parse_allow_private(struct nw_config *cfg, const struct json *j, const char *key,
+			       nw_err *err)
+{
+	struct nw_cidr *c;
+
+	if (string_array(j, key, false, "a CIDR (\"10.1.0.0/16\")", err) < 0)
+		return -1;
+	c = calloc(j->n ? j->n : 1, sizeof(*c));
+	if (c == NULL)
+		return nw_fail(err, ENOMEM, "parsing \"%s\"", key);
+	for (size_t i = 0; i < j->n; i++) {
+		if (cidr_parse(j->v[i]->s, &c[i], err) < 0) {
+			free(c);
+			return nw_wrap(err, "\"%s\"[%zu]", key, i);
+		}
+	}
+	free(cfg->allow_private);
+	cfg->allow_private = c;
+	cfg->n_allow_private = j->n;
+	return 0;
+}
+
+/* "IP", "IPv4:port", "[IPv6]:port" or a bare IPv6 address. */
+static int dns_one(const char *s, struct nw_dns_server *out, nw_err *err)
+{
+	struct nw_cidr_port cp;
+
+	if (cidr_port_parse(s, &cp, err) < 0)
+		return -1;
+	if (cp.cidr.prefix != (cp.cidr.addr.family == AF_INET ? 32 : 128))
+		return nw_fail(err, 0, "\"%s\": a DNS server is one address, not a network", s);
+	out->addr = cp.cidr.addr;
+	out->port = cp.port ? cp.port : 53;
+	return 0;
+}
+
+static int parse_dns(struct nw_config *cfg, const struct json *j, const char *key, nw_err *err)
+{
+	struct nw_dns_server *d;
+
+	if (string_array(j, key, false, "an address (\"IP\", \"IP:port\" or \"[IPv6]:port\")",
+			 err) < 0)
+		return -1;
+	if (j->n == 0)
+		return nw_fail(err, 0, "\"%s\" must not be empty (leave it out to use %s)", key,
+			       RESOLV_CONF);
+	d = calloc(j->n, sizeof(*d));
+	if (d == NULL)
+		return nw_fail(err, ENOMEM, "parsing \"%s\"", key);
+	for (size_t i = 0; i < j->n; i++) {
+		if (dns_one(j->v[i]->s, &d[i], err) < 0) {
+			free(d);
+			return nw_wrap(err, "\"%s\"[%zu]", key, i);
+		}
+	}
+	free(cfg->dns);
+	cfg->dns = d;
+	cfg->n_dns = j->n;
+	cfg->dns_from_resolv_conf = false;
+	return 0;
+}
+
+static int parse_subnet(struct nw_config *cfg, const struct json *j, const char *key, nw_err *err)
+{
+	struct nw_cidr c;
+	struct nw_addr gw;
+
+	if (j->type != JSON_STRING)
+		return type_error(j, key, "an IPv4 CIDR (\"10.213.0.0/16\")", err);
+	if (cidr_parse(j->s, &c, err) < 0)
+		return nw_wrap(err, "\"%s\"", key);
+	if (c.addr.family != AF_INET || c.prefix < 8 || c.prefix > 29)
+		return nw_fail(err, 0,
+			       "\"%s\" must be an IPv4 network with a prefix from /8 to /29, got "
+			       "\"%s\"",
+			       key, j->s);
+	/* Job addresses must never collide with the gateway every job sees. */
+	if (addr_parse(NW_GATEWAY, &gw, NULL) == 0 && cidr_contains(&c, &gw))
+		return nw_fail(err, 0, "\"%s\" \"%s\" contains the jobs' gateway %s", key, j->s,
+			       NW_GATEWAY);
+	cfg->subnet = c;
+	return 0;
+}
+
+static int parse_proxy_port(struct nw_config *cfg, const struct json *j, const char *key,
+			    nw_err *err)
+{
+	int64_t v;
+
+	if (json_int(j, 1, 65535, &v) < 0)
+		return type_error(j, key, "a port number from 1 to 65535", err);
+	cfg->proxy_port = (uint16_t)v;
+	return 0;
+}
+
+/* RFC 9110 token characters. */
+static bool header_name_valid(const char *s)
+{
+	static const char tchar[] = "!#$%&'*+-.^_`|~0123456789"
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	size_t n = strlen(s);
+
+	return n <= HEADER_NAME_MAX && strspn(s, tchar) == n;
+}
+
+static int replace_str(char **dst, const char *s, nw_err *err)
+{
+	char *c = strdup(s);
+
+	if (c == NULL)
+		return nw_fail(err, ENOMEM, "copying \"%s\"", s);
+	free(*dst);
+	*dst = c;
+	return 0;
+}
+
+static int parse_header(struct nw_config *cfg, const struct json *j, const char *key,
+			nw_err *err)
+{
+	if (j->type != JSON_STRING)
+		return type_error(j, key, "a header name (\"X-Job-ID\"), or \"\" for none", err);
+	if (!header_name_valid(j->s))
+		return nw_fail(err, 0,
+			       "\"%s\" \"%s\" is not a valid HTTP header name (letters, digits "
+			       "and !#$%%&'*+-.^_`|~, at most %d)",
+			       key, j->s, HEADER_NAME_MAX);
+	return replace_str(&cfg->job_id_header, j->s, err);
+}
+
+static bool path_valid(const char *s)
+{
+	if (s[0] != '/' || strlen(s) >= PATH_MAX)
+		return false;
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+static int parse_log(struct nw_config *cfg, const struct json *j, const char *key, nw_err *err)
+{
+	if (j->type != JSON_STRING)
+		return type_error(j, key, "\"syslog\" or an absolute file path", err);
+	if (strcmp(j->s, "syslog") != 0 && !path_valid(j->s))
+		return nw_fail(err, 0, "\"%s\" must be \"syslog\" or an absolute file path, got \"%s\"",
+			       key, j->s);
+	return replace_str(&cfg->log, j->s, err);
+}
+
+struct key_parser {
+	const char *key;
+	int (*parse)(struct nw_config *cfg, const struct json *j, const char *key, nw_err *err);
+};
+
+/* DESIGN.md §2, in its order; config_render writes the same order. */
+static const struct key_parser parsers[] = {
+	{"allowed_modes", parse_modes},
+	{"domain_allowlist", parse_allowlist},
+	{"rate_limit_bps", parse_rate},
+	{"http_ports", parse_http_ports},
+	{"connect_ports", parse_connect_ports},
+	{"deny_destinations", parse_deny},
+	{"allow_private_destinations", parse_allow_private},
+	{"dns_servers", parse_dns},
+	{"subnet", parse_subnet},
+	{"proxy_port", parse_proxy_port},
+	{"job_id_header", parse_header},
+	{"log", parse_log},
+};
+#define N_PARSERS (sizeof(parsers) / sizeof(parsers[0]))
+
+void config_defaults(struct nw_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->allowed_modes = NW_MODE_BIT(NW_MODE_NONE);
+	cfg->rate_limit_bps = 10000000;
+	/* On allocation failure a list stays shorter: fewer ports open, never more. */
+	ports_add(&cfg->http_ports, 80, 80, NULL);
+	ports_add(&cfg->http_ports, 443, 443, NULL);
+	ports_add(&cfg->http_ports, 1025, 65535, NULL);
+	ports_add(&cfg->connect_ports, 443, 443, NULL);
+	cidr_parse("10.213.0.0/16", &cfg->subnet, NULL);
+	cfg->proxy_port = 3128;
+	cfg->job_id_header = strdup("X-Bacalhau-Job-ID");
+	cfg->log = strdup("syslog");
+}
+
+void config_free(struct nw_config *cfg)
+{
+	free(cfg->path);
+	domain_list_free(&cfg->allowlist);
+	ports_free(&cfg->http_ports);
+	ports_free(&cfg->connect_ports);
+	deny_free(cfg->deny, cfg->n_deny);
+	free(cfg->allow_private);
+	free(cfg->dns);
+	free(cfg->job_id_header);
+	free(cfg->log);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+static int unknown_key(const char *key, nw_err *err)
+{
+	char known[512] = "";
+	size_t off = 0;
+
+	for (size_t i = 0; i < N_PARSERS && off < sizeof(known); i++)
+		off += (size_t)snprintf(known + off, sizeof(known) - off, "%s%s", i ? ", " : "",
+					parsers[i].key);
+	return nw_fail(err, 0, "unknown key \"%s\" (known keys: %s)", key, known);
+}
+
+static int apply(struct nw_config *cfg, const struct json *root, nw_err *err)
+{
+	if (root->type != JSON_OBJECT)
+		return nw_fail(err, 0, "the node config must be a JSON object");
+	for (size_t i = 0; i < root->n; i++) {
+		size_t k = 0;
+		while (k < N_PARSERS && strcmp(parsers[k].key, root->keys[i]) != 0)
+			k++;
+		if (k == N_PARSERS)
+			return unknown_key(root->keys[i], err);
+		if (parsers[k].parse(cfg, root->v[i], parsers[k].key, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int config_parse(struct nw_config *cfg, const char *text, size_t len, nw_err *err)
+{
+	cleanup_json struct json *root = NULL;
+	struct nw_config c;
+
+	config_defaults(&c);
+	if (c.job_id_header == NULL || c.log == NULL) {
+		config_free(&c);
+		return nw_fail(err, ENOMEM, "node config defaults");
+	}
+	if (len > NW_CONFIG_MAX) {
+		config_free(&c);
+		return nw_fail(err, 0, "larger than %d bytes", NW_CONFIG_MAX);
+	}
+	root = json_parse(text, len, err);
+	if (root == NULL || apply(&c, root, err) < 0) {
+		config_free(&c);
+		return -1;
+	}
+	*cfg = c;
+	return 0;
+}
+
+/* Reads at most max bytes of path; more is an error. Missing files set
+ * errno ENOENT so the caller can tell. */
+static char *read_bounded(const char *path, size_t max, size_t *len, nw_err *err)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	cleanup_free char *buf = NULL;
+	size_t n = 0;
+	ssize_t r;
+
+	if (fd < 0) {
+		nw_fail(err, errno, "cannot read node config %s", path);
+		return NULL;
+	}
+	buf = malloc(max + 1);
+	if (buf == NULL) {
+		nw_fail(err, ENOMEM, "reading %s", path);
+		return NULL;
+	}
+	while ((r = read(fd, buf + n, max + 1 - n)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			nw_fail(err, errno, "cannot read node config %s", path);
+			return NULL;
+		}
+		n += (size_t)r;
+		if (n > max) {
+			nw_fail(err, 0, "%s: larger than %zu bytes", path, max);
+			return NULL;
+		}
+	}
+	buf[n] = '\0';
+	*len = n;
+	return steal_ptr(&buf);
+}
+
+/* "nameserver ADDR" with an address we can use; a zone index or a typo is
+ * skipped, as the resolver library skips it. */
+static bool nameserver_line(const char *line, size_t len, struct nw_addr *out)
+{
+	char word[64];
+	size_t n;
+
+	if (len < 11 || strncmp(line, "nameserver", 10) != 0 || (line[10] != ' ' && line[10] != '\t'))
+		return false;
+	line += 11;
+	len -= 11;
+	n = strspn(line, " \t");
+	line += n;
+	len -= n;
+	n = strcspn(line, " \t#;\n");
+	if (n == 0 || n >= sizeof(word) || n > len)
+		return false;
+	memcpy(word, line, n);
+	word[n] = '\0';
+	return addr_parse(word, out, NULL) == 0;
+}
+
+static void resolv_conf_servers(struct nw_config *cfg, const char *text)
+{
+	struct nw_dns_server found[RESOLV_MAXNS];
+	size_t n = 0;
+
+	for (const char *p = text; *p != '\0' && n < RESOLV_MAXNS;) {
+		size_t len = strcspn(p, "\n");
+		if (nameserver_line(p, len, &found[n].addr))
+			found[n++].port = 53;
+		p += len;
+		if (*p == '\n')
+			p++;
+	}
+	if (n == 0)
+		return;
+	cfg->dns = calloc(n, sizeof(*cfg->dns));
+	if (cfg->dns == NULL)
+		return;
+	memcpy(cfg->dns, found, n * sizeof(*found));
+	cfg->n_dns = n;
+}
+
+static int load_resolv_conf(struct nw_config *cfg, nw_err *err)
+{
+	cleanup_err nw_err ignored = NULL;
+	cleanup_free char *text = NULL;
+	size_t len;
+
+	cfg->dns_from_resolv_conf = true;
+	text = read_bounded(RESOLV_CONF, RESOLV_MAX, &len, &ignored);
+	if (text != NULL)
+		resolv_conf_servers(cfg, text);
+	/* Only http jobs resolve names; a node without them needs no resolver. */
+	if (cfg->n_dns == 0 && (cfg->allowed_modes & NW_MODE_BIT(NW_MODE_HTTP)))
+		return nw_fail(err, 0,
+			       "no \"dns_servers\" and no usable nameserver in %s; http jobs need "
+			       "one: set \"dns_servers\"",
+			       RESOLV_CONF);
+	return 0;
+}
+
+int config_load(struct nw_config *cfg, const char *path, bool explicit_path, nw_err *err)
+{
+	cleanup_free char *text = NULL;
+	struct nw_config c;
+	size_t len = 0;
+
+	if (path == NULL)
+		path = NW_DEFAULT_CONFIG;
+	text = read_bounded(path, NW_CONFIG_MAX, &len, err);
+	if (text == NULL && (explicit_path || (*err != NULL && (*err)->code != ENOENT)))
+		return -1;
+	if (text == NULL) {
+		nw_err_free(err);
+		text = strdup("{}");
+		len = 2;
+		if (text == NULL)
+			return nw_fail(err, ENOMEM, "node config defaults");
+	}
+	if (config_parse(&c, text, len, err) < 0)
+		return nw_wrap(err, "%s", path);
+	c.path = strdup(path);
+	if (c.path == NULL) {
+		config_free(&c);
+		return nw_fail(err, ENOMEM, "node config");
+	}
+	if (c.n_dns == 0 && load_resolv_conf(&c, err) < 0) {
+		config_free(&c);
+		return nw_wrap(err, "%s", path);
+	}
+	*cfg = c;
+	return 0;
+}
+
+static int push_str(struct json *arr, const char *s, nw_err *err)
+{
+	return json_push(arr, json_new_str(s), err);
+}
+
+static struct json *render_modes(const struct nw_config *cfg, nw_err *err)
+{
+	cleanup_json struct json *a = json_new(JSON_ARRAY);
+
+	for (unsigned m = NW_MODE_NONE; m <= NW_MODE_FULL; m++)
+		if ((cfg->allowed_modes & NW_MODE_BIT(m)) && push_str(a, mode_name(m), err) < 0)
+			return NULL;
+	return steal_ptr(&a);
+}
+
+static struct json *render_allowlist(const struct nw_config *cfg, nw_err *err)
+{
+	cleanup_json struct json *a = json_new(JSON_ARRAY);
+	char b[DOMAIN_MAX + 2];
+
+	for (size_t i = 0; i < cfg->allowlist.n; i++)
+		if (push_str(a, domain_entry_str(&cfg->allowlist.e[i], b, sizeof(b)), err) < 0)
+			return NULL;
+	return steal_ptr(&a);
+}
+
+static struct json *render_ports(const struct nw_ports *p, nw_err *err)
+{
+	cleanup_json struct json *a = json_new(JSON_ARRAY);
+	char b[16];
+
+	for (size_t i = 0; i < p->n; i++) {
+		struct json *v;
+		if (p->r[i].lo == p->r[i].hi) {
+			v = json_new_int(p->r[i].lo);
+		} else {
+			snprintf(b, sizeof(b), "%u-%u", (unsigned)p->r[i].lo, (unsigned)p->r[i].hi);
+			v = json_new_str(b);
+		}
+		if (json_push(a, v, err) < 0)
+			return NULL;
+	}
+	return steal_ptr(&a);
+}
+
+static struct json *render_deny(const struct nw_config *cfg, nw_err *err)
+{
+	cleanup_json struct json *a = json_new(JSON_ARRAY);
+
+	for (size_t i = 0; i < cfg->n_deny; i++)
+		if (push_str(a, cfg->deny[i].text, err) < 0)
+			return NULL;
+	return steal_ptr(&a);
+}
+
+static struct json *render_cidrs(const struct nw_cidr *c, size_t n, nw_err *err)
+{
+	cleanup_json struct json *a = json_new(JSON_ARRAY);
+	char b[INET6_ADDRSTRLEN + 8];
+
+	for (size_t i = 0; i < n; i++)
+		if (push_str(a, cidr_str(&c[i], b, sizeof(b)), err) < 0)
+			return NULL;
+	return steal_ptr(&a);
+}
+
+static struct json *render_dns(const struct nw_config *cfg, nw_err *err)
+{
+	cleanup_json struct json *a = json_new(JSON_ARRAY);
+	char ab[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN + 16];
+
+	for (size_t i = 0; i < cfg->n_dns; i++) {
+		const struct nw_dns_server *d = &cfg->dns[i];
+		addr_str(&d->addr, ab, sizeof(ab));
+		if (d->port == 53)
+			snprintf(b, sizeof(b), "%s", ab);
+		else if (d->addr.family == AF_INET6)
+			snprintf(b, sizeof(b), "[%s]:%u", ab, (unsigned)d->port);
+		else
+			snprintf(b, sizeof(b), "%s:%u", ab, (unsigned)d->port);
+		if (push_str(a, b, err) < 0)
+			return NULL;
+	}
+	return steal_ptr(&a);
+}
+
+static int render_lists(struct json *o, const struct nw_config *cfg, nw_err *err)
+{
+	if (json_set(o, "allowed_modes", render_modes(cfg, err), err) < 0)
+		return -1;
+	if (cfg->has_allowlist && json_set(o, "domain_allowlist", render_allowlist(cfg, err), err) < 0)
+		return -1;
+	if (json_set(o, "rate_limit_bps", json_new_int((int64_t)cfg->rate_limit_bps), err) < 0 ||
+	    json_set(o, "http_ports", render_ports(&cfg->http_ports, err), err) < 0 ||
+	    json_set(o, "connect_ports", render_ports(&cfg->connect_ports, err), err) < 0 ||
+	    json_set(o, "deny_destinations", render_deny(cfg, err), err) < 0 ||
+	    json_set(o, "allow_private_destinations",
+		render_cidrs(cfg->allow_private, cfg->n_allow_private, err), err) < 0)
+		return -1;
+	/* With no server at all the key is left out: an empty list is refused. */
+	if (cfg->n_dns > 0 && json_set(o, "dns_servers", render_dns(cfg, err), err) < 0)
+		return -1;
+	return 0;
+}
+
+char *config_render(const struct nw_config *cfg, nw_err *err)
+{
+	cleanup_json struct json *o = json_new(JSON_OBJECT);
+	char b[INET6_ADDRSTRLEN + 8];
+
+	if (o == NULL) {
+		nw_fail(err, ENOMEM, "rendering the node config");
+		return NULL;
+	}
+	if (render_lists(o, cfg, err) < 0 ||
+	    json_set(o, "subnet", json_new_str(cidr_str(&cfg->subnet, b, sizeof(b))), err) < 0 ||
+	    json_set(o, "proxy_port", json_new_int(cfg->proxy_port), err) < 0 ||
+	    json_set(o, "job_id_header", json_new_str(cfg->job_id_header ? cfg->job_id_header : ""),
+		err) < 0 ||
+	    json_set(o, "log", json_new_str(cfg->log ? cfg->log : "syslog"), err) < 0)
+		return NULL;
+	return json_render(o, true, err);
+}
