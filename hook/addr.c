@@ -54,7 +54,7 @@ static bool prefix_eq(const uint8_t *a, const uint8_t *b, int bits)
 static void clear_host_bits(uint8_t *a, int bits, int total)
 {
 	for (int i = bits; i < total; i++)
-		a[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+		a[i / 8] &= (uint8_t) ~(0x80 >> (i % 8));
 }
 
 /* Decimal 1..65535 over exactly n bytes: digits only, no sign, no leading zero. */
@@ -135,8 +135,9 @@ int cidr_parse(const char *s, struct nw_cidr *out, nw_err *err)
 			       quote(s, q, sizeof(q)));
 	memcpy(abuf, s, alen);
 	abuf[alen] = '\0';
-	if (addr_parse(abuf, &c.addr, err) < 0)
-		return nw_wrap(err, "CIDR \"%s\"", quote(s, q, sizeof(q)));
+	if (addr_parse(abuf, &c.addr, NULL) < 0)
+		return nw_fail(err, 0, "CIDR \"%s\": not an IPv4 or IPv6 address or network",
+			       quote(s, q, sizeof(q)));
 	max = addr_bits(c.addr.family);
 	c.prefix = max;
 	if (slash != NULL && parse_prefix(slash + 1, max, &c.prefix) < 0)
@@ -173,7 +174,8 @@ static int bracketed_parse(const char *s, struct nw_cidr_port *out, nw_err *err)
 	if (cidr_parse(inner, &out->cidr, err) < 0)
 		return nw_wrap(err, "\"%s\"", quote(s, q, sizeof(q)));
 	if (out->cidr.addr.family != AF_INET6)
-		return nw_fail(err, 0, "\"%s\": brackets are only for IPv6; write IPv4 without them",
+		return nw_fail(err, 0,
+			       "\"%s\": brackets are only for IPv6; write IPv4 without them",
 			       quote(s, q, sizeof(q)));
 	if (close[1] == '\0')
 		return 0;
@@ -259,6 +261,8 @@ struct special {
 /* IANA IPv4 Special-Purpose Address Registry, every block whose "globally
  * reachable" is not simply true. 192.0.0.0/24 is taken whole: its two
  * anycast exceptions are not destinations a job needs. */
+/* clang-format 14 would indent these tables with spaces. */
+/* clang-format off */
 static const struct special v4_special[] = {
 	{{0, 0, 0, 0}, 8},       /* "this network" */
 	{{10, 0, 0, 0}, 8},      /* RFC 1918 */
@@ -276,23 +280,26 @@ static const struct special v4_special[] = {
 	{{224, 0, 0, 0}, 4},     /* multicast */
 	{{240, 0, 0, 0}, 4},     /* reserved, and 255.255.255.255 broadcast */
 };
+/* clang-format on */
 
 /* IANA IPv6 Special-Purpose Address Registry. The blocks that embed an
  * IPv4 address (::ffff:0:0/96, 64:ff9b::/96, 2002::/16) are judged by that
  * address instead, before this table. */
+/* clang-format off */
 static const struct special v6_special[] = {
-	{{0}, 128},                                     /* unspecified */
+	{{0}, 128},                                              /* unspecified */
 	{{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 128}, /* loopback */
-	{{0x00, 0x64, 0xff, 0x9b, 0x00, 0x01}, 48},     /* local-use NAT64 */
-	{{0x01, 0x00}, 64},                             /* discard-only */
-	{{0x20, 0x01, 0x00, 0x00}, 23},                 /* IETF protocols, Teredo */
-	{{0x20, 0x01, 0x0d, 0xb8}, 32},                 /* documentation */
-	{{0x3f, 0xff}, 20},                             /* documentation */
-	{{0x5f, 0x00}, 16},                             /* segment routing SIDs */
-	{{0xfc, 0x00}, 7},                              /* unique local */
-	{{0xfe, 0x80}, 10},                             /* link-local */
-	{{0xff, 0x00}, 8},                              /* multicast */
+	{{0x00, 0x64, 0xff, 0x9b, 0x00, 0x01}, 48},              /* local-use NAT64 */
+	{{0x01, 0x00}, 64},                                      /* discard-only */
+	{{0x20, 0x01, 0x00, 0x00}, 23},                          /* IETF protocols, Teredo */
+	{{0x20, 0x01, 0x0d, 0xb8}, 32},                          /* documentation */
+	{{0x3f, 0xff}, 20},                                      /* documentation */
+	{{0x5f, 0x00}, 16},                                      /* segment routing SIDs */
+	{{0xfc, 0x00}, 7},                                       /* unique local */
+	{{0xfe, 0x80}, 10},                                      /* link-local */
+	{{0xff, 0x00}, 8},                                       /* multicast */
 };
+/* clang-format on */
 
 /* True when a lies in none of the blocks of t. */
 static bool outside(const uint8_t *a, const struct special *t, size_t n)

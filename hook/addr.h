@@ -11,8 +11,8 @@
 #include "err.h"
 
 struct nw_addr {
-	int family;        /* AF_INET or AF_INET6 */
-	uint8_t a[16];     /* network byte order; v4 uses the first 4 bytes */
+	int family;    /* AF_INET or AF_INET6 */
+	uint8_t a[16]; /* network byte order; v4 uses the first 4 bytes */
 };
 
 struct nw_cidr {

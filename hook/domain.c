@@ -182,7 +182,8 @@ static int canon_as(const char *in, const char *shown, char *out, bool *is_ip, n
 		return refuse(err, shown, "longer than 253 characters");
 	if (in[0] == '[') {
 		if (n < 2 || in[n - 1] != ']')
-			return refuse(err, shown, "'[' must enclose exactly an IPv6 address");
+			return refuse(err, shown,
+				      "'[' must enclose an IPv6 address, with nothing after ']'");
 		*is_ip = true;
 		return canon_v6(in + 1, n - 2, shown, out, err);
 	}
@@ -243,7 +244,8 @@ int domain_list_add(struct domain_list *list, const char *entry, nw_err *err)
 		return nw_fail(err, ENOMEM, "adding domain");
 	}
 	list->e = e;
-	list->e[list->n++] = (struct domain_entry){.name = name, .wildcard = wildcard, .is_ip = is_ip};
+	list->e[list->n++] =
+	    (struct domain_entry){.name = name, .wildcard = wildcard, .is_ip = is_ip};
 	return 0;
 }
 
