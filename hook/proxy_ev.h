@@ -1,0 +1,15 @@
+/* Every epoll registration in the proxy points (data.ptr) at one of these,
+ * embedded in whatever owns the fd: the loop calls fn, as redis ae.h calls
+ * a file event's handler. */
+#ifndef NW_PROXY_EV_H
+#define NW_PROXY_EV_H
+
+#include <stdint.h>
+
+struct proxy_ev {
+	void (*fn)(struct proxy_ev *ev, uint32_t events);
+	int fd;
+	uint32_t mask; /* interest currently registered; 0 = not registered */
+};
+
+#endif

@@ -1,0 +1,223 @@
+/* c-ares adapter (see resolve.h). */
+#include "resolve.h"
+
+#include <ares.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "proxy_ev.h"
+
+struct watch {
+	struct proxy_ev ev;
+	struct resolver *r;
+	struct watch *next;
+};
+
+struct resolver {
+	ares_channel ch;
+	int epfd;
+	struct watch *watches;
+};
+
+struct resolve_query {
+	resolve_cb cb;
+	void *arg;
+	struct resolve_query **slot;
+};
+
+static void watch_event(struct proxy_ev *ev, uint32_t events)
+{
+	struct watch *w = (struct watch *)ev;
+	struct resolver *r = w->r;
+	int fd = ev->fd;
+
+	/* w may be freed inside ares_process_fd (the socket closes). */
+	ares_process_fd(r->ch, events & (EPOLLIN | EPOLLERR | EPOLLHUP) ? fd : ARES_SOCKET_BAD,
+			events & EPOLLOUT ? fd : ARES_SOCKET_BAD);
+}
+
+static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
+{
+	struct resolver *r = data;
+	struct watch **pp = &r->watches, *w;
+	struct epoll_event ee = {0};
+
+	while (*pp != NULL && (*pp)->ev.fd != fd)
+		pp = &(*pp)->next;
+	w = *pp;
+	if (!readable && !writable) {
+		if (w != NULL) {
+			epoll_ctl(r->epfd, EPOLL_CTL_DEL, fd, NULL);
+			*pp = w->next;
+			free(w);
+		}
+		return;
+	}
+	if (w == NULL) {
+		w = calloc(1, sizeof(*w));
+		if (w == NULL)
+			return; /* the query times out instead */
+		w->ev.fn = watch_event;
+		w->ev.fd = fd;
+		w->r = r;
+		w->next = r->watches;
+		r->watches = w;
+	}
+	ee.events = (readable ? EPOLLIN : 0) | (writable ? EPOLLOUT : 0);
+	ee.data.ptr = &w->ev;
+	if (epoll_ctl(r->epfd, w->ev.mask ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ee) == 0)
+		w->ev.mask = ee.events;
+}
+
+struct resolver *resolver_new(const struct nw_dns_server *dns, size_t n_dns, int epfd,
+			      nw_err *err)
+{
+	struct ares_options opts = {0};
+	struct ares_addr_port_node *nodes;
+	struct resolver *r;
+	char lookups[] = "b";
+	int rc, mask;
+
+	if (n_dns == 0)
+		return nw_fail(err, EINVAL, "no dns_servers to ask"), NULL;
+	rc = ares_library_init(ARES_LIB_INIT_ALL);
+	if (rc != ARES_SUCCESS)
+		return nw_fail(err, 0, "c-ares: %s", ares_strerror(rc)), NULL;
+	r = calloc(1, sizeof(*r));
+	nodes = calloc(n_dns, sizeof(*nodes));
+	if (r == NULL || nodes == NULL) {
+		free(r);
+		free(nodes);
+		return nw_fail(err, ENOMEM, "resolver"), NULL;
+	}
+	r->epfd = epfd;
+	/* Setting servers, domains, lookups and sortlist keeps c-ares from
+	 * reading /etc/resolv.conf; lookups "b" keeps it off /etc/hosts. */
+	opts.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
+	opts.timeout = 1500; /* ms; two tries fit the proxy's 5 s DNS limit */
+	opts.tries = 2;
+	opts.nservers = 0;
+	opts.ndomains = 0;
+	opts.nsort = 0;
+	opts.lookups = lookups;
+	opts.sock_state_cb = sock_state;
+	opts.sock_state_cb_data = r;
+	mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SERVERS |
+	       ARES_OPT_DOMAINS | ARES_OPT_SORTLIST | ARES_OPT_LOOKUPS | ARES_OPT_SOCK_STATE_CB;
+	rc = ares_init_options(&r->ch, &opts, mask);
+	if (rc != ARES_SUCCESS) {
+		free(r);
+		free(nodes);
+		return nw_fail(err, 0, "c-ares init: %s", ares_strerror(rc)), NULL;
+	}
+	for (size_t i = 0; i < n_dns; i++) {
+		nodes[i].family = dns[i].addr.family;
+		memcpy(&nodes[i].addr, dns[i].addr.a, dns[i].addr.family == AF_INET ? 4 : 16);
+		nodes[i].udp_port = dns[i].port;
+		nodes[i].tcp_port = dns[i].port;
+		nodes[i].next = i + 1 < n_dns ? &nodes[i + 1] : NULL;
+	}
+	rc = ares_set_servers_ports(r->ch, nodes);
+	free(nodes);
+	if (rc != ARES_SUCCESS) {
+		resolver_free(r);
+		return nw_fail(err, 0, "c-ares servers: %s", ares_strerror(rc)), NULL;
+	}
+	return r;
+}
+
+static enum resolve_status map_status(int st)
+{
+	switch (st) {
+	case ARES_ENOTFOUND:
+		return RESOLVE_NXDOMAIN;
+	case ARES_ENODATA:
+		return RESOLVE_NODATA;
+	case ARES_ETIMEOUT:
+		return RESOLVE_TIMEOUT;
+	default:
+		return RESOLVE_FAIL;
+	}
+}
+
+static void on_result(void *arg, int status, int timeouts, struct ares_addrinfo *res)
+{
+	struct resolve_query *q = arg;
+	struct nw_addr addrs[RESOLVE_MAX_ADDRS];
+	size_t n = 0;
+	enum resolve_status st = RESOLVE_OK;
+
+	if (q->slot != NULL)
+		*q->slot = NULL;
+	if (q->cb == NULL || status == ARES_EDESTRUCTION || status == ARES_ECANCELLED) {
+		ares_freeaddrinfo(res);
+		free(q);
+		return;
+	}
+	if (status == ARES_SUCCESS && res != NULL) {
+		for (struct ares_addrinfo_node *a = res->nodes; a != NULL; a = a->ai_next) {
+			if (a->ai_family != AF_INET && a->ai_family != AF_INET6)
+				continue;
+			if (n == RESOLVE_MAX_ADDRS)
+				break;
+			addr_from_sockaddr(a->ai_addr, &addrs[n++]);
+		}
+		if (n == 0)
+			st = RESOLVE_NODATA;
+	} else {
+		st = map_status(status);
+	}
+	q->cb(q->arg, st, addrs, n, ares_strerror(status));
+	ares_freeaddrinfo(res);
+	free(q);
+}
+
+int resolver_lookup(struct resolver *r, const char *host, resolve_cb cb, void *arg,
+		    struct resolve_query **slot, nw_err *err)
+{
+	struct ares_addrinfo_hints hints = {0};
+	struct resolve_query *q = calloc(1, sizeof(*q));
+
+	if (q == NULL)
+		return nw_fail(err, ENOMEM, "DNS query");
+	q->cb = cb;
+	q->arg = arg;
+	q->slot = slot;
+	*slot = q;
+	hints.ai_family = AF_UNSPEC;
+	/* No sorting: it would connect() probe sockets to rank addresses. */
+	hints.ai_flags = ARES_AI_NOSORT;
+	ares_getaddrinfo(r->ch, host, NULL, &hints, on_result, q);
+	return 0;
+}
+
+void resolve_cancel(struct resolve_query *q)
+{
+	if (q == NULL)
+		return;
+	q->cb = NULL;
+	if (q->slot != NULL)
+		*q->slot = NULL;
+	q->slot = NULL;
+}
+
+void resolver_tick(struct resolver *r)
+{
+	ares_process_fd(r->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+}
+
+void resolver_free(struct resolver *r)
+{
+	if (r == NULL)
+		return;
+	ares_destroy(r->ch);
+	while (r->watches != NULL) {
+		struct watch *w = r->watches;
+		r->watches = w->next;
+		free(w);
+	}
+	free(r);
+	ares_library_cleanup();
+}

@@ -1,0 +1,45 @@
+/* Asynchronous name lookups for the proxy, through c-ares, against the node
+ * config's dns_servers only (never /etc/resolv.conf or /etc/hosts), driven
+ * by the proxy's epoll loop. The one adapter between c-ares and netward. */
+#ifndef NW_RESOLVE_H
+#define NW_RESOLVE_H
+
+#include <stddef.h>
+
+#include "addr.h"
+#include "config.h"
+#include "err.h"
+
+#define RESOLVE_MAX_ADDRS 32
+
+enum resolve_status {
+	RESOLVE_OK,       /* addrs holds at least one address */
+	RESOLVE_NXDOMAIN, /* the name does not exist */
+	RESOLVE_NODATA,   /* the name exists but has no A or AAAA record */
+	RESOLVE_TIMEOUT,
+	RESOLVE_FAIL,     /* anything else; detail says what */
+};
+
+struct resolver;
+struct resolve_query;
+
+typedef void (*resolve_cb)(void *arg, enum resolve_status st, const struct nw_addr *addrs,
+			   size_t n, const char *detail);
+
+/* Sockets are registered with epfd as they come and go. */
+struct resolver *resolver_new(const struct nw_dns_server *dns, size_t n_dns, int epfd,
+			      nw_err *err);
+/* Starts an A and AAAA lookup. *slot is set to the query now and cleared
+ * just before cb runs (cb may run before this returns), so the caller's
+ * pointer is never stale. */
+int resolver_lookup(struct resolver *r, const char *host, resolve_cb cb, void *arg,
+		    struct resolve_query **slot, nw_err *err);
+/* cb will not run; clears *slot. NULL is fine. */
+void resolve_cancel(struct resolve_query *q);
+/* Lets c-ares handle its own retransmissions and timeouts; call every few
+ * hundred milliseconds. */
+void resolver_tick(struct resolver *r);
+/* Cancels what is pending (no callbacks) and frees. */
+void resolver_free(struct resolver *r);
+
+#endif
