@@ -1,0 +1,110 @@
+/* OCI input and output: the runtime's state JSON, the bundle's config.json,
+ * the job's annotations, and the precreate transform (DESIGN.md §1). Only
+ * json.h is used; no yajl type appears here. */
+#ifndef NW_OCI_H
+#define NW_OCI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "err.h"
+#include "json.h"
+
+#define OCI_STATE_MAX (1 << 20)
+#define OCI_CONFIG_MAX (4 << 20)
+#define OCI_ID_MAX 128
+#define OCI_JOB_ID_MAX 128
+
+#define OCI_ANN_NETWORK "io.netward.network"
+#define OCI_ANN_DOMAINS "io.netward.domains"
+#define OCI_ANN_JOB_ID "io.netward.job-id"
+
+/* The three netward annotations as written (NULL when absent). Only their
+ * type, and the job id's characters, are checked here; what they mean is
+ * policy's business. */
+struct oci_annotations {
+	char *network;
+	char *domains;
+	char *job_id; /* printable ASCII, no space, quote or backslash, <= 128 */
+};
+
+struct oci_state {
+	char *id;     /* a safe path component: [A-Za-z0-9][A-Za-z0-9_.-]{0,127} */
+	int pid;      /* 0 when the runtime gives none (runc and crun in poststop) */
+	char *status; /* "creating", "created", "running", "stopped" ... as given */
+	char *bundle;
+	struct oci_annotations ann;
+};
+
+/* The state JSON on a hook's stdin (at most OCI_STATE_MAX bytes). Keys
+ * other than the ones above are allowed: runtimes add their own. */
+int oci_state_parse(const char *buf, size_t len, struct oci_state *out, nw_err *err);
+void oci_state_free(struct oci_state *s);
+bool oci_id_valid(const char *id);
+
+/* Reads the netward keys from an "annotations" object (NULL: none). */
+int oci_annotations_parse(const struct json *annotations, struct oci_annotations *out,
+			  nw_err *err);
+void oci_annotations_free(struct oci_annotations *a);
+
+enum oci_netns {
+	OCI_NETNS_HOST, /* no network entry: the container shares the host's */
+	OCI_NETNS_NEW,  /* an entry without path: the runtime makes a new one */
+	OCI_NETNS_PATH, /* an entry with a path: joins an existing one */
+};
+
+struct oci_config {
+	struct oci_annotations ann;
+	enum oci_netns netns;
+	char *netns_path; /* OCI_NETNS_PATH only */
+};
+
+/* A config.json text (at most OCI_CONFIG_MAX bytes) as a tree; must be an
+ * object. */
+struct json *oci_config_parse(const char *buf, size_t len, nw_err *err);
+/* bundle/config.json as a tree. The file is opened with O_NOFOLLOW and must
+ * be a regular file of at most OCI_CONFIG_MAX bytes. */
+struct json *oci_config_load(const char *bundle, nw_err *err);
+/* Annotations and the network namespace entry of a config tree. */
+int oci_config_extract(const struct json *config, struct oci_config *out, nw_err *err);
+/* oci_config_load + oci_config_extract. */
+int oci_config_read(const char *bundle, struct oci_config *out, nw_err *err);
+void oci_config_free(struct oci_config *c);
+
+struct oci_patch {
+	enum nw_mode mode;
+	const char *proxy_url;   /* http mode: "http://169.254.1.1:3128" (oci_proxy_url) */
+	const char *hook_path;   /* absolute path of netward: add hooks; NULL: none */
+	const char *config_path; /* --config for those hooks; NULL: none */
+};
+
+/* "http://" NW_GATEWAY ":port" into buf. */
+const char *oci_proxy_url(uint16_t port, char *buf, size_t len);
+
+/* What precreate and patch-bundle do to config.json, in place:
+ * - every mode: a network namespace entry without path when there is none
+ *   (a private namespace holding only loopback), and the seccomp additions
+ *   of seccomp/container.json (see oci.c);
+ * - http mode only: http_proxy, https_proxy, HTTP_PROXY, HTTPS_PROXY set to
+ *   proxy_url and no_proxy/NO_PROXY to "localhost,127.0.0.1,::1", replacing
+ *   entries of those names and leaving every other variable as it was;
+ * - when hook_path is set: hooks.prestart and hooks.poststop entries that run
+ *   `hook_path [--config config_path] prestart|poststop`, appended to any
+ *   hooks already there; a netward hook already present for that stage is
+ *   replaced in place, so patching twice changes nothing.
+ * An existing network entry with a path is left alone: prestart refuses it. */
+int oci_config_patch(struct json *config, const struct oci_patch *p, nw_err *err);
+
+/* The seccomp part of oci_config_patch (oci_seccomp.c says how and why). */
+int oci_seccomp_patch(struct json *config, nw_err *err);
+
+/* config.json text for precreate's stdout or a bundle. Caller frees. */
+char *oci_config_render(const struct json *config, bool pretty, nw_err *err);
+/* Writes bundle/config.json atomically: config.json.tmp (created afresh,
+ * O_EXCL, with the old file's mode and owner), fsync, rename, fsync of the
+ * directory. */
+int oci_config_write(const char *bundle, const struct json *config, nw_err *err);
+
+#endif
