@@ -209,6 +209,8 @@ static int nft_fail(nw_err *err, struct nft_ctx *nft, const char *what)
 		code = ENOENT;
 	else if (strstr(msg, "Operation not permitted") != NULL)
 		code = EPERM;
+	if (strncmp(msg, "Error: ", 7) == 0)
+		msg += 7;
 	n = strcspn(msg, "\n");
 	if (err != NULL && *err == NULL) {
 		nw_fail(err, 0, "%s: %.*s", what, (int)n, msg);

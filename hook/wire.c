@@ -284,6 +284,26 @@ static int first_non_lo(struct nl_sock *sk, char *name, size_t len, nw_err *err)
 	return 0;
 }
 
+/* A refusal is a policy answer, not a failed call: no strerror text. */
+static int refuse(nw_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int refuse(nw_err *err, const char *fmt, ...)
+{
+	cleanup_free char *msg = NULL;
+	va_list ap;
+
+	if (err == NULL || *err != NULL)
+		return -1;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	nw_fail(err, 0, "%s", msg ? msg : "network namespace refused");
+	if (*err != NULL)
+		(*err)->code = EPERM;
+	return -1;
+}
+
 int wire_netns_check(int netns_fd, nw_err *err)
 {
 	cleanup_nl_sock struct nl_sock *sk = NULL;
@@ -297,18 +317,18 @@ int wire_netns_check(int netns_fd, nw_err *err)
 	    same_file(&st, "/proc/self/ns/net", &self, err) < 0)
 		return -1;
 	if (host || self)
-		return nw_fail(err, EPERM,
-			       "the container shares the host's network namespace; netward needs "
-			       "a private one (podman --network none)");
+		return refuse(err,
+			      "the container shares the host's network namespace; netward needs "
+			      "a private one (podman --network none)");
 	if (nl_open_in(netns_fd, &sk, err) < 0)
 		return -1;
 	if (first_non_lo(sk, other, sizeof(other), err) < 0)
 		return -1;
 	if (other[0] != '\0')
-		return nw_fail(err, EPERM,
-			       "the container's network namespace already has interface \"%s\"; "
-			       "netward needs one with only loopback (podman --network none)",
-			       other);
+		return refuse(err,
+			      "the container's network namespace already has interface \"%s\"; "
+			      "netward needs one with only loopback (podman --network none)",
+			      other);
 	return 0;
 }
 
