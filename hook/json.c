@@ -275,7 +275,7 @@ struct json *json_parse(const char *buf, size_t len, nw_err *err)
 
 static int gen(yajl_gen g, const struct json *j)
 {
-	int rc = yajl_gen_status_ok;
+	yajl_gen_status rc = yajl_gen_status_ok;
 
 	switch (j->type) {
 	case JSON_NULL:
