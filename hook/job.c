@@ -115,6 +115,52 @@ int job_teardown(const char *id, nw_err *err)
 	return rc < 0 ? -1 : 0;
 }
 
+static int firewall_job(const struct nw_config *cfg, const struct job_record *r, nw_err *err)
+{
+	struct fw_job f = {.host_if = r->host_if, .proxy_port = cfg->proxy_port, .mode = r->mode,
+			   .cfg = cfg};
+	cleanup_free char *script = NULL;
+
+	if (addr_parse(r->addr, &f.job_addr, err) < 0 || addr_parse(NW_GATEWAY, &f.gateway, err) < 0)
+		return -1;
+	script = fw_render(&f, err);
+	if (script == NULL)
+		return -1;
+	return fw_apply(script, err);
+}
+
+/* One attempt with one interface name: the firewall first (its rules match
+ * the name, so the link is never up without them), then the link. Returns
+ * -EEXIST when the name is taken, so the caller tries another. */
+static int wire_try(const struct nw_config *cfg, struct job_record *r, struct wire_job *w,
+		    nw_err *err)
+{
+	nw_err e = NULL;
+	char table[64];
+	int rc;
+
+	/* Recorded before anything exists, so a hook killed now leaves
+	 * something gc can find. */
+	if (state_write(r, err) < 0)
+		return -1;
+	if (firewall_job(cfg, r, &e) < 0) {
+		rc = e != NULL && e->code == EEXIST ? -EEXIST : -1;
+		*err = e;
+		return rc == -EEXIST ? rc : nw_wrap(err, "installing the job's firewall");
+	}
+	memcpy(w->host_if, r->host_if, sizeof(w->host_if));
+	rc = wire_setup(w, &e);
+	if (rc < 0) {
+		nw_err undo = NULL;
+		fw_table_name(r->host_if, table, sizeof(table));
+		fw_remove(table, &undo);
+		nw_err_free(&undo);
+		*err = e;
+		return rc == -EEXIST ? rc : nw_wrap(err, "setting up the job's link %s", r->host_if);
+	}
+	return 0;
+}
+
 static int wire_job(const struct nw_config *cfg, struct job_record *r, int netns_fd,
 		    nw_err *err)
 {
@@ -128,38 +174,14 @@ static int wire_job(const struct nw_config *cfg, struct job_record *r, int netns
 	if (addr_parse(NW_GATEWAY, &w.gateway, err) < 0)
 		return -1;
 	for (unsigned salt = 0;; salt++) {
-		nw_err e = NULL;
 		wire_ifname(r->id, salt, r->host_if);
-		/* Recorded before the link exists, so a hook killed now leaves
-		 * something gc can find. */
-		if (state_write(r, err) < 0)
-			return -1;
-		memcpy(w.host_if, r->host_if, sizeof(w.host_if));
-		int rc = wire_setup(&w, &e);
+		int rc = wire_try(cfg, r, &w, err);
 		if (rc == -EEXIST && salt + 1 < SALT_TRIES) {
-			nw_err_free(&e);
+			nw_err_free(err);
 			continue;
 		}
-		if (rc < 0) {
-			*err = e;
-			return nw_wrap(err, "setting up the job's link %s", r->host_if);
-		}
-		return 0;
+		return rc < 0 ? -1 : 0;
 	}
-}
-
-static int firewall_job(const struct nw_config *cfg, const struct job_record *r, nw_err *err)
-{
-	struct fw_job f = {.host_if = r->host_if, .proxy_port = cfg->proxy_port, .mode = r->mode,
-			   .cfg = cfg};
-	cleanup_free char *script = NULL;
-
-	if (addr_parse(r->addr, &f.job_addr, err) < 0 || addr_parse(NW_GATEWAY, &f.gateway, err) < 0)
-		return -1;
-	script = fw_render(&f, err);
-	if (script == NULL || fw_apply(script, err) < 0)
-		return nw_wrap(err, "installing the job's firewall");
-	return 0;
 }
 
 static int setup_locked(const struct nw_config *cfg, struct job_record *r,
@@ -173,7 +195,7 @@ static int setup_locked(const struct nw_config *cfg, struct job_record *r,
 		return -1;
 	if (r->mode == NW_MODE_NONE)
 		return 0;
-	if (wire_job(cfg, r, netns, err) < 0 || firewall_job(cfg, r, err) < 0)
+	if (wire_job(cfg, r, netns, err) < 0)
 		return -1;
 	if (r->mode == NW_MODE_FULL)
 		return wire_enable_forwarding(err);
