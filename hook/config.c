@@ -13,13 +13,13 @@
 #include "json.h"
 #include "wire.h"
 
-#define RESOLV_CONF "/etc/resolv.conf"
-#define RESOLV_MAX (64 * 1024)
-#define RESOLV_MAXNS 3 /* glibc's MAXNS: later nameserver lines are never asked */
-#define RATE_MIN 8000LL
-#define RATE_MAX 100000000000LL
+#define RESOLV_CONF	"/etc/resolv.conf"
+#define RESOLV_MAX	(64 * 1024)
+#define RESOLV_MAXNS	3 /* glibc's MAXNS: later nameserver lines are never asked */
+#define RATE_MIN	8000LL
+#define RATE_MAX	100000000000LL
 #define HEADER_NAME_MAX 128
-#define GOT_MAX 60
+#define GOT_MAX		60
 
 static const char *const mode_names[] = {"none", "http", "full"};
 
@@ -383,8 +383,7 @@ static int replace_str(char **dst, const char *s, nw_err *err)
 	return 0;
 }
 
-static int parse_header(struct nw_config *cfg, const struct json *j, const char *key,
-			nw_err *err)
+static int parse_header(struct nw_config *cfg, const struct json *j, const char *key, nw_err *err)
 {
 	if (j->type != JSON_STRING)
 		return type_error(j, key, "a header name (\"X-Job-ID\"), or \"\" for none", err);
@@ -411,7 +410,8 @@ static int parse_log(struct nw_config *cfg, const struct json *j, const char *ke
 	if (j->type != JSON_STRING)
 		return type_error(j, key, "\"syslog\" or an absolute file path", err);
 	if (strcmp(j->s, "syslog") != 0 && !path_valid(j->s))
-		return nw_fail(err, 0, "\"%s\" must be \"syslog\" or an absolute file path, got \"%s\"",
+		return nw_fail(err, 0,
+			       "\"%s\" must be \"syslog\" or an absolute file path, got \"%s\"",
 			       key, j->s);
 	return replace_str(&cfg->log, j->s, err);
 }
@@ -423,18 +423,18 @@ struct key_parser {
 
 /* DESIGN.md §2, in its order; config_render writes the same order. */
 static const struct key_parser parsers[] = {
-	{"allowed_modes", parse_modes},
-	{"domain_allowlist", parse_allowlist},
-	{"rate_limit_bps", parse_rate},
-	{"http_ports", parse_http_ports},
-	{"connect_ports", parse_connect_ports},
-	{"deny_destinations", parse_deny},
-	{"allow_private_destinations", parse_allow_private},
-	{"dns_servers", parse_dns},
-	{"subnet", parse_subnet},
-	{"proxy_port", parse_proxy_port},
-	{"job_id_header", parse_header},
-	{"log", parse_log},
+    {"allowed_modes", parse_modes},
+    {"domain_allowlist", parse_allowlist},
+    {"rate_limit_bps", parse_rate},
+    {"http_ports", parse_http_ports},
+    {"connect_ports", parse_connect_ports},
+    {"deny_destinations", parse_deny},
+    {"allow_private_destinations", parse_allow_private},
+    {"dns_servers", parse_dns},
+    {"subnet", parse_subnet},
+    {"proxy_port", parse_proxy_port},
+    {"job_id_header", parse_header},
+    {"log", parse_log},
 };
 #define N_PARSERS (sizeof(parsers) / sizeof(parsers[0]))
 
@@ -561,7 +561,8 @@ static bool nameserver_line(const char *line, size_t len, struct nw_addr *out)
 	char word[64];
 	size_t n;
 
-	if (len < 11 || strncmp(line, "nameserver", 10) != 0 || (line[10] != ' ' && line[10] != '\t'))
+	if (len < 11 || strncmp(line, "nameserver", 10) != 0 ||
+	    (line[10] != ' ' && line[10] != '\t'))
 		return false;
 	line += 11;
 	len -= 11;
@@ -740,14 +741,15 @@ static int render_lists(struct json *o, const struct nw_config *cfg, nw_err *err
 {
 	if (json_set(o, "allowed_modes", render_modes(cfg, err), err) < 0)
 		return -1;
-	if (cfg->has_allowlist && json_set(o, "domain_allowlist", render_allowlist(cfg, err), err) < 0)
+	if (cfg->has_allowlist &&
+	    json_set(o, "domain_allowlist", render_allowlist(cfg, err), err) < 0)
 		return -1;
 	if (json_set(o, "rate_limit_bps", json_new_int((int64_t)cfg->rate_limit_bps), err) < 0 ||
 	    json_set(o, "http_ports", render_ports(&cfg->http_ports, err), err) < 0 ||
 	    json_set(o, "connect_ports", render_ports(&cfg->connect_ports, err), err) < 0 ||
 	    json_set(o, "deny_destinations", render_deny(cfg, err), err) < 0 ||
 	    json_set(o, "allow_private_destinations",
-		render_cidrs(cfg->allow_private, cfg->n_allow_private, err), err) < 0)
+		     render_cidrs(cfg->allow_private, cfg->n_allow_private, err), err) < 0)
 		return -1;
 	/* With no server at all the key is left out: an empty list is refused. */
 	if (cfg->n_dns > 0 && json_set(o, "dns_servers", render_dns(cfg, err), err) < 0)
@@ -768,7 +770,7 @@ char *config_render(const struct nw_config *cfg, nw_err *err)
 	    json_set(o, "subnet", json_new_str(cidr_str(&cfg->subnet, b, sizeof(b))), err) < 0 ||
 	    json_set(o, "proxy_port", json_new_int(cfg->proxy_port), err) < 0 ||
 	    json_set(o, "job_id_header", json_new_str(cfg->job_id_header ? cfg->job_id_header : ""),
-		err) < 0 ||
+		     err) < 0 ||
 	    json_set(o, "log", json_new_str(cfg->log ? cfg->log : "syslog"), err) < 0)
 		return NULL;
 	return json_render(o, true, err);

@@ -11,7 +11,7 @@
 #include "cleanup.h"
 #include "wire.h"
 
-#define NO_PROXY "localhost,127.0.0.1,::1"
+#define NO_PROXY     "localhost,127.0.0.1,::1"
 #define HOOK_TIMEOUT 30
 
 static int dup_into(char **dst, const char *s, nw_err *err)
@@ -24,7 +24,8 @@ static int dup_into(char **dst, const char *s, nw_err *err)
 
 bool oci_id_valid(const char *id)
 {
-	static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
+	static const char chars[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
 	size_t n;
 
 	/* The first character is one of the 62 before '_'. */
@@ -68,8 +69,7 @@ void oci_annotations_free(struct oci_annotations *a)
 	memset(a, 0, sizeof(*a));
 }
 
-int oci_annotations_parse(const struct json *annotations, struct oci_annotations *out,
-			  nw_err *err)
+int oci_annotations_parse(const struct json *annotations, struct oci_annotations *out, nw_err *err)
 {
 	struct oci_annotations a = {0};
 
@@ -148,7 +148,8 @@ int oci_state_parse(const char *buf, size_t len, struct oci_state *out, nw_err *
 
 	memset(out, 0, sizeof(*out));
 	if (len > OCI_STATE_MAX)
-		return nw_fail(err, 0, "the runtime's state is larger than %d bytes", OCI_STATE_MAX);
+		return nw_fail(err, 0, "the runtime's state is larger than %d bytes",
+			       OCI_STATE_MAX);
 	root = json_parse(buf, len, err);
 	if (root == NULL)
 		return nw_wrap(err, "the runtime's state");
@@ -207,7 +208,8 @@ static int netns_entry(const struct json *ns, const struct json **out, nw_err *e
 	for (size_t i = 0; ns != NULL && i < ns->n; i++) {
 		const char *type = json_get_str(ns->v[i], "type");
 		if (type == NULL)
-			return nw_fail(err, 0, "config.json: linux.namespaces[%zu] has no \"type\"", i);
+			return nw_fail(err, 0, "config.json: linux.namespaces[%zu] has no \"type\"",
+				       i);
 		if (strcmp(type, "network") != 0)
 			continue;
 		if (*out != NULL)
@@ -236,7 +238,8 @@ static int netns_fill(const struct json *config, struct oci_config *c, nw_err *e
 	if (path == NULL)
 		return 0;
 	if (path->type != JSON_STRING)
-		return nw_fail(err, 0, "config.json: the network namespace's \"path\" must be a string");
+		return nw_fail(err, 0,
+			       "config.json: the network namespace's \"path\" must be a string");
 	if (path->s[0] == '\0')
 		return 0;
 	c->netns = OCI_NETNS_PATH;
@@ -344,8 +347,8 @@ const char *oci_proxy_url(uint16_t port, char *buf, size_t len)
 }
 
 /* obj[key] as an object or array of the given type, created when absent. */
-static struct json *child(struct json *obj, const char *key, enum json_type type,
-			  const char *where, nw_err *err)
+static struct json *child(struct json *obj, const char *key, enum json_type type, const char *where,
+			  nw_err *err)
 {
 	struct json *c = json_get(obj, key);
 
@@ -377,8 +380,8 @@ static int patch_netns(struct json *config, nw_err *err)
 	return json_push(ns, entry, err);
 }
 
-static const char *const proxy_vars[] = {"http_proxy", "https_proxy", "HTTP_PROXY",
-					 "HTTPS_PROXY", "no_proxy", "NO_PROXY"};
+static const char *const proxy_vars[] = {"http_proxy",	"https_proxy", "HTTP_PROXY",
+					 "HTTPS_PROXY", "no_proxy",    "NO_PROXY"};
 #define N_PROXY_VARS (sizeof(proxy_vars) / sizeof(proxy_vars[0]))
 
 static bool is_proxy_var(const char *entry)
@@ -408,8 +411,9 @@ static int patch_env(struct json *config, const char *url, nw_err *err)
 	if (url == NULL)
 		return nw_fail(err, EINVAL, "http mode needs the proxy's URL");
 	if (process == NULL || process->type != JSON_OBJECT)
-		return nw_fail(err, 0, "config.json has no \"process\" object to give the proxy's "
-				       "environment to");
+		return nw_fail(err, 0,
+			       "config.json has no \"process\" object to give the proxy's "
+			       "environment to");
 	env = child(process, "env", JSON_ARRAY, "process.env", err);
 	if (env == NULL)
 		return -1;
@@ -446,7 +450,8 @@ static struct json *hook_entry(const struct oci_patch *p, const char *stage, nw_
 
 	if (json_set(h, "path", json_new_str(p->hook_path), err) < 0)
 		return NULL;
-	if (json_set(h, "args", p->config_path ? str_array(with_cfg, 4, err) : str_array(plain, 2, err),
+	if (json_set(h, "args",
+		     p->config_path ? str_array(with_cfg, 4, err) : str_array(plain, 2, err),
 		     err) < 0)
 		return NULL;
 	if (json_set(h, "timeout", json_new_int(HOOK_TIMEOUT), err) < 0)
@@ -504,8 +509,9 @@ static int patch_hooks(struct json *config, const struct oci_patch *p, nw_err *e
 	struct json *hooks;
 
 	if (p->hook_path[0] != '/' || (p->config_path != NULL && p->config_path[0] != '/'))
-		return nw_fail(err, EINVAL, "hook and config paths must be absolute (hooks run "
-					    "with an empty environment)");
+		return nw_fail(err, EINVAL,
+			       "hook and config paths must be absolute (hooks run "
+			       "with an empty environment)");
 	hooks = child(config, "hooks", JSON_OBJECT, "hooks", err);
 	if (hooks == NULL || patch_stage(hooks, p, "prestart", err) < 0)
 		return -1;

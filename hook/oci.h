@@ -12,14 +12,14 @@
 #include "err.h"
 #include "json.h"
 
-#define OCI_STATE_MAX (1 << 20)
+#define OCI_STATE_MAX  (1 << 20)
 #define OCI_CONFIG_MAX (4 << 20)
-#define OCI_ID_MAX 128
+#define OCI_ID_MAX     128
 #define OCI_JOB_ID_MAX 128
 
 #define OCI_ANN_NETWORK "io.netward.network"
 #define OCI_ANN_DOMAINS "io.netward.domains"
-#define OCI_ANN_JOB_ID "io.netward.job-id"
+#define OCI_ANN_JOB_ID	"io.netward.job-id"
 
 /* The three netward annotations as written (NULL when absent). Only their
  * type, and the job id's characters, are checked here; what they mean is
@@ -45,13 +45,12 @@ void oci_state_free(struct oci_state *s);
 bool oci_id_valid(const char *id);
 
 /* Reads the netward keys from an "annotations" object (NULL: none). */
-int oci_annotations_parse(const struct json *annotations, struct oci_annotations *out,
-			  nw_err *err);
+int oci_annotations_parse(const struct json *annotations, struct oci_annotations *out, nw_err *err);
 void oci_annotations_free(struct oci_annotations *a);
 
 enum oci_netns {
 	OCI_NETNS_HOST, /* no network entry: the container shares the host's */
-	OCI_NETNS_NEW,  /* an entry without path: the runtime makes a new one */
+	OCI_NETNS_NEW,	/* an entry without path: the runtime makes a new one */
 	OCI_NETNS_PATH, /* an entry with a path: joins an existing one */
 };
 
@@ -75,8 +74,8 @@ void oci_config_free(struct oci_config *c);
 
 struct oci_patch {
 	enum nw_mode mode;
-	const char *proxy_url;   /* http mode: "http://169.254.1.1:3128" (oci_proxy_url) */
-	const char *hook_path;   /* absolute path of netward: add hooks; NULL: none */
+	const char *proxy_url;	 /* http mode: "http://169.254.1.1:3128" (oci_proxy_url) */
+	const char *hook_path;	 /* absolute path of netward: add hooks; NULL: none */
 	const char *config_path; /* --config for those hooks; NULL: none */
 };
 

@@ -45,8 +45,9 @@ struct pats {
 static int pats_add(struct pats *s, struct pat p, nw_err *err)
 {
 	if (s->n == PATS_MAX)
-		return nw_fail(err, 0, "config.json's seccomp profile: narrowing a rule needs more "
-				       "than %d rules",
+		return nw_fail(err, 0,
+			       "config.json's seccomp profile: narrowing a rule needs more "
+			       "than %d rules",
 			       PATS_MAX);
 	s->p[s->n++] = p;
 	return 0;
@@ -69,17 +70,41 @@ static int complement_one(struct pat p, struct pats *out, nw_err *err)
 	return 0;
 }
 
-static int intersect(const struct pats *a, const struct pats *b, struct pats *out, nw_err *err)
+/* Adds to out what a matches and d does not: nothing when d covers a, a
+ * itself when they are disjoint, else one piece per bit that d fixes and a
+ * leaves free (as in complement_one, within a). */
+static int subtract(struct pat a, struct pat d, struct pats *out, nw_err *err)
 {
-	out->n = 0;
-	for (size_t i = 0; i < a->n; i++) {
-		for (size_t j = 0; j < b->n; j++) {
-			struct pat x = a->p[i], y = b->p[j];
-			if ((x.value ^ y.value) & x.mask & y.mask)
-				continue;
-			if (pats_add(out, (struct pat){x.mask | y.mask, x.value | y.value}, err) < 0)
+	uint64_t free_bits = d.mask & ~a.mask;
+
+	if ((a.value ^ d.value) & a.mask & d.mask)
+		return pats_add(out, a, err);
+	for (int b = 63; b >= 0; b--) {
+		uint64_t bit = (uint64_t)1 << b;
+		uint64_t above = free_bits & ~(bit | (bit - 1));
+		if (!(free_bits & bit))
+			continue;
+		struct pat q = {a.mask | above | bit,
+				a.value | (d.value & above) | (~d.value & bit)};
+		if (pats_add(out, q, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* s minus every pattern of d, in place. */
+static int subtract_all(struct pats *s, const struct pats *d, nw_err *err)
+{
+	cleanup_free struct pats *t = malloc(sizeof(*t));
+
+	if (t == NULL)
+		return nw_fail(err, ENOMEM, "seccomp patterns");
+	for (size_t k = 0; k < d->n; k++) {
+		t->n = 0;
+		for (size_t i = 0; i < s->n; i++)
+			if (subtract(s->p[i], d->p[k], t, err) < 0)
 				return -1;
-		}
+		*s = *t;
 	}
 	return 0;
 }
@@ -127,8 +152,10 @@ static int rule_pats(const struct json *rule, struct pats *out, nw_err *err)
 		return pats_add(out, (struct pat){UINT64_MAX, v}, err);
 	if (count == 1 && op != NULL && strcmp(op, "SCMP_CMP_MASKED_EQ") == 0)
 		return (v2 & ~v) ? 0 : pats_add(out, (struct pat){v, v2}, err);
+	/* socket(2)'s first argument is an int, so the kernel reads 32 bits of
+	 * it: "!= v" is taken on those, which can only narrow the rule. */
 	if (count == 1 && op != NULL && strcmp(op, "SCMP_CMP_NE") == 0)
-		return complement_one((struct pat){UINT64_MAX, v}, out, err);
+		return complement_one((struct pat){UINT32_MAX, v & UINT32_MAX}, out, err);
 	return nw_fail(err, 0,
 		       "config.json's seccomp profile allows \"%s\" under a condition on its "
 		       "first argument that netward cannot narrow (only one SCMP_CMP_EQ, _NE or "
@@ -158,24 +185,6 @@ static int denied(const struct json *ours, const char *name, struct pats *out, n
 		for (size_t k = 0; k < one.n; k++)
 			if (pats_add(out, one.p[k], err) < 0)
 				return -1;
-	}
-	return 0;
-}
-
-/* Everything outside d, the intersection of each pattern's complement. */
-static int complement(const struct pats *d, struct pats *out, nw_err *err)
-{
-	cleanup_free struct pats *c = malloc(sizeof(*c));
-	cleanup_free struct pats *t = malloc(sizeof(*t));
-
-	if (c == NULL || t == NULL)
-		return nw_fail(err, ENOMEM, "seccomp patterns");
-	out->n = 1;
-	out->p[0] = (struct pat){0, 0};
-	for (size_t i = 0; i < d->n; i++) {
-		if (complement_one(d->p[i], c, err) < 0 || intersect(out, c, t, err) < 0)
-			return -1;
-		*out = *t;
 	}
 	return 0;
 }
@@ -236,7 +245,8 @@ static struct json *narrowed(const struct json *rule, const char *name, struct p
 		return NULL;
 	}
 	for (size_t i = 0; old != NULL && i < old->n; i++)
-		if (num(json_get(old->v[i], "index")) != 0 && json_push(args, clone(old->v[i]), err) < 0)
+		if (num(json_get(old->v[i], "index")) != 0 &&
+		    json_push(args, clone(old->v[i]), err) < 0)
 			return NULL;
 	if (p.mask != 0 && json_push(args, masked_arg(p, err), err) < 0)
 		return NULL;
@@ -261,14 +271,12 @@ static int narrow_name(const struct json *rule, const struct json *ours, const c
 		       struct json *out, nw_err *err)
 {
 	cleanup_free struct pats *d = malloc(sizeof(*d));
-	cleanup_free struct pats *allowed = malloc(sizeof(*allowed));
 	cleanup_free struct pats *keep = malloc(sizeof(*keep));
-	cleanup_free struct pats *cond = malloc(sizeof(*cond));
 
-	if (d == NULL || allowed == NULL || keep == NULL || cond == NULL)
+	if (d == NULL || keep == NULL)
 		return nw_fail(err, ENOMEM, "seccomp patterns");
-	if (denied(ours, name, d, err) < 0 || complement(d, allowed, err) < 0 ||
-	    rule_pats(rule, cond, err) < 0 || intersect(cond, allowed, keep, err) < 0)
+	if (denied(ours, name, d, err) < 0 || rule_pats(rule, keep, err) < 0 ||
+	    subtract_all(keep, d, err) < 0)
 		return -1;
 	for (size_t i = 0; i < keep->n; i++)
 		if (json_push(out, narrowed(rule, name, keep->p[i], err), err) < 0)
@@ -374,7 +382,8 @@ static struct json *allow_all_profile(const struct json *ours, nw_err *err)
 
 int oci_seccomp_patch(struct json *config, nw_err *err)
 {
-	cleanup_json struct json *ours = json_parse(oci_seccomp_json, strlen(oci_seccomp_json), err);
+	cleanup_json struct json *ours =
+	    json_parse(oci_seccomp_json, strlen(oci_seccomp_json), err);
 	struct json *lx = json_get(config, "linux"), *seccomp;
 
 	if (ours == NULL || ours->type != JSON_ARRAY)

@@ -52,17 +52,17 @@ static void test_good_values(void)
 	cleanup_err nw_err err = NULL;
 	char b[64];
 	const char *text =
-		"{\"allowed_modes\": [\"None\", \"HTTP\", \"http\"],"
-		" \"domain_allowlist\": [\"Example.COM.\", \".pypi.org\"],"
-		" \"rate_limit_bps\": 8000,"
-		" \"http_ports\": [80, \"8080\", \"9000-9100\"],"
-		" \"connect_ports\": [443, \"8443-8444\"],"
-		" \"deny_destinations\": [\"10.0.0.0/8\", \"192.0.2.1:6443\", \"[fd00::/8]:443\","
-		"   \"api.example.com:6443\", \".metadata.internal\", \"fd00::1\"],"
-		" \"allow_private_destinations\": [\"198.18.0.0/15\", \"fd12::/16\"],"
-		" \"dns_servers\": [\"198.18.0.1\", \"198.18.0.2:5353\", \"[fd00::53]:53\", \"::1\"],"
-		" \"subnet\": \"10.50.0.0/24\", \"proxy_port\": 8888,"
-		" \"job_id_header\": \"\", \"log\": \"/var/log/netward.log\"}";
+	    "{\"allowed_modes\": [\"None\", \"HTTP\", \"http\"],"
+	    " \"domain_allowlist\": [\"Example.COM.\", \".pypi.org\"],"
+	    " \"rate_limit_bps\": 8000,"
+	    " \"http_ports\": [80, \"8080\", \"9000-9100\"],"
+	    " \"connect_ports\": [443, \"8443-8444\"],"
+	    " \"deny_destinations\": [\"10.0.0.0/8\", \"192.0.2.1:6443\", \"[fd00::/8]:443\","
+	    "   \"api.example.com:6443\", \".metadata.internal\", \"fd00::1\"],"
+	    " \"allow_private_destinations\": [\"198.18.0.0/15\", \"fd12::/16\"],"
+	    " \"dns_servers\": [\"198.18.0.1\", \"198.18.0.2:5353\", \"[fd00::53]:53\", \"::1\"],"
+	    " \"subnet\": \"10.50.0.0/24\", \"proxy_port\": 8888,"
+	    " \"job_id_header\": \"\", \"log\": \"/var/log/netward.log\"}";
 
 	CHECK(parse(&c, text, &err) == 0);
 	if (err != NULL) {
@@ -102,57 +102,57 @@ static void test_good_values(void)
 static const struct {
 	const char *json, *msg;
 } bad[] = {
-	{"[]", "must be a JSON object"},
-	{"{", "invalid JSON"},
-	{"{\"rate_limt_bps\": 1}", "unknown key \"rate_limt_bps\" (known keys: allowed_modes, "},
-	{"{\"proxy_port\": 1, \"proxy_port\": 2}", "\"proxy_port\" twice"},
-	{"{\"allowed_modes\": \"http\"}", "\"allowed_modes\" must be an array of a mode name"},
-	{"{\"allowed_modes\": []}", "\"allowed_modes\" must not be empty"},
-	{"{\"allowed_modes\": [\"https\"]}", "\"allowed_modes\"[0]: unknown mode \"https\""},
-	{"{\"allowed_modes\": [1]}", "\"allowed_modes\"[0] must be a mode name"},
-	{"{\"domain_allowlist\": \"x.com\"}", "\"domain_allowlist\" must be an array"},
-	{"{\"domain_allowlist\": [\"x..com\"]}", "\"domain_allowlist\"[0]"},
-	{"{\"domain_allowlist\": [\"*.x.com\"]}", "\"domain_allowlist\"[0]"},
-	{"{\"rate_limit_bps\": \"fast\"}",
-	 "\"rate_limit_bps\" must be a positive integer (bits per second), got \"fast\""},
-	{"{\"rate_limit_bps\": 1.5}", "\"rate_limit_bps\" must be a positive integer"},
-	{"{\"rate_limit_bps\": -5}", "\"rate_limit_bps\" must be a positive integer"},
-	{"{\"rate_limit_bps\": 7999}", "\"rate_limit_bps\" must be from 8000"},
-	{"{\"rate_limit_bps\": 100000000001}", "got 100000000001"},
-	{"{\"rate_limit_bps\": 99999999999999999999999}", "must be a positive integer"},
-	{"{\"http_ports\": []}", "\"http_ports\" must not be empty"},
-	{"{\"http_ports\": 80}", "\"http_ports\" must be an array"},
-	{"{\"http_ports\": [0]}", "\"http_ports\"[0] must be a port"},
-	{"{\"http_ports\": [65536]}", "\"http_ports\"[0] must be a port"},
-	{"{\"http_ports\": [true]}", "\"http_ports\"[0] must be a port (1-65535) or a range"},
-	{"{\"connect_ports\": [\"9-1\"]}", "\"connect_ports\"[0]: port range \"9-1\""},
-	{"{\"connect_ports\": [\"http\"]}", "\"connect_ports\"[0]: port \"http\""},
-	{"{\"deny_destinations\": [\"10.0.0.1/8\"]}", "\"deny_destinations\"[0]"},
-	{"{\"deny_destinations\": [\"10.0.0.0/8:99999\"]}", "\"deny_destinations\"[0]"},
-	{"{\"deny_destinations\": [\"x.com:0\"]}", "\"deny_destinations\"[0]"},
-	{"{\"deny_destinations\": [\"bad_name!\"]}", "\"deny_destinations\"[0]"},
-	{"{\"deny_destinations\": [\"x.com:80-90\"]}", "\"deny_destinations\"[0]"},
-	{"{\"deny_destinations\": [5]}", "\"deny_destinations\"[0] must be a CIDR or a domain"},
-	{"{\"allow_private_destinations\": [\"example.com\"]}", "\"allow_private_destinations\"[0]"},
-	{"{\"allow_private_destinations\": {}}", "must be an array of a CIDR"},
-	{"{\"dns_servers\": []}", "\"dns_servers\" must not be empty"},
-	{"{\"dns_servers\": [\"dns.google\"]}", "\"dns_servers\"[0]"},
-	{"{\"dns_servers\": [\"10.0.0.0/8\"]}", "one address, not a network"},
-	{"{\"dns_servers\": [\"1.1.1.1:0\"]}", "\"dns_servers\"[0]"},
-	{"{\"subnet\": \"fd00::/64\"}", "\"subnet\" must be an IPv4 network with a prefix from /8"},
-	{"{\"subnet\": \"10.0.0.0/30\"}", "prefix from /8 to /29"},
-	{"{\"subnet\": \"10.0.0.0/7\"}", "\"subnet\""},
-	{"{\"subnet\": \"10.1.2.3/16\"}", "host bits"},
-	{"{\"subnet\": \"169.254.0.0/16\"}", "contains the jobs' gateway"},
-	{"{\"subnet\": 10}", "\"subnet\" must be an IPv4 CIDR"},
-	{"{\"proxy_port\": 0}", "\"proxy_port\" must be a port number from 1 to 65535, got 0"},
-	{"{\"proxy_port\": \"3128\"}", "got \"3128\""},
-	{"{\"job_id_header\": \"X Job\"}", "not a valid HTTP header name"},
-	{"{\"job_id_header\": \"X-Job:\"}", "not a valid HTTP header name"},
-	{"{\"job_id_header\": null}", "\"job_id_header\" must be a header name"},
-	{"{\"log\": \"relative.log\"}", "\"log\" must be \"syslog\" or an absolute file path"},
-	{"{\"log\": \"/var/log/a\\nb\"}", "absolute file path"},
-	{"{\"log\": \"\"}", "absolute file path"},
+    {"[]", "must be a JSON object"},
+    {"{", "invalid JSON"},
+    {"{\"rate_limt_bps\": 1}", "unknown key \"rate_limt_bps\" (known keys: allowed_modes, "},
+    {"{\"proxy_port\": 1, \"proxy_port\": 2}", "\"proxy_port\" twice"},
+    {"{\"allowed_modes\": \"http\"}", "\"allowed_modes\" must be an array of a mode name"},
+    {"{\"allowed_modes\": []}", "\"allowed_modes\" must not be empty"},
+    {"{\"allowed_modes\": [\"https\"]}", "\"allowed_modes\"[0]: unknown mode \"https\""},
+    {"{\"allowed_modes\": [1]}", "\"allowed_modes\"[0] must be a mode name"},
+    {"{\"domain_allowlist\": \"x.com\"}", "\"domain_allowlist\" must be an array"},
+    {"{\"domain_allowlist\": [\"x..com\"]}", "\"domain_allowlist\"[0]"},
+    {"{\"domain_allowlist\": [\"*.x.com\"]}", "\"domain_allowlist\"[0]"},
+    {"{\"rate_limit_bps\": \"fast\"}",
+     "\"rate_limit_bps\" must be a positive integer (bits per second), got \"fast\""},
+    {"{\"rate_limit_bps\": 1.5}", "\"rate_limit_bps\" must be a positive integer"},
+    {"{\"rate_limit_bps\": -5}", "\"rate_limit_bps\" must be a positive integer"},
+    {"{\"rate_limit_bps\": 7999}", "\"rate_limit_bps\" must be from 8000"},
+    {"{\"rate_limit_bps\": 100000000001}", "got 100000000001"},
+    {"{\"rate_limit_bps\": 99999999999999999999999}", "must be a positive integer"},
+    {"{\"http_ports\": []}", "\"http_ports\" must not be empty"},
+    {"{\"http_ports\": 80}", "\"http_ports\" must be an array"},
+    {"{\"http_ports\": [0]}", "\"http_ports\"[0] must be a port"},
+    {"{\"http_ports\": [65536]}", "\"http_ports\"[0] must be a port"},
+    {"{\"http_ports\": [true]}", "\"http_ports\"[0] must be a port (1-65535) or a range"},
+    {"{\"connect_ports\": [\"9-1\"]}", "\"connect_ports\"[0]: port range \"9-1\""},
+    {"{\"connect_ports\": [\"http\"]}", "\"connect_ports\"[0]: port \"http\""},
+    {"{\"deny_destinations\": [\"10.0.0.1/8\"]}", "\"deny_destinations\"[0]"},
+    {"{\"deny_destinations\": [\"10.0.0.0/8:99999\"]}", "\"deny_destinations\"[0]"},
+    {"{\"deny_destinations\": [\"x.com:0\"]}", "\"deny_destinations\"[0]"},
+    {"{\"deny_destinations\": [\"bad_name!\"]}", "\"deny_destinations\"[0]"},
+    {"{\"deny_destinations\": [\"x.com:80-90\"]}", "\"deny_destinations\"[0]"},
+    {"{\"deny_destinations\": [5]}", "\"deny_destinations\"[0] must be a CIDR or a domain"},
+    {"{\"allow_private_destinations\": [\"example.com\"]}", "\"allow_private_destinations\"[0]"},
+    {"{\"allow_private_destinations\": {}}", "must be an array of a CIDR"},
+    {"{\"dns_servers\": []}", "\"dns_servers\" must not be empty"},
+    {"{\"dns_servers\": [\"dns.google\"]}", "\"dns_servers\"[0]"},
+    {"{\"dns_servers\": [\"10.0.0.0/8\"]}", "one address, not a network"},
+    {"{\"dns_servers\": [\"1.1.1.1:0\"]}", "\"dns_servers\"[0]"},
+    {"{\"subnet\": \"fd00::/64\"}", "\"subnet\" must be an IPv4 network with a prefix from /8"},
+    {"{\"subnet\": \"10.0.0.0/30\"}", "prefix from /8 to /29"},
+    {"{\"subnet\": \"10.0.0.0/7\"}", "\"subnet\""},
+    {"{\"subnet\": \"10.1.2.3/16\"}", "host bits"},
+    {"{\"subnet\": \"169.254.0.0/16\"}", "contains the jobs' gateway"},
+    {"{\"subnet\": 10}", "\"subnet\" must be an IPv4 CIDR"},
+    {"{\"proxy_port\": 0}", "\"proxy_port\" must be a port number from 1 to 65535, got 0"},
+    {"{\"proxy_port\": \"3128\"}", "got \"3128\""},
+    {"{\"job_id_header\": \"X Job\"}", "not a valid HTTP header name"},
+    {"{\"job_id_header\": \"X-Job:\"}", "not a valid HTTP header name"},
+    {"{\"job_id_header\": null}", "\"job_id_header\" must be a header name"},
+    {"{\"log\": \"relative.log\"}", "\"log\" must be \"syslog\" or an absolute file path"},
+    {"{\"log\": \"/var/log/a\\nb\"}", "absolute file path"},
+    {"{\"log\": \"\"}", "absolute file path"},
 };
 
 static void test_bad_values(void)
@@ -168,8 +168,8 @@ static void test_bad_values(void)
 			continue;
 		}
 		if (strstr(nw_err_msg(err), bad[i].msg) == NULL) {
-			printf("#   %s\n#     got:  %s\n#     want: %s\n", bad[i].json, nw_err_msg(err),
-			       bad[i].msg);
+			printf("#   %s\n#     got:  %s\n#     want: %s\n", bad[i].json,
+			       nw_err_msg(err), bad[i].msg);
 			unit_cur_failed++;
 		}
 	}
@@ -207,13 +207,13 @@ static char *render_text(const char *text)
 static void test_render_round_trip(void)
 {
 	static const char *inputs[] = {
-		"{}",
-		"{\"allowed_modes\": [\"full\", \"HTTP\"], \"domain_allowlist\": [],"
-		" \"deny_destinations\": [\"10.0.0.0/8\", \".k8s.local:6443\", \"[fd00::/8]:443\"],"
-		" \"allow_private_destinations\": [\"198.18.0.0/15\"],"
-		" \"dns_servers\": [\"198.18.0.1\", \"[fd00::53]:5353\", \"10.0.0.2:53\"],"
-		" \"http_ports\": [\"80\", \"1-1024\"], \"job_id_header\": \"\","
-		" \"subnet\": \"10.9.0.0/29\", \"rate_limit_bps\": 123456, \"log\": \"/tmp/x\"}",
+	    "{}",
+	    "{\"allowed_modes\": [\"full\", \"HTTP\"], \"domain_allowlist\": [],"
+	    " \"deny_destinations\": [\"10.0.0.0/8\", \".k8s.local:6443\", \"[fd00::/8]:443\"],"
+	    " \"allow_private_destinations\": [\"198.18.0.0/15\"],"
+	    " \"dns_servers\": [\"198.18.0.1\", \"[fd00::53]:5353\", \"10.0.0.2:53\"],"
+	    " \"http_ports\": [\"80\", \"1-1024\"], \"job_id_header\": \"\","
+	    " \"subnet\": \"10.9.0.0/29\", \"rate_limit_bps\": 123456, \"log\": \"/tmp/x\"}",
 	};
 	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
 		cleanup_free char *one = render_text(inputs[i]);
@@ -251,8 +251,8 @@ static void test_load(void)
 		cleanup_err nw_err err = NULL;
 		CHECK(config_load(&c, p, true, &err) < 0);
 		char want[256];
-		snprintf(want, sizeof(want), "cannot read node config %s: No such file or directory",
-			 p);
+		snprintf(want, sizeof(want),
+			 "cannot read node config %s: No such file or directory", p);
 		CHECK_STR(nw_err_msg(err), want);
 	}
 	{
