@@ -4,6 +4,7 @@
 #ifndef NW_OCI_SECCOMP_H
 #define NW_OCI_SECCOMP_H
 
+/* clang-format off */
 static const char oci_seccomp_json[] =
 	"[\n"
 	"	{\n"
@@ -19,5 +20,6 @@ static const char oci_seccomp_json[] =
 	"	}\n"
 	"]\n"
 	;
+/* clang-format on */
 
 #endif
