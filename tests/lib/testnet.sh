@@ -6,6 +6,7 @@
 #
 #   testnet.sh up     build it (tearing down any leftover first)
 #   testnet.sh down   remove everything it made
+#   testnet.sh status exit 0 when it is up and every service answers
 #   testnet.sh env    print shell assignments describing it
 #
 # It depends on no init system and never touches /etc/nginx or Debian's
@@ -222,21 +223,29 @@ start_web() {
 		--bind "$TESTNET_WWW" --port "$TESTNET_UPLOAD_PORT"
 }
 
+services_answer() {
+	curl --noproxy '*' -fsS -m 2 -o /dev/null "http://$TESTNET_WWW/" 2>/dev/null &&
+		curl --noproxy '*' -fsS -m 2 -o /dev/null --cacert "$TESTNET_CA" \
+			--resolve "www.test:443:$TESTNET_WWW" "https://www.test/" 2>/dev/null &&
+		curl --noproxy '*' -fsS -m 2 -o /dev/null \
+			"http://$TESTNET_WWW:$TESTNET_UPLOAD_PORT/" 2>/dev/null &&
+		busybox nslookup www.test "$TESTNET_DNS" >/dev/null 2>&1
+}
+
 # Each service answers before `up` returns, so no test races its start.
 wait_ready() {
 	local i
 	for i in $(seq 1 100); do
-		if curl --noproxy '*' -fsS -m 2 -o /dev/null "http://$TESTNET_WWW/" 2>/dev/null &&
-			curl --noproxy '*' -fsS -m 2 -o /dev/null --cacert "$TESTNET_CA" \
-				--resolve "www.test:443:$TESTNET_WWW" "https://www.test/" 2>/dev/null &&
-			curl --noproxy '*' -fsS -m 2 -o /dev/null \
-				"http://$TESTNET_WWW:$TESTNET_UPLOAD_PORT/" 2>/dev/null &&
-			busybox nslookup www.test "$TESTNET_DNS" >/dev/null 2>&1; then
-			return 0
-		fi
+		services_answer && return 0
 		sleep 0.1
 	done
 	die "services did not come up; logs in $TESTNET_DIR/log"
+}
+
+cmd_status() {
+	ip netns list 2>/dev/null | grep -qw "^$TESTNET_NS" || return 1
+	[ -f "$TESTNET_CA" ] || return 1
+	services_answer
 }
 
 cmd_up() {
@@ -268,9 +277,10 @@ cmd_env() {
 case "${1:-}" in
 up) cmd_up ;;
 down) cmd_down ;;
+status) cmd_status ;;
 env) cmd_env ;;
 *)
-	echo "usage: $0 up|down|env" >&2
+	echo "usage: $0 up|down|status|env" >&2
 	exit 2
 	;;
 esac

@@ -1,0 +1,309 @@
+# shellcheck shell=bash
+# Shared by the integration suites: runc bundles, node configs, running a job
+# through `netward patch-bundle` + `runc run`, and checking that a job left
+# nothing behind. Every suite loads it and calls nw_setup_file/nw_setup and
+# nw_teardown/nw_teardown_file from its own setup_file/setup/teardown hooks.
+
+NW_ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+NETWARD=${NETWARD:-$NW_ROOT/build/netward}
+case "$NETWARD" in
+/*) ;;
+*) NETWARD=$PWD/$NETWARD ;;
+esac
+NW_TESTNET=$NW_ROOT/tests/lib/testnet.sh
+# Seconds one `runc run` may take before the test calls it hung.
+NW_JOB_TIMEOUT=${NW_JOB_TIMEOUT:-60}
+NW_STATE=/run/netward
+NW_SUBNET_PREFIX=10.213.
+eval "$("$NW_TESTNET" env)"
+
+# A run of several suites (tests/run-integration) builds the test internet
+# once; a suite run alone, or after another suite took it down, builds its
+# own and removes it at the end.
+nw_setup_file() {
+	if ! "$NW_TESTNET" status 3>&-; then
+		"$NW_TESTNET" up 3>&-
+		export NW_TESTNET_OWNED=1
+	fi
+}
+
+nw_teardown_file() {
+	if [ "${NW_TESTNET_OWNED:-}" = 1 ]; then
+		"$NW_TESTNET" down 3>&-
+	fi
+}
+
+nw_setup() {
+	[ -x "$NETWARD" ] || skip "no netward binary at $NETWARD (make first)"
+	NW_TMP=$BATS_TEST_TMPDIR
+	NW_CONFIG=$NW_TMP/netward.json
+	NW_LOG=$NW_TMP/netward.log
+	: >"$NW_TMP/ids"
+	: >"$NW_TMP/pids"
+	: >"$NW_TMP/netns"
+	write_node_config "$NW_CONFIG"
+	nw_baseline >"$NW_TMP/baseline"
+}
+
+nw_teardown() {
+	local id pid ns
+	while read -r id; do
+		[ -n "$id" ] && runc delete --force "$id" >/dev/null 2>&1 || true
+	done <"$NW_TMP/ids"
+	while read -r pid; do
+		[ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+	done <"$NW_TMP/pids"
+	while read -r ns; do
+		[ -n "$ns" ] && ip netns delete "$ns" 2>/dev/null || true
+	done <"$NW_TMP/netns"
+	# Shown by bats only when the test failed: what netward said.
+	if [ -s "$NW_LOG" ]; then
+		echo "# netward log (last lines):"
+		tail -n 30 "$NW_LOG" | sed 's/^/#   /'
+	fi
+	# A failed test must not hand its leftovers to the next one.
+	if [ -x "$NETWARD" ]; then
+		"$NETWARD" --config "$NW_CONFIG" gc >/dev/null 2>&1 </dev/null || true
+	fi
+}
+
+# write_node_config FILE [JQ-EXPRESSION]: the test default node config,
+# changed by the expression (e.g. '.deny_destinations = ["198.18.0.12/32"]').
+write_node_config() {
+	local file=$1 expr=${2:-.}
+	jq -n --arg log "${NW_LOG:-$BATS_TEST_TMPDIR/netward.log}" --arg dns "$TESTNET_DNS" '{
+		allowed_modes: ["none", "http", "full"],
+		dns_servers: [$dns],
+		allow_private_destinations: ["198.18.0.0/15"],
+		log: $log
+	}' | jq "$expr" >"$file"
+}
+
+# make_bundle DIR [ARGS...]: a runc bundle whose rootfs is busybox plus the
+# host's /usr, libraries and certificate store read-only, so the host's curl,
+# wget, python3 and ip run inside. The test CA is trusted through the env.
+make_bundle() {
+	local dir=$1
+	shift
+	[ $# -gt 0 ] || set -- /busybox true
+	local r=$dir/rootfs d
+	local -a binds=(/usr /etc/ssl /etc/alternatives)
+	mkdir -p "$r"/{proc,sys,dev,tmp,etc/ssl,etc/alternatives,usr,run,root,var/tmp}
+	# Merged-/usr hosts have /bin -> usr/bin and so on: the same links work
+	# inside; a split host gets its directories bound instead.
+	for d in bin sbin lib lib32 lib64 libx32; do
+		if [ -L "/$d" ]; then
+			ln -sfn "$(readlink "/$d")" "$r/$d"
+		elif [ -d "/$d" ]; then
+			mkdir -p "$r/$d"
+			binds+=("/$d")
+		fi
+	done
+	install -m 0755 "$(command -v busybox)" "$r/busybox"
+	cp "$TESTNET_CA" "$r/etc/netward-test-ca.pem"
+	printf 'nameserver %s\n' "$TESTNET_DNS" >"$r/etc/resolv.conf"
+	printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n' >"$r/etc/hosts"
+	printf 'hosts: files dns\n' >"$r/etc/nsswitch.conf"
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$r/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$r/etc/group"
+	runc spec --bundle "$dir"
+	local bind_json args_json a
+	bind_json=$(printf '%s\n' "${binds[@]}" | jq -R '{destination: ., type: "bind", source: .,
+		options: ["rbind", "ro", "nosuid", "nodev"]}' | jq -s .)
+	# One JSON string per argument: jq would take "-c" in --args for its own
+	# option, and arguments may hold newlines.
+	args_json=$(for a in "$@"; do printf '%s' "$a" | jq -Rs .; done | jq -s .)
+	bundle_jq "$dir" --argjson binds "$bind_json" --argjson args "$args_json" \
+		--arg ca /etc/netward-test-ca.pem '
+		.process.terminal = false
+		| .process.args = $args
+		| .process.env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+			"HOME=/root", "CURL_CA_BUNDLE=" + $ca, "SSL_CERT_FILE=" + $ca]
+		| .hostname = "nwjob"
+		| .mounts += $binds + [{destination: "/tmp", type: "tmpfs", source: "tmpfs",
+			options: ["nosuid", "nodev", "mode=1777"]}]'
+}
+
+# bundle_jq DIR [JQ-OPTIONS...] FILTER: edits DIR/config.json.
+bundle_jq() {
+	local dir=$1
+	shift
+	jq "$@" <"$dir/config.json" >"$dir/config.json.new"
+	mv "$dir/config.json.new" "$dir/config.json"
+}
+
+bundle_annotate() {
+	bundle_jq "$1" --arg k "$2" --arg v "$3" '.annotations[$k] = $v'
+}
+
+# job_bundle ID MODE [DOMAINS] -- ARGS...: a bundle under the test's tmpdir
+# for a job of that mode; prints its path.
+job_bundle() {
+	local id=$1 mode=$2 domains=
+	shift 2
+	if [ "${1:-}" != -- ]; then
+		domains=$1
+		shift
+	fi
+	[ "${1:-}" = -- ] && shift
+	local dir=$NW_TMP/bundle-$id
+	make_bundle "$dir" "$@"
+	[ -n "$mode" ] && bundle_annotate "$dir" io.netward.network "$mode"
+	[ -n "$domains" ] && bundle_annotate "$dir" io.netward.domains "$domains"
+	printf '%s\n' "$dir"
+}
+
+patch_bundle() {
+	"$NETWARD" --config "$NW_CONFIG" patch-bundle "$1" </dev/null
+}
+
+# runc_run BUNDLE ID: the container in the foreground, bounded in time.
+runc_run() {
+	echo "$2" >>"$NW_TMP/ids"
+	timeout -k 5 "$NW_JOB_TIMEOUT" runc run --bundle "$1" "$2" </dev/null
+}
+
+run_job() {
+	patch_bundle "$1" || return
+	runc_run "$1" "$2"
+}
+
+# A unique container id per test, so a leftover never collides.
+job_id() {
+	printf 'nwt-%s-%s-%s' "$BATS_TEST_NUMBER" "$$" "$1"
+}
+
+# Starts a host-side listener for a test (stdio and bats' fd 3 closed, so
+# it cannot hold up the run); teardown stops it.
+host_listener() {
+	local bind=$1 port=$2
+	python3 "$NW_ROOT/tests/lib/upload-server.py" --bind "$bind" --port "$port" \
+		</dev/null >/dev/null 2>&1 3>&- &
+	echo "$!" >>"$NW_TMP/pids"
+	local i
+	for i in $(seq 1 50); do
+		curl --noproxy '*' -fsS -m 1 -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "host listener on $bind:$port did not start" >&2
+	return 1
+}
+
+# A free TCP port on the host, for host_listener.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# A named network namespace that teardown removes.
+test_netns() {
+	ip netns add "$1"
+	echo "$1" >>"$NW_TMP/netns"
+}
+
+# What netward-looking state exists before the test, so that activity
+# outside the test (another suite, another user of the machine) is not
+# blamed on it.
+nw_baseline() {
+	nw_links
+	nw_tables
+	nw_ruleset_ifnames
+	nw_pids
+}
+
+nw_links() {
+	ip -j link show | jq -r '.[].ifname | select(test("^nw[0-9a-f]{13}$")) | "link " + .'
+}
+
+nw_tables() {
+	nft -j list tables | jq -r '.nftables[] | select(.table) | .table
+		| select(.name | startswith("netward_")) | "table \(.family) \(.name)"'
+}
+
+nw_ruleset_ifnames() {
+	nft list ruleset | grep -oE '\bnw[0-9a-f]{13}\b' | sort -u | sed 's/^/rule-ifname /' || true
+}
+
+nw_pids() {
+	pgrep '^netward' | sed 's/^/pid /' || true
+}
+
+# assert_clean ID: nothing of the job remains: no veth, no nftables table,
+# no interface of it in the ruleset, no state entry, no netward process.
+assert_clean() {
+	local id=$1 bad=0 line pid
+	while read -r line; do
+		[ -n "$line" ] || continue
+		if ! grep -qxF "$line" "$NW_TMP/baseline"; then
+			echo "left behind: $line" >&2
+			bad=1
+		fi
+	done < <(nw_links; nw_tables; nw_ruleset_ifnames)
+	if [ -e "$NW_STATE/jobs/$id" ]; then
+		echo "left behind: state entry $NW_STATE/jobs/$id" >&2
+		bad=1
+	fi
+	for pid in $(pgrep '^netward' || true); do
+		if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$id" ||
+			! grep -qxF "pid $pid" "$NW_TMP/baseline"; then
+			echo "left behind: process $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null))" >&2
+			bad=1
+		fi
+	done
+	if runc state "$id" >/dev/null 2>&1; then
+		echo "left behind: runc still knows container $id" >&2
+		bad=1
+	fi
+	return "$bad"
+}
+
+# assert_refused ID TEXT: the last `run` failed, netward said why in one
+# `netward:` line containing TEXT, the job's command never ran, and nothing
+# of it remains.
+assert_refused() {
+	local id=$1 text=$2
+	if [ "$status" -eq 0 ]; then
+		echo "expected the container to be refused; it ran (status 0):" >&2
+		printf '%s\n' "$output" >&2
+		return 1
+	fi
+	if ! grep -q 'netward: ' <<<"$output"; then
+		echo "no 'netward:' message in the output:" >&2
+		printf '%s\n' "$output" >&2
+		return 1
+	fi
+	if ! grep 'netward: ' <<<"$output" | grep -qiF -- "$text"; then
+		echo "the netward message does not mention '$text':" >&2
+		printf '%s\n' "$output" >&2
+		return 1
+	fi
+	if grep -q JOB-RAN <<<"$output"; then
+		echo "the refused job's command ran" >&2
+		return 1
+	fi
+	assert_clean "$id"
+}
+
+# assert_output_has TEXT / assert_output_lacks TEXT on the last `run`.
+assert_output_has() {
+	if ! grep -qF -- "$1" <<<"$output"; then
+		echo "expected '$1' in the output (status $status):" >&2
+		printf '%s\n' "$output" >&2
+		return 1
+	fi
+}
+
+assert_output_lacks() {
+	if grep -qF -- "$1" <<<"$output"; then
+		echo "did not expect '$1' in the output (status $status):" >&2
+		printf '%s\n' "$output" >&2
+		return 1
+	fi
+}
+
+assert_success() {
+	if [ "$status" -ne 0 ]; then
+		echo "expected success, got status $status:" >&2
+		printf '%s\n' "$output" >&2
+		return 1
+	fi
+}
