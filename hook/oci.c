@@ -95,6 +95,13 @@ int oci_annotations_parse(const struct json *annotations, struct oci_annotations
 	return 0;
 }
 
+int oci_annotations_from_config(const struct json *config, struct oci_annotations *out, nw_err *err)
+{
+	if (oci_annotations_parse(json_get(config, "annotations"), out, err) < 0)
+		return nw_wrap(err, "config.json");
+	return 0;
+}
+
 void oci_state_free(struct oci_state *s)
 {
 	free(s->id);
@@ -223,6 +230,7 @@ void oci_config_free(struct oci_config *c)
 {
 	oci_annotations_free(&c->ann);
 	free(c->netns_path);
+	json_free(c->json);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -251,10 +259,8 @@ int oci_config_extract(const struct json *config, struct oci_config *out, nw_err
 	struct oci_config c = {0};
 
 	memset(out, 0, sizeof(*out));
-	if (oci_annotations_parse(json_get(config, "annotations"), &c.ann, err) < 0) {
-		nw_wrap(err, "config.json");
+	if (oci_annotations_from_config(config, &c.ann, err) < 0)
 		return -1;
-	}
 	if (netns_fill(config, &c, err) < 0) {
 		oci_config_free(&c);
 		return -1;
@@ -333,10 +339,12 @@ int oci_config_read(const char *bundle, struct oci_config *out, nw_err *err)
 {
 	cleanup_json struct json *config = oci_config_load(bundle, err);
 
+	memset(out, 0, sizeof(*out));
 	if (config == NULL)
 		return -1;
 	if (oci_config_extract(config, out, err) < 0)
 		return nw_wrap(err, "%s", bundle);
+	out->json = steal_ptr(&config);
 	return 0;
 }
 
@@ -403,13 +411,15 @@ static int push_env(struct json *env, const char *name, const char *value, nw_er
 	return json_push(env, json_new_str(s), err);
 }
 
-static int patch_env(struct json *config, const char *url, nw_err *err)
+static int patch_env(struct json *config, uint16_t port, nw_err *err)
 {
 	struct json *process = json_get(config, "process"), *env;
 	size_t kept = 0;
+	char url[64];
 
-	if (url == NULL)
-		return nw_fail(err, EINVAL, "http mode needs the proxy's URL");
+	if (port == 0)
+		return nw_fail(err, EINVAL, "http mode needs the proxy's port");
+	oci_proxy_url(port, url, sizeof(url));
 	if (process == NULL || process->type != JSON_OBJECT)
 		return nw_fail(err, 0,
 			       "config.json has no \"process\" object to give the proxy's "
@@ -445,10 +455,10 @@ static struct json *str_array(const char *const *v, size_t n, nw_err *err)
 static struct json *hook_entry(const struct oci_patch *p, const char *stage, nw_err *err)
 {
 	cleanup_json struct json *h = json_new(JSON_OBJECT);
-	const char *with_cfg[] = {p->hook_path, "--config", p->config_path, stage};
-	const char *plain[] = {p->hook_path, stage};
+	const char *with_cfg[] = {p->binary, "--config", p->config_path, stage};
+	const char *plain[] = {p->binary, stage};
 
-	if (json_set(h, "path", json_new_str(p->hook_path), err) < 0)
+	if (json_set(h, "path", json_new_str(p->binary), err) < 0)
 		return NULL;
 	if (json_set(h, "args",
 		     p->config_path ? str_array(with_cfg, 4, err) : str_array(plain, 2, err),
@@ -470,7 +480,7 @@ static bool is_netward_hook(const struct json *h, const struct oci_patch *p, con
 		return false;
 	base = strrchr(path, '/');
 	base = base ? base + 1 : path;
-	if (strcmp(path, p->hook_path) != 0 && strcmp(base, "netward") != 0)
+	if (strcmp(path, p->binary) != 0 && strcmp(base, "netward") != 0)
 		return false;
 	return args->v[args->n - 1]->type == JSON_STRING &&
 	       strcmp(args->v[args->n - 1]->s, stage) == 0;
@@ -508,7 +518,8 @@ static int patch_hooks(struct json *config, const struct oci_patch *p, nw_err *e
 {
 	struct json *hooks;
 
-	if (p->hook_path[0] != '/' || (p->config_path != NULL && p->config_path[0] != '/'))
+	if (p->binary == NULL || p->binary[0] != '/' ||
+	    (p->config_path != NULL && p->config_path[0] != '/'))
 		return nw_fail(err, EINVAL,
 			       "hook and config paths must be absolute (hooks run "
 			       "with an empty environment)");
@@ -524,11 +535,11 @@ int oci_config_patch(struct json *config, const struct oci_patch *p, nw_err *err
 		return nw_fail(err, 0, "config.json must be a JSON object");
 	if (patch_netns(config, err) < 0)
 		return -1;
-	if (p->mode == NW_MODE_HTTP && patch_env(config, p->proxy_url, err) < 0)
+	if (p->mode == NW_MODE_HTTP && patch_env(config, p->proxy_port, err) < 0)
 		return -1;
 	if (oci_seccomp_patch(config, err) < 0)
 		return -1;
-	if (p->hook_path != NULL && patch_hooks(config, p, err) < 0)
+	if (p->add_hooks && patch_hooks(config, p, err) < 0)
 		return -1;
 	return 0;
 }

@@ -46,6 +46,9 @@ bool oci_id_valid(const char *id);
 
 /* Reads the netward keys from an "annotations" object (NULL: none). */
 int oci_annotations_parse(const struct json *annotations, struct oci_annotations *out, nw_err *err);
+/* The same from a whole config.json tree. */
+int oci_annotations_from_config(const struct json *config, struct oci_annotations *out,
+				nw_err *err);
 void oci_annotations_free(struct oci_annotations *a);
 
 enum oci_netns {
@@ -57,7 +60,8 @@ enum oci_netns {
 struct oci_config {
 	struct oci_annotations ann;
 	enum oci_netns netns;
-	char *netns_path; /* OCI_NETNS_PATH only */
+	char *netns_path;  /* OCI_NETNS_PATH only */
+	struct json *json; /* the whole tree, from oci_config_read only */
 };
 
 /* A config.json text (at most OCI_CONFIG_MAX bytes) as a tree; must be an
@@ -68,15 +72,16 @@ struct json *oci_config_parse(const char *buf, size_t len, nw_err *err);
 struct json *oci_config_load(const char *bundle, nw_err *err);
 /* Annotations and the network namespace entry of a config tree. */
 int oci_config_extract(const struct json *config, struct oci_config *out, nw_err *err);
-/* oci_config_load + oci_config_extract. */
+/* oci_config_load + oci_config_extract; keeps the tree in out->json. */
 int oci_config_read(const char *bundle, struct oci_config *out, nw_err *err);
 void oci_config_free(struct oci_config *c);
 
 struct oci_patch {
 	enum nw_mode mode;
-	const char *proxy_url;	 /* http mode: "http://169.254.1.1:3128" (oci_proxy_url) */
-	const char *hook_path;	 /* absolute path of netward: add hooks; NULL: none */
-	const char *config_path; /* --config for those hooks; NULL: none */
+	uint16_t proxy_port;	 /* http mode: the job sees http://NW_GATEWAY:proxy_port */
+	bool add_hooks;		 /* patch-bundle: add the prestart and poststop hooks */
+	const char *binary;	 /* add_hooks: absolute path of netward */
+	const char *config_path; /* add_hooks: --config for the hooks; NULL: none */
 };
 
 /* "http://" NW_GATEWAY ":port" into buf. */
@@ -87,10 +92,10 @@ const char *oci_proxy_url(uint16_t port, char *buf, size_t len);
  *   (a private namespace holding only loopback), and the seccomp additions
  *   of seccomp/container.json (see oci.c);
  * - http mode only: http_proxy, https_proxy, HTTP_PROXY, HTTPS_PROXY set to
- *   proxy_url and no_proxy/NO_PROXY to "localhost,127.0.0.1,::1", replacing
+ *   http://NW_GATEWAY:proxy_port and no_proxy/NO_PROXY to "localhost,127.0.0.1,::1", replacing
  *   entries of those names and leaving every other variable as it was;
- * - when hook_path is set: hooks.prestart and hooks.poststop entries that run
- *   `hook_path [--config config_path] prestart|poststop`, appended to any
+ * - when add_hooks is set: hooks.prestart and hooks.poststop entries that run
+ *   `binary [--config config_path] prestart|poststop`, appended to any
  *   hooks already there; a netward hook already present for that stage is
  *   replaced in place, so patching twice changes nothing.
  * An existing network entry with a path is left alone: prestart refuses it. */

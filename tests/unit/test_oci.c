@@ -200,10 +200,10 @@ static void test_patch_http(void)
 	cleanup_json struct json *c = config(base_config);
 	cleanup_err nw_err err = NULL;
 	char url[64];
-	struct oci_patch p = {.mode = NW_MODE_HTTP, .proxy_url = oci_proxy_url(3128, url, 64)};
+	struct oci_patch p = {.mode = NW_MODE_HTTP, .proxy_port = 3128};
 	struct oci_config oc;
 
-	CHECK_STR(url, "http://169.254.1.1:3128");
+	CHECK_STR(oci_proxy_url(3128, url, sizeof(url)), "http://169.254.1.1:3128");
 	CHECK(oci_config_patch(c, &p, &err) == 0);
 	CHECK(oci_config_patch(c, &p, &err) == 0);
 	CHECK(env_has(c, "http_proxy=http://169.254.1.1:3128"));
@@ -227,7 +227,7 @@ static void test_patch_none_keeps_env(void)
 	cleanup_json struct json *c = config(base_config);
 	cleanup_json struct json *orig = config(base_config);
 	cleanup_err nw_err err = NULL;
-	struct oci_patch p = {.mode = NW_MODE_NONE, .proxy_url = "http://169.254.1.1:3128"};
+	struct oci_patch p = {.mode = NW_MODE_NONE, .proxy_port = 3128};
 	struct oci_config oc;
 
 	CHECK(oci_config_patch(c, &p, &err) == 0);
@@ -261,7 +261,7 @@ static void test_patch_http_needs_process(void)
 {
 	cleanup_json struct json *c = config("{}");
 	cleanup_err nw_err err = NULL;
-	struct oci_patch p = {.mode = NW_MODE_HTTP, .proxy_url = "http://169.254.1.1:3128"};
+	struct oci_patch p = {.mode = NW_MODE_HTTP, .proxy_port = 3128};
 
 	CHECK(oci_config_patch(c, &p, &err) < 0);
 	CHECK(strstr(nw_err_msg(err), "\"process\"") != NULL);
@@ -274,8 +274,9 @@ static void test_patch_hooks_idempotent(void)
 	    "\"poststop\":[{\"path\":\"/usr/bin/netward\",\"args\":[\"netward\",\"poststop\"]}]}}");
 	cleanup_err nw_err err = NULL;
 	struct oci_patch p = {.mode = NW_MODE_HTTP,
-			      .proxy_url = "http://169.254.1.1:3128",
-			      .hook_path = "/usr/libexec/oci/hooks.d/netward",
+			      .proxy_port = 3128,
+			      .add_hooks = true,
+			      .binary = "/usr/libexec/oci/hooks.d/netward",
 			      .config_path = "/etc/netward/netward.json"};
 
 	CHECK(oci_config_patch(c, &p, &err) == 0);
@@ -391,7 +392,7 @@ static void test_seccomp_narrowed(void)
 {
 	cleanup_json struct json *c = config(podman_like);
 	cleanup_err nw_err err = NULL;
-	struct oci_patch p = {.mode = NW_MODE_HTTP, .proxy_url = "http://169.254.1.1:1"};
+	struct oci_patch p = {.mode = NW_MODE_HTTP, .proxy_port = 1};
 
 	CHECK(socket_allowed(c, 40, 0));
 	CHECK(oci_config_patch(c, &p, &err) == 0);
@@ -462,8 +463,9 @@ static void test_bundle_files(void)
 	char dir[] = "/tmp/nw-oci-XXXXXX", p[128], q[128];
 	cleanup_err nw_err err = NULL;
 	struct oci_patch patch = {.mode = NW_MODE_HTTP,
-				  .proxy_url = "http://169.254.1.1:3128",
-				  .hook_path = "/usr/bin/netward"};
+				  .proxy_port = 3128,
+				  .add_hooks = true,
+				  .binary = "/usr/bin/netward"};
 	struct oci_config oc;
 
 	CHECK(mkdtemp(dir) != NULL);
@@ -488,6 +490,11 @@ static void test_bundle_files(void)
 	CHECK(stat(p, &st) == 0 && (st.st_mode & 0777) == 0600);
 	CHECK(oci_config_read(dir, &oc, &err) == 0 && oc.netns == OCI_NETNS_NEW);
 	CHECK_STR(oc.ann.network, "http");
+	CHECK(oc.json != NULL && json_get_obj(oc.json, "hooks") != NULL);
+	struct oci_annotations ann;
+	CHECK(oci_annotations_from_config(oc.json, &ann, &err) == 0);
+	CHECK_STR(ann.network, "http");
+	oci_annotations_free(&ann);
 	oci_config_free(&oc);
 	cleanup_json struct json *c = oci_config_load(dir, &err);
 	CHECK(c != NULL && json_get_arr(json_get_obj(c, "hooks"), "prestart")->n == 1);
