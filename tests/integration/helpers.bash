@@ -67,16 +67,19 @@ nw_teardown() {
 	fi
 }
 
-# write_node_config FILE [JQ-EXPRESSION]: the test default node config,
-# changed by the expression (e.g. '.deny_destinations = ["198.18.0.12/32"]').
+# write_node_config FILE [JQ-OPTIONS...] [JQ-EXPRESSION]: the test default
+# node config, changed by the expression, e.g.
+#   write_node_config "$NW_CONFIG" '.deny_destinations = ["198.18.0.12/32"]'
 write_node_config() {
-	local file=$1 expr=${2:-.}
+	local file=$1
+	shift
+	[ $# -gt 0 ] || set -- .
 	jq -n --arg log "${NW_LOG:-$BATS_TEST_TMPDIR/netward.log}" --arg dns "$TESTNET_DNS" '{
 		allowed_modes: ["none", "http", "full"],
 		dns_servers: [$dns],
 		allow_private_destinations: ["198.18.0.0/15"],
 		log: $log
-	}' | jq "$expr" >"$file"
+	}' | jq "$@" >"$file"
 }
 
 # make_bundle DIR [ARGS...]: a runc bundle whose rootfs is busybox plus the
