@@ -19,6 +19,8 @@ struct resolver {
 	ares_channel ch;
 	int epfd;
 	struct watch *watches;
+	struct watch *dead; /* freed on the next tick: the current batch of
+			     * epoll events may still point at them */
 };
 
 struct resolve_query {
@@ -33,6 +35,8 @@ static void watch_event(struct proxy_ev *ev, uint32_t events)
 	struct resolver *r = w->r;
 	int fd = ev->fd;
 
+	if (fd < 0)
+		return;
 	/* w may be freed inside ares_process_fd (the socket closes). */
 	ares_process_fd(r->ch, events & (EPOLLIN | EPOLLERR | EPOLLHUP) ? fd : ARES_SOCKET_BAD,
 			events & EPOLLOUT ? fd : ARES_SOCKET_BAD);
@@ -51,7 +55,9 @@ static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
 		if (w != NULL) {
 			epoll_ctl(r->epfd, EPOLL_CTL_DEL, fd, NULL);
 			*pp = w->next;
-			free(w);
+			w->ev.fd = -1;
+			w->next = r->dead;
+			r->dead = w;
 		}
 		return;
 	}
@@ -203,8 +209,18 @@ void resolve_cancel(struct resolve_query *q)
 	q->slot = NULL;
 }
 
+static void free_list(struct watch **list)
+{
+	while (*list != NULL) {
+		struct watch *w = *list;
+		*list = w->next;
+		free(w);
+	}
+}
+
 void resolver_tick(struct resolver *r)
 {
+	free_list(&r->dead);
 	ares_process_fd(r->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 }
 
@@ -213,11 +229,8 @@ void resolver_free(struct resolver *r)
 	if (r == NULL)
 		return;
 	ares_destroy(r->ch);
-	while (r->watches != NULL) {
-		struct watch *w = r->watches;
-		r->watches = w->next;
-		free(w);
-	}
+	free_list(&r->watches);
+	free_list(&r->dead);
 	free(r);
 	ares_library_cleanup();
 }

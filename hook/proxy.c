@@ -1,0 +1,451 @@
+/* The job proxy's event loop (redis ae.h shape, OpenBSD httpd pressure
+ * handling): one thread, epoll, a listener, a signalfd, a tick timerfd for
+ * timeouts and a refill timerfd for the job's two token buckets. */
+#include "proxy.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "accesslog.h"
+#include "cleanup.h"
+#include "proxy_int.h"
+#include "sandbox.h"
+
+#define MAX_CONNS_DEFAULT 256
+#define WAKE_MIN 4096
+
+uint64_t proxy_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t proxy_now_ms(void)
+{
+	return proxy_now_ns() / 1000000ULL;
+}
+
+void proxy_watch(struct proxy *p, struct proxy_ev *ev, uint32_t mask)
+{
+	struct epoll_event ee = {.events = mask, .data.ptr = ev};
+
+	if (ev->fd < 0 || mask == ev->mask)
+		return;
+	if (mask == 0) {
+		epoll_ctl(p->ep, EPOLL_CTL_DEL, ev->fd, NULL);
+	} else if (epoll_ctl(p->ep, ev->mask ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, ev->fd, &ee) < 0) {
+		/* Only ENOMEM can get here; the connection's timeout ends it. */
+		return;
+	}
+	ev->mask = mask;
+}
+
+static void arm_refill(struct proxy *p)
+{
+	uint64_t wait = UINT64_MAX;
+	struct itimerspec its = {0};
+
+	for (int d = 0; d < 2; d++) {
+		if (p->whead[d] == NULL)
+			continue;
+		bucket_avail(&p->bk[d], proxy_now_ns());
+		uint64_t w = bucket_wait(&p->bk[d], p->wake_at_least);
+		if (w < wait)
+			wait = w;
+	}
+	if (wait == UINT64_MAX)
+		return;
+	if (wait < 100000)
+		wait = 100000; /* 0.1 ms: a zero it_value would disarm */
+	its.it_value.tv_sec = (time_t)(wait / 1000000000ULL);
+	its.it_value.tv_nsec = (long)(wait % 1000000000ULL);
+	if (timerfd_settime(p->refill.fd, 0, &its, NULL) == 0)
+		p->refill_armed = true;
+}
+
+static void enqueue(struct proxy *p, struct conn *c, enum dir d)
+{
+	if (c->waiting[d])
+		return;
+	c->waiting[d] = true;
+	c->wnext[d] = NULL;
+	c->wprev[d] = p->wtail[d];
+	if (p->wtail[d])
+		p->wtail[d]->wnext[d] = c;
+	else
+		p->whead[d] = c;
+	p->wtail[d] = c;
+	if (!p->refill_armed)
+		arm_refill(p);
+}
+
+static void dequeue(struct proxy *p, struct conn *c, enum dir d)
+{
+	if (!c->waiting[d])
+		return;
+	if (c->wprev[d])
+		c->wprev[d]->wnext[d] = c->wnext[d];
+	else
+		p->whead[d] = c->wnext[d];
+	if (c->wnext[d])
+		c->wnext[d]->wprev[d] = c->wprev[d];
+	else
+		p->wtail[d] = c->wprev[d];
+	c->waiting[d] = false;
+	c->wprev[d] = c->wnext[d] = NULL;
+}
+
+void proxy_unwait(struct proxy *p, struct conn *c)
+{
+	dequeue(p, c, DIR_UP);
+	dequeue(p, c, DIR_DOWN);
+}
+
+size_t proxy_allow(struct proxy *p, struct conn *c, enum dir d, size_t want)
+{
+	uint64_t avail;
+	size_t need;
+
+	if (p->bk[d].rate == 0)
+		return want;
+	if (want > PROXY_CHUNK)
+		want = PROXY_CHUNK;
+	need = want < p->wake_at_least ? want : p->wake_at_least;
+	avail = bucket_avail(&p->bk[d], proxy_now_ns());
+	/* Waiting for a useful amount keeps reads from shrinking to a few
+	 * bytes each when many connections share the bucket. */
+	if (avail < need || p->whead[d] != NULL) {
+		enqueue(p, c, d);
+		return 0;
+	}
+	return avail < want ? (size_t)avail : want;
+}
+
+void proxy_spend(struct proxy *p, enum dir d, size_t n)
+{
+	bucket_take(&p->bk[d], n);
+	if (d == DIR_UP)
+		p->stats.up += n;
+	else
+		p->stats.down += n;
+	if (n)
+		p->stats.dirty = true;
+}
+
+static void refill_event(struct proxy_ev *ev, uint32_t events)
+{
+	struct proxy *p = (struct proxy *)((char *)ev - offsetof(struct proxy, refill));
+	uint64_t exp;
+
+	if (read(ev->fd, &exp, sizeof(exp)) < 0 && errno != EAGAIN)
+		return;
+	p->refill_armed = false;
+	for (int i = 0; i < 2; i++) {
+		enum dir d = (enum dir)i;
+		/* Wake everyone waiting, oldest first; each takes a share and
+		 * those that find the bucket empty queue again at the back. */
+		if (bucket_avail(&p->bk[d], proxy_now_ns()) < p->wake_at_least)
+			continue;
+		struct conn *list = p->whead[d];
+		p->whead[d] = p->wtail[d] = NULL;
+		while (list != NULL) {
+			struct conn *c = list;
+			list = c->wnext[d];
+			c->waiting[d] = false;
+			c->wprev[d] = c->wnext[d] = NULL;
+			conn_update(c);
+		}
+	}
+	arm_refill(p);
+}
+
+static void write_stats(struct proxy *p, uint64_t now)
+{
+	struct accesslog_counters s = {
+		.bytes_up = p->stats.up,
+		.bytes_down = p->stats.down,
+		.requests_allowed = p->stats.allowed,
+		.requests_denied = p->stats.denied,
+		.live_connections = p->nconns,
+	};
+
+	accesslog_stats(p->o->stats_fd, &s);
+	p->stats.dirty = false;
+	p->stats.written_ms = now;
+}
+
+static void tick_event(struct proxy_ev *ev, uint32_t events)
+{
+	struct proxy *p = (struct proxy *)((char *)ev - offsetof(struct proxy, tick));
+	uint64_t exp, now = proxy_now_ms();
+	struct conn *c, *next;
+
+	if (read(ev->fd, &exp, sizeof(exp)) < 0 && errno != EAGAIN)
+		return;
+	resolver_tick(p->res);
+	for (c = p->conns; c != NULL; c = next) {
+		next = c->next;
+		conn_timeout_check(c, now);
+	}
+	if (p->accept_paused && now >= p->accept_resume) {
+		p->accept_paused = false;
+		proxy_watch(p, &p->listen, EPOLLIN);
+	}
+	if (p->stats.dirty && now - p->stats.written_ms >= 1000)
+		write_stats(p, now);
+}
+
+static void signal_event(struct proxy_ev *ev, uint32_t events)
+{
+	struct proxy *p = (struct proxy *)((char *)ev - offsetof(struct proxy, sig));
+	struct signalfd_siginfo si;
+
+	if (read(ev->fd, &si, sizeof(si)) == sizeof(si))
+		p->stop = true;
+}
+
+static void shed(struct proxy *p, int fd, const char *reason)
+{
+	char resp[HTTP_REASON_MAX + 256];
+	size_t n = http_error_response(503, reason, resp, sizeof(resp));
+	struct accesslog_entry e = {.job = p->o->job_id,
+				    .container = p->o->container_id ? p->o->container_id
+								    : p->o->job_id,
+				    .reason = reason,
+				    .status = 503};
+
+	/* Best effort: a fresh socket's buffer takes this small answer. */
+	if (send(fd, resp, n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		/* The client is gone already; closing is all that is left. */
+	}
+	close(fd);
+	accesslog_write(p->o->log_fd, p->syslog, &e);
+	p->stats.denied++;
+	p->stats.dirty = true;
+}
+
+static void pause_accept(struct proxy *p)
+{
+	p->accept_paused = true;
+	p->accept_resume = proxy_now_ms() + 1000;
+	proxy_watch(p, &p->listen, 0);
+}
+
+static void accept_event(struct proxy_ev *ev, uint32_t events)
+{
+	struct proxy *p = (struct proxy *)((char *)ev - offsetof(struct proxy, listen));
+	char reason[HTTP_REASON_MAX];
+
+	for (int i = 0; i < 64; i++) {
+		int fd = accept4(ev->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE) {
+				/* Use the reserve fd to answer one client instead of
+				 * leaving it hanging, then stop accepting for a while. */
+				close(p->reserve_fd);
+				fd = accept4(ev->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+				if (fd >= 0)
+					shed(p, fd, "netward: the proxy is out of file descriptors");
+				p->reserve_fd = dup(p->tick.fd);
+				pause_accept(p);
+			}
+			return;
+		}
+		if (p->nconns >= p->max_conns) {
+			snprintf(reason, sizeof(reason),
+				 "netward: this job already has %u connections open (the limit)",
+				 p->max_conns);
+			shed(p, fd, reason);
+			continue;
+		}
+		if (conn_new(p, fd) == NULL)
+			shed(p, fd, "netward: the proxy is out of memory");
+	}
+}
+
+static void reap(struct proxy *p)
+{
+	while (p->dead != NULL) {
+		struct conn *c = p->dead;
+		p->dead = c->next;
+		conn_free(c);
+	}
+}
+
+int proxy_listen(const char *addr, unsigned port, const char *ifname, nw_err *err)
+{
+	cleanup_close int fd = -1;
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	int one = 1;
+
+	if (port == 0 || port > 65535)
+		return nw_fail(err, EINVAL, "proxy port %u is out of range", port);
+	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1)
+		return nw_fail(err, EINVAL, "proxy address \"%s\" is not an IPv4 address", addr);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return nw_fail(err, errno, "socket");
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		return nw_fail(err, errno, "SO_REUSEADDR");
+	if (ifname != NULL && ifname[0] != '\0' &&
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname) + 1) <
+		    0)
+		return nw_fail(err, errno, "binding the proxy to %s", ifname);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+		return nw_fail(err, errno, "binding the proxy to %s:%u", addr, port);
+	if (listen(fd, 512) < 0)
+		return nw_fail(err, errno, "listen on %s:%u", addr, port);
+	return steal_fd(&fd);
+}
+
+static int add_fd(struct proxy *p, struct proxy_ev *ev, int fd, void (*fn)(struct proxy_ev *,
+									    uint32_t),
+		  nw_err *err)
+{
+	ev->fd = fd;
+	ev->fn = fn;
+	ev->mask = 0;
+	if (fd < 0)
+		return nw_fail(err, errno, "creating the proxy's event sources");
+	proxy_watch(p, ev, EPOLLIN);
+	if (ev->mask == 0)
+		return nw_fail(err, errno, "epoll_ctl");
+	return 0;
+}
+
+static bool header_safe(const char *s)
+{
+	for (; s != NULL && *s; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return false;
+	return true;
+}
+
+/* Everything that needs a file or a privilege happens here, before the
+ * sandbox closes the door. */
+static int setup(struct proxy *p, const struct proxy_opts *o, nw_err *err)
+{
+	const struct nw_config *cfg = o->cfg;
+	struct itimerspec tick = {.it_interval = {0, PROXY_TICK_MS * 1000000L},
+				  .it_value = {0, PROXY_TICK_MS * 1000000L}};
+	struct rlimit rl;
+	sigset_t sigs;
+	uint64_t rate = cfg->rate_limit_bps / 8;
+
+	if (!header_safe(o->job_id))
+		return nw_fail(err, EINVAL, "the job id holds characters a header cannot carry");
+	p->o = o;
+	p->max_conns = o->max_conns ? o->max_conns : MAX_CONNS_DEFAULT;
+	p->syslog = cfg->log == NULL || strcmp(cfg->log, "syslog") == 0;
+	if (p->syslog) {
+		tzset(); /* syslog(3) reads the zone once; do it while files can be read */
+		openlog("netward", LOG_NDELAY | LOG_PID, LOG_DAEMON);
+	}
+	/* Each connection may hold six fds (client, upstream, two pipes). */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &sigs, NULL) < 0)
+		return nw_fail(err, errno, "sigprocmask");
+	p->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (p->ep < 0)
+		return nw_fail(err, errno, "epoll_create1");
+	if (add_fd(p, &p->listen, o->listen_fd, accept_event, err) < 0 ||
+	    add_fd(p, &p->sig, signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC), signal_event,
+		   err) < 0 ||
+	    add_fd(p, &p->tick, timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC),
+		   tick_event, err) < 0 ||
+	    add_fd(p, &p->refill, timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC),
+		   refill_event, err) < 0)
+		return -1;
+	if (timerfd_settime(p->tick.fd, 0, &tick, NULL) < 0)
+		return nw_fail(err, errno, "timerfd_settime");
+	p->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (p->reserve_fd < 0)
+		return nw_fail(err, errno, "opening the reserve fd");
+	p->res = resolver_new(cfg->dns, cfg->n_dns, p->ep, err);
+	if (p->res == NULL)
+		return nw_wrap(err, "proxy DNS");
+	for (int d = 0; d < 2; d++)
+		bucket_init(&p->bk[d], rate, bucket_burst_for(rate), proxy_now_ns());
+	p->wake_at_least = rate / 200 < WAKE_MIN ? WAKE_MIN : rate / 200;
+	if (p->wake_at_least > p->bk[0].burst)
+		p->wake_at_least = p->bk[0].burst;
+	if (p->wake_at_least > PROXY_CHUNK)
+		p->wake_at_least = PROXY_CHUNK;
+	return 0;
+}
+
+static void teardown(struct proxy *p)
+{
+	while (p->conns != NULL)
+		conn_close(p->conns, "proxy stopping");
+	reap(p);
+	resolver_free(p->res);
+	if (p->o != NULL && p->o->stats_fd >= 0)
+		write_stats(p, proxy_now_ms());
+	int fds[] = {p->listen.fd, p->sig.fd, p->tick.fd, p->refill.fd, p->reserve_fd, p->ep};
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (p->syslog)
+		closelog();
+}
+
+int proxy_run(const struct proxy_opts *o, nw_err *err)
+{
+	struct proxy p = {.ep = -1, .reserve_fd = -1};
+	struct epoll_event evs[64];
+	int rc = 0;
+
+	p.listen.fd = p.sig.fd = p.tick.fd = p.refill.fd = -1;
+	if (setup(&p, o, err) < 0 || (o->sandbox && sandbox_enter(o->uid, o->gid, err) < 0)) {
+		teardown(&p);
+		return nw_wrap(err, "proxy");
+	}
+	if (o->ready_fd >= 0) {
+		if (write(o->ready_fd, "1", 1) != 1) {
+			/* The parent stops waiting when the pipe closes anyway. */
+		}
+		close(o->ready_fd);
+	}
+	write_stats(&p, proxy_now_ms());
+	while (!p.stop) {
+		int n = epoll_wait(p.ep, evs, 64, -1);
+
+		if (n < 0 && errno != EINTR) {
+			rc = nw_fail(err, errno, "proxy: epoll_wait");
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			struct proxy_ev *ev = evs[i].data.ptr;
+			ev->fn(ev, evs[i].events);
+		}
+		reap(&p);
+	}
+	teardown(&p);
+	return rc;
+}

@@ -1,0 +1,589 @@
+/* A client connection: its life from accept to conn_close, the request
+ * head, the decision, DNS, and connecting upstream. Forwarding is in
+ * proxy_http.c, tunnels in proxy_tunnel.c. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "accesslog.h"
+#include "proxy_int.h"
+
+size_t buf_room(struct buf *b)
+{
+	return b->cap - b->off - b->len;
+}
+
+void buf_compact(struct buf *b)
+{
+	if (b->len == 0)
+		b->off = 0;
+	else if (b->off > 0 && buf_room(b) < b->cap / 2) {
+		memmove(b->d, b->d + b->off, b->len);
+		b->off = 0;
+	}
+}
+
+void buf_put(struct buf *b, const char *s, size_t n)
+{
+	buf_compact(b);
+	if (n > buf_room(b))
+		n = buf_room(b);
+	memcpy(b->d + b->off + b->len, s, n);
+	b->len += n;
+}
+
+static void client_event(struct proxy_ev *ev, uint32_t events);
+static void upstream_event(struct proxy_ev *ev, uint32_t events);
+
+struct conn *conn_new(struct proxy *p, int fd)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	/* Zeroed buffers: nothing uninitialised can ever be echoed back. */
+	char *mem = calloc(4, PROXY_BUF);
+
+	if (c == NULL || mem == NULL) {
+		free(c);
+		free(mem);
+		return NULL;
+	}
+	c->p = p;
+	c->cin = (struct buf){.d = mem, .cap = PROXY_BUF};
+	c->c2u = (struct buf){.d = mem + PROXY_BUF, .cap = PROXY_BUF};
+	c->uin = (struct buf){.d = mem + 2 * PROXY_BUF, .cap = PROXY_BUF};
+	c->u2c = (struct buf){.d = mem + 3 * PROXY_BUF, .cap = PROXY_BUF};
+	c->cev = (struct proxy_ev){.fn = client_event, .fd = fd};
+	c->uev = (struct proxy_ev){.fn = upstream_event, .fd = -1};
+	for (int d = 0; d < 2; d++)
+		c->pipe[d][0] = c->pipe[d][1] = -1;
+	c->t_state = c->t_active = c->t_head = proxy_now_ms();
+	c->st = CS_HEAD;
+	c->next = p->conns;
+	if (p->conns)
+		p->conns->prev = c;
+	p->conns = c;
+	p->nconns++;
+	p->stats.dirty = true;
+	conn_update(c);
+	return c;
+}
+
+void conn_close_upstream(struct conn *c)
+{
+	resolve_cancel(c->dnsq);
+	if (c->uev.fd >= 0) {
+		proxy_watch(c->p, &c->uev, 0);
+		close(c->uev.fd);
+		c->uev.fd = -1;
+	}
+	c->up_host[0] = '\0';
+	c->up_eof = c->up_shut = false;
+	c->uin.off = c->uin.len = 0;
+	c->c2u.off = c->c2u.len = 0;
+}
+
+/* The one way a connection ends; safe to call twice. The memory is freed
+ * by the loop after the current batch of events (proxy_reap), so neither
+ * a handler up the stack nor a later event in the batch sees it freed. */
+void conn_close(struct conn *c, const char *reason)
+{
+	struct proxy *p = c->p;
+
+	if (c->closed)
+		return;
+	if ((c->st == CS_TUNNEL || c->st == CS_FORWARD) && c->method[0] != '\0')
+		conn_log(c, true, reason);
+	c->closed = true;
+	proxy_unwait(p, c);
+	conn_close_upstream(c);
+	tunnel_free(c);
+	proxy_watch(p, &c->cev, 0);
+	close(c->cev.fd);
+	c->cev.fd = -1;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		p->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->prev = NULL;
+	c->next = p->dead;
+	p->dead = c;
+	p->nconns--;
+	p->stats.dirty = true;
+}
+
+void conn_free(struct conn *c)
+{
+	free(c->cin.d);
+	free(c);
+}
+
+void conn_set_state(struct conn *c, enum conn_state st)
+{
+	c->st = st;
+	c->t_state = proxy_now_ms();
+}
+
+void conn_log(struct conn *c, bool allow, const char *reason)
+{
+	const struct proxy_opts *o = c->p->o;
+	struct accesslog_entry e = {
+		.job = o->job_id,
+		.container = o->container_id ? o->container_id : o->job_id,
+		.method = c->method[0] ? c->method : "-",
+		.host = c->host[0] ? c->host : "-",
+		.reason = reason,
+		.port = c->port,
+		.allow = allow,
+		.status = c->status,
+		.up = c->up_bytes,
+		.down = c->down_bytes,
+		.ms = proxy_now_ms() - c->t_start,
+	};
+
+	accesslog_write(o->log_fd, c->p->syslog, &e);
+	if (allow)
+		c->p->stats.allowed++;
+	else
+		c->p->stats.denied++;
+	c->p->stats.dirty = true;
+	c->method[0] = '\0'; /* logged: conn_close must not log it again */
+}
+
+void conn_fail(struct conn *c, int status, bool denied, const char *reason)
+{
+	char resp[HTTP_REASON_MAX + 256];
+	size_t n = http_error_response(status, reason, resp, sizeof(resp));
+
+	if (c->t_start == 0)
+		c->t_start = c->t_head;
+	c->status = status;
+	conn_log(c, !denied, reason);
+	conn_close_upstream(c);
+	tunnel_free(c);
+	proxy_unwait(c->p, c);
+	c->u2c.off = c->u2c.len = 0;
+	buf_put(&c->u2c, resp, n);
+	c->client_ka = false;
+	conn_set_state(c, CS_ERROR);
+	conn_update(c);
+}
+
+ssize_t conn_read(struct conn *c, int fd, struct buf *b, enum dir d)
+{
+	size_t room, allow;
+	ssize_t n;
+
+	buf_compact(b);
+	room = buf_room(b);
+	if (room == 0)
+		return -2;
+	allow = proxy_allow(c->p, c, d, room);
+	if (allow == 0)
+		return -2;
+	n = read(fd, b->d + b->off + b->len, allow);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? -2 : -1;
+	b->len += (size_t)n;
+	proxy_spend(c->p, d, (size_t)n);
+	if (d == DIR_UP)
+		c->up_bytes += (size_t)n;
+	else
+		c->down_bytes += (size_t)n;
+	if (n > 0)
+		c->t_active = proxy_now_ms();
+	return n;
+}
+
+ssize_t conn_write(struct conn *c, int fd, struct buf *b)
+{
+	ssize_t n;
+
+	if (b->len == 0)
+		return 0;
+	n = send(fd, b->d + b->off, b->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	b->off += (size_t)n;
+	b->len -= (size_t)n;
+	if (b->len == 0)
+		b->off = 0;
+	c->t_active = proxy_now_ms();
+	return n;
+}
+
+static void start_connect(struct conn *c, const struct nw_addr *a)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = addr_to_sockaddr(a, c->port, &ss);
+	int fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	char reason[HTTP_REASON_MAX];
+
+	if (fd < 0) {
+		snprintf(reason, sizeof(reason), "netward: no socket for %s: %s", c->host,
+			 strerror(errno));
+		conn_fail(c, 502, false, reason);
+		return;
+	}
+	c->uev.fd = fd;
+	c->up_addr = *a;
+	snprintf(c->up_host, sizeof(c->up_host), "%s", c->host);
+	c->up_port = c->port;
+	if (connect(fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS) {
+		char as[64];
+		snprintf(reason, sizeof(reason), "netward: connecting to %s (%s:%u) failed: %s",
+			 c->host, addr_str(a, as, sizeof(as)), c->port, strerror(errno));
+		conn_fail(c, 502, false, reason);
+		return;
+	}
+	conn_set_state(c, CS_CONNECT);
+	conn_update(c);
+}
+
+static void on_resolved(void *arg, enum resolve_status st, const struct nw_addr *addrs, size_t n,
+			const char *detail)
+{
+	struct conn *c = arg;
+	char reason[HTTP_REASON_MAX];
+	struct nw_addr pick;
+	int status;
+
+	switch (st) {
+	case RESOLVE_OK:
+		status = policy_addrs(c->p->o, c->host, c->port, addrs, n, &pick, reason,
+				      sizeof(reason));
+		if (status != 0)
+			conn_fail(c, status, status == 403, reason);
+		else
+			start_connect(c, &pick);
+		return;
+	case RESOLVE_NXDOMAIN:
+		snprintf(reason, sizeof(reason), "netward: DNS says %s does not exist (NXDOMAIN)",
+			 c->host);
+		conn_fail(c, 502, false, reason);
+		return;
+	case RESOLVE_NODATA:
+		snprintf(reason, sizeof(reason), "netward: DNS has no address for %s", c->host);
+		conn_fail(c, 502, false, reason);
+		return;
+	case RESOLVE_TIMEOUT:
+		snprintf(reason, sizeof(reason), "netward: DNS lookup of %s timed out", c->host);
+		conn_fail(c, 504, false, reason);
+		return;
+	default:
+		snprintf(reason, sizeof(reason), "netward: DNS lookup of %s failed: %s", c->host,
+			 detail);
+		conn_fail(c, 502, false, reason);
+	}
+}
+
+/* Is the kept upstream still open? A closed one shows EOF to a peek. */
+static bool upstream_alive(struct conn *c)
+{
+	char b;
+	ssize_t n;
+
+	if (c->uev.fd < 0 || c->up_eof || strcmp(c->up_host, c->host) != 0 ||
+	    c->up_port != c->port)
+		return false;
+	n = recv(c->uev.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+static void route(struct conn *c)
+{
+	cleanup_err nw_err err = NULL;
+	char reason[HTTP_REASON_MAX];
+	struct nw_addr a;
+	int status;
+
+	status = policy_name(c->p->o, c->host, c->host_is_ip, c->port, c->is_connect, reason,
+			     sizeof(reason));
+	if (status != 0) {
+		conn_fail(c, status, true, reason);
+		return;
+	}
+	if (!c->is_connect && upstream_alive(c)) {
+		forward_start(c);
+		return;
+	}
+	conn_close_upstream(c);
+	if (c->host_is_ip) {
+		if (addr_parse(c->host, &a, &err) < 0) {
+			conn_fail(c, 400, true, "netward: invalid IP address");
+			return;
+		}
+		on_resolved(c, RESOLVE_OK, &a, 1, "");
+		return;
+	}
+	conn_set_state(c, CS_RESOLVE);
+	if (resolver_lookup(c->p->res, c->host, on_resolved, c, &c->dnsq, &err) < 0) {
+		snprintf(reason, sizeof(reason), "netward: DNS lookup of %s failed: %s", c->host,
+			 nw_err_msg(err));
+		conn_fail(c, 502, false, reason);
+		return;
+	}
+	conn_update(c);
+}
+
+static void take_request(struct conn *c, const struct http_req *r)
+{
+	size_t n = 0;
+
+	snprintf(c->method, sizeof(c->method), "%s", r->method);
+	snprintf(c->host, sizeof(c->host), "%s", r->host);
+	c->host_is_ip = r->host_is_ip;
+	c->port = r->port;
+	c->is_connect = r->connect;
+	c->head_method = r->head_method;
+	c->client_ka = r->keep_alive;
+	c->req_body = r->h.body;
+	c->req_left = r->h.length;
+	memset(&c->req_ch, 0, sizeof(c->req_ch));
+	c->req_done = r->h.body == HTTP_BODY_NONE;
+	c->up_bytes = r->h.head_len; /* the head was counted as it came in; log it per request */
+	c->down_bytes = 0;
+	c->t_start = c->t_head;
+	if (!r->connect) {
+		buf_compact(&c->c2u);
+		n = http_build_request(r, c->p->o->cfg->job_id_header, c->p->o->job_id,
+				       c->c2u.d + c->c2u.off + c->c2u.len, buf_room(&c->c2u));
+	}
+	c->cin.off += r->h.head_len;
+	c->cin.len -= r->h.head_len;
+	if (!r->connect && n == 0) {
+		conn_fail(c, 431, true, "netward: the rewritten request head is too large");
+		return;
+	}
+	c->c2u.len += n;
+	route(c);
+}
+
+void conn_head_parse(struct conn *c)
+{
+	struct http_req *r;
+	struct http_fail f;
+	const char *buf = c->cin.d + c->cin.off;
+	int rc;
+
+	if (c->cin.len == 0)
+		return;
+	if (!http_new_line(buf, c->cin.len, &c->scan) && buf_room(&c->cin) > 0 &&
+	    c->cin.len <= HTTP_MAX_HEAD)
+		return;
+	r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		conn_fail(c, 503, false, "netward: out of memory");
+		return;
+	}
+	rc = http_parse_request(buf, c->cin.len, r, &f);
+	if (rc == 0 && (buf_room(&c->cin) == 0 || c->cin.len > HTTP_MAX_HEAD))
+		rc = -1, f.status = 431,
+		snprintf(f.reason, sizeof(f.reason), "netward: request head too large");
+	if (rc < 0) {
+		c->method[0] = '\0';
+		c->host[0] = '\0';
+		c->port = 0;
+		c->up_bytes = c->cin.len;
+		conn_fail(c, f.status, true, f.reason);
+	} else if (rc == 1) {
+		c->scan = 0;
+		take_request(c, r);
+	}
+	free(r);
+}
+
+static void head_event(struct conn *c, bool client, uint32_t events)
+{
+	ssize_t n;
+
+	if (!client) {
+		/* The idle kept upstream was closed or broke. */
+		conn_close_upstream(c);
+		return;
+	}
+	n = conn_read(c, c->cev.fd, &c->cin, DIR_UP);
+	if (n == 0 || n == -1) {
+		conn_close(c, "client closed");
+		return;
+	}
+	if (n > 0 && c->cin.len == (size_t)n)
+		c->t_head = proxy_now_ms();
+	conn_head_parse(c);
+	if (!c->closed)
+		conn_update(c);
+}
+
+static void connect_event(struct conn *c, bool client, uint32_t events)
+{
+	int e = 0;
+	socklen_t el = sizeof(e);
+	char reason[HTTP_REASON_MAX], as[64];
+
+	if (client) {
+		conn_close(c, "client closed");
+		return;
+	}
+	if (getsockopt(c->uev.fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0)
+		e = errno;
+	if (e != 0) {
+		snprintf(reason, sizeof(reason), "netward: connecting to %s (%s:%u) failed: %s",
+			 c->host, addr_str(&c->up_addr, as, sizeof(as)), c->port, strerror(e));
+		conn_fail(c, 502, false, reason);
+		return;
+	}
+	if (c->is_connect)
+		tunnel_start(c);
+	else
+		forward_start(c);
+}
+
+static void error_event(struct conn *c, bool client, uint32_t events)
+{
+	char sink[4096];
+	ssize_t n;
+
+	if (!client)
+		return;
+	if ((events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLIN)) {
+		conn_close(c, "client gone");
+		return;
+	}
+	if (c->u2c.len > 0 && conn_write(c, c->cev.fd, &c->u2c) < 0) {
+		conn_close(c, "client gone");
+		return;
+	}
+	if (c->u2c.len > 0)
+		return;
+	if (!c->lingering) {
+		/* Half-close and drain briefly, so unread input does not turn
+		 * the close into a reset that eats our error response. */
+		shutdown(c->cev.fd, SHUT_WR);
+		c->lingering = true;
+		c->t_state = proxy_now_ms();
+	}
+	while ((n = recv(c->cev.fd, sink, sizeof(sink), MSG_DONTWAIT)) > 0) {
+		c->drained += (size_t)n;
+		if (c->drained > 65536)
+			break;
+	}
+	if (n == 0 || (n < 0 && errno != EAGAIN) || c->drained > 65536)
+		conn_close(c, "refused");
+	else
+		conn_update(c);
+}
+
+/* Only hang-ups and errors arrive while nothing is asked for. */
+static void resolve_event(struct conn *c, bool client, uint32_t events)
+{
+	if (client)
+		conn_close(c, "client closed");
+}
+
+static void (*const handlers[CS_NSTATES])(struct conn *, bool, uint32_t) = {
+	[CS_HEAD] = head_event,	      [CS_RESOLVE] = resolve_event,
+	[CS_CONNECT] = connect_event, [CS_FORWARD] = forward_event,
+	[CS_TUNNEL] = tunnel_event,   [CS_ERROR] = error_event,
+};
+
+static void client_event(struct proxy_ev *ev, uint32_t events)
+{
+	struct conn *c = (struct conn *)((char *)ev - offsetof(struct conn, cev));
+
+	if (!c->closed)
+		handlers[c->st](c, true, events);
+}
+
+static void upstream_event(struct proxy_ev *ev, uint32_t events)
+{
+	struct conn *c = (struct conn *)((char *)ev - offsetof(struct conn, uev));
+
+	if (!c->closed)
+		handlers[c->st](c, false, events);
+}
+
+void conn_update(struct conn *c)
+{
+	uint32_t cm = 0, um = 0;
+
+	if (c->closed)
+		return;
+	switch (c->st) {
+	case CS_HEAD:
+		cm = c->waiting[DIR_UP] ? 0 : EPOLLIN;
+		break;
+	case CS_RESOLVE:
+		break;
+	case CS_CONNECT:
+		um = EPOLLOUT;
+		break;
+	case CS_FORWARD:
+		forward_interest(c, &cm, &um);
+		break;
+	case CS_TUNNEL:
+		tunnel_interest(c, &cm, &um);
+		break;
+	case CS_ERROR:
+		cm = c->u2c.len ? EPOLLOUT : EPOLLIN;
+		break;
+	default:
+		break;
+	}
+	proxy_watch(c->p, &c->cev, cm);
+	if (c->uev.fd >= 0)
+		proxy_watch(c->p, &c->uev, um);
+}
+
+void conn_timeout_check(struct conn *c, uint64_t now)
+{
+	uint64_t since = now - c->t_state, idle = now - c->t_active;
+
+	switch (c->st) {
+	case CS_HEAD:
+		if (c->cin.len == 0 && c->t_start != 0 && idle >= T_IDLE)
+			conn_close(c, "idle keep-alive");
+		else if ((c->cin.len > 0 || c->t_start == 0) && now - c->t_head >= T_HEAD) {
+			if (c->cin.len == 0)
+				conn_close(c, "no request");
+			else
+				conn_fail(c, 408, true, "netward: the request head took too long");
+		}
+		break;
+	case CS_RESOLVE:
+		if (since >= T_DNS) {
+			char reason[HTTP_REASON_MAX];
+			snprintf(reason, sizeof(reason), "netward: DNS lookup of %s timed out",
+				 c->host);
+			conn_fail(c, 504, false, reason);
+		}
+		break;
+	case CS_CONNECT:
+		if (since >= T_CONNECT) {
+			char reason[HTTP_REASON_MAX], as[64];
+			snprintf(reason, sizeof(reason),
+				 "netward: connecting to %s (%s:%u) timed out", c->host,
+				 addr_str(&c->up_addr, as, sizeof(as)), c->port);
+			conn_fail(c, 504, false, reason);
+		}
+		break;
+	case CS_FORWARD:
+	case CS_TUNNEL:
+		if (c->u2c.len + c->inpipe[DIR_DOWN] > 0 && idle >= T_STUCK)
+			conn_close(c, "client stopped reading");
+		else if ((c->client_eof || c->up_eof) && idle >= T_HALF)
+			conn_close(c, "half-open idle");
+		else if (idle >= T_TUNNEL)
+			conn_close(c, "idle");
+		break;
+	case CS_ERROR:
+		if (since >= (c->lingering ? T_LINGER : T_STUCK))
+			conn_close(c, "refused");
+		break;
+	default:
+		break;
+	}
+}

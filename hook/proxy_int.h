@@ -1,0 +1,175 @@
+/* The proxy's insides, shared by proxy*.c only. One struct proxy per job;
+ * one struct conn per client connection, owning its upstream socket, its
+ * buffers, its pipes and its DNS query (one owner, one conn_close). */
+#ifndef NW_PROXY_INT_H
+#define NW_PROXY_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "addr.h"
+#include "bucket.h"
+#include "http.h"
+#include "proxy.h"
+#include "proxy_ev.h"
+#include "resolve.h"
+
+#define PROXY_BUF      (HTTP_MAX_HEAD + 8192) /* a whole request head fits */
+#define PROXY_CHUNK    16384                  /* most bytes moved per read when rate limited */
+#define PROXY_TICK_MS  250
+
+/* Timeouts (ms). */
+#define T_HEAD     30000  /* a request head must arrive within (slowloris) */
+#define T_IDLE     60000  /* idle keep-alive client */
+#define T_DNS      5000
+#define T_CONNECT  10000
+#define T_TUNNEL   300000 /* idle tunnel or transfer */
+#define T_HALF     30000  /* idle with one side shut */
+#define T_STUCK    60000  /* a client that does not read what we have for it */
+#define T_LINGER   5000   /* draining a refused client before closing */
+
+enum dir { DIR_UP, DIR_DOWN }; /* job→origin, origin→job */
+
+struct buf {
+	char *d;
+	size_t off, len, cap;
+};
+
+enum conn_state { CS_HEAD, CS_RESOLVE, CS_CONNECT, CS_FORWARD, CS_TUNNEL, CS_ERROR, CS_NSTATES };
+enum resp_phase { RP_HEAD, RP_BODY, RP_DONE };
+
+struct proxy;
+
+struct conn {
+	struct proxy *p;
+	struct conn *prev, *next;       /* every live conn */
+	struct conn *wprev[2], *wnext[2]; /* waiting on bucket DIR_UP / DIR_DOWN */
+	bool waiting[2];
+	bool closed;
+	enum conn_state st;
+	struct proxy_ev cev, uev; /* client and upstream sockets (fd -1: none) */
+	struct buf cin, c2u, uin, u2c;
+	size_t scan;
+
+	/* the request in progress */
+	char method[HTTP_MAX_METHOD + 1];
+	char host[DOMAIN_MAX + 1];
+	bool host_is_ip, is_connect, head_method, client_ka;
+	uint16_t port;
+	enum http_body req_body;
+	uint64_t req_left;
+	struct http_chunked req_ch;
+	bool req_done;
+	enum resp_phase rp;
+	enum http_body resp_body;
+	uint64_t resp_left;
+	struct http_chunked resp_ch;
+	bool resp_ka;
+	int status;
+	uint64_t up_bytes, down_bytes; /* this request or tunnel */
+	uint64_t t_start;              /* ms, request or tunnel start */
+
+	/* the upstream */
+	char up_host[DOMAIN_MAX + 1];
+	uint16_t up_port;
+	struct nw_addr up_addr;
+	struct resolve_query *dnsq;
+	bool client_eof, up_eof, client_shut, up_shut;
+
+	/* tunnel: a pipe per direction for splice, else the buffers */
+	int pipe[2][2];
+	size_t inpipe[2];
+	bool use_splice[2];
+
+	/* timing */
+	uint64_t t_state;  /* ms, entered the current state */
+	uint64_t t_active; /* ms, last byte moved */
+	uint64_t t_head;   /* ms, first byte of the head being read */
+	size_t drained;
+	bool lingering;
+};
+
+struct proxy_stats {
+	uint64_t up, down, allowed, denied;
+	bool dirty;
+	uint64_t written_ms;
+};
+
+struct proxy {
+	const struct proxy_opts *o;
+	int ep;
+	struct proxy_ev listen, sig, tick, refill;
+	int reserve_fd;
+	struct resolver *res;
+	struct bucket bk[2];
+	uint64_t wake_at_least; /* bytes worth waking waiters for */
+	struct conn *conns;
+	struct conn *dead; /* closed, freed after the current batch */
+	struct conn *whead[2], *wtail[2];
+	bool refill_armed;
+	unsigned nconns, max_conns;
+	bool accept_paused;
+	uint64_t accept_resume;
+	bool syslog;
+	bool stop;
+	struct proxy_stats stats;
+};
+
+/* proxy.c */
+uint64_t proxy_now_ms(void);
+uint64_t proxy_now_ns(void);
+/* Sets the epoll interest of ev (0 removes it). */
+void proxy_watch(struct proxy *p, struct proxy_ev *ev, uint32_t mask);
+/* How many bytes dir may move now (0: the caller has been queued and will
+ * be woken; it must stop reading). */
+size_t proxy_allow(struct proxy *p, struct conn *c, enum dir d, size_t want);
+void proxy_spend(struct proxy *p, enum dir d, size_t n);
+void proxy_unwait(struct proxy *p, struct conn *c);
+
+/* proxy_conn.c */
+struct conn *conn_new(struct proxy *p, int fd);
+void conn_close(struct conn *c, const char *reason);
+void conn_free(struct conn *c);
+void conn_close_upstream(struct conn *c);
+void conn_update(struct conn *c);
+void conn_timeout_check(struct conn *c, uint64_t now);
+/* Refuses the request in progress with an error response, then closes. */
+void conn_fail(struct conn *c, int status, bool denied, const char *reason);
+void conn_log(struct conn *c, bool allow, const char *reason);
+void conn_set_state(struct conn *c, enum conn_state st);
+/* Reads into b from fd within the bucket for d: >0 bytes, 0 EOF, -1 error,
+ * -2 nothing now (would block, full, or waiting for tokens). */
+ssize_t conn_read(struct conn *c, int fd, struct buf *b, enum dir d);
+/* Writes what b holds: >=0 written, -1 error. */
+ssize_t conn_write(struct conn *c, int fd, struct buf *b);
+size_t buf_room(struct buf *b);
+/* Room once compacted. */
+static inline size_t buf_space(const struct buf *b)
+{
+	return b->cap - b->len;
+}
+void buf_compact(struct buf *b);
+void buf_put(struct buf *b, const char *s, size_t n);
+void conn_head_parse(struct conn *c);
+
+/* proxy_policy.c: 0 allowed, else the status to answer with reason set. */
+int policy_name(const struct proxy_opts *o, const char *host, bool is_ip, uint16_t port,
+		bool connect, char *reason, size_t len);
+int policy_addrs(const struct proxy_opts *o, const char *host, uint16_t port,
+		 const struct nw_addr *a, size_t n, struct nw_addr *pick, char *reason,
+		 size_t len);
+
+/* proxy_http.c */
+void forward_start(struct conn *c);
+void forward_event(struct conn *c, bool client, uint32_t events);
+void forward_interest(struct conn *c, uint32_t *cm, uint32_t *um);
+
+/* proxy_tunnel.c */
+void tunnel_start(struct conn *c);
+void tunnel_event(struct conn *c, bool client, uint32_t events);
+void tunnel_interest(struct conn *c, uint32_t *cm, uint32_t *um);
+void tunnel_free(struct conn *c);
+
+#endif

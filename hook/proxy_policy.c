@@ -1,0 +1,124 @@
+/* Whether a job may reach a destination: on the name first, then on every
+ * address it resolves to (DESIGN.md §3). The reason names the rule. */
+#include <stdio.h>
+#include <string.h>
+
+#include "proxy_int.h"
+
+static bool private_allowed(const struct nw_config *cfg, const struct nw_addr *a)
+{
+	for (size_t i = 0; i < cfg->n_allow_private; i++)
+		if (cidr_contains(&cfg->allow_private[i], a))
+			return true;
+	return false;
+}
+
+static bool ip_listed(const struct domain_list *l, const char *host)
+{
+	/* An IP literal matches only an identical IP entry, never a name it
+	 * might reverse-resolve to. */
+	for (size_t i = 0; i < l->n; i++)
+		if (l->e[i].is_ip && strcmp(l->e[i].name, host) == 0)
+			return true;
+	return false;
+}
+
+int policy_name(const struct proxy_opts *o, const char *host, bool is_ip, uint16_t port,
+		bool connect, char *reason, size_t len)
+{
+	const struct nw_config *cfg = o->cfg;
+
+	if (connect && !ports_contain(&cfg->connect_ports, port)) {
+		snprintf(reason, len, "netward: port %u is not in connect_ports", port);
+		return 403;
+	}
+	if (!connect && !ports_contain(&cfg->http_ports, port)) {
+		snprintf(reason, len, "netward: port %u is not in http_ports", port);
+		return 403;
+	}
+	if (is_ip && !ip_listed(o->domains, host)) {
+		snprintf(reason, len,
+			 "netward: %s is an IP address that this job's allowlist does not list", host);
+		return 403;
+	}
+	if (!is_ip && domain_list_match(o->domains, host) == NULL) {
+		snprintf(reason, len, "netward: domain \"%s\" is not in this job's allowlist", host);
+		return 403;
+	}
+	for (size_t i = 0; !is_ip && i < cfg->n_deny; i++) {
+		const struct nw_deny *d = &cfg->deny[i];
+		if (d->is_domain && domain_entry_matches(&d->domain, host) &&
+		    (d->port == 0 || d->port == port)) {
+			snprintf(reason, len, "netward: %s:%u is in deny_destinations (\"%s\")", host,
+				 port, d->text);
+			return 403;
+		}
+	}
+	return 0;
+}
+
+static int check_addr(const struct proxy_opts *o, const char *host, uint16_t port,
+		      const struct nw_addr *a, char *reason, size_t len)
+{
+	const struct nw_config *cfg = o->cfg;
+	char s[64];
+
+	addr_str(a, s, sizeof(s));
+	for (size_t i = 0; i < cfg->n_deny; i++) {
+		const struct nw_deny *d = &cfg->deny[i];
+		if (!d->is_domain && cidr_contains(&d->cidr, a) &&
+		    (d->port == 0 || d->port == port)) {
+			snprintf(reason, len, "netward: %s%s%s:%u is in deny_destinations (\"%s\")",
+				 a->family == AF_INET6 ? "[" : "", s,
+				 a->family == AF_INET6 ? "]" : "", port, d->text);
+			return 403;
+		}
+	}
+	if (!addr_is_global(a) && !private_allowed(cfg, a)) {
+		if (strcmp(host, s) == 0)
+			snprintf(reason, len,
+				 "netward: %s is a private address (allow_private_destinations "
+				 "does not include it)",
+				 s);
+		else
+			snprintf(reason, len,
+				 "netward: %s resolves to %s, a private address "
+				 "(allow_private_destinations does not include it)",
+				 host, s);
+		return 403;
+	}
+	return 0;
+}
+
+int policy_addrs(const struct proxy_opts *o, const char *host, uint16_t port,
+		 const struct nw_addr *a, size_t n, struct nw_addr *pick, char *reason,
+		 size_t len)
+{
+	bool have = false;
+
+	for (size_t i = 0; i < n; i++) {
+		struct nw_addr u = addr_unmap(&a[i]);
+		int st = check_addr(o, host, port, &u, reason, len);
+
+		if (st != 0) {
+			/* A name mixing allowed and refused answers is what DNS
+			 * rebinding looks like: refuse it whole. */
+			if (n > 1) {
+				size_t l = strlen(reason);
+				snprintf(reason + l, len - l,
+					 "; one refused address of %zu refuses the name", n);
+			}
+			return st;
+		}
+		if (!have && u.family == AF_INET) {
+			*pick = u;
+			have = true;
+		}
+	}
+	if (!have) {
+		snprintf(reason, len, "netward: %s has no IPv4 address, and netward connects over "
+				      "IPv4 only", host);
+		return 502;
+	}
+	return 0;
+}
