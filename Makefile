@@ -103,4 +103,6 @@ format-check:
 	clang-format --dry-run --Werror hook/*.c hook/*.h tests/unit/*.c tests/unit/*.h
 
 -include packaging/packaging.mk
+-include tests/fuzz/fuzz.mk
+-include tests/bench/bench.mk
 -include $(wildcard $(B)/obj/*.d $(B)/tests/*.d)
