@@ -1,0 +1,165 @@
+# shellcheck shell=bash
+# For http.bats and podman.bats: a small client library the job runs, and
+# host-side checks on its output. Loaded after helpers.bash.
+
+NW_GATEWAY=169.254.1.1
+NW_PROXY_URL=http://$NW_GATEWAY:3128
+
+# The job-side library, sourced by the job's shell as /nwt/lib.sh. Every
+# probe prints one line the host can grep for, so a test asserts on what
+# each client really got.
+#   r URL [CURL-ARGS...]  RESULT URL CODE BODY (CODE: the HTTP status, the
+#                         proxy's CONNECT status when the tunnel was
+#                         refused, 000 when nothing answered) and
+#                         REASON URL TEXT for an X-Netward-Reason header
+#   w URL                 busybox wget: WGET URL ok BODY | WGET URL fail MESSAGE
+#   py URL...             Python urllib: PY URL CODE BODY | PY URL ERR TEXT
+#   reach HOST PORT       a direct TCP connection, proxy or not:
+#                         REACH HOST:PORT open|closed
+nw_job_lib() {
+	cat <<'EOF'
+r() {
+	u=$1
+	shift
+	rm -f /tmp/.h /tmp/.b
+	c=$(curl -sS -m 10 -D /tmp/.h -o /tmp/.b -w '%{http_code} %{http_connect}' "$@" "$u" 2>/tmp/.e)
+	code=${c% *}
+	[ "$code" = 000 ] && code=${c#* }
+	[ -n "$code" ] || code=000
+	printf 'RESULT %s %s %s\n' "$u" "$code" "$(head -c 400 /tmp/.b 2>/dev/null | tr '\r\n' '  ')"
+	[ -s /tmp/.e ] && sed "s|^|CURLERR $u |" /tmp/.e
+	grep -i '^x-netward-reason:' /tmp/.h 2>/dev/null | tr -d '\r' | sed "s|^[^:]*: *|REASON $u |"
+	return 0
+}
+w() {
+	if out=$(/busybox timeout 15 /busybox wget -q -O - "$1" 2>&1); then
+		printf 'WGET %s ok %s\n' "$1" "$(printf '%s' "$out" | tr '\n' ' ')"
+	else
+		printf 'WGET %s fail %s\n' "$1" "$(printf '%s' "$out" | tr '\n' ' ')"
+	fi
+}
+py() {
+	python3 /nwt/fetch.py "$@"
+}
+reach() {
+	if python3 -c 'import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)' "$1" "$2" 2>/dev/null; then
+		echo "REACH $1:$2 open"
+	else
+		echo "REACH $1:$2 closed"
+	fi
+}
+EOF
+}
+
+nw_job_fetch_py() {
+	cat <<'EOF'
+import sys
+import urllib.error
+import urllib.request
+
+
+def line(s):
+    return " ".join(s.split())
+
+
+for u in sys.argv[1:]:
+    try:
+        with urllib.request.urlopen(u, timeout=10) as r:
+            print("PY", u, r.status, line(r.read().decode(errors="replace")))
+    except urllib.error.HTTPError as e:
+        print("PY", u, e.code, line(e.read().decode(errors="replace")))
+    except Exception as e:
+        print("PY", u, "ERR", line(str(e)))
+    sys.stdout.flush()
+EOF
+}
+
+# nw_install_job_lib ROOTFS: puts /nwt/lib.sh and /nwt/fetch.py in a rootfs.
+nw_install_job_lib() {
+	mkdir -p "$1/nwt"
+	nw_job_lib >"$1/nwt/lib.sh"
+	nw_job_fetch_py >"$1/nwt/fetch.py"
+}
+
+# http_bundle ID DOMAINS SCRIPT: an http job's bundle, not yet patched,
+# whose shell runs SCRIPT with the library loaded; prints its path.
+http_bundle() {
+	local id=$1 domains=$2 script=$3 b
+	b=$(job_bundle "$id" http "$domains" -- /bin/sh -c ". /nwt/lib.sh
+$script")
+	nw_install_job_lib "$b/rootfs"
+	printf '%s\n' "$b"
+}
+
+# assert_line_has PREFIX TEXT: some output line starts with PREFIX and
+# contains TEXT (fixed strings), e.g.
+#   assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
+assert_line_has() {
+	local prefix=$1 text=$2
+	if ! awk -v p="$prefix" -v t="$text" 'index($0, p) == 1 && index($0, t) > 0 { f = 1 }
+		END { exit !f }' <<<"$output"; then
+		echo "expected a line starting with '$prefix' containing '$text' (status $status):" >&2
+		printf '%s\n' "$output" >&2
+		return 1
+	fi
+}
+
+# A refused request: 403 from the proxy, its body and its X-Netward-Reason
+# header both saying `netward: ...` with TEXT in it.
+assert_refused_request() {
+	local url=$1 text=$2
+	assert_line_has "RESULT $url 403 " "netward: "
+	assert_line_has "RESULT $url 403 " "$text"
+	assert_line_has "REASON $url " "$text"
+}
+
+# A refused CONNECT: curl never sees the body, only the proxy's status and
+# headers.
+assert_refused_tunnel() {
+	local url=$1 text=$2
+	assert_line_has "RESULT $url 403" ""
+	assert_line_has "REASON $url " "netward: "
+	assert_line_has "REASON $url " "$text"
+}
+
+# run_detached BUNDLE ID OUTFILE: `runc run -d`, the job's output in
+# OUTFILE; teardown deletes it.
+run_detached() {
+	echo "$2" >>"$NW_TMP/ids"
+	timeout -k 5 "$NW_JOB_TIMEOUT" runc run -d --bundle "$1" "$2" </dev/null >"$3" 2>&1 3>&-
+}
+
+# job_state_field ID FIELD: a field of the job's state entry.
+job_state_field() {
+	jq -r --arg f "$2" '.[$f] // empty' "$NW_STATE/jobs/$1/state.json" 2>/dev/null
+}
+
+# wait_for_text FILE TEXT [SECONDS]: until FILE holds TEXT.
+wait_for_text() {
+	local file=$1 text=$2 secs=${3:-20} i
+	for i in $(seq 1 $((secs * 10))); do
+		grep -qF -- "$text" "$file" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "'$text' never appeared in $file:" >&2
+	cat "$file" >&2 2>/dev/null
+	return 1
+}
+
+# eventually_clean ID [SECONDS]: assert_clean, allowing the monitor some
+# time to notice that the job is gone.
+eventually_clean() {
+	local id=$1 secs=${2:-10} i
+	for i in $(seq 1 $((secs * 10))); do
+		assert_clean "$id" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	assert_clean "$id"
+}
+
+pid_gone() {
+	local state
+	state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 0
+	[ "$state" = Z ] || [ "$state" = X ]
+}

@@ -1,0 +1,183 @@
+#!/usr/bin/env bats
+# netward under podman, installed the way packaging/hooks/ installs it: the
+# hooks.d entries (precreate, createRuntime, poststop) with their paths
+# pointed at this build and a test node config, passed with --hooks-dir.
+# The image is a local busybox rootfs (no registry); the host's /usr is
+# mounted read-only so curl and python3 run inside.
+
+load helpers
+load http_helpers
+
+NWP_IMAGE=localhost/nwtest-netward:latest
+
+setup_file() {
+	nw_setup_file
+	command -v podman >/dev/null || return 0
+	local d
+	d=$(mktemp -d /tmp/nwtest-podman-image.XXXXXX)
+	mkdir -p "$d/rootfs"/{etc,tmp,proc,sys,dev,root,run,usr,nwt}
+	install -m 0755 "$(command -v busybox)" "$d/rootfs/busybox"
+	# Merged-/usr hosts: the same links as the host, /usr mounted at run time.
+	local l
+	for l in bin sbin lib lib32 lib64 libx32; do
+		if [ -L "/$l" ]; then
+			ln -sfn "$(readlink "/$l")" "$d/rootfs/$l"
+		elif [ -d "/$l" ]; then
+			mkdir -p "$d/rootfs/$l"
+		fi
+	done
+	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$d/rootfs/etc/passwd"
+	printf 'root:x:0:\n' >"$d/rootfs/etc/group"
+	printf 'hosts: files dns\n' >"$d/rootfs/etc/nsswitch.conf"
+	nw_install_job_lib "$d/rootfs"
+	tar -C "$d/rootfs" -cf "$d/rootfs.tar" .
+	podman import "$d/rootfs.tar" "$NWP_IMAGE" >/dev/null 2>&1 3>&- || true
+	rm -rf "$d"
+}
+
+teardown_file() {
+	if command -v podman >/dev/null; then
+		podman rm -af --filter name='^nwtest-' >/dev/null 2>&1 3>&- || true
+		podman rmi -f "$NWP_IMAGE" >/dev/null 2>&1 3>&- || true
+	fi
+	nw_teardown_file
+}
+
+setup() {
+	nw_setup
+	command -v podman >/dev/null || skip "podman is not installed"
+	podman image exists "$NWP_IMAGE" || skip "could not build the local test image with podman import"
+	NWP_HOOKS=$NW_TMP/hooks.d
+	mkdir -p "$NWP_HOOKS"
+	local f
+	for f in "$NW_ROOT"/packaging/hooks/*.json; do
+		jq --arg nw "$NETWARD" --arg cfg "$NW_CONFIG" '
+			.hook.path = $nw
+			| .hook.args |= map(if . == "/etc/netward/netward.json" then $cfg else . end)' \
+			"$f" >"$NWP_HOOKS/$(basename "$f")"
+	done
+	# Every entry must have been rewritten: an unchanged path would silently
+	# disable the hook (PITFALLS: hooks.d).
+	if grep -l '/etc/netward/netward.json\|/usr/libexec/oci' "$NWP_HOOKS"/*.json; then
+		echo "hooks.d entries not rewritten" >&2
+		false
+	fi
+	[ "$(ls "$NWP_HOOKS" | wc -l)" -ge 3 ]
+	# Can podman run a container here at all (no hooks involved)?
+	if ! out=$(timeout 60 podman run --rm --network none "${NWP_RUN_OPTS[@]}" "$NWP_IMAGE" \
+		/busybox echo podman-works 2>&1 3>&-) || [ "$out" != podman-works ]; then
+		skip "podman cannot run containers here: $out"
+	fi
+	: >"$NW_TMP/cids"
+}
+
+teardown() {
+	local cid
+	if [ -n "${NW_TMP:-}" ] && [ -f "$NW_TMP/cids" ]; then
+		while read -r cid; do
+			[ -n "$cid" ] && podman rm -f "$cid" >/dev/null 2>&1 3>&-
+		done <"$NW_TMP/cids"
+	fi
+	nw_teardown
+}
+
+# Limits runc may set as podman asks; the defaults exceed what some
+# sandboxes allow the container's init.
+NWP_RUN_OPTS=(--ulimit nofile=1024:1024 --ulimit nproc=1024:1024
+	-v /usr:/usr:ro -v /etc/ssl:/etc/ssl:ro)
+
+# nwp_run NAME MODE DOMAINS [PODMAN-OPTS...] -- SCRIPT: a podman container
+# with the netward hooks, running SCRIPT with /nwt/lib.sh loaded; its id
+# goes to $NW_TMP/NAME.cid. MODE/DOMAINS empty: no such annotation.
+nwp_run() {
+	local name=$1 mode=$2 domains=$3
+	shift 3
+	local -a opts=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		opts+=("$1")
+		shift
+	done
+	shift
+	local script=$1
+	[ -n "$mode" ] && opts+=(--annotation "io.netward.network=$mode")
+	[ -n "$domains" ] && opts+=(--annotation "io.netward.domains=$domains")
+	local cidfile=$NW_TMP/$name.cid
+	rm -f "$cidfile"
+	timeout -k 5 "$NW_JOB_TIMEOUT" podman --hooks-dir "$NWP_HOOKS" run --rm \
+		--name "nwtest-$name-$$" --cidfile "$cidfile" "${NWP_RUN_OPTS[@]}" \
+		-v "$TESTNET_CA:/etc/netward-test-ca.pem:ro" \
+		-e CURL_CA_BUNDLE=/etc/netward-test-ca.pem -e SSL_CERT_FILE=/etc/netward-test-ca.pem \
+		"${opts[@]}" "$NWP_IMAGE" /bin/sh -c ". /nwt/lib.sh
+$script" </dev/null 3>&-
+	local rc=$?
+	[ -s "$cidfile" ] && cat "$cidfile" >>"$NW_TMP/cids"
+	return "$rc"
+}
+
+nwp_cid() {
+	cat "$NW_TMP/$1.cid"
+}
+
+@test "podman http: curl reaches the allowed domain over HTTP and HTTPS; others get 403 with the reason" {
+	run nwp_run http http www.test --network none -- '
+		env | grep -i "_proxy=" | sed "s/^/ENV /"
+		r http://www.test/
+		r https://www.test/
+		r http://other.test/
+		r https://other.test/
+		py http://www.test/ http://other.test/'
+	assert_success
+	assert_output_has "ENV http_proxy=$NW_PROXY_URL"
+	assert_output_has "ENV HTTPS_PROXY=$NW_PROXY_URL"
+	assert_output_has "ENV no_proxy=localhost,127.0.0.1,::1"
+	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
+	assert_line_has "RESULT https://www.test/ 200 " "hello from www.test"
+	assert_refused_request http://other.test/ "other.test"
+	assert_refused_tunnel https://other.test/ "other.test"
+	assert_line_has "PY http://www.test/ 200 " "hello from www.test"
+	assert_line_has "PY http://other.test/ 403 " "netward: "
+	assert_output_lacks "hello from other.test"
+	assert_clean "$(nwp_cid http)"
+}
+
+@test "podman http: the job reaches nothing directly" {
+	run nwp_run httpdirect http www.test --network none -- '
+		r http://198.18.0.10/ --noproxy "*" --max-time 3
+		reach 198.18.0.2 53
+		echo "LINKS $(ip -o link | wc -l)"
+		r http://www.test/'
+	assert_success
+	assert_line_has "RESULT http://198.18.0.10/ 000" ""
+	assert_output_has "REACH 198.18.0.2:53 closed"
+	assert_output_has "LINKS 2"
+	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
+	assert_clean "$(nwp_cid httpdirect)"
+}
+
+@test "podman http: podman's own network (bridge) is refused with the reason" {
+	run nwp_run bridge http www.test --network bridge -- 'echo JOB-RAN'
+	assert_refused "$(nwp_cid bridge 2>/dev/null || echo none)" "interface"
+}
+
+@test "podman none: podman's own network (bridge) is refused with the reason" {
+	run nwp_run nonebridge none "" --network bridge -- 'echo JOB-RAN'
+	assert_refused "$(nwp_cid nonebridge 2>/dev/null || echo none)" "interface"
+}
+
+# podman refuses --dns with --network none ("conflicting options") and
+# writes no resolv.conf there, so the job gets the test DNS by a mount.
+@test "podman full: the job reaches the test internet by address and by name" {
+	printf 'nameserver %s\n' "$TESTNET_DNS" >"$NW_TMP/resolv.conf"
+	run nwp_run full full "" --network none -v "$NW_TMP/resolv.conf:/etc/resolv.conf:ro" -- '
+		echo "ADDR $(ip -4 -o addr show eth0 | awk "{print \$4}")"
+		r http://198.18.0.10/
+		r http://www.test/
+		r https://www.test/'
+	assert_success
+	assert_output_has "ADDR $NW_SUBNET_PREFIX"
+	assert_line_has "RESULT http://198.18.0.10/ 200 " "hello from www.test"
+	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
+	assert_line_has "RESULT https://www.test/ 200 " "hello from www.test"
+	assert_output_lacks "_proxy="
+	assert_clean "$(nwp_cid full)"
+}
