@@ -11,7 +11,7 @@
 ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 IMAGE=localhost/netward-pkgtest:latest
 NODE_CONF=/etc/netward/netward.json
-RUN_OPTS=(--rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024
+RUN_OPTS=(--pull=never --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024
 	-v /usr:/usr:ro)
 
 setup_file() {
@@ -57,8 +57,8 @@ fail_with() {
 
 # File and symlink paths (no directories), one per line, sorted, after
 # mapping away what differs only by each distribution's convention:
-#  - Debian bookworm keeps systemd units in /lib/systemd/system, Fedora in
-#    /usr/lib/systemd/system;
+#  - Debian bookworm keeps systemd units and presets in /lib/systemd,
+#    Fedora in /usr/lib/systemd;
 #  - the licence is /usr/share/doc/netward/copyright (DEP-5, pointing at
 #    /usr/share/common-licenses/Apache-2.0) in the .deb and
 #    /usr/share/licenses/netward/LICENSE in the .rpm;
@@ -68,7 +68,7 @@ fail_with() {
 #    its -dbgsym package.
 normalise() {
 	sed -e 's|^\./|/|' \
-		-e 's|^/lib/systemd/system/|/usr/lib/systemd/system/|' \
+		-e 's|^/lib/systemd/|/usr/lib/systemd/|' \
 		-e 's|^/usr/share/doc/netward/copyright$|(licence)|' \
 		-e 's|^/usr/share/licenses/netward/LICENSE$|(licence)|' |
 		grep -v -e '^/usr/lib/\.build-id/' -e '^/usr/share/doc/netward/changelog\.gz$' |
@@ -256,7 +256,7 @@ teardown() {
 				echo direct=reached; else echo direct=blocked; fi
 			echo "ifs=$(ls /sys/class/net | tr "\n" " ")"'
 	printf '# %s\n' "${lines[@]}" >&3
-	[ "$status" -eq 0 ] || fail_with "podman run failed:" "$output"
+	[ "$status" -eq 0 ] || fail_with "podman run exited $status:" "$output"
 	[[ "$output" == *"proxy=http://"* ]]
 	[ "$(printf '%s\n' "$output" | grep -c '^hello from www.test$')" -eq 2 ]
 	[[ "$output" == *"other=403"* ]]
@@ -288,6 +288,7 @@ teardown() {
 	make_image
 	run env DEBIAN_FRONTEND=noninteractive dpkg -r netward
 	[ "$status" -eq 0 ] || fail_with "dpkg -r failed:" "$output"
+	[[ "$output" != *warning* ]] || fail_with "dpkg -r warned:" "$output"
 	for f in /usr/libexec/oci/hooks.d/netward /usr/bin/netward \
 		/usr/share/containers/oci/hooks.d/50-netward-precreate.json \
 		/usr/share/containers/oci/hooks.d/50-netward-createruntime.json \
@@ -298,6 +299,7 @@ teardown() {
 	[ -f "$NODE_CONF" ] # a removed package keeps its config
 	run env DEBIAN_FRONTEND=noninteractive dpkg -P netward
 	[ "$status" -eq 0 ] || fail_with "dpkg -P failed:" "$output"
+	[[ "$output" != *warning* ]] || fail_with "dpkg -P warned:" "$output"
 	[ ! -e "$NODE_CONF" ]
 	[ ! -e /etc/netward ]
 	run dpkg-query -W -f='${db:Status-Status}' netward
