@@ -85,9 +85,17 @@ write_node_config() {
 # make_bundle DIR [ARGS...]: a runc bundle whose rootfs is busybox plus the
 # host's /usr, libraries and certificate store read-only, so the host's curl,
 # wget, python3 and ip run inside. The test CA is trusted through the env.
-make_bundle() {
+#
+# It runs in a subshell with errexit of its own: callers use it inside $(...)
+# and bats' errexit does not reach there.
+make_bundle() (
+	set -euo pipefail
 	local dir=$1
 	shift
+	if [ ! -f "$TESTNET_CA" ]; then
+		echo "make_bundle: the test internet is not up (no $TESTNET_CA)" >&2
+		return 1
+	fi
 	[ $# -gt 0 ] || set -- /busybox true
 	local r=$dir/rootfs d
 	local -a binds=(/usr /etc/ssl /etc/alternatives)
@@ -125,14 +133,14 @@ make_bundle() {
 		| .hostname = "nwjob"
 		| .mounts += $binds + [{destination: "/tmp", type: "tmpfs", source: "tmpfs",
 			options: ["nosuid", "nodev", "mode=1777"]}]'
-}
+)
 
 # bundle_jq DIR [JQ-OPTIONS...] FILTER: edits DIR/config.json.
 bundle_jq() {
 	local dir=$1
 	shift
-	jq "$@" <"$dir/config.json" >"$dir/config.json.new"
-	mv "$dir/config.json.new" "$dir/config.json"
+	jq "$@" <"$dir/config.json" >"$dir/config.json.new" &&
+		mv "$dir/config.json.new" "$dir/config.json"
 }
 
 bundle_annotate() {
@@ -141,7 +149,8 @@ bundle_annotate() {
 
 # job_bundle ID MODE [DOMAINS] -- ARGS...: a bundle under the test's tmpdir
 # for a job of that mode; prints its path.
-job_bundle() {
+job_bundle() (
+	set -euo pipefail
 	local id=$1 mode=$2 domains=
 	shift 2
 	if [ "${1:-}" != -- ]; then
@@ -151,10 +160,14 @@ job_bundle() {
 	[ "${1:-}" = -- ] && shift
 	local dir=$NW_TMP/bundle-$id
 	make_bundle "$dir" "$@"
-	[ -n "$mode" ] && bundle_annotate "$dir" io.netward.network "$mode"
-	[ -n "$domains" ] && bundle_annotate "$dir" io.netward.domains "$domains"
+	if [ -n "$mode" ]; then
+		bundle_annotate "$dir" io.netward.network "$mode"
+	fi
+	if [ -n "$domains" ]; then
+		bundle_annotate "$dir" io.netward.domains "$domains"
+	fi
 	printf '%s\n' "$dir"
-}
+)
 
 patch_bundle() {
 	"$NETWARD" --config "$NW_CONFIG" patch-bundle "$1" </dev/null
@@ -210,7 +223,6 @@ nw_baseline() {
 	nw_links
 	nw_tables
 	nw_ruleset_ifnames
-	nw_pids
 }
 
 nw_links() {
@@ -218,37 +230,72 @@ nw_links() {
 }
 
 nw_tables() {
-	nft -j list tables | jq -r '.nftables[] | select(.table) | .table
+	nft -j list tables 2>/dev/null | jq -r '.nftables[] | select(.table) | .table
 		| select(.name | startswith("netward_")) | "table \(.family) \(.name)"'
 }
 
 nw_ruleset_ifnames() {
-	nft list ruleset | grep -oE '\bnw[0-9a-f]{13}\b' | sort -u | sed 's/^/rule-ifname /' || true
+	nft list ruleset 2>/dev/null | grep -oE '\bnw[0-9a-f]{13}\b' | sort -u | sed 's/^/rule-ifname /' || true
 }
 
-nw_pids() {
-	pgrep '^netward' | sed 's/^/pid /' || true
+# Host interfaces of live jobs that are not this test's (another suite, a
+# podman test, another user of the machine): their links and tables are
+# theirs. A record is written before its job's link exists and removed only
+# after it is gone.
+nw_foreign_ifnames() {
+	local f id
+	for f in "$NW_STATE"/jobs/*/state.json; do
+		[ -e "$f" ] || continue
+		id=$(jq -r .id "$f" 2>/dev/null) || continue
+		grep -qxF -- "$id" "$NW_TMP/ids" 2>/dev/null && continue
+		jq -r '.host_if // empty' "$f" 2>/dev/null || true
+	done
+}
+
+# Links, tables and ruleset references that are new since the test began
+# and belong to no other live job.
+nw_leftovers() {
+	local foreign items line ifname
+	# Records read on both sides of the listing: a job whose link was
+	# listed had its record at that moment.
+	foreign=$(nw_foreign_ifnames)
+	items=$(nw_links; nw_tables; nw_ruleset_ifnames)
+	foreign+=$'\n'$(nw_foreign_ifnames)
+	while read -r line; do
+		[ -n "$line" ] || continue
+		grep -qxF -- "$line" "$NW_TMP/baseline" && continue
+		ifname=${line##* }
+		ifname=${ifname#netward_}
+		grep -qxF -- "$ifname" <<<"$foreign" && continue
+		printf '%s\n' "$line"
+	done <<<"$items"
 }
 
 # assert_clean ID: nothing of the job remains: no veth, no nftables table,
-# no interface of it in the ruleset, no state entry, no netward process.
+# no interface of it in the ruleset, no state entry, no netward process
+# (hook, monitor or proxy) of this test, no runc container.
 assert_clean() {
-	local id=$1 bad=0 line pid
-	while read -r line; do
-		[ -n "$line" ] || continue
-		if ! grep -qxF "$line" "$NW_TMP/baseline"; then
-			echo "left behind: $line" >&2
-			bad=1
-		fi
-	done < <(nw_links; nw_tables; nw_ruleset_ifnames)
+	local id=$1 bad=0 line pid left
+	left=$(nw_leftovers)
+	if [ -n "$left" ]; then
+		# Another job may have been between its steps; ours would stay.
+		sleep 1
+		left=$(nw_leftovers)
+	fi
+	if [ -n "$left" ]; then
+		sed 's/^/left behind: /' <<<"$left" >&2
+		bad=1
+	fi
 	if [ -e "$NW_STATE/jobs/$id" ]; then
 		echo "left behind: state entry $NW_STATE/jobs/$id" >&2
 		bad=1
 	fi
+	# The hook's monitor and proxy are forks of it, so their command line
+	# carries this test's own --config path.
 	for pid in $(pgrep '^netward' || true); do
-		if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$id" ||
-			! grep -qxF "pid $pid" "$NW_TMP/baseline"; then
-			echo "left behind: process $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null))" >&2
+		line=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
+		if grep -qF -- "$id" <<<"$line" || grep -qF -- "$NW_CONFIG" <<<"$line"; then
+			echo "left behind: process $pid ($(cat "/proc/$pid/comm" 2>/dev/null): $line)" >&2
 			bad=1
 		fi
 	done
