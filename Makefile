@@ -20,9 +20,12 @@ PC_LIBS   := $(shell pkg-config --libs $(LIBS_PC) 2>/dev/null)
 CC        ?= cc
 WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
              -Wmissing-prototypes -Wno-unused-parameter -Wvla -Wpointer-arith
-HARDEN    := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE -fstack-clash-protection
+# Distributions pass their own _FORTIFY_SOURCE level (Fedora: 3); a second
+# definition would be an error under -Werror.
+FORTIFY   := $(if $(findstring _FORTIFY_SOURCE,$(CFLAGS) $(CPPFLAGS)),,-D_FORTIFY_SOURCE=2)
+HARDEN    := $(FORTIFY) -fstack-protector-strong -fPIE -fstack-clash-protection
 CFLAGS    ?= -O2 -g
-ALL_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) $(CFLAGS) -D_GNU_SOURCE -DNW_VERSION='"$(VERSION)"' \
+ALL_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) $(CPPFLAGS) $(CFLAGS) -D_GNU_SOURCE -DNW_VERSION='"$(VERSION)"' \
              -Ihook $(PC_CFLAGS) -MMD -MP
 LDFLAGS   ?=
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS)
@@ -40,7 +43,7 @@ OBJS      := $(SRCS:hook/%.c=$(B)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all check unit unit-san integration demo install uninstall clean deps deb rpm fuzz bench format format-check
+.PHONY: all check unit unit-san integration demo install install-bin uninstall clean deps deb rpm fuzz bench format format-check
 all: $(B)/netward
 
 $(B)/obj/%.o: hook/%.c | $(B)/gen/proxy_syscalls.h
@@ -88,10 +91,15 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@tests/demo.sh
 
-install: all
+install: all install-bin install-data
+
+install-bin: all
 	install -D -m 0755 $(B)/netward $(DESTDIR)$(LIBEXEC)/netward
 	install -d $(DESTDIR)$(PREFIX)/bin
 	ln -sf ../libexec/oci/hooks.d/netward $(DESTDIR)$(PREFIX)/bin/netward
+
+uninstall: uninstall-data
+	rm -f $(DESTDIR)$(LIBEXEC)/netward $(DESTDIR)$(PREFIX)/bin/netward
 
 clean:
 	rm -rf build build-san build-fuzz

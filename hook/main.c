@@ -120,17 +120,25 @@ static int cmd_precreate(struct cli *c, nw_err *err)
 	cleanup_free char *out = NULL;
 	struct oci_annotations ann = {0};
 	struct job_policy pol;
+	nw_err refusal = NULL;
 
-	if (in == NULL || load_config(c, err) < 0)
+	if (in == NULL)
 		return -1;
 	conf = json_parse(in, len, err);
 	if (conf == NULL)
 		return nw_wrap(err, "config.json on stdin");
 	if (oci_annotations_from_config(conf, &ann, err) < 0)
 		return -1;
-	if (decide(c, &ann, "precreate", &pol, err) < 0) {
-		oci_annotations_free(&ann);
-		return -1;
+	/* podman drops a precreate hook's stderr, so a refusal here would reach
+	 * the user as a bare exit status. Log it, patch as for `none` (a private
+	 * namespace, no proxy), and let createRuntime refuse with the reason,
+	 * which podman does show. The job's process never starts either way. */
+	if (load_config(c, &refusal) < 0 || decide(c, &ann, "precreate", &pol, &refusal) < 0) {
+		log_msg(LOG_WARNING, "precreate: %s (createRuntime will refuse the container)",
+			nw_err_msg(refusal));
+		nw_err_free(&refusal);
+		memset(&pol, 0, sizeof(pol));
+		pol.mode = NW_MODE_NONE;
 	}
 	struct oci_patch p = {.mode = pol.mode, .proxy_port = c->cfg.proxy_port};
 	int rc = oci_config_patch(conf, &p, err);

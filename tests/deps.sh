@@ -7,7 +7,7 @@ pkgs=(build-essential pkg-config clang llvm
       libnftables-dev libc-ares-dev
       runc podman nftables iproute2 dnsmasq-base nginx-light busybox-static
       curl wget python3 openssl jq bats procps psmisc valgrind
-      debhelper dpkg-dev fakeroot lintian rpm)
+      debhelper dpkg-dev fakeroot lintian rpm cpio)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed || missing+=("$p")
