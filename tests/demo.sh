@@ -141,7 +141,7 @@ try "http://www.test/" curl -fsS -m 10 http://www.test/
 try "http://other.test/" curl -sS -m 10 -w " [HTTP %{http_code}]" http://other.test/
 try "http://api.test/" curl -sS -m 10 -w " [HTTP %{http_code}]" http://api.test/
 try "direct 198.18.0.10" curl --noproxy "*" -fsS -m 3 http://198.18.0.10/
-try "DNS lookup" /busybox timeout 5 /busybox nslookup www.test 198.18.0.2
+try "DNS lookup" /busybox nslookup -timeout=2 -retry=1 www.test 198.18.0.2
 echo "downloading 1 MiB of /big at a limit of '"$RATE_BPS"' bit/s..."
 try "speed" curl -fsS -m 30 -r 0-1048575 -o /dev/null -w "%{speed_download}" http://www.test/big'
 f=$NW_TMP/http.out
@@ -171,9 +171,10 @@ for _ in $(seq 1 50); do
 	sleep 0.1
 done
 sleep 1.5
-"$NETWARD" --config "$NW_CONFIG" status >"$NW_TMP/status.out" 2>&1 </dev/null || true
-indent <"$NW_TMP/status.out"
-expect "netward status lists the running job" has "$NW_TMP/status.out" "$sid"
+"$NETWARD" --config "$NW_CONFIG" status 2>&1 </dev/null | indent || true
+"$NETWARD" --config "$NW_CONFIG" status --json >"$NW_TMP/status.json" 2>&1 </dev/null || true
+expect "netward status lists the running job" \
+	jq -e --arg id "$sid" 'any(.[]; .id == $id)' "$NW_TMP/status.json" >/dev/null
 wait "$status_job" || true
 
 section "Cleanup"

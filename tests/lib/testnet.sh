@@ -274,9 +274,18 @@ cmd_env() {
 	done
 }
 
+# Two runs building or removing it at once would interleave; the lock lives
+# outside $TESTNET_DIR, which `down` removes. Servers never inherit it
+# (spawn closes every descriptor above 2).
+locked() {
+	exec 9>"$TESTNET_DIR.lock"
+	flock 9
+	"$@"
+}
+
 case "${1:-}" in
-up) cmd_up ;;
-down) cmd_down ;;
+up) locked cmd_up ;;
+down) locked cmd_down ;;
 status) cmd_status ;;
 env) cmd_env ;;
 *)
