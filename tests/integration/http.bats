@@ -11,7 +11,10 @@ load http_helpers
 
 setup_file() { nw_setup_file; }
 teardown_file() { nw_teardown_file; }
-setup() { nw_setup; }
+setup() {
+	nw_ensure_testnet
+	nw_setup
+}
 teardown() { nw_teardown; }
 
 @test "http: the job's environment names the proxy; its other variables are untouched" {
@@ -377,25 +380,21 @@ rate_within() {
 	assert_clean "$id"
 }
 
-# start_job_without_poststop ID: an http job that fetches once and then sleeps,
-# patched, with its poststop hook taken out so that only the monitor (or
-# gc) can clean up after it; runs it detached and waits until it served.
+# start_job_without_poststop ID: an http job that only sleeps, patched,
+# with its poststop hook taken out so that only the monitor (or gc) can
+# clean up after it; runs it detached and checks its proxy is up.
 start_job_without_poststop() {
-	local id=$1 b
-	b=$(http_bundle "$id" www.test '
-		r http://www.test/
-		echo FETCHED
-		exec sleep 300')
+	local id=$1 b proxy
+	b=$(http_bundle "$id" www.test 'echo STARTED; exec sleep 300')
 	patch_bundle "$b"
 	bundle_jq "$b" 'del(.hooks.poststop)'
 	[ "$(jq '.hooks.poststop | length' "$b/config.json")" -eq 0 ]
 	run_detached "$b" "$id" "$NW_TMP/$id.out"
-	wait_for_text "$NW_TMP/$id.out" FETCHED
-	grep -q "^RESULT http://www.test/ 200 hello from www.test" "$NW_TMP/$id.out" || {
-		cat "$NW_TMP/$id.out" >&2
-		false
-	}
+	wait_for_text "$NW_TMP/$id.out" STARTED
 	[ -e "$NW_STATE/jobs/$id/state.json" ]
+	proxy=$(job_state_field "$id" proxy_pid)
+	[ -n "$proxy" ]
+	[ "$(cat "/proc/$proxy/comm")" = netward-proxy ]
 }
 
 @test "http: SIGKILL and delete without poststop leave nothing behind" {
@@ -405,9 +404,6 @@ start_job_without_poststop() {
 	proxy=$(job_state_field "$id" proxy_pid)
 	mon=$(job_state_field "$id" monitor_pid)
 	hostif=$(job_state_field "$id" host_if)
-	[ -n "$proxy" ]
-	[ "$proxy" -gt 0 ]
-	[ "$(cat "/proc/$proxy/comm")" = netward-proxy ]
 	ip link show "$hostif" >/dev/null
 	runc kill "$id" KILL
 	local i
@@ -415,10 +411,17 @@ start_job_without_poststop() {
 		runc state "$id" 2>/dev/null | jq -e '.status == "stopped"' >/dev/null && break
 		sleep 0.1
 	done
-	runc delete "$id"
-	eventually_clean "$id" 10
+	# Before any delete: the monitor sees the namespace go and cleans up.
+	for i in $(seq 1 100); do
+		pid_gone "$proxy" && ! ip link show "$hostif" >/dev/null 2>&1 &&
+			[ ! -e "$NW_STATE/jobs/$id" ] && break
+		sleep 0.1
+	done
 	pid_gone "$proxy"
 	pid_gone "$mon"
+	[ ! -e "$NW_STATE/jobs/$id" ]
+	runc delete "$id"
+	eventually_clean "$id" 10
 	if ip link show "$hostif" >/dev/null 2>&1 || nft list ruleset | grep -qF "$hostif"; then
 		echo "link or rules of $hostif remain" >&2
 		false
@@ -456,7 +459,11 @@ start_job_without_poststop() {
 	[ -n "$proxy" ]
 	[ "$proxy" -gt 0 ]
 	f=/proc/$proxy/status
-	[ "$(cat "/proc/$proxy/comm")" = netward-proxy ]
+	[ "$(cat "/proc/$proxy/comm" 2>/dev/null)" = netward-proxy ] || {
+		echo "the proxy (pid $proxy) is not running after serving one request:" >&2
+		cat "$NW_TMP/sandbox.out" >&2
+		false
+	}
 	cat "$f" >"$NW_TMP/proxy-status"
 	local bad=0 k v
 	for k in CapInh CapPrm CapEff CapBnd CapAmb; do

@@ -44,6 +44,7 @@ teardown_file() {
 }
 
 setup() {
+	nw_ensure_testnet
 	nw_setup
 	command -v podman >/dev/null || skip "podman is not installed"
 	podman image exists "$NWP_IMAGE" || skip "could not build the local test image with podman import"
