@@ -173,8 +173,8 @@ done
 sleep 1.5
 "$NETWARD" --config "$NW_CONFIG" status 2>&1 </dev/null | indent || true
 "$NETWARD" --config "$NW_CONFIG" status --json >"$NW_TMP/status.json" 2>&1 </dev/null || true
-expect "netward status lists the running job" \
-	jq -e --arg id "$sid" 'any(.[]; .id == $id)' "$NW_TMP/status.json" >/dev/null
+status_lists() { jq -e --arg id "$1" 'any(.[]; .id == $id)' "$NW_TMP/status.json" >/dev/null; }
+expect "netward status lists the running job" status_lists "$sid"
 wait "$status_job" || true
 
 section "Cleanup"
