@@ -65,7 +65,7 @@ setup() {
 	fi
 	[ "$(ls "$NWP_HOOKS" | wc -l)" -ge 3 ]
 	# Can podman run a container here at all (no hooks involved)?
-	if ! out=$(timeout 60 podman run --rm --network none "${NWP_RUN_OPTS[@]}" "$NWP_IMAGE" \
+	if ! out=$(timeout 60 podman run --rm --pull never --network none "${NWP_RUN_OPTS[@]}" "$NWP_IMAGE" \
 		/busybox echo podman-works 2>&1 3>&-) || [ "$out" != podman-works ]; then
 		skip "podman cannot run containers here: $out"
 	fi
@@ -85,7 +85,7 @@ teardown() {
 # Limits runc may set as podman asks; the defaults exceed what some
 # sandboxes allow the container's init.
 NWP_RUN_OPTS=(--ulimit nofile=1024:1024 --ulimit nproc=1024:1024
-	-v /usr:/usr:ro -v /etc/ssl:/etc/ssl:ro)
+	-v /usr:/usr:ro -v /etc/ssl:/etc/ssl:ro -v /etc/alternatives:/etc/alternatives:ro)
 
 # nwp_run NAME MODE DOMAINS [PODMAN-OPTS...] -- SCRIPT: a podman container
 # with the netward hooks, running SCRIPT with /nwt/lib.sh loaded; its id
@@ -104,7 +104,7 @@ nwp_run() {
 	[ -n "$domains" ] && opts+=(--annotation "io.netward.domains=$domains")
 	local cidfile=$NW_TMP/$name.cid
 	rm -f "$cidfile"
-	timeout -k 5 "$NW_JOB_TIMEOUT" podman --hooks-dir "$NWP_HOOKS" run --rm \
+	timeout -k 5 "$NW_JOB_TIMEOUT" podman --hooks-dir "$NWP_HOOKS" run --rm --pull never \
 		--name "nwtest-$name-$$" --cidfile "$cidfile" "${NWP_RUN_OPTS[@]}" \
 		-v "$TESTNET_CA:/etc/netward-test-ca.pem:ro" \
 		-e CURL_CA_BUNDLE=/etc/netward-test-ca.pem -e SSL_CERT_FILE=/etc/netward-test-ca.pem \
