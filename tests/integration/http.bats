@@ -15,7 +15,10 @@ setup() {
 	nw_ensure_testnet
 	nw_setup
 }
-teardown() { nw_teardown; }
+teardown() {
+	nw_teardown
+	nw_unreachable_cleanup
+}
 
 @test "http: the job's environment names the proxy; its other variables are untouched" {
 	local id b
@@ -266,6 +269,7 @@ teardown() { nw_teardown; }
 
 @test "http: an allowed name resolving to a private address is refused" {
 	local id b
+	nw_unreachable "$TESTNET_PRIVATE" 169.254.169.254
 	id=$(job_id private)
 	b=$(http_bundle "$id" private.test,loop.test,meta.test,mixed.test,www.test '
 		r http://private.test/
@@ -290,6 +294,7 @@ teardown() { nw_teardown; }
 @test "http: allow_private_destinations lets a listed private range through the check" {
 	local id b
 	write_node_config "$NW_CONFIG" '.allow_private_destinations += ["10.99.0.0/16"]'
+	nw_unreachable "$TESTNET_PRIVATE" 169.254.169.254
 	id=$(job_id privok)
 	b=$(http_bundle "$id" private.test,loop.test,www.test '
 		r http://private.test/
@@ -297,8 +302,9 @@ teardown() { nw_teardown; }
 		r http://www.test/')
 	run run_job "$b" "$id"
 	assert_success
-	# Nothing listens on 10.99.0.1: the proxy tried, and says the upstream
-	# failed (502 or 504), where it refused with 403 before.
+	# Nothing answers at 10.99.0.1 (an unreachable route keeps it on this
+	# host): the proxy tried, and says the upstream failed (502 or 504),
+	# where it refused with 403 before.
 	if ! grep -qE '^RESULT http://private.test/ (502|504) ' <<<"$output"; then
 		echo "expected 502 or 504 for private.test once its range is allowed:" >&2
 		printf '%s\n' "$output" >&2

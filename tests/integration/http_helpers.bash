@@ -170,3 +170,27 @@ pid_gone() {
 nw_ensure_testnet() {
 	"$NW_TESTNET" status 3>&- || "$NW_TESTNET" up 3>&-
 }
+
+# nw_unreachable ADDR...: the test names private.test (10.99.0.1) and
+# meta.test (169.254.169.254) point outside the test internet, where this
+# host's default route would carry a proxy's connection off the machine.
+# An `unreachable` route for each keeps every packet here (a connect fails
+# at once); nw_unreachable_cleanup removes the routes this test added.
+nw_unreachable() {
+	local a
+	for a in "$@"; do
+		if ! ip route show table main exact "$a/32" | grep -q .; then
+			ip route add unreachable "$a/32"
+			echo "$a/32" >>"$NW_TMP/routes"
+		fi
+	done
+}
+
+nw_unreachable_cleanup() {
+	local r
+	[ -n "${NW_TMP:-}" ] && [ -f "$NW_TMP/routes" ] || return 0
+	while read -r r; do
+		[ -n "$r" ] && ip route del unreachable "$r" 2>/dev/null
+	done <"$NW_TMP/routes"
+	rm -f "$NW_TMP/routes"
+}
