@@ -351,6 +351,46 @@ teardown() {
 	assert_clean "$id"
 }
 
+@test "http: netward status and the access log account for the job's requests" {
+	local id b i st
+	id=$(job_id status)
+	b=$(http_bundle "$id" www.test '
+		r http://www.test/
+		r http://other.test/
+		r https://www.test/
+		echo FETCHED
+		exec sleep 300')
+	patch_bundle "$b"
+	run_detached "$b" "$id" "$NW_TMP/status.out"
+	wait_for_text "$NW_TMP/status.out" FETCHED
+	grep -q '^RESULT http://www.test/ 200 ' "$NW_TMP/status.out"
+	grep -q '^RESULT http://other.test/ 403 ' "$NW_TMP/status.out"
+	# The counters reach the state entry on the proxy's own schedule.
+	for i in $(seq 1 50); do
+		st=$("$NETWARD" --config "$NW_CONFIG" status --json </dev/null |
+			jq -c --arg id "$id" '.[] | select(.id == $id)')
+		[ -n "$st" ] && jq -e '.requests_allowed >= 2 and .requests_denied >= 1' \
+			<<<"$st" >/dev/null && break
+		sleep 0.1
+	done
+	echo "status: $st" >&2
+	jq -e --arg p "$NW_SUBNET_PREFIX" '.mode == "http" and .domains == "www.test"
+		and .state == "running" and (.address | startswith($p)) and .proxy_pid > 0' <<<"$st"
+	jq -e '.requests_allowed >= 2 and .requests_denied >= 1' <<<"$st"
+	jq -e '.bytes_down > 0 and .bytes_up > 0' <<<"$st"
+	local log=$NW_STATE/jobs/$id/access.log
+	cat "$log" >&2
+	grep -F 'host=www.test' "$log" | grep -qF 'decision=allow'
+	grep -F 'host=other.test' "$log" | grep -F 'decision=deny' | grep -qF 'allowlist'
+	runc kill "$id" KILL
+	for i in $(seq 1 50); do
+		runc state "$id" 2>/dev/null | jq -e '.status == "stopped"' >/dev/null && break
+		sleep 0.1
+	done
+	runc delete "$id"
+	eventually_clean "$id" 10
+}
+
 # awk's verdict on a measured rate (bytes/s) against the configured one.
 rate_within() {
 	awk -v got="$1" -v want="$2" 'BEGIN { exit !(got <= want * 1.05 && got >= want * 0.5) }'
