@@ -32,8 +32,8 @@ static void check_same(const struct nw_config *a, const struct nw_config *b, con
 		    "domain_allowlist drift\n%s", text);
 	for (size_t i = 0; i < a->allowlist.n; i++)
 		FUZZ_ASSERT(strcmp(a->allowlist.e[i].name, b->allowlist.e[i].name) == 0 &&
-				    a->allowlist.e[i].wildcard == b->allowlist.e[i].wildcard &&
-				    a->allowlist.e[i].is_ip == b->allowlist.e[i].is_ip,
+				a->allowlist.e[i].wildcard == b->allowlist.e[i].wildcard &&
+				a->allowlist.e[i].is_ip == b->allowlist.e[i].is_ip,
 			    "domain_allowlist[%zu] drift\n%s", i, text);
 	FUZZ_ASSERT(a->rate_limit_bps == b->rate_limit_bps, "rate_limit_bps drift\n%s", text);
 	FUZZ_ASSERT(same_ports(&a->http_ports, &b->http_ports), "http_ports drift\n%s", text);
@@ -43,9 +43,9 @@ static void check_same(const struct nw_config *a, const struct nw_config *b, con
 	for (size_t i = 0; i < a->n_deny; i++) {
 		const struct nw_deny *x = &a->deny[i], *y = &b->deny[i];
 		FUZZ_ASSERT(x->is_domain == y->is_domain && x->port == y->port &&
-				    (x->is_domain ? strcmp(x->domain.name, y->domain.name) == 0 &&
-							    x->domain.wildcard == y->domain.wildcard
-						  : same_cidr(&x->cidr, &y->cidr)),
+				(x->is_domain ? strcmp(x->domain.name, y->domain.name) == 0 &&
+						    x->domain.wildcard == y->domain.wildcard
+					      : same_cidr(&x->cidr, &y->cidr)),
 			    "deny_destinations[%zu] drift\n%s", i, text);
 	}
 	FUZZ_ASSERT(a->n_allow_private == b->n_allow_private, "allow_private drift\n%s", text);
@@ -55,8 +55,8 @@ static void check_same(const struct nw_config *a, const struct nw_config *b, con
 	FUZZ_ASSERT(a->n_dns == b->n_dns, "dns_servers drift\n%s", text);
 	for (size_t i = 0; i < a->n_dns; i++)
 		FUZZ_ASSERT(a->dns[i].port == b->dns[i].port &&
-				    memcmp(&a->dns[i].addr, &b->dns[i].addr, sizeof(a->dns[i].addr)) ==
-					    0,
+				memcmp(&a->dns[i].addr, &b->dns[i].addr, sizeof(a->dns[i].addr)) ==
+				    0,
 			    "dns_servers[%zu] drift\n%s", i, text);
 	FUZZ_ASSERT(same_cidr(&a->subnet, &b->subnet), "subnet drift\n%s", text);
 	FUZZ_ASSERT(a->proxy_port == b->proxy_port, "proxy_port drift\n%s", text);

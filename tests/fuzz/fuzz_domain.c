@@ -45,7 +45,7 @@ static void check_canonical_name(const char *c)
 	for (size_t i = 0; i < n; i++) {
 		char ch = c[i];
 		FUZZ_ASSERT((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-				    ch == '.',
+				ch == '.',
 			    "character 0x%02x in \"%s\"", (unsigned char)ch, c);
 		if (ch == '.') {
 			FUZZ_ASSERT(label > 0 && c[i - 1] != '-' && c[i + 1] != '-',
@@ -73,7 +73,7 @@ static void check_canon(const char *in)
 		return;
 	}
 	FUZZ_ASSERT(domain_canon(c, c2, &is_ip2, NULL) == 0 && strcmp(c, c2) == 0 &&
-			    is_ip == is_ip2,
+			is_ip == is_ip2,
 		    "\"%s\" -> \"%s\" -> \"%s\"", in, c, c2);
 	if (!is_ip)
 		check_canonical_name(c);
@@ -148,8 +148,8 @@ static void check_list(const char *csv, struct domain_list *l)
 		FUZZ_ASSERT(domain_list_covers(l, e), "the list does not cover \"%s\"", e->name);
 		domain_entry_str(e, s, sizeof(s));
 		FUZZ_ASSERT(domain_list_add(&again, s, NULL) == 0 && again.n == 1 &&
-				    strcmp(again.e[0].name, e->name) == 0 &&
-				    again.e[0].wildcard == e->wildcard && again.e[0].is_ip == e->is_ip,
+				strcmp(again.e[0].name, e->name) == 0 &&
+				again.e[0].wildcard == e->wildcard && again.e[0].is_ip == e->is_ip,
 			    "\"%s\" does not read back", s);
 		domain_list_free(&again);
 	}
@@ -170,7 +170,7 @@ static void check_addr(const char *s)
 		u = addr_unmap(&a);
 		addr_str(&u, t, sizeof(t));
 		FUZZ_ASSERT(domain_canon(t, canon, &is_ip, NULL) == 0 && is_ip &&
-				    strcmp(canon, t) == 0,
+				strcmp(canon, t) == 0,
 			    "address \"%s\" canonicalises to \"%s\"", t, canon);
 		(void)addr_is_global(&a);
 	}
@@ -183,7 +183,7 @@ static void check_addr(const char *s)
 		FUZZ_ASSERT(cidr_contains(c, &c->addr), "a CIDR without its own network");
 		cidr_str(c, t, sizeof(t));
 		FUZZ_ASSERT(cidr_parse(t, &c2, NULL) == 0 && c2.prefix == c->prefix &&
-				    memcmp(&c2.addr, &c->addr, sizeof(c2.addr)) == 0,
+				memcmp(&c2.addr, &c->addr, sizeof(c2.addr)) == 0,
 			    "\"%s\" does not read back", t);
 		(void)addr_is_global(&c->addr);
 	}

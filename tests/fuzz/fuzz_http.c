@@ -17,9 +17,9 @@
 #include "fuzz.h"
 #include "http.h"
 
-#define OUT_CAP	 (HTTP_MAX_HEAD + 2048)
-#define JOB_HDR	 "X-Bacalhau-Job-ID"
-#define JOB_ID	 "job-1"
+#define OUT_CAP (HTTP_MAX_HEAD + 2048)
+#define JOB_HDR "X-Bacalhau-Job-ID"
+#define JOB_ID	"job-1"
 /* Inputs up to this size are split at every offset; longer ones at a few. */
 #define SPLIT_ALL 256
 
@@ -34,8 +34,8 @@ static void check_fail(const struct http_fail *f)
 	struct http_fail f2;
 	size_t n;
 
-	FUZZ_ASSERT(f->status == 400 || f->status == 405 || f->status == 414 ||
-			    f->status == 431 || f->status == 502 || f->status == 505,
+	FUZZ_ASSERT(f->status == 400 || f->status == 405 || f->status == 414 || f->status == 431 ||
+			f->status == 502 || f->status == 505,
 		    "status %d", f->status);
 	FUZZ_ASSERT(f->reason[0] != '\0', "empty reason for %d", f->status);
 	for (const char *p = f->reason; *p; p++)
@@ -45,7 +45,7 @@ static void check_fail(const struct http_fail *f)
 	FUZZ_ASSERT(http_parse_response(page, n, false, &r, &f2) == 1, "own error page refused: %s",
 		    f2.reason);
 	FUZZ_ASSERT(r.status == f->status && r.h.body == HTTP_BODY_LENGTH &&
-			    r.h.head_len + r.h.length == n && !r.keep_alive,
+			r.h.head_len + r.h.length == n && !r.keep_alive,
 		    "own error page misread");
 }
 
@@ -54,7 +54,8 @@ static bool has_field(const struct http_head_common *h, const char *name, size_t
 	size_t c = 0;
 
 	for (size_t i = 0; i < h->nfields; i++)
-		if (h->f[i].nlen == strlen(name) && strncasecmp(h->f[i].name, name, h->f[i].nlen) == 0)
+		if (h->f[i].nlen == strlen(name) &&
+		    strncasecmp(h->f[i].name, name, h->f[i].nlen) == 0)
 			c++;
 	if (count != NULL)
 		*count = c;
@@ -63,8 +64,9 @@ static bool has_field(const struct http_head_common *h, const char *name, size_t
 
 static void check_no_hop_by_hop(const struct http_head_common *h)
 {
-	static const char *const names[] = {"Keep-Alive", "Proxy-Connection", "Proxy-Authorization",
-					    "Proxy-Authenticate", "TE", "Trailer", "Upgrade"};
+	static const char *const names[] = {
+	    "Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "Proxy-Authenticate", "TE",
+	    "Trailer",	  "Upgrade"};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		FUZZ_ASSERT(!has_field(h, names[i], NULL), "%s forwarded", names[i]);
@@ -186,8 +188,8 @@ static void check_chunked(const char *b, size_t n)
 		FUZZ_ASSERT(bad, "malformed whole, accepted in pieces");
 	} else {
 		FUZZ_ASSERT(!bad, "accepted whole, malformed in pieces");
-		FUZZ_ASSERT(d1 == d2 && off == (size_t)r1, "ends at %zd whole, at %zu in pieces", r1,
-			    off);
+		FUZZ_ASSERT(d1 == d2 && off == (size_t)r1, "ends at %zd whole, at %zu in pieces",
+			    r1, off);
 	}
 }
 
@@ -236,7 +238,7 @@ static void check_prefixes(bool response, bool head_method, const char *b, size_
 		struct http_fail f;
 		size_t hl;
 		FUZZ_ASSERT(parse_as(response, head_method, b, head_len, &hl, &f) == 1 &&
-				    hl == head_len,
+				hl == head_len,
 			    "the head alone parses differently");
 	}
 }
@@ -255,11 +257,11 @@ static void check_request(const char *b, size_t n)
 	if (rc != 1)
 		return;
 	FUZZ_ASSERT(r.h.head_len >= 4 && r.h.head_len <= n &&
-			    memcmp(b + r.h.head_len - 4, "\r\n\r\n", 4) == 0,
+			memcmp(b + r.h.head_len - 4, "\r\n\r\n", 4) == 0,
 		    "head_len %zu", r.h.head_len);
 	FUZZ_ASSERT(r.port != 0, "port 0");
 	FUZZ_ASSERT(domain_canon(r.host, canon, &is_ip, NULL) == 0 && strcmp(canon, r.host) == 0 &&
-			    is_ip == r.host_is_ip,
+			is_ip == r.host_is_ip,
 		    "host \"%s\" is not canonical", r.host);
 	FUZZ_ASSERT(!r.connect || r.h.body == HTTP_BODY_NONE, "CONNECT with a body");
 	FUZZ_ASSERT(r.h.body != HTTP_BODY_CLOSE, "a request body cannot run to close");
@@ -295,7 +297,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t scan = 0;
 
 	FUZZ_ASSERT(http_new_line(b, size, &scan) == (memchr(b, '\n', size) != NULL) &&
-			    scan == size,
+			scan == size,
 		    "http_new_line");
 	check_request(b, size);
 	check_response(b, size, false);

@@ -16,10 +16,13 @@
 #define CONFIG_PATH "/etc/netward/netward.json"
 
 static const struct oci_patch patches[] = {
-	{.mode = NW_MODE_NONE},
-	{.mode = NW_MODE_HTTP, .proxy_port = 3128, .add_hooks = true, .binary = BINARY,
-	 .config_path = CONFIG_PATH},
-	{.mode = NW_MODE_FULL, .add_hooks = true, .binary = BINARY},
+    {.mode = NW_MODE_NONE},
+    {.mode = NW_MODE_HTTP,
+     .proxy_port = 3128,
+     .add_hooks = true,
+     .binary = BINARY,
+     .config_path = CONFIG_PATH},
+    {.mode = NW_MODE_FULL, .add_hooks = true, .binary = BINARY},
 };
 
 static void check_state(const uint8_t *data, size_t size)
@@ -32,7 +35,7 @@ static void check_state(const uint8_t *data, size_t size)
 		return;
 	}
 	FUZZ_ASSERT(oci_id_valid(s.id) && s.status != NULL && s.bundle != NULL &&
-			    s.bundle[0] == '/' && s.pid >= 0,
+			s.bundle[0] == '/' && s.pid >= 0,
 		    "accepted state breaks its own rules");
 	oci_state_free(&s);
 }
@@ -67,14 +70,14 @@ static void check_patched(const char *text, const struct oci_config *before,
 	FUZZ_ASSERT(after.netns == before->netns || before->netns == OCI_NETNS_HOST,
 		    "an existing network namespace entry changed");
 	FUZZ_ASSERT(same_str(after.ann.network, before->ann.network) &&
-			    same_str(after.ann.domains, before->ann.domains) &&
-			    same_str(after.ann.job_id, before->ann.job_id),
+			same_str(after.ann.domains, before->ann.domains) &&
+			same_str(after.ann.job_id, before->ann.job_id),
 		    "annotations changed by the patch");
 	oci_config_free(&after);
 	if (p->mode == NW_MODE_HTTP) {
 		FUZZ_ASSERT(count_env(again, "http_proxy=http://") == 1 &&
-				    count_env(again, "HTTPS_PROXY=http://") == 1 &&
-				    count_env(again, "no_proxy=") == 1,
+				count_env(again, "HTTPS_PROXY=http://") == 1 &&
+				count_env(again, "no_proxy=") == 1,
 			    "proxy variables not set exactly once");
 	}
 	FUZZ_ASSERT(oci_config_patch(again, p, NULL) == 0, "patching twice fails");
