@@ -246,6 +246,33 @@ static struct json *copy(yajl_val v, int depth, nw_err *err)
 	return j;
 }
 
+/* yajl builds (and frees) its tree recursively, so a deep input would
+ * overflow the stack before copy() could count levels: count them first,
+ * skipping strings. */
+static bool too_deep(const char *buf, size_t len)
+{
+	int depth = 0;
+	bool in_str = false;
+
+	for (size_t i = 0; i < len; i++) {
+		char ch = buf[i];
+		if (in_str) {
+			if (ch == '\\')
+				i++;
+			else if (ch == '"')
+				in_str = false;
+		} else if (ch == '"') {
+			in_str = true;
+		} else if (ch == '[' || ch == '{') {
+			if (++depth > JSON_MAX_DEPTH)
+				return true;
+		} else if (ch == ']' || ch == '}') {
+			depth--;
+		}
+	}
+	return false;
+}
+
 struct json *json_parse(const char *buf, size_t len, nw_err *err)
 {
 	char errbuf[256] = "";
@@ -254,6 +281,10 @@ struct json *json_parse(const char *buf, size_t len, nw_err *err)
 
 	if (memchr(buf, '\0', len) != NULL) {
 		nw_fail(err, 0, "JSON input contains a NUL byte");
+		return NULL;
+	}
+	if (too_deep(buf, len)) {
+		nw_fail(err, 0, "JSON nested deeper than %d levels", JSON_MAX_DEPTH);
 		return NULL;
 	}
 	text = malloc(len + 1);
