@@ -182,3 +182,88 @@ nwp_cid() {
 	assert_output_lacks "_proxy="
 	assert_clean "$(nwp_cid full)"
 }
+
+# nwp_start NAME DOMAINS SCRIPT: a detached http container (no --rm), its
+# id in $NW_TMP/NAME.cid.
+nwp_start() {
+	local name=$1 domains=$2 script=$3 cidfile=$NW_TMP/$1.cid
+	rm -f "$cidfile"
+	timeout -k 5 "$NW_JOB_TIMEOUT" podman --hooks-dir "$NWP_HOOKS" run -d --pull never \
+		--name "nwtest-$name-$$" --cidfile "$cidfile" "${NWP_RUN_OPTS[@]}" --network none \
+		-v "$TESTNET_CA:/etc/netward-test-ca.pem:ro" \
+		-e CURL_CA_BUNDLE=/etc/netward-test-ca.pem \
+		--annotation io.netward.network=http --annotation "io.netward.domains=$domains" \
+		"$NWP_IMAGE" /bin/sh -c ". /nwt/lib.sh
+$script" </dev/null >/dev/null 3>&-
+	local rc=$?
+	[ -s "$cidfile" ] && cat "$cidfile" >>"$NW_TMP/cids"
+	return "$rc"
+}
+
+# nwp_wait_log CID TEXT: until the container's output holds TEXT.
+nwp_wait_log() {
+	local i
+	for i in $(seq 1 200); do
+		podman logs "$1" 2>/dev/null | grep -qF -- "$2" && return 0
+		sleep 0.1
+	done
+	echo "'$2' never appeared in the output of $1:" >&2
+	podman logs "$1" >&2 2>&1
+	return 1
+}
+
+@test "podman http: kill and rm leave nothing behind" {
+	local cid proxy
+	nwp_start kill www.test 'r http://www.test/; echo FETCHED; exec sleep 300'
+	cid=$(nwp_cid kill)
+	nwp_wait_log "$cid" FETCHED
+	podman logs "$cid" 2>&1 | grep -q '^RESULT http://www.test/ 200 hello from www.test'
+	proxy=$(job_state_field "$cid" proxy_pid)
+	[ -n "$proxy" ]
+	[ "$(cat "/proc/$proxy/comm")" = netward-proxy ]
+	podman kill "$cid" >/dev/null
+	podman rm -f "$cid" >/dev/null
+	eventually_clean "$cid" 10
+	pid_gone "$proxy"
+}
+
+@test "podman http: a restarted container gets its network again, and a stop cleans up" {
+	local cid n
+	nwp_start restart www.test 'r http://www.test/; echo FETCHED; exec sleep 300'
+	cid=$(nwp_cid restart)
+	nwp_wait_log "$cid" FETCHED
+	# Hooks come from --hooks-dir again: podman builds the spec anew at start.
+	podman --hooks-dir "$NWP_HOOKS" restart -t 1 "$cid" >/dev/null
+	# The second run prints its own result.
+	for n in $(seq 1 200); do
+		[ "$(podman logs "$cid" 2>&1 | grep -c '^FETCHED')" -ge 2 ] && break
+		sleep 0.1
+	done
+	run podman logs "$cid"
+	[ "$(grep -c '^RESULT http://www.test/ 200 hello from www.test' <<<"$output")" -eq 2 ] || {
+		echo "expected two successful fetches, one per run:" >&2
+		printf '%s\n' "$output" >&2
+		false
+	}
+	# The first run's leftovers (its monitor noticing the old process go)
+	# must not take the second run's wiring down a moment later.
+	sleep 2
+	local proxy hostif
+	proxy=$(job_state_field "$cid" proxy_pid)
+	hostif=$(job_state_field "$cid" host_if)
+	[ -n "$proxy" ]
+	[ "$(cat "/proc/$proxy/comm" 2>/dev/null)" = netward-proxy ] || {
+		echo "the second run's proxy ($proxy) is gone" >&2
+		false
+	}
+	ip link show "$hostif" >/dev/null
+	podman stop -t 1 "$cid" >/dev/null
+	# Stopped (not removed): podman ran poststop, nothing of the job is left.
+	for n in $(seq 1 100); do
+		[ ! -e "$NW_STATE/jobs/$cid" ] && break
+		sleep 0.1
+	done
+	[ ! -e "$NW_STATE/jobs/$cid" ]
+	podman rm -f "$cid" >/dev/null
+	eventually_clean "$cid" 10
+}
