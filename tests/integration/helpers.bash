@@ -1,4 +1,6 @@
 # shellcheck shell=bash
+# status and output come from bats' `run`.
+# shellcheck disable=SC2154
 # Shared by the integration suites: runc bundles, node configs, running a job
 # through `netward patch-bundle` + `runc run`, and checking that a job left
 # nothing behind. Every suite loads it and calls nw_setup_file/nw_setup and
@@ -14,6 +16,8 @@ NW_TESTNET=$NW_ROOT/tests/lib/testnet.sh
 # Seconds one `runc run` may take before the test calls it hung.
 NW_JOB_TIMEOUT=${NW_JOB_TIMEOUT:-60}
 NW_STATE=/run/netward
+# The default node subnet, 10.213.0.0/16, as the suites match addresses.
+# shellcheck disable=SC2034
 NW_SUBNET_PREFIX=10.213.
 eval "$("$NW_TESTNET" env)"
 
@@ -48,13 +52,13 @@ nw_setup() {
 nw_teardown() {
 	local id pid ns
 	while read -r id; do
-		[ -n "$id" ] && runc delete --force "$id" >/dev/null 2>&1 || true
+		if [ -n "$id" ]; then runc delete --force "$id" >/dev/null 2>&1 || true; fi
 	done <"$NW_TMP/ids"
 	while read -r pid; do
-		[ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+		if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi
 	done <"$NW_TMP/pids"
 	while read -r ns; do
-		[ -n "$ns" ] && ip netns delete "$ns" 2>/dev/null || true
+		if [ -n "$ns" ]; then ip netns delete "$ns" 2>/dev/null || true; fi
 	done <"$NW_TMP/netns"
 	# Shown by bats only when the test failed: what netward said.
 	if [ -s "$NW_LOG" ]; then
@@ -196,8 +200,8 @@ host_listener() {
 	python3 "$NW_ROOT/tests/lib/upload-server.py" --bind "$bind" --port "$port" \
 		</dev/null >/dev/null 2>&1 3>&- &
 	echo "$!" >>"$NW_TMP/pids"
-	local i
-	for i in $(seq 1 50); do
+	local _
+	for _ in $(seq 1 50); do
 		curl --noproxy '*' -fsS -m 1 -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && return 0
 		sleep 0.1
 	done

@@ -44,13 +44,21 @@ spawn() {
 	local logfile=$1 pidfile=$2
 	shift 2
 	(
-		local me=$BASHPID fd
-		for fd in $(ls "/proc/$me/fd"); do
-			[ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
-		done
+		close_inherited_fds
 		exec setsid "$@" </dev/null >>"$logfile" 2>&1
 	) &
 	echo "$!" >"$pidfile"
+}
+
+# Closes every descriptor above 2 of the calling (sub)shell.
+close_inherited_fds() {
+	local f fd
+	for f in "/proc/$BASHPID/fd/"*; do
+		fd=${f##*/}
+		if [ "$fd" -gt 2 ]; then
+			eval "exec $fd>&-" 2>/dev/null || true
+		fi
+	done
 }
 
 # A dead process may stay a zombie for a while when its parent (init here)
@@ -62,9 +70,9 @@ pid_alive() {
 }
 
 stop_pid() {
-	local pid=$1 i
+	local pid=$1 _
 	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in $(seq 1 50); do
+	for _ in $(seq 1 50); do
 		pid_alive "$pid" || return 0
 		sleep 0.1
 	done
@@ -211,9 +219,7 @@ start_web() {
 	in_ns nginx -t -q -e "$TESTNET_DIR/nginx/error.log" -c "$TESTNET_DIR/nginx/nginx.conf" \
 		>>"$TESTNET_DIR/log/nginx.log" 2>&1 || die "nginx config refused, see $TESTNET_DIR/log/nginx.log"
 	(
-		for fd in $(ls "/proc/$BASHPID/fd"); do
-			[ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
-		done
+		close_inherited_fds
 		exec ip netns exec "$TESTNET_NS" nginx -e "$TESTNET_DIR/nginx/error.log" \
 			-c "$TESTNET_DIR/nginx/nginx.conf" </dev/null >>"$TESTNET_DIR/log/nginx.log" 2>&1
 	)
@@ -234,8 +240,8 @@ services_answer() {
 
 # Each service answers before `up` returns, so no test races its start.
 wait_ready() {
-	local i
-	for i in $(seq 1 100); do
+	local _
+	for _ in $(seq 1 100); do
 		services_answer && return 0
 		sleep 0.1
 	done
