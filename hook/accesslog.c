@@ -21,16 +21,18 @@ static void clean(char *out, size_t len, const char *in, bool quoted)
 	out[i] = '\0';
 }
 
-void accesslog_write(int fd, bool use_syslog, const struct accesslog_entry *e)
+void accesslog_write(int fd, int node_fd, bool use_syslog, const struct accesslog_entry *e)
 {
-	char ts[32], job[128], cont[128], method[40], host[260], reason[400], line[1200];
+	char ts[80], job[128], cont[128], method[40], host[260], reason[400], line[1200];
 	struct timespec now;
 	struct tm tm;
 	int n;
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* By hand: strftime(3) may read /etc/localtime, which the sandbox forbids. */
+	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 	clean(job, sizeof(job), e->job, false);
 	clean(cont, sizeof(cont), e->container, false);
 	clean(method, sizeof(method), e->method, false);
@@ -46,9 +48,11 @@ void accesslog_write(int fd, bool use_syslog, const struct accesslog_entry *e)
 		return;
 	if ((size_t)n >= sizeof(line))
 		n = sizeof(line) - 1;
-	if (fd >= 0 && write(fd, line, (size_t)n) < 0) {
-		/* A full disk must not stop the proxy; the counters still move. */
-	}
+	/* A full disk must not stop the proxy; the counters still move. */
+	if (fd >= 0 && write(fd, line, (size_t)n) < 0)
+		fd = -1;
+	if (node_fd >= 0 && write(node_fd, line, (size_t)n) < 0)
+		node_fd = -1;
 	if (use_syslog)
 		syslog(LOG_INFO, "%.*s", n - 1, line + 21);
 }

@@ -14,9 +14,10 @@ struct accesslog_entry {
 };
 
 /* One line: "TIME job=… container=… method=… host=… port=… decision=…
- * reason="…" status=… up=… down=… ms=…". Appended to fd (when >= 0) and
- * sent to syslog when use_syslog. Values are sanitised to one line. */
-void accesslog_write(int fd, bool use_syslog, const struct accesslog_entry *e);
+ * reason="…" status=… up=… down=… ms=…". Appended to fd and node_fd (each
+ * when >= 0) and sent to syslog when use_syslog. Values are sanitised to
+ * one line. */
+void accesslog_write(int fd, int node_fd, bool use_syslog, const struct accesslog_entry *e);
 
 struct accesslog_counters {
 	uint64_t bytes_up, bytes_down, requests_allowed, requests_denied, live_connections;

@@ -236,7 +236,7 @@ static void shed(struct proxy *p, int fd, const char *reason)
 		/* The client is gone already; closing is all that is left. */
 	}
 	close(fd);
-	accesslog_write(p->o->log_fd, p->syslog, &e);
+	accesslog_write(p->o->log_fd, p->node_log_fd, p->syslog, &e);
 	p->stats.denied++;
 	p->stats.dirty = true;
 }
@@ -355,9 +355,15 @@ static int setup(struct proxy *p, const struct proxy_opts *o, nw_err *err)
 	p->o = o;
 	p->max_conns = o->max_conns ? o->max_conns : MAX_CONNS_DEFAULT;
 	p->syslog = cfg->log == NULL || strcmp(cfg->log, "syslog") == 0;
+	/* gmtime_r and syslog(3) read the zone file once; do it while files
+	 * can still be opened. */
+	tzset();
 	if (p->syslog) {
-		tzset(); /* syslog(3) reads the zone once; do it while files can be read */
 		openlog("netward", LOG_NDELAY | LOG_PID, LOG_DAEMON);
+	} else {
+		p->node_log_fd = open(cfg->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		if (p->node_log_fd < 0)
+			return nw_fail(err, errno, "opening the log %s", cfg->log);
 	}
 	/* Each connection may hold six fds (client, upstream, two pipes). */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -407,7 +413,8 @@ static void teardown(struct proxy *p)
 	resolver_free(p->res);
 	if (p->o != NULL && p->o->stats_fd >= 0)
 		write_stats(p, proxy_now_ms());
-	int fds[] = {p->listen.fd, p->sig.fd, p->tick.fd, p->refill.fd, p->reserve_fd, p->ep};
+	int fds[] = {p->listen.fd, p->sig.fd,	     p->tick.fd, p->refill.fd,
+		     p->reserve_fd, p->node_log_fd, p->ep};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -417,7 +424,7 @@ static void teardown(struct proxy *p)
 
 int proxy_run(const struct proxy_opts *o, nw_err *err)
 {
-	struct proxy p = {.ep = -1, .reserve_fd = -1};
+	struct proxy p = {.ep = -1, .reserve_fd = -1, .node_log_fd = -1};
 	struct epoll_event evs[64];
 	int rc = 0;
 

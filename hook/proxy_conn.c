@@ -82,7 +82,6 @@ void conn_close_upstream(struct conn *c)
 	c->up_host[0] = '\0';
 	c->up_eof = c->up_shut = false;
 	c->uin.off = c->uin.len = 0;
-	c->c2u.off = c->c2u.len = 0;
 }
 
 /* The one way a connection ends; safe to call twice. The memory is freed
@@ -145,7 +144,7 @@ void conn_log(struct conn *c, bool allow, const char *reason)
 		.ms = proxy_now_ms() - c->t_start,
 	};
 
-	accesslog_write(o->log_fd, c->p->syslog, &e);
+	accesslog_write(o->log_fd, c->p->node_log_fd, c->p->syslog, &e);
 	if (allow)
 		c->p->stats.allowed++;
 	else
@@ -166,6 +165,7 @@ void conn_fail(struct conn *c, int status, bool denied, const char *reason)
 	conn_close_upstream(c);
 	tunnel_free(c);
 	proxy_unwait(c->p, c);
+	c->c2u.off = c->c2u.len = 0;
 	c->u2c.off = c->u2c.len = 0;
 	buf_put(&c->u2c, resp, n);
 	c->client_ka = false;

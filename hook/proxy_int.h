@@ -113,6 +113,7 @@ struct proxy {
 	bool accept_paused;
 	uint64_t accept_resume;
 	bool syslog;
+	int node_log_fd; /* the node config's "log" when it is a file, or -1 */
 	bool stop;
 	struct proxy_stats stats;
 };
