@@ -1,0 +1,6 @@
+# make bench: netward against squid, tinyproxy and direct access, container
+# start overhead, rate-limit accuracy and 200 live jobs (tests/bench/run;
+# BENCH.md holds the latest tables). Installs what it needs; root only.
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@tests/bench/run
