@@ -1,8 +1,11 @@
 # shellcheck shell=bash
 # For http.bats and podman.bats: a small client library the job runs, and
 # host-side checks on its output. Loaded after helpers.bash.
+# shellcheck disable=SC2154 # $output and $status are set by bats' `run`
+
 
 NW_GATEWAY=169.254.1.1
+# shellcheck disable=SC2034 # used by the suites
 NW_PROXY_URL=http://$NW_GATEWAY:3128
 
 # The job-side library, sourced by the job's shell as /nwt/lib.sh. Every
@@ -137,8 +140,8 @@ job_state_field() {
 
 # wait_for_text FILE TEXT [SECONDS]: until FILE holds TEXT.
 wait_for_text() {
-	local file=$1 text=$2 secs=${3:-20} i
-	for i in $(seq 1 $((secs * 10))); do
+	local file=$1 text=$2 secs=${3:-20} _
+	for _ in $(seq 1 $((secs * 10))); do
 		grep -qF -- "$text" "$file" 2>/dev/null && return 0
 		sleep 0.1
 	done
@@ -150,8 +153,8 @@ wait_for_text() {
 # eventually_clean ID [SECONDS]: assert_clean, allowing the monitor some
 # time to notice that the job is gone.
 eventually_clean() {
-	local id=$1 secs=${2:-10} i
-	for i in $(seq 1 $((secs * 10))); do
+	local id=$1 secs=${2:-10} _
+	for _ in $(seq 1 $((secs * 10))); do
 		assert_clean "$id" 2>/dev/null && return 0
 		sleep 0.1
 	done

@@ -31,14 +31,24 @@ setup_file() {
 	printf 'hosts: files dns\n' >"$d/rootfs/etc/nsswitch.conf"
 	nw_install_job_lib "$d/rootfs"
 	tar -C "$d/rootfs" -cf "$d/rootfs.tar" .
-	podman import "$d/rootfs.tar" "$NWP_IMAGE" >/dev/null 2>&1 3>&- || true
+	podman rmi -f "$NWP_IMAGE" >/dev/null 2>&1 3>&- || true
+	podman import "$d/rootfs.tar" "$NWP_IMAGE" 2>/dev/null 3>&- | tail -n 1 >"$BATS_FILE_TMPDIR/image-id" || true
 	rm -rf "$d"
 }
 
 teardown_file() {
 	if command -v podman >/dev/null; then
-		podman rm -af --filter name='^nwtest-' >/dev/null 2>&1 3>&- || true
+		local img c
+		img=$(cat "$BATS_FILE_TMPDIR/image-id" 2>/dev/null || true)
+		# Only this suite's containers: named nwtest-*, from its image.
+		for c in $(podman ps -aq --filter name='^nwtest-' --filter "ancestor=${img:-$NWP_IMAGE}" \
+			2>/dev/null 3>&-); do
+			podman rm -f "$c" >/dev/null 2>&1 3>&- || true
+		done
 		podman rmi -f "$NWP_IMAGE" >/dev/null 2>&1 3>&- || true
+		if [ -n "$img" ]; then
+			podman rmi -f "$img" >/dev/null 2>&1 3>&- || true
+		fi
 	fi
 	nw_teardown_file
 }
