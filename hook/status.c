@@ -79,20 +79,38 @@ static const char *human(int64_t b, char *buf, size_t len)
 	return buf;
 }
 
-static void print_row(FILE *out, const struct job_record *r, const struct counters *c,
-		      bool alive)
+/* A 64-hex-digit runtime id is shown as its first 12 digits, as podman
+ * does; any other id in full, so names stay unambiguous. */
+static const char *short_id(const char *id, char *buf, size_t len)
 {
-	char up[16], down[16], age[16];
+	if (strlen(id) == 64 && strspn(id, "0123456789abcdef") == 64)
+		snprintf(buf, len, "%.12s", id);
+	else
+		snprintf(buf, len, "%s", id);
+	return buf;
+}
+
+static void print_row(FILE *out, int w_id, int w_job, const struct job_record *r,
+		      const struct counters *c, bool alive)
+{
+	char up[16], down[16], age[16], id[NW_ID_MAX + 1], job[NW_ID_MAX + 1];
 	int64_t a = time(NULL) - r->created;
 
 	snprintf(age, sizeof(age), a >= 3600 ? "%lldh" : a >= 60 ? "%lldm" : "%llds",
 		 (long long)(a >= 3600 ? a / 3600 : a >= 60 ? a / 60 : a));
-	fprintf(out, "%-14.14s %-16.16s %-5s %-9s %-15s %-8d %9s %9s %7lld %7lld %5s  %s\n", r->id,
-		r->job_id, mode_name(r->mode),
-		r->phase == JOB_SETUP ? "setup" : alive ? "running" : "gone",
+	fprintf(out, "%-*s %-*s %-5s %-8s %-15s %-8d %9s %9s %7lld %7lld %5s  %s\n", w_id,
+		short_id(r->id, id, sizeof(id)), w_job, short_id(r->job_id, job, sizeof(job)),
+		mode_name(r->mode), r->phase == JOB_SETUP ? "setup" : alive ? "running" : "gone",
 		r->addr[0] ? r->addr : "-", (int)r->proxy_pid, human(c->up, up, sizeof(up)),
 		human(c->down, down, sizeof(down)), (long long)c->allowed, (long long)c->denied,
 		age, r->domains && r->domains[0] ? r->domains : "-");
+}
+
+static int width(const char *id, int cur)
+{
+	char buf[NW_ID_MAX + 1];
+	int n = (int)strlen(short_id(id, buf, sizeof(buf)));
+	return n > cur ? n : cur;
 }
 
 int status_print(bool as_json, FILE *out, nw_err *err)
@@ -100,28 +118,39 @@ int status_print(bool as_json, FILE *out, nw_err *err)
 	cleanup_strv char **ids = NULL;
 	cleanup_json struct json *arr = json_new(JSON_ARRAY);
 	cleanup_free char *text = NULL;
+	cleanup_free struct job_record *recs = NULL;
+	size_t n = 0, nrec = 0;
+	int w_id = 9, w_job = 3;
 
 	if (arr == NULL || state_list(&ids, err) < 0)
 		return -1;
-	if (!as_json)
-		fprintf(out, "%-14s %-16s %-5s %-9s %-15s %-8s %9s %9s %7s %7s %5s  %s\n",
-			"CONTAINER", "JOB", "MODE", "STATE", "ADDRESS", "PROXY", "UP", "DOWN",
-			"ALLOWED", "DENIED", "AGE", "DOMAINS");
-	for (char **p = ids; *p; p++) {
-		struct job_record r;
-		struct counters c;
+	while (ids[n] != NULL)
+		n++;
+	recs = calloc(n + 1, sizeof(*recs));
+	if (recs == NULL)
+		return nw_fail(err, ENOMEM, "reading job records");
+	for (size_t i = 0; i < n; i++) {
 		nw_err e = NULL;
-		if (state_read(*p, &r, &e) != 1) {
-			nw_err_free(&e);
-			continue;
+		if (state_read(ids[i], &recs[nrec], &e) == 1) {
+			w_id = width(recs[nrec].id, w_id);
+			w_job = width(recs[nrec].job_id, w_job);
+			nrec++;
 		}
-		read_counters(r.id, &c);
-		bool alive = job_alive(&r);
+		nw_err_free(&e);
+	}
+	if (!as_json)
+		fprintf(out, "%-*s %-*s %-5s %-8s %-15s %-8s %9s %9s %7s %7s %5s  %s\n", w_id,
+			"CONTAINER", w_job, "JOB", "MODE", "STATE", "ADDRESS", "PROXY", "UP", "DOWN",
+			"ALLOWED", "DENIED", "AGE", "DOMAINS");
+	for (size_t i = 0; i < nrec; i++) {
+		struct counters c;
+		read_counters(recs[i].id, &c);
+		bool alive = job_alive(&recs[i]);
 		if (as_json)
-			json_push(arr, job_json(&r, &c, alive), NULL);
+			json_push(arr, job_json(&recs[i], &c, alive), NULL);
 		else
-			print_row(out, &r, &c, alive);
-		state_record_free(&r);
+			print_row(out, w_id, w_job, &recs[i], &c, alive);
+		state_record_free(&recs[i]);
 	}
 	if (!as_json)
 		return 0;
