@@ -1,0 +1,648 @@
+#!/usr/bin/env bats
+# Attacks on netward's http mode from inside real runc containers: a job
+# that tries to get out other than through its proxy, to fool the proxy's
+# policy, to desynchronise or exhaust it, or to reach what no job may reach.
+# Each case asserts that the attack failed, that whatever it aimed at never
+# saw it (the servers of bypass_helpers.bash and the test internet's own logs
+# record every arrival), and, where the proxy decided, that the decision was
+# logged. Firewall drops are not logged by netward: for those, the target's
+# silence is the evidence.
+
+load helpers
+load http_helpers
+load bypass_helpers
+
+setup_file() {
+	nw_setup_file
+	nw_ensure_testnet
+	bp_servers_up
+}
+teardown_file() {
+	bp_servers_down
+	nw_teardown_file
+}
+setup() {
+	nw_ensure_testnet
+	bp_servers_up
+	bp_reset_logs
+	nw_setup
+	bp_mark
+}
+teardown() {
+	nw_teardown
+	nw_unreachable_cleanup
+	if [ -f "$NW_TMP/routes6" ]; then
+		while read -r r; do ip -6 route del unreachable "$r" 2>/dev/null || true; done <"$NW_TMP/routes6"
+	fi
+}
+
+MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "ME $me"'
+
+@test "bypass: no direct TCP, UDP or DNS to the test internet or the gateway" {
+	local id b
+	id=$(job_id direct)
+	b=$(bp_bundle "$id" www.test '
+		a tcp '"$TESTNET_WWW"' 80
+		a tcp '"$TESTNET_WWW"' 443
+		a tcp '"$TESTNET_WWW $BP_SINK_PORT"'
+		a tcp '"$TESTNET_OTHER"' 80
+		a tcp '"$TESTNET_FAR"' 80
+		a udp '"$TESTNET_WWW $BP_SINK_PORT"'
+		a udp '"$TESTNET_FAR $BP_SINK_PORT"'
+		a dns '"$TESTNET_DNS"' www.test udp
+		a dns '"$TESTNET_DNS"' www.test tcp
+		a dns '"$BP_DNS"' www.test udp
+		a dns '"$NW_GATEWAY"' www.test udp
+		a dns '"$NW_GATEWAY"' www.test tcp
+		r http://www.test/')
+	run run_job "$b" "$id"
+	assert_success
+	local t
+	for t in "$TESTNET_WWW:80" "$TESTNET_WWW:443" "$TESTNET_WWW:$BP_SINK_PORT" "$TESTNET_OTHER:80" "$TESTNET_FAR:80"; do
+		assert_output_has "TCP $t closed"
+	done
+	assert_output_has "UDP $TESTNET_WWW:$BP_SINK_PORT sent noreply"
+	assert_output_has "UDP $TESTNET_FAR:$BP_SINK_PORT sent noreply"
+	for t in "$TESTNET_DNS www.test udp" "$TESTNET_DNS www.test tcp" "$BP_DNS www.test udp" \
+		"$NW_GATEWAY www.test udp" "$NW_GATEWAY www.test tcp"; do
+		assert_output_has "DNS $t fail"
+	done
+	assert_output_lacks " answered "
+	# Nothing arrived anywhere: sinks, resolvers, nginx.
+	bp_assert_untouched sink usink dns
+	bp_assert_no_job_source
+	# The job had its proxy all along, and the proxy logged its request.
+	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
+	bp_assert_logged "host=www.test" "decision=allow"
+	assert_clean "$id"
+}
+
+@test "bypass: ping, raw and packet sockets (CAP_NET_RAW), own and spoofed sources" {
+	local id b
+	id=$(job_id raw)
+	b=$(bp_bundle "$id" www.test "$MYADDR"'
+		for d in '"$TESTNET_WWW $NW_GATEWAY $TESTNET_DNS"'; do
+			if /busybox ping -c 1 -W 2 $d >/dev/null 2>&1; then echo "PING $d ok"; else echo "PING $d fail"; fi
+		done
+		a packet eth0 '"$NW_GATEWAY $TESTNET_WWW"' $me '"$BP_SINK_PORT"'
+		a packet eth0 '"$NW_GATEWAY $TESTNET_WWW"' 198.18.0.50 '"$BP_SINK_PORT"'
+		a packet eth0 '"$NW_GATEWAY $TESTNET_WWW"' '"$NW_GATEWAY $BP_SINK_PORT"'
+		a packet eth0 '"$NW_GATEWAY $TESTNET_WWW"' 10.213.0.77 '"$BP_SINK_PORT"'
+		a rawip '"$TESTNET_WWW"' $me '"$BP_SINK_PORT"'
+		a rawip '"$TESTNET_WWW"' 198.18.0.50 '"$BP_SINK_PORT"'
+		sleep 1
+		r http://www.test/')
+	patch_bundle "$b"
+	bp_caps "$b" CAP_NET_RAW
+	run runc_run "$b" "$id"
+	assert_success
+	local d
+	for d in "$TESTNET_WWW" "$NW_GATEWAY" "$TESTNET_DNS"; do
+		assert_output_has "PING $d fail"
+	done
+	# The sockets existed and sent: what stopped them was the wiring.
+	assert_output_has "PACKET $TESTNET_WWW 198.18.0.50 sent"
+	assert_output_lacks "PACKET $TESTNET_WWW 198.18.0.50 error"
+	assert_output_has "RAWIP $TESTNET_WWW 198.18.0.50 sent"
+	assert_output_lacks "ping: permission denied"
+	bp_assert_untouched usink sink
+	bp_assert_no_job_source
+	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
+	bp_assert_logged "host=www.test" "decision=allow"
+	assert_clean "$id"
+}
+
+@test "bypass: CAP_NET_ADMIN inside: new addresses, routes, nft flush ruleset, then again" {
+	local id b
+	id=$(job_id admin)
+	b=$(bp_bundle "$id" www.test "$MYADDR"'
+		ip addr add 198.18.0.50/32 dev eth0 && echo "ADDR 198.18.0.50 added"
+		ip addr add 10.213.250.250/32 dev eth0 && echo "ADDR 10.213.250.250 added"
+		ip route replace 198.18.0.0/15 dev eth0 && echo "ROUTE onlink added"
+		ip route replace default dev eth0 && echo "ROUTE default onlink"
+		nft flush ruleset && echo "NFT flushed"
+		ip link set eth0 promisc on && echo "PROMISC on"
+		for src in "" $me 198.18.0.50 10.213.250.250; do
+			a tcp '"$TESTNET_WWW $BP_SINK_PORT"' $src
+			a tcp '"$TESTNET_WWW"' 80 $src
+			a tcp '"$TESTNET_DNS"' 53 $src
+			a tcp '"$NW_GATEWAY"' 22 $src
+		done
+		a udp '"$TESTNET_WWW $BP_SINK_PORT"'
+		a dns '"$TESTNET_DNS"' www.test udp
+		# Take the gateway address itself, then talk to the test internet.
+		ip addr add '"$NW_GATEWAY"'/32 dev eth0 && echo "ADDR gateway added"
+		a tcp '"$TESTNET_WWW $BP_SINK_PORT"' '"$NW_GATEWAY"'
+		ip addr del '"$NW_GATEWAY"'/32 dev eth0
+		r http://www.test/')
+	patch_bundle "$b"
+	bp_caps "$b" CAP_NET_ADMIN CAP_NET_RAW
+	run runc_run "$b" "$id"
+	assert_success
+	# The changes took effect in the job's namespace...
+	assert_output_has "ADDR 198.18.0.50 added"
+	assert_output_has "ADDR 10.213.250.250 added"
+	assert_output_has "NFT flushed"
+	# ...and bought nothing.
+	assert_output_lacks " open"
+	assert_output_has "UDP $TESTNET_WWW:$BP_SINK_PORT sent noreply"
+	assert_output_has "DNS $TESTNET_DNS www.test udp fail"
+	bp_assert_untouched sink usink
+	bp_assert_no_job_source
+	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
+	bp_assert_logged "host=www.test" "decision=allow"
+	assert_clean "$id"
+}
+
+@test "bypass: IPv6 re-enabled inside (CAP_NET_ADMIN) reaches nothing: ff02::1, link-local, global" {
+	local id b port
+	port=$(free_port)
+	bp_host_sink v6sink :: "$port"
+	bp_host_sink v6usink :: "$port" --udp
+	# Should the job's packets ever be routed, a global-looking destination
+	# must die on this host, never leave it.
+	if ip -6 route add unreachable 2001:db8:1::/64 2>/dev/null; then
+		echo 2001:db8:1::/64 >>"$NW_TMP/routes6"
+	fi
+	id=$(job_id ipv6)
+	b=$(bp_bundle "$id" www.test '
+		echo "V6 before $(cat /proc/sys/net/ipv6/conf/eth0/disable_ipv6 2>&1)"
+		sysctl -w net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0 \
+			net.ipv6.conf.eth0.disable_ipv6=0 >/dev/null 2>&1
+		echo "V6 after $(cat /proc/sys/net/ipv6/conf/eth0/disable_ipv6 2>&1)"
+		ip -6 addr add 2001:db8:1::2/64 dev eth0 nodad && echo "V6ADDR added"
+		ip -6 route add default dev eth0 2>/dev/null
+		sleep 2
+		ip -6 addr show dev eth0 | sed "s/^/V6SHOW /"
+		ll=$(a ll6 eth0 '"$NW_GATEWAY"')
+		echo "GWLL $ll"
+		# The job answers its own multicast ping: only other hosts count.
+		mine=$(ip -6 -o addr show dev eth0 | awk "{print \$4}" | cut -d/ -f1 | tr "\n" "|")
+		/busybox ping -6 -c 2 -W 2 ff02::1%eth0 2>&1 | sed -n "s/.*bytes from \([0-9a-f:]*[0-9a-f]\).*/\1/p" |
+			grep -vxE "${mine%|}" | sed "s/^/PING6 ff02::1 answered by /"
+		echo "PING6 ff02::1 done"
+		if /busybox ping -6 -c 1 -W 2 "$ll%eth0" >/dev/null 2>&1; then
+			echo "PING6 gateway answered"; else echo "PING6 gateway silent"; fi
+		a tcp "$ll%eth0" '"$port"'
+		a udp "ff02::1%eth0" '"$port"'
+		a udp "$ll%eth0" '"$port"'
+		a tcp 2001:db8:1::1 '"$port"'
+		a tcp "fe80::1%eth0" '"$port"'
+		r http://www.test/')
+	patch_bundle "$b"
+	bp_caps "$b" CAP_NET_ADMIN CAP_NET_RAW
+	bundle_jq "$b" '.linux.readonlyPaths -= ["/proc/sys"]'
+	run runc_run "$b" "$id"
+	assert_success
+	# The attack is real: IPv6 came back on inside.
+	assert_output_has "V6 after 0"
+	assert_output_has "V6ADDR added"
+	assert_output_has "PING6 ff02::1 done"
+	assert_output_lacks "PING6 ff02::1 answered"
+	assert_output_has "PING6 gateway silent"
+	assert_output_lacks " open"
+	assert_output_lacks "sent reply"
+	bp_assert_host_untouched v6sink v6usink
+	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
+	bp_assert_logged "host=www.test" "decision=allow"
+	assert_clean "$id"
+}
+
+@test "bypass: host services: other gateway ports, the host's addresses, loopback, directly and via the proxy" {
+	local id b port lport
+	port=$(free_port)
+	lport=$(free_port)
+	bp_host_sink any 0.0.0.0 "$port"
+	bp_host_sink anyu 0.0.0.0 "$port" --udp
+	bp_host_sink loop 127.0.0.1 "$lport"
+	# The listeners answer the host itself.
+	curl --noproxy '*' -fsS -m 2 -o /dev/null "http://$TESTNET_HOST_ADDR:$port/"
+	curl --noproxy '*' -fsS -m 2 -o /dev/null "http://127.0.0.1:$lport/"
+	: >"$NW_TMP/any.log"
+	: >"$NW_TMP/loop.log"
+	id=$(job_id hostsvc)
+	# The job lists the host's own test-internet address and a name for
+	# it: the proxy must not connect to the node itself.
+	b=$(bp_bundle "$id" "www.test,$TESTNET_HOST_ADDR,127.0.0.1,localhost,hostself.test" '
+		# no_proxy names loopback: make curl ask the proxy all the same.
+		VIA="-x '"$NW_PROXY_URL"' --noproxy ,"
+		a tcp '"$NW_GATEWAY $port"'
+		a udp '"$NW_GATEWAY $port"'
+		a tcp '"$NW_GATEWAY"' 22
+		a tcp '"$TESTNET_HOST_ADDR $port"'
+		a tcp 127.0.0.1 '"$lport"'
+		r http://'"$NW_GATEWAY:$port"'/
+		r http://'"$TESTNET_HOST_ADDR:$port"'/
+		r http://127.0.0.1:'"$lport"'/ $VIA
+		r http://localhost:'"$lport"'/ $VIA
+		r http://127.1:'"$lport"'/ $VIA
+		r http://0.0.0.0:'"$lport"'/ $VIA
+		r "http://[::1]:'"$lport"'/" $VIA
+		r "http://[::ffff:127.0.0.1]:'"$lport"'/" $VIA
+		r http://hostself.test:'"$port"'/
+		r http://www.test/')
+	# hostself.test is a name of this suite's DNS.
+	bp_node_dns
+	run run_job "$b" "$id"
+	assert_success
+	assert_output_has "TCP $NW_GATEWAY:$port closed"
+	assert_output_has "TCP $NW_GATEWAY:22 closed"
+	assert_output_has "TCP $TESTNET_HOST_ADDR:$port closed"
+	assert_output_has "TCP 127.0.0.1:$lport closed"
+	assert_output_has "UDP $NW_GATEWAY:$port sent noreply"
+	local u
+	# localhost is not a name the proxy looks up in /etc/hosts: the node's
+	# DNS does not know it (502), or the proxy refuses it (403).
+	grep -qE "^RESULT http://localhost:$lport/ (403|502) netward: " <<<"$output"
+	for u in "http://$NW_GATEWAY:$port/" "http://127.0.0.1:$lport/" \
+		"http://127.1:$lport/" "http://0.0.0.0:$lport/" \
+		"http://[::1]:$lport/" "http://[::ffff:127.0.0.1]:$lport/"; do
+		assert_line_has "RESULT $u 403 " "netward: "
+	done
+	bp_assert_host_untouched loop
+	bp_assert_logged "host=127.0.0.1" "port=$lport" "decision=deny"
+	bp_assert_logged "host=localhost" "decision=deny"
+	bp_assert_logged "host=127.1" "decision=deny"
+	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
+	assert_clean "$id"
+	# Last, as they are a finding at the time of writing: the node's own
+	# address (here its test-internet address, inside the test config's
+	# allow_private_destinations; on a real node its public address, which
+	# is globally reachable) is a host service too, by IP literal or by a
+	# name that resolves to it.
+	assert_line_has "RESULT http://$TESTNET_HOST_ADDR:$port/ 403 " "netward: "
+	assert_line_has "RESULT http://hostself.test:$port/ 403 " "netward: "
+	assert_output_lacks "sink"
+	bp_assert_host_untouched any anyu
+	bp_assert_logged "host=$TESTNET_HOST_ADDR" "decision=deny"
+	bp_assert_logged "host=hostself.test" "decision=deny"
+}
+
+@test "bypass: another job's address and proxy, directly and through the proxy" {
+	local a b ba bb addr_a shared
+	shared=$NW_TMP/shared
+	mkdir -p "$shared"
+	a=$(job_id victim)
+	b=$(job_id attacker)
+	ba=$(bp_bundle "$a" other.test "$MYADDR"'
+		python3 /nwt/srv.py sink --bind 0.0.0.0 --port 8000 --log /shared/a-got &
+		i=0
+		while [ ! -e /shared/b-done ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done')
+	cp "$BP_LIB/bypass-servers.py" "$ba/rootfs/nwt/srv.py"
+	bundle_jq "$ba" --arg s "$shared" '.mounts += [{destination: "/shared", type: "bind",
+		source: $s, options: ["rbind", "rw"]}]'
+	patch_bundle "$ba"
+	run_detached "$ba" "$a" "$NW_TMP/a.out"
+	wait_for_text "$NW_TMP/a.out" "ME "
+	addr_a=$(sed -n 's/^ME //p' "$NW_TMP/a.out")
+	[[ "$addr_a" == "$NW_SUBNET_PREFIX"* ]]
+	bb=$(bp_bundle "$b" www.test '
+		a tcp '"$addr_a"' 8000
+		a tcp '"$addr_a"' 3128
+		a udp '"$addr_a"' 8000
+		r http://'"$addr_a"':8000/
+		r http://other.test/ -x http://'"$addr_a"':3128
+		r http://www.test/
+		touch /shared/b-done')
+	bundle_jq "$bb" --arg s "$shared" '.mounts += [{destination: "/shared", type: "bind",
+		source: $s, options: ["rbind", "rw"]}]'
+	run run_job "$bb" "$b"
+	touch "$shared/b-done"
+	assert_success
+	assert_output_has "TCP $addr_a:8000 closed"
+	assert_output_has "TCP $addr_a:3128 closed"
+	assert_output_has "UDP $addr_a:8000 sent noreply"
+	assert_refused_request "http://$addr_a:8000/" "$addr_a"
+	assert_line_has "RESULT http://other.test/ 000" ""
+	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
+	bp_assert_logged "host=$addr_a" "decision=deny"
+	if [ -s "$shared/a-got" ]; then
+		echo "job A's listener saw job B:" >&2
+		cat "$shared/a-got" >&2
+		false
+	fi
+	assert_clean "$b"
+	runc kill "$a" KILL 2>/dev/null || true
+	local i
+	for i in $(seq 1 50); do
+		runc state "$a" 2>/dev/null | jq -e '.status == "stopped"' >/dev/null && break
+		sleep 0.1
+	done
+	runc delete --force "$a"
+	eventually_clean "$a" 10
+}
+
+# The proxy's address for raw requests.
+P="$NW_GATEWAY 3128"
+
+@test "bypass: domain confusion: look-alikes, suffixes, dots, case, IP literal spellings, userinfo, encodings" {
+	local id b
+	id=$(job_id confusion)
+	b=$(bp_bundle "$id" www.test,example.test '
+		a send evil '"$P"' "GET http://evilexample.test/ HTTP/1.1\r\nHost: evilexample.test\r\nConnection: close\r\n\r\n"
+		a send evilwww '"$P"' "GET http://evilwww.test/ HTTP/1.1\r\nHost: evilwww.test\r\nConnection: close\r\n\r\n"
+		a send suffix '"$P"' "GET http://www.test.evil.test/ HTTP/1.1\r\nHost: www.test.evil.test\r\nConnection: close\r\n\r\n"
+		a send prefix '"$P"' "GET http://other.test.www.test/ HTTP/1.1\r\nHost: other.test.www.test\r\nConnection: close\r\n\r\n"
+		a send dot '"$P"' "GET http://www.test./ HTTP/1.1\r\nHost: www.test.\r\nConnection: close\r\n\r\n"
+		a send twodots '"$P"' "GET http://www.test../ HTTP/1.1\r\nHost: www.test..\r\nConnection: close\r\n\r\n"
+		a send emptylabel '"$P"' "GET http://www..test/ HTTP/1.1\r\nHost: www..test\r\nConnection: close\r\n\r\n"
+		a send case '"$P"' "GET http://WWW.TeSt/ HTTP/1.1\r\nHost: WWW.TeSt\r\nConnection: close\r\n\r\n"
+		a send ip '"$P"' "GET http://198.18.0.10/ HTTP/1.1\r\nHost: 198.18.0.10\r\nConnection: close\r\n\r\n"
+		a send ip6map '"$P"' "GET http://[::ffff:198.18.0.10]/ HTTP/1.1\r\nHost: [::ffff:198.18.0.10]\r\nConnection: close\r\n\r\n"
+		a send decimal '"$P"' "GET http://3323068426/ HTTP/1.1\r\nHost: 3323068426\r\nConnection: close\r\n\r\n"
+		a send octal '"$P"' "GET http://0306.022.0.012/ HTTP/1.1\r\nHost: 0306.022.0.012\r\nConnection: close\r\n\r\n"
+		a send hex '"$P"' "GET http://0xc6.0x12.0.0xa/ HTTP/1.1\r\nHost: 0xc6.0x12.0.0xa\r\nConnection: close\r\n\r\n"
+		a send short '"$P"' "GET http://198.18.10/ HTTP/1.1\r\nHost: 198.18.10\r\nConnection: close\r\n\r\n"
+		a send userinfo1 '"$P"' "GET http://www.test@other.test/ HTTP/1.1\r\nHost: other.test\r\nConnection: close\r\n\r\n"
+		a send userinfo2 '"$P"' "GET http://other.test@www.test/ HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n"
+		a send userinfo3 '"$P"' "GET http://www.test:80@other.test/ HTTP/1.1\r\nHost: other.test\r\nConnection: close\r\n\r\n"
+		a send pct '"$P"' "GET http://ww%77.test/ HTTP/1.1\r\nHost: ww%77.test\r\nConnection: close\r\n\r\n"
+		a send pctdot '"$P"' "GET http://www%2etest/ HTTP/1.1\r\nHost: www%2etest\r\nConnection: close\r\n\r\n"
+		a send backslash '"$P"' "GET http://other.test\\\\www.test/ HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n"
+		a send hostdiff '"$P"' "GET http://www.test/ HTTP/1.1\r\nHost: other.test\r\nConnection: close\r\n\r\n"
+		a send hosttwo '"$P"' "GET http://www.test/ HTTP/1.1\r\nHost: www.test\r\nHost: other.test\r\nConnection: close\r\n\r\n"
+		a send origin '"$P"' "GET / HTTP/1.1\r\nHost: other.test\r\nConnection: close\r\n\r\n"
+		a send nul '"$P"' "GET http://other.test\x00.www.test/ HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n"
+		a send conn80 '"$P"' "CONNECT www.test:80 HTTP/1.1\r\nHost: www.test:80\r\n\r\n"
+		a send conn22 '"$P"' "CONNECT www.test:22 HTTP/1.1\r\nHost: www.test:22\r\n\r\n"
+		a send conn8080 '"$P"' "CONNECT www.test:8080 HTTP/1.1\r\nHost: www.test:8080\r\n\r\n"
+		a send connother '"$P"' "CONNECT other.test:443 HTTP/1.1\r\nHost: other.test:443\r\n\r\n"
+		a send connip '"$P"' "CONNECT 198.18.0.10:443 HTTP/1.1\r\nHost: 198.18.0.10:443\r\n\r\n"
+		r https://www.test/')
+	run run_job "$b" "$id"
+	assert_success
+	local l
+	# Refused by rule (403 naming the name), not by a failed lookup.
+	for l in evil evilwww suffix prefix ip ip6map; do
+		assert_line_has "SEND $l STATUS 403" ""
+	done
+	# Other spellings of an address are no address and no name: refused
+	# before any lookup (400 invalid host, or 403).
+	for l in decimal octal hex short; do
+		if ! grep -qE "^SEND $l STATUS (400|403)$" <<<"$output"; then
+			echo "request $l was not refused:" >&2
+			grep -E "^(SEND|BODY|REASON) $l " <<<"$output" >&2
+			false
+		fi
+		assert_line_has "BODY $l " "netward: "
+	done
+	bp_send_refused evil 403 evilexample.test
+	bp_send_refused evilwww 403 evilwww.test
+	bp_send_refused suffix 403 www.test.evil.test
+	bp_send_refused ip 403 198.18.0.10
+	# One trailing dot and any case are the same name.
+	assert_line_has "SEND dot STATUS 200" ""
+	assert_line_has "BODY dot " "hello from www.test"
+	assert_line_has "SEND case STATUS 200" ""
+	assert_line_has "BODY case " "hello from www.test"
+	# Malformed or ambiguous: refused (400 or 403), never fetched.
+	for l in twodots emptylabel userinfo1 userinfo3 pct pctdot backslash hostdiff hosttwo origin nul; do
+		if ! grep -qE "^SEND $l STATUS (400|403)$" <<<"$output"; then
+			echo "request $l was not refused:" >&2
+			grep -E "^(SEND|BODY|REASON) $l " <<<"$output" >&2
+			false
+		fi
+	done
+	# userinfo2 names www.test as its host: refusing it or fetching www.test
+	# are both sound; other.test is not.
+	grep -qE "^SEND userinfo2 STATUS (200|400|403)$" <<<"$output"
+	assert_output_lacks "hello from other.test"
+	# CONNECT only to connect_ports (443).
+	for l in conn80 conn22 conn8080; do
+		bp_send_refused "$l" 403 "connect_ports"
+	done
+	bp_send_refused connother 403 other.test
+	assert_line_has "SEND connip STATUS 403" ""
+	assert_line_has "RESULT https://www.test/ 200 " "hello from www.test"
+	# The proxy logged its decisions.
+	bp_assert_logged "host=evilexample.test" "decision=deny"
+	bp_assert_logged "host=www.test.evil.test" "decision=deny"
+	bp_assert_logged "method=CONNECT" "host=www.test" "port=22" "decision=deny"
+	bp_assert_logged "method=CONNECT" "host=www.test" "port=80" "decision=deny"
+	bp_assert_logged "host=198.18.0.10" "decision=deny"
+	assert_clean "$id"
+}
+
+@test "bypass: request smuggling and oversized heads are refused, nothing extra reaches the origin" {
+	local id b o="http://www.test:$BP_ECHO_PORT" h="www.test:$BP_ECHO_PORT"
+	id=$(job_id smuggle)
+	local smug="GET $o/smuggled HTTP/1.1\r\nHost: $h\r\nX-Bacalhau-Job-ID: forged\r\n\r\n"
+	local smuglen=$(( $(printf "$smug" | wc -c) ))
+	b=$(bp_bundle "$id" www.test '
+		a send clte '"$P"' "POST '"$o"'/a HTTP/1.1\r\nHost: '"$h"'\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'"$smug"'"
+		a send tecl '"$P"' "POST '"$o"'/a HTTP/1.1\r\nHost: '"$h"'\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n'"$smug"'"
+		a send dupcl '"$P"' "POST '"$o"'/a HTTP/1.1\r\nHost: '"$h"'\r\nContent-Length: 0\r\nContent-Length: '"$smuglen"'\r\n\r\n'"$smug"'"
+		a send listcl '"$P"' "POST '"$o"'/a HTTP/1.1\r\nHost: '"$h"'\r\nContent-Length: 0, '"$smuglen"'\r\n\r\n'"$smug"'"
+		a send tegzip '"$P"' "POST '"$o"'/a HTTP/1.1\r\nHost: '"$h"'\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n'"$smug"'"
+		a send teobf '"$P"' "POST '"$o"'/a HTTP/1.1\r\nHost: '"$h"'\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n'"$smug"'"
+		a send fold '"$P"' "GET '"$o"'/a HTTP/1.1\r\nHost: '"$h"'\r\nX-A: b\r\n c\r\nConnection: close\r\n\r\n"
+		a send lf '"$P"' "GET '"$o"'/a HTTP/1.1\nHost: '"$h"'\nConnection: close\n\n"
+		a send cr '"$P"' "GET '"$o"'/a HTTP/1.1\rHost: '"$h"'\r\nConnection: close\r\n\r\n"
+		a send connte '"$P"' "POST '"$o"'/a HTTP/1.1\r\nHost: '"$h"'\r\nConnection: Transfer-Encoding\r\nTransfer-Encoding: chunked\r\n\r\n'"$(printf '%x' "$smuglen")"'\r\n'"$smug"'\r\n0\r\n\r\n"
+		a send conncl '"$P"' "POST '"$o"'/a HTTP/1.1\r\nHost: '"$h"'\r\nConnection: Content-Length\r\nContent-Length: '"$smuglen"'\r\n\r\n'"$smug"'"
+		a send longline '"$P"' "GET '"$o"'/$(head -c 9000 /dev/zero | tr "\0" a) HTTP/1.1\r\nHost: '"$h"'\r\n\r\n"
+		hdrs=""; i=0; while [ $i -lt 40 ]; do hdrs="${hdrs}X-Pad-$i: $(head -c 1000 /dev/zero | tr "\0" b)\r\n"; i=$((i + 1)); done
+		a send bighead '"$P"' "GET '"$o"'/a HTTP/1.1\r\nHost: '"$h"'\r\n${hdrs}\r\n"
+		hdrs=""; i=0; while [ $i -lt 150 ]; do hdrs="${hdrs}X-N-$i: c\r\n"; i=$((i + 1)); done
+		a send manyhead '"$P"' "GET '"$o"'/a HTTP/1.1\r\nHost: '"$h"'\r\n${hdrs}\r\n"
+		r '"$o"'/after')
+	run run_job "$b" "$id"
+	assert_success
+	local l
+	for l in clte tecl dupcl listcl tegzip teobf fold lf cr; do
+		if ! grep -qE "^SEND $l STATUS (400|501)$" <<<"$output"; then
+			echo "smuggling attempt $l was not refused with 400/501:" >&2
+			grep -E "^(SEND|BODY|REASON|RESPONSES) $l " <<<"$output" >&2
+			false
+		fi
+	done
+	assert_line_has "SEND longline STATUS 414" ""
+	assert_line_has "SEND bighead STATUS 431" ""
+	if ! grep -qE "^SEND manyhead STATUS (400|431)$" <<<"$output"; then
+		grep -E "^(SEND|BODY) manyhead " <<<"$output" >&2
+		false
+	fi
+	assert_line_has "RESULT $o/after 200 " "ECHO GET /after"
+	# Framing headers named in Connection must not lose the body's
+	# framing on the way out: the origin sees one request per client
+	# request, never the one hidden in the body.
+	bp_assert_never_smuggled
+	bp_assert_logged "status=414" "decision=deny"
+	bp_assert_logged "status=431" "decision=deny"
+	assert_clean "$id"
+}
+
+bp_assert_never_smuggled() {
+	if grep -qF smuggled "$BP_SRV/echo.log" || grep -qiF forged "$BP_SRV/echo.log"; then
+		echo "FINDING: a request smuggled in a body reached the origin:" >&2
+		cat "$BP_SRV/echo.log" >&2
+		echo "client side:" >&2
+		grep -E "^(SEND|RESPONSES|BODY) conn" <<<"$output" >&2
+		return 1
+	fi
+}
+
+@test "bypass: slowloris is cut off, a connection flood beyond the cap gets 503, a client that never reads harms no one" {
+	local id b
+	id=$(job_id pressure)
+	b=$(bp_bundle "$id" www.test '
+		a slowloris '"$P"' 45 >/tmp/slow 2>&1 &
+		slow=$!
+		a noread '"$P"' http://www.test/big 25 >/tmp/noread 2>&1 &
+		sleep 1
+		r http://www.test/ -o /dev/null
+		a flood '"$P"' 300
+		sleep 0.5
+		r http://www.test/
+		r https://www.test/
+		wait $slow
+		cat /tmp/slow /tmp/noread')
+	run run_job "$b" "$id"
+	assert_success
+	# 256 connections per job by default; two were held already.
+	local refused
+	refused=$(sed -n 's/^FLOOD open=[0-9]* refused503=\([0-9]*\) .*/\1/p' <<<"$output")
+	assert_output_has "FLOOD open=300 "
+	if [ -z "$refused" ] || [ "$refused" -lt 40 ]; then
+		echo "expected at least 40 of 300 connections refused with 503; got '${refused:-none}'" >&2
+		printf '%s\n' "$output" >&2
+		false
+	fi
+	bp_assert_logged "decision=deny" "connections open (the limit)"
+	# After the flood, and while one client sits on /big, the proxy serves.
+	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
+	assert_line_has "RESULT https://www.test/ 200 " "hello from www.test"
+	assert_output_has "NOREAD sent"
+	# The head timeout is 30 s (T_HEAD in hook/proxy_int.h).
+	local secs
+	secs=$(sed -n 's/^SLOW closed after \([0-9]*\) s.*/\1/p' <<<"$output")
+	if [ -z "$secs" ] || [ "$secs" -lt 25 ] || [ "$secs" -gt 36 ]; then
+		echo "the slow client was not cut off between 25 and 36 s:" >&2
+		grep '^SLOW' <<<"$output" >&2
+		false
+	fi
+	assert_clean "$id"
+}
+
+@test "bypass: allowed names resolving to CGNAT, documentation, 0.0.0.0, the host, or IPv6 special ranges are refused" {
+	local id b port n
+	port=$(free_port)
+	bp_host_sink self :: "$port"
+	nw_unreachable 100.64.0.1 192.0.2.1 10.99.0.1
+	if ip -6 route add unreachable fd00::1/128 2>/dev/null; then echo fd00::1/128 >>"$NW_TMP/routes6"; fi
+	bp_node_dns
+	local names="cgnat.test docs.test zero.test bcast.test ula.test mapped.test mappedpriv.test v6loop.test v6ll.test mix6.test"
+	id=$(job_id ranges)
+	b=$(bp_bundle "$id" "www.test,${names// /,}" '
+		for n in '"$names"'; do r http://$n:'"$port"'/; done
+		r http://www.test/')
+	run run_job "$b" "$id"
+	assert_success
+	for n in $names; do
+		assert_line_has "RESULT http://$n:$port/ 403 " "netward: "
+		bp_assert_logged "host=$n" "decision=deny"
+	done
+	assert_line_has "RESULT http://cgnat.test:$port/ 403 " "100.64.0.1"
+	assert_line_has "RESULT http://ula.test:$port/ 403 " "fd00::1"
+	assert_output_lacks "sink"
+	bp_assert_host_untouched self
+	# The suite's resolver answered all of them (the refusals are by address).
+	grep -q "QUERY ula.test 28 -> fd00::1" "$BP_SRV/dns.log"
+	grep -q "QUERY mapped.test 28 -> ::ffff:127.0.0.1" "$BP_SRV/dns.log"
+	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
+	assert_clean "$id"
+}
+
+@test "bypass: DNS rebinding (TTL 0, public then loopback) never reaches a private address" {
+	local id b
+	bp_host_sink rebind 127.0.0.1 "$BP_SINK_PORT"
+	bp_node_dns '.connect_ports = [443, '"$BP_SINK_PORT"']'
+	id=$(job_id rebind)
+	b=$(bp_bundle "$id" rebind.test '
+		i=0
+		# Three lookups a round against two alternating answers: plain
+		# requests and tunnels each meet both.
+		while [ $i -lt 6 ]; do
+			r http://rebind.test:'"$BP_SINK_PORT"'/
+			r http://rebind.test:'"$BP_SINK_PORT"'/
+			r http://rebind.test:'"$BP_SINK_PORT"'/ -p
+			i=$((i + 1))
+		done')
+	run run_job "$b" "$id"
+	assert_success
+	bp_assert_host_untouched rebind
+	# The responder really gave both answers.
+	grep -q "QUERY rebind.test 1 -> $TESTNET_WWW" "$BP_SRV/dns.log"
+	grep -q "QUERY rebind.test 1 -> 127.0.0.1" "$BP_SRV/dns.log"
+	# Every request either reached the public address or was refused.
+	if grep '^RESULT http://rebind.test' <<<"$output" | grep -vqE " (200 sink|403)"; then
+		echo "a rebinding request neither fetched the public sink nor was refused:" >&2
+		grep '^RESULT http://rebind.test' <<<"$output" >&2
+		false
+	fi
+	assert_line_has "RESULT http://rebind.test:$BP_SINK_PORT/ 200 " "sink"
+	bp_assert_logged "method=GET" "host=rebind.test" "decision=deny" "127.0.0.1"
+	bp_assert_logged "method=CONNECT" "host=rebind.test" "decision=deny" "127.0.0.1"
+	bp_assert_logged "method=CONNECT" "host=rebind.test" "decision=allow"
+	assert_clean "$id"
+}
+
+@test "bypass: jobs cannot start jobs: an allowed alias of a denied host:port, over HTTP and CONNECT" {
+	local id b
+	bp_node_dns '.deny_destinations = ["'"$TESTNET_API:$TESTNET_API_PORT"'"] | .connect_ports = [443, '"$TESTNET_API_PORT"']'
+	id=$(job_id alias)
+	b=$(bp_bundle "$id" api.test,apialias.test '
+		r http://api.test:'"$TESTNET_API_PORT"'/
+		r https://api.test:'"$TESTNET_API_PORT"'/
+		r http://apialias.test:'"$TESTNET_API_PORT"'/
+		r https://apialias.test:'"$TESTNET_API_PORT"'/ -k
+		r http://apialias.test:'"$TESTNET_API_PORT"'/ -p
+		r http://apialias.test/')
+	run run_job "$b" "$id"
+	assert_success
+	assert_refused_request "http://api.test:$TESTNET_API_PORT/" deny_destinations
+	assert_refused_tunnel "https://api.test:$TESTNET_API_PORT/" deny_destinations
+	assert_refused_request "http://apialias.test:$TESTNET_API_PORT/" deny_destinations
+	assert_refused_tunnel "https://apialias.test:$TESTNET_API_PORT/" deny_destinations
+	assert_line_has "RESULT http://apialias.test:$TESTNET_API_PORT/ 403" ""
+	# Port 80 of the same host is not in the entry.
+	assert_line_has "RESULT http://apialias.test/ 200 " "hello from api.test"
+	bp_assert_logged "host=apialias.test" "port=$TESTNET_API_PORT" "decision=deny" "deny_destinations"
+	bp_assert_logged "method=CONNECT" "host=apialias.test" "decision=deny" "deny_destinations"
+	assert_clean "$id"
+}
+
+@test "bypass: the job-id header a job sends is replaced, never forwarded" {
+	local id b o="http://www.test:$BP_ECHO_PORT" h="www.test:$BP_ECHO_PORT"
+	id=$(job_id jobhdr)
+	b=$(bp_bundle "$id" www.test '
+		r '"$o"'/one -H "X-Bacalhau-Job-ID: forged-1"
+		r '"$o"'/two -H "x-bacalhau-job-id: forged-2" -H "X-BACALHAU-JOB-ID: forged-3"
+		r '"$o"'/three -H "Connection: X-Bacalhau-Job-ID" -H "X-Bacalhau-Job-ID: forged-4"
+		a send pipe '"$P"' "GET '"$o"'/four HTTP/1.1\r\nHost: '"$h"'\r\nX-Bacalhau-Job-ID: forged-5\r\n\r\nGET '"$o"'/five HTTP/1.0\r\nHost: '"$h"'\r\nX-Bacalhau-Job-Id:forged-6\r\nX-Bacalhau-Job-ID: \r\n\r\n"
+		a send ws '"$P"' "GET '"$o"'/six HTTP/1.1\r\nHost: '"$h"'\r\nX-Bacalhau-Job-ID : forged-7\r\nConnection: close\r\n\r\n"')
+	bundle_annotate "$b" io.netward.job-id "job-$id"
+	run run_job "$b" "$id"
+	assert_success
+	cat "$BP_SRV/echo.log" >&2
+	local p n
+	for p in one two three four five; do
+		assert_output_has "ECHO GET /$p "
+		# Exactly one job-id header, the job's own, in what the origin got.
+		n=$(awk -v p="/$p" '$1 == "REQ" { cur = ($3 == "GET" && $4 == p) }
+			cur && $1 == "HDR" && tolower($2) == "x-bacalhau-job-id:" { print }' "$BP_SRV/echo.log")
+		if [ "$n" != "HDR X-Bacalhau-Job-ID: job-$id" ]; then
+			echo "request /$p reached the origin with job-id headers: '${n:-none}'" >&2
+			false
+		fi
+	done
+	# Whitespace before the colon is malformed, not a different header.
+	assert_line_has "SEND ws STATUS 400" ""
+	if grep -qi forged "$BP_SRV/echo.log"; then
+		echo "a forged job id reached the origin:" >&2
+		grep -i forged "$BP_SRV/echo.log" >&2
+		false
+	fi
+	bp_assert_logged "job=job-$id" "host=www.test" "decision=allow"
+	assert_clean "$id"
+}
