@@ -520,6 +520,12 @@ static bool hop_by_hop(const struct http_head_common *h, const struct http_field
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (ieq(fl->name, fl->nlen, names[i]))
 			return true;
+	/* Connection may not strip the message's framing or target: a head
+	 * forwarded without the Transfer-Encoding or Content-Length it was
+	 * parsed with would let the body pass as further requests. */
+	if (ieq(fl->name, fl->nlen, "Content-Length") ||
+	    ieq(fl->name, fl->nlen, "Transfer-Encoding") || ieq(fl->name, fl->nlen, "Host"))
+		return false;
 	for (size_t i = 0; i < h->nconn; i++)
 		if (fl->nlen == h->conn[i].nlen &&
 		    strncasecmp(fl->name, h->conn[i].name, fl->nlen) == 0)

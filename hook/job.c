@@ -47,32 +47,19 @@ static void kill_checked(pid_t pid, uint64_t start)
 /* One line at teardown that sums up the job's traffic. */
 static void log_summary(const struct job_record *r)
 {
-	char p[4096], buf[1024];
-	cleanup_close int fd = -1;
-	cleanup_json struct json *s = NULL;
-	ssize_t n;
+	struct job_stats s;
 
 	if (r->mode != NW_MODE_HTTP) {
 		log_msg(LOG_INFO, "job ended: mode=%s addr=%s age=%llds", mode_name(r->mode),
 			r->addr[0] ? r->addr : "-", (long long)(time(NULL) - r->created));
 		return;
 	}
-	if (state_path(r->id, "stats.json", p, sizeof(p)) == 0)
-		fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-	if (n > 0)
-		s = json_parse(buf, strcspn(buf, "\n") < (size_t)n ? strcspn(buf, "\n") : (size_t)n,
-			       NULL);
-	int64_t up = 0, down = 0, allowed = 0, denied = 0;
-	json_int(json_get(s, "bytes_up"), 0, INT64_MAX, &up);
-	json_int(json_get(s, "bytes_down"), 0, INT64_MAX, &down);
-	json_int(json_get(s, "allowed"), 0, INT64_MAX, &allowed);
-	json_int(json_get(s, "denied"), 0, INT64_MAX, &denied);
+	state_read_stats(r->id, &s);
 	log_msg(LOG_INFO,
 		"job ended: mode=http domains=%s addr=%s up=%lld down=%lld allowed=%lld "
 		"denied=%lld age=%llds",
-		r->domains, r->addr, (long long)up, (long long)down, (long long)allowed,
-		(long long)denied, (long long)(time(NULL) - r->created));
+		r->domains, r->addr, (long long)s.bytes_up, (long long)s.bytes_down,
+		(long long)s.allowed, (long long)s.denied, (long long)(time(NULL) - r->created));
 }
 
 int job_teardown_locked(const struct job_record *r, nw_err *err)

@@ -18,6 +18,20 @@
 #define ADDR_DIR NW_STATE_DIR "/addr"
 #define RECORD_MAX (64 * 1024)
 
+static int read_small(const char *path, char *buf, size_t len)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
 static int mkdir_0700(const char *p, nw_err *err)
 {
 	if (mkdir(p, 0700) < 0 && errno != EEXIST)
@@ -269,18 +283,22 @@ int state_list(char ***ids, nw_err *err)
 	return list_dir(JOBS_DIR, ids, err);
 }
 
-static int read_small(const char *path, char *buf, size_t len)
-{
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t n;
 
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return 0;
+void state_read_stats(const char *id, struct job_stats *s)
+{
+	char p[PATH_MAX], buf[1024];
+	cleanup_json struct json *o = NULL;
+
+	memset(s, 0, sizeof(*s));
+	if (state_path(id, "stats.json", p, sizeof(p)) < 0 || read_small(p, buf, sizeof(buf)) < 0)
+		return;
+	buf[strcspn(buf, "\n")] = '\0';
+	o = json_parse(buf, strlen(buf), NULL);
+	json_int(json_get(o, "bytes_up"), 0, INT64_MAX, &s->bytes_up);
+	json_int(json_get(o, "bytes_down"), 0, INT64_MAX, &s->bytes_down);
+	json_int(json_get(o, "requests_allowed"), 0, INT64_MAX, &s->allowed);
+	json_int(json_get(o, "requests_denied"), 0, INT64_MAX, &s->denied);
+	json_int(json_get(o, "live_connections"), 0, INT64_MAX, &s->conns);
 }
 
 static uint32_t fnv1a(const char *s)

@@ -55,6 +55,13 @@ int state_list(char ***ids, nw_err *err);
 /* Creates the job's directory (0700). */
 int state_mkdir(const char *id, nw_err *err);
 
+/* The counters the job's proxy keeps in its stats.json. */
+struct job_stats {
+	int64_t bytes_up, bytes_down, allowed, denied, conns;
+};
+/* Zeroes when the job has no proxy or it has not written yet. */
+void state_read_stats(const char *id, struct job_stats *s);
+
 /* Allocates an IPv4 address for id from subnet (never its network or
  * broadcast address). Call under the lock. */
 int state_alloc_addr(const struct nw_cidr *subnet, const char *id, struct nw_addr *out,

@@ -13,34 +13,7 @@
 #include "state.h"
 #include "wire.h"
 
-struct counters {
-	int64_t up, down, allowed, denied, conns;
-};
-
-static void read_counters(const char *id, struct counters *c)
-{
-	char p[4096], buf[1024];
-	cleanup_close int fd = -1;
-	cleanup_json struct json *s = NULL;
-	ssize_t n;
-
-	memset(c, 0, sizeof(*c));
-	if (state_path(id, "stats.json", p, sizeof(p)) < 0)
-		return;
-	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
-		return;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	s = json_parse(buf, strlen(buf), NULL);
-	json_int(json_get(s, "bytes_up"), 0, INT64_MAX, &c->up);
-	json_int(json_get(s, "bytes_down"), 0, INT64_MAX, &c->down);
-	json_int(json_get(s, "allowed"), 0, INT64_MAX, &c->allowed);
-	json_int(json_get(s, "denied"), 0, INT64_MAX, &c->denied);
-	json_int(json_get(s, "conns"), 0, INT64_MAX, &c->conns);
-}
-
-static struct json *job_json(const struct job_record *r, const struct counters *c, bool alive)
+static struct json *job_json(const struct job_record *r, const struct job_stats *c, bool alive)
 {
 	struct json *o = json_new(JSON_OBJECT);
 
@@ -57,10 +30,11 @@ static struct json *job_json(const struct job_record *r, const struct counters *
 	json_set(o, "interface", json_new_str(r->host_if), NULL);
 	json_set(o, "pid", json_new_int(r->pid), NULL);
 	json_set(o, "proxy_pid", json_new_int(r->proxy_pid), NULL);
-	json_set(o, "bytes_up", json_new_int(c->up), NULL);
-	json_set(o, "bytes_down", json_new_int(c->down), NULL);
+	json_set(o, "bytes_up", json_new_int(c->bytes_up), NULL);
+	json_set(o, "bytes_down", json_new_int(c->bytes_down), NULL);
 	json_set(o, "requests_allowed", json_new_int(c->allowed), NULL);
 	json_set(o, "requests_denied", json_new_int(c->denied), NULL);
+	json_set(o, "live_connections", json_new_int(c->conns), NULL);
 	json_set(o, "age_seconds", json_new_int(time(NULL) - r->created), NULL);
 	return o;
 }
@@ -91,7 +65,7 @@ static const char *short_id(const char *id, char *buf, size_t len)
 }
 
 static void print_row(FILE *out, int w_id, int w_job, const struct job_record *r,
-		      const struct counters *c, bool alive)
+		      const struct job_stats *c, bool alive)
 {
 	char up[16], down[16], age[16], id[NW_ID_MAX + 1], job[NW_ID_MAX + 1];
 	int64_t a = time(NULL) - r->created;
@@ -101,8 +75,8 @@ static void print_row(FILE *out, int w_id, int w_job, const struct job_record *r
 	fprintf(out, "%-*s %-*s %-5s %-8s %-15s %-8d %9s %9s %7lld %7lld %5s  %s\n", w_id,
 		short_id(r->id, id, sizeof(id)), w_job, short_id(r->job_id, job, sizeof(job)),
 		mode_name(r->mode), r->phase == JOB_SETUP ? "setup" : alive ? "running" : "gone",
-		r->addr[0] ? r->addr : "-", (int)r->proxy_pid, human(c->up, up, sizeof(up)),
-		human(c->down, down, sizeof(down)), (long long)c->allowed, (long long)c->denied,
+		r->addr[0] ? r->addr : "-", (int)r->proxy_pid, human(c->bytes_up, up, sizeof(up)),
+		human(c->bytes_down, down, sizeof(down)), (long long)c->allowed, (long long)c->denied,
 		age, r->domains && r->domains[0] ? r->domains : "-");
 }
 
@@ -143,8 +117,8 @@ int status_print(bool as_json, FILE *out, nw_err *err)
 			"CONTAINER", w_job, "JOB", "MODE", "STATE", "ADDRESS", "PROXY", "UP", "DOWN",
 			"ALLOWED", "DENIED", "AGE", "DOMAINS");
 	for (size_t i = 0; i < nrec; i++) {
-		struct counters c;
-		read_counters(recs[i].id, &c);
+		struct job_stats c;
+		state_read_stats(recs[i].id, &c);
 		bool alive = job_alive(&recs[i]);
 		if (as_json)
 			json_push(arr, job_json(&recs[i], &c, alive), NULL);
