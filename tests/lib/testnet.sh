@@ -29,6 +29,7 @@ TESTNET_UPLOAD_PORT=8081
 TESTNET_API_PORT=6443
 TESTNET_BIG_SIZE=$((8 * 1024 * 1024))
 TESTNET_CA=$TESTNET_DIR/tls/ca.pem
+TESTNET_BLACKHOLES="10.99.0.0/16 100.64.0.0/10 169.254.169.254/32"
 
 LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -80,7 +81,7 @@ stop_pid() {
 }
 
 cmd_down() {
-	local f pid
+	local f pid a
 	if [ -d "$TESTNET_DIR/pids" ]; then
 		for f in "$TESTNET_DIR"/pids/*.pid; do
 			[ -e "$f" ] || continue
@@ -96,6 +97,9 @@ cmd_down() {
 		ip netns delete "$TESTNET_NS" 2>/dev/null || true
 	fi
 	ip link delete "$TESTNET_HOST_IF" 2>/dev/null || true
+	for a in $TESTNET_BLACKHOLES; do
+		ip route delete unreachable "$a" 2>/dev/null || true
+	done
 	rm -rf "$TESTNET_DIR"
 }
 
@@ -138,6 +142,12 @@ make_network() {
 		in_ns ip addr add "$a/32" dev "$TESTNET_NS_IF"
 	done
 	in_ns ip route add default via "$TESTNET_HOST_ADDR" dev "$TESTNET_NS_IF"
+	# The DNS hands out private and metadata addresses that the proxy must
+	# refuse. Should a bug ever let it connect, the packets stop here
+	# instead of following the machine's default route.
+	for a in $TESTNET_BLACKHOLES; do
+		ip route replace unreachable "$a"
+	done
 }
 
 start_dns() {
