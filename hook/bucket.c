@@ -1,6 +1,6 @@
 #include "bucket.h"
 
-#define NS 1000000000ULL
+#define NS	  1000000000ULL
 #define BURST_MIN (16u * 1024)
 #define BURST_MAX (4u * 1024 * 1024)
 

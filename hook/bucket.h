@@ -7,10 +7,10 @@
 #include <stdint.h>
 
 struct bucket {
-	uint64_t rate;   /* bytes per second; 0 = unlimited */
-	uint64_t burst;  /* most tokens it holds, in bytes */
+	uint64_t rate;	 /* bytes per second; 0 = unlimited */
+	uint64_t burst;	 /* most tokens it holds, in bytes */
 	uint64_t tokens; /* in nano-bytes (bytes * 1e9), so no fraction is lost */
-	uint64_t last;   /* time of the last refill, ns */
+	uint64_t last;	 /* time of the last refill, ns */
 };
 
 /* The burst for a rate: a tenth of a second's worth, at least 16 KiB and at

@@ -12,7 +12,7 @@
 #include "err.h"
 
 static int fail(struct http_fail *f, int status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int fail(struct http_fail *f, int status, const char *fmt, ...)
 {
@@ -95,7 +95,8 @@ static int parse_authority(const char *s, size_t n, bool need_port, char *host, 
 		hlen = (size_t)(rb - s) + 1;
 		if (hlen < n) {
 			if (s[hlen] != ':')
-				return fail(f, st, "netward: junk after the IPv6 literal in the host");
+				return fail(f, st,
+					    "netward: junk after the IPv6 literal in the host");
 			colon = s + hlen;
 		}
 	} else {
@@ -173,7 +174,8 @@ static int parse_version(const char *v, size_t n, int *minor, struct http_fail *
 	}
 	if (n == 8 && memcmp(v, "HTTP/", 5) == 0 && isdigit((unsigned char)v[5]) && v[6] == '.' &&
 	    isdigit((unsigned char)v[7]))
-		return fail(f, st == 400 ? 505 : st, "netward: HTTP version %.8s is not supported", v);
+		return fail(f, st == 400 ? 505 : st, "netward: HTTP version %.8s is not supported",
+			    v);
 	return fail(f, st, "netward: malformed HTTP version");
 }
 
@@ -194,11 +196,13 @@ static int parse_request_line(const char *l, size_t n, struct http_req *r, struc
 		return fail(f, 400, "netward: malformed request line");
 	mlen = (size_t)(sp1 - l);
 	if (eq(l, mlen, "PRI"))
-		return fail(f, 405, "netward: HTTP/2 is not supported; speak HTTP/1.1 to this proxy");
+		return fail(f, 405,
+			    "netward: HTTP/2 is not supported; speak HTTP/1.1 to this proxy");
 	if (!is_token(l, mlen))
 		return fail(f, 400, "netward: malformed request method");
 	if (mlen > HTTP_MAX_METHOD)
-		return fail(f, 400, "netward: request method longer than %d bytes", HTTP_MAX_METHOD);
+		return fail(f, 400, "netward: request method longer than %d bytes",
+			    HTTP_MAX_METHOD);
 	sp2 = memchr(sp1 + 1, ' ', n - mlen - 1);
 	if (sp2 == NULL || sp2 == sp1 + 1 || memchr(sp2 + 1, ' ', n - (size_t)(sp2 + 1 - l)))
 		return fail(f, 400, "netward: malformed request line");
@@ -269,8 +273,8 @@ static int parse_connection(struct http_head_common *h, const struct http_field 
 	while (i < fl->vlen) {
 		size_t s, e;
 
-		while (i < fl->vlen && (fl->value[i] == ' ' || fl->value[i] == '\t' ||
-					fl->value[i] == ','))
+		while (i < fl->vlen &&
+		       (fl->value[i] == ' ' || fl->value[i] == '\t' || fl->value[i] == ','))
 			i++;
 		s = i;
 		while (i < fl->vlen && fl->value[i] != ',')
@@ -289,8 +293,8 @@ static int parse_connection(struct http_head_common *h, const struct http_field 
 		else if (h->nconn == HTTP_MAX_CONN_TOK)
 			return fail(f, st, "netward: too many names in the Connection header");
 		else
-			h->conn[h->nconn++] = (struct http_field){.name = fl->value + s,
-								  .nlen = e - s};
+			h->conn[h->nconn++] =
+			    (struct http_field){.name = fl->value + s, .nlen = e - s};
 	}
 	return 0;
 }
@@ -313,12 +317,13 @@ static int parse_fields(const char *buf, size_t len, size_t p, struct http_head_
 		if (n == -2) {
 			if (len - start > HTTP_MAX_FIELDS)
 				return fail(f, st == 400 ? 431 : st,
-					    "netward: headers larger than %d bytes", HTTP_MAX_FIELDS);
+					    "netward: headers larger than %d bytes",
+					    HTTP_MAX_FIELDS);
 			return 0;
 		}
 		if (p + (size_t)n + 2 - start > HTTP_MAX_FIELDS)
-			return fail(f, st == 400 ? 431 : st, "netward: headers larger than %d bytes",
-				    HTTP_MAX_FIELDS);
+			return fail(f, st == 400 ? 431 : st,
+				    "netward: headers larger than %d bytes", HTTP_MAX_FIELDS);
 		if (n == 0) {
 			h->head_len = p + 2;
 			return 1;
@@ -341,8 +346,9 @@ static int parse_fields(const char *buf, size_t len, size_t p, struct http_head_
 				return fail(f, st, "netward: more than one Transfer-Encoding");
 			*has_te = true;
 			if (!ieq(fl.value, fl.vlen, "chunked"))
-				return fail(f, st, "netward: Transfer-Encoding other than "
-						   "\"chunked\" is refused");
+				return fail(f, st,
+					    "netward: Transfer-Encoding other than "
+					    "\"chunked\" is refused");
 		} else if (ieq(fl.name, fl.nlen, "Connection")) {
 			if (parse_connection(h, &fl, f, st) < 0)
 				return -1;
@@ -390,9 +396,9 @@ int http_parse_request(const char *buf, size_t len, struct http_req *r, struct h
 		return -1;
 	if (n == -2)
 		return len > HTTP_MAX_LINE + 1
-			       ? fail(f, 414, "netward: request line longer than %d bytes",
-				      HTTP_MAX_LINE)
-			       : 0;
+			   ? fail(f, 414, "netward: request line longer than %d bytes",
+				  HTTP_MAX_LINE)
+			   : 0;
 	if (n > HTTP_MAX_LINE)
 		return fail(f, 414, "netward: request line longer than %d bytes", HTTP_MAX_LINE);
 	if (parse_request_line(buf, (size_t)n, r, f) < 0)
@@ -403,7 +409,8 @@ int http_parse_request(const char *buf, size_t len, struct http_req *r, struct h
 	if (check_host(r, host, f) < 0)
 		return -1;
 	if (has_te && has_cl)
-		return fail(f, 400, "netward: both Content-Length and Transfer-Encoding are refused");
+		return fail(f, 400,
+			    "netward: both Content-Length and Transfer-Encoding are refused");
 	if (has_te && r->h.minor == 0)
 		return fail(f, 400, "netward: Transfer-Encoding in an HTTP/1.0 request is refused");
 	if (r->connect && (has_te || r->h.length > 0))
@@ -422,8 +429,9 @@ static int parse_status_line(const char *l, size_t n, struct http_resp *r, struc
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)l[i];
 		if ((c < 0x20 && c != '\t') || c == 0x7f)
-			return fail(f, 502, "netward: the origin sent a control character in its "
-					    "status line");
+			return fail(f, 502,
+				    "netward: the origin sent a control character in its "
+				    "status line");
 	}
 	if (n < 12 || l[8] != ' ' || (n > 12 && l[12] != ' '))
 		return fail(f, 502, "netward: the origin sent a malformed status line");
@@ -456,8 +464,8 @@ int http_parse_response(const char *buf, size_t len, bool head_method, struct ht
 		return -1;
 	if (n == -2)
 		return len > HTTP_MAX_LINE + 1
-			       ? fail(f, 502, "netward: the origin's status line is too long")
-			       : 0;
+			   ? fail(f, 502, "netward: the origin's status line is too long")
+			   : 0;
 	if (n > HTTP_MAX_LINE)
 		return fail(f, 502, "netward: the origin's status line is too long");
 	if (parse_status_line(buf, (size_t)n, r, f) < 0)
@@ -466,8 +474,9 @@ int http_parse_response(const char *buf, size_t len, bool head_method, struct ht
 	if (rc <= 0)
 		return rc;
 	if (has_te && has_cl)
-		return fail(f, 502, "netward: the origin sent both Content-Length and "
-				    "Transfer-Encoding");
+		return fail(f, 502,
+			    "netward: the origin sent both Content-Length and "
+			    "Transfer-Encoding");
 	if (head_method || r->status < 200 || r->status == 204 || r->status == 304)
 		r->h.body = HTTP_BODY_NONE;
 	else if (has_te)
@@ -513,9 +522,9 @@ static void put_field(struct out *o, const struct http_field *fl)
 
 static bool hop_by_hop(const struct http_head_common *h, const struct http_field *fl)
 {
-	static const char *const names[] = {"Connection", "Keep-Alive",	    "Proxy-Connection",
-					    "Proxy-Authorization", "Proxy-Authenticate",
-					    "TE",	  "Trailer",	    "Upgrade"};
+	static const char *const names[] = {
+	    "Connection",	  "Keep-Alive", "Proxy-Connection", "Proxy-Authorization",
+	    "Proxy-Authenticate", "TE",		"Trailer",	    "Upgrade"};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (ieq(fl->name, fl->nlen, names[i]))
@@ -595,19 +604,32 @@ size_t http_build_response(const struct http_resp *r, bool keep_alive, char *out
 const char *http_status_text(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 403: return "Forbidden";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 414: return "URI Too Long";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	case 505: return "HTTP Version Not Supported";
-	default: return "Error";
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 403:
+		return "Forbidden";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 414:
+		return "URI Too Long";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	case 505:
+		return "HTTP Version Not Supported";
+	default:
+		return "Error";
 	}
 }
 
@@ -629,14 +651,14 @@ size_t http_error_response(int status, const char *reason, char *out, size_t cap
 }
 
 enum {
-	CH_SIZE,     /* first hex digit of a chunk size */
+	CH_SIZE, /* first hex digit of a chunk size */
 	CH_SIZE_MORE,
-	CH_EXT,      /* ";ext" up to CR */
+	CH_EXT, /* ";ext" up to CR */
 	CH_SIZE_LF,
 	CH_DATA,
 	CH_DATA_CR,
 	CH_DATA_LF,
-	CH_TRAILER,  /* start of a trailer line, or the final CRLF */
+	CH_TRAILER, /* start of a trailer line, or the final CRLF */
 	CH_TRAILER_LINE,
 	CH_TRAILER_LF,
 	CH_END_LF,

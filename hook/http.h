@@ -13,13 +13,13 @@
 
 #include "domain.h"
 
-#define HTTP_MAX_LINE     8192  /* request or status line, without CRLF */
-#define HTTP_MAX_FIELDS   32768 /* header section after the first line */
+#define HTTP_MAX_LINE	  8192	/* request or status line, without CRLF */
+#define HTTP_MAX_FIELDS	  32768 /* header section after the first line */
 #define HTTP_MAX_HEADERS  100
-#define HTTP_MAX_HEAD     (HTTP_MAX_LINE + 2 + HTTP_MAX_FIELDS + 2)
-#define HTTP_MAX_METHOD   32
+#define HTTP_MAX_HEAD	  (HTTP_MAX_LINE + 2 + HTTP_MAX_FIELDS + 2)
+#define HTTP_MAX_METHOD	  32
 #define HTTP_MAX_CONN_TOK 16
-#define HTTP_REASON_MAX   320
+#define HTTP_REASON_MAX	  320
 
 enum http_body { HTTP_BODY_NONE, HTTP_BODY_LENGTH, HTTP_BODY_CHUNKED, HTTP_BODY_CLOSE };
 
@@ -55,8 +55,8 @@ struct http_req {
 	uint16_t port;
 	const char *path; /* origin form for the upstream; not for CONNECT */
 	size_t path_len;
-	bool path_slash;  /* "/" goes before path (empty path or bare "?query") */
-	bool keep_alive;  /* the client asks for a persistent connection */
+	bool path_slash; /* "/" goes before path (empty path or bare "?query") */
+	bool keep_alive; /* the client asks for a persistent connection */
 };
 
 struct http_resp {

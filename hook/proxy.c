@@ -27,7 +27,7 @@
 #include "sandbox.h"
 
 #define MAX_CONNS_DEFAULT 256
-#define WAKE_MIN 4096
+#define WAKE_MIN	  4096
 
 uint64_t proxy_now_ns(void)
 {
@@ -179,11 +179,11 @@ static void refill_event(struct proxy_ev *ev, uint32_t events)
 static void write_stats(struct proxy *p, uint64_t now)
 {
 	struct accesslog_counters s = {
-		.bytes_up = p->stats.up,
-		.bytes_down = p->stats.down,
-		.requests_allowed = p->stats.allowed,
-		.requests_denied = p->stats.denied,
-		.live_connections = p->nconns,
+	    .bytes_up = p->stats.up,
+	    .bytes_down = p->stats.down,
+	    .requests_allowed = p->stats.allowed,
+	    .requests_denied = p->stats.denied,
+	    .live_connections = p->nconns,
 	};
 
 	accesslog_stats(p->o->stats_fd, &s);
@@ -226,8 +226,8 @@ static void shed(struct proxy *p, int fd, const char *reason)
 	char resp[HTTP_REASON_MAX + 256];
 	size_t n = http_error_response(503, reason, resp, sizeof(resp));
 	struct accesslog_entry e = {.job = p->o->job_id,
-				    .container = p->o->container_id ? p->o->container_id
-								    : p->o->job_id,
+				    .container =
+					p->o->container_id ? p->o->container_id : p->o->job_id,
 				    .reason = reason,
 				    .status = 503};
 
@@ -263,7 +263,8 @@ static void accept_event(struct proxy_ev *ev, uint32_t events)
 				close(p->reserve_fd);
 				fd = accept4(ev->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 				if (fd >= 0)
-					shed(p, fd, "netward: the proxy is out of file descriptors");
+					shed(p, fd,
+					     "netward: the proxy is out of file descriptors");
 				p->reserve_fd = dup(p->tick.fd);
 				pause_accept(p);
 			}
@@ -306,8 +307,7 @@ int proxy_listen(const char *addr, unsigned port, const char *ifname, nw_err *er
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
 		return nw_fail(err, errno, "SO_REUSEADDR");
 	if (ifname != NULL && ifname[0] != '\0' &&
-	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname) + 1) <
-		    0)
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname) + 1) < 0)
 		return nw_fail(err, errno, "binding the proxy to %s", ifname);
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
 		return nw_fail(err, errno, "binding the proxy to %s:%u", addr, port);
@@ -316,9 +316,8 @@ int proxy_listen(const char *addr, unsigned port, const char *ifname, nw_err *er
 	return steal_fd(&fd);
 }
 
-static int add_fd(struct proxy *p, struct proxy_ev *ev, int fd, void (*fn)(struct proxy_ev *,
-									    uint32_t),
-		  nw_err *err)
+static int add_fd(struct proxy *p, struct proxy_ev *ev, int fd,
+		  void (*fn)(struct proxy_ev *, uint32_t), nw_err *err)
 {
 	ev->fd = fd;
 	ev->fn = fn;
@@ -380,8 +379,8 @@ static int setup(struct proxy *p, const struct proxy_opts *o, nw_err *err)
 	if (p->ep < 0)
 		return nw_fail(err, errno, "epoll_create1");
 	if (add_fd(p, &p->listen, o->listen_fd, accept_event, err) < 0 ||
-	    add_fd(p, &p->sig, signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC), signal_event,
-		   err) < 0 ||
+	    add_fd(p, &p->sig, signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC), signal_event, err) <
+		0 ||
 	    add_fd(p, &p->tick, timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC),
 		   tick_event, err) < 0 ||
 	    add_fd(p, &p->refill, timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC),
@@ -413,7 +412,7 @@ static void teardown(struct proxy *p)
 	resolver_free(p->res);
 	if (p->o != NULL && p->o->stats_fd >= 0)
 		write_stats(p, proxy_now_ms());
-	int fds[] = {p->listen.fd, p->sig.fd,	     p->tick.fd, p->refill.fd,
+	int fds[] = {p->listen.fd,  p->sig.fd,	    p->tick.fd, p->refill.fd,
 		     p->reserve_fd, p->node_log_fd, p->ep};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)

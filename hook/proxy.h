@@ -11,16 +11,16 @@
 #include "err.h"
 
 struct proxy_opts {
-	const struct nw_config *cfg;      /* node policy: ports, deny, private ranges, dns, rate */
+	const struct nw_config *cfg;	   /* node policy: ports, deny, private ranges, dns, rate */
 	const struct domain_list *domains; /* the job's allowlist */
-	const char *job_id;               /* job-id header value and log field */
-	const char *container_id;         /* log field; may equal job_id */
-	int listen_fd;    /* bound and listening, non-blocking; owned by the proxy */
-	int log_fd;       /* the job's access log (appended), or -1 */
-	int stats_fd;     /* rewritten (pwrite at 0) with a JSON line of counters, or -1 */
-	int ready_fd;     /* one byte written once serving (after the sandbox), then closed; or -1 */
-	bool sandbox;     /* drop to uid/gid, caps, no_new_privs, seccomp before serving */
-	uid_t uid;        /* unprivileged ids for the sandbox (ignored when not root) */
+	const char *job_id;		   /* job-id header value and log field */
+	const char *container_id;	   /* log field; may equal job_id */
+	int listen_fd; /* bound and listening, non-blocking; owned by the proxy */
+	int log_fd;    /* the job's access log (appended), or -1 */
+	int stats_fd;  /* rewritten (pwrite at 0) with a JSON line of counters, or -1 */
+	int ready_fd;  /* one byte written once serving (after the sandbox), then closed; or -1 */
+	bool sandbox;  /* drop to uid/gid, caps, no_new_privs, seccomp before serving */
+	uid_t uid;     /* unprivileged ids for the sandbox (ignored when not root) */
 	gid_t gid;
 	unsigned max_conns; /* per-job cap on client connections; 0 = default (256) */
 };

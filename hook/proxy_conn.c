@@ -131,17 +131,17 @@ void conn_log(struct conn *c, bool allow, const char *reason)
 {
 	const struct proxy_opts *o = c->p->o;
 	struct accesslog_entry e = {
-		.job = o->job_id,
-		.container = o->container_id ? o->container_id : o->job_id,
-		.method = c->method[0] ? c->method : "-",
-		.host = c->host[0] ? c->host : "-",
-		.reason = reason,
-		.port = c->port,
-		.allow = allow,
-		.status = c->status,
-		.up = c->up_bytes,
-		.down = c->down_bytes,
-		.ms = proxy_now_ms() - c->t_start,
+	    .job = o->job_id,
+	    .container = o->container_id ? o->container_id : o->job_id,
+	    .method = c->method[0] ? c->method : "-",
+	    .host = c->host[0] ? c->host : "-",
+	    .reason = reason,
+	    .port = c->port,
+	    .allow = allow,
+	    .status = c->status,
+	    .up = c->up_bytes,
+	    .down = c->down_bytes,
+	    .ms = proxy_now_ms() - c->t_start,
 	};
 
 	accesslog_write(o->log_fd, c->p->node_log_fd, c->p->syslog, &e);
@@ -287,8 +287,7 @@ static bool upstream_alive(struct conn *c)
 	char b;
 	ssize_t n;
 
-	if (c->uev.fd < 0 || c->up_eof || strcmp(c->up_host, c->host) != 0 ||
-	    c->up_port != c->port)
+	if (c->uev.fd < 0 || c->up_eof || strcmp(c->up_host, c->host) != 0 || c->up_port != c->port)
 		return false;
 	n = recv(c->uev.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
@@ -485,9 +484,8 @@ static void resolve_event(struct conn *c, bool client, uint32_t events)
 }
 
 static void (*const handlers[CS_NSTATES])(struct conn *, bool, uint32_t) = {
-	[CS_HEAD] = head_event,	      [CS_RESOLVE] = resolve_event,
-	[CS_CONNECT] = connect_event, [CS_FORWARD] = forward_event,
-	[CS_TUNNEL] = tunnel_event,   [CS_ERROR] = error_event,
+    [CS_HEAD] = head_event,	  [CS_RESOLVE] = resolve_event, [CS_CONNECT] = connect_event,
+    [CS_FORWARD] = forward_event, [CS_TUNNEL] = tunnel_event,	[CS_ERROR] = error_event,
 };
 
 static void client_event(struct proxy_ev *ev, uint32_t events)

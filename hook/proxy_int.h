@@ -16,19 +16,19 @@
 #include "proxy_ev.h"
 #include "resolve.h"
 
-#define PROXY_BUF      (HTTP_MAX_HEAD + 8192) /* a whole request head fits */
-#define PROXY_CHUNK    16384                  /* most bytes moved per read when rate limited */
-#define PROXY_TICK_MS  250
+#define PROXY_BUF     (HTTP_MAX_HEAD + 8192) /* a whole request head fits */
+#define PROXY_CHUNK   16384		     /* most bytes moved per read when rate limited */
+#define PROXY_TICK_MS 250
 
 /* Timeouts (ms). */
-#define T_HEAD     30000  /* a request head must arrive within (slowloris) */
-#define T_IDLE     60000  /* idle keep-alive client */
-#define T_DNS      5000
-#define T_CONNECT  10000
-#define T_TUNNEL   300000 /* idle tunnel or transfer */
-#define T_HALF     30000  /* idle with one side shut */
-#define T_STUCK    60000  /* a client that does not read what we have for it */
-#define T_LINGER   5000   /* draining a refused client before closing */
+#define T_HEAD	  30000 /* a request head must arrive within (slowloris) */
+#define T_IDLE	  60000 /* idle keep-alive client */
+#define T_DNS	  5000
+#define T_CONNECT 10000
+#define T_TUNNEL  300000 /* idle tunnel or transfer */
+#define T_HALF	  30000	 /* idle with one side shut */
+#define T_STUCK	  60000	 /* a client that does not read what we have for it */
+#define T_LINGER  5000	 /* draining a refused client before closing */
 
 enum dir { DIR_UP, DIR_DOWN }; /* job→origin, origin→job */
 
@@ -44,7 +44,7 @@ struct proxy;
 
 struct conn {
 	struct proxy *p;
-	struct conn *prev, *next;       /* every live conn */
+	struct conn *prev, *next;	  /* every live conn */
 	struct conn *wprev[2], *wnext[2]; /* waiting on bucket DIR_UP / DIR_DOWN */
 	bool waiting[2];
 	bool closed;
@@ -69,7 +69,7 @@ struct conn {
 	bool resp_ka;
 	int status;
 	uint64_t up_bytes, down_bytes; /* this request or tunnel */
-	uint64_t t_start;              /* ms, request or tunnel start */
+	uint64_t t_start;	       /* ms, request or tunnel start */
 
 	/* the upstream */
 	char up_host[DOMAIN_MAX + 1];
@@ -159,8 +159,7 @@ void conn_head_parse(struct conn *c);
 int policy_name(const struct proxy_opts *o, const char *host, bool is_ip, uint16_t port,
 		bool connect, char *reason, size_t len);
 int policy_addrs(const struct proxy_opts *o, const char *host, uint16_t port,
-		 const struct nw_addr *a, size_t n, struct nw_addr *pick, char *reason,
-		 size_t len);
+		 const struct nw_addr *a, size_t n, struct nw_addr *pick, char *reason, size_t len);
 
 /* proxy_http.c */
 void forward_start(struct conn *c);

@@ -38,19 +38,21 @@ int policy_name(const struct proxy_opts *o, const char *host, bool is_ip, uint16
 	}
 	if (is_ip && !ip_listed(o->domains, host)) {
 		snprintf(reason, len,
-			 "netward: %s is an IP address that this job's allowlist does not list", host);
+			 "netward: %s is an IP address that this job's allowlist does not list",
+			 host);
 		return 403;
 	}
 	if (!is_ip && domain_list_match(o->domains, host) == NULL) {
-		snprintf(reason, len, "netward: domain \"%s\" is not in this job's allowlist", host);
+		snprintf(reason, len, "netward: domain \"%s\" is not in this job's allowlist",
+			 host);
 		return 403;
 	}
 	for (size_t i = 0; !is_ip && i < cfg->n_deny; i++) {
 		const struct nw_deny *d = &cfg->deny[i];
 		if (d->is_domain && domain_entry_matches(&d->domain, host) &&
 		    (d->port == 0 || d->port == port)) {
-			snprintf(reason, len, "netward: %s:%u is in deny_destinations (\"%s\")", host,
-				 port, d->text);
+			snprintf(reason, len, "netward: %s:%u is in deny_destinations (\"%s\")",
+				 host, port, d->text);
 			return 403;
 		}
 	}
@@ -91,8 +93,7 @@ static int check_addr(const struct proxy_opts *o, const char *host, uint16_t por
 }
 
 int policy_addrs(const struct proxy_opts *o, const char *host, uint16_t port,
-		 const struct nw_addr *a, size_t n, struct nw_addr *pick, char *reason,
-		 size_t len)
+		 const struct nw_addr *a, size_t n, struct nw_addr *pick, char *reason, size_t len)
 {
 	bool have = false;
 
@@ -116,8 +117,10 @@ int policy_addrs(const struct proxy_opts *o, const char *host, uint16_t port,
 		}
 	}
 	if (!have) {
-		snprintf(reason, len, "netward: %s has no IPv4 address, and netward connects over "
-				      "IPv4 only", host);
+		snprintf(reason, len,
+			 "netward: %s has no IPv4 address, and netward connects over "
+			 "IPv4 only",
+			 host);
 		return 502;
 	}
 	return 0;

@@ -77,8 +77,7 @@ static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
 		w->ev.mask = ee.events;
 }
 
-struct resolver *resolver_new(const struct nw_dns_server *dns, size_t n_dns, int epfd,
-			      nw_err *err)
+struct resolver *resolver_new(const struct nw_dns_server *dns, size_t n_dns, int epfd, nw_err *err)
 {
 	struct ares_options opts = {0};
 	struct ares_addr_port_node *nodes;

@@ -13,22 +13,21 @@
 #define RESOLVE_MAX_ADDRS 32
 
 enum resolve_status {
-	RESOLVE_OK,       /* addrs holds at least one address */
+	RESOLVE_OK,	  /* addrs holds at least one address */
 	RESOLVE_NXDOMAIN, /* the name does not exist */
-	RESOLVE_NODATA,   /* the name exists but has no A or AAAA record */
+	RESOLVE_NODATA,	  /* the name exists but has no A or AAAA record */
 	RESOLVE_TIMEOUT,
-	RESOLVE_FAIL,     /* anything else; detail says what */
+	RESOLVE_FAIL, /* anything else; detail says what */
 };
 
 struct resolver;
 struct resolve_query;
 
-typedef void (*resolve_cb)(void *arg, enum resolve_status st, const struct nw_addr *addrs,
-			   size_t n, const char *detail);
+typedef void (*resolve_cb)(void *arg, enum resolve_status st, const struct nw_addr *addrs, size_t n,
+			   const char *detail);
 
 /* Sockets are registered with epfd as they come and go. */
-struct resolver *resolver_new(const struct nw_dns_server *dns, size_t n_dns, int epfd,
-			      nw_err *err);
+struct resolver *resolver_new(const struct nw_dns_server *dns, size_t n_dns, int epfd, nw_err *err);
 /* Starts an A and AAAA lookup. *slot is set to the query now and cleared
  * just before cb runs (cb may run before this returns), so the caller's
  * pointer is never stale. */

@@ -68,7 +68,8 @@ static int drop_bounding(bool root, nw_err *err)
 		/* Without CAP_SETPCAP (not root) the bounding set cannot be
 		 * changed; no_new_privs and seccomp then keep exec from using it. */
 		if (cap_drop_bound(c) < 0 && (root || errno != EPERM))
-			return nw_fail(err, errno, "dropping capability %d from the bounding set", c);
+			return nw_fail(err, errno, "dropping capability %d from the bounding set",
+				       c);
 	}
 	return 0;
 }
@@ -126,7 +127,8 @@ static int load_seccomp(nw_err *err)
 		int nr = seccomp_syscall_resolve_name(proxy_syscalls[i]);
 
 		if (nr == __NR_SCMP_ERROR)
-			return nw_fail(err, EINVAL, "seccomp/proxy.syscalls: unknown syscall \"%s\"",
+			return nw_fail(err, EINVAL,
+				       "seccomp/proxy.syscalls: unknown syscall \"%s\"",
 				       proxy_syscalls[i]);
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
 		if (rc < 0)

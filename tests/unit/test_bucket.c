@@ -3,7 +3,7 @@
 #include "unit.h"
 
 #define MS 1000000ULL
-#define S 1000000000ULL
+#define S  1000000000ULL
 
 static void test_burst_bounds(void)
 {

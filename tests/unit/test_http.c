@@ -7,89 +7,106 @@
 
 struct req_case {
 	const char *in;
-	int rc;            /* 1 whole, 0 needs more, -1 refused */
-	int status;        /* when refused */
-	const char *why;   /* a piece of the reason, when refused */
+	int rc;		 /* 1 whole, 0 needs more, -1 refused */
+	int status;	 /* when refused */
+	const char *why; /* a piece of the reason, when refused */
 };
 
 #define H11 " HTTP/1.1\r\nHost: a.test\r\n\r\n"
 
 static const struct req_case req_cases[] = {
-	/* good */
-	{"GET http://a.test/x" H11, 1, 0, NULL},
-	{"GET http://A.Test./x?q=1 HTTP/1.1\r\nHost: a.test:80\r\n\r\n", 1, 0, NULL},
-	{"GET http://a.test:8080/ HTTP/1.1\r\nHost: a.test:8080\r\n\r\n", 1, 0, NULL},
-	{"GET http://a.test HTTP/1.0\r\n\r\n", 1, 0, NULL},
-	{"POST http://a.test/ HTTP/1.1\r\nHost: a.test\r\nContent-Length: 5\r\n\r\nhello", 1, 0, NULL},
-	{"PUT http://a.test/ HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: chunked\r\n\r\n", 1, 0, NULL},
-	{"CONNECT a.test:443 HTTP/1.1\r\nHost: a.test:443\r\n\r\n", 1, 0, NULL},
-	{"CONNECT a.test:443 HTTP/1.1\r\n\r\n", 1, 0, NULL},
-	{"CONNECT [2001:db8::1]:443 HTTP/1.1\r\nHost: [2001:db8::1]:443\r\n\r\n", 1, 0, NULL},
-	{"CONNECT 198.18.0.10:443 HTTP/1.1\r\n\r\n", 1, 0, NULL},
-	{"X-CUSTOM http://a.test/" H11, 1, 0, NULL},
-	{"GET http://a.test/ HTTP/1.1\r\nHost:a.test\r\nX-Empty:\r\n\r\n", 1, 0, NULL},
-	/* incomplete */
-	{"GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\n", 0, 0, NULL},
-	{"GET http://a.test/ HTT", 0, 0, NULL},
-	{"", 0, 0, NULL},
-	/* line endings */
-	{"GET http://a.test/ HTTP/1.1\nHost: a.test\r\n\r\n", -1, 400, "bare LF"},
-	{"GET http://a.test/ HTTP/1.1\r\nHost: a.test\n\r\n", -1, 400, "bare LF"},
-	{"GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\n\n", -1, 400, "bare LF"},
-	{"GET http://a.test/\r HTTP/1.1\r\nHost: a.test\r\n\r\n", -1, 400, "control character"},
-	/* request line */
-	{"GET  http://a.test/" H11, -1, 400, "malformed request line"},
-	{"GET http://a.test/ x HTTP/1.1\r\n\r\n", -1, 400, "malformed request line"},
-	{"G(T http://a.test/" H11, -1, 400, "method"},
-	{"GET http://a.test/\x01" H11, -1, 400, "control character"},
-	{"GET http://a.test/\xc3\xa9" H11, -1, 400, "non-ASCII"},
-	{"GET http://a.test/ HTTP/1.2\r\n\r\n", -1, 505, "version"},
-	{"GET http://a.test/ HTTQ/1.1\r\n\r\n", -1, 400, "version"},
-	{"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", -1, 405, "HTTP/2"},
-	{"GET /index.html" H11, -1, 400, "this is a proxy"},
-	{"OPTIONS *" H11, -1, 400, "this is a proxy"},
-	{"GET https://a.test/" H11, -1, 400, "CONNECT"},
-	{"GET ftp://a.test/" H11, -1, 400, "only http://"},
-	{"GET http://u:p@a.test/" H11, -1, 400, "userinfo"},
-	{"GET http://a@a.test/" H11, -1, 400, "userinfo"},
-	{"GET http://a%2etest/" H11, -1, 400, "percent"},
-	{"GET http://a..test/" H11, -1, 400, "invalid host"},
-	{"GET http://a_b.test/" H11, -1, 400, "invalid host"},
-	{"GET http:///x" H11, -1, 400, "empty"},
-	{"GET http://a.test:/" H11, -1, 400, "invalid port"},
-	{"GET http://a.test:0/" H11, -1, 400, "out of range"},
-	{"GET http://a.test:65536/" H11, -1, 400, "out of range"},
-	{"GET http://a.test:8x/" H11, -1, 400, "invalid port"},
-	{"GET http://a.test/#frag" H11, -1, 400, "fragment"},
-	{"GET http://[::1/" H11, -1, 400, "IPv6"},
-	{"CONNECT a.test HTTP/1.1\r\n\r\n", -1, 400, "host:port"},
-	{"CONNECT a.test:443 HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc", -1, 400, "body"},
-	/* headers */
-	{"GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\n folded\r\n\r\n", -1, 400, "folding"},
-	{"GET http://a.test/ HTTP/1.1\r\nHost : a.test\r\n\r\n", -1, 400, "before the colon"},
-	{"GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\nNoColon\r\n\r\n", -1, 400, "colon"},
-	{"GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\n: v\r\n\r\n", -1, 400, "header name"},
-	{"GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\nX-A: a\x01" "b\r\n\r\n", -1, 400, "control"},
-	{"GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\nX-A: a\rb\r\n\r\n", -1, 400, "control"},
-	{"GET http://a.test/ HTTP/1.1\r\n\r\n", -1, 400, "without a Host"},
-	{"GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\nHost: a.test\r\n\r\n", -1, 400, "more than one Host"},
-	{"GET http://a.test/ HTTP/1.1\r\nHost: b.test\r\n\r\n", -1, 400, "disagrees"},
-	{"GET http://a.test/ HTTP/1.1\r\nHost: a.test:81\r\n\r\n", -1, 400, "disagrees"},
-	{"GET http://a.test:81/ HTTP/1.1\r\nHost: a.test\r\n\r\n", -1, 400, "disagrees"},
-	{"CONNECT a.test:443 HTTP/1.1\r\nHost: b.test:443\r\n\r\n", -1, 400, "disagrees"},
-	{"CONNECT a.test:443 HTTP/1.1\r\nHost: a.test:8443\r\n\r\n", -1, 400, "disagrees"},
-	{"GET http://a.test/ HTTP/1.1\r\nHost: u@a.test\r\n\r\n", -1, 400, "userinfo"},
-	{"GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n", -1, 400, "more than one Content-Length"},
-	{"GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\nContent-Length: 1, 2\r\n\r\n", -1, 400, "Content-Length"},
-	{"GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\nContent-Length: -1\r\n\r\n", -1, 400, "Content-Length"},
-	{"GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\nContent-Length: +1\r\n\r\n", -1, 400, "Content-Length"},
-	{"GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\nContent-Length:\r\n\r\n", -1, 400, "Content-Length"},
-	{"POST http://a.test/ HTTP/1.1\r\nHost: a.test\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", -1, 400, "both"},
-	{"POST http://a.test/ HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", -1, 400, "other than"},
-	{"POST http://a.test/ HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", -1, 400, "more than one Transfer"},
-	{"POST http://a.test/ HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: xchunked\r\n\r\n", -1, 400, "other than"},
-	{"POST http://a.test/ HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", -1, 400, "HTTP/1.0"},
-	{"GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\nConnection: a b\r\n\r\n", -1, 400, "Connection"},
+    /* good */
+    {"GET http://a.test/x" H11, 1, 0, NULL},
+    {"GET http://A.Test./x?q=1 HTTP/1.1\r\nHost: a.test:80\r\n\r\n", 1, 0, NULL},
+    {"GET http://a.test:8080/ HTTP/1.1\r\nHost: a.test:8080\r\n\r\n", 1, 0, NULL},
+    {"GET http://a.test HTTP/1.0\r\n\r\n", 1, 0, NULL},
+    {"POST http://a.test/ HTTP/1.1\r\nHost: a.test\r\nContent-Length: 5\r\n\r\nhello", 1, 0, NULL},
+    {"PUT http://a.test/ HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: chunked\r\n\r\n", 1, 0,
+     NULL},
+    {"CONNECT a.test:443 HTTP/1.1\r\nHost: a.test:443\r\n\r\n", 1, 0, NULL},
+    {"CONNECT a.test:443 HTTP/1.1\r\n\r\n", 1, 0, NULL},
+    {"CONNECT [2001:db8::1]:443 HTTP/1.1\r\nHost: [2001:db8::1]:443\r\n\r\n", 1, 0, NULL},
+    {"CONNECT 198.18.0.10:443 HTTP/1.1\r\n\r\n", 1, 0, NULL},
+    {"X-CUSTOM http://a.test/" H11, 1, 0, NULL},
+    {"GET http://a.test/ HTTP/1.1\r\nHost:a.test\r\nX-Empty:\r\n\r\n", 1, 0, NULL},
+    /* incomplete */
+    {"GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\n", 0, 0, NULL},
+    {"GET http://a.test/ HTT", 0, 0, NULL},
+    {"", 0, 0, NULL},
+    /* line endings */
+    {"GET http://a.test/ HTTP/1.1\nHost: a.test\r\n\r\n", -1, 400, "bare LF"},
+    {"GET http://a.test/ HTTP/1.1\r\nHost: a.test\n\r\n", -1, 400, "bare LF"},
+    {"GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\n\n", -1, 400, "bare LF"},
+    {"GET http://a.test/\r HTTP/1.1\r\nHost: a.test\r\n\r\n", -1, 400, "control character"},
+    /* request line */
+    {"GET  http://a.test/" H11, -1, 400, "malformed request line"},
+    {"GET http://a.test/ x HTTP/1.1\r\n\r\n", -1, 400, "malformed request line"},
+    {"G(T http://a.test/" H11, -1, 400, "method"},
+    {"GET http://a.test/\x01" H11, -1, 400, "control character"},
+    {"GET http://a.test/\xc3\xa9" H11, -1, 400, "non-ASCII"},
+    {"GET http://a.test/ HTTP/1.2\r\n\r\n", -1, 505, "version"},
+    {"GET http://a.test/ HTTQ/1.1\r\n\r\n", -1, 400, "version"},
+    {"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", -1, 405, "HTTP/2"},
+    {"GET /index.html" H11, -1, 400, "this is a proxy"},
+    {"OPTIONS *" H11, -1, 400, "this is a proxy"},
+    {"GET https://a.test/" H11, -1, 400, "CONNECT"},
+    {"GET ftp://a.test/" H11, -1, 400, "only http://"},
+    {"GET http://u:p@a.test/" H11, -1, 400, "userinfo"},
+    {"GET http://a@a.test/" H11, -1, 400, "userinfo"},
+    {"GET http://a%2etest/" H11, -1, 400, "percent"},
+    {"GET http://a..test/" H11, -1, 400, "invalid host"},
+    {"GET http://a_b.test/" H11, -1, 400, "invalid host"},
+    {"GET http:///x" H11, -1, 400, "empty"},
+    {"GET http://a.test:/" H11, -1, 400, "invalid port"},
+    {"GET http://a.test:0/" H11, -1, 400, "out of range"},
+    {"GET http://a.test:65536/" H11, -1, 400, "out of range"},
+    {"GET http://a.test:8x/" H11, -1, 400, "invalid port"},
+    {"GET http://a.test/#frag" H11, -1, 400, "fragment"},
+    {"GET http://[::1/" H11, -1, 400, "IPv6"},
+    {"CONNECT a.test HTTP/1.1\r\n\r\n", -1, 400, "host:port"},
+    {"CONNECT a.test:443 HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc", -1, 400, "body"},
+    /* headers */
+    {"GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\n folded\r\n\r\n", -1, 400, "folding"},
+    {"GET http://a.test/ HTTP/1.1\r\nHost : a.test\r\n\r\n", -1, 400, "before the colon"},
+    {"GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\nNoColon\r\n\r\n", -1, 400, "colon"},
+    {"GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\n: v\r\n\r\n", -1, 400, "header name"},
+    {"GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\nX-A: a\x01"
+     "b\r\n\r\n",
+     -1, 400, "control"},
+    {"GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\nX-A: a\rb\r\n\r\n", -1, 400, "control"},
+    {"GET http://a.test/ HTTP/1.1\r\n\r\n", -1, 400, "without a Host"},
+    {"GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\nHost: a.test\r\n\r\n", -1, 400,
+     "more than one Host"},
+    {"GET http://a.test/ HTTP/1.1\r\nHost: b.test\r\n\r\n", -1, 400, "disagrees"},
+    {"GET http://a.test/ HTTP/1.1\r\nHost: a.test:81\r\n\r\n", -1, 400, "disagrees"},
+    {"GET http://a.test:81/ HTTP/1.1\r\nHost: a.test\r\n\r\n", -1, 400, "disagrees"},
+    {"CONNECT a.test:443 HTTP/1.1\r\nHost: b.test:443\r\n\r\n", -1, 400, "disagrees"},
+    {"CONNECT a.test:443 HTTP/1.1\r\nHost: a.test:8443\r\n\r\n", -1, 400, "disagrees"},
+    {"GET http://a.test/ HTTP/1.1\r\nHost: u@a.test\r\n\r\n", -1, 400, "userinfo"},
+    {"GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\nContent-Length: 1\r\nContent-Length: "
+     "1\r\n\r\n",
+     -1, 400, "more than one Content-Length"},
+    {"GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\nContent-Length: 1, 2\r\n\r\n", -1, 400,
+     "Content-Length"},
+    {"GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\nContent-Length: -1\r\n\r\n", -1, 400,
+     "Content-Length"},
+    {"GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\nContent-Length: +1\r\n\r\n", -1, 400,
+     "Content-Length"},
+    {"GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\nContent-Length:\r\n\r\n", -1, 400,
+     "Content-Length"},
+    {"POST http://a.test/ HTTP/1.1\r\nHost: a.test\r\nContent-Length: 3\r\nTransfer-Encoding: "
+     "chunked\r\n\r\n",
+     -1, 400, "both"},
+    {"POST http://a.test/ HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", -1,
+     400, "other than"},
+    {"POST http://a.test/ HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: "
+     "chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+     -1, 400, "more than one Transfer"},
+    {"POST http://a.test/ HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: xchunked\r\n\r\n", -1, 400,
+     "other than"},
+    {"POST http://a.test/ HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", -1, 400, "HTTP/1.0"},
+    {"GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\nConnection: a b\r\n\r\n", -1, 400,
+     "Connection"},
 };
 
 static void test_request_table(void)
@@ -102,8 +119,8 @@ static void test_request_table(void)
 		if (rc != c->rc || (rc < 0 && f.status != c->status) ||
 		    (rc < 0 && c->why && strstr(f.reason, c->why) == NULL) ||
 		    (rc < 0 && strncmp(f.reason, "netward: ", 9) != 0)) {
-			printf("#   case %zu (%.40s): rc %d status %d reason \"%s\"\n", i, c->in, rc,
-			       rc < 0 ? f.status : 0, rc < 0 ? f.reason : "");
+			printf("#   case %zu (%.40s): rc %d status %d reason \"%s\"\n", i, c->in,
+			       rc, rc < 0 ? f.status : 0, rc < 0 ? f.reason : "");
 			unit_cur_failed++;
 		}
 		free(r);
@@ -162,7 +179,8 @@ static void test_request_fields(void)
 	r = parse_ok("POST http://a.test/ HTTP/1.1\r\nHost: a.test\r\nContent-Length: 0\r\n\r\n");
 	CHECK(r->h.body == HTTP_BODY_NONE);
 	free(r);
-	r = parse_ok("POST http://a.test/ HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: Chunked\r\n\r\n");
+	r = parse_ok(
+	    "POST http://a.test/ HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: Chunked\r\n\r\n");
 	CHECK(r->h.body == HTTP_BODY_CHUNKED);
 	free(r);
 }
@@ -312,8 +330,9 @@ static void test_responses(void)
 	free(resp_parse("HTTP/3.0 200 OK\r\n\r\n", false, -1));
 	free(resp_parse("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n", false,
 			-1));
-	free(resp_parse("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
-			false, -1));
+	free(
+	    resp_parse("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+		       false, -1));
 }
 
 static void test_error_response(void)
@@ -365,17 +384,17 @@ static void test_chunked(void)
 		int rc;
 		size_t used;
 	} cases[] = {
-		{"5\r\nhello\r\n0\r\n\r\nGET", 1, 15},
-		{"5;ext=1\r\nhello\r\nA\r\n0123456789\r\n0\r\n\r\n", 1, 36},
-		{"0\r\nX-T: 1\r\n\r\nNEXT", 1, 13},
-		{"5\r\nhello\r\n", 0, 10},
-		{"5\nhello\r\n0\r\n\r\n", -1, 0},
-		{"5\r\nhelloX\r\n", -1, 0},
-		{"x\r\n", -1, 0},
-		{"\r\n", -1, 0},
-		{"1000000000000000\r\n", -1, 0},
-		{"0\r\n folded\r\n\r\n", -1, 0},
-		{"5 \r\nhello\r\n0\r\n\r\n", -1, 0},
+	    {"5\r\nhello\r\n0\r\n\r\nGET", 1, 15},
+	    {"5;ext=1\r\nhello\r\nA\r\n0123456789\r\n0\r\n\r\n", 1, 36},
+	    {"0\r\nX-T: 1\r\n\r\nNEXT", 1, 13},
+	    {"5\r\nhello\r\n", 0, 10},
+	    {"5\nhello\r\n0\r\n\r\n", -1, 0},
+	    {"5\r\nhelloX\r\n", -1, 0},
+	    {"x\r\n", -1, 0},
+	    {"\r\n", -1, 0},
+	    {"1000000000000000\r\n", -1, 0},
+	    {"0\r\n folded\r\n\r\n", -1, 0},
+	    {"5 \r\nhello\r\n0\r\n\r\n", -1, 0},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
