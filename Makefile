@@ -30,12 +30,34 @@ ALL_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) $(CPPFLAGS) $(CFLAGS) -D_GNU_SOURCE -D
 LDFLAGS   ?=
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS)
 
+# SAN=1: ASan+UBSan in build-san/. The sandboxed proxy then also allows the
+# syscalls the sanitizer runtimes make when they report
+# (seccomp/proxy-sanitizer.syscalls, NW_SANITIZER builds only), and
+# build-san/netward alone carries tests/san/options.c: halt on the first
+# error, reports as files under SAN_LOG_DIR (hooks have stdio on /dev/null).
+SAN_LOG_DIR ?= /run/netward-san
+.DEFAULT_GOAL := all
 ifeq ($(SAN),1)
 B         := build-san
 CFLAGS    := -O1 -g -fno-omit-frame-pointer
-ALL_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all
+ALL_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -DNW_SANITIZER \
+              -DNW_SAN_LOG_DIR='"$(SAN_LOG_DIR)"'
 ALL_LDFLAGS += -fsanitize=address,undefined
 HARDEN    := -fPIE
+
+$(B)/gen/proxy_sanitizer_syscalls.h: seccomp/proxy-sanitizer.syscalls
+	@mkdir -p $(@D)
+	sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$$/d' -e 's/.*/"&",/' $< > $@.tmp && mv $@.tmp $@
+$(B)/obj/sandbox.o: $(B)/gen/proxy_sanitizer_syscalls.h
+
+$(B)/obj/san_options.o: tests/san/options.c Makefile
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+$(B)/netward: $(B)/obj/san_options.o
+
+$(B)/tests/san-probe: tests/san/probe.c $(B)/obj/san_options.o $(B)/libnetward.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/obj/san_options.o $(B)/libnetward.a $(PC_LIBS)
 endif
 
 SRCS      := $(filter-out hook/main.c,$(wildcard hook/*.c))
