@@ -47,8 +47,11 @@ static void usage(FILE *f)
 		"  gc                   remove what jobs that no longer exist left behind\n"
 		"  status [--json]      the live jobs\n"
 		"  check-config [FILE]  validate a node config and print its policy\n"
-		"  proxy --listen ADDR:PORT --domains LIST [--job-id ID]\n"
-		"                       run a job proxy in the foreground\n"
+		"  proxy --listen ADDR:PORT --domains LIST [--job-id ID] [--no-sandbox]\n"
+		"                       run a job proxy in the foreground; --no-sandbox\n"
+		"                       skips the sandbox (ids, capabilities, seccomp) for\n"
+		"                       debugging under valgrind or a debugger only; a job's\n"
+		"                       proxy started by the hook is always sandboxed\n"
 		"\n"
 		"Options:\n"
 		"  --config FILE        node config (default %s, or $NETWARD_CONFIG)\n"
@@ -292,8 +295,10 @@ static int cmd_proxy(struct cli *c, int argc, char **argv, nw_err *err)
 	static const struct option opts[] = {{"listen", required_argument, NULL, 'l'},
 					     {"domains", required_argument, NULL, 'd'},
 					     {"job-id", required_argument, NULL, 'j'},
+					     {"no-sandbox", no_argument, NULL, 'S'},
 					     {NULL, 0, NULL, 0}};
 	const char *listen = NULL, *domains = NULL, *job_id = "proxy";
+	bool sandbox = true;
 	char host[64];
 	unsigned port;
 	int o;
@@ -307,6 +312,8 @@ static int cmd_proxy(struct cli *c, int argc, char **argv, nw_err *err)
 			domains = optarg;
 		else if (o == 'j')
 			job_id = optarg;
+		else if (o == 'S')
+			sandbox = false; /* valgrind cannot run under seccomp */
 		else
 			return nw_fail(err, 0, "proxy: unknown option (see netward --help)");
 	}
@@ -333,10 +340,11 @@ static int cmd_proxy(struct cli *c, int argc, char **argv, nw_err *err)
 				.log_fd = -1,
 				.stats_fd = -1,
 				.ready_fd = -1,
-				.sandbox = true,
+				.sandbox = sandbox,
 				.uid = 65534,
 				.gid = 65534};
-	fprintf(stderr, "netward: proxy for %s listening on %s\n", domains, listen);
+	fprintf(stderr, "netward: proxy for %s listening on %s%s\n", domains, listen,
+		sandbox ? "" : " (no sandbox: debugging only)");
 	int rc = proxy_run(&po, err);
 	policy_free(&pol);
 	return rc;
