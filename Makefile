@@ -55,6 +55,8 @@ $(B)/obj/san_options.o: tests/san/options.c Makefile
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 $(B)/netward: $(B)/obj/san_options.o
 
+san: $(B)/netward $(B)/tests/san-probe
+
 $(B)/tests/san-probe: tests/san/probe.c $(B)/obj/san_options.o $(B)/libnetward.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/obj/san_options.o $(B)/libnetward.a $(PC_LIBS)
@@ -65,7 +67,7 @@ OBJS      := $(SRCS:hook/%.c=$(B)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all check unit unit-san integration demo install install-bin uninstall clean deps deb rpm fuzz bench format format-check
+.PHONY: all check unit unit-san san integration demo install install-bin uninstall clean deps deb rpm fuzz bench format format-check
 all: $(B)/netward
 
 $(B)/obj/%.o: hook/%.c | $(B)/gen/proxy_syscalls.h
