@@ -11,6 +11,7 @@
 #include <nftables/libnftables.h>
 
 #include "cleanup.h"
+#include "json.h"
 
 /* Ranges no full-mode job reaches whatever the config says: this host,
  * link-local (metadata services), "this network", multicast, reserved and
@@ -27,11 +28,6 @@ static inline void nft_ctx_freep(struct nft_ctx **p)
 
 #define cleanup_nft_ctx __attribute__((cleanup(nft_ctx_freep)))
 
-void fw_table_name(const char *host_if, char *out, size_t len)
-{
-	snprintf(out, len, FW_TABLE_PREFIX "%s", host_if);
-}
-
 /* Names end up inside nft scripts: only [a-z0-9_] gets there, so no name
  * can close a string or start another command. */
 static bool safe_name(const char *s, size_t max)
@@ -43,62 +39,56 @@ static bool safe_name(const char *s, size_t max)
 
 /* ---- rendering ---- */
 
-struct out {
-	FILE *f;
-	const char *ifn;
-};
+/* The sets a job's elements live in. job_src pairs each interface with the
+ * one source address it may use; full_src feeds masquerading. */
+static const char sets[] = "add set inet " FW_TABLE " job_ifs { type ifname; }\n"
+			   "add set inet " FW_TABLE " http_ifs { type ifname; }\n"
+			   "add set inet " FW_TABLE " full_ifs { type ifname; }\n"
+			   "add set inet " FW_TABLE " job_src { type ifname . ipv4_addr; }\n"
+			   "add set inet " FW_TABLE " full_src { type ipv4_addr; }\n";
 
-static void line(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void chain(FILE *f, const char *name, const char *type, const char *prio)
+{
+	fprintf(f, "add chain inet " FW_TABLE " %s { type %s hook %s priority %s; policy accept; }\n",
+		name, type, name, prio);
+	fprintf(f, "flush chain inet " FW_TABLE " %s\n", name);
+}
 
-static void line(struct out *o, const char *fmt, ...)
+static void rule(FILE *f, const char *chain_name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void rule(FILE *f, const char *chain_name, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("\t\t", o->f);
+	fprintf(f, "add rule inet " FW_TABLE " %s ", chain_name);
 	va_start(ap, fmt);
-	vfprintf(o->f, fmt, ap);
+	vfprintf(f, fmt, ap);
 	va_end(ap);
-	fputc('\n', o->f);
-}
-
-static void chain_open(struct out *o, const char *name, const char *type, const char *hook,
-		       const char *prio)
-{
-	fprintf(o->f, "\tchain %s {\n", name);
-	line(o, "type %s hook %s priority %s; policy accept;", type, hook, prio);
-}
-
-static void chain_close(struct out *o)
-{
-	fputs("\t}\n", o->f);
+	fputc('\n', f);
 }
 
 /* Before anything else sees the packet: no IPv6 at all, and no IPv4 but
  * from the job's own address. */
-static void render_pre(struct out *o, const char *job)
+static void render_pre(FILE *f)
 {
-	chain_open(o, "prerouting", "filter", "prerouting", "raw");
-	line(o, "iifname \"%s\" meta nfproto ipv6 drop", o->ifn);
-	line(o, "iifname \"%s\" ip saddr != %s drop", o->ifn, job);
-	chain_close(o);
+	chain(f, "prerouting", "filter", "raw");
+	rule(f, "prerouting", "iifname @job_ifs meta nfproto ipv6 drop");
+	rule(f, "prerouting", "iifname @job_ifs iifname . ip saddr != @job_src drop");
 }
 
-/* The host itself: in http mode only the proxy on the gateway (and ICMP
- * errors about those connections, for path MTU); otherwise nothing. */
-static void render_in(struct out *o, const struct fw_job *j, const char *gw)
+/* The host itself: an http job reaches only its proxy on the gateway (and
+ * ICMP errors about those connections, for path MTU); others nothing. */
+static void render_in(FILE *f, const char *gw, unsigned port)
 {
-	chain_open(o, "input", "filter", "input", "filter - 10");
-	if (j->mode == NW_MODE_HTTP) {
-		line(o, "iifname \"%s\" ip daddr %s tcp dport %u accept", o->ifn, gw,
-		     (unsigned)j->proxy_port);
-		line(o, "iifname \"%s\" ip daddr %s meta l4proto icmp ct state related accept",
-		     o->ifn, gw);
-	}
-	line(o, "iifname \"%s\" drop", o->ifn);
-	chain_close(o);
+	chain(f, "input", "filter", "filter - 10");
+	rule(f, "input", "iifname @http_ifs ip daddr %s tcp dport %u accept", gw, port);
+	rule(f, "input", "iifname @http_ifs ip daddr %s meta l4proto icmp ct state related accept",
+	     gw);
+	rule(f, "input", "iifname @job_ifs drop");
 }
 
-static void render_deny(struct out *o, const struct nw_deny *d)
+static void render_deny(FILE *f, const struct nw_deny *d)
 {
 	char net[INET6_ADDRSTRLEN + 5];
 
@@ -107,71 +97,58 @@ static void render_deny(struct out *o, const struct nw_deny *d)
 		return;
 	cidr_str(&d->cidr, net, sizeof(net));
 	if (d->port == 0) {
-		line(o, "iifname \"%s\" ip daddr %s drop", o->ifn, net);
+		rule(f, "forward", "iifname @full_ifs ip daddr %s drop", net);
 		return;
 	}
-	line(o, "iifname \"%s\" ip daddr %s tcp dport %u drop", o->ifn, net, (unsigned)d->port);
-	line(o, "iifname \"%s\" ip daddr %s udp dport %u drop", o->ifn, net, (unsigned)d->port);
+	rule(f, "forward", "iifname @full_ifs ip daddr %s tcp dport %u drop", net, (unsigned)d->port);
+	rule(f, "forward", "iifname @full_ifs ip daddr %s udp dport %u drop", net, (unsigned)d->port);
 }
 
 /* Routed traffic. A full job goes out anywhere but other jobs, the
  * always-denied ranges and deny_destinations, and takes in only replies.
- * Every other mode routes nothing. */
-static void render_fwd(struct out *o, const struct fw_job *j)
+ * No other job routes anything. */
+static void render_fwd(FILE *f, const struct nw_config *cfg)
 {
-	const struct nw_config *cfg = j->cfg;
 	char net[INET6_ADDRSTRLEN + 5];
 
-	chain_open(o, "forward", "filter", "forward", "filter - 10");
-	if (j->mode != NW_MODE_FULL) {
-		line(o, "iifname \"%s\" drop", o->ifn);
-		line(o, "oifname \"%s\" drop", o->ifn);
-		chain_close(o);
-		return;
-	}
-	line(o, "iifname \"%s\" ip daddr %s drop", o->ifn,
+	chain(f, "forward", "filter", "filter - 10");
+	rule(f, "forward", "iifname @full_ifs ip daddr %s drop",
 	     cidr_str(&cfg->subnet, net, sizeof(net)));
-	line(o, "iifname \"%s\" ip daddr { %s } drop", o->ifn, always_denied);
+	rule(f, "forward", "iifname @full_ifs ip daddr { %s } drop", always_denied);
 	for (size_t i = 0; i < cfg->n_deny; i++)
-		render_deny(o, &cfg->deny[i]);
-	line(o, "iifname \"%s\" accept", o->ifn);
-	line(o, "oifname \"%s\" ct state established,related accept", o->ifn);
-	line(o, "oifname \"%s\" drop", o->ifn);
-	chain_close(o);
+		render_deny(f, &cfg->deny[i]);
+	rule(f, "forward", "iifname @full_ifs accept");
+	rule(f, "forward", "oifname @full_ifs ct state established,related accept");
+	rule(f, "forward", "iifname @job_ifs drop");
+	rule(f, "forward", "oifname @job_ifs drop");
 }
 
-static void render_post(struct out *o, const char *job)
+static void render_post(FILE *f)
 {
-	chain_open(o, "postrouting", "nat", "postrouting", "srcnat");
-	line(o, "ip saddr %s oifname != \"%s\" masquerade", job, o->ifn);
-	chain_close(o);
+	chain(f, "postrouting", "nat", "srcnat");
+	rule(f, "postrouting", "ip saddr @full_src oifname != @job_ifs masquerade");
 }
 
-/* "create table" first: if the name is taken (a stale table, another
- * job), the whole transaction fails with EEXIST instead of merging rules
- * into a table that is not ours. */
-static void render_all(struct out *o, const struct fw_job *j, const char *table)
+static void render_job(FILE *f, const struct fw_job *j, const char *job)
 {
-	char job[INET6_ADDRSTRLEN], gw[INET6_ADDRSTRLEN];
+	const char *ifn = j->host_if;
 
-	addr_str(&j->job_addr, job, sizeof(job));
-	addr_str(&j->gateway, gw, sizeof(gw));
-	fprintf(o->f, "create table inet %s\n", table);
-	fprintf(o->f, "table inet %s {\n", table);
-	render_pre(o, job);
-	render_in(o, j, gw);
-	render_fwd(o, j);
-	if (j->mode == NW_MODE_FULL)
-		render_post(o, job);
-	fputs("}\n", o->f);
+	fprintf(f, "add element inet " FW_TABLE " job_ifs { \"%s\" }\n", ifn);
+	fprintf(f, "add element inet " FW_TABLE " job_src { \"%s\" . %s }\n", ifn, job);
+	if (j->mode == NW_MODE_FULL) {
+		fprintf(f, "add element inet " FW_TABLE " full_ifs { \"%s\" }\n", ifn);
+		fprintf(f, "add element inet " FW_TABLE " full_src { %s }\n", job);
+	} else if (j->mode == NW_MODE_HTTP) {
+		fprintf(f, "add element inet " FW_TABLE " http_ifs { \"%s\" }\n", ifn);
+	}
 }
 
 char *fw_render(const struct fw_job *j, nw_err *err)
 {
-	char table[64];
+	char job[INET6_ADDRSTRLEN], gw[INET6_ADDRSTRLEN];
 	char *buf = NULL;
 	size_t len = 0;
-	struct out o = {.ifn = j->host_if};
+	FILE *f;
 
 	if (j->host_if == NULL || !safe_name(j->host_if, 15))
 		return nw_fail(err, EINVAL, "firewall: bad interface name"), NULL;
@@ -179,12 +156,19 @@ char *fw_render(const struct fw_job *j, nw_err *err)
 	    j->cfg->subnet.addr.family != AF_INET)
 		return nw_fail(err, EINVAL, "firewall: the job needs IPv4 addresses and a config"),
 		       NULL;
-	fw_table_name(j->host_if, table, sizeof(table));
-	o.f = open_memstream(&buf, &len);
-	if (o.f == NULL)
+	addr_str(&j->job_addr, job, sizeof(job));
+	addr_str(&j->gateway, gw, sizeof(gw));
+	f = open_memstream(&buf, &len);
+	if (f == NULL)
 		return nw_fail(err, errno, "firewall: rendering"), NULL;
-	render_all(&o, j, table);
-	if (ferror(o.f) || fclose(o.f) != 0) {
+	fputs("add table inet " FW_TABLE "\n", f);
+	fputs(sets, f);
+	render_pre(f);
+	render_in(f, gw, j->proxy_port);
+	render_fwd(f, j->cfg);
+	render_post(f);
+	render_job(f, j, job);
+	if (ferror(f) || fclose(f) != 0) {
 		free(buf);
 		return nw_fail(err, ENOMEM, "firewall: rendering"), NULL;
 	}
@@ -247,23 +231,14 @@ int fw_apply(const char *script, nw_err *err)
 	return 0;
 }
 
-int fw_remove(const char *table, nw_err *err)
+/* Runs cmd; ENOENT (no such table, set or element) counts as done. */
+static int run_absent_ok(struct nft_ctx *nft, const char *cmd, const char *what, nw_err *err)
 {
-	cleanup_nft_ctx struct nft_ctx *nft = NULL;
-	cleanup_free char *cmd = NULL;
 	nw_err e = NULL;
 
-	if (strncmp(table, FW_TABLE_PREFIX, strlen(FW_TABLE_PREFIX)) != 0 || !safe_name(table, 64))
-		return nw_fail(err, EINVAL, "refusing to delete table \"%s\": not netward's",
-			       table);
-	nft = nft_open(err);
-	if (nft == NULL)
-		return -1;
-	if (asprintf(&cmd, "delete table inet %s\n", table) < 0)
-		return nw_fail(err, ENOMEM, "deleting table %s", table);
 	if (nft_run_cmd_from_buffer(nft, cmd) == 0)
 		return 0;
-	nft_fail(&e, nft, "deleting the job's firewall");
+	nft_fail(&e, nft, what);
 	if (e != NULL && e->code == ENOENT) {
 		nw_err_free(&e);
 		return 0;
@@ -272,46 +247,180 @@ int fw_remove(const char *table, nw_err *err)
 	return -1;
 }
 
-/* One "table inet netward_x" line of `list tables` into names[*n]. */
-static int take_table(const char *ln, size_t n_ln, char **names, size_t *n, nw_err *err)
-{
-	static const char head[] = "table inet " FW_TABLE_PREFIX;
-	const size_t skip = sizeof("table inet ") - 1;
-
-	if (n_ln <= sizeof(head) - 1 || strncmp(ln, head, sizeof(head) - 1) != 0)
-		return 0;
-	names[*n] = strndup(ln + skip, n_ln - skip);
-	if (names[*n] == NULL)
-		return nw_fail(err, ENOMEM, "listing tables");
-	(*n)++;
-	return 0;
-}
-
-int fw_list_tables(char ***names, nw_err *err)
+int fw_remove_table(nw_err *err)
 {
 	cleanup_nft_ctx struct nft_ctx *nft = nft_open(err);
-	cleanup_strv char **v = NULL;
-	const char *out, *p;
-	size_t n = 0, lines = 1;
 
 	if (nft == NULL)
 		return -1;
-	if (nft_run_cmd_from_buffer(nft, "list tables\n") != 0)
-		return nft_fail(err, nft, "listing nftables tables");
-	out = nft_ctx_get_output_buffer(nft);
-	if (out == NULL)
-		out = "";
-	for (p = out; *p; p++)
-		lines += *p == '\n';
-	v = calloc(lines + 1, sizeof(*v));
-	if (v == NULL)
-		return nw_fail(err, ENOMEM, "listing tables");
-	for (p = out; *p;) {
-		size_t len = strcspn(p, "\n");
-		if (take_table(p, len, v, &n, err) < 0)
-			return -1;
-		p += len + (p[len] == '\n');
+	return run_absent_ok(nft, "delete table inet " FW_TABLE "\n", "deleting the firewall table",
+			     err);
+}
+
+/* The table's sets as our JSON tree; NULL with no error when there is no
+ * table. */
+static struct json *list_sets(struct nft_ctx *nft, nw_err *err)
+{
+	nw_err e = NULL;
+	const char *out;
+
+	nft_ctx_output_set_flags(nft, NFT_CTX_OUTPUT_JSON);
+	if (nft_run_cmd_from_buffer(nft, "list sets table inet " FW_TABLE "\n") != 0) {
+		nft_fail(&e, nft, "listing the firewall's sets");
+		if (e != NULL && e->code == ENOENT) {
+			nw_err_free(&e);
+			return NULL;
+		}
+		*err = steal_ptr(&e);
+		return NULL;
 	}
-	*names = steal_ptr(&v);
+	out = nft_ctx_get_output_buffer(nft);
+	return json_parse(out ? out : "", out ? strlen(out) : 0, err);
+}
+
+/* Calls fn for every element of every set in nft's JSON listing. A concat
+ * element comes as its two parts; a plain one with second == NULL. */
+static int each_element(const struct json *root,
+			int (*fn)(const char *set, const char *first, const char *second, void *arg),
+			void *arg)
+{
+	struct json *items = json_get_arr(root, "nftables");
+
+	for (size_t i = 0; items != NULL && i < items->n; i++) {
+		struct json *set = json_get_obj(items->v[i], "set");
+		struct json *elems = json_get_arr(set, "elem");
+		const char *name = json_get_str(set, "name");
+		for (size_t k = 0; name != NULL && elems != NULL && k < elems->n; k++) {
+			struct json *el = elems->v[k];
+			struct json *cc = json_get_arr(el, "concat");
+			int rc = 0;
+			if (el->type == JSON_STRING)
+				rc = fn(name, el->s, NULL, arg);
+			else if (cc != NULL && cc->n == 2 && cc->v[0]->type == JSON_STRING &&
+				 cc->v[1]->type == JSON_STRING)
+				rc = fn(name, cc->v[0]->s, cc->v[1]->s, arg);
+			if (rc < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static bool listed_in(const struct json *root, const char *set, const char *elem)
+{
+	struct json *items = json_get_arr(root, "nftables");
+
+	for (size_t i = 0; items != NULL && i < items->n; i++) {
+		struct json *s = json_get_obj(items->v[i], "set");
+		struct json *elems = json_get_arr(s, "elem");
+		const char *name = json_get_str(s, "name");
+		if (name == NULL || strcmp(name, set) != 0)
+			continue;
+		for (size_t k = 0; elems != NULL && k < elems->n; k++)
+			if (elems->v[k]->type == JSON_STRING && strcmp(elems->v[k]->s, elem) == 0)
+				return true;
+	}
+	return false;
+}
+
+struct removal {
+	const char *ifn;
+	const struct json *root;
+	FILE *f;
+};
+
+static int add_removal(const char *set, const char *first, const char *second, void *arg)
+{
+	struct removal *r = arg;
+
+	if (strcmp(first, r->ifn) != 0)
+		return 0;
+	if (second == NULL) {
+		fprintf(r->f, "delete element inet " FW_TABLE " %s { \"%s\" }\n", set, first);
+		return 0;
+	}
+	/* The address comes back from nft: keep to what an IPv4 address holds
+	 * before it goes into a script. */
+	if (strcmp(set, "job_src") != 0 || strspn(second, "0123456789.") != strlen(second))
+		return 0;
+	fprintf(r->f, "delete element inet " FW_TABLE " job_src { \"%s\" . %s }\n", first, second);
+	/* The job's masquerade entry is its address alone. */
+	if (listed_in(r->root, "full_src", second))
+		fprintf(r->f, "delete element inet " FW_TABLE " full_src { %s }\n", second);
+	return 0;
+}
+
+int fw_remove_job(const char *host_if, nw_err *err)
+{
+	cleanup_nft_ctx struct nft_ctx *nft = NULL;
+	cleanup_json struct json *root = NULL;
+	cleanup_free char *script = NULL;
+	size_t len = 0;
+	nw_err e = NULL;
+
+	if (host_if == NULL || !safe_name(host_if, 15))
+		return nw_fail(err, EINVAL, "firewall: bad interface name");
+	nft = nft_open(err);
+	if (nft == NULL)
+		return -1;
+	root = list_sets(nft, &e);
+	if (root == NULL) {
+		if (e == NULL)
+			return 0;
+		*err = steal_ptr(&e);
+		return -1;
+	}
+	struct removal r = {.ifn = host_if, .root = root, .f = open_memstream(&script, &len)};
+	if (r.f == NULL)
+		return nw_fail(err, errno, "firewall: removing %s", host_if);
+	each_element(root, add_removal, &r);
+	if (fclose(r.f) != 0)
+		return nw_fail(err, ENOMEM, "firewall: removing %s", host_if);
+	if (len == 0)
+		return 0;
+	nft_ctx_output_set_flags(nft, 0);
+	if (nft_run_cmd_from_buffer(nft, script) != 0)
+		return nft_fail(err, nft, "removing the job's firewall elements");
+	return 0;
+}
+
+static int collect_job(const char *set, const char *first, const char *second, void *arg)
+{
+	char ***v = arg;
+	size_t n = 0;
+
+	if (strcmp(set, "job_ifs") != 0 || second != NULL)
+		return 0;
+	while ((*v)[n] != NULL)
+		n++;
+	char **nv = realloc(*v, (n + 2) * sizeof(char *));
+	if (nv == NULL)
+		return -1;
+	*v = nv;
+	if ((nv[n] = strdup(first)) == NULL)
+		return -1;
+	nv[n + 1] = NULL;
+	return 0;
+}
+
+int fw_list_jobs(char ***ifnames, nw_err *err)
+{
+	cleanup_nft_ctx struct nft_ctx *nft = nft_open(err);
+	cleanup_json struct json *root = NULL;
+	cleanup_strv char **v = calloc(1, sizeof(char *));
+	nw_err e = NULL;
+
+	if (nft == NULL)
+		return -1;
+	if (v == NULL)
+		return nw_fail(err, ENOMEM, "listing the firewall's jobs");
+	root = list_sets(nft, &e);
+	if (root == NULL && e != NULL) {
+		*err = steal_ptr(&e);
+		return -1;
+	}
+	if (root != NULL && each_element(root, collect_job, &v) < 0)
+		return nw_fail(err, ENOMEM, "listing the firewall's jobs");
+	*ifnames = steal_ptr(&v);
 	return 0;
 }

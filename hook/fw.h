@@ -1,6 +1,9 @@
-/* The job's firewall: one nftables table per job, in the host namespace,
- * keyed on the job's host-side interface. Rendering is pure (golden-tested);
- * applying goes through libnftables in one atomic transaction. */
+/* The jobs' firewall: one nftables table, `inet netward`, in the host
+ * namespace. Its chains match the jobs' host-side interfaces through sets,
+ * so a job's own state is a handful of set elements: adding or removing a
+ * job costs the same with 1 job alive as with 1,000, and libnftables never
+ * has to read a ruleset that grows with the jobs. Rendering is pure
+ * (golden-tested); applying goes through libnftables in one transaction. */
 #ifndef NW_FW_H
 #define NW_FW_H
 
@@ -10,32 +13,30 @@
 #include "config.h"
 #include "err.h"
 
-#define FW_TABLE_PREFIX "netward_"
+#define FW_TABLE "netward"
 
 struct fw_job {
-	const char *host_if;	 /* "nw..." */
+	const char *host_if;     /* "nw" + 13 hex digits */
 	struct nw_addr job_addr; /* IPv4 */
 	struct nw_addr gateway;
 	uint16_t proxy_port;
-	enum nw_mode mode; /* NW_MODE_HTTP or NW_MODE_FULL */
+	enum nw_mode mode;       /* NW_MODE_HTTP or NW_MODE_FULL */
 	const struct nw_config *cfg;
 };
 
-/* "netward_" + host_if into out. */
-void fw_table_name(const char *host_if, char *out, size_t len);
-/* The whole nft script for the job: "create table inet netward_X" then
- * "table inet netward_X { ... }" with chains prerouting, input, forward and
- * (full mode) postrouting. Pure and deterministic. NW_MODE_NONE renders
- * like http without the proxy: nothing in, nothing routed. */
+/* One transaction: the table, its sets and chains (the chains flushed and
+ * written again from cfg, so a changed deny list or port takes effect for
+ * every job at once), then the job's set elements. Never needs a job to be
+ * absent from the sets: adding an element twice is not an error. */
 char *fw_render(const struct fw_job *j, nw_err *err);
-/* Applies a script atomically (libnftables, nft's own error text kept).
- * The table already existing fails the whole transaction with err->code
- * EEXIST: a table is never merged into one that is not this job's. */
+/* Applies a script atomically (nft's own error text kept). */
 int fw_apply(const char *script, nw_err *err);
-/* Deletes table inet <name>; absent is success. Refuses (EINVAL) a name
- * without FW_TABLE_PREFIX or with characters outside [a-z0-9_]. */
-int fw_remove(const char *table, nw_err *err);
-/* The names of every netward_* table, NULL-terminated (for gc). */
-int fw_list_tables(char ***names, nw_err *err);
+/* Removes every element that names host_if (and the job's address with
+ * it). A job with no elements, or no table at all, is success. */
+int fw_remove_job(const char *host_if, nw_err *err);
+/* The interfaces the table knows as jobs, NULL-terminated (for gc). */
+int fw_list_jobs(char ***ifnames, nw_err *err);
+/* Deletes the table (gc, when no job is left). Absent is success. */
+int fw_remove_table(nw_err *err);
 
 #endif

@@ -64,15 +64,15 @@ static void log_summary(const struct job_record *r)
 
 int job_teardown_locked(const struct job_record *r, nw_err *err)
 {
-	char table[64];
 	int rc = 0;
 
 	if (r->phase == JOB_READY)
 		log_summary(r);
 	if (r->host_if[0] != '\0') {
-		fw_table_name(r->host_if, table, sizeof(table));
-		if (fw_remove(table, err) < 0)
-			rc = nw_wrap(err, "removing firewall table %s", table);
+		/* Down first: no packet crosses the link while its rules go,
+		 * then the rules, then the link. */
+		if (wire_link_down(r->host_if, err) < 0 || fw_remove_job(r->host_if, err) < 0)
+			rc = nw_wrap(err, "removing the firewall state of %s", r->host_if);
 		if (rc == 0 && wire_teardown(r->host_if, err) < 0)
 			rc = nw_wrap(err, "removing link %s", r->host_if);
 	}
@@ -116,31 +116,34 @@ static int firewall_job(const struct nw_config *cfg, const struct job_record *r,
 	return fw_apply(script, err);
 }
 
-/* One attempt with one interface name: the firewall first (its rules match
- * the name, so the link is never up without them), then the link. Returns
+/* One attempt with one interface name: the firewall first (its sets name
+ * the link, so the link is never up without them), then the link. Returns
  * -EEXIST when the name is taken, so the caller tries another. */
 static int wire_try(const struct nw_config *cfg, struct job_record *r, struct wire_job *w,
 		    nw_err *err)
 {
 	nw_err e = NULL;
-	char table[64];
 	int rc;
 
+	/* Under the lock, a name with no link is no live job's: whatever the
+	 * firewall still holds for it is stale and must not widen this job. */
+	if (wire_link_exists(r->host_if))
+		return -EEXIST;
+	if (fw_remove_job(r->host_if, err) < 0)
+		return -1;
 	/* Recorded before anything exists, so a hook killed now leaves
 	 * something gc can find. */
 	if (state_write(r, err) < 0)
 		return -1;
-	if (firewall_job(cfg, r, &e) < 0) {
-		rc = e != NULL && e->code == EEXIST ? -EEXIST : -1;
-		*err = e;
-		return rc == -EEXIST ? rc : nw_wrap(err, "installing the job's firewall");
-	}
+	if (firewall_job(cfg, r, err) < 0)
+		return nw_wrap(err, "installing the job's firewall");
 	memcpy(w->host_if, r->host_if, sizeof(w->host_if));
 	rc = wire_setup(w, &e);
 	if (rc < 0) {
 		nw_err undo = NULL;
-		fw_table_name(r->host_if, table, sizeof(table));
-		fw_remove(table, &undo);
+		if (fw_remove_job(r->host_if, &undo) < 0)
+			log_msg(LOG_ERR, "undoing the firewall of %s: %s", r->host_if,
+				nw_err_msg(undo));
 		nw_err_free(&undo);
 		*err = e;
 		return rc == -EEXIST ? rc : nw_wrap(err, "setting up the job's link %s", r->host_if);
@@ -167,6 +170,8 @@ static int wire_job(const struct nw_config *cfg, struct job_record *r, int netns
 			nw_err_free(err);
 			continue;
 		}
+		if (rc == -EEXIST && *err == NULL)
+			nw_fail(err, EEXIST, "no free interface name for the job");
 		return rc < 0 ? -1 : 0;
 	}
 }
@@ -317,26 +322,31 @@ static int gc_records(struct gc_report *rep, FILE *out, char ***live_ifs, char *
 	return 0;
 }
 
-static void gc_tables(struct gc_report *rep, FILE *out, char **live_ifs)
+static void gc_firewall(struct gc_report *rep, FILE *out, char **live_ifs, bool any_live)
 {
-	cleanup_strv char **tables = NULL;
+	cleanup_strv char **ifs = NULL;
 	nw_err e = NULL;
 
-	if (fw_list_tables(&tables, &e) < 0) {
+	if (fw_list_jobs(&ifs, &e) < 0) {
 		log_msg(LOG_ERR, "gc: %s", nw_err_msg(e));
 		nw_err_free(&e);
 		return;
 	}
-	for (char **t = tables; *t; t++) {
-		if (in_list(live_ifs, *t + strlen(FW_TABLE_PREFIX)))
+	for (char **p = ifs; *p; p++) {
+		if (in_list(live_ifs, *p))
 			continue;
-		if (fw_remove(*t, &e) == 0) {
-			rep->tables++;
+		if (wire_link_down(*p, &e) == 0 && fw_remove_job(*p, &e) == 0) {
+			rep->firewall++;
 			if (out)
-				fprintf(out, "removed firewall table inet %s\n", *t);
+				fprintf(out, "removed firewall state of %s\n", *p);
 		}
 		nw_err_free(&e);
 	}
+	/* With no job left the table goes too: a node without jobs carries
+	 * nothing of netward's. */
+	if (!any_live && fw_remove_table(&e) < 0)
+		log_msg(LOG_ERR, "gc: %s", nw_err_msg(e));
+	nw_err_free(&e);
 }
 
 static void gc_links(struct gc_report *rep, FILE *out, char **live_ifs)
@@ -394,7 +404,7 @@ int job_gc(struct gc_report *rep, FILE *out, nw_err *err)
 		return -1;
 	}
 	/* Rules first, then links (as at teardown). */
-	gc_tables(rep, out, live_ifs);
+	gc_firewall(rep, out, live_ifs, live_ids[0] != NULL);
 	gc_links(rep, out, live_ifs);
 	gc_addrs(rep, out, live_ids);
 	state_unlock(lock);

@@ -262,11 +262,14 @@ static int cmd_gc(struct cli *c, nw_err *err)
 	}
 	if (job_gc(&rep, stdout, err) < 0)
 		return -1;
-	printf("gc: removed %u job(s), %u firewall table(s), %u link(s), %u address(es)\n",
-	       rep.jobs, rep.tables, rep.links, rep.addrs);
-	if (rep.jobs + rep.tables + rep.links + rep.addrs > 0)
-		log_msg(LOG_INFO, "gc removed %u job(s), %u table(s), %u link(s), %u address(es)",
-			rep.jobs, rep.tables, rep.links, rep.addrs);
+	printf("gc: removed %u job(s), the firewall state of %u interface(s), %u link(s), "
+	       "%u address(es)\n",
+	       rep.jobs, rep.firewall, rep.links, rep.addrs);
+	if (rep.jobs + rep.firewall + rep.links + rep.addrs > 0)
+		log_msg(LOG_INFO,
+			"gc removed %u job(s), the firewall state of %u interface(s), %u link(s), "
+			"%u address(es)",
+			rep.jobs, rep.firewall, rep.links, rep.addrs);
 	return 0;
 }
 

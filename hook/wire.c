@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <linux/rtnetlink.h>
@@ -550,4 +552,21 @@ int wire_teardown(const char *host_if, nw_err *err)
 bool wire_link_exists(const char *host_if)
 {
 	return if_nametoindex(host_if) != 0;
+}
+
+int wire_link_down(const char *host_if, nw_err *err)
+{
+	struct ifreq ifr;
+	cleanup_close int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return nw_fail(err, errno, "socket");
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", host_if);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		return errno == ENODEV ? 0 : nw_fail(err, errno, "reading the flags of %s", host_if);
+	ifr.ifr_flags &= ~IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0 && errno != ENODEV)
+		return nw_fail(err, errno, "taking %s down", host_if);
+	return 0;
 }

@@ -38,6 +38,9 @@ int wire_setup(const struct wire_job *j, nw_err *err);
  * the job's namespace. Refuses (EINVAL) any name that is not "nw" + [a-z0-9]. */
 int wire_teardown(const char *host_if, nw_err *err);
 bool wire_link_exists(const char *host_if);
+/* Takes host_if down, so no packet crosses it while its firewall state is
+ * removed. Absent is success. */
+int wire_link_down(const char *host_if, nw_err *err);
 /* net.ipv4.ip_forward=1 on the host (full mode). */
 int wire_enable_forwarding(nw_err *err);
 

@@ -98,14 +98,6 @@ static struct fw_job job(enum nw_mode mode, const struct nw_config *cfg)
 	return j;
 }
 
-static void test_table_name(void)
-{
-	char name[64];
-
-	fw_table_name(IFN, name, sizeof(name));
-	CHECK_STR(name, FW_TABLE_PREFIX IFN);
-}
-
 static void test_http(void)
 {
 	struct nw_config cfg = base_config();
@@ -179,23 +171,45 @@ static void test_refuses_bad_input(void)
 	CHECK(s == NULL && err != NULL);
 }
 
-static void test_remove_refuses_foreign_table(void)
+static void test_remove_refuses_bad_names(void)
 {
 	cleanup_err nw_err err = NULL;
 
 	/* Checked before any nftables call, so this stays pure. */
-	CHECK(fw_remove("filter", &err) < 0 && err != NULL && err->code == EINVAL);
+	CHECK(fw_remove_job("nw\" }; flush ruleset", &err) < 0 && err != NULL &&
+	      err->code == EINVAL);
 	nw_err_free(&err);
-	CHECK(fw_remove(FW_TABLE_PREFIX "x; flush ruleset", &err) < 0 && err != NULL);
+	CHECK(fw_remove_job("", &err) < 0 && err != NULL);
+}
+
+static void test_modes_differ_only_in_elements(void)
+{
+	struct nw_config cfg = base_config();
+	struct fw_job h = job(NW_MODE_HTTP, &cfg), f = job(NW_MODE_FULL, &cfg);
+	cleanup_free char *a = fw_render(&h, NULL);
+	cleanup_free char *b = fw_render(&f, NULL);
+	const char *ea, *eb;
+
+	/* The chains are shared by every job: only the job's elements may
+	 * depend on its mode. */
+	CHECK(a != NULL && b != NULL);
+	if (a == NULL || b == NULL)
+		return;
+	ea = strstr(a, "add element");
+	eb = strstr(b, "add element");
+	CHECK(ea != NULL && eb != NULL && ea - a == eb - b && strncmp(a, b, (size_t)(ea - a)) == 0);
+	CHECK(strstr(ea, "http_ifs { \"" IFN "\" }") != NULL && strstr(ea, "full_ifs") == NULL);
+	CHECK(strstr(eb, "full_ifs { \"" IFN "\" }") != NULL &&
+	      strstr(eb, "full_src { 10.213.0.7 }") != NULL && strstr(eb, "http_ifs") == NULL);
 }
 
 int main(void)
 {
-	RUN(test_table_name);
 	RUN(test_http);
 	RUN(test_full);
 	RUN(test_deterministic);
 	RUN(test_refuses_bad_input);
-	RUN(test_remove_refuses_foreign_table);
+	RUN(test_remove_refuses_bad_names);
+	RUN(test_modes_differ_only_in_elements);
 	UNIT_DONE();
 }
