@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -360,6 +361,9 @@ int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol,
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return nw_fail(err, errno, "starting the job's proxy: pipe");
 	fflush(NULL);
+	/* The monitor and the proxy live as long as the job: hand the heap the
+	 * hook no longer needs back first, so they do not carry it. */
+	malloc_trim(0);
 	child = fork();
 	if (child < 0) {
 		close(pipefd[0]);
