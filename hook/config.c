@@ -647,6 +647,9 @@ int config_load(struct nw_config *cfg, const char *path, bool explicit_path, nw_
 		config_free(&c);
 		return nw_wrap(err, "%s", path);
 	}
+	/* cfg holds a config already (main fills in the defaults first, so a
+	 * stage that cannot load one still has them): replace it whole. */
+	config_free(cfg);
 	*cfg = c;
 	return 0;
 }

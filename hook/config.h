@@ -57,7 +57,9 @@ void config_defaults(struct nw_config *cfg);
 int config_parse(struct nw_config *cfg, const char *text, size_t len, nw_err *err);
 /* Reads path (or the default), parses it, and fills dns_servers from
  * /etc/resolv.conf when the config has none. A missing default file yields
- * the defaults; a missing explicit file is an error. */
+ * the defaults; a missing explicit file is an error. cfg must hold a config
+ * (config_defaults) or be zeroed: on success it is freed and replaced; on
+ * failure it is left as it was. */
 int config_load(struct nw_config *cfg, const char *path, bool explicit_path, nw_err *err);
 void config_free(struct nw_config *cfg);
 /* The effective policy as pretty JSON (check-config). */

@@ -49,13 +49,14 @@ static const char sets[] = "add set inet " FW_TABLE " job_ifs { type ifname; }\n
 
 static void chain(FILE *f, const char *name, const char *type, const char *prio)
 {
-	fprintf(f, "add chain inet " FW_TABLE " %s { type %s hook %s priority %s; policy accept; }\n",
+	fprintf(f,
+		"add chain inet " FW_TABLE " %s { type %s hook %s priority %s; policy accept; }\n",
 		name, type, name, prio);
 	fprintf(f, "flush chain inet " FW_TABLE " %s\n", name);
 }
 
 static void rule(FILE *f, const char *chain_name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void rule(FILE *f, const char *chain_name, const char *fmt, ...)
 {
@@ -100,8 +101,10 @@ static void render_deny(FILE *f, const struct nw_deny *d)
 		rule(f, "forward", "iifname @full_ifs ip daddr %s drop", net);
 		return;
 	}
-	rule(f, "forward", "iifname @full_ifs ip daddr %s tcp dport %u drop", net, (unsigned)d->port);
-	rule(f, "forward", "iifname @full_ifs ip daddr %s udp dport %u drop", net, (unsigned)d->port);
+	rule(f, "forward", "iifname @full_ifs ip daddr %s tcp dport %u drop", net,
+	     (unsigned)d->port);
+	rule(f, "forward", "iifname @full_ifs ip daddr %s udp dport %u drop", net,
+	     (unsigned)d->port);
 }
 
 /* Routed traffic. A full job goes out anywhere but other jobs, the
@@ -281,7 +284,8 @@ static struct json *list_sets(struct nft_ctx *nft, nw_err *err)
 /* Calls fn for every element of every set in nft's JSON listing. A concat
  * element comes as its two parts; a plain one with second == NULL. */
 static int each_element(const struct json *root,
-			int (*fn)(const char *set, const char *first, const char *second, void *arg),
+			int (*fn)(const char *set, const char *first, const char *second,
+				  void *arg),
 			void *arg)
 {
 	struct json *items = json_get_arr(root, "nftables");

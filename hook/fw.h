@@ -16,11 +16,11 @@
 #define FW_TABLE "netward"
 
 struct fw_job {
-	const char *host_if;     /* "nw" + 13 hex digits */
+	const char *host_if;	 /* "nw" + 13 hex digits */
 	struct nw_addr job_addr; /* IPv4 */
 	struct nw_addr gateway;
 	uint16_t proxy_port;
-	enum nw_mode mode;       /* NW_MODE_HTTP or NW_MODE_FULL */
+	enum nw_mode mode; /* NW_MODE_HTTP or NW_MODE_FULL */
 	const struct nw_config *cfg;
 };
 

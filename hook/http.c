@@ -391,7 +391,9 @@ int http_parse_request(const char *buf, size_t len, struct http_req *r, struct h
 
 	memset(r, 0, sizeof(*r));
 	memset(f, 0, sizeof(*f));
-	n = next_line(buf, len, 0, f, 400);
+	/* Length first: the verdict on a long line must not depend on how much
+	 * of it has arrived. */
+	n = next_line(buf, len < HTTP_MAX_LINE + 2 ? len : HTTP_MAX_LINE + 2, 0, f, 400);
 	if (n == -1)
 		return -1;
 	if (n == -2)
@@ -459,7 +461,7 @@ int http_parse_response(const char *buf, size_t len, bool head_method, struct ht
 
 	memset(r, 0, sizeof(*r));
 	memset(f, 0, sizeof(*f));
-	n = next_line(buf, len, 0, f, 502);
+	n = next_line(buf, len < HTTP_MAX_LINE + 2 ? len : HTTP_MAX_LINE + 2, 0, f, 502);
 	if (n == -1)
 		return -1;
 	if (n == -2)

@@ -27,8 +27,9 @@ static int open_netns(pid_t pid, uint64_t *ino, nw_err *err)
 	int fd;
 
 	if (pid <= 0)
-		return nw_fail(err, 0, "the runtime's state has no container pid; netward needs it "
-				       "in prestart/createRuntime");
+		return nw_fail(err, 0,
+			       "the runtime's state has no container pid; netward needs it "
+			       "in prestart/createRuntime");
 	snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)pid);
 	fd = open(p, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -104,11 +105,12 @@ int job_teardown(const char *id, nw_err *err)
 
 static int firewall_job(const struct nw_config *cfg, const struct job_record *r, nw_err *err)
 {
-	struct fw_job f = {.host_if = r->host_if, .proxy_port = cfg->proxy_port, .mode = r->mode,
-			   .cfg = cfg};
+	struct fw_job f = {
+	    .host_if = r->host_if, .proxy_port = cfg->proxy_port, .mode = r->mode, .cfg = cfg};
 	cleanup_free char *script = NULL;
 
-	if (addr_parse(r->addr, &f.job_addr, err) < 0 || addr_parse(NW_GATEWAY, &f.gateway, err) < 0)
+	if (addr_parse(r->addr, &f.job_addr, err) < 0 ||
+	    addr_parse(NW_GATEWAY, &f.gateway, err) < 0)
 		return -1;
 	script = fw_render(&f, err);
 	if (script == NULL)
@@ -146,13 +148,13 @@ static int wire_try(const struct nw_config *cfg, struct job_record *r, struct wi
 				nw_err_msg(undo));
 		nw_err_free(&undo);
 		*err = e;
-		return rc == -EEXIST ? rc : nw_wrap(err, "setting up the job's link %s", r->host_if);
+		return rc == -EEXIST ? rc
+				     : nw_wrap(err, "setting up the job's link %s", r->host_if);
 	}
 	return 0;
 }
 
-static int wire_job(const struct nw_config *cfg, struct job_record *r, int netns_fd,
-		    nw_err *err)
+static int wire_job(const struct nw_config *cfg, struct job_record *r, int netns_fd, nw_err *err)
 {
 	struct wire_job w = {.netns_fd = netns_fd};
 	struct nw_addr addr;
@@ -215,8 +217,8 @@ static int record_init(struct job_record *r, const char *id, pid_t pid,
 	return 0;
 }
 
-int job_setup(const struct nw_config *cfg, const char *id, pid_t pid,
-	      const struct job_policy *pol, nw_err *err)
+int job_setup(const struct nw_config *cfg, const char *id, pid_t pid, const struct job_policy *pol,
+	      nw_err *err)
 {
 	struct job_record r, old;
 	int lock = state_lock(err), rc;
@@ -249,7 +251,8 @@ int job_setup(const struct nw_config *cfg, const char *id, pid_t pid,
 		nw_err_free(&undo);
 	} else {
 		log_msg(LOG_INFO, "job set up: mode=%s%s%s%s%s", mode_name(r.mode),
-			r.domains[0] ? " domains=" : "", r.domains, r.addr[0] ? " addr=" : "", r.addr);
+			r.domains[0] ? " domains=" : "", r.domains, r.addr[0] ? " addr=" : "",
+			r.addr);
 	}
 	state_record_free(&r);
 	state_unlock(lock);
@@ -306,8 +309,8 @@ static int gc_records(struct gc_report *rep, FILE *out, char ***live_ifs, char *
 			if (job_teardown_locked(&r, &e) < 0)
 				log_msg(LOG_ERR, "gc: job %s: %s", *p, nw_err_msg(e));
 			else if (out)
-				fprintf(out, "removed job %s (mode %s%s%s)\n", r.id, mode_name(r.mode),
-					r.addr[0] ? ", address " : "", r.addr);
+				fprintf(out, "removed job %s (mode %s%s%s)\n", r.id,
+					mode_name(r.mode), r.addr[0] ? ", address " : "", r.addr);
 			rep->jobs++;
 		} else {
 			/* An unreadable or empty entry: nothing can still use it. */

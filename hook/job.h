@@ -14,8 +14,8 @@
 
 /* Builds the job's network for its mode and records it. All or nothing:
  * on failure everything made so far is removed. */
-int job_setup(const struct nw_config *cfg, const char *id, pid_t pid,
-	      const struct job_policy *pol, nw_err *err);
+int job_setup(const struct nw_config *cfg, const char *id, pid_t pid, const struct job_policy *pol,
+	      nw_err *err);
 /* Removes everything the job has; idempotent, needs no pid or namespace. */
 int job_teardown(const char *id, nw_err *err);
 /* Teardown of a record already read, with the lock held. Firewall first,

@@ -325,7 +325,8 @@ static int gen(yajl_gen g, const struct json *j)
 	case JSON_OBJECT:
 		rc = yajl_gen_map_open(g);
 		for (size_t i = 0; rc == yajl_gen_status_ok && i < j->n; i++) {
-			rc = yajl_gen_string(g, (const unsigned char *)j->keys[i], strlen(j->keys[i]));
+			rc = yajl_gen_string(g, (const unsigned char *)j->keys[i],
+					     strlen(j->keys[i]));
 			if (rc == yajl_gen_status_ok)
 				rc = gen(g, j->v[i]);
 		}
@@ -347,7 +348,8 @@ char *json_render(const struct json *j, bool pretty, nw_err *err)
 	}
 	yajl_gen_config(g, yajl_gen_beautify, pretty ? 1 : 0);
 	yajl_gen_config(g, yajl_gen_validate_utf8, 1);
-	if (gen(g, j) != yajl_gen_status_ok || yajl_gen_get_buf(g, &out, &len) != yajl_gen_status_ok) {
+	if (gen(g, j) != yajl_gen_status_ok ||
+	    yajl_gen_get_buf(g, &out, &len) != yajl_gen_status_ok) {
 		nw_fail(err, 0, "rendering JSON: invalid value (bad UTF-8?)");
 		return NULL;
 	}

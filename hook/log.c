@@ -59,7 +59,8 @@ void log_msg(int prio, const char *fmt, ...)
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	int n = snprintf(line, sizeof(line), "%s netward[%d]: %s%s\n", ts, (int)getpid(), ctx, msg);
-	if (n > 0 && write(log_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1) < 0)
+	if (n > 0 &&
+	    write(log_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1) < 0)
 		syslog(prio, "%s%s", ctx, msg);
 }
 

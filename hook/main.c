@@ -291,8 +291,6 @@ static int cmd_check_config(struct cli *c, const char *file, nw_err *err)
 	return 0;
 }
 
-
-
 static int cmd_proxy(struct cli *c, int argc, char **argv, nw_err *err)
 {
 	static const struct option opts[] = {{"listen", required_argument, NULL, 'l'},

@@ -28,7 +28,7 @@
 #include "wire.h"
 
 #define READY_TIMEOUT_MS 10000
-#define LINK_RECHECK_S 5
+#define LINK_RECHECK_S	 5
 
 struct spawn_report {
 	int ok;
@@ -144,7 +144,8 @@ static void reap_proxy(pid_t *proxy, struct job_record *r)
 		log_msg(LOG_ERR, "proxy killed by signal %d; the job has no network until it ends",
 			WTERMSIG(status));
 	else
-		log_msg(LOG_ERR, "proxy exited with status %d; the job has no network until it ends",
+		log_msg(LOG_ERR,
+			"proxy exited with status %d; the job has no network until it ends",
 			WEXITSTATUS(status));
 	*proxy = -1;
 }
@@ -178,7 +179,8 @@ static void monitor_loop(struct job_record *r, pid_t proxy)
 	int nl = link_socket(), ep = epoll_create1(EPOLL_CLOEXEC);
 	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	sigset_t mask;
-	struct itimerspec its = {.it_interval = {LINK_RECHECK_S, 0}, .it_value = {LINK_RECHECK_S, 0}};
+	struct itimerspec its = {.it_interval = {LINK_RECHECK_S, 0},
+				 .it_value = {LINK_RECHECK_S, 0}};
 	int sfd;
 
 	sigemptyset(&mask);
@@ -186,7 +188,8 @@ static void monitor_loop(struct job_record *r, pid_t proxy)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGCHLD);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (ifindex == 0 || ep < 0 || tfd < 0 || sfd < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0) {
+	if (ifindex == 0 || ep < 0 || tfd < 0 || sfd < 0 ||
+	    timerfd_settime(tfd, 0, &its, NULL) < 0) {
 		log_msg(LOG_ERR, "monitor cannot watch %s: %m", r->host_if);
 		return;
 	}
@@ -243,17 +246,17 @@ static void run_proxy(const struct nw_config *cfg, const struct job_policy *pol,
 		      int ready_fd, uid_t uid, gid_t gid)
 {
 	struct proxy_opts o = {
-		.cfg = cfg,
-		.domains = &pol->domains,
-		.job_id = pol->job_id,
-		.container_id = r->id,
-		.listen_fd = listen_fd,
-		.log_fd = log_fd,
-		.stats_fd = stats_fd,
-		.ready_fd = ready_fd,
-		.sandbox = true,
-		.uid = uid,
-		.gid = gid,
+	    .cfg = cfg,
+	    .domains = &pol->domains,
+	    .job_id = pol->job_id,
+	    .container_id = r->id,
+	    .listen_fd = listen_fd,
+	    .log_fd = log_fd,
+	    .stats_fd = stats_fd,
+	    .ready_fd = ready_fd,
+	    .sandbox = true,
+	    .uid = uid,
+	    .gid = gid,
 	};
 	nw_err err = NULL;
 
@@ -338,8 +341,8 @@ static int read_report(int fd, struct spawn_report *rep, nw_err *err)
 	return 0;
 }
 
-int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol,
-		  struct job_record *r, nw_err *err)
+int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, struct job_record *r,
+		  nw_err *err)
 {
 	cleanup_close int listen_fd = -1, log_fd = -1, stats_fd = -1;
 	int pipefd[2];

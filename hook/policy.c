@@ -15,7 +15,8 @@ static void modes_text(unsigned modes, char *buf, size_t len)
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		if (!(modes & NW_MODE_BIT(all[i])))
 			continue;
-		int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", mode_name(all[i]));
+		int n =
+		    snprintf(buf + used, len - used, "%s%s", used ? ", " : "", mode_name(all[i]));
 		if (n < 0 || (size_t)n >= len - used)
 			return;
 		used += (size_t)n;
@@ -32,10 +33,11 @@ static int decide_mode(const struct nw_config *cfg, const char *network, enum nw
 	if (network == NULL) {
 		*mode = NW_MODE_NONE;
 	} else if (mode_parse(network, mode) < 0) {
-		return nw_fail(err, 0,
-			       "job asks for network mode \"%s\" (io.netward.network); the modes are "
-			       "none, http and full",
-			       network);
+		return nw_fail(
+		    err, 0,
+		    "job asks for network mode \"%s\" (io.netward.network); the modes are "
+		    "none, http and full",
+		    network);
 	}
 	if (!(cfg->allowed_modes & NW_MODE_BIT(*mode))) {
 		modes_text(cfg->allowed_modes, allowed, sizeof(allowed));
@@ -91,8 +93,7 @@ static int valid_job_id(const char *s)
 }
 
 int policy_decide(const struct nw_config *cfg, const char *network, const char *domains,
-		  const char *job_id, const char *container_id, struct job_policy *out,
-		  nw_err *err)
+		  const char *job_id, const char *container_id, struct job_policy *out, nw_err *err)
 {
 	memset(out, 0, sizeof(*out));
 	if (decide_mode(cfg, network, &out->mode, err) < 0)

@@ -49,7 +49,8 @@ struct conn *conn_new(struct proxy *p, int fd)
 	 * anonymous pages come zeroed from the kernel and only the pages a
 	 * connection touches cost anything: a tunnel that splices touches one,
 	 * where calloc from a reused heap would clear all four buffers. */
-	char *mem = mmap(NULL, CONN_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *mem =
+	    mmap(NULL, CONN_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	if (c == NULL || mem == MAP_FAILED) {
 		free(c);

@@ -14,8 +14,8 @@
 #include "cleanup.h"
 #include "json.h"
 
-#define JOBS_DIR NW_STATE_DIR "/jobs"
-#define ADDR_DIR NW_STATE_DIR "/addr"
+#define JOBS_DIR   NW_STATE_DIR "/jobs"
+#define ADDR_DIR   NW_STATE_DIR "/addr"
 #define RECORD_MAX (64 * 1024)
 
 static int read_small(const char *path, char *buf, size_t len)
@@ -94,7 +94,8 @@ static struct json *record_json(const struct job_record *r, nw_err *err)
 	if (o == NULL || json_set(o, "id", json_new_str(r->id), err) < 0 ||
 	    json_set(o, "job_id", json_new_str(r->job_id), err) < 0 ||
 	    json_set(o, "mode", json_new_str(mode_name(r->mode)), err) < 0 ||
-	    json_set(o, "phase", json_new_str(r->phase == JOB_READY ? "ready" : "setup"), err) < 0 ||
+	    json_set(o, "phase", json_new_str(r->phase == JOB_READY ? "ready" : "setup"), err) <
+		0 ||
 	    json_set(o, "domains", json_new_str(r->domains ? r->domains : ""), err) < 0 ||
 	    json_set(o, "host_if", json_new_str(r->host_if), err) < 0 ||
 	    json_set(o, "addr", json_new_str(r->addr), err) < 0 ||
@@ -283,7 +284,6 @@ int state_list(char ***ids, nw_err *err)
 	return list_dir(JOBS_DIR, ids, err);
 }
 
-
 void state_read_stats(const char *id, struct job_stats *s)
 {
 	char p[PATH_MAX], buf[1024];
@@ -309,8 +309,7 @@ static uint32_t fnv1a(const char *s)
 	return h;
 }
 
-int state_alloc_addr(const struct nw_cidr *subnet, const char *id, struct nw_addr *out,
-		     nw_err *err)
+int state_alloc_addr(const struct nw_cidr *subnet, const char *id, struct nw_addr *out, nw_err *err)
 {
 	uint32_t base, size, start;
 	char path[PATH_MAX], text[INET6_ADDRSTRLEN];
@@ -344,7 +343,8 @@ int state_alloc_addr(const struct nw_cidr *subnet, const char *id, struct nw_add
 		return 0;
 	}
 	char sn[64];
-	return nw_fail(err, 0, "no free address left in subnet %s (every one is held by a live job)",
+	return nw_fail(err, 0,
+		       "no free address left in subnet %s (every one is held by a live job)",
 		       cidr_str(subnet, sn, sizeof(sn)));
 }
 
@@ -401,8 +401,9 @@ uint64_t proc_start_time(pid_t pid)
 	/* field 3 is the state (a zombie counts as gone); starttime is field 22. */
 	if (p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
 		return 0;
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
-			  "%*d %*d %llu",
+	if (sscanf(p + 2,
+		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+		   "%*d %*d %llu",
 		   &start) != 1)
 		return 0;
 	return start;

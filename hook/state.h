@@ -12,7 +12,7 @@
 #include "err.h"
 
 #define NW_STATE_DIR "/run/netward"
-#define NW_ID_MAX 128
+#define NW_ID_MAX    128
 
 enum job_phase { JOB_SETUP, JOB_READY };
 
@@ -23,19 +23,19 @@ struct job_record {
 	char job_id[NW_ID_MAX + 1];
 	enum nw_mode mode;
 	enum job_phase phase;
-	char *domains;        /* canonical csv, http only */
-	char host_if[16];     /* "" in none mode */
-	char addr[48];        /* "" in none mode */
-	pid_t hook_pid;       /* the hook that set it up, with its start time */
+	char *domains;	  /* canonical csv, http only */
+	char host_if[16]; /* "" in none mode */
+	char addr[48];	  /* "" in none mode */
+	pid_t hook_pid;	  /* the hook that set it up, with its start time */
 	uint64_t hook_start;
-	pid_t pid;            /* the container's pid at setup */
+	pid_t pid; /* the container's pid at setup */
 	uint64_t pid_start;
 	uint64_t netns_ino;
 	pid_t monitor_pid;
 	uint64_t monitor_start;
 	pid_t proxy_pid;
 	uint64_t proxy_start;
-	int64_t created;      /* unix time */
+	int64_t created; /* unix time */
 };
 
 /* Takes the node-wide lock (creating /run/netward as needed). */

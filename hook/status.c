@@ -20,9 +20,10 @@ static struct json *job_json(const struct job_record *r, const struct job_stats 
 	json_set(o, "id", json_new_str(r->id), NULL);
 	json_set(o, "job_id", json_new_str(r->job_id), NULL);
 	json_set(o, "mode", json_new_str(mode_name(r->mode)), NULL);
-	json_set(o, "state", json_new_str(r->phase == JOB_SETUP ? "setting-up"
-					  : alive	     ? "running"
-							     : "gone"),
+	json_set(o, "state",
+		 json_new_str(r->phase == JOB_SETUP ? "setting-up"
+			      : alive		    ? "running"
+						    : "gone"),
 		 NULL);
 	json_set(o, "domains", json_new_str(r->domains ? r->domains : ""), NULL);
 	json_set(o, "gateway", json_new_str(r->mode == NW_MODE_NONE ? "" : NW_GATEWAY), NULL);
@@ -70,14 +71,22 @@ static void print_row(FILE *out, int w_id, int w_job, const struct job_record *r
 	char up[16], down[16], age[16], id[NW_ID_MAX + 1], job[NW_ID_MAX + 1];
 	int64_t a = time(NULL) - r->created;
 
-	snprintf(age, sizeof(age), a >= 3600 ? "%lldh" : a >= 60 ? "%lldm" : "%llds",
-		 (long long)(a >= 3600 ? a / 3600 : a >= 60 ? a / 60 : a));
+	snprintf(age, sizeof(age),
+		 a >= 3600 ? "%lldh"
+		 : a >= 60 ? "%lldm"
+			   : "%llds",
+		 (long long)(a >= 3600 ? a / 3600
+			     : a >= 60 ? a / 60
+				       : a));
 	fprintf(out, "%-*s %-*s %-5s %-8s %-15s %-8d %9s %9s %7lld %7lld %5s  %s\n", w_id,
 		short_id(r->id, id, sizeof(id)), w_job, short_id(r->job_id, job, sizeof(job)),
-		mode_name(r->mode), r->phase == JOB_SETUP ? "setup" : alive ? "running" : "gone",
+		mode_name(r->mode),
+		r->phase == JOB_SETUP ? "setup"
+		: alive		      ? "running"
+				      : "gone",
 		r->addr[0] ? r->addr : "-", (int)r->proxy_pid, human(c->bytes_up, up, sizeof(up)),
-		human(c->bytes_down, down, sizeof(down)), (long long)c->allowed, (long long)c->denied,
-		age, r->domains && r->domains[0] ? r->domains : "-");
+		human(c->bytes_down, down, sizeof(down)), (long long)c->allowed,
+		(long long)c->denied, age, r->domains && r->domains[0] ? r->domains : "-");
 }
 
 static int width(const char *id, int cur)
@@ -114,8 +123,8 @@ int status_print(bool as_json, FILE *out, nw_err *err)
 	}
 	if (!as_json)
 		fprintf(out, "%-*s %-*s %-5s %-8s %-15s %-8s %9s %9s %7s %7s %5s  %s\n", w_id,
-			"CONTAINER", w_job, "JOB", "MODE", "STATE", "ADDRESS", "PROXY", "UP", "DOWN",
-			"ALLOWED", "DENIED", "AGE", "DOMAINS");
+			"CONTAINER", w_job, "JOB", "MODE", "STATE", "ADDRESS", "PROXY", "UP",
+			"DOWN", "ALLOWED", "DENIED", "AGE", "DOMAINS");
 	for (size_t i = 0; i < nrec; i++) {
 		struct job_stats c;
 		state_read_stats(recs[i].id, &c);

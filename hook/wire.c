@@ -564,7 +564,8 @@ int wire_link_down(const char *host_if, nw_err *err)
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", host_if);
 	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-		return errno == ENODEV ? 0 : nw_fail(err, errno, "reading the flags of %s", host_if);
+		return errno == ENODEV ? 0
+				       : nw_fail(err, errno, "reading the flags of %s", host_if);
 	ifr.ifr_flags &= ~IFF_UP;
 	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0 && errno != ENODEV)
 		return nw_fail(err, errno, "taking %s down", host_if);

@@ -243,7 +243,7 @@ static void write_file(const char *path, const char *text)
 static void test_load(void)
 {
 	char dir[] = "/tmp/nw-config-XXXXXX", p[128];
-	struct nw_config c;
+	struct nw_config c = {0};
 
 	CHECK(mkdtemp(dir) != NULL);
 	snprintf(p, sizeof(p), "%s/missing.json", dir);

@@ -82,8 +82,8 @@ static void test_cases(void)
 		} else {
 			CHECK(rc < 0);
 			if (rc < 0 && strstr(nw_err_msg(err), c->want) == NULL)
-				printf("#   case %zu: got \"%s\", want \"%s\"\n", i, nw_err_msg(err),
-				       c->want);
+				printf("#   case %zu: got \"%s\", want \"%s\"\n", i,
+				       nw_err_msg(err), c->want);
 			CHECK(rc < 0 && strstr(nw_err_msg(err), c->want) != NULL);
 		}
 		nw_err_free(&err);
