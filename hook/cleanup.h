@@ -42,10 +42,10 @@ static inline void nw_strvfreep(char ***v)
 	*v = NULL;
 }
 
-#define cleanup_free __attribute__((cleanup(nw_freep)))
+#define cleanup_free  __attribute__((cleanup(nw_freep)))
 #define cleanup_close __attribute__((cleanup(nw_closep)))
-#define cleanup_file __attribute__((cleanup(nw_fclosep)))
-#define cleanup_strv __attribute__((cleanup(nw_strvfreep)))
+#define cleanup_file  __attribute__((cleanup(nw_fclosep)))
+#define cleanup_strv  __attribute__((cleanup(nw_strvfreep)))
 
 /* Hands ownership on: returns the value and clears the variable. */
 #define steal_ptr(pp)                                                                              \

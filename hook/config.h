@@ -10,17 +10,17 @@
 #include "err.h"
 
 #define NW_DEFAULT_CONFIG "/etc/netward/netward.json"
-#define NW_CONFIG_MAX (1 << 20)
+#define NW_CONFIG_MAX	  (1 << 20)
 
 enum nw_mode { NW_MODE_NONE, NW_MODE_HTTP, NW_MODE_FULL };
 #define NW_MODE_BIT(m) (1u << (m))
 
 struct nw_deny {
 	bool is_domain;
-	struct nw_cidr cidr;         /* !is_domain */
-	struct domain_entry domain;  /* is_domain; may be a wildcard */
-	uint16_t port;               /* 0 = every port */
-	char *text;                  /* as written, for messages */
+	struct nw_cidr cidr;	    /* !is_domain */
+	struct domain_entry domain; /* is_domain; may be a wildcard */
+	uint16_t port;		    /* 0 = every port */
+	char *text;		    /* as written, for messages */
 };
 
 struct nw_dns_server {
@@ -29,8 +29,8 @@ struct nw_dns_server {
 };
 
 struct nw_config {
-	char *path;               /* where it came from, for messages */
-	unsigned allowed_modes;   /* NW_MODE_BIT() set */
+	char *path;		/* where it came from, for messages */
+	unsigned allowed_modes; /* NW_MODE_BIT() set */
 	bool has_allowlist;
 	struct domain_list allowlist;
 	uint64_t rate_limit_bps;
@@ -43,10 +43,10 @@ struct nw_config {
 	size_t n_dns;
 	struct nw_dns_server *dns;
 	bool dns_from_resolv_conf;
-	struct nw_cidr subnet;    /* IPv4 */
+	struct nw_cidr subnet; /* IPv4 */
 	uint16_t proxy_port;
-	char *job_id_header;      /* "" = off */
-	char *log;                /* "syslog" or an absolute path */
+	char *job_id_header; /* "" = off */
+	char *log;	     /* "syslog" or an absolute path */
 };
 
 /* Fills cfg with every default (dns from /etc/resolv.conf is read lazily by

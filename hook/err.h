@@ -14,8 +14,7 @@ typedef struct nw_error *nw_err;
 
 /* Sets *err (unless already set) to fmt, followed by ": strerror(errnum)"
  * when errnum is non-zero. Always returns -1. */
-int nw_fail(nw_err *err, int errnum, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int nw_fail(nw_err *err, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Prefixes the message in *err with "fmt: ". Returns -1. */
 int nw_wrap(nw_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void nw_err_free(nw_err *err);

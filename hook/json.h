@@ -13,10 +13,10 @@ enum json_type { JSON_NULL, JSON_BOOL, JSON_NUMBER, JSON_STRING, JSON_ARRAY, JSO
 
 struct json {
 	enum json_type type;
-	bool b;       /* JSON_BOOL */
-	char *s;      /* JSON_STRING: the text; JSON_NUMBER: the literal as written */
-	size_t n;     /* JSON_ARRAY, JSON_OBJECT: number of members */
-	char **keys;  /* JSON_OBJECT */
+	bool b;	     /* JSON_BOOL */
+	char *s;     /* JSON_STRING: the text; JSON_NUMBER: the literal as written */
+	size_t n;    /* JSON_ARRAY, JSON_OBJECT: number of members */
+	char **keys; /* JSON_OBJECT */
 	struct json **v;
 };
 

@@ -12,7 +12,7 @@
 /* Binds the job's proxy on its gateway, forks the monitor (own session,
  * stdio on /dev/null, no other inherited fds) and the proxy under it, and
  * returns once the proxy serves, with their pids filled into r. */
-int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol,
-		  struct job_record *r, nw_err *err);
+int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, struct job_record *r,
+		  nw_err *err);
 
 #endif

@@ -12,7 +12,8 @@ static int unit_passed, unit_failed, unit_cur_failed;
 #define CHECK(cond)                                                                                \
 	do {                                                                                       \
 		if (!(cond)) {                                                                     \
-			fprintf(stdout, "#   %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);  \
+			fprintf(stdout, "#   %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__,       \
+				#cond);                                                            \
 			unit_cur_failed++;                                                         \
 		}                                                                                  \
 	} while (0)
@@ -21,7 +22,7 @@ static int unit_passed, unit_failed, unit_cur_failed;
 	do {                                                                                       \
 		const char *ua_ = (a), *ub_ = (b);                                                 \
 		if (ua_ == NULL || ub_ == NULL || strcmp(ua_, ub_) != 0) {                         \
-			fprintf(stdout, "#   %s:%d: \"%s\" != \"%s\"\n", __FILE__, __LINE__,        \
+			fprintf(stdout, "#   %s:%d: \"%s\" != \"%s\"\n", __FILE__, __LINE__,       \
 				ua_ ? ua_ : "(null)", ub_ ? ub_ : "(null)");                       \
 			unit_cur_failed++;                                                         \
 		}                                                                                  \
