@@ -262,8 +262,8 @@ static void on_resolved(void *arg, enum resolve_status st, const struct nw_addr 
 
 	switch (st) {
 	case RESOLVE_OK:
-		status = policy_addrs(c->p->o, c->host, c->port, addrs, n, &pick, reason,
-				      sizeof(reason));
+		status = proxy_policy_addrs(c->p->o, c->host, c->port, addrs, n, &pick, reason,
+					    sizeof(reason));
 		if (status != 0)
 			conn_fail(c, status, status == 403, reason);
 		else
@@ -308,8 +308,8 @@ static void route(struct conn *c)
 	struct nw_addr a;
 	int status;
 
-	status = policy_name(c->p->o, c->host, c->host_is_ip, c->port, c->is_connect, reason,
-			     sizeof(reason));
+	status = proxy_policy_name(c->p->o, c->host, c->host_is_ip, c->port, c->is_connect, reason,
+				   sizeof(reason));
 	if (status != 0) {
 		conn_fail(c, status, true, reason);
 		return;

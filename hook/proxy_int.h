@@ -156,10 +156,11 @@ void buf_put(struct buf *b, const char *s, size_t n);
 void conn_head_parse(struct conn *c);
 
 /* proxy_policy.c: 0 allowed, else the status to answer with reason set. */
-int policy_name(const struct proxy_opts *o, const char *host, bool is_ip, uint16_t port,
-		bool connect, char *reason, size_t len);
-int policy_addrs(const struct proxy_opts *o, const char *host, uint16_t port,
-		 const struct nw_addr *a, size_t n, struct nw_addr *pick, char *reason, size_t len);
+int proxy_policy_name(const struct proxy_opts *o, const char *host, bool is_ip, uint16_t port,
+		      bool connect, char *reason, size_t len);
+int proxy_policy_addrs(const struct proxy_opts *o, const char *host, uint16_t port,
+		       const struct nw_addr *a, size_t n, struct nw_addr *pick, char *reason,
+		       size_t len);
 
 /* proxy_http.c */
 void forward_start(struct conn *c);

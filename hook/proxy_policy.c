@@ -23,8 +23,8 @@ static bool ip_listed(const struct domain_list *l, const char *host)
 	return false;
 }
 
-int policy_name(const struct proxy_opts *o, const char *host, bool is_ip, uint16_t port,
-		bool connect, char *reason, size_t len)
+int proxy_policy_name(const struct proxy_opts *o, const char *host, bool is_ip, uint16_t port,
+		      bool connect, char *reason, size_t len)
 {
 	const struct nw_config *cfg = o->cfg;
 
@@ -92,8 +92,9 @@ static int check_addr(const struct proxy_opts *o, const char *host, uint16_t por
 	return 0;
 }
 
-int policy_addrs(const struct proxy_opts *o, const char *host, uint16_t port,
-		 const struct nw_addr *a, size_t n, struct nw_addr *pick, char *reason, size_t len)
+int proxy_policy_addrs(const struct proxy_opts *o, const char *host, uint16_t port,
+		       const struct nw_addr *a, size_t n, struct nw_addr *pick, char *reason,
+		       size_t len)
 {
 	bool have = false;
 
