@@ -42,18 +42,19 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 	local id b
 	id=$(job_id direct)
 	b=$(bp_bundle "$id" www.test '
-		a tcp '"$TESTNET_WWW"' 80
-		a tcp '"$TESTNET_WWW"' 443
-		a tcp '"$TESTNET_WWW $BP_SINK_PORT"'
-		a tcp '"$TESTNET_OTHER"' 80
-		a tcp '"$TESTNET_FAR"' 80
-		a udp '"$TESTNET_WWW $BP_SINK_PORT"'
-		a udp '"$TESTNET_FAR $BP_SINK_PORT"'
-		a dns '"$TESTNET_DNS"' www.test udp
-		a dns '"$TESTNET_DNS"' www.test tcp
-		a dns '"$BP_DNS"' www.test udp
-		a dns '"$NW_GATEWAY"' www.test udp
-		a dns '"$NW_GATEWAY"' www.test tcp
+		a tcp '"$TESTNET_WWW"' 80 &
+		a tcp '"$TESTNET_WWW"' 443 &
+		a tcp '"$TESTNET_WWW $BP_SINK_PORT"' &
+		a tcp '"$TESTNET_OTHER"' 80 &
+		a tcp '"$TESTNET_FAR"' 80 &
+		a udp '"$TESTNET_WWW $BP_SINK_PORT"' &
+		a udp '"$TESTNET_FAR $BP_SINK_PORT"' &
+		a dns '"$TESTNET_DNS"' www.test udp &
+		a dns '"$TESTNET_DNS"' www.test tcp &
+		a dns '"$BP_DNS"' www.test udp &
+		a dns '"$NW_GATEWAY"' www.test udp &
+		a dns '"$NW_GATEWAY"' www.test tcp &
+		wait
 		r http://www.test/')
 	run run_job "$b" "$id"
 	assert_success
@@ -123,13 +124,14 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 		nft flush ruleset && echo "NFT flushed"
 		ip link set eth0 promisc on && echo "PROMISC on"
 		for src in "" $me 198.18.0.50 10.213.250.250; do
-			a tcp '"$TESTNET_WWW $BP_SINK_PORT"' $src
-			a tcp '"$TESTNET_WWW"' 80 $src
-			a tcp '"$TESTNET_DNS"' 53 $src
-			a tcp '"$NW_GATEWAY"' 22 $src
+			a tcp '"$TESTNET_WWW $BP_SINK_PORT"' $src &
+			a tcp '"$TESTNET_WWW"' 80 $src &
+			a tcp '"$TESTNET_DNS"' 53 $src &
+			a tcp '"$NW_GATEWAY"' 22 $src &
 		done
-		a udp '"$TESTNET_WWW $BP_SINK_PORT"'
-		a dns '"$TESTNET_DNS"' www.test udp
+		a udp '"$TESTNET_WWW $BP_SINK_PORT"' &
+		a dns '"$TESTNET_DNS"' www.test udp &
+		wait
 		# Take the gateway address itself, then talk to the test internet.
 		ip addr add '"$NW_GATEWAY"'/32 dev eth0 && echo "ADDR gateway added"
 		a tcp '"$TESTNET_WWW $BP_SINK_PORT"' '"$NW_GATEWAY"'
@@ -183,11 +185,12 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 		echo "PING6 ff02::1 done"
 		if /busybox ping -6 -c 1 -W 2 "$ll%eth0" >/dev/null 2>&1; then
 			echo "PING6 gateway answered"; else echo "PING6 gateway silent"; fi
-		a tcp "$ll%eth0" '"$port"'
-		a udp "ff02::1%eth0" '"$port"'
-		a udp "$ll%eth0" '"$port"'
-		a tcp 2001:db8:1::1 '"$port"'
-		a tcp "fe80::1%eth0" '"$port"'
+		a tcp "$ll%eth0" '"$port"' &
+		a udp "ff02::1%eth0" '"$port"' &
+		a udp "$ll%eth0" '"$port"' &
+		a tcp 2001:db8:1::1 '"$port"' &
+		a tcp "fe80::1%eth0" '"$port"' &
+		wait
 		r http://www.test/')
 	patch_bundle "$b"
 	bp_caps "$b" CAP_NET_ADMIN CAP_NET_RAW
@@ -226,11 +229,11 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 	b=$(bp_bundle "$id" "www.test,$TESTNET_HOST_ADDR,127.0.0.1,localhost,hostself.test" '
 		# no_proxy names loopback: make curl ask the proxy all the same.
 		VIA="-x '"$NW_PROXY_URL"' --noproxy ,"
-		a tcp '"$NW_GATEWAY $port"'
-		a udp '"$NW_GATEWAY $port"'
-		a tcp '"$NW_GATEWAY"' 22
-		a tcp '"$TESTNET_HOST_ADDR $port"'
-		a tcp 127.0.0.1 '"$lport"'
+		a tcp '"$NW_GATEWAY $port"' &
+		a udp '"$NW_GATEWAY $port"' &
+		a tcp '"$NW_GATEWAY"' 22 &
+		a tcp '"$TESTNET_HOST_ADDR $port"' &
+		a tcp 127.0.0.1 '"$lport"' &
 		r http://'"$NW_GATEWAY:$port"'/
 		r http://'"$TESTNET_HOST_ADDR:$port"'/
 		r http://127.0.0.1:'"$lport"'/ $VIA
@@ -240,6 +243,7 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 		r "http://[::1]:'"$lport"'/" $VIA
 		r "http://[::ffff:127.0.0.1]:'"$lport"'/" $VIA
 		r http://hostself.test:'"$port"'/
+		wait
 		r http://www.test/')
 	# hostself.test is a name of this suite's DNS.
 	bp_node_dns
@@ -261,8 +265,9 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 	done
 	bp_assert_host_untouched loop
 	bp_assert_logged "host=127.0.0.1" "port=$lport" "decision=deny"
-	bp_assert_logged "host=localhost" "decision=deny"
-	bp_assert_logged "host=127.1" "decision=deny"
+	bp_assert_logged "host=localhost" "reason=\"netward: "
+	# 127.1 and ::ffff:127.0.0.1 are logged as the address they spell.
+	[ "$(grep -F "host=127.0.0.1 " "$NW_LOG" | grep -cF "decision=deny")" -ge 3 ]
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
 	assert_clean "$id"
 	# Last, as they are a finding at the time of writing: the node's own
@@ -297,9 +302,10 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 	addr_a=$(sed -n 's/^ME //p' "$NW_TMP/a.out")
 	[[ "$addr_a" == "$NW_SUBNET_PREFIX"* ]]
 	bb=$(bp_bundle "$b" www.test '
-		a tcp '"$addr_a"' 8000
-		a tcp '"$addr_a"' 3128
-		a udp '"$addr_a"' 8000
+		a tcp '"$addr_a"' 8000 &
+		a tcp '"$addr_a"' 3128 &
+		a udp '"$addr_a"' 8000 &
+		wait
 		r http://'"$addr_a"':8000/
 		r http://other.test/ -x http://'"$addr_a"':3128
 		r http://www.test/
