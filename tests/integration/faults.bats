@@ -96,9 +96,13 @@ fl_sleeper() {
 	assert_output_lacks "hello from"
 	# The firewall stays while the job lives: without its proxy the job
 	# has less, never more.
-	nft list table inet "netward_$hostif" >/dev/null
+	nft list ruleset | grep -qF "$hostif"
 	# The proxy's death is on record.
-	grep -q "proxy" "$NW_LOG"
+	for i in $(seq 1 20); do
+		grep -qE "proxy (exited|killed)" "$NW_LOG" && break
+		sleep 0.1
+	done
+	grep -E "proxy (exited|killed)" "$NW_LOG"
 	fl_stop "$id"
 	eventually_clean "$id" 10
 }
@@ -169,7 +173,7 @@ fl_hook_killed() {
 	st=$(runc state "$id" | jq -c --slurpfile c "$b/config.json" '{ociVersion, id, pid, bundle,
 		status: "creating", annotations: $c[0].annotations}')
 	for sc in sendmsg sendto setns rename clone clone3 write; do
-		for n in $(seq 1 17); do
+		for n in $(seq 1 40); do
 			fl_hook_killed "$id" "$pid" "$st" "$sc" "$n"
 			# Once the hook completed, later counts are the same run.
 			tail -n 1 "$NW_TMP/hk-summary" | grep -q complete && break
@@ -183,6 +187,10 @@ fl_hook_killed() {
 	# Every kind of step was hit at least once before the end.
 	for sc in sendmsg sendto setns rename; do
 		grep -q "^$sc 1: killed" "$NW_TMP/hk-summary"
+	done
+	# ...and each kind was followed to the end of the setup.
+	for sc in sendmsg sendto setns rename clone; do
+		grep -q "^$sc [0-9]*: complete" "$NW_TMP/hk-summary"
 	done
 	runc delete --force "$id"
 	"$NETWARD" --config "$NW_CONFIG" gc </dev/null >/dev/null 2>&1
@@ -243,8 +251,8 @@ fl_hook_killed() {
 	assert_output_lacks "hello from other.test"
 	assert_output_has "TCP $TESTNET_WWW:80 closed"
 	"$NETWARD" --config "$NW_CONFIG" gc </dev/null
-	if ip link show "$hostif" >/dev/null 2>&1 || nft list table inet "netward_$hostif" >/dev/null 2>&1; then
-		echo "gc left the link or table of a job whose state entry is gone ($hostif)" >&2
+	if ip link show "$hostif" >/dev/null 2>&1 || nft list ruleset | grep -qF "$hostif"; then
+		echo "gc left the link or firewall state of a job whose state entry is gone ($hostif)" >&2
 		false
 	fi
 	run fl_exec "$id" 'r http://www.test/ -m 3; a tcp '"$TESTNET_WWW"' 80'
