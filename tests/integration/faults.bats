@@ -312,7 +312,9 @@ fl_mine() {
 	local prefix f p
 	prefix=$(job_id "")
 	nw_leftovers | sed 's/^/node /'
-	ls "$NW_STATE/jobs" 2>/dev/null | grep -F -- "$prefix" | sed 's/^/state /'
+	for f in "$NW_STATE"/jobs/"$prefix"*; do
+		[ -e "$f" ] && echo "state ${f##*/}"
+	done
 	for f in "$NW_STATE"/addr/*; do
 		[ -e "$f" ] || continue
 		grep -qF -- "$prefix" "$f" 2>/dev/null && echo "addr ${f##*/} $(cat "$f")"
