@@ -1,7 +1,10 @@
 /* Whether a job may reach a destination: on the name first, then on every
  * address it resolves to (DESIGN.md §3). The reason names the rule. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "proxy_int.h"
 
@@ -11,6 +14,40 @@ static bool private_allowed(const struct nw_config *cfg, const struct nw_addr *a
 		if (cidr_contains(&cfg->allow_private[i], a))
 			return true;
 	return false;
+}
+
+/* Is a an address of this node? The kernel's own answer, whatever the
+ * interfaces look like right now: a UDP socket "connected" to a local
+ * address is routed through the local table, which picks that very address
+ * as the source. Nothing is sent. A job must not reach the node's services
+ * through its proxy, even under a globally reachable address. */
+static bool node_address(const struct nw_addr *a)
+{
+	struct sockaddr_storage ss, src;
+	socklen_t len = addr_to_sockaddr(a, 9, &ss), slen = sizeof(src);
+	int fd = socket(a->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct nw_addr got;
+	bool local = true; /* cannot tell: refuse */
+
+	if (fd < 0)
+		return local;
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
+		/* No route at all: not ours, and the connect will fail. */
+		local = errno == EACCES || errno == EPERM;
+	} else if (getsockname(fd, (struct sockaddr *)&src, &slen) == 0) {
+		addr_from_sockaddr((struct sockaddr *)&src, &got);
+		local = got.family == a->family &&
+			memcmp(got.a, a->a, a->family == AF_INET ? 4 : 16) == 0;
+	}
+	close(fd);
+	return local;
+}
+
+static bool loopback(const struct nw_addr *a)
+{
+	static const uint8_t v6_loopback[16] = {[15] = 1};
+
+	return a->family == AF_INET ? a->a[0] == 127 : memcmp(a->a, v6_loopback, 16) == 0;
 }
 
 static bool ip_listed(const struct domain_list *l, const char *host)
@@ -75,6 +112,16 @@ static int check_addr(const struct proxy_opts *o, const char *host, uint16_t por
 				 a->family == AF_INET6 ? "]" : "", port, d->text);
 			return 403;
 		}
+	}
+	/* Loopback listed in allow_private_destinations is an operator's
+	 * explicit choice (a mirror on this node's 127.0.0.x); any other
+	 * address of the node is never reachable. */
+	if (node_address(a) && !(loopback(a) && private_allowed(cfg, a))) {
+		snprintf(reason, len,
+			 "netward: %s%s%s is an address of this node, which jobs never reach",
+			 strcmp(host, s) == 0 ? "" : host,
+			 strcmp(host, s) == 0 ? "" : " resolves to ", s);
+		return 403;
 	}
 	if (!addr_is_global(a) && !private_allowed(cfg, a)) {
 		if (strcmp(host, s) == 0)
