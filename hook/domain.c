@@ -18,25 +18,9 @@
 #define QUOTE_BUF  (QUOTE_MAX * 4 + 4)
 #define REASON_MAX 160
 
-/* Quotes s for a message: printable ASCII as is, the rest as \xNN, cut at
- * QUOTE_MAX, so a hostile name cannot forge log lines or flood them. */
 static const char *quote(const char *s, char *buf, size_t len)
 {
-	size_t o = 0, i;
-
-	for (i = 0; s[i] != '\0' && i < QUOTE_MAX && o + 5 < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
-			buf[o++] = (char)c;
-		else
-			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", c);
-	}
-	if (s[i] != '\0' && o + 4 < len) {
-		memcpy(buf + o, "...", 3);
-		o += 3;
-	}
-	buf[o] = '\0';
-	return buf;
+	return nw_quote(s, QUOTE_MAX, buf, len);
 }
 
 /* Every refusal reads `domain "AS WRITTEN": why`. */

@@ -77,3 +77,22 @@ const char *nw_err_msg(nw_err err)
 		return "no error";
 	return err->msg ? err->msg : "out of memory";
 }
+
+const char *nw_quote(const char *s, size_t max, char *buf, size_t len)
+{
+	size_t o = 0, i;
+
+	for (i = 0; s[i] != '\0' && i < max && o + 5 < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
+			buf[o++] = (char)c;
+		else
+			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", c);
+	}
+	if (s[i] != '\0' && o + 4 < len) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+	return buf;
+}

@@ -5,6 +5,7 @@
 #define NW_ERR_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 struct nw_error {
 	int code; /* errno, or 0 */
@@ -19,6 +20,12 @@ int nw_fail(nw_err *err, int errnum, const char *fmt, ...) __attribute__((format
 int nw_wrap(nw_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void nw_err_free(nw_err *err);
 const char *nw_err_msg(nw_err err);
+
+/* Quotes hostile text s for a message into buf: printable ASCII as is, the
+ * rest (and '"', '\\') as \xNN, cut after max characters with "...", so
+ * input can neither forge log lines nor flood them. buf wants max * 4 + 4
+ * bytes. */
+const char *nw_quote(const char *s, size_t max, char *buf, size_t len);
 
 #define cleanup_err __attribute__((cleanup(nw_err_free)))
 
