@@ -7,6 +7,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include <fcntl.h>
 
 #include <nftables/libnftables.h>
 
@@ -146,36 +149,56 @@ static void render_job(FILE *f, const struct fw_job *j, const char *job)
 	}
 }
 
-char *fw_render(const struct fw_job *j, nw_err *err)
+static int check_job(const struct fw_job *j, nw_err *err)
+{
+	if (j->host_if == NULL || !safe_name(j->host_if, 15))
+		return nw_fail(err, EINVAL, "firewall: bad interface name");
+	if (j->job_addr.family != AF_INET || j->gateway.family != AF_INET || j->cfg == NULL ||
+	    j->cfg->subnet.addr.family != AF_INET)
+		return nw_fail(err, EINVAL, "firewall: the job needs IPv4 addresses and a config");
+	return 0;
+}
+
+/* The shared part and/or the job's part, into one script. */
+static char *render(const struct fw_job *j, bool base, bool elements, nw_err *err)
 {
 	char job[INET6_ADDRSTRLEN], gw[INET6_ADDRSTRLEN];
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
 
-	if (j->host_if == NULL || !safe_name(j->host_if, 15))
-		return nw_fail(err, EINVAL, "firewall: bad interface name"), NULL;
-	if (j->job_addr.family != AF_INET || j->gateway.family != AF_INET || j->cfg == NULL ||
-	    j->cfg->subnet.addr.family != AF_INET)
-		return nw_fail(err, EINVAL, "firewall: the job needs IPv4 addresses and a config"),
-		       NULL;
+	if (check_job(j, err) < 0)
+		return NULL;
 	addr_str(&j->job_addr, job, sizeof(job));
 	addr_str(&j->gateway, gw, sizeof(gw));
 	f = open_memstream(&buf, &len);
 	if (f == NULL)
 		return nw_fail(err, errno, "firewall: rendering"), NULL;
-	fputs("add table inet " FW_TABLE "\n", f);
-	fputs(sets, f);
-	render_pre(f);
-	render_in(f, gw, j->proxy_port);
-	render_fwd(f, j->cfg);
-	render_post(f);
-	render_job(f, j, job);
+	if (base) {
+		fputs("add table inet " FW_TABLE "\n", f);
+		fputs(sets, f);
+		render_pre(f);
+		render_in(f, gw, j->proxy_port);
+		render_fwd(f, j->cfg);
+		render_post(f);
+	}
+	if (elements)
+		render_job(f, j, job);
 	if (ferror(f) || fclose(f) != 0) {
 		free(buf);
 		return nw_fail(err, ENOMEM, "firewall: rendering"), NULL;
 	}
 	return buf;
+}
+
+char *fw_render(const struct fw_job *j, nw_err *err)
+{
+	return render(j, true, true, err);
+}
+
+char *fw_render_elements(const struct fw_job *j, nw_err *err)
+{
+	return render(j, false, true, err);
 }
 
 /* ---- libnftables ---- */
@@ -250,10 +273,11 @@ static int run_absent_ok(struct nft_ctx *nft, const char *cmd, const char *what,
 	return -1;
 }
 
-int fw_remove_table(nw_err *err)
+int fw_remove_table(const char *marker, nw_err *err)
 {
 	cleanup_nft_ctx struct nft_ctx *nft = nft_open(err);
 
+	unlink(marker);
 	if (nft == NULL)
 		return -1;
 	return run_absent_ok(nft, "delete table inet " FW_TABLE "\n", "deleting the firewall table",
@@ -427,4 +451,68 @@ int fw_list_jobs(char ***ifnames, nw_err *err)
 		return nw_fail(err, ENOMEM, "listing the firewall's jobs");
 	*ifnames = steal_ptr(&v);
 	return 0;
+}
+
+static uint64_t fnv1a64(const char *s)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+	return h;
+}
+
+static bool marker_says(const char *marker, uint64_t want)
+{
+	char buf[32] = "";
+	cleanup_close int fd = open(marker, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) <= 0)
+		return false;
+	return strtoull(buf, NULL, 16) == want;
+}
+
+static void marker_write(const char *marker, uint64_t h)
+{
+	char buf[32];
+	cleanup_close int fd =
+	    open(marker, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int n = snprintf(buf, sizeof(buf), "%016llx\n", (unsigned long long)h);
+
+	if (fd < 0 || write(fd, buf, (size_t)n) != n)
+		unlink(marker);
+}
+
+int fw_install(const struct fw_job *j, const char *marker, nw_err *err)
+{
+	cleanup_free char *base = render(j, true, false, err);
+	cleanup_free char *elems = NULL;
+	cleanup_free char *full = NULL;
+	nw_err e = NULL;
+	uint64_t h;
+
+	if (base == NULL || (elems = render(j, false, true, err)) == NULL)
+		return -1;
+	h = fnv1a64(base);
+	if (marker_says(marker, h)) {
+		if (fw_apply(elems, &e) == 0)
+			return 0;
+		/* The table went away behind netward's back (nft flush
+		 * ruleset): write it whole again. */
+		nw_err_free(&e);
+	}
+	unlink(marker);
+	if (asprintf(&full, "%s%s", base, elems) < 0) {
+		full = NULL;
+		return nw_fail(err, ENOMEM, "firewall: rendering");
+	}
+	if (fw_apply(full, err) < 0)
+		return -1;
+	marker_write(marker, h);
+	return 0;
+}
+
+bool fw_table_known(const char *marker)
+{
+	return access(marker, F_OK) == 0;
 }

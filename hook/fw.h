@@ -7,6 +7,7 @@
 #ifndef NW_FW_H
 #define NW_FW_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "addr.h"
@@ -29,6 +30,15 @@ struct fw_job {
  * every job at once), then the job's set elements. Never needs a job to be
  * absent from the sets: adding an element twice is not an error. */
 char *fw_render(const struct fw_job *j, nw_err *err);
+/* Only the job's set elements. */
+char *fw_render_elements(const struct fw_job *j, nw_err *err);
+/* Installs the job: only its elements when marker (a file beside the
+ * state) says the table already holds this config's chains, else the whole
+ * script, then records its hash in marker. Rewriting four base chains costs
+ * ten times what adding a job's elements does. */
+int fw_install(const struct fw_job *j, const char *marker, nw_err *err);
+/* Does marker say the table exists? (Cheap: no nftables call.) */
+bool fw_table_known(const char *marker);
 /* Applies a script atomically (nft's own error text kept). */
 int fw_apply(const char *script, nw_err *err);
 /* Removes every element that names host_if (and the job's address with
@@ -36,7 +46,7 @@ int fw_apply(const char *script, nw_err *err);
 int fw_remove_job(const char *host_if, nw_err *err);
 /* The interfaces the table knows as jobs, NULL-terminated (for gc). */
 int fw_list_jobs(char ***ifnames, nw_err *err);
-/* Deletes the table (gc, when no job is left). Absent is success. */
-int fw_remove_table(nw_err *err);
+/* Deletes the table and marker (when no job is left). Absent is success. */
+int fw_remove_table(const char *marker, nw_err *err);
 
 #endif

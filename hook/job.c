@@ -19,6 +19,8 @@
 #include "wire.h"
 
 #define SALT_TRIES 8
+/* Hash of the firewall chains last installed (fw_install). */
+#define FW_MARKER NW_STATE_DIR "/firewall"
 
 static int open_netns(pid_t pid, uint64_t *ino, nw_err *err)
 {
@@ -95,7 +97,10 @@ void job_drop_idle_table(void)
 	cleanup_strv char **ids = NULL;
 	nw_err e = NULL;
 
-	if (state_list(&ids, &e) == 0 && ids[0] == NULL && fw_remove_table(&e) < 0)
+	/* A stat, not an nftables call, when there is no table (none mode). */
+	if (!fw_table_known(FW_MARKER))
+		return;
+	if (state_list(&ids, &e) == 0 && ids[0] == NULL && fw_remove_table(FW_MARKER, &e) < 0)
 		log_msg(LOG_ERR, "removing the idle firewall table: %s", nw_err_msg(e));
 	nw_err_free(&e);
 }
@@ -126,10 +131,7 @@ static int firewall_job(const struct nw_config *cfg, const struct job_record *r,
 	if (addr_parse(r->addr, &f.job_addr, err) < 0 ||
 	    addr_parse(NW_GATEWAY, &f.gateway, err) < 0)
 		return -1;
-	script = fw_render(&f, err);
-	if (script == NULL)
-		return -1;
-	return fw_apply(script, err);
+	return fw_install(&f, FW_MARKER, err);
 }
 
 /* One attempt with one interface name: the firewall first (its sets name
@@ -363,7 +365,7 @@ static void gc_firewall(struct gc_report *rep, FILE *out, char **live_ifs, bool 
 	}
 	/* With no job left the table goes too: a node without jobs carries
 	 * nothing of netward's. */
-	if (!any_live && fw_remove_table(&e) < 0)
+	if (!any_live && fw_remove_table(FW_MARKER, &e) < 0)
 		log_msg(LOG_ERR, "gc: %s", nw_err_msg(e));
 	nw_err_free(&e);
 }

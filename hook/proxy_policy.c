@@ -113,16 +113,6 @@ static int check_addr(const struct proxy_opts *o, const char *host, uint16_t por
 			return 403;
 		}
 	}
-	/* Loopback listed in allow_private_destinations is an operator's
-	 * explicit choice (a mirror on this node's 127.0.0.x); any other
-	 * address of the node is never reachable. */
-	if (node_address(a) && !(loopback(a) && private_allowed(cfg, a))) {
-		snprintf(reason, len,
-			 "netward: %s%s%s is an address of this node, which jobs never reach",
-			 strcmp(host, s) == 0 ? "" : host,
-			 strcmp(host, s) == 0 ? "" : " resolves to ", s);
-		return 403;
-	}
 	if (!addr_is_global(a) && !private_allowed(cfg, a)) {
 		if (strcmp(host, s) == 0)
 			snprintf(reason, len,
@@ -133,6 +123,21 @@ static int check_addr(const struct proxy_opts *o, const char *host, uint16_t por
 			snprintf(reason, len,
 				 "netward: %s resolves to %s, a private address "
 				 "(allow_private_destinations does not include it)",
+				 host, s);
+		return 403;
+	}
+	/* Loopback listed in allow_private_destinations is an operator's
+	 * explicit choice (a mirror on this node's 127.0.0.x); any other
+	 * address of the node is never reachable. */
+	if (node_address(a) && !(loopback(a) && private_allowed(cfg, a))) {
+		if (strcmp(host, s) == 0)
+			snprintf(reason, len,
+				 "netward: %s is an address of this node, which jobs never reach",
+				 s);
+		else
+			snprintf(reason, len,
+				 "netward: %s resolves to %s, an address of this node, which jobs "
+				 "never reach",
 				 host, s);
 		return 403;
 	}
