@@ -511,8 +511,3 @@ int fw_install(const struct fw_job *j, const char *marker, nw_err *err)
 	marker_write(marker, h);
 	return 0;
 }
-
-bool fw_table_known(const char *marker)
-{
-	return access(marker, F_OK) == 0;
-}

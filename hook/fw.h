@@ -37,8 +37,6 @@ char *fw_render_elements(const struct fw_job *j, nw_err *err);
  * script, then records its hash in marker. Rewriting four base chains costs
  * ten times what adding a job's elements does. */
 int fw_install(const struct fw_job *j, const char *marker, nw_err *err);
-/* Does marker say the table exists? (Cheap: no nftables call.) */
-bool fw_table_known(const char *marker);
 /* Applies a script atomically (nft's own error text kept). */
 int fw_apply(const char *script, nw_err *err);
 /* Removes every element that names host_if (and the job's address with

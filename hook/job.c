@@ -90,21 +90,6 @@ int job_teardown_locked(const struct job_record *r, nw_err *err)
 	return state_remove(r->id, err);
 }
 
-/* The last job out takes the table with it: a node without jobs carries
- * nothing of netward's. */
-void job_drop_idle_table(void)
-{
-	cleanup_strv char **ids = NULL;
-	nw_err e = NULL;
-
-	/* A stat, not an nftables call, when there is no table (none mode). */
-	if (!fw_table_known(FW_MARKER))
-		return;
-	if (state_list(&ids, &e) == 0 && ids[0] == NULL && fw_remove_table(FW_MARKER, &e) < 0)
-		log_msg(LOG_ERR, "removing the idle firewall table: %s", nw_err_msg(e));
-	nw_err_free(&e);
-}
-
 int job_teardown(const char *id, nw_err *err)
 {
 	struct job_record r;
@@ -116,8 +101,6 @@ int job_teardown(const char *id, nw_err *err)
 	if (rc == 1)
 		rc = job_teardown_locked(&r, err);
 	state_record_free(&r);
-	if (rc >= 0)
-		job_drop_idle_table();
 	state_unlock(lock);
 	return rc < 0 ? -1 : 0;
 }
@@ -264,8 +247,6 @@ int job_setup(const struct nw_config *cfg, const char *id, pid_t pid, const stru
 		nw_err undo = NULL;
 		if (job_teardown_locked(&r, &undo) < 0)
 			log_msg(LOG_ERR, "undoing a failed setup: %s", nw_err_msg(undo));
-		else
-			job_drop_idle_table();
 		nw_err_free(&undo);
 	} else {
 		log_msg(LOG_INFO, "job set up: mode=%s%s%s%s%s", mode_name(r.mode),

@@ -22,10 +22,6 @@ int job_teardown(const char *id, nw_err *err);
  * then links, then processes, then the state entry. */
 int job_teardown_locked(const struct job_record *r, nw_err *err);
 
-/* With the lock held: when no job is recorded any more, removes the
- * firewall table, so a node without jobs carries nothing of netward's. */
-void job_drop_idle_table(void);
-
 struct gc_report {
 	unsigned jobs, firewall, links, addrs;
 };

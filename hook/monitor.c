@@ -167,8 +167,6 @@ static void monitor_teardown(const struct job_record *r)
 		log_msg(LOG_INFO, "container's network namespace is gone; tearing the job down");
 		if (job_teardown_locked(&cur, &err) < 0)
 			log_msg(LOG_ERR, "teardown: %s", nw_err_msg(err));
-		else
-			job_drop_idle_table();
 	}
 	state_record_free(&cur);
 	nw_err_free(&err);
