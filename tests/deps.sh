@@ -6,7 +6,7 @@ pkgs=(build-essential pkg-config clang llvm
       libseccomp-dev libcap-dev libyajl-dev libnl-3-dev libnl-route-3-dev
       libnftables-dev libc-ares-dev
       runc podman nftables iproute2 dnsmasq-base nginx-light busybox-static
-      curl wget python3 openssl jq bats procps psmisc valgrind
+      curl wget python3 openssl jq bats procps psmisc valgrind strace apache2-utils
       debhelper dpkg-dev fakeroot lintian rpm cpio)
 missing=()
 for p in "${pkgs[@]}"; do
