@@ -190,8 +190,8 @@ static int setup_locked(const struct nw_config *cfg, struct job_record *r,
 		return 0;
 	if (wire_job(cfg, r, netns, err) < 0)
 		return -1;
-	if (r->mode == NW_MODE_FULL)
-		return wire_enable_forwarding(err);
+	if (r->mode == NW_MODE_FULL && wire_enable_forwarding(err) < 0)
+		return -1;
 	return monitor_spawn(cfg, pol, r, err);
 }
 

@@ -285,6 +285,15 @@ static void monitor_main(const struct nw_config *cfg, const struct job_policy *p
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
+	if (listen_fd < 0) {
+		/* A full job has no proxy: only the watch on its link. */
+		rep.ok = 1;
+		if (write(report_fd, &rep, sizeof(rep)) != sizeof(rep))
+			_exit(1);
+		close(report_fd);
+		monitor_loop(r, -1);
+		_exit(0);
+	}
 	if (pipe2(ready, O_CLOEXEC) < 0)
 		goto fail;
 	rep.proxy = fork();
@@ -351,15 +360,17 @@ int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, str
 	pid_t child;
 	struct spawn_report rep;
 
-	listen_fd = proxy_listen(NW_GATEWAY, cfg->proxy_port, r->host_if, err);
-	if (listen_fd < 0)
-		return nw_wrap(err, "starting the job's proxy");
-	log_fd = open_job_file(r->id, "access.log", O_WRONLY | O_APPEND, err);
-	if (log_fd < 0)
-		return -1;
-	stats_fd = open_job_file(r->id, "stats.json", O_RDWR, err);
-	if (stats_fd < 0)
-		return -1;
+	if (r->mode == NW_MODE_HTTP) {
+		listen_fd = proxy_listen(NW_GATEWAY, cfg->proxy_port, r->host_if, err);
+		if (listen_fd < 0)
+			return nw_wrap(err, "starting the job's proxy");
+		log_fd = open_job_file(r->id, "access.log", O_WRONLY | O_APPEND, err);
+		if (log_fd < 0)
+			return -1;
+		stats_fd = open_job_file(r->id, "stats.json", O_RDWR, err);
+		if (stats_fd < 0)
+			return -1;
+	}
 	proxy_ids(&uid, &gid);
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return nw_fail(err, errno, "starting the job's proxy: pipe");
@@ -396,6 +407,6 @@ int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, str
 	r->monitor_pid = rep.monitor;
 	r->monitor_start = proc_start_time(rep.monitor);
 	r->proxy_pid = rep.proxy;
-	r->proxy_start = proc_start_time(rep.proxy);
+	r->proxy_start = rep.proxy > 0 ? proc_start_time(rep.proxy) : 0;
 	return 0;
 }

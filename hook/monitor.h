@@ -9,9 +9,10 @@
 #include "policy.h"
 #include "state.h"
 
-/* Binds the job's proxy on its gateway, forks the monitor (own session,
- * stdio on /dev/null, no other inherited fds) and the proxy under it, and
- * returns once the proxy serves, with their pids filled into r. */
+/* Forks the monitor (own session, stdio on /dev/null, no other inherited
+ * fds); for an http job it first binds the job's proxy on its gateway and
+ * runs the proxy under the monitor, returning once it serves. The pids are
+ * filled into r. A full job gets the monitor alone. */
 int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, struct job_record *r,
 		  nw_err *err);
 
