@@ -246,17 +246,6 @@ static struct nft_ctx *nft_open(nw_err *err)
 	return nft;
 }
 
-int fw_apply(const char *script, nw_err *err)
-{
-	cleanup_nft_ctx struct nft_ctx *nft = nft_open(err);
-
-	if (nft == NULL)
-		return -1;
-	if (nft_run_cmd_from_buffer(nft, script) != 0)
-		return nft_fail(err, nft, "applying the job's firewall");
-	return 0;
-}
-
 /* Runs cmd; ENOENT (no such table, set or element) counts as done. */
 static int run_absent_ok(struct nft_ctx *nft, const char *cmd, const char *what, nw_err *err)
 {
@@ -378,36 +367,45 @@ static int add_removal(const char *set, const char *first, const char *second, v
 	return 0;
 }
 
+/* The deletions of every element naming host_if, as a script ("" when
+ * there are none or no table). Lists the sets through nft, whose output
+ * flags it leaves as it found them. */
+static char *stale_removals(struct nft_ctx *nft, const char *host_if, nw_err *err)
+{
+	cleanup_json struct json *root = NULL;
+	char *script = NULL;
+	size_t len = 0;
+	nw_err e = NULL;
+
+	root = list_sets(nft, &e);
+	nft_ctx_output_set_flags(nft, 0);
+	if (root == NULL && e != NULL) {
+		*err = steal_ptr(&e);
+		return NULL;
+	}
+	struct removal r = {.ifn = host_if, .root = root, .f = open_memstream(&script, &len)};
+	if (r.f == NULL)
+		return nw_fail(err, errno, "firewall: removing %s", host_if), NULL;
+	if (root != NULL)
+		each_element(root, add_removal, &r);
+	if (fclose(r.f) != 0) {
+		free(script);
+		return nw_fail(err, ENOMEM, "firewall: removing %s", host_if), NULL;
+	}
+	return script;
+}
+
 int fw_remove_job(const char *host_if, nw_err *err)
 {
 	cleanup_nft_ctx struct nft_ctx *nft = NULL;
-	cleanup_json struct json *root = NULL;
 	cleanup_free char *script = NULL;
-	size_t len = 0;
-	nw_err e = NULL;
 
 	if (host_if == NULL || !safe_name(host_if, 15))
 		return nw_fail(err, EINVAL, "firewall: bad interface name");
 	nft = nft_open(err);
-	if (nft == NULL)
+	if (nft == NULL || (script = stale_removals(nft, host_if, err)) == NULL)
 		return -1;
-	root = list_sets(nft, &e);
-	if (root == NULL) {
-		if (e == NULL)
-			return 0;
-		*err = steal_ptr(&e);
-		return -1;
-	}
-	struct removal r = {.ifn = host_if, .root = root, .f = open_memstream(&script, &len)};
-	if (r.f == NULL)
-		return nw_fail(err, errno, "firewall: removing %s", host_if);
-	each_element(root, add_removal, &r);
-	if (fclose(r.f) != 0)
-		return nw_fail(err, ENOMEM, "firewall: removing %s", host_if);
-	if (len == 0)
-		return 0;
-	nft_ctx_output_set_flags(nft, 0);
-	if (nft_run_cmd_from_buffer(nft, script) != 0)
+	if (script[0] != '\0' && nft_run_cmd_from_buffer(nft, script) != 0)
 		return nft_fail(err, nft, "removing the job's firewall elements");
 	return 0;
 }
@@ -485,29 +483,36 @@ static void marker_write(const char *marker, uint64_t h)
 
 int fw_install(const struct fw_job *j, const char *marker, nw_err *err)
 {
+	cleanup_nft_ctx struct nft_ctx *nft = NULL;
 	cleanup_free char *base = render(j, true, false, err);
 	cleanup_free char *elems = NULL;
-	cleanup_free char *full = NULL;
-	nw_err e = NULL;
+	cleanup_free char *stale = NULL;
+	cleanup_free char *script = NULL;
 	uint64_t h;
 
 	if (base == NULL || (elems = render(j, false, true, err)) == NULL)
 		return -1;
+	nft = nft_open(err);
+	/* Elements a reused interface name still has (a teardown that did not
+	 * finish) go in the same transaction: they must not widen this job. */
+	if (nft == NULL || (stale = stale_removals(nft, j->host_if, err)) == NULL)
+		return -1;
 	h = fnv1a64(base);
 	if (marker_says(marker, h)) {
-		if (fw_apply(elems, &e) == 0)
+		if (asprintf(&script, "%s%s", stale, elems) < 0)
+			return script = NULL, nw_fail(err, ENOMEM, "firewall: rendering");
+		if (nft_run_cmd_from_buffer(nft, script) == 0)
 			return 0;
 		/* The table went away behind netward's back (nft flush
 		 * ruleset): write it whole again. */
-		nw_err_free(&e);
+		free(script);
+		script = NULL;
 	}
 	unlink(marker);
-	if (asprintf(&full, "%s%s", base, elems) < 0) {
-		full = NULL;
-		return nw_fail(err, ENOMEM, "firewall: rendering");
-	}
-	if (fw_apply(full, err) < 0)
-		return -1;
+	if (asprintf(&script, "%s%s%s", base, stale, elems) < 0)
+		return script = NULL, nw_fail(err, ENOMEM, "firewall: rendering");
+	if (nft_run_cmd_from_buffer(nft, script) != 0)
+		return nft_fail(err, nft, "applying the job's firewall");
 	marker_write(marker, h);
 	return 0;
 }

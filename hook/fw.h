@@ -32,13 +32,13 @@ struct fw_job {
 char *fw_render(const struct fw_job *j, nw_err *err);
 /* Only the job's set elements. */
 char *fw_render_elements(const struct fw_job *j, nw_err *err);
-/* Installs the job: only its elements when marker (a file beside the
+/* Installs the job, first clearing elements its interface name still has
+ * from an unfinished teardown, all in one transaction: only its elements
+ * when marker (a file beside the
  * state) says the table already holds this config's chains, else the whole
  * script, then records its hash in marker. Rewriting four base chains costs
  * ten times what adding a job's elements does. */
 int fw_install(const struct fw_job *j, const char *marker, nw_err *err);
-/* Applies a script atomically (nft's own error text kept). */
-int fw_apply(const char *script, nw_err *err);
 /* Removes every element that names host_if (and the job's address with
  * it). A job with no elements, or no table at all, is success. */
 int fw_remove_job(const char *host_if, nw_err *err);

@@ -126,12 +126,10 @@ static int wire_try(const struct nw_config *cfg, struct job_record *r, struct wi
 	nw_err e = NULL;
 	int rc;
 
-	/* Under the lock, a name with no link is no live job's: whatever the
-	 * firewall still holds for it is stale and must not widen this job. */
+	/* Under the lock, a name with no link is no live job's: fw_install
+	 * clears whatever the firewall still holds for it. */
 	if (wire_link_exists(r->host_if))
 		return -EEXIST;
-	if (fw_remove_job(r->host_if, err) < 0)
-		return -1;
 	/* Recorded before anything exists, so a hook killed now leaves
 	 * something gc can find. */
 	if (state_write(r, err) < 0)
