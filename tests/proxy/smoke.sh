@@ -7,19 +7,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 netward=${NETWARD:-$here/../../build/netward}
 tmp=$(mktemp -d /tmp/netward-smoke.XXXXXX)
-pids=()
-n=0 failed=0
-
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && echo "# $2"; }
-check() { if eval "$2"; then ok "$1"; else nok "$1" "${3:-}"; fi; }
+. "$here/../lib/tap.sh"
 
 base=$((20000 + RANDOM % 20000))
 dns_port=$base plain=$((base + 1)) tls=$((base + 2)) pport=$((base + 3))

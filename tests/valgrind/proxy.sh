@@ -16,23 +16,7 @@ netward=${NETWARD:-$root/build/netward}
 # Whole run bounded; the load itself takes about a minute under valgrind.
 budget=${NW_VALGRIND_BUDGET:-170}
 tmp=$(mktemp -d /tmp/netward-valgrind.XXXXXX)
-pids=()
-n=0 failed=0
-
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() {
-	n=$((n + 1)) failed=$((failed + 1))
-	echo "not ok $n - $1"
-	[ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/# /'
-}
-check() { if eval "$2"; then ok "$1"; else nok "$1" "${3:-}"; fi; }
+. "$here/../lib/tap.sh"
 skip_all() { echo "1..1"; echo "ok 1 - proxy under valgrind # skip $1"; exit 0; }
 
 missing=()
