@@ -13,7 +13,6 @@
 
 #include "cleanup.h"
 #include "fw.h"
-#include "json.h"
 #include "log.h"
 #include "monitor.h"
 #include "wire.h"
