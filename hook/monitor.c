@@ -1,6 +1,5 @@
 #include "monitor.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -24,6 +23,7 @@
 #include "cleanup.h"
 #include "job.h"
 #include "log.h"
+#include "proc.h"
 #include "proxy.h"
 #include "wire.h"
 
@@ -35,51 +35,6 @@ struct spawn_report {
 	pid_t monitor;
 	pid_t proxy;
 };
-
-/* Everything not in keep is closed, so the monitor and the proxy hold no
- * runtime pipe open (runc would wait on it) and no stray descriptor. */
-static void close_fds_except(const int *keep, size_t n)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int fds[1024], nfds = 0;
-	struct dirent *e;
-
-	if (d == NULL) {
-		for (int fd = 3; fd < 1024; fd++)
-			for (size_t i = 0; i <= n; i++)
-				if (i == n)
-					close(fd);
-				else if (keep[i] == fd)
-					break;
-		return;
-	}
-	while ((e = readdir(d)) != NULL && nfds < 1024) {
-		int fd = atoi(e->d_name);
-		if (e->d_name[0] == '.' || fd < 3 || fd == dirfd(d))
-			continue;
-		fds[nfds++] = fd;
-	}
-	closedir(d);
-	for (int i = 0; i < nfds; i++) {
-		size_t k;
-		for (k = 0; k < n && keep[k] != fds[i]; k++)
-			;
-		if (k == n)
-			close(fds[i]);
-	}
-}
-
-static void stdio_to_null(void)
-{
-	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		_exit(1);
-	for (int i = 0; i < 3; i++)
-		if (dup2(fd, i) < 0)
-			_exit(1);
-	if (fd > 2)
-		close(fd);
-}
 
 static int open_job_file(const char *id, const char *name, int flags, nw_err *err)
 {
@@ -392,8 +347,10 @@ int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, str
 		if (fork() != 0)
 			_exit(0);
 		int keep[] = {listen_fd, log_fd, stats_fd, pipefd[1], log_file_fd()};
-		stdio_to_null();
-		close_fds_except(keep, sizeof(keep) / sizeof(keep[0]));
+		/* Nothing else, so the monitor and the proxy hold no runtime pipe
+		 * open (runc would wait on it) and no stray descriptor. */
+		proc_stdio_to_null();
+		proc_close_fds_except(keep, sizeof(keep) / sizeof(keep[0]));
 		if (log_file_fd() < 0)
 			log_open("syslog");
 		monitor_main(cfg, pol, r, listen_fd, log_fd, stats_fd, pipefd[1], uid, gid);

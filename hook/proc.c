@@ -1,0 +1,152 @@
+#include "proc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+void proc_close_fds_except(const int *keep, size_t n)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int fds[1024], nfds = 0;
+	struct dirent *e;
+
+	if (d == NULL) {
+		for (int fd = 3; fd < 1024; fd++)
+			for (size_t i = 0; i <= n; i++)
+				if (i == n)
+					close(fd);
+				else if (keep[i] == fd)
+					break;
+		return;
+	}
+	while ((e = readdir(d)) != NULL && nfds < 1024) {
+		int fd = atoi(e->d_name);
+		if (e->d_name[0] == '.' || fd < 3 || fd == dirfd(d))
+			continue;
+		fds[nfds++] = fd;
+	}
+	closedir(d);
+	for (int i = 0; i < nfds; i++) {
+		size_t k;
+		for (k = 0; k < n && keep[k] != fds[i]; k++)
+			;
+		if (k == n)
+			close(fds[i]);
+	}
+}
+
+void proc_stdio_to_null(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		_exit(1);
+	for (int i = 0; i < 3; i++)
+		if (dup2(fd, i) < 0)
+			_exit(1);
+	if (fd > 2)
+		close(fd);
+}
+
+/* What the grandchild reports: fn's result and its error. */
+struct detached_report {
+	int rc;
+	int code;
+	char msg[1024];
+};
+
+static void write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static ssize_t read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, p + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+static void grandchild(int (*fn)(void *, nw_err *), void *arg, int report)
+{
+	struct detached_report rep = {0};
+	nw_err e = NULL;
+
+	rep.rc = fn(arg, &e);
+	if (rep.rc < 0) {
+		rep.code = e != NULL ? e->code : 0;
+		snprintf(rep.msg, sizeof(rep.msg), "%s", e != NULL ? nw_err_msg(e) : "failed");
+	}
+	nw_err_free(&e);
+	write_all(report, &rep, sizeof(rep));
+	close(report);
+}
+
+int proc_call_detached(int (*fn)(void *arg, nw_err *err), void *arg, nw_err *err)
+{
+	struct detached_report rep;
+	int p[2], status;
+	pid_t child;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return nw_fail(err, errno, "pipe");
+	fflush(NULL);
+	child = fork();
+	if (child < 0) {
+		close(p[0]);
+		close(p[1]);
+		return nw_fail(err, errno, "fork");
+	}
+	if (child == 0) {
+		/* The intermediate exits at once, so the grandchild is nobody's
+		 * child here and the caller reaps only this one. */
+		if (fork() != 0)
+			_exit(0);
+		proc_close_fds_except(&p[1], 1);
+		proc_stdio_to_null();
+		grandchild(fn, arg, p[1]);
+		_exit(0);
+	}
+	close(p[1]);
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	if (read_all(p[0], &rep, sizeof(rep)) != (ssize_t)sizeof(rep)) {
+		close(p[0]);
+		return nw_fail(err, 0, "the process doing the work ended without a report");
+	}
+	close(p[0]);
+	if (rep.rc < 0) {
+		rep.msg[sizeof(rep.msg) - 1] = '\0';
+		nw_fail(err, 0, "%s", rep.msg);
+		if (err != NULL && *err != NULL)
+			(*err)->code = rep.code;
+	}
+	return rep.rc;
+}

@@ -1,0 +1,23 @@
+/* Process plumbing shared by the monitor and the firewall: descriptors a
+ * long-lived or detached process must not keep, and calls run in a
+ * detached grandchild. */
+#ifndef NW_PROC_H
+#define NW_PROC_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+/* Closes every descriptor from 3 up but those in keep[0..n). */
+void proc_close_fds_except(const int *keep, size_t n);
+/* Points stdin, stdout and stderr at /dev/null; _exits when it cannot. */
+void proc_stdio_to_null(void);
+
+/* Runs fn(arg, err) in a grandchild that holds none of the caller's
+ * descriptors (so no lock and no runtime pipe) and that nobody waits for.
+ * Returns fn's result, with its error, as soon as fn returns; what fn
+ * leaves open is released when the grandchild exits after reporting, at no
+ * cost to the caller. fn must not print: its stdio is /dev/null. */
+int proc_call_detached(int (*fn)(void *arg, nw_err *err), void *arg, nw_err *err);
+
+#endif
