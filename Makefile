@@ -13,9 +13,11 @@ DESTDIR   ?=
 B         ?= build
 SAN       ?=
 
-LIBS_PC   := libseccomp libcap yajl libnl-3.0 libnl-route-3.0 libnftables libcares
-PC_CFLAGS := $(shell pkg-config --cflags $(LIBS_PC) 2>/dev/null)
-PC_LIBS   := $(shell pkg-config --libs $(LIBS_PC) 2>/dev/null)
+LIBS_PC   := libseccomp libcap yajl libnl-3.0 libnl-route-3.0 libcares
+# libnftables is dlopen()ed when the firewall is first touched (hook/fw.c):
+# its headers at build time, libnftables.so.1 at run time.
+PC_CFLAGS := $(shell pkg-config --cflags $(LIBS_PC) libnftables 2>/dev/null)
+PC_LIBS   := $(shell pkg-config --libs $(LIBS_PC) 2>/dev/null) -ldl
 
 CC        ?= cc
 WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \

@@ -2,6 +2,7 @@
  * kernel through libnftables, in the namespace of the calling thread. */
 #include "fw.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -23,10 +24,60 @@
 static const char always_denied[] =
     "0.0.0.0/8, 127.0.0.0/8, 169.254.0.0/16, 224.0.0.0/4, 240.0.0.0/4";
 
+/* libnftables is loaded the first time the firewall is touched, not at
+ * exec: most runs of the hook never need it (none mode; a poststop, whose
+ * removal runs in a child; the standalone proxy), and mapping it with its
+ * five dependencies costs every exec 0.6 ms. The prototypes are the
+ * header's (typeof), so a mismatch does not compile. */
+#define NFT_SONAME "libnftables.so.1"
+
+static struct {
+	void *handle;
+	typeof(nft_ctx_new) *ctx_new;
+	typeof(nft_ctx_free) *ctx_free;
+	typeof(nft_ctx_buffer_output) *buffer_output;
+	typeof(nft_ctx_buffer_error) *buffer_error;
+	typeof(nft_ctx_get_output_buffer) *get_output_buffer;
+	typeof(nft_ctx_get_error_buffer) *get_error_buffer;
+	typeof(nft_ctx_output_set_flags) *output_set_flags;
+	typeof(nft_run_cmd_from_buffer) *run_cmd_from_buffer;
+} lib;
+
+static int lib_sym(void *dst, const char *name, nw_err *err)
+{
+	void *p = dlsym(lib.handle, name);
+
+	if (p == NULL)
+		return nw_fail(err, 0, "loading %s: no symbol %s", NFT_SONAME, name);
+	memcpy(dst, &p, sizeof(p));
+	return 0;
+}
+
+static int lib_load(nw_err *err)
+{
+	if (lib.run_cmd_from_buffer != NULL)
+		return 0;
+	if (lib.handle == NULL)
+		lib.handle = dlopen(NFT_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (lib.handle == NULL)
+		return nw_fail(err, 0, "loading %s: %s", NFT_SONAME,
+			       dlerror());
+	if (lib_sym(&lib.ctx_new, "nft_ctx_new", err) < 0 ||
+	    lib_sym(&lib.ctx_free, "nft_ctx_free", err) < 0 ||
+	    lib_sym(&lib.buffer_output, "nft_ctx_buffer_output", err) < 0 ||
+	    lib_sym(&lib.buffer_error, "nft_ctx_buffer_error", err) < 0 ||
+	    lib_sym(&lib.get_output_buffer, "nft_ctx_get_output_buffer", err) < 0 ||
+	    lib_sym(&lib.get_error_buffer, "nft_ctx_get_error_buffer", err) < 0 ||
+	    lib_sym(&lib.output_set_flags, "nft_ctx_output_set_flags", err) < 0 ||
+	    lib_sym(&lib.run_cmd_from_buffer, "nft_run_cmd_from_buffer", err) < 0)
+		return -1;
+	return 0;
+}
+
 static inline void nft_ctx_freep(struct nft_ctx **p)
 {
 	if (*p != NULL)
-		nft_ctx_free(*p);
+		lib.ctx_free(*p);
 	*p = NULL;
 }
 
@@ -208,7 +259,7 @@ char *fw_render_elements(const struct fw_job *j, nw_err *err)
  * File exists"), with an errno guessed from it so callers can branch. */
 static int nft_fail(nw_err *err, struct nft_ctx *nft, const char *what)
 {
-	const char *msg = nft_ctx_get_error_buffer(nft);
+	const char *msg = lib.get_error_buffer(nft);
 	size_t n;
 	int code = EINVAL;
 
@@ -233,14 +284,17 @@ static int nft_fail(nw_err *err, struct nft_ctx *nft, const char *what)
 
 static struct nft_ctx *nft_open(nw_err *err)
 {
-	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	struct nft_ctx *nft;
 
+	if (lib_load(err) < 0)
+		return NULL;
+	nft = lib.ctx_new(NFT_CTX_DEFAULT);
 	if (nft == NULL) {
 		nw_fail(err, ENOMEM, "creating an nftables context");
 		return NULL;
 	}
-	if (nft_ctx_buffer_error(nft) < 0 || nft_ctx_buffer_output(nft) < 0) {
-		nft_ctx_free(nft);
+	if (lib.buffer_error(nft) < 0 || lib.buffer_output(nft) < 0) {
+		lib.ctx_free(nft);
 		nw_fail(err, ENOMEM, "creating an nftables context");
 		return NULL;
 	}
@@ -252,7 +306,7 @@ static int run_absent_ok(struct nft_ctx *nft, const char *cmd, const char *what,
 {
 	nw_err e = NULL;
 
-	if (nft_run_cmd_from_buffer(nft, cmd) == 0)
+	if (lib.run_cmd_from_buffer(nft, cmd) == 0)
 		return 0;
 	nft_fail(&e, nft, what);
 	if (e != NULL && e->code == ENOENT) {
@@ -281,8 +335,8 @@ static struct json *list_sets(struct nft_ctx *nft, nw_err *err)
 	nw_err e = NULL;
 	const char *out;
 
-	nft_ctx_output_set_flags(nft, NFT_CTX_OUTPUT_JSON);
-	if (nft_run_cmd_from_buffer(nft, "list sets table inet " FW_TABLE "\n") != 0) {
+	lib.output_set_flags(nft, NFT_CTX_OUTPUT_JSON);
+	if (lib.run_cmd_from_buffer(nft, "list sets table inet " FW_TABLE "\n") != 0) {
 		nft_fail(&e, nft, "listing the firewall's sets");
 		if (e != NULL && e->code == ENOENT) {
 			nw_err_free(&e);
@@ -291,7 +345,7 @@ static struct json *list_sets(struct nft_ctx *nft, nw_err *err)
 		*err = steal_ptr(&e);
 		return NULL;
 	}
-	out = nft_ctx_get_output_buffer(nft);
+	out = lib.get_output_buffer(nft);
 	return json_parse(out ? out : "", out ? strlen(out) : 0, err);
 }
 
@@ -379,7 +433,7 @@ static char *stale_removals(struct nft_ctx *nft, const char *host_if, nw_err *er
 	nw_err e = NULL;
 
 	root = list_sets(nft, &e);
-	nft_ctx_output_set_flags(nft, 0);
+	lib.output_set_flags(nft, 0);
 	if (root == NULL && e != NULL) {
 		*err = steal_ptr(&e);
 		return NULL;
@@ -405,7 +459,7 @@ static int remove_job(void *host_if, nw_err *err)
 
 	if (nft == NULL || (script = stale_removals(nft, host_if, err)) == NULL)
 		return -1;
-	if (script[0] != '\0' && nft_run_cmd_from_buffer(nft, script) != 0)
+	if (script[0] != '\0' && lib.run_cmd_from_buffer(nft, script) != 0)
 		return nft_fail(err, nft, "removing the job's firewall elements");
 	return 0;
 }
@@ -513,7 +567,7 @@ int fw_install(const struct fw_job *j, const char *marker, nw_err *err)
 	if (marker_says(marker, h)) {
 		if (asprintf(&script, "%s%s", stale, elems) < 0)
 			return script = NULL, nw_fail(err, ENOMEM, "firewall: rendering");
-		if (nft_run_cmd_from_buffer(nft, script) == 0)
+		if (lib.run_cmd_from_buffer(nft, script) == 0)
 			return 0;
 		/* The table went away behind netward's back (nft flush
 		 * ruleset): write it whole again. */
@@ -523,7 +577,7 @@ int fw_install(const struct fw_job *j, const char *marker, nw_err *err)
 	unlink(marker);
 	if (asprintf(&script, "%s%s%s", base, stale, elems) < 0)
 		return script = NULL, nw_fail(err, ENOMEM, "firewall: rendering");
-	if (nft_run_cmd_from_buffer(nft, script) != 0)
+	if (lib.run_cmd_from_buffer(nft, script) != 0)
 		return nft_fail(err, nft, "applying the job's firewall");
 	marker_write(marker, h);
 	return 0;
