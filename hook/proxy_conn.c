@@ -305,7 +305,8 @@ static void route(struct conn *c)
 {
 	cleanup_err nw_err err = NULL;
 	char reason[HTTP_REASON_MAX];
-	struct nw_addr a;
+	struct nw_addr a, addrs[RESOLVE_MAX_ADDRS];
+	size_t n;
 	int status;
 
 	status = proxy_policy_name(c->p->o, c->host, c->host_is_ip, c->port, c->is_connect, reason,
@@ -325,6 +326,11 @@ static void route(struct conn *c)
 			return;
 		}
 		on_resolved(c, RESOLVE_OK, &a, 1, "");
+		return;
+	}
+	n = resolver_cached(c->p->res, c->host, addrs);
+	if (n > 0) {
+		on_resolved(c, RESOLVE_OK, addrs, n, "");
 		return;
 	}
 	conn_set_state(c, CS_RESOLVE);

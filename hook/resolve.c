@@ -3,10 +3,15 @@
 
 #include <ares.h>
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
+#include <time.h>
 
+#include "domain.h"
 #include "proxy_ev.h"
 
 struct watch {
@@ -15,19 +20,87 @@ struct watch {
 	struct watch *next;
 };
 
+/* Answers are kept for their TTL, at most CACHE_TTL_MAX seconds, so a
+ * job's repeated connections to one name do not each wait for the DNS
+ * server. Only addresses are kept: every use goes through the proxy's
+ * address checks again, and the address checked is the address dialled. */
+#define CACHE_SLOTS   16
+#define CACHE_TTL_MAX 300
+
+struct cache_entry {
+	char host[DOMAIN_MAX + 1];
+	struct nw_addr addrs[RESOLVE_MAX_ADDRS];
+	size_t n;
+	uint64_t expires_ms; /* CLOCK_MONOTONIC; 0: empty */
+};
+
 struct resolver {
 	ares_channel ch;
 	int epfd;
 	struct watch *watches;
 	struct watch *dead; /* freed on the next tick: the current batch of
 			     * epoll events may still point at them */
+	struct cache_entry *cache; /* CACHE_SLOTS, allocated on first use */
 };
 
 struct resolve_query {
 	resolve_cb cb;
 	void *arg;
 	struct resolve_query **slot;
+	struct resolver *r;
+	char host[DOMAIN_MAX + 1];
 };
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+size_t resolver_cached(struct resolver *r, const char *host, struct nw_addr *addrs)
+{
+	uint64_t now;
+
+	if (r->cache == NULL)
+		return 0;
+	now = now_ms();
+	for (size_t i = 0; i < CACHE_SLOTS; i++) {
+		struct cache_entry *e = &r->cache[i];
+		if (e->expires_ms > now && strcasecmp(e->host, host) == 0) {
+			memcpy(addrs, e->addrs, e->n * sizeof(*addrs));
+			return e->n;
+		}
+	}
+	return 0;
+}
+
+/* Keeps an answer in the slot of the same name, else in the slot that
+ * expires first (empty and expired ones expire before any live one). */
+static void cache_put(struct resolver *r, const char *host, const struct nw_addr *addrs, size_t n,
+		      int ttl)
+{
+	struct cache_entry *e = NULL;
+
+	if (ttl <= 0 || n == 0 || strlen(host) > DOMAIN_MAX)
+		return;
+	if (r->cache == NULL && (r->cache = calloc(CACHE_SLOTS, sizeof(*r->cache))) == NULL)
+		return;
+	for (size_t i = 0; i < CACHE_SLOTS; i++) {
+		struct cache_entry *c = &r->cache[i];
+		if (strcasecmp(c->host, host) == 0) {
+			e = c;
+			break;
+		}
+		if (e == NULL || c->expires_ms < e->expires_ms)
+			e = c;
+	}
+	snprintf(e->host, sizeof(e->host), "%s", host);
+	memcpy(e->addrs, addrs, n * sizeof(*addrs));
+	e->n = n;
+	e->expires_ms = now_ms() + (uint64_t)(ttl > CACHE_TTL_MAX ? CACHE_TTL_MAX : ttl) * 1000;
+}
 
 static void watch_event(struct proxy_ev *ev, uint32_t events)
 {
@@ -152,6 +225,7 @@ static void on_result(void *arg, int status, int timeouts, struct ares_addrinfo 
 	struct resolve_query *q = arg;
 	struct nw_addr addrs[RESOLVE_MAX_ADDRS];
 	size_t n = 0;
+	int ttl = CACHE_TTL_MAX;
 	enum resolve_status st = RESOLVE_OK;
 
 	if (q->slot != NULL)
@@ -168,9 +242,16 @@ static void on_result(void *arg, int status, int timeouts, struct ares_addrinfo 
 			if (n == RESOLVE_MAX_ADDRS)
 				break;
 			addr_from_sockaddr(a->ai_addr, &addrs[n++]);
+			if (a->ai_ttl < ttl)
+				ttl = a->ai_ttl;
 		}
+		for (struct ares_addrinfo_cname *c = res->cnames; c != NULL; c = c->next)
+			if (c->ttl < ttl)
+				ttl = c->ttl;
 		if (n == 0)
 			st = RESOLVE_NODATA;
+		else
+			cache_put(q->r, q->host, addrs, n, ttl);
 	} else {
 		st = map_status(status);
 	}
@@ -183,10 +264,15 @@ int resolver_lookup(struct resolver *r, const char *host, resolve_cb cb, void *a
 		    struct resolve_query **slot, nw_err *err)
 {
 	struct ares_addrinfo_hints hints = {0};
-	struct resolve_query *q = calloc(1, sizeof(*q));
+	struct resolve_query *q;
 
+	if (strlen(host) > DOMAIN_MAX)
+		return nw_fail(err, EINVAL, "host name too long");
+	q = calloc(1, sizeof(*q));
 	if (q == NULL)
 		return nw_fail(err, ENOMEM, "DNS query");
+	q->r = r;
+	strcpy(q->host, host);
 	q->cb = cb;
 	q->arg = arg;
 	q->slot = slot;
@@ -230,6 +316,7 @@ void resolver_free(struct resolver *r)
 	ares_destroy(r->ch);
 	free_list(&r->watches);
 	free_list(&r->dead);
+	free(r->cache);
 	free(r);
 	ares_library_cleanup();
 }

@@ -33,6 +33,10 @@ struct resolver *resolver_new(const struct nw_dns_server *dns, size_t n_dns, int
  * pointer is never stale. */
 int resolver_lookup(struct resolver *r, const char *host, resolve_cb cb, void *arg,
 		    struct resolve_query **slot, nw_err *err);
+/* Fills addrs (room for RESOLVE_MAX_ADDRS) with what a lookup of host
+ * answered within that answer's TTL (at most 5 minutes); returns how many,
+ * 0 when nothing is kept. */
+size_t resolver_cached(struct resolver *r, const char *host, struct nw_addr *addrs);
 /* cb will not run; clears *slot. NULL is fine. */
 void resolve_cancel(struct resolve_query *q);
 /* Lets c-ares handle its own retransmissions and timeouts; call every few

@@ -25,8 +25,11 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert
 dnsmasq -k --no-resolv --no-hosts --bind-interfaces --listen-address=127.0.0.53 \
 	--port="$dns_port" --pid-file= --address=/allowed.test/127.0.0.2 \
 	--address=/private.test/10.0.0.5 --address=/mixed.test/127.0.0.2 \
-	--address=/mixed.test/10.1.2.3 --address=/nx.test/ 2>"$tmp/dnsmasq.log" &
-pids+=($!)
+	--address=/mixed.test/10.1.2.3 --address=/nx.test/ \
+	--host-record=cached.test,127.0.0.2,60 --host-record=brief.test,127.0.0.2,1 \
+	2>"$tmp/dnsmasq.log" &
+dns=$!
+pids+=($dns)
 python3 "$here/origin.py" 127.0.0.2 "$plain" & pids+=($!)
 python3 "$here/origin.py" 127.0.0.2 "$tls" "$tmp/cert.pem" "$tmp/key.pem" & pids+=($!)
 cat >"$tmp/netward.json" <<JSON
@@ -36,7 +39,8 @@ cat >"$tmp/netward.json" <<JSON
  "rate_limit_bps": 10000000}
 JSON
 "$netward" --config "$tmp/netward.json" proxy --listen "127.0.0.1:$pport" \
-	--domains allowed.test,private.test,mixed.test,nx.test,127.0.0.2 --job-id job-smoke \
+	--domains allowed.test,private.test,mixed.test,nx.test,cached.test,brief.test,127.0.0.2 \
+	--job-id job-smoke \
 	2>"$tmp/proxy.err" &
 proxy=$!
 pids+=($proxy)
@@ -140,6 +144,20 @@ done
 wait "${cpids[@]}"
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 check "rate limit shared by 8 connections (took ${ms} ms)" '[ "$ms" -ge 3700 ] && [ "$ms" -le 4200 ]'
+
+# DNS answers are kept for their TTL: with the DNS server stopped, a name
+# asked within its TTL still works; one whose TTL has passed is asked again.
+curl "${px[@]}" -o /dev/null "http://cached.test:$plain/"
+curl "${px[@]}" -o /dev/null "http://brief.test:$plain/"
+kill -STOP "$dns"
+out=$(curl "${px[@]}" -m 5 "http://cached.test:$plain/" -w ' %{http_code}')
+check "a DNS answer is reused within its TTL (DNS server stopped)" '[ "$out" = "hello
+ 200" ]' "$out"
+sleep 1.5
+out=$(curl "${px[@]}" -m 10 "http://brief.test:$plain/" -w ' %{http_code}')
+check "a DNS answer past its TTL is asked for again (DNS server stopped: 504)" \
+	'[[ $out == *"timed out"*504 ]]' "$out"
+kill -CONT "$dns"
 
 check "access log: allow and deny lines with the reason" \
 	'grep -q "job=job-smoke .*method=GET host=allowed.test port=$plain decision=allow" "$tmp/access.log" &&
