@@ -94,13 +94,14 @@ static bool safe_name(const char *s, size_t max)
 
 /* ---- rendering ---- */
 
-/* The sets a job's elements live in. job_src pairs each interface with the
- * one source address it may use; full_src feeds masquerading. */
+/* The sets a job's elements live in, all keyed by its host-side interface
+ * alone, so installing or removing a job never needs to read what the sets
+ * hold: every job in job_ifs, and the http and full ones in http_ifs or
+ * full_ifs besides. */
+static const char *const set_names[] = {"job_ifs", "http_ifs", "full_ifs"};
 static const char sets[] = "add set inet " FW_TABLE " job_ifs { type ifname; }\n"
 			   "add set inet " FW_TABLE " http_ifs { type ifname; }\n"
-			   "add set inet " FW_TABLE " full_ifs { type ifname; }\n"
-			   "add set inet " FW_TABLE " job_src { type ifname . ipv4_addr; }\n"
-			   "add set inet " FW_TABLE " full_src { type ipv4_addr; }\n";
+			   "add set inet " FW_TABLE " full_ifs { type ifname; }\n";
 
 static void chain(FILE *f, const char *name, const char *type, const char *prio)
 {
@@ -125,19 +126,28 @@ static void rule(FILE *f, const char *chain_name, const char *fmt, ...)
 }
 
 /* Before anything else sees the packet: no IPv6 at all, and no IPv4 but
- * from the job's own address. */
-static void render_pre(FILE *f)
+ * from the job's own address. The host routes each job's /32, and only
+ * that, through the job's interface, so "from the subnet, and routed back
+ * through the interface it came in on" (a strict reverse-path check) is
+ * exactly that address, with no per-job element to look up or clear. */
+static void render_pre(FILE *f, const struct nw_config *cfg)
 {
+	char net[INET6_ADDRSTRLEN + 5];
+
 	chain(f, "prerouting", "filter", "raw");
 	rule(f, "prerouting", "iifname @job_ifs meta nfproto ipv6 drop");
-	rule(f, "prerouting", "iifname @job_ifs iifname . ip saddr != @job_src drop");
+	rule(f, "prerouting", "iifname @job_ifs ip saddr != %s drop",
+	     cidr_str(&cfg->subnet, net, sizeof(net)));
+	rule(f, "prerouting", "iifname @job_ifs fib saddr . iif oif missing drop");
 }
 
 /* The host itself: an http job reaches only its proxy on the gateway (and
- * ICMP errors about those connections, for path MTU); others nothing. */
+ * ICMP errors about those connections, for path MTU); others nothing. A
+ * name in full_ifs reaches nothing here, whatever else it is in. */
 static void render_in(FILE *f, const char *gw, unsigned port)
 {
 	chain(f, "input", "filter", "filter - 10");
+	rule(f, "input", "iifname @full_ifs drop");
 	rule(f, "input", "iifname @http_ifs ip daddr %s tcp dport %u accept", gw, port);
 	rule(f, "input", "iifname @http_ifs ip daddr %s meta l4proto icmp ct state related accept",
 	     gw);
@@ -164,12 +174,15 @@ static void render_deny(FILE *f, const struct nw_deny *d)
 
 /* Routed traffic. A full job goes out anywhere but other jobs, the
  * always-denied ranges and deny_destinations, and takes in only replies.
- * No other job routes anything. */
+ * No other job routes anything, and a name in http_ifs routes nothing,
+ * whatever else it is in. */
 static void render_fwd(FILE *f, const struct nw_config *cfg)
 {
 	char net[INET6_ADDRSTRLEN + 5];
 
 	chain(f, "forward", "filter", "filter - 10");
+	rule(f, "forward", "iifname @http_ifs drop");
+	rule(f, "forward", "oifname @http_ifs drop");
 	rule(f, "forward", "iifname @full_ifs ip daddr %s drop",
 	     cidr_str(&cfg->subnet, net, sizeof(net)));
 	rule(f, "forward", "iifname @full_ifs ip daddr { %s } drop", always_denied);
@@ -181,24 +194,40 @@ static void render_fwd(FILE *f, const struct nw_config *cfg)
 	rule(f, "forward", "oifname @job_ifs drop");
 }
 
-static void render_post(FILE *f)
+/* Only full jobs' packets are ever routed (the forward chain drops every
+ * other job's), so what leaves from the subnet is theirs. */
+static void render_post(FILE *f, const struct nw_config *cfg)
 {
+	char net[INET6_ADDRSTRLEN + 5];
+
 	chain(f, "postrouting", "nat", "srcnat");
-	rule(f, "postrouting", "ip saddr @full_src oifname != @job_ifs masquerade");
+	rule(f, "postrouting", "ip saddr %s oifname != @job_ifs masquerade",
+	     cidr_str(&cfg->subnet, net, sizeof(net)));
 }
 
-static void render_job(FILE *f, const struct fw_job *j, const char *job)
+/* Adding an element twice is no error, and an element added in a
+ * transaction can be deleted in the same one: "add, then delete" takes an
+ * interface out of a set whether it was there or not, without reading the
+ * set first. */
+static void render_out(FILE *f, const char *set, const char *ifn)
+{
+	fprintf(f, "add element inet " FW_TABLE " %s { \"%s\" }\n", set, ifn);
+	fprintf(f, "delete element inet " FW_TABLE " %s { \"%s\" }\n", set, ifn);
+}
+
+/* Only additions: a deletion would make this transaction's socket wait
+ * for the kernel as in fw_remove_job, and hold every other nftables
+ * change, and every new link, while it does. A name that a teardown which
+ * never finished left in another mode's set gains nothing by it: the
+ * chains let http_ifs and full_ifs together reach neither the host nor
+ * anything routed. */
+static void render_job(FILE *f, const struct fw_job *j)
 {
 	const char *ifn = j->host_if;
 
 	fprintf(f, "add element inet " FW_TABLE " job_ifs { \"%s\" }\n", ifn);
-	fprintf(f, "add element inet " FW_TABLE " job_src { \"%s\" . %s }\n", ifn, job);
-	if (j->mode == NW_MODE_FULL) {
-		fprintf(f, "add element inet " FW_TABLE " full_ifs { \"%s\" }\n", ifn);
-		fprintf(f, "add element inet " FW_TABLE " full_src { %s }\n", job);
-	} else if (j->mode == NW_MODE_HTTP) {
-		fprintf(f, "add element inet " FW_TABLE " http_ifs { \"%s\" }\n", ifn);
-	}
+	fprintf(f, "add element inet " FW_TABLE " %s { \"%s\" }\n",
+		j->mode == NW_MODE_FULL ? "full_ifs" : "http_ifs", ifn);
 }
 
 static int check_job(const struct fw_job *j, nw_err *err)
@@ -214,14 +243,13 @@ static int check_job(const struct fw_job *j, nw_err *err)
 /* The shared part and/or the job's part, into one script. */
 static char *render(const struct fw_job *j, bool base, bool elements, nw_err *err)
 {
-	char job[INET6_ADDRSTRLEN], gw[INET6_ADDRSTRLEN];
+	char gw[INET6_ADDRSTRLEN];
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
 
 	if (check_job(j, err) < 0)
 		return NULL;
-	addr_str(&j->job_addr, job, sizeof(job));
 	addr_str(&j->gateway, gw, sizeof(gw));
 	f = open_memstream(&buf, &len);
 	if (f == NULL)
@@ -229,13 +257,13 @@ static char *render(const struct fw_job *j, bool base, bool elements, nw_err *er
 	if (base) {
 		fputs("add table inet " FW_TABLE "\n", f);
 		fputs(sets, f);
-		render_pre(f);
+		render_pre(f, j->cfg);
 		render_in(f, gw, j->proxy_port);
 		render_fwd(f, j->cfg);
-		render_post(f);
+		render_post(f, j->cfg);
 	}
 	if (elements)
-		render_job(f, j, job);
+		render_job(f, j);
 	if (ferror(f) || fclose(f) != 0) {
 		free(buf);
 		return nw_fail(err, ENOMEM, "firewall: rendering"), NULL;
@@ -349,12 +377,10 @@ static struct json *list_sets(struct nft_ctx *nft, nw_err *err)
 	return json_parse(out ? out : "", out ? strlen(out) : 0, err);
 }
 
-/* Calls fn for every element of every set in nft's JSON listing. A concat
- * element comes as its two parts; a plain one with second == NULL. */
+/* Calls fn for every element of every set in nft's JSON listing (all of
+ * them interface names). */
 static int each_element(const struct json *root,
-			int (*fn)(const char *set, const char *first, const char *second,
-				  void *arg),
-			void *arg)
+			int (*fn)(const char *set, const char *elem, void *arg), void *arg)
 {
 	struct json *items = json_get_arr(root, "nftables");
 
@@ -362,92 +388,11 @@ static int each_element(const struct json *root,
 		struct json *set = json_get_obj(items->v[i], "set");
 		struct json *elems = json_get_arr(set, "elem");
 		const char *name = json_get_str(set, "name");
-		for (size_t k = 0; name != NULL && elems != NULL && k < elems->n; k++) {
-			struct json *el = elems->v[k];
-			struct json *cc = json_get_arr(el, "concat");
-			int rc = 0;
-			if (el->type == JSON_STRING)
-				rc = fn(name, el->s, NULL, arg);
-			else if (cc != NULL && cc->n == 2 && cc->v[0]->type == JSON_STRING &&
-				 cc->v[1]->type == JSON_STRING)
-				rc = fn(name, cc->v[0]->s, cc->v[1]->s, arg);
-			if (rc < 0)
+		for (size_t k = 0; name != NULL && elems != NULL && k < elems->n; k++)
+			if (elems->v[k]->type == JSON_STRING && fn(name, elems->v[k]->s, arg) < 0)
 				return -1;
-		}
 	}
 	return 0;
-}
-
-static bool listed_in(const struct json *root, const char *set, const char *elem)
-{
-	struct json *items = json_get_arr(root, "nftables");
-
-	for (size_t i = 0; items != NULL && i < items->n; i++) {
-		struct json *s = json_get_obj(items->v[i], "set");
-		struct json *elems = json_get_arr(s, "elem");
-		const char *name = json_get_str(s, "name");
-		if (name == NULL || strcmp(name, set) != 0)
-			continue;
-		for (size_t k = 0; elems != NULL && k < elems->n; k++)
-			if (elems->v[k]->type == JSON_STRING && strcmp(elems->v[k]->s, elem) == 0)
-				return true;
-	}
-	return false;
-}
-
-struct removal {
-	const char *ifn;
-	const struct json *root;
-	FILE *f;
-};
-
-static int add_removal(const char *set, const char *first, const char *second, void *arg)
-{
-	struct removal *r = arg;
-
-	if (strcmp(first, r->ifn) != 0)
-		return 0;
-	if (second == NULL) {
-		fprintf(r->f, "delete element inet " FW_TABLE " %s { \"%s\" }\n", set, first);
-		return 0;
-	}
-	/* The address comes back from nft: keep to what an IPv4 address holds
-	 * before it goes into a script. */
-	if (strcmp(set, "job_src") != 0 || strspn(second, "0123456789.") != strlen(second))
-		return 0;
-	fprintf(r->f, "delete element inet " FW_TABLE " job_src { \"%s\" . %s }\n", first, second);
-	/* The job's masquerade entry is its address alone. */
-	if (listed_in(r->root, "full_src", second))
-		fprintf(r->f, "delete element inet " FW_TABLE " full_src { %s }\n", second);
-	return 0;
-}
-
-/* The deletions of every element naming host_if, as a script ("" when
- * there are none or no table). Lists the sets through nft, whose output
- * flags it leaves as it found them. */
-static char *stale_removals(struct nft_ctx *nft, const char *host_if, nw_err *err)
-{
-	cleanup_json struct json *root = NULL;
-	char *script = NULL;
-	size_t len = 0;
-	nw_err e = NULL;
-
-	root = list_sets(nft, &e);
-	lib.output_set_flags(nft, 0);
-	if (root == NULL && e != NULL) {
-		*err = steal_ptr(&e);
-		return NULL;
-	}
-	struct removal r = {.ifn = host_if, .root = root, .f = open_memstream(&script, &len)};
-	if (r.f == NULL)
-		return nw_fail(err, errno, "firewall: removing %s", host_if), NULL;
-	if (root != NULL)
-		each_element(root, add_removal, &r);
-	if (fclose(r.f) != 0) {
-		free(script);
-		return nw_fail(err, ENOMEM, "firewall: removing %s", host_if), NULL;
-	}
-	return script;
 }
 
 /* Runs in the detached process of fw_remove_job. The context stays open:
@@ -456,12 +401,20 @@ static int remove_job(void *host_if, nw_err *err)
 {
 	struct nft_ctx *nft = nft_open(err);
 	cleanup_free char *script = NULL;
+	size_t len = 0;
+	FILE *f;
 
-	if (nft == NULL || (script = stale_removals(nft, host_if, err)) == NULL)
+	if (nft == NULL)
 		return -1;
-	if (script[0] != '\0' && lib.run_cmd_from_buffer(nft, script) != 0)
-		return nft_fail(err, nft, "removing the job's firewall elements");
-	return 0;
+	f = open_memstream(&script, &len);
+	if (f == NULL)
+		return nw_fail(err, errno, "firewall: removing %s", (const char *)host_if);
+	for (size_t i = 0; i < sizeof(set_names) / sizeof(set_names[0]); i++)
+		render_out(f, set_names[i], host_if);
+	if (ferror(f) || fclose(f) != 0)
+		return nw_fail(err, ENOMEM, "firewall: removing %s", (const char *)host_if);
+	/* No table: nothing of the job's is left. */
+	return run_absent_ok(nft, script, "removing the job's firewall elements", err);
 }
 
 /* The kernel frees removed elements after an RCU grace period, and the
@@ -476,12 +429,12 @@ int fw_remove_job(const char *host_if, nw_err *err)
 	return proc_call_detached(remove_job, (void *)host_if, err);
 }
 
-static int collect_job(const char *set, const char *first, const char *second, void *arg)
+static int collect_job(const char *set, const char *elem, void *arg)
 {
 	char ***v = arg;
 	size_t n = 0;
 
-	if (strcmp(set, "job_ifs") != 0 || second != NULL)
+	if (strcmp(set, "job_ifs") != 0)
 		return 0;
 	while ((*v)[n] != NULL)
 		n++;
@@ -489,7 +442,7 @@ static int collect_job(const char *set, const char *first, const char *second, v
 	if (nv == NULL)
 		return -1;
 	*v = nv;
-	if ((nv[n] = strdup(first)) == NULL)
+	if ((nv[n] = strdup(elem)) == NULL)
 		return -1;
 	nv[n + 1] = NULL;
 	return 0;
@@ -552,30 +505,23 @@ int fw_install(const struct fw_job *j, const char *marker, nw_err *err)
 	cleanup_nft_ctx struct nft_ctx *nft = NULL;
 	cleanup_free char *base = render(j, true, false, err);
 	cleanup_free char *elems = NULL;
-	cleanup_free char *stale = NULL;
 	cleanup_free char *script = NULL;
 	uint64_t h;
 
 	if (base == NULL || (elems = render(j, false, true, err)) == NULL)
 		return -1;
 	nft = nft_open(err);
-	/* Elements a reused interface name still has (a teardown that did not
-	 * finish) go in the same transaction: they must not widen this job. */
-	if (nft == NULL || (stale = stale_removals(nft, j->host_if, err)) == NULL)
+	if (nft == NULL)
 		return -1;
 	h = fnv1a64(base);
 	if (marker_says(marker, h)) {
-		if (asprintf(&script, "%s%s", stale, elems) < 0)
-			return script = NULL, nw_fail(err, ENOMEM, "firewall: rendering");
-		if (lib.run_cmd_from_buffer(nft, script) == 0)
+		if (lib.run_cmd_from_buffer(nft, elems) == 0)
 			return 0;
 		/* The table went away behind netward's back (nft flush
 		 * ruleset): write it whole again. */
-		free(script);
-		script = NULL;
 	}
 	unlink(marker);
-	if (asprintf(&script, "%s%s%s", base, stale, elems) < 0)
+	if (asprintf(&script, "%s%s", base, elems) < 0)
 		return script = NULL, nw_fail(err, ENOMEM, "firewall: rendering");
 	if (lib.run_cmd_from_buffer(nft, script) != 0)
 		return nft_fail(err, nft, "applying the job's firewall");

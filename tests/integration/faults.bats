@@ -237,6 +237,37 @@ fl_hook_killed() {
 	eventually_clean "$id" 10
 }
 
+@test "faults: a name a full job's unfinished teardown left in full_ifs gives the next http job nothing" {
+	local id b hostif
+	id=$(job_id stalefull)
+	b=$(fl_bundle "$id" http www.test 'echo STARTED; exec sleep 300')
+	run_detached "$b" "$id" "$NW_TMP/$id.out"
+	wait_for_text "$NW_TMP/$id.out" STARTED
+	hostif=$(job_state_field "$id" host_if)
+	[ -n "$hostif" ]
+	fl_stop "$id"
+	eventually_clean "$id" 10
+	# What a full job of that name whose teardown never ran would leave.
+	nft add element inet netward full_ifs "{ \"$hostif\" }"
+	run_detached "$b" "$id" "$NW_TMP/$id.out2"
+	wait_for_text "$NW_TMP/$id.out2" STARTED
+	# The same container id gets the same name back.
+	[ "$(job_state_field "$id" host_if)" = "$hostif" ]
+	nft list set inet netward full_ifs | grep -qF "\"$hostif\""
+	# In http_ifs and full_ifs at once: neither the proxy nor anything routed.
+	run fl_exec "$id" 'r http://www.test/ -m 3; a tcp '"$TESTNET_WWW"' 80; a udp '"$TESTNET_WWW"' 53'
+	assert_line_has "RESULT http://www.test/ 000" ""
+	assert_output_has "TCP $TESTNET_WWW:80 closed"
+	assert_output_has "UDP $TESTNET_WWW:53 sent noreply"
+	# Its teardown takes the name out of every set, the stale one too.
+	fl_stop "$id"
+	eventually_clean "$id" 10
+	if nft list set inet netward full_ifs | grep -qF "\"$hostif\""; then
+		echo "teardown left $hostif in full_ifs" >&2
+		false
+	fi
+}
+
 @test "faults: the state entry removed under a live job: no network gained, gc removes its link and table" {
 	local id hostif
 	id=$(job_id rmstate)

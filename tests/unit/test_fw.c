@@ -198,9 +198,42 @@ static void test_modes_differ_only_in_elements(void)
 	ea = strstr(a, "add element");
 	eb = strstr(b, "add element");
 	CHECK(ea != NULL && eb != NULL && ea - a == eb - b && strncmp(a, b, (size_t)(ea - a)) == 0);
-	CHECK(strstr(ea, "http_ifs { \"" IFN "\" }") != NULL && strstr(ea, "full_ifs") == NULL);
-	CHECK(strstr(eb, "full_ifs { \"" IFN "\" }") != NULL &&
-	      strstr(eb, "full_src { 10.213.0.7 }") != NULL && strstr(eb, "http_ifs") == NULL);
+	/* Each job is in its own mode's set; nothing is deleted at setup. */
+	CHECK(strstr(ea, "add element inet netward http_ifs { \"" IFN "\" }") != NULL &&
+	      strstr(ea, "full_ifs") == NULL && strstr(ea, "delete") == NULL);
+	CHECK(strstr(eb, "add element inet netward full_ifs { \"" IFN "\" }") != NULL &&
+	      strstr(eb, "http_ifs") == NULL && strstr(eb, "delete") == NULL);
+	/* No element carries the job's address: nothing has to be read back
+	 * to remove it. */
+	CHECK(strstr(a, "10.213.0.7") == NULL && strstr(b, "10.213.0.7") == NULL);
+}
+
+/* A name left in the other mode's set by a teardown that never finished
+ * must not widen a job: http_ifs routes nothing and full_ifs reaches no
+ * host port, before any rule that accepts either. */
+static void test_both_modes_fail_closed(void)
+{
+	struct nw_config cfg = base_config();
+	struct fw_job j = job(NW_MODE_HTTP, &cfg);
+	cleanup_free char *s = fw_render(&j, NULL);
+	const char *in, *in_drop, *in_accept, *fwd, *fwd_drop, *fwd_out, *fwd_accept;
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	in = strstr(s, "add chain inet netward input");
+	fwd = strstr(s, "add chain inet netward forward");
+	CHECK(in != NULL && fwd != NULL);
+	if (in == NULL || fwd == NULL)
+		return;
+	in_drop = strstr(in, "input iifname @full_ifs drop");
+	in_accept = strstr(in, " accept\n");
+	fwd_drop = strstr(fwd, "forward iifname @http_ifs drop");
+	fwd_out = strstr(fwd, "forward oifname @http_ifs drop");
+	fwd_accept = strstr(fwd, " accept\n");
+	CHECK(in_drop != NULL && in_accept != NULL && in_drop < in_accept);
+	CHECK(fwd_drop != NULL && fwd_out != NULL && fwd_accept != NULL && fwd_drop < fwd_accept &&
+	      fwd_out < fwd_accept);
 }
 
 int main(void)
@@ -211,5 +244,6 @@ int main(void)
 	RUN(test_refuses_bad_input);
 	RUN(test_remove_refuses_bad_names);
 	RUN(test_modes_differ_only_in_elements);
+	RUN(test_both_modes_fail_closed);
 	UNIT_DONE();
 }
