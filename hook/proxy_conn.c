@@ -82,11 +82,8 @@ struct conn *conn_new(struct proxy *p, int fd)
 void conn_close_upstream(struct conn *c)
 {
 	resolve_cancel(c->dnsq);
-	if (c->uev.fd >= 0) {
-		proxy_watch(c->p, &c->uev, 0);
-		close(c->uev.fd);
-		c->uev.fd = -1;
-	}
+	if (c->uev.fd >= 0)
+		proxy_close_fd(&c->uev);
 	c->up_host[0] = '\0';
 	c->up_eof = c->up_shut = false;
 	c->uin.off = c->uin.len = 0;
@@ -107,9 +104,7 @@ void conn_close(struct conn *c, const char *reason)
 	proxy_unwait(p, c);
 	conn_close_upstream(c);
 	tunnel_free(c);
-	proxy_watch(p, &c->cev, 0);
-	close(c->cev.fd);
-	c->cev.fd = -1;
+	proxy_close_fd(&c->cev);
 	if (c->prev)
 		c->prev->next = c->next;
 	else

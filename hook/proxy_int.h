@@ -82,6 +82,7 @@ struct conn {
 	int pipe[2][2];
 	size_t inpipe[2];
 	bool use_splice[2];
+	bool moved[2]; /* the direction has carried bytes (see proxy_tunnel.c) */
 
 	/* timing */
 	uint64_t t_state;  /* ms, entered the current state */
@@ -123,6 +124,8 @@ uint64_t proxy_now_ms(void);
 uint64_t proxy_now_ns(void);
 /* Sets the epoll interest of ev (0 removes it). */
 void proxy_watch(struct proxy *p, struct proxy_ev *ev, uint32_t mask);
+/* Closes ev's descriptor, which also ends its epoll interest. */
+void proxy_close_fd(struct proxy_ev *ev);
 /* How many bytes dir may move now (0: the caller has been queued and will
  * be woken; it must stop reading). */
 size_t proxy_allow(struct proxy *p, struct conn *c, enum dir d, size_t want);

@@ -69,11 +69,8 @@ void tunnel_start(struct conn *c)
 	/* What the client sent after its CONNECT head goes first. */
 	buf_put(&c->c2u, c->cin.d + c->cin.off, c->cin.len);
 	c->cin.off = c->cin.len = 0;
-	for (int d = 0; d < 2; d++) {
-		c->use_splice[d] = pipe2(c->pipe[d], O_NONBLOCK | O_CLOEXEC) == 0;
-		if (c->use_splice[d])
-			fcntl(c->pipe[d][1], F_SETPIPE_SZ, TUNNEL_CHUNK);
-	}
+	for (int d = 0; d < 2; d++)
+		c->use_splice[d] = true;
 	tunnel_event(c, false, EPOLLOUT);
 }
 
@@ -94,6 +91,25 @@ static int flush(struct conn *c, enum dir d)
 		}
 	}
 	return 0;
+}
+
+/* Whether this read splices. A direction's first read copies through its
+ * buffer and its pipe is made only once it has carried bytes, so a tunnel
+ * that ends before any (a client that only checks it can connect) never
+ * makes one; without a pipe (the descriptor limit) it copies throughout. */
+static bool splice_now(struct conn *c, enum dir d)
+{
+	if (!c->use_splice[d] || !c->moved[d])
+		return false;
+	if (c->pipe[d][0] >= 0)
+		return true;
+	if (pipe2(c->pipe[d], O_NONBLOCK | O_CLOEXEC) < 0) {
+		c->pipe[d][0] = c->pipe[d][1] = -1;
+		c->use_splice[d] = false;
+		return false;
+	}
+	fcntl(c->pipe[d][1], F_SETPIPE_SZ, TUNNEL_CHUNK);
+	return true;
 }
 
 static int fill_splice(struct conn *c, enum dir d)
@@ -134,7 +150,7 @@ static int pump(struct conn *c, enum dir d, uint32_t src_events)
 		return -1;
 	if ((src_events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !*src_eof(c, d) &&
 	    pending(c, d) == 0) {
-		if (c->use_splice[d]) {
+		if (splice_now(c, d)) {
 			if (fill_splice(c, d) < 0)
 				return -1;
 		} else {
@@ -143,6 +159,8 @@ static int pump(struct conn *c, enum dir d, uint32_t src_events)
 				return -1;
 			if (n == 0)
 				*src_eof(c, d) = true;
+			if (n > 0)
+				c->moved[d] = true;
 		}
 		if (flush(c, d) < 0)
 			return -1;
