@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Wall time of commands run round-robin, for the container start table.
 
-    interleave.py [--runs N] [--warmup W] [--timeout S] [--baseline NAME]
-                  NAME=COMMAND...
+    interleave.py [--runs N] [--warmup W] [--timeout S] [--pause MS]
+                  [--baseline NAME] NAME=COMMAND...
 
 Each round runs every command once, in the order given, so whatever drifts on
 a shared or virtual machine while the rounds go by (other guests, the page
@@ -43,6 +43,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--baseline", metavar="NAME")
+    ap.add_argument("--pause", type=float, default=0, metavar="MS")
     ap.add_argument("commands", nargs="+", metavar="NAME=COMMAND")
     args = ap.parse_args()
 
@@ -63,6 +64,7 @@ def main():
         for name in order:
             if name in errors:
                 continue
+            time.sleep(args.pause / 1000)
             try:
                 ms = run_once(argv[name], args.timeout)
             except subprocess.TimeoutExpired:
