@@ -60,8 +60,7 @@ static int lib_load(nw_err *err)
 	if (lib.handle == NULL)
 		lib.handle = dlopen(NFT_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (lib.handle == NULL)
-		return nw_fail(err, 0, "loading %s: %s", NFT_SONAME,
-			       dlerror());
+		return nw_fail(err, 0, "loading %s: %s", NFT_SONAME, dlerror());
 	if (lib_sym(&lib.ctx_new, "nft_ctx_new", err) < 0 ||
 	    lib_sym(&lib.ctx_free, "nft_ctx_free", err) < 0 ||
 	    lib_sym(&lib.buffer_output, "nft_ctx_buffer_output", err) < 0 ||

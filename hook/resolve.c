@@ -38,8 +38,9 @@ struct resolver {
 	ares_channel ch;
 	int epfd;
 	struct watch *watches;
-	struct watch *dead; /* freed on the next tick: the current batch of
-			     * epoll events may still point at them */
+	/* Freed on the next tick: the current batch of epoll events may
+	 * still point at them. */
+	struct watch *dead;
 	struct cache_entry *cache; /* CACHE_SLOTS, allocated on first use */
 };
 
