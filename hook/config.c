@@ -1,21 +1,18 @@
+/* The node config: parsing and checking (config.h); config_load.c reads
+ * it from its file, config_render.c writes it back out. */
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include "cleanup.h"
 #include "json.h"
 #include "wire.h"
 
-#define RESOLV_CONF	"/etc/resolv.conf"
-#define RESOLV_MAX	(64 * 1024)
-#define RESOLV_MAXNS	3 /* glibc's MAXNS: later nameserver lines are never asked */
 #define RATE_MIN	8000LL
 #define RATE_MAX	100000000000LL
 #define HEADER_NAME_MAX 128
@@ -312,7 +309,7 @@ static int parse_dns(struct nw_config *cfg, const struct json *j, const char *ke
 		return -1;
 	if (j->n == 0)
 		return nw_fail(err, 0, "\"%s\" must not be empty (leave it out to use %s)", key,
-			       RESOLV_CONF);
+			       NW_RESOLV_CONF);
 	d = calloc(j->n, sizeof(*d));
 	if (d == NULL)
 		return nw_fail(err, ENOMEM, "parsing \"%s\"", key);
@@ -516,265 +513,4 @@ int config_parse(struct nw_config *cfg, const char *text, size_t len, nw_err *er
 	}
 	*cfg = c;
 	return 0;
-}
-
-/* Reads at most max bytes of path; more is an error. Missing files set
- * errno ENOENT so the caller can tell. */
-static char *read_bounded(const char *path, size_t max, size_t *len, nw_err *err)
-{
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	cleanup_free char *buf = NULL;
-	size_t n = 0;
-	ssize_t r;
-
-	if (fd < 0) {
-		nw_fail(err, errno, "cannot read node config %s", path);
-		return NULL;
-	}
-	buf = malloc(max + 1);
-	if (buf == NULL) {
-		nw_fail(err, ENOMEM, "reading %s", path);
-		return NULL;
-	}
-	while ((r = read(fd, buf + n, max + 1 - n)) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			nw_fail(err, errno, "cannot read node config %s", path);
-			return NULL;
-		}
-		n += (size_t)r;
-		if (n > max) {
-			nw_fail(err, 0, "%s: larger than %zu bytes", path, max);
-			return NULL;
-		}
-	}
-	buf[n] = '\0';
-	*len = n;
-	return steal_ptr(&buf);
-}
-
-/* "nameserver ADDR" with an address we can use; a zone index or a typo is
- * skipped, as the resolver library skips it. */
-static bool nameserver_line(const char *line, size_t len, struct nw_addr *out)
-{
-	char word[64];
-	size_t n;
-
-	if (len < 11 || strncmp(line, "nameserver", 10) != 0 ||
-	    (line[10] != ' ' && line[10] != '\t'))
-		return false;
-	line += 11;
-	len -= 11;
-	n = strspn(line, " \t");
-	line += n;
-	len -= n;
-	n = strcspn(line, " \t#;\n");
-	if (n == 0 || n >= sizeof(word) || n > len)
-		return false;
-	memcpy(word, line, n);
-	word[n] = '\0';
-	return addr_parse(word, out, NULL) == 0;
-}
-
-static void resolv_conf_servers(struct nw_config *cfg, const char *text)
-{
-	struct nw_dns_server found[RESOLV_MAXNS];
-	size_t n = 0;
-
-	for (const char *p = text; *p != '\0' && n < RESOLV_MAXNS;) {
-		size_t len = strcspn(p, "\n");
-		if (nameserver_line(p, len, &found[n].addr))
-			found[n++].port = 53;
-		p += len;
-		if (*p == '\n')
-			p++;
-	}
-	if (n == 0)
-		return;
-	cfg->dns = calloc(n, sizeof(*cfg->dns));
-	if (cfg->dns == NULL)
-		return;
-	memcpy(cfg->dns, found, n * sizeof(*found));
-	cfg->n_dns = n;
-}
-
-static int load_resolv_conf(struct nw_config *cfg, nw_err *err)
-{
-	cleanup_err nw_err ignored = NULL;
-	cleanup_free char *text = NULL;
-	size_t len;
-
-	cfg->dns_from_resolv_conf = true;
-	text = read_bounded(RESOLV_CONF, RESOLV_MAX, &len, &ignored);
-	if (text != NULL)
-		resolv_conf_servers(cfg, text);
-	/* Only http jobs resolve names; a node without them needs no resolver. */
-	if (cfg->n_dns == 0 && (cfg->allowed_modes & NW_MODE_BIT(NW_MODE_HTTP)))
-		return nw_fail(err, 0,
-			       "no \"dns_servers\" and no usable nameserver in %s; http jobs need "
-			       "one: set \"dns_servers\"",
-			       RESOLV_CONF);
-	return 0;
-}
-
-int config_load(struct nw_config *cfg, const char *path, bool explicit_path, nw_err *err)
-{
-	cleanup_free char *text = NULL;
-	struct nw_config c;
-	size_t len = 0;
-
-	if (path == NULL)
-		path = NW_DEFAULT_CONFIG;
-	text = read_bounded(path, NW_CONFIG_MAX, &len, err);
-	if (text == NULL && (explicit_path || (*err != NULL && (*err)->code != ENOENT)))
-		return -1;
-	if (text == NULL) {
-		nw_err_free(err);
-		text = strdup("{}");
-		len = 2;
-		if (text == NULL)
-			return nw_fail(err, ENOMEM, "node config defaults");
-	}
-	if (config_parse(&c, text, len, err) < 0)
-		return nw_wrap(err, "%s", path);
-	c.path = strdup(path);
-	if (c.path == NULL) {
-		config_free(&c);
-		return nw_fail(err, ENOMEM, "node config");
-	}
-	if (c.n_dns == 0 && load_resolv_conf(&c, err) < 0) {
-		config_free(&c);
-		return nw_wrap(err, "%s", path);
-	}
-	/* cfg holds a config already (main fills in the defaults first, so a
-	 * stage that cannot load one still has them): replace it whole. */
-	config_free(cfg);
-	*cfg = c;
-	return 0;
-}
-
-static int push_str(struct json *arr, const char *s, nw_err *err)
-{
-	return json_push(arr, json_new_str(s), err);
-}
-
-static struct json *render_modes(const struct nw_config *cfg, nw_err *err)
-{
-	cleanup_json struct json *a = json_new(JSON_ARRAY);
-
-	for (unsigned m = NW_MODE_NONE; m <= NW_MODE_FULL; m++)
-		if ((cfg->allowed_modes & NW_MODE_BIT(m)) && push_str(a, mode_name(m), err) < 0)
-			return NULL;
-	return steal_ptr(&a);
-}
-
-static struct json *render_allowlist(const struct nw_config *cfg, nw_err *err)
-{
-	cleanup_json struct json *a = json_new(JSON_ARRAY);
-	char b[DOMAIN_MAX + 2];
-
-	for (size_t i = 0; i < cfg->allowlist.n; i++)
-		if (push_str(a, domain_entry_str(&cfg->allowlist.e[i], b, sizeof(b)), err) < 0)
-			return NULL;
-	return steal_ptr(&a);
-}
-
-static struct json *render_ports(const struct nw_ports *p, nw_err *err)
-{
-	cleanup_json struct json *a = json_new(JSON_ARRAY);
-	char b[16];
-
-	for (size_t i = 0; i < p->n; i++) {
-		struct json *v;
-		if (p->r[i].lo == p->r[i].hi) {
-			v = json_new_int(p->r[i].lo);
-		} else {
-			snprintf(b, sizeof(b), "%u-%u", (unsigned)p->r[i].lo, (unsigned)p->r[i].hi);
-			v = json_new_str(b);
-		}
-		if (json_push(a, v, err) < 0)
-			return NULL;
-	}
-	return steal_ptr(&a);
-}
-
-static struct json *render_deny(const struct nw_config *cfg, nw_err *err)
-{
-	cleanup_json struct json *a = json_new(JSON_ARRAY);
-
-	for (size_t i = 0; i < cfg->n_deny; i++)
-		if (push_str(a, cfg->deny[i].text, err) < 0)
-			return NULL;
-	return steal_ptr(&a);
-}
-
-static struct json *render_cidrs(const struct nw_cidr *c, size_t n, nw_err *err)
-{
-	cleanup_json struct json *a = json_new(JSON_ARRAY);
-	char b[INET6_ADDRSTRLEN + 8];
-
-	for (size_t i = 0; i < n; i++)
-		if (push_str(a, cidr_str(&c[i], b, sizeof(b)), err) < 0)
-			return NULL;
-	return steal_ptr(&a);
-}
-
-static struct json *render_dns(const struct nw_config *cfg, nw_err *err)
-{
-	cleanup_json struct json *a = json_new(JSON_ARRAY);
-	char ab[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN + 16];
-
-	for (size_t i = 0; i < cfg->n_dns; i++) {
-		const struct nw_dns_server *d = &cfg->dns[i];
-		addr_str(&d->addr, ab, sizeof(ab));
-		if (d->port == 53)
-			snprintf(b, sizeof(b), "%s", ab);
-		else if (d->addr.family == AF_INET6)
-			snprintf(b, sizeof(b), "[%s]:%u", ab, (unsigned)d->port);
-		else
-			snprintf(b, sizeof(b), "%s:%u", ab, (unsigned)d->port);
-		if (push_str(a, b, err) < 0)
-			return NULL;
-	}
-	return steal_ptr(&a);
-}
-
-static int render_lists(struct json *o, const struct nw_config *cfg, nw_err *err)
-{
-	if (json_set(o, "allowed_modes", render_modes(cfg, err), err) < 0)
-		return -1;
-	if (cfg->has_allowlist &&
-	    json_set(o, "domain_allowlist", render_allowlist(cfg, err), err) < 0)
-		return -1;
-	if (json_set(o, "rate_limit_bps", json_new_int((int64_t)cfg->rate_limit_bps), err) < 0 ||
-	    json_set(o, "http_ports", render_ports(&cfg->http_ports, err), err) < 0 ||
-	    json_set(o, "connect_ports", render_ports(&cfg->connect_ports, err), err) < 0 ||
-	    json_set(o, "deny_destinations", render_deny(cfg, err), err) < 0 ||
-	    json_set(o, "allow_private_destinations",
-		     render_cidrs(cfg->allow_private, cfg->n_allow_private, err), err) < 0)
-		return -1;
-	/* With no server at all the key is left out: an empty list is refused. */
-	if (cfg->n_dns > 0 && json_set(o, "dns_servers", render_dns(cfg, err), err) < 0)
-		return -1;
-	return 0;
-}
-
-char *config_render(const struct nw_config *cfg, nw_err *err)
-{
-	cleanup_json struct json *o = json_new(JSON_OBJECT);
-	char b[INET6_ADDRSTRLEN + 8];
-
-	if (o == NULL) {
-		nw_fail(err, ENOMEM, "rendering the node config");
-		return NULL;
-	}
-	if (render_lists(o, cfg, err) < 0 ||
-	    json_set(o, "subnet", json_new_str(cidr_str(&cfg->subnet, b, sizeof(b))), err) < 0 ||
-	    json_set(o, "proxy_port", json_new_int(cfg->proxy_port), err) < 0 ||
-	    json_set(o, "job_id_header", json_new_str(cfg->job_id_header ? cfg->job_id_header : ""),
-		     err) < 0 ||
-	    json_set(o, "log", json_new_str(cfg->log ? cfg->log : "syslog"), err) < 0)
-		return NULL;
-	return json_render(o, true, err);
 }

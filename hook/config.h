@@ -11,6 +11,8 @@
 
 #define NW_DEFAULT_CONFIG "/etc/netward/netward.json"
 #define NW_CONFIG_MAX	  (1 << 20)
+/* Where the DNS servers come from when the config names none. */
+#define NW_RESOLV_CONF "/etc/resolv.conf"
 
 enum nw_mode { NW_MODE_NONE, NW_MODE_HTTP, NW_MODE_FULL };
 #define NW_MODE_BIT(m) (1u << (m))

@@ -71,6 +71,8 @@ struct http_resp {
  * proxy parses again only then (or when the buffer is full), so a
  * byte-at-a-time client costs linear time. */
 bool http_new_line(const char *buf, size_t len, size_t *scan);
+/* Is fl the field name (field names are case-insensitive)? */
+bool http_field_is(const struct http_field *fl, const char *name);
 
 /* Returns 1 with req filled when buf holds a whole head, 0 when more bytes
  * are needed (and none seen so far is wrong, and no cap is passed), -1 with

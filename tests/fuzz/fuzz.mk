@@ -19,7 +19,7 @@ FUZZ_REPLAY_CC ?= $(if $(shell command -v $(FUZZ_CC) 2>/dev/null),$(FUZZ_CC),$(C
 
 # The pure modules the targets reach; the rest of hook/ talks to the kernel
 # and stays out, so a fuzz build never waits on it.
-FUZZ_MODS    := err json addr domain http config oci oci_seccomp
+FUZZ_MODS    := err json addr domain http http_build http_chunked config config_render oci oci_seccomp
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_BASE    := -std=gnu11 -O1 -g -fno-omit-frame-pointer -D_GNU_SOURCE \
                 -DNW_VERSION='"$(VERSION)"' -Ihook $(PC_CFLAGS) -MMD -MP $(FUZZ_SAN)

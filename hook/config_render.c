@@ -1,0 +1,135 @@
+/* The effective node config as JSON (config_render in config.h): what
+ * `netward config` prints, parsed back to the same config. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "json.h"
+
+static int push_str(struct json *arr, const char *s, nw_err *err)
+{
+	return json_push(arr, json_new_str(s), err);
+}
+
+static struct json *render_modes(const struct nw_config *cfg, nw_err *err)
+{
+	cleanup_json struct json *a = json_new(JSON_ARRAY);
+
+	for (unsigned m = NW_MODE_NONE; m <= NW_MODE_FULL; m++)
+		if ((cfg->allowed_modes & NW_MODE_BIT(m)) && push_str(a, mode_name(m), err) < 0)
+			return NULL;
+	return steal_ptr(&a);
+}
+
+static struct json *render_allowlist(const struct nw_config *cfg, nw_err *err)
+{
+	cleanup_json struct json *a = json_new(JSON_ARRAY);
+	char b[DOMAIN_MAX + 2];
+
+	for (size_t i = 0; i < cfg->allowlist.n; i++)
+		if (push_str(a, domain_entry_str(&cfg->allowlist.e[i], b, sizeof(b)), err) < 0)
+			return NULL;
+	return steal_ptr(&a);
+}
+
+static struct json *render_ports(const struct nw_ports *p, nw_err *err)
+{
+	cleanup_json struct json *a = json_new(JSON_ARRAY);
+	char b[16];
+
+	for (size_t i = 0; i < p->n; i++) {
+		struct json *v;
+		if (p->r[i].lo == p->r[i].hi) {
+			v = json_new_int(p->r[i].lo);
+		} else {
+			snprintf(b, sizeof(b), "%u-%u", (unsigned)p->r[i].lo, (unsigned)p->r[i].hi);
+			v = json_new_str(b);
+		}
+		if (json_push(a, v, err) < 0)
+			return NULL;
+	}
+	return steal_ptr(&a);
+}
+
+static struct json *render_deny(const struct nw_config *cfg, nw_err *err)
+{
+	cleanup_json struct json *a = json_new(JSON_ARRAY);
+
+	for (size_t i = 0; i < cfg->n_deny; i++)
+		if (push_str(a, cfg->deny[i].text, err) < 0)
+			return NULL;
+	return steal_ptr(&a);
+}
+
+static struct json *render_cidrs(const struct nw_cidr *c, size_t n, nw_err *err)
+{
+	cleanup_json struct json *a = json_new(JSON_ARRAY);
+	char b[INET6_ADDRSTRLEN + 8];
+
+	for (size_t i = 0; i < n; i++)
+		if (push_str(a, cidr_str(&c[i], b, sizeof(b)), err) < 0)
+			return NULL;
+	return steal_ptr(&a);
+}
+
+static struct json *render_dns(const struct nw_config *cfg, nw_err *err)
+{
+	cleanup_json struct json *a = json_new(JSON_ARRAY);
+	char ab[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN + 16];
+
+	for (size_t i = 0; i < cfg->n_dns; i++) {
+		const struct nw_dns_server *d = &cfg->dns[i];
+		addr_str(&d->addr, ab, sizeof(ab));
+		if (d->port == 53)
+			snprintf(b, sizeof(b), "%s", ab);
+		else if (d->addr.family == AF_INET6)
+			snprintf(b, sizeof(b), "[%s]:%u", ab, (unsigned)d->port);
+		else
+			snprintf(b, sizeof(b), "%s:%u", ab, (unsigned)d->port);
+		if (push_str(a, b, err) < 0)
+			return NULL;
+	}
+	return steal_ptr(&a);
+}
+
+static int render_lists(struct json *o, const struct nw_config *cfg, nw_err *err)
+{
+	if (json_set(o, "allowed_modes", render_modes(cfg, err), err) < 0)
+		return -1;
+	if (cfg->has_allowlist &&
+	    json_set(o, "domain_allowlist", render_allowlist(cfg, err), err) < 0)
+		return -1;
+	if (json_set(o, "rate_limit_bps", json_new_int((int64_t)cfg->rate_limit_bps), err) < 0 ||
+	    json_set(o, "http_ports", render_ports(&cfg->http_ports, err), err) < 0 ||
+	    json_set(o, "connect_ports", render_ports(&cfg->connect_ports, err), err) < 0 ||
+	    json_set(o, "deny_destinations", render_deny(cfg, err), err) < 0 ||
+	    json_set(o, "allow_private_destinations",
+		     render_cidrs(cfg->allow_private, cfg->n_allow_private, err), err) < 0)
+		return -1;
+	/* With no server at all the key is left out: an empty list is refused. */
+	if (cfg->n_dns > 0 && json_set(o, "dns_servers", render_dns(cfg, err), err) < 0)
+		return -1;
+	return 0;
+}
+
+char *config_render(const struct nw_config *cfg, nw_err *err)
+{
+	cleanup_json struct json *o = json_new(JSON_OBJECT);
+	char b[INET6_ADDRSTRLEN + 8];
+
+	if (o == NULL) {
+		nw_fail(err, ENOMEM, "rendering the node config");
+		return NULL;
+	}
+	if (render_lists(o, cfg, err) < 0 ||
+	    json_set(o, "subnet", json_new_str(cidr_str(&cfg->subnet, b, sizeof(b))), err) < 0 ||
+	    json_set(o, "proxy_port", json_new_int(cfg->proxy_port), err) < 0 ||
+	    json_set(o, "job_id_header", json_new_str(cfg->job_id_header ? cfg->job_id_header : ""),
+		     err) < 0 ||
+	    json_set(o, "log", json_new_str(cfg->log ? cfg->log : "syslog"), err) < 0)
+		return NULL;
+	return json_render(o, true, err);
+}
