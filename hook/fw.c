@@ -17,6 +17,7 @@
 #include "cleanup.h"
 #include "json.h"
 #include "proc.h"
+#include "state.h"
 
 /* Ranges no full-mode job reaches whatever the config says: this host,
  * link-local (metadata services), "this network", multicast, reserved and
@@ -420,23 +421,26 @@ static int remove_job(void *host_if, nw_err *err)
  * netfilter netlink socket that removed them waits for that when it is
  * released: 10 ms and more, measured, where the removal itself takes 2. A
  * detached process therefore removes them, reports and only then exits,
- * so that wait is its own, not the hook's nor the lock holder's. */
+ * so that wait is its own, not the hook's nor the lock holder's. It holds
+ * the state lock until its transaction is done: were the hook killed
+ * first, the name must not be set up again before the removal lands. */
 int fw_remove_job(const char *host_if, nw_err *err)
 {
 	if (host_if == NULL || !safe_name(host_if, 15))
 		return nw_fail(err, EINVAL, "firewall: bad interface name");
-	return proc_call_detached(remove_job, (void *)host_if, err);
+	return proc_call_detached(remove_job, (void *)host_if, state_lock_fd(), err);
 }
 
+/* Every name once, whichever sets it is in: one left in http_ifs or
+ * full_ifs alone is an orphan too. */
 static int collect_job(const char *set, const char *elem, void *arg)
 {
 	char ***v = arg;
 	size_t n = 0;
 
-	if (strcmp(set, "job_ifs") != 0)
-		return 0;
-	while ((*v)[n] != NULL)
-		n++;
+	for (; (*v)[n] != NULL; n++)
+		if (strcmp((*v)[n], elem) == 0)
+			return 0;
 	char **nv = realloc(*v, (n + 2) * sizeof(char *));
 	if (nv == NULL)
 		return -1;

@@ -32,18 +32,19 @@ struct fw_job {
 char *fw_render(const struct fw_job *j, nw_err *err);
 /* Only the job's set elements. */
 char *fw_render_elements(const struct fw_job *j, nw_err *err);
-/* Installs the job in one transaction (its elements also take its
- * interface name out of the sets of other modes, which a teardown that did
- * not finish may have left): only its elements when marker (a file beside
- * the state) says the table already holds this config's chains, else the
- * whole script, then records its hash in marker. Rewriting four base
+/* Installs the job in one transaction, adding only (a name that a
+ * teardown which never finished left in the other mode's set reaches
+ * nothing, and gc removes it with the job): only its elements when marker
+ * (a file beside the state) says the table already holds this config's
+ * chains, else the whole script, then records its hash in marker. Rewriting four base
  * chains costs ten times what adding a job's elements does. Reads nothing
  * back from the kernel: the same cost with 1 job alive as with 1,000. */
 int fw_install(const struct fw_job *j, const char *marker, nw_err *err);
 /* Takes host_if out of every set, also without reading them. A job with no
  * elements, or no table at all, is success. */
 int fw_remove_job(const char *host_if, nw_err *err);
-/* The interfaces the table knows as jobs, NULL-terminated (for gc). */
+/* The interfaces named in any of the table's sets, each once,
+ * NULL-terminated (for gc). */
 int fw_list_jobs(char ***ifnames, nw_err *err);
 /* Deletes the table and marker (when no job is left). Absent is success. */
 int fw_remove_table(const char *marker, nw_err *err);

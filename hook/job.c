@@ -125,8 +125,9 @@ static int wire_try(const struct nw_config *cfg, struct job_record *r, struct wi
 	nw_err e = NULL;
 	int rc;
 
-	/* Under the lock, a name with no link is no live job's: fw_install
-	 * clears whatever the firewall still holds for it. */
+	/* Under the lock, a name with no link is no live job's. What a
+	 * teardown that never finished left for it in the firewall can only
+	 * take network away (see fw_install). */
 	if (wire_link_exists(r->host_if))
 		return -EEXIST;
 	/* Recorded before anything exists, so a hook killed now leaves

@@ -3,14 +3,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include "cleanup.h"
 
 void proc_close_fds_except(const int *keep, size_t n)
 {
@@ -94,12 +92,22 @@ static ssize_t read_all(int fd, void *buf, size_t len)
 	return (ssize_t)got;
 }
 
-static void grandchild(int (*fn)(void *, nw_err *), void *arg, int report)
+static void report_failure(int report, int code, const char *msg)
+{
+	struct detached_report rep = {.rc = -1, .code = code};
+
+	snprintf(rep.msg, sizeof(rep.msg), "%s: %s", msg, strerror(code));
+	write_all(report, &rep, sizeof(rep));
+}
+
+static void grandchild(int (*fn)(void *, nw_err *), void *arg, int keep_fd, int report)
 {
 	struct detached_report rep = {0};
 	nw_err e = NULL;
 
 	rep.rc = fn(arg, &e);
+	if (keep_fd >= 0)
+		close(keep_fd);
 	if (rep.rc < 0) {
 		rep.code = e != NULL ? e->code : 0;
 		snprintf(rep.msg, sizeof(rep.msg), "%s", e != NULL ? nw_err_msg(e) : "failed");
@@ -109,11 +117,12 @@ static void grandchild(int (*fn)(void *, nw_err *), void *arg, int report)
 	close(report);
 }
 
-int proc_call_detached(int (*fn)(void *arg, nw_err *err), void *arg, nw_err *err)
+int proc_call_detached(int (*fn)(void *arg, nw_err *err), void *arg, int keep_fd, nw_err *err)
 {
 	struct detached_report rep;
 	int p[2], status;
-	pid_t child;
+	pid_t child, grand;
+	sigset_t none;
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return nw_fail(err, errno, "pipe");
@@ -127,11 +136,18 @@ int proc_call_detached(int (*fn)(void *arg, nw_err *err), void *arg, nw_err *err
 	if (child == 0) {
 		/* The intermediate exits at once, so the grandchild is nobody's
 		 * child here and the caller reaps only this one. */
-		if (fork() != 0)
+		grand = fork();
+		if (grand < 0)
+			report_failure(p[1], errno, "fork");
+		if (grand != 0)
 			_exit(0);
-		proc_close_fds_except(&p[1], 1);
+		int keep[] = {p[1], keep_fd};
+		proc_close_fds_except(keep, keep_fd >= 0 ? 2 : 1);
 		proc_stdio_to_null();
-		grandchild(fn, arg, p[1]);
+		/* The monitor blocks signals it reads through a signalfd. */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		grandchild(fn, arg, keep_fd, p[1]);
 		_exit(0);
 	}
 	close(p[1]);

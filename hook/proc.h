@@ -13,11 +13,13 @@ void proc_close_fds_except(const int *keep, size_t n);
 /* Points stdin, stdout and stderr at /dev/null; _exits when it cannot. */
 void proc_stdio_to_null(void);
 
-/* Runs fn(arg, err) in a grandchild that holds none of the caller's
- * descriptors (so no lock and no runtime pipe) and that nobody waits for.
- * Returns fn's result, with its error, as soon as fn returns; what fn
- * leaves open is released when the grandchild exits after reporting, at no
- * cost to the caller. fn must not print: its stdio is /dev/null. */
-int proc_call_detached(int (*fn)(void *arg, nw_err *err), void *arg, nw_err *err);
+/* Runs fn(arg, err) in a grandchild that nobody waits for and that holds
+ * none of the caller's descriptors (no runtime pipe) but keep_fd (-1 for
+ * none), which it closes as soon as fn returns. Returns fn's result, with
+ * its error, as soon as fn returns; what fn leaves open is released when
+ * the grandchild exits after reporting, at no cost to the caller. Passing
+ * the state lock as keep_fd keeps it held until fn is done even if the
+ * caller dies meanwhile. fn must not print: its stdio is /dev/null. */
+int proc_call_detached(int (*fn)(void *arg, nw_err *err), void *arg, int keep_fd, nw_err *err);
 
 #endif

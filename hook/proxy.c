@@ -57,9 +57,10 @@ void proxy_watch(struct proxy *p, struct proxy_ev *ev, uint32_t mask)
 	ev->mask = mask;
 }
 
-/* Closing takes the descriptor out of the epoll set by itself (the proxy
- * never duplicates one or forks), so no EPOLL_CTL_DEL first. Events of the
- * current batch may still name ev: its fd is -1 from now on. */
+/* Closing takes the descriptor out of the epoll set by itself (no
+ * descriptor closed through here is ever duplicated, and the proxy does not
+ * fork), so no EPOLL_CTL_DEL first. Events of the current batch may still
+ * name ev: its fd is -1 from now on. */
 void proxy_close_fd(struct proxy_ev *ev)
 {
 	close(ev->fd);

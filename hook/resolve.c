@@ -185,6 +185,12 @@ struct resolver *resolver_new(const struct nw_dns_server *dns, size_t n_dns, int
 	opts.sock_state_cb_data = r;
 	mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SERVERS |
 	       ARES_OPT_DOMAINS | ARES_OPT_SORTLIST | ARES_OPT_LOOKUPS | ARES_OPT_SOCK_STATE_CB;
+#ifdef ARES_OPT_QUERY_CACHE
+	/* c-ares 1.23 and later keep answers themselves, up to an hour: the
+	 * cache here is the one, with its limit. */
+	opts.qcache_max_ttl = 0;
+	mask |= ARES_OPT_QUERY_CACHE;
+#endif
 	rc = ares_init_options(&r->ch, &opts, mask);
 	if (rc != ARES_SUCCESS) {
 		free(r);

@@ -39,6 +39,9 @@ static int mkdir_0700(const char *p, nw_err *err)
 	return 0;
 }
 
+/* The lock this process holds, for state_lock_fd. */
+static int held_lock = -1;
+
 int state_lock(nw_err *err)
 {
 	int fd;
@@ -55,13 +58,22 @@ int state_lock(nw_err *err)
 			return nw_fail(err, errno, "locking %s/lock", NW_STATE_DIR);
 		}
 	}
+	held_lock = fd;
 	return fd;
 }
 
 void state_unlock(int fd)
 {
-	if (fd >= 0)
-		close(fd);
+	if (fd < 0)
+		return;
+	if (fd == held_lock)
+		held_lock = -1;
+	close(fd);
+}
+
+int state_lock_fd(void)
+{
+	return held_lock;
 }
 
 int state_path(const char *id, const char *name, char *buf, size_t len)

@@ -41,6 +41,9 @@ struct job_record {
 /* Takes the node-wide lock (creating /run/netward as needed). */
 int state_lock(nw_err *err);
 void state_unlock(int fd);
+/* The descriptor of the lock this process holds, or -1. A child that keeps
+ * a copy keeps the lock held, even past its parent's end (flock). */
+int state_lock_fd(void);
 
 /* NW_STATE_DIR/jobs/<id>[/name] into buf. */
 int state_path(const char *id, const char *name, char *buf, size_t len);

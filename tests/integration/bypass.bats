@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # Attacks on netward's http mode from inside real runc containers: a job
 # that tries to get out other than through its proxy, to fool the proxy's
-# policy, to desynchronise or exhaust it, or to reach what no job may reach.
+# policy, to desynchronise or exhaust it, or to reach what no job may reach;
+# and forged source addresses from a full job, the one mode that routes.
 # Each case asserts that the attack failed, that whatever it aimed at never
 # saw it (the servers of bypass_helpers.bash and the test internet's own logs
 # record every arrival), and, where the proxy decided, that the decision was
@@ -111,6 +112,54 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
 	bp_assert_logged "host=www.test" "decision=allow"
 	assert_clean "$id"
+}
+
+@test "bypass: a full job's forged sources never leave the node: another job's, an unused one, one outside the subnet" {
+	local v a bv ba va
+	v=$(job_id spoofv)
+	a=$(job_id spoofa)
+	bv=$(bp_bundle "$v" www.test "$MYADDR"'
+		exec sleep 60')
+	patch_bundle "$bv"
+	run_detached "$bv" "$v" "$NW_TMP/v.out"
+	wait_for_text "$NW_TMP/v.out" "ME "
+	va=$(sed -n 's/^ME //p' "$NW_TMP/v.out")
+	[[ "$va" == "$NW_SUBNET_PREFIX"* ]]
+	ba=$(bp_bundle "$a" www.test "$MYADDR"'
+		a udp '"$TESTNET_WWW $BP_SINK_PORT"'
+		a rawip '"$TESTNET_WWW $va $BP_SINK_PORT"'
+		a rawip '"$TESTNET_WWW ${NW_SUBNET_PREFIX}250.251 $BP_SINK_PORT"'
+		a rawip '"$TESTNET_WWW"' 198.18.0.50 '"$BP_SINK_PORT"'
+		sleep 1')
+	bundle_annotate "$ba" io.netward.network full
+	bundle_jq "$ba" 'del(.annotations["io.netward.domains"])'
+	patch_bundle "$ba"
+	bp_caps "$ba" CAP_NET_RAW
+	run runc_run "$ba" "$a"
+	assert_success
+	assert_output_has "RAWIP $TESTNET_WWW $va sent"
+	assert_output_has "RAWIP $TESTNET_WWW ${NW_SUBNET_PREFIX}250.251 sent"
+	assert_output_has "RAWIP $TESTNET_WWW 198.18.0.50 sent"
+	# The job's own datagram got out (masqueraded): the path was open...
+	if ! grep -q "nwt-udp-probe" "$BP_SRV/usink.log"; then
+		echo "the full job's own datagram never arrived:" >&2
+		cat "$BP_SRV/usink.log" >&2
+		false
+	fi
+	# ...and no forged one went with it.
+	if grep "nwt-spoof-probe" "$BP_SRV/usink.log" >&2; then
+		echo "a datagram with a forged source reached the test internet" >&2
+		false
+	fi
+	assert_clean "$a"
+	runc kill "$v" KILL 2>/dev/null || true
+	local _
+	for _ in $(seq 1 50); do
+		runc state "$v" 2>/dev/null | jq -e '.status == "stopped"' >/dev/null && break
+		sleep 0.1
+	done
+	runc delete --force "$v"
+	eventually_clean "$v" 10
 }
 
 @test "bypass: CAP_NET_ADMIN inside: new addresses, routes, nft flush ruleset, then again" {

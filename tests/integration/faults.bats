@@ -262,8 +262,11 @@ fl_hook_killed() {
 	# Its teardown takes the name out of every set, the stale one too.
 	fl_stop "$id"
 	eventually_clean "$id" 10
-	if nft list set inet netward full_ifs | grep -qF "\"$hostif\""; then
-		echo "teardown left $hostif in full_ifs" >&2
+	local sets
+	sets=$(nft -j list sets table inet netward)
+	if jq -e --arg n "$hostif" '[.nftables[].set? | select(.) | (.elem // [])[]] | any(. == $n)' \
+		<<<"$sets" >/dev/null; then
+		echo "teardown left $hostif in a set: $sets" >&2
 		false
 	fi
 }

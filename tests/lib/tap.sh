@@ -6,7 +6,8 @@ n=0 failed=0
 
 tap_cleanup() {
 	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	# CONT too: a process a test stopped would keep the TERM pending.
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null && kill -CONT "$p" 2>/dev/null; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
 	rm -rf "$tmp"
 }
