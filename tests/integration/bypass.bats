@@ -151,12 +151,7 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 		echo "a datagram with a forged source reached the test internet" >&2
 		false
 	fi
-	runc kill "$v" KILL 2>/dev/null || true
-	local _
-	for _ in $(seq 1 50); do
-		runc state "$v" 2>/dev/null | jq -e '.status == "stopped"' >/dev/null && break
-		sleep 0.1
-	done
+	kill_job "$v"
 	runc delete --force "$v"
 	eventually_clean "$v" 10
 	assert_clean "$a"
@@ -378,12 +373,7 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 		false
 	fi
 	assert_clean "$b"
-	runc kill "$a" KILL 2>/dev/null || true
-	local _
-	for _ in $(seq 1 50); do
-		runc state "$a" 2>/dev/null | jq -e '.status == "stopped"' >/dev/null && break
-		sleep 0.1
-	done
+	kill_job "$a"
 	runc delete --force "$a"
 	eventually_clean "$a" 10
 }

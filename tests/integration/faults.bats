@@ -48,12 +48,7 @@ $2" </dev/null 2>&1 3>&-
 # fl_stop ID: kills and deletes a job through runc (poststop runs when the
 # bundle has it).
 fl_stop() {
-	local i
-	runc kill "$1" KILL 2>/dev/null || true
-	for i in $(seq 1 50); do
-		runc state "$1" 2>/dev/null | jq -e '.status == "stopped"' >/dev/null && break
-		sleep 0.1
-	done
+	kill_job "$1"
 	runc delete --force "$1" 2>/dev/null || true
 }
 

@@ -382,11 +382,7 @@ teardown() {
 	cat "$log" >&2
 	grep -F 'host=www.test' "$log" | grep -qF 'decision=allow'
 	grep -F 'host=other.test' "$log" | grep -F 'decision=deny' | grep -qF 'allowlist'
-	runc kill "$id" KILL
-	for i in $(seq 1 50); do
-		runc state "$id" 2>/dev/null | jq -e '.status == "stopped"' >/dev/null && break
-		sleep 0.1
-	done
+	kill_job "$id"
 	runc delete "$id"
 	eventually_clean "$id" 10
 }
@@ -444,19 +440,14 @@ start_job_without_poststop() {
 }
 
 @test "http: SIGKILL and delete without poststop leave nothing behind" {
-	local id proxy mon hostif
+	local id proxy mon hostif i
 	id=$(job_id sigkill)
 	start_job_without_poststop "$id"
 	proxy=$(job_state_field "$id" proxy_pid)
 	mon=$(job_state_field "$id" monitor_pid)
 	hostif=$(job_state_field "$id" host_if)
 	ip link show "$hostif" >/dev/null
-	runc kill "$id" KILL
-	local i
-	for i in $(seq 1 50); do
-		runc state "$id" 2>/dev/null | jq -e '.status == "stopped"' >/dev/null && break
-		sleep 0.1
-	done
+	kill_job "$id"
 	# Before any delete: the monitor sees the namespace go and cleans up.
 	for i in $(seq 1 100); do
 		pid_gone "$proxy" && ! ip link show "$hostif" >/dev/null 2>&1 &&
@@ -543,12 +534,7 @@ start_job_without_poststop() {
 		cat "$NW_TMP/proxy-status" >&2
 		false
 	}
-	runc kill "$id" KILL
-	local i
-	for i in $(seq 1 50); do
-		runc state "$id" 2>/dev/null | jq -e '.status == "stopped"' >/dev/null && break
-		sleep 0.1
-	done
+	kill_job "$id"
 	runc delete "$id"
 	eventually_clean "$id" 10
 }

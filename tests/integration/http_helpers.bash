@@ -133,6 +133,17 @@ run_detached() {
 	timeout -k 5 "$NW_JOB_TIMEOUT" runc run -d --bundle "$1" "$2" </dev/null >"$3" 2>&1 3>&-
 }
 
+# kill_job ID: SIGKILL to the job's container, then up to 5 s until runc
+# reports it stopped (delete it after).
+kill_job() {
+	local _
+	runc kill "$1" KILL 2>/dev/null || true
+	for _ in $(seq 1 50); do
+		runc state "$1" 2>/dev/null | jq -e '.status == "stopped"' >/dev/null && return 0
+		sleep 0.1
+	done
+}
+
 # job_state_field ID FIELD: a field of the job's state entry.
 job_state_field() {
 	jq -r --arg f "$2" '.[$f] // empty' "$NW_STATE/jobs/$1/state.json" 2>/dev/null
