@@ -339,8 +339,7 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 		i=0
 		while [ ! -e /shared/b-done ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done')
 	cp "$BP_LIB/bypass-servers.py" "$ba/rootfs/nwt/srv.py"
-	bundle_jq "$ba" --arg s "$shared" '.mounts += [{destination: "/shared", type: "bind",
-		source: $s, options: ["rbind", "rw"]}]'
+	bundle_share "$ba" "$shared"
 	patch_bundle "$ba"
 	run_detached "$ba" "$a" "$NW_TMP/a.out"
 	wait_for_text "$NW_TMP/a.out" "ME "
@@ -355,8 +354,7 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 		r http://other.test/ -x http://'"$addr_a"':3128
 		r http://www.test/
 		touch /shared/b-done')
-	bundle_jq "$bb" --arg s "$shared" '.mounts += [{destination: "/shared", type: "bind",
-		source: $s, options: ["rbind", "rw"]}]'
+	bundle_share "$bb" "$shared"
 	run run_job "$bb" "$b"
 	touch "$shared/b-done"
 	assert_success

@@ -140,11 +140,18 @@ bp_node_dns() {
 # bp_assert_untouched NAME...: these servers' logs are empty since the
 # test began: not one connection, datagram or query reached them.
 bp_assert_untouched() {
-	local n bad=0
+	bp_logs_empty "$BP_SRV" "the" server "$@"
+}
+
+# bp_logs_empty DIR WHOSE WHAT NAME...: DIR/NAME.log is empty for each NAME;
+# says which one the attack reached otherwise.
+bp_logs_empty() {
+	local dir=$1 whose=$2 what=$3 n bad=0
+	shift 3
 	for n in "$@"; do
-		if [ -s "$BP_SRV/$n.log" ]; then
-			echo "the attack reached the $n server:" >&2
-			cat "$BP_SRV/$n.log" >&2
+		if [ -s "$dir/$n.log" ]; then
+			echo "the attack reached $whose $n $what:" >&2
+			cat "$dir/$n.log" >&2
 			bad=1
 		fi
 	done
@@ -234,13 +241,5 @@ bp_host_sink() {
 
 # bp_assert_host_untouched NAME...: those host sinks saw nothing.
 bp_assert_host_untouched() {
-	local n bad=0
-	for n in "$@"; do
-		if [ -s "$NW_TMP/$n.log" ]; then
-			echo "the attack reached the host's $n listener:" >&2
-			cat "$NW_TMP/$n.log" >&2
-			bad=1
-		fi
-	done
-	return "$bad"
+	bp_logs_empty "$NW_TMP" "the host's" listener "$@"
 }

@@ -216,10 +216,7 @@ fl_hook_killed() {
 	run "$NETWARD" --config "$NW_CONFIG" poststop <<<"$st"
 	assert_success
 	# The first poststop took the job's network away at once.
-	if ip link show "$hostif" >/dev/null 2>&1; then
-		echo "link $hostif survived poststop" >&2
-		false
-	fi
+	assert_link_gone "$hostif"
 	run "$NETWARD" --config "$NW_CONFIG" poststop <<<"$st"
 	assert_success
 	run fl_exec "$id" 'r http://www.test/ -m 3; a tcp '"$TESTNET_WWW"' 80'
@@ -280,10 +277,7 @@ fl_hook_killed() {
 	assert_output_lacks "hello from other.test"
 	assert_output_has "TCP $TESTNET_WWW:80 closed"
 	"$NETWARD" --config "$NW_CONFIG" gc </dev/null
-	if ip link show "$hostif" >/dev/null 2>&1 || nft list ruleset | grep -qF "$hostif"; then
-		echo "gc left the link or firewall state of a job whose state entry is gone ($hostif)" >&2
-		false
-	fi
+	assert_link_gone "$hostif" rules
 	run fl_exec "$id" 'r http://www.test/ -m 3; a tcp '"$TESTNET_WWW"' 80'
 	assert_line_has "RESULT http://www.test/ 000" ""
 	assert_output_has "TCP $TESTNET_WWW:80 closed"

@@ -151,6 +151,13 @@ bundle_annotate() {
 	bundle_jq "$1" --arg k "$2" --arg v "$3" '.annotations[$k] = $v'
 }
 
+# bundle_share BUNDLE DIR: the host's DIR at /shared in the job, read-write
+# (two jobs of a test pass files through it).
+bundle_share() {
+	bundle_jq "$1" --arg s "$2" '.mounts += [{destination: "/shared", type: "bind",
+		source: $s, options: ["rbind", "rw"]}]'
+}
+
 # job_bundle ID MODE [DOMAINS] -- ARGS...: a bundle under the test's tmpdir
 # for a job of that mode; prints its path.
 job_bundle() (

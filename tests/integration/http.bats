@@ -219,8 +219,7 @@ teardown() {
 		while [ ! -e /shared/b-done ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 		r http://other.test/
 		r http://www.test/')
-	bundle_jq "$ba" --arg s "$shared" '.mounts += [{destination: "/shared", type: "bind",
-		source: $s, options: ["rbind", "rw"]}]'
+	bundle_share "$ba" "$shared"
 	patch_bundle "$ba"
 	run_detached "$ba" "$a" "$NW_TMP/a.out"
 	wait_for_text "$NW_TMP/a.out" "addr: "
@@ -236,8 +235,7 @@ teardown() {
 		r https://other.test/
 		r http://www.test/
 		touch /shared/b-done')
-	bundle_jq "$bb" --arg s "$shared" '.mounts += [{destination: "/shared", type: "bind",
-		source: $s, options: ["rbind", "rw"]}]'
+	bundle_share "$bb" "$shared"
 	run run_job "$bb" "$b"
 	touch "$shared/b-done"
 	assert_success
@@ -459,10 +457,7 @@ start_job_without_poststop() {
 	[ ! -e "$NW_STATE/jobs/$id" ]
 	runc delete "$id"
 	eventually_clean "$id" 10
-	if ip link show "$hostif" >/dev/null 2>&1 || nft list ruleset | grep -qF "$hostif"; then
-		echo "link or rules of $hostif remain" >&2
-		false
-	fi
+	assert_link_gone "$hostif" rules
 }
 
 @test "http: runc delete --force of a running job without poststop leaves nothing behind" {
@@ -476,10 +471,7 @@ start_job_without_poststop() {
 	runc delete --force "$id"
 	eventually_clean "$id" 10
 	pid_gone "$proxy"
-	if ip link show "$hostif" >/dev/null 2>&1; then
-		echo "link $hostif remains" >&2
-		false
-	fi
+	assert_link_gone "$hostif"
 }
 
 @test "http: the proxy runs without capabilities, as non-root, with no_new_privs and seccomp" {

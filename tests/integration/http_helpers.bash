@@ -144,6 +144,19 @@ kill_job() {
 	done
 }
 
+# assert_link_gone HOSTIF [rules]: no link of that name on the host (and,
+# with "rules", no mention of it in the ruleset either).
+assert_link_gone() {
+	if ip link show "$1" >/dev/null 2>&1; then
+		echo "link $1 remains" >&2
+		return 1
+	fi
+	if [ "${2:-}" = rules ] && nft list ruleset | grep -qF "$1"; then
+		echo "the ruleset still names $1" >&2
+		return 1
+	fi
+}
+
 # job_state_field ID FIELD: a field of the job's state entry.
 job_state_field() {
 	jq -r --arg f "$2" '.[$f] // empty' "$NW_STATE/jobs/$1/state.json" 2>/dev/null

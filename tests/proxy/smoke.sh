@@ -109,20 +109,24 @@ out=$(raw "$req10" "$req10")
 check "HTTP/1.0 keep-alive is honoured" \
 	'[ "$(grep -c "Connection: keep-alive" <<<"$out")" = 2 ] && [ "$(grep -c ^hello <<<"$out")" = 2 ]' "$out"
 
-out=$(raw 'GET / HTTP/1.1\r\nHost: x\r\n\r\n')
-check "origin-form request: 400 explaining the proxy" '[[ $out == "HTTP/1.1 400"*"this is a proxy"* ]]' "$out"
-out=$(raw "GET $A/ HTTP/1.1\\nHost: allowed.test:$plain\\n\\n")
-check "bare LF: 400" '[[ $out == "HTTP/1.1 400"*"bare LF"* ]]' "$out"
-out=$(raw "GET $A/ HTTP/1.1\\r\\nHost: allowed.test:$plain\\r\\nContent-Length: 1\\r\\nContent-Length: 2\\r\\n\\r\\n")
-check "duplicate Content-Length: 400" '[[ $out == "HTTP/1.1 400"* ]]' "$out"
-out=$(raw "GET http://evil.test:$plain/ HTTP/1.1\\r\\nHost: allowed.test:$plain\\r\\n\\r\\n")
-check "Host disagreeing with the URI: 400" '[[ $out == "HTTP/1.1 400"*disagrees* ]]' "$out"
-out=$(raw "GET $A/$(printf 'a%.0s' $(seq 9000)) HTTP/1.1\\r\\n")
-check "request line over 8 KiB: 414 before the newline" '[[ $out == "HTTP/1.1 414"* ]]' "$out"
-out=$(raw "GET $A/ HTTP/1.1\\r\\nHost: allowed.test:$plain\\r\\n$(printf 'X-A: b\\r\\n%.0s' $(seq 101))\\r\\n")
-check "more than 100 headers: 431" '[[ $out == "HTTP/1.1 431"* ]]' "$out"
-out=$(raw 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n')
-check "HTTP/2 preface: 405" '[[ $out == "HTTP/1.1 405"* ]]' "$out"
+# raw_check NAME GLOB REQUEST: the proxy's answer to REQUEST matches GLOB.
+raw_check() {
+	local glob=$2
+	out=$(raw "$3")
+	check "$1" '[[ $out == $glob ]]' "$out"
+}
+raw_check "origin-form request: 400 explaining the proxy" 'HTTP/1.1 400*this is a proxy*' \
+	'GET / HTTP/1.1\r\nHost: x\r\n\r\n'
+raw_check "bare LF: 400" 'HTTP/1.1 400*bare LF*' "GET $A/ HTTP/1.1\\nHost: allowed.test:$plain\\n\\n"
+raw_check "duplicate Content-Length: 400" 'HTTP/1.1 400*' \
+	"GET $A/ HTTP/1.1\\r\\nHost: allowed.test:$plain\\r\\nContent-Length: 1\\r\\nContent-Length: 2\\r\\n\\r\\n"
+raw_check "Host disagreeing with the URI: 400" 'HTTP/1.1 400*disagrees*' \
+	"GET http://evil.test:$plain/ HTTP/1.1\\r\\nHost: allowed.test:$plain\\r\\n\\r\\n"
+raw_check "request line over 8 KiB: 414 before the newline" 'HTTP/1.1 414*' \
+	"GET $A/$(printf 'a%.0s' $(seq 9000)) HTTP/1.1\\r\\n"
+raw_check "more than 100 headers: 431" 'HTTP/1.1 431*' \
+	"GET $A/ HTTP/1.1\\r\\nHost: allowed.test:$plain\\r\\n$(printf 'X-A: b\\r\\n%.0s' $(seq 101))\\r\\n"
+raw_check "HTTP/2 preface: 405" 'HTTP/1.1 405*' 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'
 
 t0=$(date +%s%N)
 size=$(curl "${px[@]}" -o /dev/null "$A/bytes/5000000" -w '%{size_download}')
