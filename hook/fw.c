@@ -99,9 +99,7 @@ static bool safe_name(const char *s, size_t max)
  * hold: every job in job_ifs, and the http and full ones in http_ifs or
  * full_ifs besides. */
 static const char *const set_names[] = {"job_ifs", "http_ifs", "full_ifs"};
-static const char sets[] = "add set inet " FW_TABLE " job_ifs { type ifname; }\n"
-			   "add set inet " FW_TABLE " http_ifs { type ifname; }\n"
-			   "add set inet " FW_TABLE " full_ifs { type ifname; }\n";
+#define N_SETS (sizeof(set_names) / sizeof(set_names[0]))
 
 static void chain(FILE *f, const char *name, const char *type, const char *prio)
 {
@@ -256,7 +254,8 @@ static char *render(const struct fw_job *j, bool base, bool elements, nw_err *er
 		return nw_fail(err, errno, "firewall: rendering"), NULL;
 	if (base) {
 		fputs("add table inet " FW_TABLE "\n", f);
-		fputs(sets, f);
+		for (size_t i = 0; i < N_SETS; i++)
+			fprintf(f, "add set inet " FW_TABLE " %s { type ifname; }\n", set_names[i]);
 		render_pre(f, j->cfg);
 		render_in(f, gw, j->proxy_port);
 		render_fwd(f, j->cfg);
@@ -276,10 +275,6 @@ char *fw_render(const struct fw_job *j, nw_err *err)
 	return render(j, true, true, err);
 }
 
-char *fw_render_elements(const struct fw_job *j, nw_err *err)
-{
-	return render(j, false, true, err);
-}
 
 /* ---- libnftables ---- */
 
@@ -409,7 +404,7 @@ static int remove_job(void *host_if, nw_err *err)
 	f = open_memstream(&script, &len);
 	if (f == NULL)
 		return nw_fail(err, errno, "firewall: removing %s", (const char *)host_if);
-	for (size_t i = 0; i < sizeof(set_names) / sizeof(set_names[0]); i++)
+	for (size_t i = 0; i < N_SETS; i++)
 		render_out(f, set_names[i], host_if);
 	if (ferror(f) || fclose(f) != 0)
 		return nw_fail(err, ENOMEM, "firewall: removing %s", (const char *)host_if);

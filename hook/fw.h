@@ -30,8 +30,6 @@ struct fw_job {
  * every job at once), then the job's set elements. Never needs a job to be
  * absent from the sets: adding an element twice is not an error. */
 char *fw_render(const struct fw_job *j, nw_err *err);
-/* Only the job's set elements. */
-char *fw_render_elements(const struct fw_job *j, nw_err *err);
 /* Installs the job in one transaction, adding only (a name that a
  * teardown which never finished left in the other mode's set reaches
  * nothing, and gc removes it with the job): only its elements when marker

@@ -108,7 +108,6 @@ static int firewall_job(const struct nw_config *cfg, const struct job_record *r,
 {
 	struct fw_job f = {
 	    .host_if = r->host_if, .proxy_port = cfg->proxy_port, .mode = r->mode, .cfg = cfg};
-	cleanup_free char *script = NULL;
 
 	if (addr_parse(r->addr, &f.job_addr, err) < 0 ||
 	    addr_parse(NW_GATEWAY, &f.gateway, err) < 0)
