@@ -413,6 +413,24 @@ static int parse_log(struct nw_config *cfg, const struct json *j, const char *ke
 	return replace_str(&cfg->log, j->s, err);
 }
 
+/* The config schema this netward reads. A config written for a later one
+ * is explained, not refused key by key. */
+static int parse_version(struct nw_config *cfg, const struct json *j, const char *key, nw_err *err)
+{
+	int64_t v;
+
+	if (json_int(j, 1, INT64_MAX, &v) < 0)
+		return type_error(j, key, "a positive integer (the config schema version)", err);
+	if (v > NW_CONFIG_VERSION)
+		return nw_fail(
+		    err, 0,
+		    "this config is written for config version %lld, and this netward "
+		    "(%s) reads version %d at most: upgrade netward, or write the config "
+		    "for version %d (see netward.json(5))",
+		    (long long)v, NW_VERSION, NW_CONFIG_VERSION, NW_CONFIG_VERSION);
+	return 0;
+}
+
 struct key_parser {
 	const char *key;
 	int (*parse)(struct nw_config *cfg, const struct json *j, const char *key, nw_err *err);
@@ -432,6 +450,7 @@ static const struct key_parser parsers[] = {
     {"proxy_port", parse_proxy_port},
     {"job_id_header", parse_header},
     {"log", parse_log},
+    {"version", parse_version},
 };
 #define N_PARSERS (sizeof(parsers) / sizeof(parsers[0]))
 
@@ -480,6 +499,10 @@ static int apply(struct nw_config *cfg, const struct json *root, nw_err *err)
 {
 	if (root->type != JSON_OBJECT)
 		return nw_fail(err, 0, "the node config must be a JSON object");
+	/* Before any other key: a newer config's new keys are not typos. */
+	if (json_get(root, "version") != NULL &&
+	    parse_version(cfg, json_get(root, "version"), "version", err) < 0)
+		return -1;
 	for (size_t i = 0; i < root->n; i++) {
 		size_t k = 0;
 		while (k < N_PARSERS && strcmp(parsers[k].key, root->keys[i]) != 0)

@@ -11,6 +11,8 @@
 
 #define NW_DEFAULT_CONFIG "/etc/netward/netward.json"
 #define NW_CONFIG_MAX	  (1 << 20)
+/* The config schema version this netward reads ("version" key). */
+#define NW_CONFIG_VERSION 1
 /* Where the DNS servers come from when the config names none. */
 #define NW_RESOLV_CONF "/etc/resolv.conf"
 

@@ -321,7 +321,8 @@ const struct domain_entry *domain_list_match(const struct domain_list *list, con
 	return NULL;
 }
 
-bool domain_list_covers(const struct domain_list *list, const struct domain_entry *e)
+const struct domain_entry *domain_list_covering(const struct domain_list *list,
+						const struct domain_entry *e)
 {
 	for (size_t i = 0; i < list->n; i++) {
 		const struct domain_entry *f = &list->e[i];
@@ -331,9 +332,14 @@ bool domain_list_covers(const struct domain_list *list, const struct domain_entr
 		if (e->wildcard && !f->wildcard)
 			continue;
 		if (domain_entry_matches(f, e->name))
-			return true;
+			return f;
 	}
-	return false;
+	return NULL;
+}
+
+bool domain_list_covers(const struct domain_list *list, const struct domain_entry *e)
+{
+	return domain_list_covering(list, e) != NULL;
 }
 
 const char *domain_entry_str(const struct domain_entry *e, char *buf, size_t len)

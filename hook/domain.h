@@ -47,6 +47,9 @@ const struct domain_entry *domain_list_match(const struct domain_list *list, con
 /* Is every name that `e` matches also matched by `list`? (Used for the node
  * ceiling: a job's ".x.com" needs ".x.com" or a wider wildcard there.) */
 bool domain_list_covers(const struct domain_list *list, const struct domain_entry *e);
+/* The first entry of list that covers e, or NULL. */
+const struct domain_entry *domain_list_covering(const struct domain_list *list,
+						const struct domain_entry *e);
 /* "x.com" or ".x.com" into buf. */
 const char *domain_entry_str(const struct domain_entry *e, char *buf, size_t len);
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_gen.h>
+#include <yajl/yajl_parse.h>
 #include <yajl/yajl_tree.h>
 
 #include "cleanup.h"
@@ -273,12 +274,81 @@ static bool too_deep(const char *buf, size_t len)
 	return false;
 }
 
+/* Line and column (from 1) of byte off, columns counted in bytes. */
+static void line_col(const char *buf, size_t off, unsigned *line, unsigned *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < off; i++) {
+		if (buf[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+/* Strict JSON, as RFC 8259 has it: yajl_tree_parse allows comments, so a
+ * validating pass with yajl's defaults (comments refused) runs first and
+ * says where the first error is. */
+static int json_strict(const char *text, size_t len, nw_err *err)
+{
+	yajl_handle h = yajl_alloc(NULL, NULL, NULL);
+	yajl_status st;
+	unsigned line, col;
+	size_t off;
+
+	if (h == NULL)
+		return nw_fail(err, ENOMEM, "parsing JSON");
+	st = yajl_parse(h, (const unsigned char *)text, len);
+	off = yajl_get_bytes_consumed(h);
+	if (st == yajl_status_ok) {
+		st = yajl_complete_parse(h);
+		off = len;
+	}
+	if (st == yajl_status_ok) {
+		yajl_free(h);
+		return 0;
+	}
+	if (off > len)
+		off = len;
+	/* yajl stops just past the byte it refused. */
+	if (off > 0 && off < len && st != yajl_status_ok && text[off] != '/' &&
+	    text[off - 1] == '/')
+		off--;
+	line_col(text, off, &line, &col);
+	if (off < len && text[off] == '/') {
+		yajl_free(h);
+		return nw_fail(err, 0,
+			       "line %u, column %u: a comment, which JSON does not allow (the "
+			       "node config is strict JSON): remove it",
+			       line, col);
+	}
+	unsigned char *msg = yajl_get_error(h, 0, NULL, 0);
+	if (msg != NULL)
+		msg[strcspn((char *)msg, "\n")] = '\0';
+	nw_fail(err, 0, "invalid JSON at line %u, column %u: %s", line, col,
+		msg != NULL ? (const char *)msg : "parse error");
+	if (msg != NULL)
+		yajl_free_error(h, msg);
+	yajl_free(h);
+	return -1;
+}
+
 struct json *json_parse(const char *buf, size_t len, nw_err *err)
 {
 	char errbuf[256] = "";
 	cleanup_free char *text = NULL;
 	cleanup_yajl_val yajl_val tree = NULL;
 
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+		nw_fail(err, 0,
+			"the text starts with a UTF-8 byte order mark (BOM), which JSON does not "
+			"allow: save it as UTF-8 without a BOM (sed -i '1s/^\\xEF\\xBB\\xBF//' "
+			"FILE)");
+		return NULL;
+	}
 	if (memchr(buf, '\0', len) != NULL) {
 		nw_fail(err, 0, "JSON input contains a NUL byte");
 		return NULL;
@@ -287,6 +357,8 @@ struct json *json_parse(const char *buf, size_t len, nw_err *err)
 		nw_fail(err, 0, "JSON nested deeper than %d levels", JSON_MAX_DEPTH);
 		return NULL;
 	}
+	if (json_strict(buf, len, err) < 0)
+		return NULL;
 	text = malloc(len + 1);
 	if (text == NULL) {
 		nw_fail(err, ENOMEM, "parsing JSON");

@@ -11,8 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "cleanup.h"
 #include "config.h"
+#include "dryrun.h"
 #include "job.h"
 #include "json.h"
 #include "log.h"
@@ -31,36 +33,25 @@ struct cli {
 	struct nw_config cfg;
 };
 
-static void usage(FILE *f)
+/* A command handler gets argv from the command's name on. It returns -1
+ * with err set on failure, or NW_USAGE when the command line itself is
+ * wrong (exit status 2, netward(8)). */
+#define NW_USAGE (-2)
+
+static int usage_error(nw_err *err, const char *usage)
 {
-	fprintf(f,
-		"Usage: netward [--config FILE] COMMAND [ARGS]\n"
-		"\n"
-		"OCI hook stages (the state or config.json on stdin):\n"
-		"  precreate            podman's config filter: config.json in, patched out\n"
-		"  prestart             build the container's network for its mode\n"
-		"  createRuntime        the same as prestart\n"
-		"  poststop             remove everything the container had (idempotent)\n"
-		"\n"
-		"Commands:\n"
-		"  patch-bundle DIR     make `runc run` in bundle DIR use netward\n"
-		"  gc                   remove what jobs that no longer exist left behind\n"
-		"  status [--json]      the live jobs\n"
-		"  check-config [FILE]  validate a node config and print its policy\n"
-		"  proxy --listen ADDR:PORT --domains LIST [--job-id ID] [--no-sandbox]\n"
-		"                       run a job proxy in the foreground; --no-sandbox\n"
-		"                       skips the sandbox (ids, capabilities, seccomp) for\n"
-		"                       debugging under valgrind or a debugger only; a job's\n"
-		"                       proxy started by the hook is always sandboxed\n"
-		"\n"
-		"Options:\n"
-		"  --config FILE        node config (default %s, or $NETWARD_CONFIG)\n"
-		"  --help, --version\n"
-		"\n"
-		"Annotations: io.netward.network (none|http|full), io.netward.domains,\n"
-		"io.netward.job-id. See netward(8) and netward.json(5).\n",
-		NW_DEFAULT_CONFIG);
+	nw_fail(err, 0, "usage: netward %s (see netward %.*s --help)", usage,
+		(int)strcspn(usage, " "), usage);
+	return NW_USAGE;
 }
+
+struct command {
+	const char *name;
+	const char *usage; /* after "netward " */
+	const char *help;  /* what `netward NAME --help` adds */
+	bool stage;	   /* a hook stage: reads stdin, logs refusals */
+	int (*run)(struct cli *c, const struct command *cmd, int argc, char **argv, nw_err *err);
+};
 
 /* Hooks read their stdin to EOF, always: runtimes fail on EPIPE otherwise.
  * Input past max is drained and refused. */
@@ -251,20 +242,60 @@ static int cmd_patch_bundle(struct cli *c, const char *dir, nw_err *err)
 	return rc;
 }
 
-static int cmd_gc(struct cli *c, nw_err *err)
+/* gc's own report lines, kept for --json. */
+static int gc_json(const char *lines, const struct gc_report *rep, nw_err *err)
+{
+	cleanup_json struct json *o = json_new(JSON_OBJECT), *a = json_new(JSON_ARRAY);
+	cleanup_free char *out = NULL;
+
+	if (o == NULL || a == NULL)
+		return nw_fail(err, ENOMEM, "gc --json");
+	for (const char *p = lines; p != NULL && *p != '\0';) {
+		size_t n = strcspn(p, "\n");
+		cleanup_free char *line = strndup(p, n);
+		if (line == NULL || json_push(a, json_new_str(line), err) < 0)
+			return nw_fail(err, ENOMEM, "gc --json");
+		p += n + (p[n] == '\n');
+	}
+	if (json_set(o, "jobs", json_new_int(rep->jobs), err) < 0 ||
+	    json_set(o, "firewall", json_new_int(rep->firewall), err) < 0 ||
+	    json_set(o, "links", json_new_int(rep->links), err) < 0 ||
+	    json_set(o, "addresses", json_new_int(rep->addrs), err) < 0 ||
+	    json_set(o, "removed", steal_ptr(&a), err) < 0 ||
+	    (out = json_render(o, true, err)) == NULL)
+		return -1;
+	printf("%s\n", out);
+	return 0;
+}
+
+static int cmd_gc(struct cli *c, bool as_json, nw_err *err)
 {
 	struct gc_report rep;
 	nw_err cerr = NULL;
+	cleanup_free char *lines = NULL;
+	size_t lines_len = 0;
+	FILE *mem = NULL;
+	int rc;
 
 	if (load_config(c, &cerr) < 0) {
 		log_open("syslog");
 		nw_err_free(&cerr);
 	}
-	if (job_gc(&rep, stdout, err) < 0)
+	if (as_json && (mem = open_memstream(&lines, &lines_len)) == NULL)
+		return nw_fail(err, errno, "gc --json");
+	rc = job_gc(&rep, as_json ? mem : stdout, err);
+	if (mem != NULL)
+		fclose(mem);
+	if (rc < 0)
 		return -1;
-	printf("gc: removed %u job(s), the firewall state of %u interface(s), %u link(s), "
-	       "%u address(es)\n",
-	       rep.jobs, rep.firewall, rep.links, rep.addrs);
+	if (as_json) {
+		if (gc_json(lines, &rep, err) < 0)
+			return -1;
+	} else {
+		printf("gc: removed %u job(s), the firewall state of %u interface(s), %u link(s), "
+		       "%u address(es)\n",
+		       rep.jobs, rep.firewall, rep.links, rep.addrs);
+	}
 	if (rep.jobs + rep.firewall + rep.links + rep.addrs > 0)
 		log_msg(LOG_INFO,
 			"gc removed %u job(s), the firewall state of %u interface(s), %u link(s), "
@@ -273,25 +304,12 @@ static int cmd_gc(struct cli *c, nw_err *err)
 	return 0;
 }
 
-static int cmd_check_config(struct cli *c, const char *file, nw_err *err)
+static int cmd_check_config(struct cli *c, const struct check_opts *o, nw_err *err)
 {
-	cleanup_free char *out = NULL;
-
-	if (file != NULL) {
-		c->config_path = file;
-		c->explicit_config = true;
-	}
-	if (config_load(&c->cfg, c->config_path, c->explicit_config, err) < 0)
-		return -1;
-	out = config_render(&c->cfg, err);
-	if (out == NULL)
-		return -1;
-	printf("%s\n", out);
-	fprintf(stderr, "netward: %s is valid\n", c->cfg.path ? c->cfg.path : c->config_path);
-	return 0;
+	return check_config_run(c->config_path, c->explicit_config, o, stdout, stderr, err);
 }
 
-static int cmd_proxy(struct cli *c, int argc, char **argv, nw_err *err)
+static int cmd_proxy(struct cli *c, const struct command *cmd, int argc, char **argv, nw_err *err)
 {
 	static const struct option opts[] = {{"listen", required_argument, NULL, 'l'},
 					     {"domains", required_argument, NULL, 'd'},
@@ -316,10 +334,10 @@ static int cmd_proxy(struct cli *c, int argc, char **argv, nw_err *err)
 		else if (o == 'S')
 			sandbox = false; /* valgrind cannot run under seccomp */
 		else
-			return nw_fail(err, 0, "proxy: unknown option (see netward --help)");
+			return usage_error(err, cmd->usage);
 	}
-	if (listen == NULL || domains == NULL)
-		return nw_fail(err, 0, "proxy needs --listen ADDR:PORT and --domains LIST");
+	if (listen == NULL || domains == NULL || optind != argc)
+		return usage_error(err, cmd->usage);
 	if (sscanf(listen, "%63[0-9.]:%u", host, &port) != 2 || port == 0 || port > 65535)
 		return nw_fail(err, 0, "proxy: --listen wants IPv4:PORT, got \"%s\"", listen);
 	if (load_config(c, err) < 0)
@@ -351,50 +369,209 @@ static int cmd_proxy(struct cli *c, int argc, char **argv, nw_err *err)
 	return rc;
 }
 
-static int dispatch(struct cli *c, int argc, char **argv, nw_err *err)
+static int run_precreate(struct cli *c, const struct command *cmd, int argc, char **argv,
+			 nw_err *err)
 {
-	const char *cmd = argv[0];
-
-	if (strcmp(cmd, "precreate") == 0)
-		return cmd_precreate(c, err);
-	if (strcmp(cmd, "prestart") == 0 || strcmp(cmd, "createRuntime") == 0)
-		return cmd_start(c, err);
-	if (strcmp(cmd, "poststop") == 0)
-		return cmd_poststop(c, err);
-	if (strcmp(cmd, "patch-bundle") == 0) {
-		if (argc != 2)
-			return nw_fail(err, 0, "usage: netward patch-bundle DIR");
-		return cmd_patch_bundle(c, argv[1], err);
-	}
-	if (strcmp(cmd, "gc") == 0)
-		return cmd_gc(c, err);
-	if (strcmp(cmd, "status") == 0) {
-		bool as_json = argc > 1 && strcmp(argv[1], "--json") == 0;
-		if (argc > 2 || (argc == 2 && !as_json))
-			return nw_fail(err, 0, "usage: netward status [--json]");
-		return status_print(as_json, stdout, err);
-	}
-	if (strcmp(cmd, "check-config") == 0) {
-		if (argc > 2)
-			return nw_fail(err, 0, "usage: netward check-config [FILE]");
-		return cmd_check_config(c, argc == 2 ? argv[1] : NULL, err);
-	}
-	if (strcmp(cmd, "proxy") == 0)
-		return cmd_proxy(c, argc, argv, err);
-	return nw_fail(err, 0, "unknown command \"%s\" (see netward --help)", cmd);
+	return argc > 1 ? usage_error(err, cmd->usage) : cmd_precreate(c, err);
 }
 
-static bool is_stage(const char *cmd)
+static int run_start(struct cli *c, const struct command *cmd, int argc, char **argv, nw_err *err)
 {
-	return strcmp(cmd, "precreate") == 0 || strcmp(cmd, "prestart") == 0 ||
-	       strcmp(cmd, "createRuntime") == 0 || strcmp(cmd, "poststop") == 0;
+	return argc > 1 ? usage_error(err, cmd->usage) : cmd_start(c, err);
+}
+
+static int run_poststop(struct cli *c, const struct command *cmd, int argc, char **argv,
+			nw_err *err)
+{
+	return argc > 1 ? usage_error(err, cmd->usage) : cmd_poststop(c, err);
+}
+
+static int run_patch_bundle(struct cli *c, const struct command *cmd, int argc, char **argv,
+			    nw_err *err)
+{
+	if (argc != 2 || argv[1][0] == '-')
+		return usage_error(err, cmd->usage);
+	return cmd_patch_bundle(c, argv[1], err);
+}
+
+/* Only "--json" is taken, at most once: anything else is a usage error. */
+static int json_flag(int argc, char **argv, int max_rest, bool *as_json)
+{
+	int rest = 0;
+
+	*as_json = false;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0 && !*as_json)
+			*as_json = true;
+		else if (argv[i][0] == '-' || ++rest > max_rest)
+			return -1;
+	}
+	return rest;
+}
+
+static int run_gc(struct cli *c, const struct command *cmd, int argc, char **argv, nw_err *err)
+{
+	bool as_json;
+
+	if (json_flag(argc, argv, 0, &as_json) < 0)
+		return usage_error(err, cmd->usage);
+	return cmd_gc(c, as_json, err);
+}
+
+static int run_status(struct cli *c, const struct command *cmd, int argc, char **argv, nw_err *err)
+{
+	bool as_json;
+
+	if (json_flag(argc, argv, 0, &as_json) < 0)
+		return usage_error(err, cmd->usage);
+	return status_print(as_json, stdout, err);
+}
+
+static int run_check_config(struct cli *c, const struct command *cmd, int argc, char **argv,
+			    nw_err *err)
+{
+	struct check_opts o = {0};
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			o.json = true;
+		else if (strcmp(argv[i], "--strict") == 0)
+			o.strict = true;
+		else if (argv[i][0] != '-' && o.file == NULL)
+			o.file = argv[i];
+		else
+			return usage_error(err, cmd->usage);
+	}
+	return cmd_check_config(c, &o, err);
+}
+
+static int run_proxy(struct cli *c, const struct command *cmd, int argc, char **argv, nw_err *err)
+{
+	return cmd_proxy(c, cmd, argc, argv, err);
+}
+
+static int run_explain(struct cli *c, const struct command *cmd, int argc, char **argv, nw_err *err)
+{
+	struct dry_opts o = {0};
+
+	if (dry_parse_args(argc, argv, false, &o) < 0 || o.network == NULL)
+		return usage_error(err, cmd->usage);
+	if (load_config(c, err) < 0)
+		return -1;
+	return dry_explain(&c->cfg, &o, stdout, err);
+}
+
+static int run_test(struct cli *c, const struct command *cmd, int argc, char **argv, nw_err *err)
+{
+	struct dry_opts o = {0};
+
+	if (dry_parse_args(argc, argv, true, &o) < 0 || o.url == NULL)
+		return usage_error(err, cmd->usage);
+	if (load_config(c, err) < 0)
+		return -1;
+	return dry_test(&c->cfg, &o, stdout, err);
+}
+
+/* netward(8)'s COMMANDS, in its order. */
+static const struct command commands[] = {
+    {"precreate", "precreate",
+     "podman's config filter: config.json on stdin, the patched one "
+     "on stdout.",
+     true, run_precreate},
+    {"prestart", "prestart",
+     "Builds the container's network for its mode; the runtime's state "
+     "on stdin.",
+     true, run_start},
+    {"createRuntime", "createRuntime", "The same as prestart.", true, run_start},
+    {"poststop", "poststop",
+     "Removes everything the container had (idempotent); the "
+     "runtime's state on stdin.",
+     true, run_poststop},
+    {"patch-bundle", "patch-bundle DIR",
+     "Makes `runc run` in bundle DIR use netward: patches DIR/config.json as precreate\n"
+     "would and adds the prestart and poststop hooks.",
+     false, run_patch_bundle},
+    {"gc", "gc [--json]",
+     "Removes what jobs that no longer exist left behind: state entries, firewall\n"
+     "state, links, addresses. --json prints what was removed as JSON.",
+     false, run_gc},
+    {"status", "status [--json]", "Lists the live jobs; --json for scripts.", false, run_status},
+    {"check-config", "check-config [--json] [--strict] [FILE]",
+     "Validates a node config (FILE, else --config, else " NW_DEFAULT_CONFIG ") and\n"
+     "prints the policy it yields, each value labelled with where it came from,\n"
+     "then hints and warnings. --strict turns warnings into errors (exit 1);\n"
+     "--json prints {\"valid\", \"policy\", \"sources\", \"warnings\", \"error\"}.",
+     false, run_check_config},
+    {"explain", "explain --network MODE [--domains LIST] [--json]",
+     "Says whether a job with these annotations would be admitted: every domain\n"
+     "the node's domain_allowlist refuses, and the entry covering each other one.\n"
+     "Exit 0 admitted, 1 refused. Starts nothing.",
+     false, run_explain},
+    {"test", "test URL [--domains LIST] [--json]",
+     "The proxy's decision for URL under the node config, without a proxy: ports,\n"
+     "deny_destinations, resolution through dns_servers, the private-range check.\n"
+     "LIST is the job's domains (default: the URL's host). Exit 0 allowed,\n"
+     "1 refused.",
+     false, run_test},
+    {"proxy", "proxy --listen ADDR:PORT --domains LIST [--job-id ID] [--no-sandbox]",
+     "Runs a job proxy in the foreground under the node config's policy.\n"
+     "--no-sandbox skips the sandbox (ids, capabilities, seccomp) for debugging\n"
+     "under valgrind or a debugger only; a job's proxy started by the hook is\n"
+     "always sandboxed.",
+     false, run_proxy},
+};
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void command_usage(const struct command *cmd, FILE *f)
+{
+	fprintf(f, "Usage: netward [--config FILE] %s\n\n%s\n", cmd->usage, cmd->help);
+}
+
+/* --help anywhere among a command's arguments prints its usage and does
+ * nothing else: no stdin, no config, no node state. */
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: netward [--config FILE] COMMAND [ARGS]\n\n"
+		   "OCI hook stages (the state or config.json on stdin):\n");
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		if (i > 0 && commands[i].stage != commands[i - 1].stage)
+			fprintf(f, "\nCommands:\n");
+		fprintf(f, "  %s\n", commands[i].usage);
+	}
+	fprintf(f,
+		"\n"
+		"Options:\n"
+		"  --config FILE        node config (default %s, or $NETWARD_CONFIG)\n"
+		"  --help, --version    netward COMMAND --help for one command\n"
+		"\n"
+		"Exit status: 0 success, 1 refused or failed, 2 bad command line.\n"
+		"Annotations: io.netward.network (none|http|full), io.netward.domains,\n"
+		"io.netward.job-id. See netward(8) and netward.json(5).\n",
+		NW_DEFAULT_CONFIG);
 }
 
 int main(int argc, char **argv)
 {
 	struct cli c = {.config_path = NW_DEFAULT_CONFIG};
 	cleanup_err nw_err err = NULL;
-	int i = 1;
+	const struct command *cmd;
+	int i = 1, rc;
 
 	signal(SIGPIPE, SIG_IGN);
 	if (getenv("NETWARD_CONFIG") != NULL && getenv("NETWARD_CONFIG")[0] != '\0') {
@@ -426,9 +603,19 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	cmd = find_command(argv[i]);
+	if (cmd == NULL) {
+		fprintf(stderr, "netward: unknown command \"%s\" (see netward --help)\n", argv[i]);
+		return 2;
+	}
+	if (wants_help(argc - i, argv + i)) {
+		command_usage(cmd, stdout);
+		return 0;
+	}
 	config_defaults(&c.cfg);
-	if (dispatch(&c, argc - i, argv + i, &err) < 0) {
-		if (is_stage(argv[i])) {
+	rc = cmd->run(&c, cmd, argc - i, argv + i, &err);
+	if (rc < 0) {
+		if (cmd->stage) {
 			/* A refusal must reach the operator even when the runtime
 			 * swallows hook output (crun, runc outside its errors). */
 			size_t len;
@@ -436,10 +623,9 @@ int main(int argc, char **argv)
 			free(rest);
 			log_msg(LOG_ERR, "%s refused: %s", argv[i], nw_err_msg(err));
 		}
-		fprintf(stderr, "netward: %s\n", nw_err_msg(err));
-		config_free(&c.cfg);
-		return 1;
+		if (err != NULL)
+			fprintf(stderr, "netward: %s\n", nw_err_msg(err));
 	}
 	config_free(&c.cfg);
-	return 0;
+	return rc == NW_USAGE ? 2 : rc < 0 ? 1 : 0;
 }

@@ -49,11 +49,37 @@ static int decide_mode(const struct nw_config *cfg, const char *network, enum nw
 	return 0;
 }
 
+/* Names every domain the node's ceiling does not cover, so one refusal
+ * tells the whole story (the message is cut, with a count, when long). */
+static int refuse_uncovered(const struct nw_config *cfg, const struct domain_list *l, nw_err *err)
+{
+	char list[512] = "", buf[DOMAIN_MAX + 2];
+	size_t used = 0, n = 0, shown = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		if (domain_list_covers(&cfg->allowlist, &l->e[i]))
+			continue;
+		n++;
+		domain_entry_str(&l->e[i], buf, sizeof(buf));
+		if (used + strlen(buf) + 8 >= sizeof(list))
+			continue;
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s\"%s\"",
+					 shown ? ", " : "", buf);
+		shown++;
+	}
+	if (n == 0)
+		return 0;
+	if (n > shown)
+		snprintf(list + used, sizeof(list) - used, " and %zu more", n - shown);
+	return nw_fail(err, 0,
+		       "job asks for domain%s %s, which this node's domain_allowlist does not "
+		       "cover",
+		       n > 1 ? "s" : "", list);
+}
+
 static int decide_domains(const struct nw_config *cfg, enum nw_mode mode, const char *domains,
 			  struct domain_list *out, nw_err *err)
 {
-	char buf[DOMAIN_MAX + 2];
-
 	if (mode != NW_MODE_HTTP) {
 		if (domains != NULL)
 			return nw_fail(err, 0,
@@ -70,14 +96,7 @@ static int decide_domains(const struct nw_config *cfg, enum nw_mode mode, const 
 		return nw_wrap(err, "io.netward.domains");
 	if (!cfg->has_allowlist)
 		return 0;
-	for (size_t i = 0; i < out->n; i++) {
-		if (!domain_list_covers(&cfg->allowlist, &out->e[i]))
-			return nw_fail(err, 0,
-				       "job asks for domain \"%s\", which this node's "
-				       "domain_allowlist does not cover",
-				       domain_entry_str(&out->e[i], buf, sizeof(buf)));
-	}
-	return 0;
+	return refuse_uncovered(cfg, out, err);
 }
 
 static int valid_job_id(const char *s)

@@ -1,0 +1,368 @@
+/* `netward explain` and `netward test` (dryrun.h). */
+#include "dryrun.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "http.h"
+#include "json.h"
+#include "policy.h"
+#include "proxy_ev.h"
+#include "proxy_int.h"
+#include "resolve.h"
+
+int dry_parse_args(int argc, char **argv, bool want_url, struct dry_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--json") == 0) {
+			o->json = true;
+		} else if (strcmp(a, "--domains") == 0 && i + 1 < argc) {
+			o->domains = argv[++i];
+		} else if (strncmp(a, "--domains=", 10) == 0) {
+			o->domains = a + 10;
+		} else if (!want_url && strcmp(a, "--network") == 0 && i + 1 < argc) {
+			o->network = argv[++i];
+		} else if (!want_url && strncmp(a, "--network=", 10) == 0) {
+			o->network = a + 10;
+		} else if (want_url && a[0] != '-' && o->url == NULL) {
+			o->url = a;
+		} else {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int emit(FILE *out, struct json *j, nw_err *err)
+{
+	cleanup_free char *s = json_render(j, true, err);
+
+	if (s == NULL)
+		return -1;
+	fprintf(out, "%s\n", s);
+	return 0;
+}
+
+static int set_str(struct json *o, const char *k, const char *v, nw_err *err)
+{
+	return json_set(o, k, v != NULL ? json_new_str(v) : json_new(JSON_NULL), err);
+}
+
+static int set_bool(struct json *o, const char *k, bool v, nw_err *err)
+{
+	struct json *b = json_new(JSON_BOOL);
+
+	if (b != NULL)
+		b->b = v;
+	return json_set(o, k, b, err);
+}
+
+/* Each domain of the job with the allowlist entry that covers it (NULL:
+ * none, or no ceiling). */
+static struct json *explain_domains(const struct nw_config *cfg, const struct domain_list *l,
+				    FILE *text, nw_err *err)
+{
+	cleanup_json struct json *a = json_new(JSON_ARRAY);
+	char d[DOMAIN_MAX + 2], e[DOMAIN_MAX + 2];
+
+	for (size_t i = 0; a != NULL && i < l->n; i++) {
+		const struct domain_entry *c = domain_list_covering(&cfg->allowlist, &l->e[i]);
+		struct json *o = json_new(JSON_OBJECT);
+		domain_entry_str(&l->e[i], d, sizeof(d));
+		if (c != NULL)
+			domain_entry_str(c, e, sizeof(e));
+		if (json_push(a, o, err) < 0 || set_str(o, "domain", d, err) < 0 ||
+		    set_str(o, "covered_by", c != NULL ? e : NULL, err) < 0 ||
+		    set_bool(o, "allowed", c != NULL || !cfg->has_allowlist, err) < 0)
+			return NULL;
+		if (text == NULL)
+			continue;
+		if (!cfg->has_allowlist)
+			fprintf(text, "  domain %-30s allowed (no domain_allowlist: no ceiling)\n",
+				d);
+		else if (c != NULL)
+			fprintf(text, "  domain %-30s allowed, covered by \"%s\"\n", d, e);
+		else
+			fprintf(text,
+				"  domain %-30s REFUSED, domain_allowlist does not cover it\n", d);
+	}
+	return steal_ptr(&a);
+}
+
+int dry_explain(const struct nw_config *cfg, const struct dry_opts *o, FILE *out, nw_err *err)
+{
+	cleanup_json struct json *j = json_new(JSON_OBJECT);
+	cleanup_err nw_err refusal = NULL;
+	struct domain_list l = {0};
+	struct job_policy pol;
+	bool admitted;
+	int rc = -1;
+
+	if (j == NULL)
+		return nw_fail(err, ENOMEM, "explain");
+	admitted = policy_decide(cfg, o->network, o->domains, NULL, "explain", &pol, &refusal) == 0;
+	if (admitted)
+		policy_free(&pol);
+	if (!o->json)
+		fprintf(out, "network %s, domains %s\n", o->network,
+			o->domains != NULL ? o->domains : "(none)");
+	/* The per-domain table, when the list itself parses. */
+	if (o->domains != NULL && domain_list_parse(&l, o->domains, NULL) == 0) {
+		struct json *d = explain_domains(cfg, &l, o->json ? NULL : out, err);
+		if (json_set(j, "domains", d, err) < 0)
+			goto out;
+	}
+	if (set_str(j, "network", o->network, err) < 0 ||
+	    set_bool(j, "admitted", admitted, err) < 0 ||
+	    set_bool(j, "ceiling", cfg->has_allowlist, err) < 0 ||
+	    set_str(j, "reason", admitted ? NULL : nw_err_msg(refusal), err) < 0)
+		goto out;
+	if (o->json) {
+		if (emit(out, j, err) < 0)
+			goto out;
+	} else if (admitted) {
+		fprintf(out, "admitted\n");
+	} else {
+		fprintf(out, "refused: %s\n", nw_err_msg(refusal));
+	}
+	rc = admitted ? 0 : -1;
+out:
+	domain_list_free(&l);
+	return rc;
+}
+
+/* --- test URL ------------------------------------------------------------ */
+
+struct url {
+	char host[DOMAIN_MAX + 1]; /* canonical */
+	bool is_ip;
+	uint16_t port;
+	bool connect; /* https: the proxy sees CONNECT host:port */
+};
+
+static int url_parse(const char *s, struct url *u, nw_err *err)
+{
+	char raw[DOMAIN_MAX + 64];
+	const char *p;
+	size_t n;
+	char *colon;
+
+	if (strncasecmp(s, "http://", 7) == 0) {
+		p = s + 7;
+		u->connect = false;
+		u->port = 80;
+	} else if (strncasecmp(s, "https://", 8) == 0) {
+		p = s + 8;
+		u->connect = true;
+		u->port = 443;
+	} else {
+		return nw_fail(err, 0, "URL \"%s\" must start with http:// or https://", s);
+	}
+	n = strcspn(p, "/?#");
+	if (n == 0 || n >= sizeof(raw) || memchr(p, '@', n) != NULL)
+		return nw_fail(err, 0, "URL \"%s\": no host, or a host netward cannot use", s);
+	memcpy(raw, p, n);
+	raw[n] = '\0';
+	colon = raw[0] == '[' ? strstr(raw, "]:") : strrchr(raw, ':');
+	if (colon != NULL && raw[0] == '[')
+		colon++;
+	if (colon != NULL && (raw[0] == '[' || strchr(raw, ':') == colon)) {
+		char *end;
+		unsigned long v = strtoul(colon + 1, &end, 10);
+		if (*end != '\0' || v == 0 || v > 65535 || colon[1] == '\0')
+			return nw_fail(err, 0, "URL \"%s\": bad port", s);
+		u->port = (uint16_t)v;
+		*colon = '\0';
+	}
+	if (domain_canon(raw, u->host, &u->is_ip, err) < 0)
+		return nw_wrap(err, "URL \"%s\"", s);
+	return 0;
+}
+
+struct lookup {
+	bool done;
+	enum resolve_status st;
+	struct nw_addr addrs[RESOLVE_MAX_ADDRS];
+	size_t n;
+	char detail[128];
+};
+
+static void on_lookup(void *arg, enum resolve_status st, const struct nw_addr *addrs, size_t n,
+		      const char *detail)
+{
+	struct lookup *l = arg;
+
+	l->done = true;
+	l->st = st;
+	l->n = n < RESOLVE_MAX_ADDRS ? n : RESOLVE_MAX_ADDRS;
+	if (l->n > 0)
+		memcpy(l->addrs, addrs, l->n * sizeof(*addrs));
+	snprintf(l->detail, sizeof(l->detail), "%s", detail != NULL ? detail : "");
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One lookup through the proxy's resolver and dns_servers, under the
+ * proxy's own DNS limit (T_DNS). */
+static int lookup(const struct nw_config *cfg, const char *host, struct lookup *l, nw_err *err)
+{
+	cleanup_close int ep = epoll_create1(EPOLL_CLOEXEC);
+	struct resolve_query *q = NULL;
+	struct resolver *r;
+	long deadline = now_ms() + T_DNS;
+
+	if (ep < 0)
+		return nw_fail(err, errno, "epoll_create1");
+	r = resolver_new(cfg->dns, cfg->n_dns, ep, err);
+	if (r == NULL)
+		return -1;
+	if (resolver_lookup(r, host, on_lookup, l, &q, err) < 0) {
+		resolver_free(r);
+		return -1;
+	}
+	while (!l->done && now_ms() < deadline) {
+		struct epoll_event ev[8];
+		int n = epoll_wait(ep, ev, 8, 100);
+		for (int i = 0; i < n; i++) {
+			struct proxy_ev *pe = ev[i].data.ptr;
+			pe->fn(pe, ev[i].events);
+		}
+		resolver_tick(r);
+	}
+	if (!l->done) {
+		resolve_cancel(q);
+		l->st = RESOLVE_TIMEOUT;
+	}
+	resolver_free(r);
+	return 0;
+}
+
+static const char *lookup_reason(const struct lookup *l, const char *host, char *b, size_t len)
+{
+	switch (l->st) {
+	case RESOLVE_NXDOMAIN:
+		snprintf(b, len, "netward: DNS says %s does not exist (NXDOMAIN)", host);
+		break;
+	case RESOLVE_NODATA:
+		snprintf(b, len, "netward: DNS has no address for %s", host);
+		break;
+	case RESOLVE_TIMEOUT:
+		snprintf(b, len, "netward: DNS lookup of %s timed out", host);
+		break;
+	default:
+		/* A cut detail is fine: the reason is for reading. */
+		if (snprintf(b, len, "netward: DNS lookup of %s failed: %s", host, l->detail) < 0)
+			b[0] = '\0';
+	}
+	return b;
+}
+
+struct verdict {
+	int status; /* 0 allowed, else the HTTP status the proxy answers */
+	const char *stage;
+	char reason[HTTP_REASON_MAX];
+	struct nw_addr pick;
+	struct lookup l;
+};
+
+static int decide_url(const struct nw_config *cfg, const struct url *u,
+		      const struct job_policy *pol, struct verdict *v, nw_err *err)
+{
+	struct proxy_opts po = {.cfg = cfg, .domains = &pol->domains, .job_id = pol->job_id};
+
+	v->stage = "name";
+	v->status = proxy_policy_name(&po, u->host, u->is_ip, u->port, u->connect, v->reason,
+				      sizeof(v->reason));
+	if (v->status != 0)
+		return 0;
+	v->stage = "resolve";
+	if (u->is_ip) {
+		if (addr_parse(u->host, &v->l.addrs[0], err) < 0)
+			return -1;
+		v->l.n = 1;
+		v->l.st = RESOLVE_OK;
+	} else if (lookup(cfg, u->host, &v->l, err) < 0) {
+		return -1;
+	}
+	if (v->l.st != RESOLVE_OK) {
+		v->status = v->l.st == RESOLVE_TIMEOUT ? 504 : 502;
+		lookup_reason(&v->l, u->host, v->reason, sizeof(v->reason));
+		return 0;
+	}
+	v->stage = "address";
+	v->status = proxy_policy_addrs(&po, u->host, u->port, v->l.addrs, v->l.n, &v->pick,
+				       v->reason, sizeof(v->reason));
+	return 0;
+}
+
+static int test_report(const struct url *u, const struct dry_opts *o, const struct verdict *v,
+		       FILE *out, nw_err *err)
+{
+	cleanup_json struct json *j = json_new(JSON_OBJECT);
+	struct json *a = json_new(JSON_ARRAY);
+	char s[64], pick[80] = "";
+
+	if (j == NULL || json_set(j, "addresses", a, err) < 0)
+		return nw_fail(err, ENOMEM, "test");
+	for (size_t i = 0; i < v->l.n; i++)
+		if (json_push(a, json_new_str(addr_str(&v->l.addrs[i], s, sizeof(s))), err) < 0)
+			return -1;
+	if (v->status == 0)
+		snprintf(pick, sizeof(pick), "%s:%u", addr_str(&v->pick, s, sizeof(s)), u->port);
+	if (set_str(j, "url", o->url, err) < 0 || set_str(j, "host", u->host, err) < 0 ||
+	    json_set(j, "port", json_new_int(u->port), err) < 0 ||
+	    set_str(j, "method", u->connect ? "CONNECT" : "GET", err) < 0 ||
+	    set_bool(j, "allowed", v->status == 0, err) < 0 ||
+	    json_set(j, "status", json_new_int(v->status ? v->status : 200), err) < 0 ||
+	    set_str(j, "stage", v->stage, err) < 0 ||
+	    set_str(j, "reason", v->status ? v->reason : NULL, err) < 0 ||
+	    set_str(j, "connect_to", v->status == 0 ? pick : NULL, err) < 0)
+		return -1;
+	if (o->json)
+		return emit(out, j, err);
+	fprintf(out, "%s %s:%u (%s)\n", u->connect ? "CONNECT" : "GET", u->host, u->port,
+		u->connect ? "https: connect_ports" : "plain http: http_ports");
+	for (size_t i = 0; i < v->l.n; i++)
+		fprintf(out, "  resolved: %s\n", addr_str(&v->l.addrs[i], s, sizeof(s)));
+	if (v->status == 0)
+		fprintf(out, "allowed: the proxy would connect to %s\n", pick);
+	else
+		fprintf(out, "refused at %s (%d): %s\n", v->stage, v->status, v->reason);
+	return 0;
+}
+
+int dry_test(const struct nw_config *cfg, const struct dry_opts *o, FILE *out, nw_err *err)
+{
+	struct nw_config node = *cfg;
+	struct verdict v = {0};
+	struct job_policy pol;
+	struct url u = {0};
+	int rc;
+
+	if (url_parse(o->url, &u, err) < 0)
+		return -1;
+	/* The job's list and the node's ceiling, as for a hand-started proxy. */
+	node.allowed_modes |= NW_MODE_BIT(NW_MODE_HTTP);
+	if (policy_decide(&node, "http", o->domains != NULL ? o->domains : u.host, NULL, "test",
+			  &pol, err) < 0)
+		return nw_wrap(err, "no job could ask for this");
+	rc = decide_url(&node, &u, &pol, &v, err);
+	policy_free(&pol);
+	if (rc < 0 || test_report(&u, o, &v, out, err) < 0)
+		return -1;
+	return v.status == 0 ? 0 : -1;
+}
