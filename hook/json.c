@@ -302,7 +302,9 @@ static int json_strict(const char *text, size_t len, nw_err *err)
 	if (h == NULL)
 		return nw_fail(err, ENOMEM, "parsing JSON");
 	st = yajl_parse(h, (const unsigned char *)text, len);
+	/* yajl stops just past the byte it refused. */
 	off = yajl_get_bytes_consumed(h);
+	off = off > len ? len : off > 0 ? off - 1 : 0;
 	if (st == yajl_status_ok) {
 		st = yajl_complete_parse(h);
 		off = len;
@@ -311,12 +313,9 @@ static int json_strict(const char *text, size_t len, nw_err *err)
 		yajl_free(h);
 		return 0;
 	}
-	if (off > len)
-		off = len;
-	/* yajl stops just past the byte it refused. */
-	if (off > 0 && off < len && st != yajl_status_ok && text[off] != '/' &&
-	    text[off - 1] == '/')
-		off--;
+	/* ... except at a comment, where it stops just before the '/'. */
+	if (off + 1 < len && text[off] != '/' && text[off + 1] == '/')
+		off++;
 	line_col(text, off, &line, &col);
 	if (off < len && text[off] == '/') {
 		yajl_free(h);

@@ -52,6 +52,11 @@ static const struct pcase cases[] = {
 	{"{\"allowed_modes\":[\"http\"],\"dns_servers\":[\"198.18.0.2\"],"
 	 "\"domain_allowlist\":[\"www.test\"]}", "http", ".www.test", NULL,
 	 "domain \".www.test\", which this node's domain_allowlist does not cover", 0},
+	/* Every uncovered domain is named, not only the first. */
+	{"{\"allowed_modes\":[\"http\"],\"dns_servers\":[\"198.18.0.2\"],"
+	 "\"domain_allowlist\":[\".www.test\"]}", "http", "a.test,x.www.test,b.test", NULL,
+	 "job asks for domains \"a.test\", \"b.test\", which this node's domain_allowlist does "
+	 "not cover", 0},
 	{"{}", NULL, NULL, "job 1", "io.netward.job-id must be", 0},
 	{"{}", NULL, NULL, "job-\"1", "io.netward.job-id must be", 0},
 };
