@@ -156,10 +156,37 @@ static void hint_allow_private(const struct json *j, struct advice_list *out)
 			hint_ipv6_port("allow_private_destinations", i, j->v[i]->s, out);
 }
 
+/* The example configs mark what the operator must fill in as "<...>". */
+static void hint_placeholders(const char *key, const struct json *j, struct advice_list *out)
+{
+	const struct json *one[1] = {j};
+	const struct json *const *v =
+	    j->type == JSON_ARRAY ? (const struct json *const *)j->v : one;
+	size_t n = j->type == JSON_ARRAY ? j->n : 1;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *s = v[i]->type == JSON_STRING ? v[i]->s : NULL;
+		if (s == NULL || s[0] != '<' || strchr(s, '>') == NULL)
+			continue;
+		if (j->type == JSON_ARRAY)
+			add(out,
+			    "\"%s\"[%zu] \"%s\" is a placeholder of the example config: replace it "
+			    "with this node's value",
+			    key, i, s);
+		else
+			add(out,
+			    "\"%s\" \"%s\" is a placeholder of the example config: replace it with "
+			    "this node's value",
+			    key, s);
+	}
+}
+
 void advise_hints(const struct json *root, struct advice_list *out)
 {
 	if (root == NULL || root->type != JSON_OBJECT)
 		return;
+	for (size_t i = 0; i < root->n; i++)
+		hint_placeholders(root->keys[i], root->v[i], out);
 	hint_dns(json_get(root, "dns_servers"), out);
 	hint_deny(json_get(root, "deny_destinations"), out);
 	hint_allowlist(json_get(root, "domain_allowlist"), out);

@@ -31,6 +31,12 @@ static const struct {
     {"{\"allowed_modes\": [\"http\"], \"domain_allowlist\": [\"https://pypi.org/simple\"]}",
      "\"domain_allowlist\"[0] \"https://pypi.org/simple\" is a URL; entries are domains: write "
      "\"pypi.org\""},
+    {"{" BASE ", \"dns_servers\": [\"<your resolver's IP address>\"]}",
+     "\"dns_servers\"[0] \"<your resolver's IP address>\" is a placeholder of the example "
+     "config: replace it with this node's value"},
+    {"{\"allowed_modes\": [\"none\"], \"subnet\": \"<job subnet>\"}",
+     "\"subnet\" \"<job subnet>\" is a placeholder of the example config: replace it with "
+     "this node's value"},
 };
 
 /* A config that parses, and the one warning it must get. */
@@ -128,7 +134,8 @@ static void dump(const struct advice_list *l)
 static void test_hints_explain_errors(void)
 {
 	for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++) {
-		cleanup_json struct json *root = json_parse(hints[i].conf, strlen(hints[i].conf), NULL);
+		cleanup_json struct json *root =
+		    json_parse(hints[i].conf, strlen(hints[i].conf), NULL);
 		cleanup_err nw_err err = NULL;
 		struct advice_list l = {0};
 		struct nw_config c;
@@ -204,8 +211,9 @@ static void refused_with(const char *conf, const char *msg)
 
 static void test_json_errors(void)
 {
-	refused_with("{\n  \"allowed_modes\": [\"none\"],\n  \"subnet\": 10.0.0.0/8\n}",
-		     "invalid JSON at line 3, column 17: lexical error: invalid char in json text.");
+	refused_with(
+	    "{\n  \"allowed_modes\": [\"none\"],\n  \"subnet\": 10.0.0.0/8\n}",
+	    "invalid JSON at line 3, column 17: lexical error: invalid char in json text.");
 	refused_with("\xef\xbb\xbf{}",
 		     "the text starts with a UTF-8 byte order mark (BOM), which JSON does not "
 		     "allow: save it as UTF-8 without a BOM (sed -i '1s/^\\xEF\\xBB\\xBF//' FILE)");
@@ -216,7 +224,7 @@ static void test_json_errors(void)
 		     "line 1, column 28: a comment, which JSON does not allow (the node config is "
 		     "strict JSON): remove it");
 	refused_with("{\"allowed_modes\": [\"none\"]", "invalid JSON at line 1, column 27: "
-						      "parse error: premature EOF");
+						       "parse error: premature EOF");
 }
 
 static void test_version(void)
