@@ -114,7 +114,10 @@ cpio_paths() { rpm2cpio "$1" | cpio -itv --quiet 2>/dev/null | awk '$1 !~ /^d/ {
 		/usr/lib/systemd/system/netward-gc.service /usr/lib/systemd/system/netward-gc.timer \
 		/usr/lib/tmpfiles.d/netward.conf /usr/share/man/man8/netward.8.gz \
 		/usr/share/man/man5/netward.json.5.gz /usr/share/doc/netward/README.md \
-		/usr/share/doc/netward/examples/netward.json '(licence)'; do
+		/usr/share/doc/netward/examples/http-packages.json \
+		/usr/share/doc/netward/examples/internal-mirror.json \
+		/usr/share/doc/netward/examples/full-lan-closed.json \
+		/usr/share/bash-completion/completions/netward '(licence)'; do
 		grep -qxF -- "$p" "$BATS_TEST_TMPDIR/deb" || fail_with "the .deb lacks $p"
 	done
 	run diff -u "$BATS_TEST_TMPDIR/deb" "$BATS_TEST_TMPDIR/rpm"
@@ -225,8 +228,15 @@ teardown() {
 	[ "$output" = "netward $(cat "$ROOT/VERSION")" ]
 	run netward check-config
 	[ "$status" -eq 0 ] || fail_with "$output"
-	run netward check-config /usr/share/doc/netward/examples/netward.json
-	[ "$status" -eq 0 ] || fail_with "$output"
+	# The examples are templates: they fail, naming each placeholder.
+	for f in /usr/share/doc/netward/examples/*.json; do
+		run netward check-config "$f"
+		[ "$status" -eq 1 ] && [[ "$output" == *placeholder* ]] || fail_with "$f:" "$output"
+	done
+	# Completion is where bash-completion looks for it.
+	run bash -c '. /usr/share/bash-completion/completions/netward
+		COMP_WORDS=(netward check); COMP_CWORD=1; _netward; echo "${COMPREPLY[*]}"'
+	[ "$output" = check-config ] || fail_with "completion:" "$output"
 	for f in precreate createruntime poststop; do
 		python3 -m json.tool "/usr/share/containers/oci/hooks.d/50-netward-$f.json" >/dev/null
 	done
@@ -309,4 +319,80 @@ teardown() {
 	[ "$status" -eq 0 ] || fail_with "podman failed after removal:" "$output"
 	run podman run "${RUN_OPTS[@]}" --annotation io.netward.network=full "$IMAGE" true
 	[ "$status" -eq 0 ] || fail_with "an annotated container failed after removal:" "$output"
+}
+
+# --- upgrade and removal with jobs running -------------------------------
+
+# A copy of the .deb that says it is one version newer, for the upgrade.
+newer_deb() {
+	local d=$BATS_TEST_TMPDIR/newer v
+	rm -rf "$d"
+	dpkg-deb -R "$DEB" "$d"
+	v=$(sed -n 's/^Version: //p' "$d/DEBIAN/control")
+	sed -i "s/^Version: .*/Version: $v+1/" "$d/DEBIAN/control"
+	dpkg-deb -b "$d" "$BATS_TEST_TMPDIR/netward_newer.deb" >/dev/null
+	echo "$BATS_TEST_TMPDIR/netward_newer.deb"
+}
+
+# What netward left on the node: its table, its links, its state.
+netward_leftovers() {
+	nft list table inet netward >/dev/null 2>&1 && echo "table inet netward"
+	ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E '^nw[0-9a-f]{13}$' |
+		sed 's/^/link /'
+	[ -e /run/netward ] && echo "/run/netward: $(ls -A /run/netward | tr '\n' ' ')"
+	true
+}
+
+http_config() {
+	cat >"$NODE_CONF" <<-EOF
+		{"allowed_modes": ["none", "http"],
+		 "dns_servers": ["$TESTNET_DNS"],
+		 "allow_private_destinations": ["198.18.0.0/15"]}
+	EOF
+}
+
+@test "an upgrade while an http job runs keeps the job working, and the new build tears it down" {
+	need_podman
+	install_deb
+	make_image
+	testnet_up
+	http_config
+	local c newer
+	c=$(podman run -d "${RUN_OPTS[@]}" --annotation io.netward.network=http \
+		--annotation io.netward.domains=www.test "$IMAGE" sleep 300)
+	run podman exec "$c" curl -sS -m 20 http://www.test/
+	[ "$output" = "hello from www.test" ] || fail_with "before the upgrade:" "$output"
+	newer=$(newer_deb)
+	run env DEBIAN_FRONTEND=noninteractive dpkg -i "$newer"
+	[ "$status" -eq 0 ] || fail_with "the upgrade failed:" "$output"
+	[[ "$(dpkg-query -W -f='${Version}' netward)" == *+1 ]]
+	run podman exec "$c" curl -sS -m 20 http://www.test/
+	[ "$output" = "hello from www.test" ] || fail_with "after the upgrade:" "$output"
+	run netward status --json
+	[[ "$output" == *www.test* ]] || fail_with "the job is no longer listed:" "$output"
+	podman rm -f -t 0 "$c" >/dev/null
+	run netward status --json
+	[[ "$output" != *www.test* ]] || fail_with "the new build left the job:" "$output"
+}
+
+@test "dpkg -r refuses while a job runs, and once it is stopped leaves nothing of netward" {
+	need_podman
+	install_deb
+	make_image
+	testnet_up
+	http_config
+	local c left
+	c=$(podman run -d "${RUN_OPTS[@]}" --annotation io.netward.network=http \
+		--annotation io.netward.domains=www.test "$IMAGE" sleep 300)
+	run env DEBIAN_FRONTEND=noninteractive dpkg -r netward
+	[ "$status" -ne 0 ] || fail_with "dpkg -r removed netward under a running job"
+	[[ "$output" == *"1 job(s) still use netward's network"* ]] || fail_with "$output"
+	[ -x /usr/bin/netward ]
+	run podman exec "$c" curl -sS -m 20 http://www.test/
+	[ "$output" = "hello from www.test" ] || fail_with "the refused removal hurt the job:" "$output"
+	podman rm -f -t 0 "$c" >/dev/null
+	run env DEBIAN_FRONTEND=noninteractive dpkg -r netward
+	[ "$status" -eq 0 ] || fail_with "dpkg -r failed:" "$output"
+	left=$(netward_leftovers)
+	[ -z "$left" ] || fail_with "dpkg -r left:" "$left"
 }
