@@ -1,4 +1,4 @@
-# netward — one hand-written Makefile (DESIGN.md §4).
+# netward — one hand-written Makefile.
 #   make            build build/netward
 #   make check      install what is missing, unit tests (plain and ASan+UBSan), integration tests
 #   make demo       install what is missing, run one container per mode on the test internet
@@ -18,6 +18,12 @@ LIBS_PC   := libseccomp libcap yajl libnl-3.0 libnl-route-3.0 libcares
 # its headers at build time, libnftables.so.1 at run time.
 PC_CFLAGS := $(shell pkg-config --cflags $(LIBS_PC) libnftables 2>/dev/null)
 PC_LIBS   := $(shell pkg-config --libs $(LIBS_PC) 2>/dev/null) -ldl
+
+# Each pkg-config module and the Debian package holding it: a missing one
+# is named before the first compile, rather than found as a missing header.
+PC_DEBS   := libseccomp:libseccomp-dev libcap:libcap-dev yajl:libyajl-dev \
+             libnl-3.0:libnl-3-dev libnl-route-3.0:libnl-route-3-dev \
+             libcares:libc-ares-dev libnftables:libnftables-dev
 
 CC        ?= cc
 WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
@@ -72,9 +78,18 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 .PHONY: all check unit unit-san san integration demo install install-bin uninstall clean deps deb rpm fuzz bench format format-check
 all: $(B)/netward
 
-$(B)/obj/%.o: hook/%.c | $(B)/gen/proxy_syscalls.h
+$(B)/obj/%.o: hook/%.c | $(B)/gen/proxy_syscalls.h $(B)/gen/pc-ok
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -I$(B)/gen -c $< -o $@
+
+$(B)/gen/pc-ok: Makefile
+	@command -v pkg-config >/dev/null || { echo "netward: pkg-config is missing:" \
+		"apt-get install pkg-config (Fedora: dnf install pkgconfig)" >&2; exit 1; }
+	@missing=; for m in $(PC_DEBS); do \
+		pkg-config --exists $${m%%:*} || missing="$$missing $${m#*:}"; done; \
+	if [ -n "$$missing" ]; then echo "netward: build dependencies missing; install" \
+		"them: apt-get install$$missing (Fedora: see README.md, Install)" >&2; exit 1; fi
+	@mkdir -p $(@D) && touch $@
 
 # The proxy's seccomp allow-list is data (seccomp/proxy.syscalls, one
 # syscall per line, '#' comments); it becomes a list of C strings.
