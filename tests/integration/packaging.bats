@@ -212,8 +212,14 @@ teardown() {
 	if [ -n "${TESTNET:-}" ]; then
 		"$ROOT/tests/lib/testnet.sh" down >/dev/null 2>&1 || true
 	fi
+	local c
+	for c in ${CONTAINERS:-}; do
+		podman rm -f -t 0 "$c" >/dev/null 2>&1 || true
+	done
 	if [ -n "${INSTALLED:-}" ]; then
-		DEBIAN_FRONTEND=noninteractive dpkg -P netward >/dev/null 2>&1 || true
+		# A test that failed with a job running must not leave the package.
+		DEBIAN_FRONTEND=noninteractive NETWARD_REMOVE_JOBS=1 dpkg -P netward >/dev/null 2>&1 ||
+			true
 		if [ -d "$BATS_TEST_TMPDIR/etc-netward.saved" ]; then
 			rm -rf /etc/netward
 			cp -a "$BATS_TEST_TMPDIR/etc-netward.saved" /etc/netward
@@ -343,6 +349,10 @@ netward_leftovers() {
 	true
 }
 
+# podman exec does not see the environment precreate added: name the
+# job's proxy (the gateway and the default proxy_port).
+JOB_PROXY=http://169.254.1.1:3128
+
 http_config() {
 	cat >"$NODE_CONF" <<-EOF
 		{"allowed_modes": ["none", "http"],
@@ -360,13 +370,14 @@ http_config() {
 	local c newer
 	c=$(podman run -d "${RUN_OPTS[@]}" --annotation io.netward.network=http \
 		--annotation io.netward.domains=www.test "$IMAGE" sleep 300)
-	run podman exec "$c" curl -sS -m 20 http://www.test/
+	CONTAINERS=$c
+	run podman exec "$c" curl -sS -m 20 -x "$JOB_PROXY" http://www.test/
 	[ "$output" = "hello from www.test" ] || fail_with "before the upgrade:" "$output"
 	newer=$(newer_deb)
 	run env DEBIAN_FRONTEND=noninteractive dpkg -i "$newer"
 	[ "$status" -eq 0 ] || fail_with "the upgrade failed:" "$output"
 	[[ "$(dpkg-query -W -f='${Version}' netward)" == *+1 ]]
-	run podman exec "$c" curl -sS -m 20 http://www.test/
+	run podman exec "$c" curl -sS -m 20 -x "$JOB_PROXY" http://www.test/
 	[ "$output" = "hello from www.test" ] || fail_with "after the upgrade:" "$output"
 	run netward status --json
 	[[ "$output" == *www.test* ]] || fail_with "the job is no longer listed:" "$output"
@@ -384,11 +395,12 @@ http_config() {
 	local c left
 	c=$(podman run -d "${RUN_OPTS[@]}" --annotation io.netward.network=http \
 		--annotation io.netward.domains=www.test "$IMAGE" sleep 300)
+	CONTAINERS=$c
 	run env DEBIAN_FRONTEND=noninteractive dpkg -r netward
 	[ "$status" -ne 0 ] || fail_with "dpkg -r removed netward under a running job"
 	[[ "$output" == *"1 job(s) still use netward's network"* ]] || fail_with "$output"
 	[ -x /usr/bin/netward ]
-	run podman exec "$c" curl -sS -m 20 http://www.test/
+	run podman exec "$c" curl -sS -m 20 -x "$JOB_PROXY" http://www.test/
 	[ "$output" = "hello from www.test" ] || fail_with "the refused removal hurt the job:" "$output"
 	podman rm -f -t 0 "$c" >/dev/null
 	run env DEBIAN_FRONTEND=noninteractive dpkg -r netward
