@@ -267,15 +267,17 @@ static int parse_deny(struct nw_config *cfg, const struct json *j, const char *k
 static int parse_allow_private(struct nw_config *cfg, const struct json *j, const char *key,
 			       nw_err *err)
 {
-	struct nw_cidr *c;
+	struct nw_cidr_port *c;
 
-	if (string_array(j, key, false, "a CIDR (\"10.1.0.0/16\")", err) < 0)
+	if (string_array(j, key, false,
+			 "a CIDR, optionally with \":port\" (\"10.1.0.0/16\", \"10.1.2.3:8080\")",
+			 err) < 0)
 		return -1;
 	c = calloc(j->n ? j->n : 1, sizeof(*c));
 	if (c == NULL)
 		return nw_fail(err, ENOMEM, "parsing \"%s\"", key);
 	for (size_t i = 0; i < j->n; i++) {
-		if (cidr_parse(j->v[i]->s, &c[i], err) < 0) {
+		if (cidr_port_parse(j->v[i]->s, &c[i], err) < 0) {
 			free(c);
 			return nw_wrap(err, "\"%s\"[%zu]", key, i);
 		}
@@ -284,6 +286,16 @@ static int parse_allow_private(struct nw_config *cfg, const struct json *j, cons
 	cfg->allow_private = c;
 	cfg->n_allow_private = j->n;
 	return 0;
+}
+
+bool config_private_allowed(const struct nw_config *cfg, const struct nw_addr *a, uint16_t port)
+{
+	for (size_t i = 0; i < cfg->n_allow_private; i++) {
+		const struct nw_cidr_port *c = &cfg->allow_private[i];
+		if (cidr_contains(&c->cidr, a) && (c->port == 0 || c->port == port))
+			return true;
+	}
+	return false;
 }
 
 /* "IP", "IPv4:port", "[IPv6]:port" or a bare IPv6 address. */

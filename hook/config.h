@@ -41,7 +41,7 @@ struct nw_config {
 	size_t n_deny;
 	struct nw_deny *deny;
 	size_t n_allow_private;
-	struct nw_cidr *allow_private;
+	struct nw_cidr_port *allow_private; /* port 0 = every port */
 	size_t n_dns;
 	struct nw_dns_server *dns;
 	bool dns_from_resolv_conf;
@@ -66,6 +66,10 @@ int config_load(struct nw_config *cfg, const char *path, bool explicit_path, nw_
 void config_free(struct nw_config *cfg);
 /* The effective policy as pretty JSON (check-config). */
 char *config_render(const struct nw_config *cfg, nw_err *err);
+
+/* Does allow_private_destinations let a job reach a:port? (The private
+ * range rule itself is the proxy's; this is the operator's exception.) */
+bool config_private_allowed(const struct nw_config *cfg, const struct nw_addr *a, uint16_t port);
 
 const char *mode_name(enum nw_mode m);
 int mode_parse(const char *s, enum nw_mode *out);

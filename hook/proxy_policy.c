@@ -8,14 +8,6 @@
 
 #include "proxy_int.h"
 
-static bool private_allowed(const struct nw_config *cfg, const struct nw_addr *a)
-{
-	for (size_t i = 0; i < cfg->n_allow_private; i++)
-		if (cidr_contains(&cfg->allow_private[i], a))
-			return true;
-	return false;
-}
-
 /* Is a an address of this node? The kernel's own answer, whatever the
  * interfaces look like right now: a UDP socket "connected" to a local
  * address is routed through the local table, which picks that very address
@@ -113,23 +105,23 @@ static int check_addr(const struct proxy_opts *o, const char *host, uint16_t por
 			return 403;
 		}
 	}
-	if (!addr_is_global(a) && !private_allowed(cfg, a)) {
+	if (!addr_is_global(a) && !config_private_allowed(cfg, a, port)) {
 		if (strcmp(host, s) == 0)
 			snprintf(reason, len,
 				 "netward: %s is a private address (allow_private_destinations "
-				 "does not include it)",
-				 s);
+				 "does not include it on port %u)",
+				 s, port);
 		else
 			snprintf(reason, len,
 				 "netward: %s resolves to %s, a private address "
-				 "(allow_private_destinations does not include it)",
-				 host, s);
+				 "(allow_private_destinations does not include it on port %u)",
+				 host, s, port);
 		return 403;
 	}
 	/* Loopback listed in allow_private_destinations is an operator's
 	 * explicit choice (a mirror on this node's 127.0.0.x); any other
 	 * address of the node is never reachable. */
-	if (node_address(a) && !(loopback(a) && private_allowed(cfg, a))) {
+	if (node_address(a) && !(loopback(a) && config_private_allowed(cfg, a, port))) {
 		if (strcmp(host, s) == 0)
 			snprintf(reason, len,
 				 "netward: %s is an address of this node, which jobs never reach",
