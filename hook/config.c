@@ -425,6 +425,17 @@ static int parse_log(struct nw_config *cfg, const struct json *j, const char *ke
 	return replace_str(&cfg->log, j->s, err);
 }
 
+static int parse_job_log_max(struct nw_config *cfg, const struct json *j, const char *key,
+			     nw_err *err)
+{
+	int64_t v;
+
+	if (json_int(j, (int64_t)NW_JOB_LOG_MAX_MIN, (int64_t)NW_JOB_LOG_MAX_MAX, &v) < 0)
+		return type_error(j, key, "a number of bytes from 16384 to 536870912", err);
+	cfg->job_log_max_bytes = (uint64_t)v;
+	return 0;
+}
+
 struct key_parser {
 	const char *key;
 	int (*parse)(struct nw_config *cfg, const struct json *j, const char *key, nw_err *err);
@@ -444,6 +455,7 @@ static const struct key_parser parsers[] = {
     {"proxy_port", parse_proxy_port},
     {"job_id_header", parse_header},
     {"log", parse_log},
+    {"job_log_max_bytes", parse_job_log_max},
 };
 #define N_PARSERS (sizeof(parsers) / sizeof(parsers[0]))
 
@@ -461,6 +473,7 @@ void config_defaults(struct nw_config *cfg)
 	cfg->proxy_port = 3128;
 	cfg->job_id_header = strdup("X-Bacalhau-Job-ID");
 	cfg->log = strdup("syslog");
+	cfg->job_log_max_bytes = NW_JOB_LOG_MAX_DEFAULT;
 }
 
 void config_free(struct nw_config *cfg)

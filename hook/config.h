@@ -13,6 +13,11 @@
 #define NW_CONFIG_MAX	  (1 << 20)
 /* Where the DNS servers come from when the config names none. */
 #define NW_RESOLV_CONF "/etc/resolv.conf"
+/* job_log_max_bytes: the default, and the range (below the proxy
+ * sandbox's 1 GiB RLIMIT_FSIZE). */
+#define NW_JOB_LOG_MAX_DEFAULT (8ULL << 20)
+#define NW_JOB_LOG_MAX_MIN     16384ULL
+#define NW_JOB_LOG_MAX_MAX     (512ULL << 20)
 
 enum nw_mode { NW_MODE_NONE, NW_MODE_HTTP, NW_MODE_FULL };
 #define NW_MODE_BIT(m) (1u << (m))
@@ -47,8 +52,9 @@ struct nw_config {
 	bool dns_from_resolv_conf;
 	struct nw_cidr subnet; /* IPv4 */
 	uint16_t proxy_port;
-	char *job_id_header; /* "" = off */
-	char *log;	     /* "syslog" or an absolute path */
+	char *job_id_header;	    /* "" = off */
+	char *log;		    /* "syslog" or an absolute path */
+	uint64_t job_log_max_bytes; /* cap on each job's access log in its state entry */
 };
 
 /* Fills cfg with every default (dns from /etc/resolv.conf is read lazily by

@@ -138,7 +138,9 @@ char *config_render(const struct nw_config *cfg, nw_err *err)
 	    json_set(o, "proxy_port", json_new_int(cfg->proxy_port), err) < 0 ||
 	    json_set(o, "job_id_header", json_new_str(cfg->job_id_header ? cfg->job_id_header : ""),
 		     err) < 0 ||
-	    json_set(o, "log", json_new_str(cfg->log ? cfg->log : "syslog"), err) < 0)
+	    json_set(o, "log", json_new_str(cfg->log ? cfg->log : "syslog"), err) < 0 ||
+	    json_set(o, "job_log_max_bytes", json_new_int((int64_t)cfg->job_log_max_bytes), err) <
+		0)
 		return NULL;
 	return json_render(o, true, err);
 }

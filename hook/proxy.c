@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <syslog.h>
 #include <time.h>
@@ -195,6 +196,7 @@ static void write_stats(struct proxy *p, uint64_t now)
 	    .requests_allowed = p->stats.allowed,
 	    .requests_denied = p->stats.denied,
 	    .live_connections = p->nconns,
+	    .log_dropped = p->alog.dropped,
 	};
 
 	accesslog_stats(p->o->stats_fd, &s);
@@ -218,6 +220,11 @@ static void tick_event(struct proxy_ev *ev, uint32_t events)
 	if (p->accept_paused && now >= p->accept_resume) {
 		p->accept_paused = false;
 		proxy_watch(p, &p->listen, EPOLLIN);
+	}
+	accesslog_flush(&p->alog, now, false);
+	if (p->alog.dropped != p->stats.log_dropped) {
+		p->stats.log_dropped = p->alog.dropped;
+		p->stats.dirty = true;
 	}
 	if (p->stats.dirty && now - p->stats.written_ms >= 1000)
 		write_stats(p, now);
@@ -247,7 +254,7 @@ static void shed(struct proxy *p, int fd, const char *reason)
 		/* The client is gone already; closing is all that is left. */
 	}
 	close(fd);
-	accesslog_write(p->o->log_fd, p->node_log_fd, p->syslog, &e);
+	accesslog_write(&p->alog, &e, proxy_now_ms());
 	p->stats.denied++;
 	p->stats.dirty = true;
 }
@@ -341,6 +348,13 @@ static int add_fd(struct proxy *p, struct proxy_ev *ev, int fd,
 	return 0;
 }
 
+static uint64_t fd_size(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && st.st_size > 0 ? (uint64_t)st.st_size : 0;
+}
+
 static bool header_safe(const char *s)
 {
 	for (; s != NULL && *s; s++)
@@ -375,12 +389,18 @@ static int setup(struct proxy *p, const struct proxy_opts *o, nw_err *err)
 		if (p->node_log_fd < 0)
 			return nw_fail(err, errno, "opening the log %s", cfg->log);
 	}
+	accesslog_init(&p->alog, o->log_fd, p->node_log_fd, p->syslog, cfg->job_log_max_bytes,
+		       o->job_id, o->container_id, o->log_fd >= 0 ? fd_size(o->log_fd) : 0);
 	/* Each connection may hold six fds (client, upstream, two pipes). */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* Any log may reach RLIMIT_FSIZE (the node's file is never capped
+	 * here): the write fails with EFBIG and the line is dropped, where
+	 * SIGXFSZ would kill the proxy. */
+	signal(SIGXFSZ, SIG_IGN);
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
@@ -421,6 +441,8 @@ static void teardown(struct proxy *p)
 		conn_close(p->conns, "proxy stopping");
 	reap(p);
 	resolver_free(p->res);
+	if (p->o != NULL)
+		accesslog_flush(&p->alog, proxy_now_ms(), true);
 	if (p->o != NULL && p->o->stats_fd >= 0)
 		write_stats(p, proxy_now_ms());
 	int fds[] = {p->listen.fd,  p->sig.fd,	    p->tick.fd, p->refill.fd,
@@ -434,7 +456,8 @@ static void teardown(struct proxy *p)
 
 int proxy_run(const struct proxy_opts *o, nw_err *err)
 {
-	struct proxy p = {.ep = -1, .reserve_fd = -1, .node_log_fd = -1};
+	struct proxy p = {
+	    .ep = -1, .reserve_fd = -1, .node_log_fd = -1, .alog = {.fd = -1, .node_fd = -1}};
 	struct epoll_event evs[64];
 	int rc = 0;
 

@@ -147,7 +147,7 @@ void conn_log(struct conn *c, bool allow, const char *reason)
 	    .ms = proxy_now_ms() - c->t_start,
 	};
 
-	accesslog_write(o->log_fd, c->p->node_log_fd, c->p->syslog, &e);
+	accesslog_write(&c->p->alog, &e, proxy_now_ms());
 	if (allow)
 		c->p->stats.allowed++;
 	else

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "accesslog.h"
 #include "addr.h"
 #include "bucket.h"
 #include "http.h"
@@ -94,6 +95,7 @@ struct conn {
 
 struct proxy_stats {
 	uint64_t up, down, allowed, denied;
+	uint64_t log_dropped; /* as last seen in alog */
 	bool dirty;
 	uint64_t written_ms;
 };
@@ -115,6 +117,7 @@ struct proxy {
 	uint64_t accept_resume;
 	bool syslog;
 	int node_log_fd; /* the node config's "log" when it is a file, or -1 */
+	struct accesslog alog;
 	bool stop;
 	struct proxy_stats stats;
 };

@@ -61,6 +61,8 @@ static void check_same(const struct nw_config *a, const struct nw_config *b, con
 			    "dns_servers[%zu] drift\n%s", i, text);
 	FUZZ_ASSERT(same_cidr(&a->subnet, &b->subnet), "subnet drift\n%s", text);
 	FUZZ_ASSERT(a->proxy_port == b->proxy_port, "proxy_port drift\n%s", text);
+	FUZZ_ASSERT(a->job_log_max_bytes == b->job_log_max_bytes, "job_log_max_bytes drift\n%s",
+		    text);
 	FUZZ_ASSERT(same_str(a->job_id_header, b->job_id_header), "job_id_header drift\n%s", text);
 	FUZZ_ASSERT(same_str(a->log, b->log), "log drift\n%s", text);
 }

@@ -37,3 +37,72 @@ teardown() {
 	assert_output_has '"198.18.0.0/15:80"'
 	assert_clean "$id"
 }
+
+# A constant of hook/accesslog.h, so the waits follow the code.
+alog_const() {
+	awk -v n="$1" '$1 == "#define" && $2 == n { print $3 }' "$NW_ROOT/hook/accesslog.h"
+}
+
+@test "proxypolicy: a job flooding its access log stays under the cap; status says lines were dropped" {
+	local id b cap=16384 log st pid repeat_ms i
+	repeat_ms=$(alog_const ACCESSLOG_REPEAT_MS)
+	[ -n "$repeat_ms" ]
+	write_node_config "$NW_CONFIG" ".job_log_max_bytes = $cap"
+	id=$(job_id logflood)
+	# 1000 identical denied requests (folded into a count), then 400
+	# denied ones each to its own name (past the cap), then a request the
+	# proxy must still serve.
+	b=$(http_bundle "$id" www.test '
+		python3 - <<PY
+import socket
+def ask(host):
+    s = socket.create_connection(("'"$NW_GATEWAY"'", 3128), timeout=5)
+    s.sendall(("GET http://%s/ HTTP/1.1\r\nHost: %s\r\n\r\n" % (host, host)).encode())
+    got = s.recv(65536)
+    s.close()
+    return got.split(b" ")[1] if got.startswith(b"HTTP/") else b"none"
+codes = {}
+for i in range(1000):
+    c = ask("same.evil.test"); codes[c] = codes.get(c, 0) + 1
+for i in range(400):
+    c = ask("d%d.evil.test" % i); codes[c] = codes.get(c, 0) + 1
+print("CODES", sorted(codes.items()))
+PY
+		r http://www.test/
+		echo FLOODED
+		exec sleep 300')
+	patch_bundle "$b"
+	run_detached "$b" "$id" "$NW_TMP/flood.out"
+	wait_for_text "$NW_TMP/flood.out" FLOODED 60
+	cat "$NW_TMP/flood.out" >&2
+	grep -qF "CODES [(b'403', 1400)]" "$NW_TMP/flood.out"
+	# The proxy lived through it and still serves.
+	grep -q '^RESULT http://www.test/ 200 ' "$NW_TMP/flood.out"
+	pid=$(job_state_field "$id" proxy_pid)
+	kill -0 "$pid"
+	log=$NW_STATE/jobs/$id/access.log
+	[ "$(stat -c %s "$log")" -le "$cap" ] || {
+		echo "access log is $(stat -c %s "$log") bytes, over the cap of $cap" >&2
+		false
+	}
+	grep -qF 'host=same.evil.test' "$log"
+	[ "$(grep -cF 'host=same.evil.test' "$log")" -lt 5 ]
+	grep -qF 'note="the line before repeated' "$log"
+	grep -qF "reached its cap of $cap bytes" "$log"
+	# The counters reach stats.json on the proxy's tick (at most a second).
+	for i in $(seq 1 $((repeat_ms / 100 + 30))); do
+		st=$("$NETWARD" --config "$NW_CONFIG" status --json </dev/null |
+			jq -c --arg id "$id" '.[] | select(.id == $id)')
+		jq -e '.access_log_lines_dropped > 0' <<<"$st" >/dev/null && break
+		sleep 0.1
+	done
+	echo "status: $st" >&2
+	jq -e '.access_log_lines_dropped > 100 and .requests_denied >= 1400' <<<"$st"
+	run "$NETWARD" --config "$NW_CONFIG" status </dev/null
+	assert_success
+	assert_output_has "access log full"
+	assert_output_has "lines dropped"
+	kill_job "$id"
+	runc delete "$id"
+	eventually_clean "$id" 10
+}

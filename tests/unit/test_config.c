@@ -31,6 +31,7 @@ static void test_defaults(void)
 	CHECK(c.proxy_port == 3128);
 	CHECK_STR(c.job_id_header, "X-Bacalhau-Job-ID");
 	CHECK_STR(c.log, "syslog");
+	CHECK(c.job_log_max_bytes == 8 << 20);
 	config_free(&c);
 }
 
@@ -63,7 +64,8 @@ static void test_good_values(void)
 	    "   \"[fd13::/64]:443\"],"
 	    " \"dns_servers\": [\"198.18.0.1\", \"198.18.0.2:5353\", \"[fd00::53]:53\", \"::1\"],"
 	    " \"subnet\": \"10.50.0.0/24\", \"proxy_port\": 8888,"
-	    " \"job_id_header\": \"\", \"log\": \"/var/log/netward.log\"}";
+	    " \"job_id_header\": \"\", \"log\": \"/var/log/netward.log\","
+	    " \"job_log_max_bytes\": 65536}";
 
 	CHECK(parse(&c, text, &err) == 0);
 	if (err != NULL) {
@@ -99,6 +101,7 @@ static void test_good_values(void)
 	CHECK(c.proxy_port == 8888);
 	CHECK_STR(c.job_id_header, "");
 	CHECK_STR(c.log, "/var/log/netward.log");
+	CHECK(c.job_log_max_bytes == 65536);
 	config_free(&c);
 }
 
@@ -163,6 +166,10 @@ static const struct {
     {"{\"log\": \"relative.log\"}", "\"log\" must be \"syslog\" or an absolute file path"},
     {"{\"log\": \"/var/log/a\\nb\"}", "absolute file path"},
     {"{\"log\": \"\"}", "absolute file path"},
+    {"{\"job_log_max_bytes\": 16383}",
+     "\"job_log_max_bytes\" must be a number of bytes from 16384"},
+    {"{\"job_log_max_bytes\": 1073741824}", "to 536870912"},
+    {"{\"job_log_max_bytes\": \"8M\"}", "\"job_log_max_bytes\""},
 };
 
 static void test_bad_values(void)
