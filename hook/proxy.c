@@ -213,6 +213,7 @@ static void tick_event(struct proxy_ev *ev, uint32_t events)
 	if (read(ev->fd, &exp, sizeof(exp)) < 0 && errno != EAGAIN)
 		return;
 	resolver_tick(p->res);
+	proxy_deny_tick(p->deny, now);
 	for (c = p->conns; c != NULL; c = next) {
 		next = c->next;
 		conn_timeout_check(c, now);
@@ -425,6 +426,9 @@ static int setup(struct proxy *p, const struct proxy_opts *o, nw_err *err)
 	p->res = resolver_new(cfg->dns, cfg->n_dns, p->ep, err);
 	if (p->res == NULL)
 		return nw_wrap(err, "proxy DNS");
+	p->deny = proxy_deny_new(cfg, p->res);
+	if (p->deny == NULL)
+		return nw_fail(err, ENOMEM, "proxy: deny_destinations names");
 	for (int d = 0; d < 2; d++)
 		bucket_init(&p->bk[d], rate, bucket_burst_for(rate), proxy_now_ns());
 	p->wake_at_least = rate / 200 < WAKE_MIN ? WAKE_MIN : rate / 200;
@@ -440,6 +444,7 @@ static void teardown(struct proxy *p)
 	while (p->conns != NULL)
 		conn_close(p->conns, "proxy stopping");
 	reap(p);
+	proxy_deny_free(p->deny);
 	resolver_free(p->res);
 	if (p->o != NULL)
 		accesslog_flush(&p->alog, proxy_now_ms(), true);
@@ -454,6 +459,33 @@ static void teardown(struct proxy *p)
 		closelog();
 }
 
+/* Before the first client: the addresses of deny_destinations names, so
+ * that none is reachable under another name from the start. Bounded by
+ * the DNS limit; a name still unanswered then is refused by name (and
+ * CNAME) only, until its answer comes. The listener stays out of the
+ * loop meanwhile. */
+static void await_deny(struct proxy *p)
+{
+	struct epoll_event evs[16];
+	uint64_t end = proxy_now_ms() + T_DNS;
+
+	if (proxy_deny_ready(p->deny))
+		return;
+	proxy_watch(p, &p->listen, 0);
+	while (!proxy_deny_ready(p->deny) && !p->stop) {
+		uint64_t now = proxy_now_ms();
+		if (now >= end)
+			break;
+		int n = epoll_wait(p->ep, evs, 16, (int)(end - now));
+		for (int i = 0; i < n; i++) {
+			struct proxy_ev *ev = evs[i].data.ptr;
+			ev->fn(ev, evs[i].events);
+		}
+		reap(p);
+	}
+	proxy_watch(p, &p->listen, EPOLLIN);
+}
+
 int proxy_run(const struct proxy_opts *o, nw_err *err)
 {
 	struct proxy p = {
@@ -466,6 +498,7 @@ int proxy_run(const struct proxy_opts *o, nw_err *err)
 		teardown(&p);
 		return nw_wrap(err, "proxy");
 	}
+	await_deny(&p);
 	if (o->ready_fd >= 0) {
 		if (write(o->ready_fd, "1", 1) != 1) {
 			/* The parent stops waiting when the pipe closes anyway. */

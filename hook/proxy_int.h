@@ -14,6 +14,7 @@
 #include "bucket.h"
 #include "http.h"
 #include "proxy.h"
+#include "proxy_deny.h"
 #include "proxy_ev.h"
 #include "resolve.h"
 
@@ -106,6 +107,7 @@ struct proxy {
 	struct proxy_ev listen, sig, tick, refill;
 	int reserve_fd;
 	struct resolver *res;
+	struct proxy_deny *deny; /* addresses of deny_destinations names */
 	struct bucket bk[2];
 	uint64_t wake_at_least; /* bytes worth waking waiters for */
 	struct conn *conns;
@@ -164,9 +166,12 @@ void conn_head_parse(struct conn *c);
 /* proxy_policy.c: 0 allowed, else the status to answer with reason set. */
 int proxy_policy_name(const struct proxy_opts *o, const char *host, bool is_ip, uint16_t port,
 		      bool connect, char *reason, size_t len);
-int proxy_policy_addrs(const struct proxy_opts *o, const char *host, uint16_t port,
-		       const struct nw_addr *a, size_t n, struct nw_addr *pick, char *reason,
-		       size_t len);
+/* On a DNS answer (or an IP literal as one): its CNAME chain, then every
+ * address, including against the addresses deny_destinations names
+ * resolve to (dn). */
+int proxy_policy_addrs(const struct proxy_opts *o, const struct proxy_deny *dn, const char *host,
+		       uint16_t port, const struct resolve_answer *ans, struct nw_addr *pick,
+		       char *reason, size_t len);
 
 /* proxy_http.c */
 void forward_start(struct conn *c);

@@ -106,3 +106,39 @@ PY
 	runc delete "$id"
 	eventually_clean "$id" 10
 }
+
+# apicname.test is a CNAME to api.test and apitwin.test another name with
+# api.test's address, both in the test internet's DNS (tests/lib/testnet.sh).
+@test "proxypolicy: a deny_destinations name is refused through a CNAME and through a name sharing its address" {
+	local id b
+	write_node_config "$NW_CONFIG" '.deny_destinations = ["api.test"]'
+	id=$(job_id denyalias)
+	b=$(http_bundle "$id" apicname.test,apitwin.test,www.test '
+		r http://apicname.test/
+		r https://apicname.test/
+		r http://apitwin.test/
+		r https://apitwin.test/
+		r http://www.test/')
+	run run_job "$b" "$id"
+	assert_success
+	assert_refused_request http://apicname.test/ "apicname.test is an alias (CNAME) of api.test, which is in deny_destinations"
+	assert_refused_tunnel https://apicname.test/ "alias (CNAME) of api.test"
+	assert_refused_request http://apitwin.test/ "apitwin.test resolves to $TESTNET_API, an address of api.test, which is in deny_destinations"
+	assert_refused_tunnel https://apitwin.test/ "an address of api.test"
+	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
+	assert_clean "$id"
+}
+
+@test "proxypolicy: a deny_destinations name:port refuses its address on that port only" {
+	local id b
+	write_node_config "$NW_CONFIG" '.deny_destinations = ["api.test:6443"] | .connect_ports = [443, 6443]'
+	id=$(job_id denyaliasport)
+	b=$(http_bundle "$id" apitwin.test '
+		r https://apitwin.test:6443/ -k
+		r http://apitwin.test/')
+	run run_job "$b" "$id"
+	assert_success
+	assert_refused_tunnel https://apitwin.test:6443/ "an address of api.test"
+	assert_line_has "RESULT http://apitwin.test/ 200 " "hello from api.test"
+	assert_clean "$id"
+}
