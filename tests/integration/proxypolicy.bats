@@ -142,3 +142,32 @@ PY
 	assert_line_has "RESULT http://apitwin.test/ 200 " "hello from api.test"
 	assert_clean "$id"
 }
+
+# The node's log file has no cap of netward's; under a file size limit the
+# proxy must lose lines, never its life (SIGXFSZ would kill it).
+@test "proxypolicy: the proxy outlives a log file at RLIMIT_FSIZE" {
+	local port limit=8192 i code pid
+	port=$(free_port)
+	write_node_config "$NW_CONFIG" --arg log "$NW_TMP/node.log" '.log = $log'
+	prlimit --fsize="$limit" "$NETWARD" --config "$NW_CONFIG" proxy --listen "127.0.0.1:$port" \
+		--domains www.test --job-id job-fsize --no-sandbox 2>"$NW_TMP/proxy.err" 3>&- &
+	pid=$!
+	echo "$pid" >>"$NW_TMP/pids"
+	for i in $(seq 1 50); do
+		curl -s -o /dev/null -m 1 -x "http://127.0.0.1:$port" http://x.invalid/ && break
+		sleep 0.1
+	done
+	# Each denied request writes a line of about 200 bytes: far past 8 KiB.
+	for i in $(seq 1 200); do
+		code=$(curl -s -o /dev/null -w '%{http_code}' -m 5 -x "http://127.0.0.1:$port" "http://d$i.evil.test/")
+		[ "$code" = 403 ] || {
+			echo "request $i got $code; proxy: $(cat "$NW_TMP/proxy.err")" >&2
+			false
+		}
+	done
+	kill -0 "$pid"
+	[ "$(stat -c %s "$NW_TMP/node.log")" -le "$limit" ]
+	code=$(curl -s -o /dev/null -w '%{http_code}' -m 5 -x "http://127.0.0.1:$port" http://www.test/)
+	[ "$code" = 200 ]
+	kill "$pid"
+}
