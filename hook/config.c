@@ -267,15 +267,17 @@ static int parse_deny(struct nw_config *cfg, const struct json *j, const char *k
 static int parse_allow_private(struct nw_config *cfg, const struct json *j, const char *key,
 			       nw_err *err)
 {
-	struct nw_cidr *c;
+	struct nw_cidr_port *c;
 
-	if (string_array(j, key, false, "a CIDR (\"10.1.0.0/16\")", err) < 0)
+	if (string_array(j, key, false,
+			 "a CIDR, optionally with \":port\" (\"10.1.0.0/16\", \"10.1.2.3:8080\")",
+			 err) < 0)
 		return -1;
 	c = calloc(j->n ? j->n : 1, sizeof(*c));
 	if (c == NULL)
 		return nw_fail(err, ENOMEM, "parsing \"%s\"", key);
 	for (size_t i = 0; i < j->n; i++) {
-		if (cidr_parse(j->v[i]->s, &c[i], err) < 0) {
+		if (cidr_port_parse(j->v[i]->s, &c[i], err) < 0) {
 			free(c);
 			return nw_wrap(err, "\"%s\"[%zu]", key, i);
 		}
@@ -284,6 +286,16 @@ static int parse_allow_private(struct nw_config *cfg, const struct json *j, cons
 	cfg->allow_private = c;
 	cfg->n_allow_private = j->n;
 	return 0;
+}
+
+bool config_private_allowed(const struct nw_config *cfg, const struct nw_addr *a, uint16_t port)
+{
+	for (size_t i = 0; i < cfg->n_allow_private; i++) {
+		const struct nw_cidr_port *c = &cfg->allow_private[i];
+		if (cidr_contains(&c->cidr, a) && (c->port == 0 || c->port == port))
+			return true;
+	}
+	return false;
 }
 
 /* "IP", "IPv4:port", "[IPv6]:port" or a bare IPv6 address. */
@@ -431,6 +443,17 @@ static int parse_version(struct nw_config *cfg, const struct json *j, const char
 	return 0;
 }
 
+static int parse_job_log_max(struct nw_config *cfg, const struct json *j, const char *key,
+			     nw_err *err)
+{
+	int64_t v;
+
+	if (json_int(j, (int64_t)NW_JOB_LOG_MAX_MIN, (int64_t)NW_JOB_LOG_MAX_MAX, &v) < 0)
+		return type_error(j, key, "a number of bytes from 16384 to 536870912", err);
+	cfg->job_log_max_bytes = (uint64_t)v;
+	return 0;
+}
+
 struct key_parser {
 	const char *key;
 	int (*parse)(struct nw_config *cfg, const struct json *j, const char *key, nw_err *err);
@@ -451,6 +474,7 @@ static const struct key_parser parsers[] = {
     {"job_id_header", parse_header},
     {"log", parse_log},
     {"version", parse_version},
+    {"job_log_max_bytes", parse_job_log_max},
 };
 #define N_PARSERS (sizeof(parsers) / sizeof(parsers[0]))
 
@@ -468,6 +492,7 @@ void config_defaults(struct nw_config *cfg)
 	cfg->proxy_port = 3128;
 	cfg->job_id_header = strdup("X-Bacalhau-Job-ID");
 	cfg->log = strdup("syslog");
+	cfg->job_log_max_bytes = NW_JOB_LOG_MAX_DEFAULT;
 }
 
 void config_free(struct nw_config *cfg)

@@ -15,6 +15,11 @@
 #define NW_CONFIG_VERSION 1
 /* Where the DNS servers come from when the config names none. */
 #define NW_RESOLV_CONF "/etc/resolv.conf"
+/* job_log_max_bytes: the default, and the range (below the proxy
+ * sandbox's 1 GiB RLIMIT_FSIZE). */
+#define NW_JOB_LOG_MAX_DEFAULT (8ULL << 20)
+#define NW_JOB_LOG_MAX_MIN     16384ULL
+#define NW_JOB_LOG_MAX_MAX     (512ULL << 20)
 
 enum nw_mode { NW_MODE_NONE, NW_MODE_HTTP, NW_MODE_FULL };
 #define NW_MODE_BIT(m) (1u << (m))
@@ -43,14 +48,15 @@ struct nw_config {
 	size_t n_deny;
 	struct nw_deny *deny;
 	size_t n_allow_private;
-	struct nw_cidr *allow_private;
+	struct nw_cidr_port *allow_private; /* port 0 = every port */
 	size_t n_dns;
 	struct nw_dns_server *dns;
 	bool dns_from_resolv_conf;
 	struct nw_cidr subnet; /* IPv4 */
 	uint16_t proxy_port;
-	char *job_id_header; /* "" = off */
-	char *log;	     /* "syslog" or an absolute path */
+	char *job_id_header;	    /* "" = off */
+	char *log;		    /* "syslog" or an absolute path */
+	uint64_t job_log_max_bytes; /* cap on each job's access log in its state entry */
 };
 
 /* Fills cfg with every default (dns from /etc/resolv.conf is read lazily by
@@ -68,6 +74,10 @@ int config_load(struct nw_config *cfg, const char *path, bool explicit_path, nw_
 void config_free(struct nw_config *cfg);
 /* The effective policy as pretty JSON (check-config). */
 char *config_render(const struct nw_config *cfg, nw_err *err);
+
+/* Does allow_private_destinations let a job reach a:port? (The private
+ * range rule itself is the proxy's; this is the operator's exception.) */
+bool config_private_allowed(const struct nw_config *cfg, const struct nw_addr *a, uint16_t port);
 
 const char *mode_name(enum nw_mode m);
 int mode_parse(const char *s, enum nw_mode *out);

@@ -64,14 +64,23 @@ static struct json *render_deny(const struct nw_config *cfg, nw_err *err)
 	return steal_ptr(&a);
 }
 
-static struct json *render_cidrs(const struct nw_cidr *c, size_t n, nw_err *err)
+/* "CIDR" or "CIDR:port" ("[v6/n]:port"), as cidr_port_parse reads it. */
+static struct json *render_cidr_ports(const struct nw_cidr_port *c, size_t n, nw_err *err)
 {
 	cleanup_json struct json *a = json_new(JSON_ARRAY);
-	char b[INET6_ADDRSTRLEN + 8];
+	char cb[INET6_ADDRSTRLEN + 8], b[INET6_ADDRSTRLEN + 24];
 
-	for (size_t i = 0; i < n; i++)
-		if (push_str(a, cidr_str(&c[i], b, sizeof(b)), err) < 0)
+	for (size_t i = 0; i < n; i++) {
+		cidr_str(&c[i].cidr, cb, sizeof(cb));
+		if (c[i].port == 0)
+			snprintf(b, sizeof(b), "%s", cb);
+		else if (c[i].cidr.addr.family == AF_INET6)
+			snprintf(b, sizeof(b), "[%s]:%u", cb, (unsigned)c[i].port);
+		else
+			snprintf(b, sizeof(b), "%s:%u", cb, (unsigned)c[i].port);
+		if (push_str(a, b, err) < 0)
 			return NULL;
+	}
 	return steal_ptr(&a);
 }
 
@@ -107,7 +116,7 @@ static int render_lists(struct json *o, const struct nw_config *cfg, nw_err *err
 	    json_set(o, "connect_ports", render_ports(&cfg->connect_ports, err), err) < 0 ||
 	    json_set(o, "deny_destinations", render_deny(cfg, err), err) < 0 ||
 	    json_set(o, "allow_private_destinations",
-		     render_cidrs(cfg->allow_private, cfg->n_allow_private, err), err) < 0)
+		     render_cidr_ports(cfg->allow_private, cfg->n_allow_private, err), err) < 0)
 		return -1;
 	/* With no server at all the key is left out: an empty list is refused. */
 	if (cfg->n_dns > 0 && json_set(o, "dns_servers", render_dns(cfg, err), err) < 0)
@@ -129,7 +138,9 @@ char *config_render(const struct nw_config *cfg, nw_err *err)
 	    json_set(o, "proxy_port", json_new_int(cfg->proxy_port), err) < 0 ||
 	    json_set(o, "job_id_header", json_new_str(cfg->job_id_header ? cfg->job_id_header : ""),
 		     err) < 0 ||
-	    json_set(o, "log", json_new_str(cfg->log ? cfg->log : "syslog"), err) < 0)
+	    json_set(o, "log", json_new_str(cfg->log ? cfg->log : "syslog"), err) < 0 ||
+	    json_set(o, "job_log_max_bytes", json_new_int((int64_t)cfg->job_log_max_bytes), err) <
+		0)
 		return NULL;
 	return json_render(o, true, err);
 }

@@ -190,21 +190,19 @@ static int url_parse(const char *s, struct url *u, nw_err *err)
 struct lookup {
 	bool done;
 	enum resolve_status st;
-	struct nw_addr addrs[RESOLVE_MAX_ADDRS];
-	size_t n;
+	struct resolve_answer ans;
 	char detail[128];
 };
 
-static void on_lookup(void *arg, enum resolve_status st, const struct nw_addr *addrs, size_t n,
+static void on_lookup(void *arg, enum resolve_status st, const struct resolve_answer *ans,
 		      const char *detail)
 {
 	struct lookup *l = arg;
 
 	l->done = true;
 	l->st = st;
-	l->n = n < RESOLVE_MAX_ADDRS ? n : RESOLVE_MAX_ADDRS;
-	if (l->n > 0)
-		memcpy(l->addrs, addrs, l->n * sizeof(*addrs));
+	if (ans != NULL)
+		l->ans = *ans;
 	snprintf(l->detail, sizeof(l->detail), "%s", detail != NULL ? detail : "");
 }
 
@@ -217,37 +215,37 @@ static long now_ms(void)
 }
 
 /* One lookup through the proxy's resolver and dns_servers, under the
- * proxy's own DNS limit (T_DNS). */
-static int lookup(const struct nw_config *cfg, const char *host, struct lookup *l, nw_err *err)
+ * proxy's own DNS limit (T_DNS), together with the first answers for the
+ * names in deny_destinations, as a job's proxy has them. host NULL: only
+ * those. The caller frees *dn and *r. */
+static int lookup(const struct nw_config *cfg, int ep, const char *host, struct lookup *l,
+		  struct resolver **r, struct proxy_deny **dn, nw_err *err)
 {
-	cleanup_close int ep = epoll_create1(EPOLL_CLOEXEC);
 	struct resolve_query *q = NULL;
-	struct resolver *r;
 	long deadline = now_ms() + T_DNS;
 
-	if (ep < 0)
-		return nw_fail(err, errno, "epoll_create1");
-	r = resolver_new(cfg->dns, cfg->n_dns, ep, err);
-	if (r == NULL)
+	*r = resolver_new(cfg->dns, cfg->n_dns, ep, err);
+	if (*r == NULL)
 		return -1;
-	if (resolver_lookup(r, host, on_lookup, l, &q, err) < 0) {
-		resolver_free(r);
+	*dn = proxy_deny_new(cfg, *r);
+	if (*dn == NULL)
+		return nw_fail(err, ENOMEM, "resolving deny_destinations names");
+	if (host != NULL && resolver_lookup(*r, host, on_lookup, l, &q, err) < 0)
 		return -1;
-	}
-	while (!l->done && now_ms() < deadline) {
+	while ((!l->done || !proxy_deny_ready(*dn)) && now_ms() < deadline) {
 		struct epoll_event ev[8];
 		int n = epoll_wait(ep, ev, 8, 100);
 		for (int i = 0; i < n; i++) {
 			struct proxy_ev *pe = ev[i].data.ptr;
 			pe->fn(pe, ev[i].events);
 		}
-		resolver_tick(r);
+		resolver_tick(*r);
+		proxy_deny_tick(*dn, (uint64_t)now_ms());
 	}
 	if (!l->done) {
 		resolve_cancel(q);
 		l->st = RESOLVE_TIMEOUT;
 	}
-	resolver_free(r);
 	return 0;
 }
 
@@ -283,6 +281,10 @@ static int decide_url(const struct nw_config *cfg, const struct url *u,
 		      const struct job_policy *pol, struct verdict *v, nw_err *err)
 {
 	struct proxy_opts po = {.cfg = cfg, .domains = &pol->domains, .job_id = pol->job_id};
+	cleanup_close int ep = -1;
+	struct resolver *r = NULL;
+	struct proxy_deny *dn = NULL;
+	int rc = -1;
 
 	v->stage = "name";
 	v->status = proxy_policy_name(&po, u->host, u->is_ip, u->port, u->connect, v->reason,
@@ -290,23 +292,33 @@ static int decide_url(const struct nw_config *cfg, const struct url *u,
 	if (v->status != 0)
 		return 0;
 	v->stage = "resolve";
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		return nw_fail(err, errno, "epoll_create1");
 	if (u->is_ip) {
-		if (addr_parse(u->host, &v->l.addrs[0], err) < 0)
+		if (addr_parse(u->host, &v->l.ans.addrs[0], err) < 0)
 			return -1;
-		v->l.n = 1;
+		v->l.ans.n = 1;
 		v->l.st = RESOLVE_OK;
-	} else if (lookup(cfg, u->host, &v->l, err) < 0) {
-		return -1;
+		v->l.done = true;
 	}
+	if (lookup(cfg, ep, u->is_ip ? NULL : u->host, &v->l, &r, &dn, err) < 0)
+		goto out;
 	if (v->l.st != RESOLVE_OK) {
 		v->status = v->l.st == RESOLVE_TIMEOUT ? 504 : 502;
 		lookup_reason(&v->l, u->host, v->reason, sizeof(v->reason));
-		return 0;
+		rc = 0;
+		goto out;
 	}
 	v->stage = "address";
-	v->status = proxy_policy_addrs(&po, u->host, u->port, v->l.addrs, v->l.n, &v->pick,
-				       v->reason, sizeof(v->reason));
-	return 0;
+	v->status = proxy_policy_addrs(&po, dn, u->host, u->port, &v->l.ans, &v->pick, v->reason,
+				       sizeof(v->reason));
+	rc = 0;
+out:
+	proxy_deny_free(dn);
+	if (r != NULL)
+		resolver_free(r);
+	return rc;
 }
 
 static int test_report(const struct url *u, const struct dry_opts *o, const struct verdict *v,
@@ -318,8 +330,8 @@ static int test_report(const struct url *u, const struct dry_opts *o, const stru
 
 	if (j == NULL || json_set(j, "addresses", a, err) < 0)
 		return nw_fail(err, ENOMEM, "test");
-	for (size_t i = 0; i < v->l.n; i++)
-		if (json_push(a, json_new_str(addr_str(&v->l.addrs[i], s, sizeof(s))), err) < 0)
+	for (size_t i = 0; i < v->l.ans.n; i++)
+		if (json_push(a, json_new_str(addr_str(&v->l.ans.addrs[i], s, sizeof(s))), err) < 0)
 			return -1;
 	if (v->status == 0)
 		snprintf(pick, sizeof(pick), "%s:%u", addr_str(&v->pick, s, sizeof(s)), u->port);
@@ -336,8 +348,8 @@ static int test_report(const struct url *u, const struct dry_opts *o, const stru
 		return emit(out, j, err);
 	fprintf(out, "%s %s:%u (%s)\n", u->connect ? "CONNECT" : "GET", u->host, u->port,
 		u->connect ? "https: connect_ports" : "plain http: http_ports");
-	for (size_t i = 0; i < v->l.n; i++)
-		fprintf(out, "  resolved: %s\n", addr_str(&v->l.addrs[i], s, sizeof(s)));
+	for (size_t i = 0; i < v->l.ans.n; i++)
+		fprintf(out, "  resolved: %s\n", addr_str(&v->l.ans.addrs[i], s, sizeof(s)));
 	if (v->status == 0)
 		fprintf(out, "allowed: the proxy would connect to %s\n", pick);
 	else

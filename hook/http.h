@@ -74,6 +74,11 @@ bool http_new_line(const char *buf, size_t len, size_t *scan);
 /* Is fl the field name (field names are case-insensitive)? */
 bool http_field_is(const struct http_field *fl, const char *name);
 
+/* Would a CGI, WSGI or PHP application see fl as name? Case aside, every
+ * character other than a letter or digit counts as '_', so
+ * "X_Bacalhau_Job_ID" and "x-bacalhau.job-id" are "X-Bacalhau-Job-ID". */
+bool http_field_cgi_is(const struct http_field *fl, const char *name);
+
 /* Returns 1 with req filled when buf holds a whole head, 0 when more bytes
  * are needed (and none seen so far is wrong, and no cap is passed), -1 with
  * f filled when the request is refused. */
@@ -83,8 +88,9 @@ int http_parse_response(const char *buf, size_t len, bool head_method, struct ht
 			struct http_fail *f);
 
 /* The head sent upstream: origin form, canonical Host, hop-by-hop headers
- * and any client copy of job_hdr dropped, Via and job_hdr: job_id added
- * (job_hdr NULL or "" = none). Returns its length, 0 if cap is too small. */
+ * and any client copy of job_hdr (in every spelling http_field_cgi_is
+ * matches) dropped, Via and job_hdr: job_id added (job_hdr NULL or "" =
+ * none). Returns its length, 0 if cap is too small. */
 size_t http_build_request(const struct http_req *r, const char *job_hdr, const char *job_id,
 			  char *out, size_t cap);
 /* The head sent to the client: hop-by-hop headers dropped, Via added, and
@@ -95,7 +101,8 @@ size_t http_build_response(const struct http_resp *r, bool keep_alive, char *out
 size_t http_error_response(int status, const char *reason, char *out, size_t cap);
 const char *http_status_text(int status);
 
-/* Follows chunked framing over bytes passed on verbatim. */
+/* Follows chunked framing over the bytes passed on; trailer fields are
+ * dropped, the framing around them kept (a last chunk, then CRLF). */
 struct http_chunked {
 	int state;
 	uint64_t left;
@@ -103,7 +110,10 @@ struct http_chunked {
 	size_t trailer;
 };
 /* Returns how many bytes of buf belong to the body (all of len, or fewer
- * when the body ends inside buf, with *done set), or -1 when malformed. */
-ssize_t http_chunked_feed(struct http_chunked *c, const char *buf, size_t len, bool *done);
+ * when the body ends inside buf, with *done set), or -1 when malformed.
+ * Those to pass on are copied to out (room for len bytes), *out_len of
+ * them: everything but trailer field lines. */
+ssize_t http_chunked_feed(struct http_chunked *c, const char *buf, size_t len, char *out,
+			  size_t *out_len, bool *done);
 
 #endif

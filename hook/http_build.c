@@ -2,6 +2,7 @@
  * and its own error responses (see http.h). */
 #include "http.h"
 
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,6 +60,22 @@ static bool hop_by_hop(const struct http_head_common *h, const struct http_field
 	return false;
 }
 
+bool http_field_cgi_is(const struct http_field *fl, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (fl->nlen != n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char a = (unsigned char)fl->name[i], b = (unsigned char)name[i];
+		/* CGI's HTTP_* variables (Apache's http2env, PHP, WSGI) upcase
+		 * the name and turn every other character into '_'. */
+		if ((isalnum(a) || isalnum(b)) && toupper(a) != toupper(b))
+			return false;
+	}
+	return true;
+}
+
 size_t http_build_request(const struct http_req *r, const char *job_hdr, const char *job_id,
 			  char *out, size_t cap)
 {
@@ -83,7 +100,7 @@ size_t http_build_request(const struct http_req *r, const char *job_hdr, const c
 	for (size_t i = 0; i < r->h.nfields; i++) {
 		const struct http_field *fl = &r->h.f[i];
 		if (hop_by_hop(&r->h, fl) || http_field_is(fl, "Host") ||
-		    (job && http_field_is(fl, job_hdr)))
+		    (job && http_field_cgi_is(fl, job_hdr)))
 			continue;
 		put_field(&o, fl);
 	}

@@ -1,4 +1,8 @@
-/* Chunked framing followed over bytes passed on verbatim (see http.h). */
+/* Chunked framing followed over the bytes passed on (see http.h). Trailer
+ * fields are dropped: a proxy may discard them (RFC 9112 7.1.2), and
+ * passing them on would let a job add fields after the head netward
+ * rewrote, such as a forged job-id header. The framing stays whole: the
+ * last chunk and the final CRLF always go on. */
 #include "http.h"
 
 #include <ctype.h>
@@ -26,15 +30,26 @@ static int hexval(char c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-ssize_t http_chunked_feed(struct http_chunked *c, const char *buf, size_t len, bool *done)
+/* Is this byte part of a trailer field line (dropped)? */
+static bool in_trailer(int state, char ch)
 {
-	size_t i = 0;
+	return (state == CH_TRAILER && ch != '\r') || state == CH_TRAILER_LINE ||
+	       state == CH_TRAILER_LF;
+}
+
+ssize_t http_chunked_feed(struct http_chunked *c, const char *buf, size_t len, char *out,
+			  size_t *out_len, bool *done)
+{
+	size_t i = 0, o = 0;
 
 	*done = false;
+	*out_len = 0;
 	while (i < len) {
 		char ch = buf[i];
 		int hv;
 
+		if (c->state != CH_DATA && !in_trailer(c->state, ch))
+			out[o++] = ch;
 		switch (c->state) {
 		case CH_SIZE:
 		case CH_SIZE_MORE:
@@ -74,6 +89,8 @@ ssize_t http_chunked_feed(struct http_chunked *c, const char *buf, size_t len, b
 			break;
 		case CH_DATA: {
 			size_t take = len - i < c->left ? len - i : (size_t)c->left;
+			memcpy(out + o, buf + i, take);
+			o += take;
 			c->left -= take;
 			i += take;
 			if (c->left == 0)
@@ -114,11 +131,13 @@ ssize_t http_chunked_feed(struct http_chunked *c, const char *buf, size_t len, b
 			if (ch != '\n')
 				return -1;
 			*done = true;
+			*out_len = o;
 			memset(c, 0, sizeof(*c));
 			return (ssize_t)(i + 1);
 		default:
 			return -1;
 		}
 	}
+	*out_len = o;
 	return (ssize_t)i;
 }

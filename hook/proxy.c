@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <syslog.h>
 #include <time.h>
@@ -195,6 +196,7 @@ static void write_stats(struct proxy *p, uint64_t now)
 	    .requests_allowed = p->stats.allowed,
 	    .requests_denied = p->stats.denied,
 	    .live_connections = p->nconns,
+	    .log_dropped = p->alog.dropped,
 	};
 
 	accesslog_stats(p->o->stats_fd, &s);
@@ -211,6 +213,7 @@ static void tick_event(struct proxy_ev *ev, uint32_t events)
 	if (read(ev->fd, &exp, sizeof(exp)) < 0 && errno != EAGAIN)
 		return;
 	resolver_tick(p->res);
+	proxy_deny_tick(p->deny, now);
 	for (c = p->conns; c != NULL; c = next) {
 		next = c->next;
 		conn_timeout_check(c, now);
@@ -218,6 +221,11 @@ static void tick_event(struct proxy_ev *ev, uint32_t events)
 	if (p->accept_paused && now >= p->accept_resume) {
 		p->accept_paused = false;
 		proxy_watch(p, &p->listen, EPOLLIN);
+	}
+	accesslog_flush(&p->alog, now, false);
+	if (p->alog.dropped != p->stats.log_dropped) {
+		p->stats.log_dropped = p->alog.dropped;
+		p->stats.dirty = true;
 	}
 	if (p->stats.dirty && now - p->stats.written_ms >= 1000)
 		write_stats(p, now);
@@ -247,7 +255,7 @@ static void shed(struct proxy *p, int fd, const char *reason)
 		/* The client is gone already; closing is all that is left. */
 	}
 	close(fd);
-	accesslog_write(p->o->log_fd, p->node_log_fd, p->syslog, &e);
+	accesslog_write(&p->alog, &e, proxy_now_ms());
 	p->stats.denied++;
 	p->stats.dirty = true;
 }
@@ -341,6 +349,13 @@ static int add_fd(struct proxy *p, struct proxy_ev *ev, int fd,
 	return 0;
 }
 
+static uint64_t fd_size(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && st.st_size > 0 ? (uint64_t)st.st_size : 0;
+}
+
 static bool header_safe(const char *s)
 {
 	for (; s != NULL && *s; s++)
@@ -375,12 +390,18 @@ static int setup(struct proxy *p, const struct proxy_opts *o, nw_err *err)
 		if (p->node_log_fd < 0)
 			return nw_fail(err, errno, "opening the log %s", cfg->log);
 	}
+	accesslog_init(&p->alog, o->log_fd, p->node_log_fd, p->syslog, cfg->job_log_max_bytes,
+		       o->job_id, o->container_id, o->log_fd >= 0 ? fd_size(o->log_fd) : 0);
 	/* Each connection may hold six fds (client, upstream, two pipes). */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* Any log may reach RLIMIT_FSIZE (the node's file is never capped
+	 * here): the write fails with EFBIG and the line is dropped, where
+	 * SIGXFSZ would kill the proxy. */
+	signal(SIGXFSZ, SIG_IGN);
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
@@ -405,6 +426,9 @@ static int setup(struct proxy *p, const struct proxy_opts *o, nw_err *err)
 	p->res = resolver_new(cfg->dns, cfg->n_dns, p->ep, err);
 	if (p->res == NULL)
 		return nw_wrap(err, "proxy DNS");
+	p->deny = proxy_deny_new(cfg, p->res);
+	if (p->deny == NULL)
+		return nw_fail(err, ENOMEM, "proxy: deny_destinations names");
 	for (int d = 0; d < 2; d++)
 		bucket_init(&p->bk[d], rate, bucket_burst_for(rate), proxy_now_ns());
 	p->wake_at_least = rate / 200 < WAKE_MIN ? WAKE_MIN : rate / 200;
@@ -420,7 +444,10 @@ static void teardown(struct proxy *p)
 	while (p->conns != NULL)
 		conn_close(p->conns, "proxy stopping");
 	reap(p);
+	proxy_deny_free(p->deny);
 	resolver_free(p->res);
+	if (p->o != NULL)
+		accesslog_flush(&p->alog, proxy_now_ms(), true);
 	if (p->o != NULL && p->o->stats_fd >= 0)
 		write_stats(p, proxy_now_ms());
 	int fds[] = {p->listen.fd,  p->sig.fd,	    p->tick.fd, p->refill.fd,
@@ -432,9 +459,37 @@ static void teardown(struct proxy *p)
 		closelog();
 }
 
+/* Before the first client: the addresses of deny_destinations names, so
+ * that none is reachable under another name from the start. Bounded by
+ * the DNS limit; a name still unanswered then is refused by name (and
+ * CNAME) only, until its answer comes. The listener stays out of the
+ * loop meanwhile. */
+static void await_deny(struct proxy *p)
+{
+	struct epoll_event evs[16];
+	uint64_t end = proxy_now_ms() + T_DNS;
+
+	if (proxy_deny_ready(p->deny))
+		return;
+	proxy_watch(p, &p->listen, 0);
+	while (!proxy_deny_ready(p->deny) && !p->stop) {
+		uint64_t now = proxy_now_ms();
+		if (now >= end)
+			break;
+		int n = epoll_wait(p->ep, evs, 16, (int)(end - now));
+		for (int i = 0; i < n; i++) {
+			struct proxy_ev *ev = evs[i].data.ptr;
+			ev->fn(ev, evs[i].events);
+		}
+		reap(p);
+	}
+	proxy_watch(p, &p->listen, EPOLLIN);
+}
+
 int proxy_run(const struct proxy_opts *o, nw_err *err)
 {
-	struct proxy p = {.ep = -1, .reserve_fd = -1, .node_log_fd = -1};
+	struct proxy p = {
+	    .ep = -1, .reserve_fd = -1, .node_log_fd = -1, .alog = {.fd = -1, .node_fd = -1}};
 	struct epoll_event evs[64];
 	int rc = 0;
 
@@ -443,6 +498,7 @@ int proxy_run(const struct proxy_opts *o, nw_err *err)
 		teardown(&p);
 		return nw_wrap(err, "proxy");
 	}
+	await_deny(&p);
 	if (o->ready_fd >= 0) {
 		if (write(o->ready_fd, "1", 1) != 1) {
 			/* The parent stops waiting when the pipe closes anyway. */

@@ -147,7 +147,7 @@ void conn_log(struct conn *c, bool allow, const char *reason)
 	    .ms = proxy_now_ms() - c->t_start,
 	};
 
-	accesslog_write(o->log_fd, c->p->node_log_fd, c->p->syslog, &e);
+	accesslog_write(&c->p->alog, &e, proxy_now_ms());
 	if (allow)
 		c->p->stats.allowed++;
 	else
@@ -247,7 +247,7 @@ static void start_connect(struct conn *c, const struct nw_addr *a)
 	conn_update(c);
 }
 
-static void on_resolved(void *arg, enum resolve_status st, const struct nw_addr *addrs, size_t n,
+static void on_resolved(void *arg, enum resolve_status st, const struct resolve_answer *ans,
 			const char *detail)
 {
 	struct conn *c = arg;
@@ -257,8 +257,8 @@ static void on_resolved(void *arg, enum resolve_status st, const struct nw_addr 
 
 	switch (st) {
 	case RESOLVE_OK:
-		status = proxy_policy_addrs(c->p->o, c->host, c->port, addrs, n, &pick, reason,
-					    sizeof(reason));
+		status = proxy_policy_addrs(c->p->o, c->p->deny, c->host, c->port, ans, &pick,
+					    reason, sizeof(reason));
 		if (status != 0)
 			conn_fail(c, status, status == 403, reason);
 		else
@@ -300,8 +300,7 @@ static void route(struct conn *c)
 {
 	cleanup_err nw_err err = NULL;
 	char reason[HTTP_REASON_MAX];
-	struct nw_addr a, addrs[RESOLVE_MAX_ADDRS];
-	size_t n;
+	struct resolve_answer ans = {0};
 	int status;
 
 	status = proxy_policy_name(c->p->o, c->host, c->host_is_ip, c->port, c->is_connect, reason,
@@ -316,16 +315,16 @@ static void route(struct conn *c)
 	}
 	conn_close_upstream(c);
 	if (c->host_is_ip) {
-		if (addr_parse(c->host, &a, &err) < 0) {
+		if (addr_parse(c->host, &ans.addrs[0], &err) < 0) {
 			conn_fail(c, 400, true, "netward: invalid IP address");
 			return;
 		}
-		on_resolved(c, RESOLVE_OK, &a, 1, "");
+		ans.n = 1;
+		on_resolved(c, RESOLVE_OK, &ans, "");
 		return;
 	}
-	n = resolver_cached(c->p->res, c->host, addrs);
-	if (n > 0) {
-		on_resolved(c, RESOLVE_OK, addrs, n, "");
+	if (resolver_cached(c->p->res, c->host, &ans) > 0) {
+		on_resolved(c, RESOLVE_OK, &ans, "");
 		return;
 	}
 	conn_set_state(c, CS_RESOLVE);

@@ -28,10 +28,17 @@ static int move_body(struct buf *in, struct buf *out, enum http_body body, uint6
 			*left -= n;
 			*done = *left == 0;
 		} else if (body == HTTP_BODY_CHUNKED) {
-			ssize_t r = http_chunked_feed(ch, in->d + in->off, n, done);
+			size_t kept;
+			ssize_t r = http_chunked_feed(ch, in->d + in->off, n,
+						      out->d + out->off + out->len, &kept, done);
 			if (r < 0)
 				return -1;
-			n = (size_t)r;
+			out->len += kept;
+			in->off += (size_t)r;
+			in->len -= (size_t)r;
+			if (in->len == 0)
+				in->off = 0;
+			continue;
 		}
 		buf_put(out, in->d + in->off, n);
 		in->off += n;

@@ -9,10 +9,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "accesslog.h"
 #include "addr.h"
 #include "bucket.h"
 #include "http.h"
 #include "proxy.h"
+#include "proxy_deny.h"
 #include "proxy_ev.h"
 #include "resolve.h"
 
@@ -94,6 +96,7 @@ struct conn {
 
 struct proxy_stats {
 	uint64_t up, down, allowed, denied;
+	uint64_t log_dropped; /* as last seen in alog */
 	bool dirty;
 	uint64_t written_ms;
 };
@@ -104,6 +107,7 @@ struct proxy {
 	struct proxy_ev listen, sig, tick, refill;
 	int reserve_fd;
 	struct resolver *res;
+	struct proxy_deny *deny; /* addresses of deny_destinations names */
 	struct bucket bk[2];
 	uint64_t wake_at_least; /* bytes worth waking waiters for */
 	struct conn *conns;
@@ -115,6 +119,7 @@ struct proxy {
 	uint64_t accept_resume;
 	bool syslog;
 	int node_log_fd; /* the node config's "log" when it is a file, or -1 */
+	struct accesslog alog;
 	bool stop;
 	struct proxy_stats stats;
 };
@@ -161,9 +166,12 @@ void conn_head_parse(struct conn *c);
 /* proxy_policy.c: 0 allowed, else the status to answer with reason set. */
 int proxy_policy_name(const struct proxy_opts *o, const char *host, bool is_ip, uint16_t port,
 		      bool connect, char *reason, size_t len);
-int proxy_policy_addrs(const struct proxy_opts *o, const char *host, uint16_t port,
-		       const struct nw_addr *a, size_t n, struct nw_addr *pick, char *reason,
-		       size_t len);
+/* On a DNS answer (or an IP literal as one): its CNAME chain, then every
+ * address, including against the addresses deny_destinations names
+ * resolve to (dn). */
+int proxy_policy_addrs(const struct proxy_opts *o, const struct proxy_deny *dn, const char *host,
+		       uint16_t port, const struct resolve_answer *ans, struct nw_addr *pick,
+		       char *reason, size_t len);
 
 /* proxy_http.c */
 void forward_start(struct conn *c);

@@ -8,14 +8,6 @@
 
 #include "proxy_int.h"
 
-static bool private_allowed(const struct nw_config *cfg, const struct nw_addr *a)
-{
-	for (size_t i = 0; i < cfg->n_allow_private; i++)
-		if (cidr_contains(&cfg->allow_private[i], a))
-			return true;
-	return false;
-}
-
 /* Is a an address of this node? The kernel's own answer, whatever the
  * interfaces look like right now: a UDP socket "connected" to a local
  * address is routed through the local table, which picks that very address
@@ -60,6 +52,19 @@ static bool ip_listed(const struct domain_list *l, const char *host)
 	return false;
 }
 
+/* The domain entry of deny_destinations that name:port falls under. */
+static const struct nw_deny *denied_name(const struct nw_config *cfg, const char *name,
+					 uint16_t port)
+{
+	for (size_t i = 0; i < cfg->n_deny; i++) {
+		const struct nw_deny *d = &cfg->deny[i];
+		if (d->is_domain && domain_entry_matches(&d->domain, name) &&
+		    (d->port == 0 || d->port == port))
+			return d;
+	}
+	return NULL;
+}
+
 int proxy_policy_name(const struct proxy_opts *o, const char *host, bool is_ip, uint16_t port,
 		      bool connect, char *reason, size_t len)
 {
@@ -84,22 +89,46 @@ int proxy_policy_name(const struct proxy_opts *o, const char *host, bool is_ip, 
 			 host);
 		return 403;
 	}
-	for (size_t i = 0; !is_ip && i < cfg->n_deny; i++) {
-		const struct nw_deny *d = &cfg->deny[i];
-		if (d->is_domain && domain_entry_matches(&d->domain, host) &&
-		    (d->port == 0 || d->port == port)) {
-			snprintf(reason, len, "netward: %s:%u is in deny_destinations (\"%s\")",
-				 host, port, d->text);
+	const struct nw_deny *d = is_ip ? NULL : denied_name(cfg, host, port);
+	if (d != NULL) {
+		snprintf(reason, len, "netward: %s:%u is in deny_destinations (\"%s\")", host, port,
+			 d->text);
+		return 403;
+	}
+	return 0;
+}
+
+/* Every name the answer's CNAME chain went through is held to the deny
+ * entries, as the name asked for is. */
+static int check_cnames(const struct nw_config *cfg, const char *host, uint16_t port,
+			const struct resolve_answer *ans, char *reason, size_t len)
+{
+	if (ans->cnames_cut) {
+		snprintf(reason, len,
+			 "netward: the CNAME chain of %s is longer than %d names (or holds a "
+			 "name netward cannot read); refused",
+			 host, RESOLVE_MAX_CNAMES);
+		return 403;
+	}
+	for (size_t i = 0; i < ans->ncnames; i++) {
+		const struct nw_deny *d = denied_name(cfg, ans->cnames[i], port);
+		if (d != NULL) {
+			snprintf(reason, len,
+				 "netward: %s is an alias (CNAME) of %s, which is in "
+				 "deny_destinations (\"%s\")",
+				 host, ans->cnames[i], d->text);
 			return 403;
 		}
 	}
 	return 0;
 }
 
-static int check_addr(const struct proxy_opts *o, const char *host, uint16_t port,
-		      const struct nw_addr *a, char *reason, size_t len)
+static int check_addr(const struct proxy_opts *o, const struct proxy_deny *dn, const char *host,
+		      uint16_t port, const struct nw_addr *a, char *reason, size_t len)
 {
 	const struct nw_config *cfg = o->cfg;
+	const struct nw_deny *by_name;
+	const char *name;
 	char s[64];
 
 	addr_str(a, s, sizeof(s));
@@ -113,23 +142,31 @@ static int check_addr(const struct proxy_opts *o, const char *host, uint16_t por
 			return 403;
 		}
 	}
-	if (!addr_is_global(a) && !private_allowed(cfg, a)) {
+	by_name = proxy_deny_match(dn, a, port, &name);
+	if (by_name != NULL) {
+		snprintf(reason, len,
+			 "netward: %s resolves to %s, an address of %s, which is in "
+			 "deny_destinations (\"%s\")",
+			 host, s, name, by_name->text);
+		return 403;
+	}
+	if (!addr_is_global(a) && !config_private_allowed(cfg, a, port)) {
 		if (strcmp(host, s) == 0)
 			snprintf(reason, len,
 				 "netward: %s is a private address (allow_private_destinations "
-				 "does not include it)",
-				 s);
+				 "does not include it on port %u)",
+				 s, port);
 		else
 			snprintf(reason, len,
 				 "netward: %s resolves to %s, a private address "
-				 "(allow_private_destinations does not include it)",
-				 host, s);
+				 "(allow_private_destinations does not include it on port %u)",
+				 host, s, port);
 		return 403;
 	}
 	/* Loopback listed in allow_private_destinations is an operator's
 	 * explicit choice (a mirror on this node's 127.0.0.x); any other
 	 * address of the node is never reachable. */
-	if (node_address(a) && !(loopback(a) && private_allowed(cfg, a))) {
+	if (node_address(a) && !(loopback(a) && config_private_allowed(cfg, a, port))) {
 		if (strcmp(host, s) == 0)
 			snprintf(reason, len,
 				 "netward: %s is an address of this node, which jobs never reach",
@@ -144,15 +181,20 @@ static int check_addr(const struct proxy_opts *o, const char *host, uint16_t por
 	return 0;
 }
 
-int proxy_policy_addrs(const struct proxy_opts *o, const char *host, uint16_t port,
-		       const struct nw_addr *a, size_t n, struct nw_addr *pick, char *reason,
-		       size_t len)
+int proxy_policy_addrs(const struct proxy_opts *o, const struct proxy_deny *dn, const char *host,
+		       uint16_t port, const struct resolve_answer *ans, struct nw_addr *pick,
+		       char *reason, size_t len)
 {
+	const struct nw_addr *a = ans->addrs;
+	size_t n = ans->n;
 	bool have = false;
+	int cst = check_cnames(o->cfg, host, port, ans, reason, len);
 
+	if (cst != 0)
+		return cst;
 	for (size_t i = 0; i < n; i++) {
 		struct nw_addr u = addr_unmap(&a[i]);
-		int st = check_addr(o, host, port, &u, reason, len);
+		int st = check_addr(o, dn, host, port, &u, reason, len);
 
 		if (st != 0) {
 			/* A name mixing allowed and refused answers is what DNS

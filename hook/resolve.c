@@ -29,8 +29,7 @@ struct watch {
 
 struct cache_entry {
 	char host[DOMAIN_MAX + 1];
-	struct nw_addr addrs[RESOLVE_MAX_ADDRS];
-	size_t n;
+	struct resolve_answer ans;
 	uint64_t expires_ms; /* CLOCK_MONOTONIC; 0: empty */
 };
 
@@ -60,7 +59,7 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-size_t resolver_cached(struct resolver *r, const char *host, struct nw_addr *addrs)
+size_t resolver_cached(struct resolver *r, const char *host, struct resolve_answer *ans)
 {
 	uint64_t now;
 
@@ -70,8 +69,8 @@ size_t resolver_cached(struct resolver *r, const char *host, struct nw_addr *add
 	for (size_t i = 0; i < CACHE_SLOTS; i++) {
 		struct cache_entry *e = &r->cache[i];
 		if (e->expires_ms > now && strcasecmp(e->host, host) == 0) {
-			memcpy(addrs, e->addrs, e->n * sizeof(*addrs));
-			return e->n;
+			*ans = e->ans;
+			return ans->n;
 		}
 	}
 	return 0;
@@ -79,12 +78,12 @@ size_t resolver_cached(struct resolver *r, const char *host, struct nw_addr *add
 
 /* Keeps an answer in the slot of the same name, else in the slot that
  * expires first (empty and expired ones expire before any live one). */
-static void cache_put(struct resolver *r, const char *host, const struct nw_addr *addrs, size_t n,
-		      int ttl)
+static void cache_put(struct resolver *r, const char *host, const struct resolve_answer *ans)
 {
 	struct cache_entry *e = NULL;
+	int ttl = ans->ttl;
 
-	if (ttl <= 0 || n == 0 || strlen(host) > DOMAIN_MAX)
+	if (ttl <= 0 || ans->n == 0 || strlen(host) > DOMAIN_MAX)
 		return;
 	if (r->cache == NULL && (r->cache = calloc(CACHE_SLOTS, sizeof(*r->cache))) == NULL)
 		return;
@@ -98,8 +97,7 @@ static void cache_put(struct resolver *r, const char *host, const struct nw_addr
 			e = c;
 	}
 	snprintf(e->host, sizeof(e->host), "%s", host);
-	memcpy(e->addrs, addrs, n * sizeof(*addrs));
-	e->n = n;
+	e->ans = *ans;
 	e->expires_ms = now_ms() + (uint64_t)(ttl > CACHE_TTL_MAX ? CACHE_TTL_MAX : ttl) * 1000;
 }
 
@@ -227,10 +225,31 @@ static enum resolve_status map_status(int st)
 	}
 }
 
+/* Adds name to the chain once, canonical (lower case, no trailing dot). */
+static void add_cname(struct resolve_answer *a, const char *name)
+{
+	char canon[DOMAIN_MAX + 1];
+	bool is_ip;
+
+	if (name == NULL || domain_canon(name, canon, &is_ip, NULL) < 0) {
+		/* A name policy cannot read is a name policy cannot clear. */
+		a->cnames_cut = true;
+		return;
+	}
+	for (size_t i = 0; i < a->ncnames; i++)
+		if (strcmp(a->cnames[i], canon) == 0)
+			return;
+	if (a->ncnames == RESOLVE_MAX_CNAMES) {
+		a->cnames_cut = true;
+		return;
+	}
+	strcpy(a->cnames[a->ncnames++], canon);
+}
+
 static void on_result(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 {
 	struct resolve_query *q = arg;
-	struct nw_addr addrs[RESOLVE_MAX_ADDRS];
+	struct resolve_answer *ans = calloc(1, sizeof(*ans));
 	size_t n = 0;
 	int ttl = CACHE_TTL_MAX;
 	enum resolve_status st = RESOLVE_OK;
@@ -239,6 +258,13 @@ static void on_result(void *arg, int status, int timeouts, struct ares_addrinfo 
 		*q->slot = NULL;
 	if (q->cb == NULL || status == ARES_EDESTRUCTION || status == ARES_ECANCELLED) {
 		ares_freeaddrinfo(res);
+		free(ans);
+		free(q);
+		return;
+	}
+	if (ans == NULL) {
+		ares_freeaddrinfo(res);
+		q->cb(q->arg, RESOLVE_FAIL, NULL, "out of memory");
 		free(q);
 		return;
 	}
@@ -248,22 +274,28 @@ static void on_result(void *arg, int status, int timeouts, struct ares_addrinfo 
 				continue;
 			if (n == RESOLVE_MAX_ADDRS)
 				break;
-			addr_from_sockaddr(a->ai_addr, &addrs[n++]);
+			addr_from_sockaddr(a->ai_addr, &ans->addrs[n++]);
 			if (a->ai_ttl < ttl)
 				ttl = a->ai_ttl;
 		}
-		for (struct ares_addrinfo_cname *c = res->cnames; c != NULL; c = c->next)
+		for (struct ares_addrinfo_cname *c = res->cnames; c != NULL; c = c->next) {
 			if (c->ttl < ttl)
 				ttl = c->ttl;
+			add_cname(ans, c->alias);
+			add_cname(ans, c->name);
+		}
+		ans->n = n;
+		ans->ttl = ttl;
 		if (n == 0)
 			st = RESOLVE_NODATA;
 		else
-			cache_put(q->r, q->host, addrs, n, ttl);
+			cache_put(q->r, q->host, ans);
 	} else {
 		st = map_status(status);
 	}
-	q->cb(q->arg, st, addrs, n, ares_strerror(status));
+	q->cb(q->arg, st, ans, ares_strerror(status));
 	ares_freeaddrinfo(res);
+	free(ans);
 	free(q);
 }
 

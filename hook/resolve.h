@@ -4,13 +4,16 @@
 #ifndef NW_RESOLVE_H
 #define NW_RESOLVE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "addr.h"
 #include "config.h"
+#include "domain.h"
 #include "err.h"
 
-#define RESOLVE_MAX_ADDRS 32
+#define RESOLVE_MAX_ADDRS  32
+#define RESOLVE_MAX_CNAMES 8
 
 enum resolve_status {
 	RESOLVE_OK,	  /* addrs holds at least one address */
@@ -23,7 +26,18 @@ enum resolve_status {
 struct resolver;
 struct resolve_query;
 
-typedef void (*resolve_cb)(void *arg, enum resolve_status st, const struct nw_addr *addrs, size_t n,
+/* What a lookup answered: the addresses, and every name of the CNAME chain
+ * it went through (aliases and targets), so policy can check each one. */
+struct resolve_answer {
+	struct nw_addr addrs[RESOLVE_MAX_ADDRS];
+	size_t n;
+	char cnames[RESOLVE_MAX_CNAMES][DOMAIN_MAX + 1];
+	size_t ncnames;
+	bool cnames_cut; /* the chain had more names than fit */
+	int ttl;	 /* seconds, the smallest in the answer */
+};
+
+typedef void (*resolve_cb)(void *arg, enum resolve_status st, const struct resolve_answer *ans,
 			   const char *detail);
 
 /* Sockets are registered with epfd as they come and go. */
@@ -33,10 +47,9 @@ struct resolver *resolver_new(const struct nw_dns_server *dns, size_t n_dns, int
  * pointer is never stale. */
 int resolver_lookup(struct resolver *r, const char *host, resolve_cb cb, void *arg,
 		    struct resolve_query **slot, nw_err *err);
-/* Fills addrs (room for RESOLVE_MAX_ADDRS) with what a lookup of host
- * answered within that answer's TTL (at most 5 minutes); returns how many,
- * 0 when nothing is kept. */
-size_t resolver_cached(struct resolver *r, const char *host, struct nw_addr *addrs);
+/* Fills ans with what a lookup of host answered within that answer's TTL
+ * (at most 5 minutes); returns how many addresses, 0 when nothing is kept. */
+size_t resolver_cached(struct resolver *r, const char *host, struct resolve_answer *ans);
 /* cb will not run; clears *slot. NULL is fine. */
 void resolve_cancel(struct resolve_query *q);
 /* Lets c-ares handle its own retransmissions and timeouts; call every few

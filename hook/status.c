@@ -36,6 +36,7 @@ static struct json *job_json(const struct job_record *r, const struct job_stats 
 	json_set(o, "requests_allowed", json_new_int(c->allowed), NULL);
 	json_set(o, "requests_denied", json_new_int(c->denied), NULL);
 	json_set(o, "live_connections", json_new_int(c->conns), NULL);
+	json_set(o, "access_log_lines_dropped", json_new_int(c->log_dropped), NULL);
 	json_set(o, "age_seconds", json_new_int(time(NULL) - r->created), NULL);
 	return o;
 }
@@ -102,6 +103,7 @@ int status_print(bool as_json, FILE *out, nw_err *err)
 	cleanup_json struct json *arr = json_new(JSON_ARRAY);
 	cleanup_free char *text = NULL;
 	cleanup_free struct job_record *recs = NULL;
+	cleanup_free int64_t *dropped = NULL;
 	size_t n = 0, nrec = 0;
 	int w_id = 9, w_job = 3;
 
@@ -110,7 +112,8 @@ int status_print(bool as_json, FILE *out, nw_err *err)
 	while (ids[n] != NULL)
 		n++;
 	recs = calloc(n + 1, sizeof(*recs));
-	if (recs == NULL)
+	dropped = calloc(n + 1, sizeof(*dropped));
+	if (recs == NULL || dropped == NULL)
 		return nw_fail(err, ENOMEM, "reading job records");
 	for (size_t i = 0; i < n; i++) {
 		nw_err e = NULL;
@@ -133,8 +136,19 @@ int status_print(bool as_json, FILE *out, nw_err *err)
 			json_push(arr, job_json(&recs[i], &c, alive), NULL);
 		else
 			print_row(out, w_id, w_job, &recs[i], &c, alive);
-		state_record_free(&recs[i]);
+		dropped[i] = c.log_dropped;
 	}
+	/* Below the table, so its columns stay as they are for scripts. */
+	for (size_t i = 0; !as_json && i < nrec; i++) {
+		char id[NW_ID_MAX + 1];
+		if (dropped[i] > 0)
+			fprintf(out,
+				"%s: access log full, %lld lines dropped (job_log_max_bytes; the "
+				"node log has every line)\n",
+				short_id(recs[i].id, id, sizeof(id)), (long long)dropped[i]);
+	}
+	for (size_t i = 0; i < nrec; i++)
+		state_record_free(&recs[i]);
 	if (!as_json)
 		return 0;
 	text = json_render(arr, true, err);

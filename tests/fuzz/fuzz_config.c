@@ -50,7 +50,8 @@ static void check_same(const struct nw_config *a, const struct nw_config *b, con
 	}
 	FUZZ_ASSERT(a->n_allow_private == b->n_allow_private, "allow_private drift\n%s", text);
 	for (size_t i = 0; i < a->n_allow_private; i++)
-		FUZZ_ASSERT(same_cidr(&a->allow_private[i], &b->allow_private[i]),
+		FUZZ_ASSERT(same_cidr(&a->allow_private[i].cidr, &b->allow_private[i].cidr) &&
+				a->allow_private[i].port == b->allow_private[i].port,
 			    "allow_private_destinations[%zu] drift\n%s", i, text);
 	FUZZ_ASSERT(a->n_dns == b->n_dns, "dns_servers drift\n%s", text);
 	for (size_t i = 0; i < a->n_dns; i++)
@@ -60,6 +61,8 @@ static void check_same(const struct nw_config *a, const struct nw_config *b, con
 			    "dns_servers[%zu] drift\n%s", i, text);
 	FUZZ_ASSERT(same_cidr(&a->subnet, &b->subnet), "subnet drift\n%s", text);
 	FUZZ_ASSERT(a->proxy_port == b->proxy_port, "proxy_port drift\n%s", text);
+	FUZZ_ASSERT(a->job_log_max_bytes == b->job_log_max_bytes, "job_log_max_bytes drift\n%s",
+		    text);
 	FUZZ_ASSERT(same_str(a->job_id_header, b->job_id_header), "job_id_header drift\n%s", text);
 	FUZZ_ASSERT(same_str(a->log, b->log), "log drift\n%s", text);
 }

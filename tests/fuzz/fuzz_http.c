@@ -166,19 +166,23 @@ static void check_chunked(const char *b, size_t n)
 {
 	struct http_chunked c1 = {0}, c2 = {0};
 	bool d1 = false, d2 = false, bad = false;
-	size_t off = 0, step = 1;
-	ssize_t r1 = http_chunked_feed(&c1, b, n, &d1);
+	size_t off = 0, step = 1, o1 = 0, o2 = 0;
+	char *out1 = malloc(n + 1), *out2 = malloc(n + 1);
+	ssize_t r1 = http_chunked_feed(&c1, b, n, out1, &o1, &d1);
 
 	FUZZ_ASSERT(r1 < 0 || (size_t)r1 <= n, "consumed more than given");
+	FUZZ_ASSERT(r1 < 0 || o1 <= (size_t)r1, "passed on more than consumed");
 	FUZZ_ASSERT(r1 < 0 || d1 || (size_t)r1 == n, "stopped early without being done");
 	while (off < n) {
-		size_t k = n - off < step ? n - off : step;
-		ssize_t r = http_chunked_feed(&c2, b + off, k, &d2);
+		size_t k = n - off < step ? n - off : step, kept;
+		ssize_t r = http_chunked_feed(&c2, b + off, k, out2 + o2, &kept, &d2);
 		if (r < 0) {
 			bad = true;
 			break;
 		}
 		FUZZ_ASSERT((size_t)r <= k && (d2 || (size_t)r == k), "piece accounting");
+		FUZZ_ASSERT(kept <= (size_t)r, "piece passed on more than it consumed");
+		o2 += kept;
 		off += (size_t)r;
 		if (d2)
 			break;
@@ -190,7 +194,20 @@ static void check_chunked(const char *b, size_t n)
 		FUZZ_ASSERT(!bad, "accepted whole, malformed in pieces");
 		FUZZ_ASSERT(d1 == d2 && off == (size_t)r1, "ends at %zd whole, at %zu in pieces",
 			    r1, off);
+		FUZZ_ASSERT(o1 == o2 && memcmp(out1, out2, o1) == 0,
+			    "passes on other bytes in pieces");
+		/* What goes on is chunked framing again, ending where it ends. */
+		if (d1) {
+			struct http_chunked c3 = {0};
+			size_t o3;
+			bool d3;
+			ssize_t r3 = http_chunked_feed(&c3, out1, o1, out2, &o3, &d3);
+			FUZZ_ASSERT(r3 == (ssize_t)o1 && d3 && o3 == o1,
+				    "the body passed on is not a whole chunked body");
+		}
 	}
+	free(out1);
+	free(out2);
 }
 
 static int parse_as(bool response, bool head_method, const char *b, size_t n, size_t *head_len,

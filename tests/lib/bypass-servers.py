@@ -10,7 +10,8 @@ so that a test can assert an attack never arrived.
   bypass-servers.py echo --bind ADDR --port N --log FILE
       An HTTP origin that answers every request with its request line and
       headers as received, and logs them (one "REQ ..." line, then "HDR ..."
-      lines). Requests pipelined behind the first are logged too.
+      lines, and "TRL ..." for each trailer field of a chunked body).
+      Requests pipelined behind the first are logged too.
   bypass-servers.py sink --bind ADDR --port N --log FILE [--udp]
       Logs "CONN PEER" for each TCP connection (or "DGRAM PEER DATA" for each
       UDP datagram) and answers "sink\\n".
@@ -169,8 +170,11 @@ def serve_echo(args):
                     while True:
                         n = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                         if n == 0:
-                            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                                pass
+                            while True:
+                                t = self.rfile.readline(65536)
+                                if t in (b"\r\n", b"\n", b""):
+                                    break
+                                logline(args.log, "TRL %s" % t.decode("latin-1").rstrip("\r\n"))
                             break
                         self.rfile.read(n)
                         self.rfile.readline()

@@ -157,6 +157,9 @@ start_dns() {
 		"private.test,$TESTNET_PRIVATE" "loop.test,127.0.0.1" "meta.test,169.254.169.254"
 		"mixed.test,$TESTNET_WWW" "mixed.test,$TESTNET_PRIVATE"
 		"evilexample.test,$TESTNET_OTHER"
+		# Another name on api.test's address, and (below) an alias of it:
+		# ways to reach a deny_destinations name under another name.
+		"apitwin.test,$TESTNET_API"
 	)
 	local -a args=(dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts
 		--no-poll --listen-address="$TESTNET_DNS" --bind-interfaces --port=53
@@ -166,6 +169,7 @@ start_dns() {
 	for r in "${recs[@]}"; do
 		args+=(--host-record="$r")
 	done
+	args+=(--cname=apicname.test,api.test)
 	spawn "$TESTNET_DIR/log/dnsmasq.log" "$TESTNET_DIR/pids/dnsmasq.pid" \
 		ip netns exec "$TESTNET_NS" "${args[@]}"
 }

@@ -31,6 +31,7 @@ static void test_defaults(void)
 	CHECK(c.proxy_port == 3128);
 	CHECK_STR(c.job_id_header, "X-Bacalhau-Job-ID");
 	CHECK_STR(c.log, "syslog");
+	CHECK(c.job_log_max_bytes == 8 << 20);
 	config_free(&c);
 }
 
@@ -59,10 +60,12 @@ static void test_good_values(void)
 	    " \"connect_ports\": [443, \"8443-8444\"],"
 	    " \"deny_destinations\": [\"10.0.0.0/8\", \"192.0.2.1:6443\", \"[fd00::/8]:443\","
 	    "   \"api.example.com:6443\", \".metadata.internal\", \"fd00::1\"],"
-	    " \"allow_private_destinations\": [\"198.18.0.0/15\", \"fd12::/16\"],"
+	    " \"allow_private_destinations\": [\"198.18.0.0/15\", \"fd12::/16\", \"10.1.2.3:8080\","
+	    "   \"[fd13::/64]:443\"],"
 	    " \"dns_servers\": [\"198.18.0.1\", \"198.18.0.2:5353\", \"[fd00::53]:53\", \"::1\"],"
 	    " \"subnet\": \"10.50.0.0/24\", \"proxy_port\": 8888,"
-	    " \"job_id_header\": \"\", \"log\": \"/var/log/netward.log\"}";
+	    " \"job_id_header\": \"\", \"log\": \"/var/log/netward.log\","
+	    " \"job_log_max_bytes\": 65536}";
 
 	CHECK(parse(&c, text, &err) == 0);
 	if (err != NULL) {
@@ -86,7 +89,10 @@ static void test_good_values(void)
 	CHECK(c.deny[4].is_domain && c.deny[4].port == 0 && c.deny[4].domain.wildcard);
 	CHECK_STR(c.deny[4].text, ".metadata.internal");
 	CHECK(!c.deny[5].is_domain && c.deny[5].cidr.prefix == 128);
-	CHECK(c.n_allow_private == 2);
+	CHECK(c.n_allow_private == 4);
+	CHECK(c.allow_private[0].port == 0 && c.allow_private[0].cidr.prefix == 15);
+	CHECK(c.allow_private[2].port == 8080 && c.allow_private[2].cidr.prefix == 32);
+	CHECK(c.allow_private[3].port == 443 && c.allow_private[3].cidr.prefix == 64);
 	CHECK(c.n_dns == 4 && !c.dns_from_resolv_conf);
 	CHECK(c.dns[0].port == 53 && c.dns[1].port == 5353 && c.dns[2].port == 53);
 	CHECK(c.dns[2].addr.family == AF_INET6 && c.dns[3].addr.family == AF_INET6);
@@ -95,6 +101,7 @@ static void test_good_values(void)
 	CHECK(c.proxy_port == 8888);
 	CHECK_STR(c.job_id_header, "");
 	CHECK_STR(c.log, "/var/log/netward.log");
+	CHECK(c.job_log_max_bytes == 65536);
 	config_free(&c);
 }
 
@@ -134,6 +141,12 @@ static const struct {
     {"{\"deny_destinations\": [\"x.com:80-90\"]}", "\"deny_destinations\"[0]"},
     {"{\"deny_destinations\": [5]}", "\"deny_destinations\"[0] must be a CIDR or a domain"},
     {"{\"allow_private_destinations\": [\"example.com\"]}", "\"allow_private_destinations\"[0]"},
+    {"{\"allow_private_destinations\": [\"10.1.2.3:0\"]}", "port must be a number from 1 to 65535"},
+    {"{\"allow_private_destinations\": [\"10.1.2.3:80-90\"]}", "\"allow_private_destinations\"[0]"},
+    {"{\"allow_private_destinations\": [\"10.1.2.0/24:99999\"]}",
+     "\"allow_private_destinations\"[0]"},
+    {"{\"allow_private_destinations\": [\"mirror.local:80\"]}",
+     "\"allow_private_destinations\"[0]"},
     {"{\"allow_private_destinations\": {}}", "must be an array of a CIDR"},
     {"{\"dns_servers\": []}", "\"dns_servers\" must not be empty"},
     {"{\"dns_servers\": [\"dns.google\"]}", "\"dns_servers\"[0]"},
@@ -153,6 +166,10 @@ static const struct {
     {"{\"log\": \"relative.log\"}", "\"log\" must be \"syslog\" or an absolute file path"},
     {"{\"log\": \"/var/log/a\\nb\"}", "absolute file path"},
     {"{\"log\": \"\"}", "absolute file path"},
+    {"{\"job_log_max_bytes\": 16383}",
+     "\"job_log_max_bytes\" must be a number of bytes from 16384"},
+    {"{\"job_log_max_bytes\": 1073741824}", "to 536870912"},
+    {"{\"job_log_max_bytes\": \"8M\"}", "\"job_log_max_bytes\""},
 };
 
 static void test_bad_values(void)
@@ -210,7 +227,8 @@ static void test_render_round_trip(void)
 	    "{}",
 	    "{\"allowed_modes\": [\"full\", \"HTTP\"], \"domain_allowlist\": [],"
 	    " \"deny_destinations\": [\"10.0.0.0/8\", \".k8s.local:6443\", \"[fd00::/8]:443\"],"
-	    " \"allow_private_destinations\": [\"198.18.0.0/15\"],"
+	    " \"allow_private_destinations\": [\"198.18.0.0/15\", \"10.0.0.7:3142\", "
+	    "\"[fd00::/8]:8080\"],"
 	    " \"dns_servers\": [\"198.18.0.1\", \"[fd00::53]:5353\", \"10.0.0.2:53\"],"
 	    " \"http_ports\": [\"80\", \"1-1024\"], \"job_id_header\": \"\","
 	    " \"subnet\": \"10.9.0.0/29\", \"rate_limit_bps\": 123456, \"log\": \"/tmp/x\"}",
@@ -229,6 +247,46 @@ static void test_render_round_trip(void)
 	cleanup_free char *full = render_text(inputs[1]);
 	CHECK(full != NULL && strstr(full, "\"[fd00::53]:5353\"") != NULL);
 	CHECK(full != NULL && strstr(full, "\"domain_allowlist\"") != NULL);
+	CHECK(full != NULL && strstr(full, "\"10.0.0.7/32:3142\"") != NULL);
+	CHECK(full != NULL && strstr(full, "\"[fd00::/8]:8080\"") != NULL);
+}
+
+/* allow_private_destinations: a port narrows an entry, no port is every
+ * port; the first entry that covers address and port allows. */
+static void test_private_allowed(void)
+{
+	static const struct {
+		const char *addr;
+		uint16_t port;
+		bool allowed;
+	} cases[] = {
+	    {"198.18.0.10", 80, true}, {"198.18.0.10", 65535, true}, {"10.0.0.7", 3142, true},
+	    {"10.0.0.7", 80, false},   {"10.0.0.7", 3143, false},    {"10.0.0.8", 3142, false},
+	    {"10.1.0.5", 443, true},   {"10.1.0.5", 8443, true},     {"10.1.1.5", 443, false},
+	    {"fd00::1", 8080, true},   {"fd00::1", 80, false},	     {"192.168.0.1", 80, false},
+	};
+	struct nw_config c;
+	cleanup_err nw_err err = NULL;
+
+	CHECK(parse(&c,
+		    "{\"allow_private_destinations\": [\"198.18.0.0/15\", \"10.0.0.7:3142\","
+		    " \"10.1.0.0/24:443\", \"10.1.0.0/24:8443\", \"[fd00::/8]:8080\"]}",
+		    &err) == 0);
+	if (err != NULL) {
+		printf("#   %s\n", nw_err_msg(err));
+		return;
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct nw_addr a;
+		cleanup_err nw_err e = NULL;
+		CHECK(addr_parse(cases[i].addr, &a, &e) == 0);
+		if (config_private_allowed(&c, &a, cases[i].port) != cases[i].allowed) {
+			printf("#   %s port %u: expected %s\n", cases[i].addr, cases[i].port,
+			       cases[i].allowed ? "allowed" : "refused");
+			unit_cur_failed++;
+		}
+	}
+	config_free(&c);
 }
 
 static void write_file(const char *path, const char *text)
@@ -294,6 +352,7 @@ int main(void)
 	RUN(test_bad_values);
 	RUN(test_too_big);
 	RUN(test_render_round_trip);
+	RUN(test_private_allowed);
 	RUN(test_load);
 	UNIT_DONE();
 }

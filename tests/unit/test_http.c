@@ -1,5 +1,6 @@
 /* The proxy's HTTP head parser, rewriting and chunked framing: golden
  * tables of accepted and refused requests. */
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "http.h"
@@ -245,10 +246,17 @@ static void test_build_request(void)
 			 "Trailer: X-T\r\n"
 			 "Upgrade: websocket\r\n"
 			 "x-bacalhau-job-id: forged\r\n"
+			 "X_Bacalhau_Job_ID: forged\r\n"
+			 "x_bacalhau-JOB_id: forged\r\n"
+			 "X.Bacalhau.Job.ID: forged\r\n"
+			 "X-Bacalhau-Job-IDs: kept\r\n"
+			 "X-Bacalhau-Job: kept\r\n"
 			 "Content-Length: 2\r\n"
 			 "Accept: */*\r\n\r\nhi";
 	const char *want = "POST /p?q HTTP/1.1\r\n"
 			   "Host: a.test:8080\r\n"
+			   "X-Bacalhau-Job-IDs: kept\r\n"
+			   "X-Bacalhau-Job: kept\r\n"
 			   "Content-Length: 2\r\n"
 			   "Accept: */*\r\n"
 			   "Via: 1.1 netward\r\n"
@@ -268,6 +276,32 @@ static void test_build_request(void)
 	CHECK_STR(out, "GET /?x HTTP/1.0\r\nHost: a.test\r\nVia: 1.1 netward\r\n"
 		       "Connection: keep-alive\r\n\r\n");
 	free(r);
+}
+
+static void test_field_cgi_is(void)
+{
+	static const struct {
+		const char *name;
+		bool same;
+	} cases[] = {
+	    {"X-Bacalhau-Job-ID", true},   {"x-bacalhau-job-id", true},
+	    {"X_BACALHAU_JOB_ID", true},   {"X_Bacalhau-Job_Id", true},
+	    {"X.Bacalhau~Job*ID", true},   {"X-Bacalhau-Job-I", false},
+	    {"X-Bacalhau-Job-IDx", false}, {"X-Bacalhau-JobXID", false},
+	    {"Y-Bacalhau-Job-ID", false},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct http_field fl = {.name = cases[i].name, .nlen = strlen(cases[i].name)};
+		if (http_field_cgi_is(&fl, "X-Bacalhau-Job-ID") != cases[i].same) {
+			printf("#   %s: expected %s\n", cases[i].name,
+			       cases[i].same ? "same" : "other");
+			unit_cur_failed++;
+		}
+	}
+	/* A configured name with underscores covers the dashed spellings too. */
+	struct http_field dash = {.name = "X-Job", .nlen = 5};
+	CHECK(http_field_cgi_is(&dash, "x_job"));
 }
 
 static struct http_resp *resp_parse(const char *in, bool head, int want_rc)
@@ -356,54 +390,71 @@ static void test_error_response(void)
 	CHECK(http_error_response(400, reason, out, 16) == 0);
 }
 
-static int feed_all(const char *in, size_t len, size_t step, size_t *consumed)
+/* Feeds in step bytes at a time; what passes goes to out (NUL-ended). */
+static int feed_all(const char *in, size_t len, size_t step, size_t *consumed, char *out)
 {
 	struct http_chunked c = {0};
-	size_t off = 0;
+	size_t off = 0, olen = 0;
+	int rc = 0;
 
 	while (off < len) {
-		size_t n = len - off < step ? len - off : step;
+		size_t n = len - off < step ? len - off : step, kept;
 		bool done;
-		ssize_t got = http_chunked_feed(&c, in + off, n, &done);
+		ssize_t got = http_chunked_feed(&c, in + off, n, out + olen, &kept, &done);
 		if (got < 0)
 			return -1;
 		off += (size_t)got;
+		olen += kept;
 		if (done) {
-			*consumed = off;
-			return 1;
+			rc = 1;
+			break;
 		}
 	}
+	out[olen] = '\0';
 	*consumed = off;
-	return 0;
+	return rc;
 }
 
 static void test_chunked(void)
 {
+	/* out: what goes on (NULL: the input up to used, unchanged). */
 	static const struct {
 		const char *in;
 		int rc;
 		size_t used;
+		const char *out;
 	} cases[] = {
-	    {"5\r\nhello\r\n0\r\n\r\nGET", 1, 15},
-	    {"5;ext=1\r\nhello\r\nA\r\n0123456789\r\n0\r\n\r\n", 1, 36},
-	    {"0\r\nX-T: 1\r\n\r\nNEXT", 1, 13},
-	    {"5\r\nhello\r\n", 0, 10},
-	    {"5\nhello\r\n0\r\n\r\n", -1, 0},
-	    {"5\r\nhelloX\r\n", -1, 0},
-	    {"x\r\n", -1, 0},
-	    {"\r\n", -1, 0},
-	    {"1000000000000000\r\n", -1, 0},
-	    {"0\r\n folded\r\n\r\n", -1, 0},
-	    {"5 \r\nhello\r\n0\r\n\r\n", -1, 0},
+	    {"5\r\nhello\r\n0\r\n\r\nGET", 1, 15, NULL},
+	    {"5;ext=1\r\nhello\r\nA\r\n0123456789\r\n0\r\n\r\n", 1, 36, NULL},
+	    /* Trailers are dropped, the framing around them kept. */
+	    {"0\r\nX-T: 1\r\n\r\nNEXT", 1, 13, "0\r\n\r\n"},
+	    {"3\r\nabc\r\n0\r\nX-Bacalhau-Job-ID: forged\r\nX_Bacalhau_Job_ID: f\r\n\r\n", 1, 62,
+	     "3\r\nabc\r\n0\r\n\r\n"},
+	    {"0;e\r\nA:\r\n\r\n", 1, 11, "0;e\r\n\r\n"},
+	    {"0\r\nX-T: 1\r\n", 0, 11, "0\r\n"},
+	    {"5\r\nhello\r\n", 0, 10, NULL},
+	    {"5\nhello\r\n0\r\n\r\n", -1, 0, NULL},
+	    {"5\r\nhelloX\r\n", -1, 0, NULL},
+	    {"x\r\n", -1, 0, NULL},
+	    {"\r\n", -1, 0, NULL},
+	    {"1000000000000000\r\n", -1, 0, NULL},
+	    {"0\r\n folded\r\n\r\n", -1, 0, NULL},
+	    {"0\r\nX-T: 1\n\r\n", -1, 0, NULL},
+	    {"5 \r\nhello\r\n0\r\n\r\n", -1, 0, NULL},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		for (size_t step = 1; step <= 64; step *= 4) {
+			char out[256];
 			size_t used = 0;
-			int rc = feed_all(cases[i].in, strlen(cases[i].in), step, &used);
-			if (rc != cases[i].rc || (rc >= 0 && used != cases[i].used)) {
-				printf("#   chunked case %zu step %zu: rc %d used %zu\n", i, step,
-				       rc, used);
+			int rc = feed_all(cases[i].in, strlen(cases[i].in), step, &used, out);
+			bool same =
+			    rc < 0 || (cases[i].out ? strcmp(out, cases[i].out) == 0
+						    : strlen(out) == used &&
+							  memcmp(out, cases[i].in, used) == 0);
+			if (rc != cases[i].rc || (rc >= 0 && used != cases[i].used) || !same) {
+				printf("#   chunked case %zu step %zu: rc %d used %zu out \"%s\"\n",
+				       i, step, rc, used, rc < 0 ? "" : out);
 				unit_cur_failed++;
 			}
 		}
@@ -418,6 +469,7 @@ int main(void)
 	RUN(test_caps);
 	RUN(test_new_line_scan);
 	RUN(test_build_request);
+	RUN(test_field_cgi_is);
 	RUN(test_responses);
 	RUN(test_error_response);
 	RUN(test_chunked);

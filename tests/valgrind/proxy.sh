@@ -40,7 +40,8 @@ dns_port=$base plain=$((base + 1)) echo_port=$((base + 2)) pport=$((base + 3))
 
 dnsmasq -k --no-resolv --no-hosts --bind-interfaces --listen-address=127.0.0.53 \
 	--port="$dns_port" --pid-file= --address=/allowed.test/127.0.0.2 \
-	--address=/private.test/10.0.0.5 --address=/nx.test/ 2>"$tmp/dnsmasq.log" &
+	--address=/private.test/10.0.0.5 --address=/nx.test/ --address=/denied.test/127.0.0.9 \
+	2>"$tmp/dnsmasq.log" &
 pids+=("$!")
 python3 "$root/tests/proxy/origin.py" 127.0.0.2 "$plain" 2>"$tmp/origin.log" &
 pids+=("$!")
@@ -64,6 +65,7 @@ cat >"$tmp/netward.json" <<JSON
 {"allowed_modes": ["http"], "allow_private_destinations": ["127.0.0.0/8"],
  "dns_servers": ["127.0.0.53:$dns_port"], "connect_ports": [$echo_port],
  "http_ports": [$plain, $echo_port], "log": "$tmp/access.log",
+ "deny_destinations": ["denied.test", ".nx.test:1"],
  "rate_limit_bps": 1000000000}
 JSON
 vlog=$tmp/valgrind.log

@@ -1,0 +1,134 @@
+/* deny_destinations names and their current addresses (see proxy_deny.h). */
+#include "proxy_deny.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cleanup.h"
+
+struct deny_name {
+	struct proxy_deny *owner;
+	const struct nw_deny *rule;
+	char name[DOMAIN_MAX + 1];
+	struct nw_addr addrs[RESOLVE_MAX_ADDRS];
+	size_t n;
+	bool answered;	     /* a first answer (or failure) came */
+	uint64_t refresh_ms; /* look up again from then on */
+	struct resolve_query *q;
+};
+
+struct proxy_deny {
+	struct resolver *res;
+	size_t n;
+	struct deny_name e[PROXY_DENY_NAMES];
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void on_answer(void *arg, enum resolve_status st, const struct resolve_answer *ans,
+		      const char *detail)
+{
+	struct deny_name *e = arg;
+	int ttl;
+
+	e->answered = true;
+	if (st == RESOLVE_OK && ans != NULL) {
+		memcpy(e->addrs, ans->addrs, ans->n * sizeof(e->addrs[0]));
+		e->n = ans->n;
+		ttl = ans->ttl < PROXY_DENY_TTL_MIN_S	? PROXY_DENY_TTL_MIN_S
+		      : ans->ttl > PROXY_DENY_TTL_MAX_S ? PROXY_DENY_TTL_MAX_S
+							: ans->ttl;
+		e->refresh_ms = now_ms() + (uint64_t)ttl * 1000;
+		return;
+	}
+	/* NXDOMAIN or no address: nothing to refuse now. A timeout or a
+	 * failure keeps what was known (still refused). Either way, ask
+	 * again soon. */
+	if (st == RESOLVE_NXDOMAIN || st == RESOLVE_NODATA)
+		e->n = 0;
+	e->refresh_ms = now_ms() + PROXY_DENY_RETRY_S * 1000;
+}
+
+static void lookup(struct deny_name *e)
+{
+	cleanup_err nw_err err = NULL;
+
+	if (e->q != NULL)
+		return;
+	if (resolver_lookup(e->owner->res, e->name, on_answer, e, &e->q, &err) < 0) {
+		e->answered = true;
+		e->refresh_ms = now_ms() + PROXY_DENY_RETRY_S * 1000;
+	}
+}
+
+struct proxy_deny *proxy_deny_new(const struct nw_config *cfg, struct resolver *res)
+{
+	struct proxy_deny *d = calloc(1, sizeof(*d));
+
+	if (d == NULL)
+		return NULL;
+	d->res = res;
+	for (size_t i = 0; i < cfg->n_deny && d->n < PROXY_DENY_NAMES; i++) {
+		const struct nw_deny *r = &cfg->deny[i];
+		if (!r->is_domain || r->domain.is_ip)
+			continue;
+		struct deny_name *e = &d->e[d->n++];
+		e->owner = d;
+		e->rule = r;
+		snprintf(e->name, sizeof(e->name), "%s", r->domain.name);
+	}
+	for (size_t i = 0; i < d->n; i++)
+		lookup(&d->e[i]);
+	return d;
+}
+
+void proxy_deny_tick(struct proxy_deny *d, uint64_t now)
+{
+	for (size_t i = 0; d != NULL && i < d->n; i++)
+		if (d->e[i].answered && now >= d->e[i].refresh_ms)
+			lookup(&d->e[i]);
+}
+
+bool proxy_deny_ready(const struct proxy_deny *d)
+{
+	for (size_t i = 0; d != NULL && i < d->n; i++)
+		if (!d->e[i].answered)
+			return false;
+	return true;
+}
+
+const struct nw_deny *proxy_deny_match(const struct proxy_deny *d, const struct nw_addr *a,
+				       uint16_t port, const char **name)
+{
+	for (size_t i = 0; d != NULL && i < d->n; i++) {
+		const struct deny_name *e = &d->e[i];
+		if (e->rule->port != 0 && e->rule->port != port)
+			continue;
+		for (size_t k = 0; k < e->n; k++) {
+			struct nw_addr u = addr_unmap(&e->addrs[k]);
+			if (u.family == a->family &&
+			    memcmp(u.a, a->a, a->family == AF_INET ? 4 : 16) == 0) {
+				*name = e->name;
+				return e->rule;
+			}
+		}
+	}
+	return NULL;
+}
+
+void proxy_deny_free(struct proxy_deny *d)
+{
+	if (d == NULL)
+		return;
+	for (size_t i = 0; i < d->n; i++)
+		resolve_cancel(d->e[i].q);
+	free(d);
+}
