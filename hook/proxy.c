@@ -402,7 +402,7 @@ static int setup(struct proxy *p, const struct proxy_opts *o, nw_err *err)
 	p->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (p->reserve_fd < 0)
 		return nw_fail(err, errno, "opening the reserve fd");
-	p->res = resolver_new(cfg->dns, cfg->n_dns, p->ep, err);
+	p->res = resolver_new(cfg->dns, cfg->n_dns, T_DNS_RESOLVER, p->ep, err);
 	if (p->res == NULL)
 		return nw_wrap(err, "proxy DNS");
 	for (int d = 0; d < 2; d++)

@@ -176,6 +176,14 @@ void conn_fail(struct conn *c, int status, bool denied, const char *reason)
 	conn_update(c);
 }
 
+void conn_dns_timeout(struct conn *c)
+{
+	char reason[HTTP_REASON_MAX];
+
+	snprintf(reason, sizeof(reason), "netward: DNS lookup of %s timed out", c->host);
+	conn_fail(c, 504, false, reason);
+}
+
 ssize_t conn_read(struct conn *c, int fd, struct buf *b, enum dir d)
 {
 	size_t room, allow;
@@ -274,8 +282,7 @@ static void on_resolved(void *arg, enum resolve_status st, const struct nw_addr 
 		conn_fail(c, 502, false, reason);
 		return;
 	case RESOLVE_TIMEOUT:
-		snprintf(reason, sizeof(reason), "netward: DNS lookup of %s timed out", c->host);
-		conn_fail(c, 504, false, reason);
+		conn_dns_timeout(c);
 		return;
 	default:
 		snprintf(reason, sizeof(reason), "netward: DNS lookup of %s failed: %s", c->host,
@@ -561,12 +568,8 @@ void conn_timeout_check(struct conn *c, uint64_t now)
 		}
 		break;
 	case CS_RESOLVE:
-		if (since >= T_DNS) {
-			char reason[HTTP_REASON_MAX];
-			snprintf(reason, sizeof(reason), "netward: DNS lookup of %s timed out",
-				 c->host);
-			conn_fail(c, 504, false, reason);
-		}
+		if (since >= T_DNS)
+			conn_dns_timeout(c);
 		break;
 	case CS_CONNECT:
 		if (since >= T_CONNECT) {
