@@ -293,6 +293,8 @@ static void accept_event(struct proxy_ev *ev, uint32_t events)
 	}
 }
 
+/* After a batch of events: what was closed during it is freed now, when no
+ * event of the batch is left to point at it. */
 static void reap(struct proxy *p)
 {
 	while (p->dead != NULL) {
@@ -300,6 +302,7 @@ static void reap(struct proxy *p)
 		p->dead = c->next;
 		conn_free(c);
 	}
+	resolver_reap(p->res);
 }
 
 int proxy_listen(const char *addr, unsigned port, const char *ifname, nw_err *err)

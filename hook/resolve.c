@@ -38,8 +38,9 @@ struct resolver {
 	ares_channel ch;
 	int epfd;
 	struct watch *watches;
-	/* Freed on the next tick: the current batch of epoll events may
-	 * still point at them. */
+	/* Sockets c-ares has closed, freed by resolver_reap once the current
+	 * batch of epoll events is done: a later event of the batch may still
+	 * point at one (its fd is -1 and watch_event ignores it). */
 	struct watch *dead;
 	struct cache_entry *cache; /* CACHE_SLOTS, allocated on first use */
 };
@@ -339,8 +340,13 @@ static void free_list(struct watch **list)
 
 void resolver_tick(struct resolver *r)
 {
-	free_list(&r->dead);
 	ares_process_fd(r->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+}
+
+void resolver_reap(struct resolver *r)
+{
+	if (r != NULL)
+		free_list(&r->dead);
 }
 
 void resolver_free(struct resolver *r)

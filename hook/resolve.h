@@ -59,8 +59,12 @@ size_t resolver_cached(struct resolver *r, const char *host, struct nw_addr *add
 /* cb will not run; clears *slot. NULL is fine. */
 void resolve_cancel(struct resolve_query *q);
 /* Lets c-ares handle its own retransmissions and timeouts; call every few
- * hundred milliseconds. */
+ * hundred milliseconds. Frees nothing. */
 void resolver_tick(struct resolver *r);
+/* Frees what the resolver let go of (the watches of sockets c-ares
+ * closed). The epoll loop calls it after each batch of events, never from
+ * a handler: until then an event of the batch may still point at one. */
+void resolver_reap(struct resolver *r);
 /* Cancels what is pending (no callbacks) and frees. */
 void resolver_free(struct resolver *r);
 

@@ -93,6 +93,7 @@ static void test_silent_server_times_out_in_budget(void)
 	while (o.calls == 0 && ms_now() - t0 < 4 * budget) {
 		usleep(PROXY_TICK_MS * 1000 / 5);
 		resolver_tick(r);
+		resolver_reap(r);
 	}
 	took = ms_now() - t0;
 	CHECK(o.calls == 1);
@@ -104,9 +105,60 @@ static void test_silent_server_times_out_in_budget(void)
 	close(ep);
 }
 
+/* One batch of epoll events, as the proxy's loop sees it: the batch holds
+ * an event for a c-ares socket; before it is dispatched, an earlier handler
+ * of the batch lets c-ares time the query out (which closes the socket)
+ * and the tick runs. The event is then dispatched and must find its watch
+ * still allocated; it is freed by resolver_reap after the batch. Before
+ * resolver_reap existed, the tick freed it and this was a use after free
+ * (ASan: make unit-san; a plain build calls through the freed memory). */
+static void test_watch_outlives_the_batch(void)
+{
+	const unsigned budget = 250; /* one try of 250 ms */
+	struct sockaddr_storage from;
+	socklen_t fl = sizeof(from);
+	struct epoll_event ev[8];
+	struct nw_dns_server s;
+	int srv = silent_server(&s), ep = epoll_create1(EPOLL_CLOEXEC), n;
+	struct resolve_query *q = NULL;
+	struct outcome o = {0};
+	struct proxy_ev *pev;
+	nw_err err = NULL;
+	struct resolver *r;
+	char qbuf[512];
+
+	CHECK(srv >= 0 && ep >= 0);
+	r = resolver_new(&s, 1, budget, ep, &err);
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	CHECK(resolver_lookup(r, "batch.test", on_done, &o, &q, &err) == 0);
+	/* Something for c-ares's socket to read (not an answer: too short). */
+	CHECK(recvfrom(srv, qbuf, sizeof(qbuf), 0, (struct sockaddr *)&from, &fl) > 0);
+	CHECK(sendto(srv, "x", 1, 0, (struct sockaddr *)&from, fl) == 1);
+	n = epoll_wait(ep, ev, 8, 2000);
+	CHECK(n == 1);
+	if (n != 1)
+		return;
+	pev = ev[0].data.ptr;
+	CHECK(pev->fd >= 0);
+	usleep((budget + PROXY_TICK_MS) * 1000);
+	resolver_tick(r); /* the query times out: c-ares closes the socket */
+	CHECK(o.calls == 1 && o.st == RESOLVE_TIMEOUT);
+	CHECK(pev->fd == -1);
+	resolver_tick(r);	    /* the tick of the same batch */
+	pev->fn(pev, ev[0].events); /* the batch's later event */
+	resolver_reap(r);	    /* after the batch */
+	CHECK(o.calls == 1);
+	resolver_free(r);
+	close(srv);
+	close(ep);
+}
+
 int main(void)
 {
 	RUN(test_timing_within_limit);
 	RUN(test_silent_server_times_out_in_budget);
+	RUN(test_watch_outlives_the_batch);
 	UNIT_DONE();
 }
