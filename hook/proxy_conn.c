@@ -363,6 +363,12 @@ static void take_request(struct conn *c, const struct http_req *r)
 	c->up_bytes = r->h.head_len; /* the head was counted as it came in; log it per request */
 	c->down_bytes = 0;
 	c->t_start = c->t_head;
+	/* A request starts with nothing queued for any upstream: finish()
+	 * keeps a client only once all it sent is forwarded. */
+	if (c->c2u.len > 0) {
+		conn_close(c, "request body left unforwarded");
+		return;
+	}
 	if (!r->connect) {
 		buf_compact(&c->c2u);
 		n = http_build_request(r, c->p->o->cfg->job_id_header, c->p->o->job_id,

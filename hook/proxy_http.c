@@ -144,12 +144,18 @@ static int process_response(struct conn *c)
 	return 0;
 }
 
+/* The response is out. The connections are kept only when the request
+ * was wholly forwarded: its body's framing ended and none of it still
+ * waits in c2u (an origin may answer before reading the body). What is
+ * left of a body belongs to this request and its upstream alone; a kept
+ * client would send its next request, to any host, behind it. */
 static void finish(struct conn *c)
 {
-	bool ka = c->client_ka && c->req_done && !c->client_eof;
+	bool forwarded = c->req_done && c->c2u.len == 0;
+	bool ka = c->client_ka && forwarded && !c->client_eof;
 
 	conn_log(c, true, "");
-	if (!c->resp_ka || c->up_eof || c->uin.len > 0 || !c->req_done)
+	if (!c->resp_ka || c->up_eof || c->uin.len > 0 || !forwarded)
 		conn_close_upstream(c);
 	if (!ka) {
 		conn_close(c, "done");
