@@ -126,3 +126,47 @@ teardown() {
 	fi
 	assert_clean "$id"
 }
+
+@test "proxyflow: large downloads and uploads move whole, plain and through CONNECT, fast and slow peers" {
+	local id b big=$((128 << 20)) small=$((16 << 20)) o="www.test:$PF_BULK_PORT" p="$NW_GATEWAY:3128"
+	write_node_config "$NW_CONFIG" '.rate_limit_bps = 100000000000 | .connect_ports = [443, '"$PF_BULK_PORT"']'
+	id=$(job_id bulk)
+	# Each read waits at most 30 s (--timeout): a transfer that stalls
+	# fails there, however long the whole takes on this machine.
+	b=$(pf_bundle "$id" '
+		for via in "" --connect; do
+			echo "CASE get big $via $(fc get '"$p $o $big"' $via --timeout 30)"
+			echo "CASE put big $via $(fc put '"$p $o $big"' $via --timeout 30 | tr "\n" " ")"
+			echo "CASE get slowclient $via $(fc get '"$p $o $small"' $via --pace slow --rcvbuf 4096 --timeout 30)"
+			echo "CASE put slowclient $via $(fc put '"$p $o $small"' $via --pace slow --sndbuf 4096 --timeout 30 | tr "\n" " ")"
+			echo "CASE get burstyorigin $via $(fc get '"$p $o $small"' $via --opace bursty --timeout 30)"
+			echo "CASE put burstyorigin $via $(fc put '"$p $o $small"' $via --opace bursty --timeout 30 | tr "\n" " ")"
+		done')
+	NW_JOB_TIMEOUT=300 run run_job "$b" "$id"
+	assert_success
+	local n=0 line size sent
+	while read -r line; do
+		n=$((n + 1))
+		case "$line" in
+		"CASE get big "* | "CASE put big "*) size=$big ;;
+		*) size=$small ;;
+		esac
+		case "$line" in
+		"CASE get "*) [[ $line == *"GET $size ok" ]] ;;
+		"CASE put "*)
+			sent=$(sed -n 's/.*PUTSHA \([0-9a-f]*\).*/\1/p' <<<"$line")
+			[ -n "$sent" ] && [[ $line == *"PUT received $size $sent "* ]]
+			;;
+		esac || {
+			echo "a transfer did not arrive whole: $line" >&2
+			printf '%s\n' "$output" >&2
+			return 1
+		}
+	done < <(grep '^CASE ' <<<"$output")
+	[ "$n" = 12 ] || {
+		echo "expected 12 transfers, saw $n:" >&2
+		printf '%s\n' "$output" >&2
+		false
+	}
+	assert_clean "$id"
+}

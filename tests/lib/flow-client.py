@@ -2,10 +2,10 @@
 """The client side of the proxy's data-flow tests, on raw sockets so that
 its buffers and pace are the test's to choose. PROXY is HOST:PORT.
 
-  flow-client.py get PROXY HOST:PORT SIZE [--pace P] [--rcvbuf N] [--connect]
+  flow-client.py get PROXY HOST:PORT SIZE [--pace P] [--opace P] [--rcvbuf N] [--connect]
       GET /bytes/SIZE from the bulk origin; checks every byte against the
       pattern (byte i is i % 251): "GET SIZE ok" | "GET GOT/SIZE bad ..."
-  flow-client.py put PROXY HOST:PORT SIZE [--pace P] [--sndbuf N] [--connect]
+  flow-client.py put PROXY HOST:PORT SIZE [--pace P] [--opace P] [--sndbuf N] [--connect]
       PUTs SIZE pattern bytes to /sink; prints the origin's answer
       ("PUT received SIZE SHA256") and "PUTSHA SHA256" of what was sent
   flow-client.py leftover PROXY EARLY_HOST:PORT RAW_HOST:PORT SIZE
@@ -14,7 +14,8 @@ its buffers and pace are the test's to choose. PROXY is HOST:PORT.
       connection is kept, a GET to the raw origin.
       "FIRST STATUS-LINE", then "SECOND STATUS-LINE" | "SECOND closed"
 
-P: fast, slow (4 KiB at a time), bursty (1 MiB, then 50 ms of nothing).
+P: fast, slow (4 KiB at a time), bursty (1 MiB, then 50 ms of nothing);
+--pace is the client's own, --opace the origin's (?pace= on the request).
 --connect goes through a CONNECT tunnel (plain HTTP inside).
 """
 import argparse
@@ -88,8 +89,8 @@ def pause(pace, moved):
 def get(a):
     c, prefix = open_conn(a, a.origin, rcvbuf=a.rcvbuf)
     n = a.size
-    c.sendall(b"GET %s/bytes/%d?pace=fast HTTP/1.1\r\nHost: %s\r\n\r\n" %
-              (prefix.encode(), n, a.origin.encode()))
+    c.sendall(b"GET %s/bytes/%d?pace=%s HTTP/1.1\r\nHost: %s\r\n\r\n" %
+              (prefix.encode(), n, a.opace.encode(), a.origin.encode()))
     head, rest = read_head(c)
     if content_length(head) != n:
         print("GET 0/%d bad head %r" % (n, head.split("\r\n")[0]))
@@ -119,7 +120,7 @@ def put(a):
     c, prefix = open_conn(a, a.origin, sndbuf=a.sndbuf)
     n = a.size
     c.sendall(b"PUT %s/sink?pace=%s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n" %
-              (prefix.encode(), a.pace.encode(), a.origin.encode(), n))
+              (prefix.encode(), a.opace.encode(), a.origin.encode(), n))
     h = hashlib.sha256()
     off, burst = 0, 0
     step = 4096 if a.pace == "slow" else 262144
@@ -171,6 +172,7 @@ def main():
     ap.add_argument("origin")
     ap.add_argument("rest", nargs="+")
     ap.add_argument("--pace", default="fast", choices=["fast", "slow", "bursty"])
+    ap.add_argument("--opace", default="fast", choices=["fast", "slow", "bursty"])
     ap.add_argument("--rcvbuf", type=int)
     ap.add_argument("--sndbuf", type=int)
     ap.add_argument("--connect", action="store_true")
