@@ -301,6 +301,8 @@ static void accept_event(struct proxy_ev *ev, uint32_t events)
 	}
 }
 
+/* After a batch of events: what was closed during it is freed now, when no
+ * event of the batch is left to point at it. */
 static void reap(struct proxy *p)
 {
 	while (p->dead != NULL) {
@@ -308,6 +310,7 @@ static void reap(struct proxy *p)
 		p->dead = c->next;
 		conn_free(c);
 	}
+	resolver_reap(p->res);
 }
 
 int proxy_listen(const char *addr, unsigned port, const char *ifname, nw_err *err)
@@ -423,7 +426,7 @@ static int setup(struct proxy *p, const struct proxy_opts *o, nw_err *err)
 	p->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (p->reserve_fd < 0)
 		return nw_fail(err, errno, "opening the reserve fd");
-	p->res = resolver_new(cfg->dns, cfg->n_dns, p->ep, err);
+	p->res = resolver_new(cfg->dns, cfg->n_dns, T_DNS_RESOLVER, p->ep, err);
 	if (p->res == NULL)
 		return nw_wrap(err, "proxy DNS");
 	p->deny = proxy_deny_new(cfg, p->res);

@@ -176,6 +176,14 @@ void conn_fail(struct conn *c, int status, bool denied, const char *reason)
 	conn_update(c);
 }
 
+void conn_dns_timeout(struct conn *c)
+{
+	char reason[HTTP_REASON_MAX];
+
+	snprintf(reason, sizeof(reason), "netward: DNS lookup of %s timed out", c->host);
+	conn_fail(c, 504, false, reason);
+}
+
 ssize_t conn_read(struct conn *c, int fd, struct buf *b, enum dir d)
 {
 	size_t room, allow;
@@ -274,8 +282,7 @@ static void on_resolved(void *arg, enum resolve_status st, const struct resolve_
 		conn_fail(c, 502, false, reason);
 		return;
 	case RESOLVE_TIMEOUT:
-		snprintf(reason, sizeof(reason), "netward: DNS lookup of %s timed out", c->host);
-		conn_fail(c, 504, false, reason);
+		conn_dns_timeout(c);
 		return;
 	default:
 		snprintf(reason, sizeof(reason), "netward: DNS lookup of %s failed: %s", c->host,
@@ -355,6 +362,12 @@ static void take_request(struct conn *c, const struct http_req *r)
 	c->up_bytes = r->h.head_len; /* the head was counted as it came in; log it per request */
 	c->down_bytes = 0;
 	c->t_start = c->t_head;
+	/* A request starts with nothing queued for any upstream: finish()
+	 * keeps a client only once all it sent is forwarded. */
+	if (c->c2u.len > 0) {
+		conn_close(c, "request body left unforwarded");
+		return;
+	}
 	if (!r->connect) {
 		buf_compact(&c->c2u);
 		n = http_build_request(r, c->p->o->cfg->job_id_header, c->p->o->job_id,
@@ -560,12 +573,8 @@ void conn_timeout_check(struct conn *c, uint64_t now)
 		}
 		break;
 	case CS_RESOLVE:
-		if (since >= T_DNS) {
-			char reason[HTTP_REASON_MAX];
-			snprintf(reason, sizeof(reason), "netward: DNS lookup of %s timed out",
-				 c->host);
-			conn_fail(c, 504, false, reason);
-		}
+		if (since >= T_DNS)
+			conn_dns_timeout(c);
 		break;
 	case CS_CONNECT:
 		if (since >= T_CONNECT) {

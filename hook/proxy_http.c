@@ -2,6 +2,7 @@
  * origin, the response back, keep-alive on both sides. Bodies are streamed
  * and only their framing is followed, so the next request is found. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,12 +152,18 @@ static int process_response(struct conn *c)
 	return 0;
 }
 
+/* The response is out. The connections are kept only when the request
+ * was wholly forwarded: its body's framing ended and none of it still
+ * waits in c2u (an origin may answer before reading the body). What is
+ * left of a body belongs to this request and its upstream alone; a kept
+ * client would send its next request, to any host, behind it. */
 static void finish(struct conn *c)
 {
-	bool ka = c->client_ka && c->req_done && !c->client_eof;
+	bool forwarded = c->req_done && c->c2u.len == 0;
+	bool ka = c->client_ka && forwarded && !c->client_eof;
 
 	conn_log(c, true, "");
-	if (!c->resp_ka || c->up_eof || c->uin.len > 0 || !c->req_done)
+	if (!c->resp_ka || c->up_eof || c->uin.len > 0 || !forwarded)
 		conn_close_upstream(c);
 	if (!ka) {
 		conn_close(c, "done");
@@ -179,6 +186,58 @@ static void read_client(struct conn *c)
 		conn_close(c, n == 0 ? "client closed mid-request" : "client error");
 }
 
+/* The request body from cin to c2u and on to the origin; -1 when the
+ * connection was closed or refused. */
+static int move_request(struct conn *c)
+{
+	if (move_body(&c->cin, &c->c2u, c->req_body, &c->req_left, &c->req_ch, &c->req_done) < 0) {
+		if (c->status == 0 && c->u2c.len == 0)
+			conn_fail(c, 400, true, "netward: malformed chunked request body");
+		else
+			conn_close(c, "malformed chunked request body");
+		return -1;
+	}
+	if (c->c2u.len > 0 && conn_write(c, c->uev.fd, &c->c2u) < 0) {
+		char reason[HTTP_REASON_MAX];
+		snprintf(reason, sizeof(reason), "netward: sending the request to %s failed: %s",
+			 c->host, strerror(errno));
+		if (c->status == 0)
+			conn_fail(c, 502, false, reason);
+		else
+			conn_close(c, "origin gone");
+		return -1;
+	}
+	return 0;
+}
+
+/* Moves bytes both ways until nothing more moves. Then, in each direction,
+ * the source buffer is empty (forward_interest asks for a read) or bytes
+ * wait in the destination buffer (it asks for a write): a partial move
+ * never leaves bytes that only an event nobody asked for would move on.
+ * Reads happen only on events; this only moves and writes, so it ends. */
+static int move_all(struct conn *c)
+{
+	size_t last[4] = {SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX};
+	enum resp_phase last_rp = c->rp;
+
+	for (;;) {
+		size_t now[4] = {c->cin.len, c->c2u.len, c->uin.len, c->u2c.len};
+
+		if (memcmp(now, last, sizeof(now)) == 0 && c->rp == last_rp)
+			return 0;
+		memcpy(last, now, sizeof(last));
+		last_rp = c->rp;
+		if (move_request(c) < 0 || process_response(c) < 0)
+			return -1;
+		if (c->u2c.len > 0 && conn_write(c, c->cev.fd, &c->u2c) < 0) {
+			conn_close(c, "client gone");
+			return -1;
+		}
+		if (c->rp == RP_DONE && c->u2c.len == 0)
+			return 0;
+	}
+}
+
 void forward_event(struct conn *c, bool client, uint32_t events)
 {
 	uint32_t ce = client ? events : 0, ue = client ? 0 : events;
@@ -191,52 +250,34 @@ void forward_event(struct conn *c, bool client, uint32_t events)
 		conn_close(c, "client gone");
 		return;
 	}
-	if (move_body(&c->cin, &c->c2u, c->req_body, &c->req_left, &c->req_ch, &c->req_done) < 0) {
-		if (c->status == 0 && c->u2c.len == 0)
-			conn_fail(c, 400, true, "netward: malformed chunked request body");
-		else
-			conn_close(c, "malformed chunked request body");
-		return;
-	}
-	if (c->c2u.len > 0 && conn_write(c, c->uev.fd, &c->c2u) < 0) {
-		char reason[HTTP_REASON_MAX];
-		snprintf(reason, sizeof(reason), "netward: sending the request to %s failed: %s",
-			 c->host, strerror(errno));
-		if (c->status == 0)
-			conn_fail(c, 502, false, reason);
-		else
-			conn_close(c, "origin gone");
-		return;
-	}
 	if ((ue & (EPOLLIN | EPOLLHUP | EPOLLERR)) && c->rp != RP_DONE && !c->up_eof) {
 		ssize_t n = conn_read(c, c->uev.fd, &c->uin, DIR_DOWN);
 		if (n == 0 || n == -1)
 			c->up_eof = true;
 	}
-	if (process_response(c) < 0)
+	if (move_all(c) < 0)
 		return;
-	if (c->u2c.len > 0 && conn_write(c, c->cev.fd, &c->u2c) < 0) {
-		conn_close(c, "client gone");
-		return;
-	}
 	if (c->rp == RP_DONE && c->u2c.len == 0)
 		finish(c);
 	else
 		conn_update(c);
 }
 
+/* Derived from the buffers alone (see move_all): a side is read when what
+ * it sent before has all moved on, written when bytes wait for it. */
 void forward_interest(struct conn *c, uint32_t *cm, uint32_t *um)
 {
-	if (!c->req_done && !c->client_eof && !c->waiting[DIR_UP] && c->cin.len == 0 &&
-	    buf_space(&c->c2u) > 0)
+	if (!c->req_done && !c->client_eof && !c->waiting[DIR_UP] && c->cin.len == 0)
 		*cm |= EPOLLIN;
 	if (c->u2c.len > 0)
 		*cm |= EPOLLOUT;
 	if (c->c2u.len > 0)
 		*um |= EPOLLOUT;
 	if (c->rp != RP_DONE && !c->up_eof && !c->waiting[DIR_DOWN]) {
-		bool room = c->rp == RP_HEAD ? buf_space(&c->uin) > 0 && c->u2c.len == 0
-					     : c->uin.len == 0 && buf_space(&c->u2c) > 0;
+		/* A head is read whole into uin; an interim answer (100
+		 * Continue) goes out before the next head is read. */
+		bool room =
+		    c->rp == RP_HEAD ? buf_space(&c->uin) > 0 && c->u2c.len == 0 : c->uin.len == 0;
 		if (room)
 			*um |= EPOLLIN;
 	}

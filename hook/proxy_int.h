@@ -32,6 +32,12 @@
 #define T_STUCK	  60000	 /* a client that does not read what we have for it */
 #define T_LINGER  5000	 /* draining a refused client before closing */
 
+/* c-ares's own retries end within this, and it is asked about its
+ * timeouts once a tick: its timeout lands at least a tick before T_DNS,
+ * so the lookup's own answer (a 504 naming the DNS timeout) comes first.
+ * T_DNS answers the same, should c-ares ever not. */
+#define T_DNS_RESOLVER (T_DNS - 2 * PROXY_TICK_MS)
+
 enum dir { DIR_UP, DIR_DOWN }; /* job→origin, origin→job */
 
 struct buf {
@@ -146,6 +152,8 @@ void conn_update(struct conn *c);
 void conn_timeout_check(struct conn *c, uint64_t now);
 /* Refuses the request in progress with an error response, then closes. */
 void conn_fail(struct conn *c, int status, bool denied, const char *reason);
+/* conn_fail for a DNS lookup that got no answer in time: 504. */
+void conn_dns_timeout(struct conn *c);
 void conn_log(struct conn *c, bool allow, const char *reason);
 void conn_set_state(struct conn *c, enum conn_state st);
 /* Reads into b from fd within the bucket for d: >0 bytes, 0 EOF, -1 error,

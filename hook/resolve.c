@@ -37,8 +37,9 @@ struct resolver {
 	ares_channel ch;
 	int epfd;
 	struct watch *watches;
-	/* Freed on the next tick: the current batch of epoll events may
-	 * still point at them. */
+	/* Sockets c-ares has closed, freed by resolver_reap once the current
+	 * batch of epoll events is done: a later event of the batch may still
+	 * point at one (its fd is -1 and watch_event ignores it). */
 	struct watch *dead;
 	struct cache_entry *cache; /* CACHE_SLOTS, allocated on first use */
 };
@@ -149,8 +150,29 @@ static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
 		w->ev.mask = ee.events;
 }
 
-struct resolver *resolver_new(const struct nw_dns_server *dns, size_t n_dns, int epfd, nw_err *err)
+struct resolve_timing resolve_timing_for(size_t n_dns, unsigned budget_ms)
 {
+	size_t n = n_dns ? n_dns : 1;
+	struct resolve_timing t = {.tries = 2, .try_ms = (int)(budget_ms / (n * 3))};
+
+	if (t.try_ms < RESOLVE_MIN_TRY_MS) {
+		t.tries = 1;
+		t.try_ms = (int)(budget_ms / n);
+	}
+	if (t.try_ms < 1)
+		t.try_ms = 1;
+	return t;
+}
+
+unsigned resolve_timing_total(struct resolve_timing t, size_t n_dns)
+{
+	return (unsigned)(n_dns * (size_t)t.try_ms * (((size_t)1 << t.tries) - 1));
+}
+
+struct resolver *resolver_new(const struct nw_dns_server *dns, size_t n_dns, unsigned budget_ms,
+			      int epfd, nw_err *err)
+{
+	struct resolve_timing t = resolve_timing_for(n_dns, budget_ms);
 	struct ares_options opts = {0};
 	struct ares_addr_port_node *nodes;
 	struct resolver *r;
@@ -173,8 +195,8 @@ struct resolver *resolver_new(const struct nw_dns_server *dns, size_t n_dns, int
 	/* Setting servers, domains, lookups and sortlist keeps c-ares from
 	 * reading /etc/resolv.conf; lookups "b" keeps it off /etc/hosts. */
 	opts.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
-	opts.timeout = 1500; /* ms; two tries fit the proxy's 5 s DNS limit */
-	opts.tries = 2;
+	opts.timeout = t.try_ms;
+	opts.tries = t.tries;
 	opts.nservers = 0;
 	opts.ndomains = 0;
 	opts.nsort = 0;
@@ -183,6 +205,12 @@ struct resolver *resolver_new(const struct nw_dns_server *dns, size_t n_dns, int
 	opts.sock_state_cb_data = r;
 	mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SERVERS |
 	       ARES_OPT_DOMAINS | ARES_OPT_SORTLIST | ARES_OPT_LOOKUPS | ARES_OPT_SOCK_STATE_CB;
+#ifdef ARES_OPT_MAXTIMEOUTMS
+	/* c-ares 1.31 and later adapt each try's wait to the server's past
+	 * answers; the longest wait keeps the sum within the budget. */
+	opts.maxtimeout = t.try_ms << (t.tries - 1);
+	mask |= ARES_OPT_MAXTIMEOUTMS;
+#endif
 #ifdef ARES_OPT_QUERY_CACHE
 	/* c-ares 1.23 and later keep answers themselves, up to an hour: the
 	 * cache here is the one, with its limit. */
@@ -344,8 +372,13 @@ static void free_list(struct watch **list)
 
 void resolver_tick(struct resolver *r)
 {
-	free_list(&r->dead);
 	ares_process_fd(r->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+}
+
+void resolver_reap(struct resolver *r)
+{
+	if (r != NULL)
+		free_list(&r->dead);
 }
 
 void resolver_free(struct resolver *r)

@@ -40,8 +40,27 @@ struct resolve_answer {
 typedef void (*resolve_cb)(void *arg, enum resolve_status st, const struct resolve_answer *ans,
 			   const char *detail);
 
-/* Sockets are registered with epfd as they come and go. */
-struct resolver *resolver_new(const struct nw_dns_server *dns, size_t n_dns, int epfd, nw_err *err);
+/* How c-ares is told to retry: tries rounds over every server, the first
+ * round waiting try_ms per server and each later round twice the one
+ * before (c-ares's back-off), so a lookup that no server answers gives up
+ * after n_dns * try_ms * (2^tries - 1). */
+struct resolve_timing {
+	int tries;
+	int try_ms;
+};
+/* The timing that makes a lookup against n_dns silent servers give up no
+ * later than budget_ms: two rounds when each try still gets at least
+ * RESOLVE_MIN_TRY_MS, else one. */
+#define RESOLVE_MIN_TRY_MS 200
+struct resolve_timing resolve_timing_for(size_t n_dns, unsigned budget_ms);
+/* The longest a lookup with t against n_dns silent servers takes. */
+unsigned resolve_timing_total(struct resolve_timing t, size_t n_dns);
+
+/* Sockets are registered with epfd as they come and go. Every lookup gives
+ * up (RESOLVE_TIMEOUT) within budget_ms, not counting how late the caller
+ * calls resolver_tick. */
+struct resolver *resolver_new(const struct nw_dns_server *dns, size_t n_dns, unsigned budget_ms,
+			      int epfd, nw_err *err);
 /* Starts an A and AAAA lookup. *slot is set to the query now and cleared
  * just before cb runs (cb may run before this returns), so the caller's
  * pointer is never stale. */
@@ -53,8 +72,12 @@ size_t resolver_cached(struct resolver *r, const char *host, struct resolve_answ
 /* cb will not run; clears *slot. NULL is fine. */
 void resolve_cancel(struct resolve_query *q);
 /* Lets c-ares handle its own retransmissions and timeouts; call every few
- * hundred milliseconds. */
+ * hundred milliseconds. Frees nothing. */
 void resolver_tick(struct resolver *r);
+/* Frees what the resolver let go of (the watches of sockets c-ares
+ * closed). The epoll loop calls it after each batch of events, never from
+ * a handler: until then an event of the batch may still point at one. */
+void resolver_reap(struct resolver *r);
 /* Cancels what is pending (no callbacks) and frees. */
 void resolver_free(struct resolver *r);
 
