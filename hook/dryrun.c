@@ -224,7 +224,7 @@ static int lookup(const struct nw_config *cfg, int ep, const char *host, struct 
 	struct resolve_query *q = NULL;
 	long deadline = now_ms() + T_DNS;
 
-	*r = resolver_new(cfg->dns, cfg->n_dns, ep, err);
+	*r = resolver_new(cfg->dns, cfg->n_dns, T_DNS_RESOLVER, ep, err);
 	if (*r == NULL)
 		return -1;
 	*dn = proxy_deny_new(cfg, *r);
@@ -239,6 +239,7 @@ static int lookup(const struct nw_config *cfg, int ep, const char *host, struct 
 			struct proxy_ev *pe = ev[i].data.ptr;
 			pe->fn(pe, ev[i].events);
 		}
+		resolver_reap(*r);
 		resolver_tick(*r);
 		proxy_deny_tick(*dn, (uint64_t)now_ms());
 	}
