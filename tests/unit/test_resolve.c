@@ -61,7 +61,7 @@ struct outcome {
 	enum resolve_status st;
 };
 
-static void on_done(void *arg, enum resolve_status st, const struct nw_addr *addrs, size_t n,
+static void on_done(void *arg, enum resolve_status st, const struct resolve_answer *ans,
 		    const char *detail)
 {
 	struct outcome *o = arg;
