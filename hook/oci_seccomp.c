@@ -348,6 +348,40 @@ static bool present(const struct json *rules, const struct json *our)
 	return false;
 }
 
+/* On x86, libseccomp turns every rule on socket(2) or socketpair(2) into
+ * one on socketcall(SYS_SOCKET or SYS_SOCKETPAIR) as well, and drops the
+ * family there (it is behind a pointer): a rule that allows socket(AF_INET)
+ * allows socketcall(SYS_SOCKET) with any family, and no later rule can take
+ * that back (libseccomp keeps the first, or refuses the profile). So a
+ * profile that allows socket(2) or socketpair(2) in any form loses the i386
+ * ABI: the runtime's action for a foreign architecture (runc and crun kill)
+ * then meets every int $0x80. */
+static bool allows_socket(const struct json *rules)
+{
+	for (size_t i = 0; i < rules->n; i++) {
+		const struct json *names = json_get_arr(rules->v[i], "names");
+		if (permissive(json_get_str(rules->v[i], "action")) &&
+		    (names_has(names, "socket") || names_has(names, "socketpair")))
+			return true;
+	}
+	return false;
+}
+
+static void drop_arch(struct json *seccomp, const char *arch)
+{
+	struct json *a = json_get(seccomp, "architectures");
+	size_t kept = 0;
+
+	for (size_t i = 0; a != NULL && a->type == JSON_ARRAY && i < a->n; i++) {
+		if (a->v[i]->type == JSON_STRING && strcmp(a->v[i]->s, arch) == 0)
+			json_free(a->v[i]);
+		else
+			a->v[kept++] = a->v[i];
+	}
+	if (a != NULL && a->type == JSON_ARRAY)
+		a->n = kept;
+}
+
 static int merge(struct json *seccomp, const struct json *ours, nw_err *err)
 {
 	struct json *old = json_get(seccomp, "syscalls");
@@ -367,14 +401,42 @@ static int merge(struct json *seccomp, const struct json *ours, nw_err *err)
 	for (size_t i = 0; permissive(def) && i < ours->n; i++)
 		if (!present(out, ours->v[i]) && json_push(out, clone(ours->v[i]), err) < 0)
 			return -1;
+	if (allows_socket(out))
+		drop_arch(seccomp, "SCMP_ARCH_X86");
 	return json_set(seccomp, "syscalls", steal_ptr(&out), err);
 }
+
+/* Every system call ABI a process of this machine's architecture can
+ * enter: a 64-bit x86 process reaches the i386 entries (int $0x80, among
+ * them socketcall) and the x32 ones. A profile that lists only the native
+ * one would kill every 32-bit program; listing them all lets our rules,
+ * socketcall's among them, apply to each. */
+static const char *const arches[] = {
+#if defined(__x86_64__)
+    "SCMP_ARCH_X86_64",
+    "SCMP_ARCH_X86",
+    "SCMP_ARCH_X32",
+#elif defined(__aarch64__)
+    "SCMP_ARCH_AARCH64",
+    "SCMP_ARCH_ARM",
+#endif
+    NULL,
+};
 
 static struct json *allow_all_profile(const struct json *ours, nw_err *err)
 {
 	cleanup_json struct json *p = json_new(JSON_OBJECT);
+	cleanup_json struct json *a = json_new(JSON_ARRAY);
 
+	if (p == NULL || a == NULL) {
+		nw_fail(err, ENOMEM, "a seccomp profile");
+		return NULL;
+	}
+	for (size_t i = 0; arches[i] != NULL; i++)
+		if (json_push(a, json_new_str(arches[i]), err) < 0)
+			return NULL;
 	if (json_set(p, "defaultAction", json_new_str("SCMP_ACT_ALLOW"), err) < 0 ||
+	    (a->n > 0 && json_set(p, "architectures", steal_ptr(&a), err) < 0) ||
 	    json_set(p, "syscalls", clone(ours), err) < 0)
 		return NULL;
 	return steal_ptr(&p);
