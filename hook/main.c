@@ -178,7 +178,7 @@ static int cmd_start(struct cli *c, nw_err *err)
 	log_set_context(st.id, NULL);
 	if (load_config(c, err) < 0)
 		goto out;
-	if (oci_config_read(st.bundle, &oc, err) < 0)
+	if (oci_config_read(st.bundle, &oc, err) < 0 || oci_seccomp_check(oc.json, err) < 0)
 		goto out;
 	if (decide(c, &oc.ann, st.id, &pol, err) < 0)
 		goto out;

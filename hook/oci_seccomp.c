@@ -464,3 +464,84 @@ int oci_seccomp_patch(struct json *config, nw_err *err)
 		return nw_fail(err, 0, "config.json: \"linux.seccomp\" must be an object");
 	return merge(seccomp, ours, err);
 }
+
+/* A profile as text that does not depend on how it was written: runtimes
+ * re-serialise config.json (podman drops a zero "valueTwo"). */
+static int canon(const struct json *sc, FILE *f)
+{
+	const struct json *rules = json_get_arr(sc, "syscalls");
+	const struct json *ar = json_get_arr(sc, "architectures");
+
+	fprintf(f, "default %s %llu\narches", json_get_str(sc, "defaultAction") ?: "-",
+		(unsigned long long)num(json_get(sc, "defaultErrnoRet")));
+	for (size_t i = 0; ar != NULL && i < ar->n; i++)
+		fprintf(f, " %s", ar->v[i]->type == JSON_STRING ? ar->v[i]->s : "?");
+	for (size_t i = 0; rules != NULL && i < rules->n; i++) {
+		const struct json *r = rules->v[i], *names = json_get_arr(r, "names");
+		const struct json *args = json_get_arr(r, "args");
+		fprintf(f, "\nrule %s %llu", json_get_str(r, "action") ?: "-",
+			(unsigned long long)num(json_get(r, "errnoRet")));
+		for (size_t k = 0; names != NULL && k < names->n; k++)
+			fprintf(f, " %s", names->v[k]->type == JSON_STRING ? names->v[k]->s : "?");
+		for (size_t k = 0; args != NULL && k < args->n; k++)
+			fprintf(f, " [%llu %llu %llu %s]",
+				(unsigned long long)num(json_get(args->v[k], "index")),
+				(unsigned long long)num(json_get(args->v[k], "value")),
+				(unsigned long long)num(json_get(args->v[k], "valueTwo")),
+				json_get_str(args->v[k], "op") ?: "-");
+	}
+	return ferror(f) ? -1 : 0;
+}
+
+static char *canon_text(const struct json *sc, nw_err *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL) {
+		nw_fail(err, errno, "open_memstream");
+		return NULL;
+	}
+	if (sc != NULL && canon(sc, f) < 0) {
+		fclose(f);
+		free(buf);
+		nw_fail(err, ENOMEM, "rendering a seccomp profile");
+		return NULL;
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		nw_fail(err, ENOMEM, "rendering a seccomp profile");
+		return NULL;
+	}
+	return buf;
+}
+
+int oci_seccomp_check(const struct json *config, nw_err *err)
+{
+	const struct json *lx = json_get(config, "linux");
+	const struct json *have = json_get(lx, "seccomp");
+	cleanup_json struct json *copy = json_new(JSON_OBJECT);
+	cleanup_json struct json *clx = json_new(JSON_OBJECT);
+	cleanup_free char *before = NULL, *after = NULL;
+
+	if (copy == NULL || clx == NULL)
+		return nw_fail(err, ENOMEM, "checking config.json's seccomp profile");
+	if (have != NULL && json_set(clx, "seccomp", clone(have), err) < 0)
+		return -1;
+	if (json_set(copy, "linux", steal_ptr(&clx), err) < 0)
+		return -1;
+	before = canon_text(have, err);
+	if (before == NULL || oci_seccomp_patch(copy, err) < 0)
+		return nw_wrap(err, "checking config.json's seccomp profile");
+	after = canon_text(json_get(json_get(copy, "linux"), "seccomp"), err);
+	if (after == NULL)
+		return -1;
+	if (have == NULL || strcmp(before, after) != 0)
+		return nw_fail(err, 0,
+			       "config.json lacks netward's seccomp additions (linux.seccomp), so "
+			       "the job could open AF_VSOCK or io_uring sockets past its network; "
+			       "run `netward patch-bundle` on the bundle (or install the precreate "
+			       "hook) instead of adding the hooks by hand");
+	return 0;
+}

@@ -484,6 +484,37 @@ static void test_seccomp_socketcall(void)
 	CHECK_STR(sk, sk2);
 }
 
+/* prestart's check: the additions are there exactly when patching again
+ * would change nothing. */
+static void test_seccomp_check(void)
+{
+	cleanup_json struct json *none = config("{\"process\":{}}");
+	cleanup_json struct json *pod = config(podman_like);
+	cleanup_err nw_err err = NULL;
+	struct oci_patch p = {.mode = NW_MODE_HTTP, .proxy_port = 1};
+
+	CHECK(oci_seccomp_check(none, &err) < 0);
+	CHECK(err != NULL && strstr(nw_err_msg(err), "patch-bundle") != NULL);
+	nw_err_free(&err);
+	CHECK(oci_seccomp_check(pod, &err) < 0);
+	nw_err_free(&err);
+	CHECK(oci_config_patch(none, &p, &err) == 0 && oci_seccomp_check(none, &err) == 0);
+	CHECK(oci_config_patch(pod, &p, &err) == 0 && oci_seccomp_check(pod, &err) == 0);
+	/* podman writes the config back without zero "valueTwo" keys. */
+	cleanup_free char *text = json_render(pod, false, &err);
+	for (char *z; text != NULL && (z = strstr(text, ",\"valueTwo\":0")) != NULL;)
+		memmove(z, z + 13, strlen(z + 13) + 1);
+	cleanup_json struct json *again = config(text);
+	CHECK(again != NULL && oci_seccomp_check(again, &err) == 0);
+	/* One of our rules taken out again: refused. */
+	struct json *rules =
+	    json_get_arr(json_get_obj(json_get_obj(none, "linux"), "seccomp"), "syscalls");
+	CHECK(rules != NULL && rules->n > 1);
+	if (rules != NULL && rules->n > 1)
+		json_free(rules->v[--rules->n]);
+	CHECK(oci_seccomp_check(none, &err) < 0);
+}
+
 static void test_seccomp_allow_default(void)
 {
 	cleanup_json struct json *c =
@@ -599,6 +630,7 @@ int main(void)
 	RUN(test_seccomp_created);
 	RUN(test_seccomp_narrowed);
 	RUN(test_seccomp_socketcall);
+	RUN(test_seccomp_check);
 	RUN(test_seccomp_allow_default);
 	RUN(test_seccomp_data_matches);
 	RUN(test_bundle_files);
