@@ -183,7 +183,8 @@ static int cmd_start(struct cli *c, nw_err *err)
 	if (decide(c, &oc.ann, st.id, &pol, err) < 0)
 		goto out;
 	log_set_context(st.id, pol.job_id);
-	rc = job_setup(&c->cfg, st.id, st.pid, &pol, err);
+	struct job_start js = {.id = st.id, .bundle = st.bundle, .pid = st.pid};
+	rc = job_setup(&c->cfg, &js, &pol, err);
 	policy_free(&pol);
 out:
 	oci_config_free(&oc);
@@ -207,7 +208,7 @@ static int cmd_poststop(struct cli *c, nw_err *err)
 		log_msg(LOG_WARNING, "poststop: %s", nw_err_msg(cerr));
 		nw_err_free(&cerr);
 	}
-	rc = job_teardown(st.id, err);
+	rc = job_poststop(st.id, st.bundle, st.status && strcmp(st.status, "stopped") == 0, err);
 	oci_state_free(&st);
 	return rc;
 }

@@ -11,8 +11,16 @@ teardown_file() { nw_teardown_file; }
 setup() {
 	nw_ensure_testnet
 	nw_setup
+	: >"$NW_TMP/roots"
 }
-teardown() { nw_teardown; }
+teardown() {
+	local root id
+	# Containers under this test's own runtime roots.
+	while read -r root id; do
+		runc --root "$root" delete --force "$id" >/dev/null 2>&1 || true
+	done <"$NW_TMP/roots"
+	nw_teardown
+}
 
 # hand_hooks BUNDLE: netward's prestart and poststop hooks added by hand,
 # as an operator might, without `netward patch-bundle`.
@@ -44,4 +52,64 @@ unpatched() {
 
 @test "unpatched bundle: a none job with hand-added hooks is refused with the reason" {
 	unpatched none
+}
+
+# rrun ROOT ARGS...: runc under runtime root ROOT (teardown deletes the
+# container there).
+rrun() {
+	local root=$1
+	shift
+	timeout -k 5 "$NW_JOB_TIMEOUT" runc --root "$root" "$@" </dev/null 3>&-
+}
+
+# A poststop as a runtime would run it, with the state on stdin.
+poststop_for() {
+	jq -n --arg id "$1" --arg b "$2" '{ociVersion: "1.0.2", id: $id, status: "stopped", bundle: $b}' |
+		"$NETWARD" --config "$NW_CONFIG" poststop
+}
+
+@test "two runtime roots: the same id under a second root is refused, the first job keeps its network" {
+	local id b1 b2 rootA=$NW_TMP/rootA rootB=$NW_TMP/rootB hostif proxy pid
+	id=$(job_id twin)
+	printf '%s %s\n%s %s\n' "$rootA" "$id" "$rootB" "$id" >>"$NW_TMP/roots"
+	b1=$(http_bundle "$id" www.test 'echo STARTED; sleep 120')
+	patch_bundle "$b1"
+	b2=$NW_TMP/bundle-second
+	make_bundle "$b2" /bin/sh -c 'echo JOB-RAN'
+	bundle_annotate "$b2" io.netward.network http
+	bundle_annotate "$b2" io.netward.domains www.test
+	patch_bundle "$b2"
+	rrun "$rootA" run -d --bundle "$b1" "$id" >"$NW_TMP/first.out" 2>&1
+	hostif=$(job_state_field "$id" host_if)
+	proxy=$(job_state_field "$id" proxy_pid)
+	pid=$(job_state_field "$id" pid)
+	[ -n "$hostif" ] && [ -n "$proxy" ] && [ -n "$pid" ]
+
+	run rrun "$rootB" run --bundle "$b2" "$id"
+	[ "$status" -ne 0 ]
+	assert_output_has "netward: "
+	assert_output_has "already belongs to a live netward job"
+	assert_output_lacks "JOB-RAN"
+
+	# The refused second's poststop, and one naming the first's bundle while
+	# the first still runs: neither touches the first job.
+	run poststop_for "$id" "$b2"
+	assert_success
+	run poststop_for "$id" "$b1"
+	assert_success
+	[ "$(job_state_field "$id" proxy_pid)" = "$proxy" ]
+	[ "$(job_state_field "$id" pid)" = "$pid" ]
+	[ "$(cat "/proc/$proxy/comm" 2>/dev/null)" = netward-proxy ]
+	ip link show "$hostif" >/dev/null
+	run rrun "$rootA" exec "$id" /bin/sh -c '. /nwt/lib.sh; r http://www.test/'
+	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
+
+	# The first ends as usual and leaves nothing.
+	rrun "$rootA" kill "$id" KILL || true
+	for _ in $(seq 1 50); do
+		rrun "$rootA" state "$id" 2>/dev/null | jq -e '.status == "stopped"' >/dev/null && break
+		sleep 0.1
+	done
+	rrun "$rootA" delete "$id"
+	eventually_clean "$id" 10
 }
