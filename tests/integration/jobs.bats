@@ -113,3 +113,44 @@ poststop_for() {
 	rrun "$rootA" delete "$id"
 	eventually_clean "$id" 10
 }
+
+# An http job that fetches once and then waits; prints its id.
+waiting_job() {
+	local id b
+	id=$(job_id "$1")
+	b=$(http_bundle "$id" www.test 'r http://www.test/; echo FETCHED; sleep 120')
+	patch_bundle "$b"
+	run_detached "$b" "$id" "$NW_TMP/$1.out"
+	wait_for_text "$NW_TMP/$1.out" FETCHED 30 >&2
+	printf '%s\n' "$id"
+}
+
+@test "proxy descriptors: the proxy holds its own log and sockets, never the node log" {
+	local id proxy fd target bad=0
+	id=$(waiting_job fds)
+	proxy=$(job_state_field "$id" proxy_pid)
+	[ "$(cat "/proc/$proxy/comm")" = netward-proxy ]
+	for fd in /proc/"$proxy"/fd/*; do
+		target=$(readlink "$fd") || continue
+		echo "fd ${fd##*/} -> $target" >&2
+		case $target in
+		/dev/null | socket:* | pipe:* | anon_inode:*) ;;
+		"$NW_STATE/jobs/$id/access.log" | "$NW_STATE/jobs/$id/stats.json") ;;
+		*)
+			echo "the proxy holds $target" >&2
+			bad=1
+			;;
+		esac
+		[ "$target" != "$NW_LOG" ] || bad=1
+	done
+	[ "$bad" = 0 ]
+	# The node log still gets the job's access lines, under its ids.
+	grep -F "container=$id " "$NW_LOG" | grep -F "host=www.test " | grep -qF "decision=allow" || {
+		echo "no access line for the job in the node log:" >&2
+		cat "$NW_LOG" >&2
+		false
+	}
+	kill_job "$id"
+	runc delete "$id"
+	eventually_clean "$id" 10
+}
