@@ -192,28 +192,48 @@ static int setup_locked(const struct nw_config *cfg, struct job_record *r,
 	return monitor_spawn(cfg, pol, r, err);
 }
 
-static int record_init(struct job_record *r, const char *id, pid_t pid,
+static int record_init(struct job_record *r, const struct job_start *st,
 		       const struct job_policy *pol, nw_err *err)
 {
 	memset(r, 0, sizeof(*r));
-	if (strlen(id) > NW_ID_MAX || strlen(pol->job_id) > NW_ID_MAX)
+	if (strlen(st->id) > NW_ID_MAX || strlen(pol->job_id) > NW_ID_MAX)
 		return nw_fail(err, 0, "container id too long");
-	strcpy(r->id, id);
+	if (strlen(st->bundle) >= sizeof(r->bundle))
+		return nw_fail(err, ENAMETOOLONG, "bundle path too long");
+	strcpy(r->id, st->id);
 	strcpy(r->job_id, pol->job_id);
+	strcpy(r->bundle, st->bundle);
 	r->mode = pol->mode;
 	r->phase = JOB_SETUP;
 	r->domains = policy_domains_csv(&pol->domains);
 	r->hook_pid = getpid();
 	r->hook_start = proc_start_time(r->hook_pid);
-	r->pid = pid;
-	r->pid_start = proc_start_time(pid);
+	r->pid = st->pid;
+	r->pid_start = proc_start_time(st->pid);
 	r->created = time(NULL);
 	if (r->domains == NULL)
 		return nw_fail(err, ENOMEM, "recording the job");
 	return 0;
 }
 
-int job_setup(const struct nw_config *cfg, const char *id, pid_t pid, const struct job_policy *pol,
+/* What to do with a record found under the id being set up: 1 when it is
+ * this very container's, already set up (prestart and createRuntime both
+ * configured); 0 when it is stale and was torn down; -1 when it is a live
+ * job, which is refused. */
+static int setup_found(const struct job_record *old, const struct job_start *st, nw_err *err)
+{
+	if (old->phase == JOB_READY && old->pid == st->pid && job_alive(old))
+		return 1;
+	if (job_alive(old))
+		return nw_fail(err, EEXIST,
+			       "container id %s already belongs to a live netward job (container "
+			       "pid %d, bundle %s), probably under another runtime root; netward "
+			       "keys jobs on the id alone, so ids must be unique on the node",
+			       old->id, (int)old->pid, old->bundle[0] ? old->bundle : "unknown");
+	return job_teardown_locked(old, err);
+}
+
+int job_setup(const struct nw_config *cfg, const struct job_start *st, const struct job_policy *pol,
 	      nw_err *err)
 {
 	struct job_record r, old;
@@ -221,19 +241,13 @@ int job_setup(const struct nw_config *cfg, const char *id, pid_t pid, const stru
 
 	if (lock < 0)
 		return -1;
-	rc = state_read(id, &old, err);
-	if (rc == 1 && old.phase == JOB_READY && old.pid == pid && job_alive(&old)) {
-		/* prestart and createRuntime both configured: the second is a no-op. */
-		state_record_free(&old);
-		state_unlock(lock);
-		return 0;
-	}
-	if (rc == 1 && job_teardown_locked(&old, err) < 0)
-		rc = -1;
+	rc = state_read(st->id, &old, err);
+	if (rc == 1)
+		rc = setup_found(&old, st, err);
 	state_record_free(&old);
-	if (rc < 0 || record_init(&r, id, pid, pol, err) < 0) {
+	if (rc != 0 || record_init(&r, st, pol, err) < 0) {
 		state_unlock(lock);
-		return -1;
+		return rc == 1 ? 0 : -1;
 	}
 	rc = setup_locked(cfg, &r, pol, err);
 	if (rc == 0) {
@@ -253,6 +267,37 @@ int job_setup(const struct nw_config *cfg, const char *id, pid_t pid, const stru
 	state_record_free(&r);
 	state_unlock(lock);
 	return rc;
+}
+
+int job_poststop(const char *id, const char *bundle, bool stopped, nw_err *err)
+{
+	struct job_record r;
+	int lock = state_lock(err), rc;
+
+	if (lock < 0)
+		return -1;
+	rc = state_read(id, &r, err);
+	if (rc == 1 && r.bundle[0] != '\0' && strcmp(r.bundle, bundle) != 0) {
+		log_msg(LOG_WARNING,
+			"poststop for bundle %s: the job recorded under this id is another "
+			"container's (bundle %s); left alone",
+			bundle, r.bundle);
+		rc = 0;
+	} else if (rc == 1 && stopped && r.phase == JOB_READY && proc_alive(r.pid, r.pid_start)) {
+		/* A runtime's poststop comes once its container's process is
+		 * gone: one for a stopped container while the recorded one runs
+		 * is another container's under the same id and bundle. */
+		log_msg(LOG_WARNING,
+			"poststop: the job recorded under this id still runs (container pid "
+			"%d); left alone",
+			(int)r.pid);
+		rc = 0;
+	} else if (rc == 1) {
+		rc = job_teardown_locked(&r, err);
+	}
+	state_record_free(&r);
+	state_unlock(lock);
+	return rc < 0 ? -1 : 0;
 }
 
 bool job_alive(const struct job_record *r)

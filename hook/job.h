@@ -12,10 +12,22 @@
 #include "policy.h"
 #include "state.h"
 
+struct job_start {
+	const char *id;
+	const char *bundle; /* the runtime's bundle path */
+	pid_t pid;	    /* the container's */
+};
+
 /* Builds the job's network for its mode and records it. All or nothing:
- * on failure everything made so far is removed. */
-int job_setup(const struct nw_config *cfg, const char *id, pid_t pid, const struct job_policy *pol,
+ * on failure everything made so far is removed. A live job recorded under
+ * the same id (the same id under another runtime root) is refused, never
+ * torn down. */
+int job_setup(const struct nw_config *cfg, const struct job_start *st, const struct job_policy *pol,
 	      nw_err *err);
+/* poststop: the teardown of the job under id, unless the record is another
+ * container's: another bundle, or (stopped: the runtime says its container
+ * has stopped) a recorded container that still runs. */
+int job_poststop(const char *id, const char *bundle, bool stopped, nw_err *err);
 /* Removes everything the job has; idempotent, needs no pid or namespace. */
 int job_teardown(const char *id, nw_err *err);
 /* Teardown of a record already read, with the lock held. Firewall first,

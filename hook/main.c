@@ -169,12 +169,13 @@ static int cmd_start(struct cli *c, nw_err *err)
 	log_set_context(st.id, NULL);
 	if (load_config(c, err) < 0)
 		goto out;
-	if (oci_config_read(st.bundle, &oc, err) < 0)
+	if (oci_config_read(st.bundle, &oc, err) < 0 || oci_seccomp_check(oc.json, err) < 0)
 		goto out;
 	if (decide(c, &oc.ann, st.id, &pol, err) < 0)
 		goto out;
 	log_set_context(st.id, pol.job_id);
-	rc = job_setup(&c->cfg, st.id, st.pid, &pol, err);
+	struct job_start js = {.id = st.id, .bundle = st.bundle, .pid = st.pid};
+	rc = job_setup(&c->cfg, &js, &pol, err);
 	policy_free(&pol);
 out:
 	oci_config_free(&oc);
@@ -198,7 +199,7 @@ static int cmd_poststop(struct cli *c, nw_err *err)
 		log_msg(LOG_WARNING, "poststop: %s", nw_err_msg(cerr));
 		nw_err_free(&cerr);
 	}
-	rc = job_teardown(st.id, err);
+	rc = job_poststop(st.id, st.bundle, st.status && strcmp(st.status, "stopped") == 0, err);
 	oci_state_free(&st);
 	return rc;
 }

@@ -29,6 +29,7 @@
 
 #define READY_TIMEOUT_MS 10000
 #define LINK_RECHECK_S	 5
+#define RELAY_MAX	 4096
 
 struct spawn_report {
 	int ok;
@@ -128,7 +129,39 @@ static void monitor_teardown(const struct job_record *r)
 	state_unlock(lock);
 }
 
-static void monitor_loop(struct job_record *r, pid_t proxy)
+/* The node-log copies of the proxy's access lines, from its pipe: each
+ * whole line goes to the node log under the monitor's own context (the
+ * job's ids), so the proxy can add lines but never speak for another job. */
+struct relay {
+	int fd;
+	size_t used;
+	char buf[RELAY_MAX];
+};
+
+/* Reads what is there; returns false at end of file (the proxy is gone). */
+static bool relay_read(struct relay *rl)
+{
+	ssize_t n;
+
+	while (rl->fd >= 0 &&
+	       (n = read(rl->fd, rl->buf + rl->used, sizeof(rl->buf) - rl->used)) > 0) {
+		char *start = rl->buf, *nl;
+		rl->used += (size_t)n;
+		while ((nl = memchr(start, '\n', rl->used - (size_t)(start - rl->buf))) != NULL) {
+			log_msg(LOG_INFO, "%.*s", (int)(nl - start), start);
+			start = nl + 1;
+		}
+		rl->used -= (size_t)(start - rl->buf);
+		memmove(rl->buf, start, rl->used);
+		if (rl->used == sizeof(rl->buf)) {
+			log_msg(LOG_INFO, "%.*s (cut)", (int)rl->used, rl->buf);
+			rl->used = 0;
+		}
+	}
+	return rl->fd >= 0 && !(n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR));
+}
+
+static void monitor_loop(struct job_record *r, pid_t proxy, struct relay *rl)
 {
 	int ifindex = (int)if_nametoindex(r->host_if);
 	int nl = link_socket(), ep = epoll_create1(EPOLL_CLOEXEC);
@@ -157,6 +190,10 @@ static void monitor_loop(struct job_record *r, pid_t proxy)
 		ev.data.fd = nl;
 		epoll_ctl(ep, EPOLL_CTL_ADD, nl, &ev);
 	}
+	if (rl->fd >= 0) {
+		ev.data.fd = rl->fd;
+		epoll_ctl(ep, EPOLL_CTL_ADD, rl->fd, &ev);
+	}
 	for (;;) {
 		struct epoll_event evs[4];
 		int n = epoll_wait(ep, evs, 4, -1);
@@ -169,6 +206,12 @@ static void monitor_loop(struct job_record *r, pid_t proxy)
 						reap_proxy(&proxy, r);
 					else
 						goto stop;
+				}
+			} else if (evs[i].data.fd == rl->fd) {
+				if (!relay_read(rl)) {
+					epoll_ctl(ep, EPOLL_CTL_DEL, rl->fd, NULL);
+					close(rl->fd);
+					rl->fd = -1;
 				}
 			} else if (evs[i].data.fd == tfd) {
 				uint64_t ticks;
@@ -198,8 +241,14 @@ stop:
 
 static void run_proxy(const struct nw_config *cfg, const struct job_policy *pol,
 		      const struct job_record *r, int listen_fd, int log_fd, int stats_fd,
-		      int ready_fd, uid_t uid, gid_t gid)
+		      int ready_fd, int relay_fd, uid_t uid, gid_t gid)
 {
+	int keep[] = {listen_fd, log_fd, stats_fd, ready_fd, relay_fd};
+
+	/* Only the job's own files and pipes: not the node log (a proxy that
+	 * held it could write lines for any job), nothing else. */
+	log_close();
+	proc_close_fds_except(keep, sizeof(keep) / sizeof(keep[0]));
 	struct proxy_opts o = {
 	    .cfg = cfg,
 	    .domains = &pol->domains,
@@ -212,6 +261,7 @@ static void run_proxy(const struct nw_config *cfg, const struct job_policy *pol,
 	    .sandbox = true,
 	    .uid = uid,
 	    .gid = gid,
+	    .node_log_pipe = relay_fd,
 	};
 	nw_err err = NULL;
 
@@ -219,7 +269,7 @@ static void run_proxy(const struct nw_config *cfg, const struct job_policy *pol,
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	prctl(PR_SET_NAME, "netward-proxy");
 	if (proxy_run(&o, &err) < 0) {
-		log_msg(LOG_ERR, "proxy: %s", nw_err_msg(err));
+		dprintf(relay_fd, "proxy: %s\n", nw_err_msg(err));
 		_exit(1);
 	}
 	_exit(0);
@@ -228,9 +278,10 @@ static void run_proxy(const struct nw_config *cfg, const struct job_policy *pol,
 /* The monitor process itself; never returns. */
 static void monitor_main(const struct nw_config *cfg, const struct job_policy *pol,
 			 struct job_record *r, int listen_fd, int log_fd, int stats_fd,
-			 int report_fd, uid_t uid, gid_t gid)
+			 int report_fd, const int relay[2], uid_t uid, gid_t gid)
 {
 	struct spawn_report rep = {.ok = 0, .monitor = getpid()};
+	static struct relay rl;
 	int ready[2];
 	sigset_t mask;
 
@@ -246,7 +297,8 @@ static void monitor_main(const struct nw_config *cfg, const struct job_policy *p
 		if (write(report_fd, &rep, sizeof(rep)) != sizeof(rep))
 			_exit(1);
 		close(report_fd);
-		monitor_loop(r, -1);
+		rl.fd = -1;
+		monitor_loop(r, -1, &rl);
 		_exit(0);
 	}
 	if (pipe2(ready, O_CLOEXEC) < 0)
@@ -258,9 +310,12 @@ static void monitor_main(const struct nw_config *cfg, const struct job_policy *p
 		sigprocmask(SIG_UNBLOCK, &mask, NULL);
 		close(ready[0]);
 		close(report_fd);
-		run_proxy(cfg, pol, r, listen_fd, log_fd, stats_fd, ready[1], uid, gid);
+		close(relay[0]);
+		run_proxy(cfg, pol, r, listen_fd, log_fd, stats_fd, ready[1], relay[1], uid, gid);
 	}
 	close(ready[1]);
+	close(relay[1]);
+	rl.fd = relay[0];
 	close(listen_fd);
 	close(stats_fd);
 	close(log_fd);
@@ -269,12 +324,19 @@ static void monitor_main(const struct nw_config *cfg, const struct job_policy *p
 	if (poll(&p, 1, READY_TIMEOUT_MS) == 1 && read(ready[0], &byte, 1) == 1)
 		rep.ok = 1;
 	close(ready[0]);
+	if (!rep.ok) {
+		/* Why it did not start, into the node log before the hook says
+		 * to look there. */
+		kill(rep.proxy, SIGKILL);
+		waitpid(rep.proxy, NULL, 0);
+		relay_read(&rl);
+	}
 	if (write(report_fd, &rep, sizeof(rep)) != sizeof(rep) || !rep.ok) {
 		kill(rep.proxy, SIGKILL);
 		_exit(1);
 	}
 	close(report_fd);
-	monitor_loop(r, rep.proxy);
+	monitor_loop(r, rep.proxy, &rl);
 	_exit(0);
 fail:
 	if (write(report_fd, &rep, sizeof(rep)) < 0)
@@ -309,7 +371,8 @@ int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, str
 		  nw_err *err)
 {
 	cleanup_close int listen_fd = -1, log_fd = -1, stats_fd = -1;
-	int pipefd[2];
+	int pipefd[2], relay[2] = {-1, -1};
+	cleanup_close int relay_r = -1, relay_w = -1;
 	uid_t uid;
 	gid_t gid;
 	pid_t child;
@@ -327,8 +390,12 @@ int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, str
 			return -1;
 	}
 	proxy_ids(&uid, &gid);
+	if (r->mode == NW_MODE_HTTP && pipe2(relay, O_CLOEXEC | O_NONBLOCK) < 0)
+		return nw_fail(err, errno, "starting the job's proxy: pipe");
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return nw_fail(err, errno, "starting the job's proxy: pipe");
+	relay_r = relay[0];
+	relay_w = relay[1];
 	fflush(NULL);
 	/* The monitor and the proxy live as long as the job: hand the heap the
 	 * hook no longer needs back first, so they do not carry it. */
@@ -346,14 +413,15 @@ int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, str
 		 * would: a second fork would only cost the hook 0.3 ms more. */
 		close(pipefd[0]);
 		setsid();
-		int keep[] = {listen_fd, log_fd, stats_fd, pipefd[1], log_file_fd()};
+		int keep[] = {listen_fd, log_fd,  stats_fd,	pipefd[1],
+			      relay_r,	 relay_w, log_file_fd()};
 		/* Nothing else, so the monitor and the proxy hold no runtime pipe
 		 * open (runc would wait on it) and no stray descriptor. */
 		proc_stdio_to_null();
 		proc_close_fds_except(keep, sizeof(keep) / sizeof(keep[0]));
 		if (log_file_fd() < 0)
 			log_open("syslog");
-		monitor_main(cfg, pol, r, listen_fd, log_fd, stats_fd, pipefd[1], uid, gid);
+		monitor_main(cfg, pol, r, listen_fd, log_fd, stats_fd, pipefd[1], relay, uid, gid);
 	}
 	close(pipefd[1]);
 	int rc = read_report(pipefd[0], &rep, err);

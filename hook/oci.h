@@ -103,6 +103,10 @@ int oci_config_patch(struct json *config, const struct oci_patch *p, nw_err *err
 
 /* The seccomp part of oci_config_patch (oci_seccomp.c says how and why). */
 int oci_seccomp_patch(struct json *config, nw_err *err);
+/* Does config carry the seccomp additions, so that patching it again would
+ * change nothing? Fails, naming the fix, when it does not: a bundle that was
+ * never patched (hooks added by hand) would run without them. */
+int oci_seccomp_check(const struct json *config, nw_err *err);
 
 /* config.json text for precreate's stdout or a bundle. Caller frees. */
 char *oci_config_render(const struct json *config, bool pretty, nw_err *err);

@@ -348,6 +348,40 @@ static bool present(const struct json *rules, const struct json *our)
 	return false;
 }
 
+/* On x86, libseccomp turns every rule on socket(2) or socketpair(2) into
+ * one on socketcall(SYS_SOCKET or SYS_SOCKETPAIR) as well, and drops the
+ * family there (it is behind a pointer): a rule that allows socket(AF_INET)
+ * allows socketcall(SYS_SOCKET) with any family, and no later rule can take
+ * that back (libseccomp keeps the first, or refuses the profile). So a
+ * profile that allows socket(2) or socketpair(2) in any form loses the i386
+ * ABI: the runtime's action for a foreign architecture (runc and crun kill)
+ * then meets every int $0x80. */
+static bool allows_socket(const struct json *rules)
+{
+	for (size_t i = 0; i < rules->n; i++) {
+		const struct json *names = json_get_arr(rules->v[i], "names");
+		if (permissive(json_get_str(rules->v[i], "action")) &&
+		    (names_has(names, "socket") || names_has(names, "socketpair")))
+			return true;
+	}
+	return false;
+}
+
+static void drop_arch(struct json *seccomp, const char *arch)
+{
+	struct json *a = json_get(seccomp, "architectures");
+	size_t kept = 0;
+
+	for (size_t i = 0; a != NULL && a->type == JSON_ARRAY && i < a->n; i++) {
+		if (a->v[i]->type == JSON_STRING && strcmp(a->v[i]->s, arch) == 0)
+			json_free(a->v[i]);
+		else
+			a->v[kept++] = a->v[i];
+	}
+	if (a != NULL && a->type == JSON_ARRAY)
+		a->n = kept;
+}
+
 static int merge(struct json *seccomp, const struct json *ours, nw_err *err)
 {
 	struct json *old = json_get(seccomp, "syscalls");
@@ -367,14 +401,42 @@ static int merge(struct json *seccomp, const struct json *ours, nw_err *err)
 	for (size_t i = 0; permissive(def) && i < ours->n; i++)
 		if (!present(out, ours->v[i]) && json_push(out, clone(ours->v[i]), err) < 0)
 			return -1;
+	if (allows_socket(out))
+		drop_arch(seccomp, "SCMP_ARCH_X86");
 	return json_set(seccomp, "syscalls", steal_ptr(&out), err);
 }
+
+/* Every system call ABI a process of this machine's architecture can
+ * enter: a 64-bit x86 process reaches the i386 entries (int $0x80, among
+ * them socketcall) and the x32 ones. A profile that lists only the native
+ * one would kill every 32-bit program; listing them all lets our rules,
+ * socketcall's among them, apply to each. */
+static const char *const arches[] = {
+#if defined(__x86_64__)
+    "SCMP_ARCH_X86_64",
+    "SCMP_ARCH_X86",
+    "SCMP_ARCH_X32",
+#elif defined(__aarch64__)
+    "SCMP_ARCH_AARCH64",
+    "SCMP_ARCH_ARM",
+#endif
+    NULL,
+};
 
 static struct json *allow_all_profile(const struct json *ours, nw_err *err)
 {
 	cleanup_json struct json *p = json_new(JSON_OBJECT);
+	cleanup_json struct json *a = json_new(JSON_ARRAY);
 
+	if (p == NULL || a == NULL) {
+		nw_fail(err, ENOMEM, "a seccomp profile");
+		return NULL;
+	}
+	for (size_t i = 0; arches[i] != NULL; i++)
+		if (json_push(a, json_new_str(arches[i]), err) < 0)
+			return NULL;
 	if (json_set(p, "defaultAction", json_new_str("SCMP_ACT_ALLOW"), err) < 0 ||
+	    (a->n > 0 && json_set(p, "architectures", steal_ptr(&a), err) < 0) ||
 	    json_set(p, "syscalls", clone(ours), err) < 0)
 		return NULL;
 	return steal_ptr(&p);
@@ -401,4 +463,85 @@ int oci_seccomp_patch(struct json *config, nw_err *err)
 	if (seccomp->type != JSON_OBJECT)
 		return nw_fail(err, 0, "config.json: \"linux.seccomp\" must be an object");
 	return merge(seccomp, ours, err);
+}
+
+/* A profile as text that does not depend on how it was written: runtimes
+ * re-serialise config.json (podman drops a zero "valueTwo"). */
+static int canon(const struct json *sc, FILE *f)
+{
+	const struct json *rules = json_get_arr(sc, "syscalls");
+	const struct json *ar = json_get_arr(sc, "architectures");
+
+	fprintf(f, "default %s %llu\narches", json_get_str(sc, "defaultAction") ?: "-",
+		(unsigned long long)num(json_get(sc, "defaultErrnoRet")));
+	for (size_t i = 0; ar != NULL && i < ar->n; i++)
+		fprintf(f, " %s", ar->v[i]->type == JSON_STRING ? ar->v[i]->s : "?");
+	for (size_t i = 0; rules != NULL && i < rules->n; i++) {
+		const struct json *r = rules->v[i], *names = json_get_arr(r, "names");
+		const struct json *args = json_get_arr(r, "args");
+		fprintf(f, "\nrule %s %llu", json_get_str(r, "action") ?: "-",
+			(unsigned long long)num(json_get(r, "errnoRet")));
+		for (size_t k = 0; names != NULL && k < names->n; k++)
+			fprintf(f, " %s", names->v[k]->type == JSON_STRING ? names->v[k]->s : "?");
+		for (size_t k = 0; args != NULL && k < args->n; k++)
+			fprintf(f, " [%llu %llu %llu %s]",
+				(unsigned long long)num(json_get(args->v[k], "index")),
+				(unsigned long long)num(json_get(args->v[k], "value")),
+				(unsigned long long)num(json_get(args->v[k], "valueTwo")),
+				json_get_str(args->v[k], "op") ?: "-");
+	}
+	return ferror(f) ? -1 : 0;
+}
+
+static char *canon_text(const struct json *sc, nw_err *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL) {
+		nw_fail(err, errno, "open_memstream");
+		return NULL;
+	}
+	if (sc != NULL && canon(sc, f) < 0) {
+		fclose(f);
+		free(buf);
+		nw_fail(err, ENOMEM, "rendering a seccomp profile");
+		return NULL;
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		nw_fail(err, ENOMEM, "rendering a seccomp profile");
+		return NULL;
+	}
+	return buf;
+}
+
+int oci_seccomp_check(const struct json *config, nw_err *err)
+{
+	const struct json *lx = json_get(config, "linux");
+	const struct json *have = json_get(lx, "seccomp");
+	cleanup_json struct json *copy = json_new(JSON_OBJECT);
+	cleanup_json struct json *clx = json_new(JSON_OBJECT);
+	cleanup_free char *before = NULL, *after = NULL;
+
+	if (copy == NULL || clx == NULL)
+		return nw_fail(err, ENOMEM, "checking config.json's seccomp profile");
+	if (have != NULL && json_set(clx, "seccomp", clone(have), err) < 0)
+		return -1;
+	if (json_set(copy, "linux", steal_ptr(&clx), err) < 0)
+		return -1;
+	before = canon_text(have, err);
+	if (before == NULL || oci_seccomp_patch(copy, err) < 0)
+		return nw_wrap(err, "checking config.json's seccomp profile");
+	after = canon_text(json_get(json_get(copy, "linux"), "seccomp"), err);
+	if (after == NULL)
+		return -1;
+	if (have == NULL || strcmp(before, after) != 0)
+		return nw_fail(err, 0,
+			       "config.json lacks netward's seccomp additions (linux.seccomp), so "
+			       "the job could open AF_VSOCK or io_uring sockets past its network; "
+			       "run `netward patch-bundle` on the bundle (or install the precreate "
+			       "hook) instead of adding the hooks by hand");
+	return 0;
 }

@@ -386,7 +386,10 @@ static int setup(struct proxy *p, const struct proxy_opts *o, nw_err *err)
 	/* gmtime_r and syslog(3) read the zone file once; do it while files
 	 * can still be opened. */
 	tzset();
-	if (p->syslog) {
+	if (o->node_log_pipe > 0) {
+		p->syslog = false;
+		p->node_log_fd = o->node_log_pipe;
+	} else if (p->syslog) {
 		openlog("netward", LOG_NDELAY | LOG_PID, LOG_DAEMON);
 	} else {
 		p->node_log_fd = open(cfg->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
@@ -453,8 +456,11 @@ static void teardown(struct proxy *p)
 		accesslog_flush(&p->alog, proxy_now_ms(), true);
 	if (p->o != NULL && p->o->stats_fd >= 0)
 		write_stats(p, proxy_now_ms());
-	int fds[] = {p->listen.fd,  p->sig.fd,	    p->tick.fd, p->refill.fd,
-		     p->reserve_fd, p->node_log_fd, p->ep};
+	/* A node-log pipe is the caller's (it reports a failure there). */
+	bool own_log = p->o == NULL || p->o->node_log_pipe <= 0;
+	int fds[] = {p->listen.fd, p->sig.fd,	  p->tick.fd,
+		     p->refill.fd, p->reserve_fd, own_log ? p->node_log_fd : -1,
+		     p->ep};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

@@ -23,6 +23,12 @@ struct proxy_opts {
 	uid_t uid;     /* unprivileged ids for the sandbox (ignored when not root) */
 	gid_t gid;
 	unsigned max_conns; /* per-job cap on client connections; 0 = default (256) */
+	/* A job's proxy holds no descriptor of the node log: the node-log copy
+	 * of each access line goes to this pipe (non-blocking; a full pipe
+	 * drops the copy), and the job's monitor writes it to the node log
+	 * under the job's own ids. 0 (never a pipe here: fd 0 is /dev/null or
+	 * a terminal): the proxy opens the node log itself (`netward proxy`). */
+	int node_log_pipe;
 };
 
 /* Binds addr:port (IPv4 literal) for a job: SO_REUSEADDR, and when ifname is

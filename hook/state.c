@@ -111,6 +111,7 @@ static struct json *record_json(const struct job_record *r, nw_err *err)
 	    json_set(o, "domains", json_new_str(r->domains ? r->domains : ""), err) < 0 ||
 	    json_set(o, "host_if", json_new_str(r->host_if), err) < 0 ||
 	    json_set(o, "addr", json_new_str(r->addr), err) < 0 ||
+	    json_set(o, "bundle", json_new_str(r->bundle), err) < 0 ||
 	    set_num(o, "hook_pid", r->hook_pid, err) < 0 ||
 	    set_num(o, "hook_start", (int64_t)r->hook_start, err) < 0 ||
 	    set_num(o, "pid", r->pid, err) < 0 ||
@@ -172,6 +173,7 @@ static int record_from_json(const struct json *o, struct job_record *r, nw_err *
 	copy_str(r->job_id, sizeof(r->job_id), o, "job_id");
 	copy_str(r->host_if, sizeof(r->host_if), o, "host_if");
 	copy_str(r->addr, sizeof(r->addr), o, "addr");
+	copy_str(r->bundle, sizeof(r->bundle), o, "bundle");
 	if (mode == NULL || mode_parse(mode, &r->mode) < 0)
 		return nw_fail(err, 0, "job record has no valid mode");
 	r->phase = phase && strcmp(phase, "ready") == 0 ? JOB_READY : JOB_SETUP;

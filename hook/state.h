@@ -28,7 +28,8 @@ struct job_record {
 	char addr[48];	  /* "" in none mode */
 	pid_t hook_pid;	  /* the hook that set it up, with its start time */
 	uint64_t hook_start;
-	pid_t pid; /* the container's pid at setup */
+	char bundle[4096]; /* the runtime's bundle path: ids repeat across roots */
+	pid_t pid;	   /* the container's pid at setup */
 	uint64_t pid_start;
 	uint64_t netns_ino;
 	pid_t monitor_pid;

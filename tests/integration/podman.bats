@@ -7,6 +7,7 @@
 
 load helpers
 load http_helpers
+load seccomp_helpers
 
 NWP_IMAGE=localhost/nwtest-netward:latest
 
@@ -276,4 +277,22 @@ nwp_wait_log() {
 	[ ! -e "$NW_STATE/jobs/$cid" ]
 	podman rm -f "$cid" >/dev/null
 	eventually_clean "$cid" 10
+}
+
+# The container seccomp additions on podman's own profile (socketcall
+# allowed, x86 and x32 listed): no entry opens AF_VSOCK, in any mode.
+@test "podman: no system call entry opens a refused socket family (none, http, full)" {
+	local why host mode domains
+	why=$(nw_sockentry_build "$NW_TMP") || skip "$why"
+	host=$(nw_sockentry_host "$NW_TMP/sockentry")
+	[[ $host != SKIP* ]] || skip "${host#SKIP }"
+	for mode in none http full; do
+		domains=
+		[ "$mode" = http ] && domains=www.test
+		run nwp_run "sock$mode" "$mode" "$domains" --network none \
+			-v "$NW_TMP/sockentry:/sockentry:ro" -- '/sockentry AF_VSOCK AF_INET AF_UNIX'
+		assert_success
+		nw_assert_no_refused_family
+		assert_clean "$(nwp_cid "sock$mode")"
+	done
 }

@@ -327,6 +327,12 @@ static void test_seccomp_created(void)
 	CHECK(once != NULL && strstr(once, "\"defaultAction\":\"SCMP_ACT_ALLOW\"") != NULL);
 	CHECK(once != NULL && strstr(once, "\"valueTwo\":40") != NULL);
 	CHECK(once != NULL && strstr(once, "io_uring_setup") != NULL);
+	/* Every ABI a process here can enter, so the rules cover i386's
+	 * socketcall and 32-bit programs are not killed outright. */
+#if defined(__x86_64__)
+	CHECK(once != NULL && strstr(once, "\"architectures\":[\"SCMP_ARCH_X86_64\","
+					   "\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\"]") != NULL);
+#endif
 	CHECK(oci_config_patch(c, &p, &err) == 0);
 	cleanup_free char *twice = seccomp_text(c);
 	CHECK_STR(once, twice);
@@ -413,6 +419,102 @@ static void test_seccomp_narrowed(void)
 	CHECK_STR(once, twice);
 }
 
+/* Is socketcall(call, ...) allowed by some permissive rule? */
+static bool socketcall_allowed(const struct json *c, uint64_t call)
+{
+	const struct json *rules =
+	    json_get_arr(json_get_obj(json_get_obj(c, "linux"), "seccomp"), "syscalls");
+
+	for (size_t i = 0; rules != NULL && i < rules->n; i++) {
+		const struct json *names = json_get_arr(rules->v[i], "names");
+		bool has = false;
+		for (size_t k = 0; names != NULL && k < names->n; k++)
+			has |= strcmp(names->v[k]->s, "socketcall") == 0;
+		if (has && strcmp(json_get_str(rules->v[i], "action"), "SCMP_ACT_ALLOW") == 0 &&
+		    rule_matches(rules->v[i], call, 0))
+			return true;
+	}
+	return false;
+}
+
+static const char *const x86_profile =
+    "{\"process\":{},\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\","
+    "\"architectures\":[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\"],"
+    "\"syscalls\":[{\"names\":[\"read\",\"socketcall\"%s],\"action\":\"SCMP_ACT_ALLOW\"}]}}}";
+
+static struct json *x86_config(const char *more)
+{
+	char buf[1024];
+
+	snprintf(buf, sizeof(buf), x86_profile, more);
+	return config(buf);
+}
+
+/* socketcall's family is behind a pointer: SYS_SOCKET (1) and
+ * SYS_SOCKETPAIR (8) go, its other calls stay. A profile that allows
+ * socket(2) loses the i386 ABI, as libseccomp would make that a socketcall
+ * rule with no family; x32 has socket(2) itself and keeps its checks. */
+static void test_seccomp_socketcall(void)
+{
+	cleanup_json struct json *c = x86_config("");
+	cleanup_json struct json *s = x86_config(",\"socket\"");
+	cleanup_err nw_err err = NULL;
+	struct oci_patch p = {.mode = NW_MODE_NONE};
+
+	CHECK(socketcall_allowed(c, 1) && socketcall_allowed(c, 8));
+	CHECK(oci_config_patch(c, &p, &err) == 0);
+	CHECK(!socketcall_allowed(c, 1) && !socketcall_allowed(c, 8));
+	CHECK(!socketcall_allowed(c, 0x100000001ULL));
+	CHECK(socketcall_allowed(c, 2) && socketcall_allowed(c, 3) && socketcall_allowed(c, 9) &&
+	      socketcall_allowed(c, 20));
+	cleanup_free char *once = seccomp_text(c);
+	CHECK(once != NULL && strstr(once, "\"SCMP_ARCH_X86\"") != NULL);
+	CHECK(oci_config_patch(c, &p, &err) == 0);
+	cleanup_free char *twice = seccomp_text(c);
+	CHECK_STR(once, twice);
+
+	CHECK(oci_config_patch(s, &p, &err) == 0);
+	cleanup_free char *sk = seccomp_text(s);
+	CHECK(sk != NULL && strstr(sk, "\"SCMP_ARCH_X86\"") == NULL);
+	CHECK(sk != NULL && strstr(sk, "\"architectures\":[\"SCMP_ARCH_X86_64\","
+				       "\"SCMP_ARCH_X32\"]") != NULL);
+	CHECK(!socket_allowed(s, 40, 0) && socket_allowed(s, 2, 0));
+	CHECK(oci_config_patch(s, &p, &err) == 0);
+	cleanup_free char *sk2 = seccomp_text(s);
+	CHECK_STR(sk, sk2);
+}
+
+/* prestart's check: the additions are there exactly when patching again
+ * would change nothing. */
+static void test_seccomp_check(void)
+{
+	cleanup_json struct json *none = config("{\"process\":{}}");
+	cleanup_json struct json *pod = config(podman_like);
+	cleanup_err nw_err err = NULL;
+	struct oci_patch p = {.mode = NW_MODE_HTTP, .proxy_port = 1};
+
+	CHECK(oci_seccomp_check(none, &err) < 0);
+	CHECK(err != NULL && strstr(nw_err_msg(err), "patch-bundle") != NULL);
+	nw_err_free(&err);
+	CHECK(oci_seccomp_check(pod, &err) < 0);
+	nw_err_free(&err);
+	CHECK(oci_config_patch(none, &p, &err) == 0 && oci_seccomp_check(none, &err) == 0);
+	CHECK(oci_config_patch(pod, &p, &err) == 0 && oci_seccomp_check(pod, &err) == 0);
+	/* podman writes the config back without zero "valueTwo" keys. */
+	cleanup_free char *text = json_render(pod, false, &err);
+	for (char *z; text != NULL && (z = strstr(text, ",\"valueTwo\":0")) != NULL;)
+		memmove(z, z + 13, strlen(z + 13) + 1);
+	cleanup_json struct json *again = config(text);
+	CHECK(again != NULL && oci_seccomp_check(again, &err) == 0);
+	/* One of our rules taken out again: refused. */
+	struct json *rules =
+	    json_get_arr(json_get_obj(json_get_obj(none, "linux"), "seccomp"), "syscalls");
+	CHECK(rules != NULL && rules->n > 1);
+	if (rules != NULL && rules->n > 1)
+		json_free(rules->v[--rules->n]);
+	CHECK(oci_seccomp_check(none, &err) < 0);
+}
+
 static void test_seccomp_allow_default(void)
 {
 	cleanup_json struct json *c =
@@ -438,8 +540,9 @@ static void test_seccomp_allow_default(void)
 	CHECK(oci_config_patch(ok, &p, &err) == 0);
 	const struct json *rules =
 	    json_get_arr(json_get_obj(json_get_obj(ok, "linux"), "seccomp"), "syscalls");
-	/* The allow-40 rule is gone; our deny is there once, io_uring's added. */
-	CHECK(rules != NULL && rules->n == 2);
+	/* The allow-40 rule is gone; our socket deny is there once, the
+	 * socketpair, socketcall and io_uring ones added. */
+	CHECK(rules != NULL && rules->n == 5);
 	CHECK(!socket_allowed(ok, 40, 0));
 }
 
@@ -526,6 +629,8 @@ int main(void)
 	RUN(test_patch_hooks_idempotent);
 	RUN(test_seccomp_created);
 	RUN(test_seccomp_narrowed);
+	RUN(test_seccomp_socketcall);
+	RUN(test_seccomp_check);
 	RUN(test_seccomp_allow_default);
 	RUN(test_seccomp_data_matches);
 	RUN(test_bundle_files);

@@ -1,0 +1,156 @@
+#!/usr/bin/env bats
+# The job's side of the node: bundles that were never patched, the same
+# container id under two runtime roots, what the proxy holds (descriptors,
+# cgroup, a uid of its own).
+
+load helpers
+load http_helpers
+
+setup_file() { nw_setup_file; }
+teardown_file() { nw_teardown_file; }
+setup() {
+	nw_ensure_testnet
+	nw_setup
+	: >"$NW_TMP/roots"
+}
+teardown() {
+	local root id
+	# Containers under this test's own runtime roots.
+	while read -r root id; do
+		runc --root "$root" delete --force "$id" >/dev/null 2>&1 || true
+	done <"$NW_TMP/roots"
+	nw_teardown
+}
+
+# hand_hooks BUNDLE: netward's prestart and poststop hooks added by hand,
+# as an operator might, without `netward patch-bundle`.
+hand_hooks() {
+	bundle_jq "$1" --arg nw "$NETWARD" --arg cfg "$NW_CONFIG" '
+		.hooks.prestart = [{path: $nw, args: [$nw, "--config", $cfg, "prestart"]}]
+		| .hooks.poststop = [{path: $nw, args: [$nw, "--config", $cfg, "poststop"]}]
+		| .linux.namespaces |= map(select(.type != "network")) + [{type: "network"}]'
+}
+
+unpatched() {
+	local mode=$1 id b domains=
+	id=$(job_id "unpatched-$mode")
+	[ "$mode" = http ] && domains=www.test
+	b=$(job_bundle "$id" "$mode" $domains -- /bin/sh -c 'echo JOB-RAN')
+	hand_hooks "$b"
+	run runc_run "$b" "$id"
+	assert_refused "$id" "seccomp additions"
+	assert_output_has "patch-bundle"
+}
+
+@test "unpatched bundle: an http job with hand-added hooks is refused with the reason" {
+	unpatched http
+}
+
+@test "unpatched bundle: a full job with hand-added hooks is refused with the reason" {
+	unpatched full
+}
+
+@test "unpatched bundle: a none job with hand-added hooks is refused with the reason" {
+	unpatched none
+}
+
+# rrun ROOT ARGS...: runc under runtime root ROOT (teardown deletes the
+# container there).
+rrun() {
+	local root=$1
+	shift
+	timeout -k 5 "$NW_JOB_TIMEOUT" runc --root "$root" "$@" </dev/null 3>&-
+}
+
+# A poststop as a runtime would run it, with the state on stdin.
+poststop_for() {
+	jq -n --arg id "$1" --arg b "$2" '{ociVersion: "1.0.2", id: $id, status: "stopped", bundle: $b}' |
+		"$NETWARD" --config "$NW_CONFIG" poststop
+}
+
+@test "two runtime roots: the same id under a second root is refused, the first job keeps its network" {
+	local id b1 b2 rootA=$NW_TMP/rootA rootB=$NW_TMP/rootB hostif proxy pid
+	id=$(job_id twin)
+	printf '%s %s\n%s %s\n' "$rootA" "$id" "$rootB" "$id" >>"$NW_TMP/roots"
+	b1=$(http_bundle "$id" www.test 'echo STARTED; sleep 120')
+	patch_bundle "$b1"
+	b2=$NW_TMP/bundle-second
+	make_bundle "$b2" /bin/sh -c 'echo JOB-RAN'
+	bundle_annotate "$b2" io.netward.network http
+	bundle_annotate "$b2" io.netward.domains www.test
+	patch_bundle "$b2"
+	rrun "$rootA" run -d --bundle "$b1" "$id" >"$NW_TMP/first.out" 2>&1
+	hostif=$(job_state_field "$id" host_if)
+	proxy=$(job_state_field "$id" proxy_pid)
+	pid=$(job_state_field "$id" pid)
+	[ -n "$hostif" ] && [ -n "$proxy" ] && [ -n "$pid" ]
+
+	run rrun "$rootB" run --bundle "$b2" "$id"
+	[ "$status" -ne 0 ]
+	assert_output_has "netward: "
+	assert_output_has "already belongs to a live netward job"
+	assert_output_lacks "JOB-RAN"
+
+	# The refused second's poststop, and one naming the first's bundle while
+	# the first still runs: neither touches the first job.
+	run poststop_for "$id" "$b2"
+	assert_success
+	run poststop_for "$id" "$b1"
+	assert_success
+	[ "$(job_state_field "$id" proxy_pid)" = "$proxy" ]
+	[ "$(job_state_field "$id" pid)" = "$pid" ]
+	[ "$(cat "/proc/$proxy/comm" 2>/dev/null)" = netward-proxy ]
+	ip link show "$hostif" >/dev/null
+	run rrun "$rootA" exec "$id" /bin/sh -c '. /nwt/lib.sh; r http://www.test/'
+	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
+
+	# The first ends as usual and leaves nothing.
+	rrun "$rootA" kill "$id" KILL || true
+	for _ in $(seq 1 50); do
+		rrun "$rootA" state "$id" 2>/dev/null | jq -e '.status == "stopped"' >/dev/null && break
+		sleep 0.1
+	done
+	rrun "$rootA" delete "$id"
+	eventually_clean "$id" 10
+}
+
+# An http job that fetches once and then waits; prints its id.
+waiting_job() {
+	local id b
+	id=$(job_id "$1")
+	b=$(http_bundle "$id" www.test 'r http://www.test/; echo FETCHED; sleep 120')
+	patch_bundle "$b"
+	run_detached "$b" "$id" "$NW_TMP/$1.out"
+	wait_for_text "$NW_TMP/$1.out" FETCHED 30 >&2
+	printf '%s\n' "$id"
+}
+
+@test "proxy descriptors: the proxy holds its own log and sockets, never the node log" {
+	local id proxy fd target bad=0
+	id=$(waiting_job fds)
+	proxy=$(job_state_field "$id" proxy_pid)
+	[ "$(cat "/proc/$proxy/comm")" = netward-proxy ]
+	for fd in /proc/"$proxy"/fd/*; do
+		target=$(readlink "$fd") || continue
+		echo "fd ${fd##*/} -> $target" >&2
+		case $target in
+		/dev/null | socket:* | pipe:* | anon_inode:*) ;;
+		"$NW_STATE/jobs/$id/access.log" | "$NW_STATE/jobs/$id/stats.json") ;;
+		*)
+			echo "the proxy holds $target" >&2
+			bad=1
+			;;
+		esac
+		[ "$target" != "$NW_LOG" ] || bad=1
+	done
+	[ "$bad" = 0 ]
+	# The node log still gets the job's access lines, under its ids.
+	grep -F "container=$id " "$NW_LOG" | grep -F "host=www.test " | grep -qF "decision=allow" || {
+		echo "no access line for the job in the node log:" >&2
+		cat "$NW_LOG" >&2
+		false
+	}
+	kill_job "$id"
+	runc delete "$id"
+	eventually_clean "$id" 10
+}
