@@ -14,6 +14,7 @@
 #include "cleanup.h"
 #include "config.h"
 #include "job.h"
+#include "hostfw.h"
 #include "json.h"
 #include "log.h"
 #include "oci.h"
@@ -288,6 +289,7 @@ static int cmd_check_config(struct cli *c, const char *file, nw_err *err)
 		return -1;
 	printf("%s\n", out);
 	fprintf(stderr, "netward: %s is valid\n", c->cfg.path ? c->cfg.path : c->config_path);
+	hostfw_report(&c->cfg, stderr);
 	return 0;
 }
 
@@ -351,6 +353,21 @@ static int cmd_proxy(struct cli *c, int argc, char **argv, nw_err *err)
 	return rc;
 }
 
+/* The host firewalls under the job list, judged with the node's subnet
+ * (the default one when the config cannot be read). */
+static void status_hostfw(struct cli *c)
+{
+	nw_err e = NULL;
+
+	if (config_load(&c->cfg, c->config_path, c->explicit_config, &e) < 0) {
+		nw_err_free(&e);
+		config_free(&c->cfg);
+		config_defaults(&c->cfg);
+	}
+	putchar('\n');
+	hostfw_report(&c->cfg, stdout);
+}
+
 static int dispatch(struct cli *c, int argc, char **argv, nw_err *err)
 {
 	const char *cmd = argv[0];
@@ -372,7 +389,11 @@ static int dispatch(struct cli *c, int argc, char **argv, nw_err *err)
 		bool as_json = argc > 1 && strcmp(argv[1], "--json") == 0;
 		if (argc > 2 || (argc == 2 && !as_json))
 			return nw_fail(err, 0, "usage: netward status [--json]");
-		return status_print(as_json, stdout, err);
+		if (status_print(as_json, stdout, err) < 0)
+			return -1;
+		if (!as_json)
+			status_hostfw(c);
+		return 0;
 	}
 	if (strcmp(cmd, "check-config") == 0) {
 		if (argc > 2)
