@@ -114,7 +114,7 @@ static int refuse(const struct hostfw_chain *c, const char *subnet, enum nw_mode
 	char fix[400];
 
 	fix_text(c, subnet, fix, sizeof(fix));
-	return nw_fail(err, EPERM,
+	return nw_fail(err, 0,
 		       "the host firewall would drop this %s job's traffic: %s, table %s %s, "
 		       "chain %s (hook %s): %s; %s",
 		       mode_name(mode), owner(c), c->family, c->table, c->name, c->hook, c->why,

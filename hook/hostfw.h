@@ -53,7 +53,7 @@ int hostfw_tables(const char *json, size_t len, char ***tables, nw_err *err);
 
 /* At job setup (http or full), under the state lock: opens netward's paths
  * through iptables (when its filter table would drop them) and firewalld,
- * then refuses (EPERM) with one line naming the table and the fix when any
+ * then refuses with one line naming the table and the fix when any
  * base chain on the mode's hook (input for http, forward for full) would
  * still drop the job's traffic. */
 int hostfw_open(const struct nw_config *cfg, enum nw_mode mode, nw_err *err);

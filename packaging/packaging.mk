@@ -9,6 +9,7 @@ UNITDIR     ?= $(PREFIX)/lib/systemd/system
 PRESETDIR   ?= $(PREFIX)/lib/systemd/system-preset
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 MANDIR      ?= $(PREFIX)/share/man
+FIREWALLDDIR ?= $(PREFIX)/lib/firewalld/zones
 DIST        ?= dist
 
 PKG_HOOKS   := $(wildcard packaging/hooks/*.json)
@@ -38,6 +39,7 @@ install-data:
 	install -m 0644 packaging/netward.tmpfiles $(DESTDIR)$(TMPFILESDIR)/netward.conf
 	install -D -m 0644 packaging/man/netward.8 $(DESTDIR)$(MANDIR)/man8/netward.8
 	install -D -m 0644 packaging/man/netward.json.5 $(DESTDIR)$(MANDIR)/man5/netward.json.5
+	install -D -m 0644 packaging/firewalld/netward.xml $(DESTDIR)$(FIREWALLDDIR)/netward.xml
 
 # Leaves the node config in place, as a package removal does.
 uninstall-data:
@@ -45,6 +47,7 @@ uninstall-data:
 	rm -f $(DESTDIR)$(UNITDIR)/netward-gc.service $(DESTDIR)$(UNITDIR)/netward-gc.timer
 	rm -f $(DESTDIR)$(PRESETDIR)/90-netward.preset $(DESTDIR)$(TMPFILESDIR)/netward.conf
 	rm -f $(DESTDIR)$(MANDIR)/man8/netward.8 $(DESTDIR)$(MANDIR)/man5/netward.json.5
+	rm -f $(DESTDIR)$(FIREWALLDDIR)/netward.xml
 
 # The man pages must render without a single groff warning.
 man-check:

@@ -114,7 +114,8 @@ cpio_paths() { rpm2cpio "$1" | cpio -itv --quiet 2>/dev/null | awk '$1 !~ /^d/ {
 		/usr/lib/systemd/system/netward-gc.service /usr/lib/systemd/system/netward-gc.timer \
 		/usr/lib/tmpfiles.d/netward.conf /usr/share/man/man8/netward.8.gz \
 		/usr/share/man/man5/netward.json.5.gz /usr/share/doc/netward/README.md \
-		/usr/share/doc/netward/examples/netward.json '(licence)'; do
+		/usr/share/doc/netward/examples/netward.json /usr/lib/firewalld/zones/netward.xml \
+		'(licence)'; do
 		grep -qxF -- "$p" "$BATS_TEST_TMPDIR/deb" || fail_with "the .deb lacks $p"
 	done
 	run diff -u "$BATS_TEST_TMPDIR/deb" "$BATS_TEST_TMPDIR/rpm"
