@@ -105,6 +105,10 @@ static enum hostfw_fate judge_rule(const struct table *t, const struct rule_info
 	if (ri->netward && strcmp(v, "drop") != 0 && strcmp(v, "reject") != 0 &&
 	    strcmp(v, "return") != 0)
 		return HOSTFW_OPEN;
+	if (ri->netward && (strcmp(v, "drop") == 0 || strcmp(v, "reject") == 0)) {
+		snprintf(why, why_len, "rule %s for netward's interfaces in chain %s", v, chain);
+		return HOSTFW_DROP;
+	}
 	if (ri->netward || (ri->conds > 0 && ri->target == NULL))
 		return HOSTFW_PASS;
 	if (ri->target != NULL) {
