@@ -35,8 +35,13 @@ static int scan(struct scan *s, nw_err *err)
 		int n;
 
 		snprintf(cmd, sizeof(cmd), "list table %s", *t);
-		if (hostfw_nft_json(cmd, &json, err) < 0)
-			return -1;
+		if (hostfw_nft_json(cmd, &json, err) < 0) {
+			/* Deleted since it was listed: it drops nothing now. */
+			if (strstr(nw_err_msg(*err), "No such file") == NULL)
+				return -1;
+			nw_err_free(err);
+			continue;
+		}
 		n = hostfw_judge_table(json, strlen(json), s->c + s->n, MAX_CHAINS - s->n, err);
 		if (n < 0)
 			return nw_wrap(err, "reading table %s", *t);

@@ -108,6 +108,10 @@ wait_for() {
 start_dockerd() {
 	local d=$NW_TMP/docker
 	command -v dockerd >/dev/null || skip "docker.io is not installed (tests/deps.sh installs it)"
+	# A second dockerd would fight the node's own over docker0 and its rules.
+	if docker -H unix:///run/docker.sock info >/dev/null 2>&1; then
+		skip "a dockerd already runs on this node; these tests start their own"
+	fi
 	mkdir -p "$d"
 	sysctl -qw net.ipv4.ip_forward=0
 	PATH=${1:+$1:}$PATH dockerd --data-root "$d/data" --exec-root "$d/exec" \
