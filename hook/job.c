@@ -13,6 +13,7 @@
 
 #include "cleanup.h"
 #include "fw.h"
+#include "hostfw.h"
 #include "log.h"
 #include "monitor.h"
 #include "wire.h"
@@ -64,6 +65,17 @@ static void log_summary(const struct job_record *r)
 		(long long)s.allowed, (long long)s.denied, (long long)(time(NULL) - r->created));
 }
 
+/* What netward opened in the node's own firewalls goes with the last job. */
+static void hostfw_close_if_last(void)
+{
+	cleanup_strv char **ids = NULL;
+	nw_err e = NULL;
+
+	if (state_list(&ids, &e) == 0 && ids[0] == NULL && hostfw_close(&e) < 0)
+		log_msg(LOG_ERR, "closing the host firewall: %s", nw_err_msg(e));
+	nw_err_free(&e);
+}
+
 int job_teardown_locked(const struct job_record *r, nw_err *err)
 {
 	int rc = 0;
@@ -86,7 +98,10 @@ int job_teardown_locked(const struct job_record *r, nw_err *err)
 	if (rc < 0)
 		return rc;
 	state_free_addr(r->addr, r->id);
-	return state_remove(r->id, err);
+	if (state_remove(r->id, err) < 0)
+		return -1;
+	hostfw_close_if_last();
+	return 0;
 }
 
 int job_teardown(const char *id, nw_err *err)
@@ -185,6 +200,8 @@ static int setup_locked(const struct nw_config *cfg, struct job_record *r,
 		return -1;
 	if (r->mode == NW_MODE_NONE)
 		return 0;
+	if (hostfw_open(cfg, r->mode, err) < 0)
+		return -1;
 	if (wire_job(cfg, r, netns, err) < 0)
 		return -1;
 	if (r->mode == NW_MODE_FULL && wire_enable_forwarding(err) < 0)
@@ -390,6 +407,9 @@ static void gc_firewall(struct gc_report *rep, FILE *out, char **live_ifs, bool 
 	 * nothing of netward's. */
 	if (!any_live && fw_remove_table(FW_MARKER, &e) < 0)
 		log_msg(LOG_ERR, "gc: %s", nw_err_msg(e));
+	nw_err_free(&e);
+	if (!any_live && hostfw_close(&e) < 0)
+		log_msg(LOG_ERR, "gc: closing the host firewall: %s", nw_err_msg(e));
 	nw_err_free(&e);
 }
 

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "dryrun.h"
 #include "job.h"
+#include "hostfw.h"
 #include "json.h"
 #include "log.h"
 #include "oci.h"
@@ -305,9 +306,33 @@ static int cmd_gc(struct cli *c, bool as_json, nw_err *err)
 	return 0;
 }
 
+/* The host firewalls found and netward's paths through them, judged with
+ * the node's subnet (the default one when the config cannot be read). */
+static void status_hostfw(struct cli *c, FILE *out)
+{
+	nw_err e = NULL;
+
+	if (config_load(&c->cfg, c->config_path, c->explicit_config, &e) < 0) {
+		nw_err_free(&e);
+		config_free(&c->cfg);
+		config_defaults(&c->cfg);
+	}
+	fputc('\n', out);
+	hostfw_report(&c->cfg, out);
+}
+
 static int cmd_check_config(struct cli *c, const struct check_opts *o, nw_err *err)
 {
-	return check_config_run(c->config_path, c->explicit_config, o, stdout, stderr, err);
+	if (check_config_run(c->config_path, c->explicit_config, o, stdout, stderr, err) < 0)
+		return -1;
+	if (!o->json) {
+		if (o->file != NULL) {
+			c->config_path = o->file;
+			c->explicit_config = true;
+		}
+		status_hostfw(c, stderr);
+	}
+	return 0;
 }
 
 static int cmd_proxy(struct cli *c, const struct command *cmd, int argc, char **argv, nw_err *err)
@@ -425,7 +450,11 @@ static int run_status(struct cli *c, const struct command *cmd, int argc, char *
 
 	if (json_flag(argc, argv, 0, &as_json) < 0)
 		return usage_error(err, cmd->usage);
-	return status_print(as_json, stdout, err);
+	if (status_print(as_json, stdout, err) < 0)
+		return -1;
+	if (!as_json)
+		status_hostfw(c, stdout);
+	return 0;
 }
 
 static int run_check_config(struct cli *c, const struct command *cmd, int argc, char **argv,

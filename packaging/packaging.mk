@@ -10,6 +10,7 @@ PRESETDIR   ?= $(PREFIX)/lib/systemd/system-preset
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 MANDIR      ?= $(PREFIX)/share/man
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+FIREWALLDDIR ?= $(PREFIX)/lib/firewalld/zones
 DIST        ?= dist
 
 PKG_HOOKS   := $(wildcard packaging/hooks/*.json)
@@ -40,6 +41,7 @@ install-data:
 	install -D -m 0644 packaging/man/netward.8 $(DESTDIR)$(MANDIR)/man8/netward.8
 	install -D -m 0644 packaging/man/netward.json.5 $(DESTDIR)$(MANDIR)/man5/netward.json.5
 	install -D -m 0644 packaging/completion/netward.bash $(DESTDIR)$(COMPLETIONDIR)/netward
+	install -D -m 0644 packaging/firewalld/netward.xml $(DESTDIR)$(FIREWALLDDIR)/netward.xml
 
 # Leaves the node config in place, as a package removal does.
 uninstall-data:
@@ -48,6 +50,7 @@ uninstall-data:
 	rm -f $(DESTDIR)$(PRESETDIR)/90-netward.preset $(DESTDIR)$(TMPFILESDIR)/netward.conf
 	rm -f $(DESTDIR)$(MANDIR)/man8/netward.8 $(DESTDIR)$(MANDIR)/man5/netward.json.5
 	rm -f $(DESTDIR)$(COMPLETIONDIR)/netward
+	rm -f $(DESTDIR)$(FIREWALLDDIR)/netward.xml
 
 # The man pages must render without a single groff warning.
 man-check:

@@ -7,7 +7,8 @@ pkgs=(build-essential pkg-config clang llvm
       libnftables-dev libc-ares-dev
       runc podman nftables iproute2 dnsmasq-base nginx-light busybox-static
       curl wget python3 openssl jq bats procps psmisc valgrind strace apache2-utils
-      debhelper dpkg-dev fakeroot lintian rpm cpio)
+      debhelper dpkg-dev fakeroot lintian rpm cpio
+      docker.io ufw firewalld iptables dbus)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed || missing+=("$p")
@@ -20,4 +21,16 @@ fi
 echo "netward: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq "${missing[@]}" >/dev/null
+# The host firewalls (docker.io, ufw, firewalld) are for tests/integration/
+# hostfw.bats, which starts and stops them itself: their packages must not
+# start them at install, or every other suite would run behind them.
+no_start=
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	no_start=1
+fi
+rc=0
+apt-get install -y -qq "${missing[@]}" >/dev/null || rc=$?
+[ -z "$no_start" ] || rm -f /usr/sbin/policy-rc.d
+exit "$rc"

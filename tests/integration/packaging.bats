@@ -117,7 +117,8 @@ cpio_paths() { rpm2cpio "$1" | cpio -itv --quiet 2>/dev/null | awk '$1 !~ /^d/ {
 		/usr/share/doc/netward/examples/http-packages.json \
 		/usr/share/doc/netward/examples/internal-mirror.json \
 		/usr/share/doc/netward/examples/full-lan-closed.json \
-		/usr/share/bash-completion/completions/netward '(licence)'; do
+		/usr/share/bash-completion/completions/netward \
+		/usr/lib/firewalld/zones/netward.xml '(licence)'; do
 		grep -qxF -- "$p" "$BATS_TEST_TMPDIR/deb" || fail_with "the .deb lacks $p"
 	done
 	run diff -u "$BATS_TEST_TMPDIR/deb" "$BATS_TEST_TMPDIR/rpm"

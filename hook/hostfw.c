@@ -1,0 +1,248 @@
+/* netward's paths through the node's own firewalls: the scan of every
+ * nftables table, the openings netward makes in the firewalls it knows,
+ * and the refusal when something else still drops a job's traffic. */
+#include "hostfw.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "hostfw_int.h"
+#include "log.h"
+
+#define MAX_CHAINS 64
+
+struct scan {
+	struct hostfw_chain c[MAX_CHAINS];
+	size_t n;
+};
+
+/* Every base chain of type filter on hook input or forward, judged. */
+static int scan(struct scan *s, nw_err *err)
+{
+	cleanup_free char *chains = NULL;
+	cleanup_strv char **tables = NULL;
+
+	s->n = 0;
+	if (hostfw_nft_json("list chains", &chains, err) < 0 ||
+	    hostfw_tables(chains, strlen(chains), &tables, err) < 0)
+		return -1;
+	for (char **t = tables; *t != NULL && s->n < MAX_CHAINS; t++) {
+		cleanup_free char *json = NULL;
+		char cmd[160];
+		int n;
+
+		snprintf(cmd, sizeof(cmd), "list table %s", *t);
+		if (hostfw_nft_json(cmd, &json, err) < 0) {
+			/* Deleted since it was listed: it drops nothing now. */
+			if (strstr(nw_err_msg(*err), "No such file") == NULL)
+				return -1;
+			nw_err_free(err);
+			continue;
+		}
+		n = hostfw_judge_table(json, strlen(json), s->c + s->n, MAX_CHAINS - s->n, err);
+		if (n < 0)
+			return nw_wrap(err, "reading table %s", *t);
+		s->n += (size_t)n;
+	}
+	return 0;
+}
+
+static bool is(const struct hostfw_chain *c, const char *family, const char *table)
+{
+	return strcmp(c->family, family) == 0 && strcmp(c->table, table) == 0;
+}
+
+static bool is_iptables(const struct hostfw_chain *c)
+{
+	return is(c, "ip", "filter");
+}
+
+static bool is_firewalld(const struct hostfw_chain *c)
+{
+	return is(c, "inet", "firewalld");
+}
+
+static bool drops(const struct scan *s, bool (*which)(const struct hostfw_chain *))
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (which(&s->c[i]) && s->c[i].fate == HOSTFW_DROP)
+			return true;
+	return false;
+}
+
+static const char *hook_of(enum nw_mode mode)
+{
+	return mode == NW_MODE_HTTP ? "input" : "forward";
+}
+
+/* Who owns a table, for messages. */
+static const char *owner(const struct hostfw_chain *c)
+{
+	if (is_iptables(c))
+		return "iptables (Docker, ufw or the node's own rules)";
+	if (is_firewalld(c))
+		return "firewalld";
+	return "nftables";
+}
+
+/* One line: what drops, and what makes it stop. */
+static void fix_text(const struct hostfw_chain *c, const char *subnet, char *buf, size_t len)
+{
+	if (is_iptables(c))
+		snprintf(buf, len,
+			 "netward's chain %s is not reached before it: run `iptables -S %s` and "
+			 "make the chain's first rule `-j %s`",
+			 strcmp(c->hook, "input") == 0 ? HOSTFW_IPT_INPUT : HOSTFW_IPT_FORWARD,
+			 c->name,
+			 strcmp(c->hook, "input") == 0 ? HOSTFW_IPT_INPUT : HOSTFW_IPT_FORWARD);
+	else if (is_firewalld(c))
+		snprintf(buf, len,
+			 "bind netward's interfaces to its zone: firewall-cmd --zone=%s "
+			 "--add-interface=%s (the zone file is /usr/lib/firewalld/zones/%s.xml)",
+			 HOSTFW_ZONE, HOSTFW_IFGLOB, HOSTFW_ZONE);
+	else
+		snprintf(
+		    buf, len,
+		    "open it for netward's interfaces: nft insert rule %s %s %s iifname \"%s\" "
+		    "ip saddr %s accept%s",
+		    c->family, c->table, c->name, HOSTFW_IFGLOB_NFT, subnet,
+		    strcmp(c->hook, "forward") == 0
+			? "; and the same with oifname \"" HOSTFW_IFGLOB_NFT "\" ip daddr"
+			: "");
+}
+
+static int refuse(const struct hostfw_chain *c, const char *subnet, enum nw_mode mode, nw_err *err)
+{
+	char fix[400];
+
+	fix_text(c, subnet, fix, sizeof(fix));
+	return nw_fail(err, 0,
+		       "the host firewall would drop this %s job's traffic: %s, table %s %s, "
+		       "chain %s (hook %s): %s; %s",
+		       mode_name(mode), owner(c), c->family, c->table, c->name, c->hook, c->why,
+		       fix);
+}
+
+/* Opens what the known firewalls close; true when it changed anything. */
+static int open_known(const struct scan *s, const char *subnet, bool *changed, nw_err *err)
+{
+	bool ldrops, lopen, lours;
+
+	*changed = false;
+	if (drops(s, is_iptables)) {
+		if (hostfw_ipt_open(HOSTFW_IPT_NFT, subnet, err) < 0)
+			return -1;
+		*changed = true;
+	}
+	if (hostfw_legacy_present() && hostfw_legacy_state(&ldrops, &lopen, &lours) == 0 &&
+	    ldrops && !lopen && hostfw_ipt_open(HOSTFW_IPT_LEGACY, subnet, err) < 0)
+		return -1;
+	if (drops(s, is_firewalld)) {
+		if (hostfw_firewalld_open(err) < 0)
+			return -1;
+		*changed = true;
+	}
+	return 0;
+}
+
+int hostfw_open(const struct nw_config *cfg, enum nw_mode mode, nw_err *err)
+{
+	struct scan s;
+	char subnet[INET6_ADDRSTRLEN + 5];
+	bool changed;
+
+	cidr_str(&cfg->subnet, subnet, sizeof(subnet));
+	if (scan(&s, err) < 0 || open_known(&s, subnet, &changed, err) < 0 ||
+	    (changed && scan(&s, err) < 0))
+		return nw_wrap(err, "the host firewall");
+	for (size_t i = 0; i < s.n; i++)
+		if (s.c[i].fate == HOSTFW_DROP && strcmp(s.c[i].hook, hook_of(mode)) == 0)
+			return refuse(&s.c[i], subnet, mode, err);
+	return 0;
+}
+
+int hostfw_close(nw_err *err)
+{
+	cleanup_free char *chains = NULL;
+	bool ldrops, lopen, lours;
+	int rc = 0;
+
+	/* iptables-nft is asked only when its table holds netward's chains. */
+	if (hostfw_nft_json("list chains ip", &chains, err) < 0)
+		nw_err_free(err);
+	else if (strstr(chains, "\"" HOSTFW_IPT_INPUT "\"") != NULL ||
+		 strstr(chains, "\"" HOSTFW_IPT_FORWARD "\"") != NULL)
+		rc |= hostfw_ipt_close(HOSTFW_IPT_NFT, err);
+	if (hostfw_legacy_present() && hostfw_legacy_state(&ldrops, &lopen, &lours) == 0 && lours)
+		rc |= hostfw_ipt_close(HOSTFW_IPT_LEGACY, err);
+	rc |= hostfw_firewalld_close(err);
+	return rc < 0 ? -1 : 0;
+}
+
+static const char *fate_text(const struct hostfw_chain *c)
+{
+	switch (c->fate) {
+	case HOSTFW_OPEN:
+		return "open for netward's interfaces";
+	case HOSTFW_PASS:
+		return "drops nothing of the jobs'";
+	default:
+		return "drops the jobs' traffic";
+	}
+}
+
+static void report_chain(const struct hostfw_chain *c, const char *subnet, FILE *out)
+{
+	char fix[400];
+	bool known = is_iptables(c) || is_firewalld(c);
+
+	fprintf(out, "  %s: table %s %s, chain %s (hook %s): %s", owner(c), c->family, c->table,
+		c->name, c->hook, fate_text(c));
+	if (c->fate != HOSTFW_DROP) {
+		fputc('\n', out);
+		return;
+	}
+	fprintf(out, " (%s)", c->why);
+	if (known) {
+		fprintf(out, "; netward opens it at job setup\n");
+		return;
+	}
+	fix_text(c, subnet, fix, sizeof(fix));
+	fprintf(out, "; %s jobs are refused until you %s\n",
+		strcmp(c->hook, "input") == 0 ? "http" : "full", fix);
+}
+
+void hostfw_report(const struct nw_config *cfg, FILE *out)
+{
+	struct scan s;
+	nw_err e = NULL;
+	char subnet[INET6_ADDRSTRLEN + 5], fwd[8] = "?";
+	bool ldrops, lopen, lours;
+	cleanup_file FILE *f = fopen("/proc/sys/net/ipv4/ip_forward", "re");
+
+	cidr_str(&cfg->subnet, subnet, sizeof(subnet));
+	fprintf(out,
+		"host firewalls (input: http jobs' path to their proxy; forward: full jobs'):\n");
+	if (scan(&s, &e) < 0) {
+		fprintf(out, "  nftables unreadable: %s\n", nw_err_msg(e));
+		nw_err_free(&e);
+		s.n = 0;
+	}
+	for (size_t i = 0; i < s.n; i++)
+		report_chain(&s.c[i], subnet, out);
+	if (hostfw_legacy_present() && hostfw_legacy_state(&ldrops, &lopen, &lours) == 0)
+		fprintf(out, "  iptables-legacy: filter table, INPUT or FORWARD policy %s%s\n",
+			ldrops ? "DROP" : "ACCEPT",
+			lopen	 ? "; open for netward's interfaces"
+			: ldrops ? "; netward opens it at job setup"
+				 : "");
+	if (s.n == 0 && !hostfw_legacy_present())
+		fprintf(out, "  none found\n");
+	if (f != NULL && fgets(fwd, sizeof(fwd), f) != NULL)
+		fwd[strcspn(fwd, "\n")] = '\0';
+	fprintf(out, "  net.ipv4.ip_forward = %s (netward sets it to 1 at the first full job)\n",
+		fwd);
+}

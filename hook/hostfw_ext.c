@@ -1,0 +1,280 @@
+/* The programs hostfw runs: iptables, for the rules it keeps in the
+ * filter table Docker and ufw manage, and dbus-send, for firewalld.
+ *
+ * iptables through its own binary, not libnftables, also for the nft
+ * backend: Docker and ufw rewrite that table with iptables-nft, which
+ * calls a table holding any rule it cannot parse back "incompatible" and
+ * stops managing it; rules made by iptables itself are parseable by
+ * construction. It runs only when a path is closed (the first job after
+ * the table appeared or was reloaded) and when the last job ends; a job
+ * whose path is open costs one nftables listing, no exec. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "hostfw.h"
+#include "hostfw_int.h"
+#include "log.h"
+#include "proc.h"
+#include "state.h"
+
+#define FIREWALLD_MARKER NW_STATE_DIR "/hostfw-firewalld"
+#define COMMENT		 "netward"
+
+static void child(const char *const *argv, int errfd)
+{
+	static char *const env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	sigset_t none;
+
+	/* The hook ignores SIGPIPE and the monitor blocks the signals it
+	 * reads through a signalfd; neither is the program's business. */
+	signal(SIGPIPE, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	if (null < 0 || dup2(null, 0) < 0 || dup2(errfd, 1) < 0 || dup2(errfd, 2) < 0)
+		_exit(126);
+	proc_close_fds_except(NULL, 0);
+	execve(argv[0], (char *const *)argv, env);
+	dprintf(2, "%s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+int hostfw_exec(const char *const *argv, char *line, size_t len, nw_err *err)
+{
+	int p[2], status;
+	size_t got = 0;
+	ssize_t r;
+	char sink[256];
+	pid_t pid;
+
+	line[0] = '\0';
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return nw_fail(err, errno, "running %s", argv[0]);
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return nw_fail(err, errno, "running %s", argv[0]);
+	}
+	if (pid == 0)
+		child(argv, p[1]);
+	close(p[1]);
+	while ((r = read(p[0], got + 1 < len ? line + got : sink,
+			 got + 1 < len ? len - 1 - got : sizeof(sink))) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		if (got + 1 < len)
+			got += (size_t)r;
+	}
+	close(p[0]);
+	line[got] = '\0';
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return nw_fail(err, errno, "waiting for %s", argv[0]);
+	if (!WIFEXITED(status))
+		return nw_fail(err, 0, "%s killed by signal %d", argv[0], WTERMSIG(status));
+	if (WEXITSTATUS(status) == 127)
+		return nw_fail(err, 0, "%.*s", (int)strcspn(line, "\n"), line);
+	return WEXITSTATUS(status);
+}
+
+/* ipt -w 5 -t filter ARGS...; exit status, or -1 with err set. */
+#define IPT(ipt, line, err, ...)                                                                   \
+	hostfw_exec((const char *const[]){ipt, "-w", "5", "-t", "filter", __VA_ARGS__, NULL},      \
+		    line, sizeof(line), err)
+
+static int ipt_must(int rc, const char *ipt, const char *what, const char *line, nw_err *err)
+{
+	if (rc < 0)
+		return -1;
+	if (rc != 0)
+		return nw_fail(err, 0, "%s %s: %.*s", ipt, what, (int)strcspn(line, "\n"), line);
+	return 0;
+}
+
+/* A chain of netward's own, flushed and written again: every packet from
+ * netward's interfaces and subnet, and in FORWARD every packet to them,
+ * is accepted here. netward's own table has already dropped, at a higher
+ * priority, whatever a job may not send or receive; nothing else is
+ * matched. */
+static int ipt_chain(const char *ipt, const char *name, const char *subnet, bool fwd, nw_err *err)
+{
+	char line[256];
+
+	(void)IPT(ipt, line, err, "-N", name);
+	nw_err_free(err);
+	if (ipt_must(IPT(ipt, line, err, "-F", name), ipt, "-F", line, err) < 0 ||
+	    ipt_must(IPT(ipt, line, err, "-A", name, "-i", HOSTFW_IFGLOB, "-s", subnet, "-m",
+			 "comment", "--comment", COMMENT, "-j", "ACCEPT"),
+		     ipt, "-A", line, err) < 0)
+		return -1;
+	if (!fwd)
+		return 0;
+	return ipt_must(IPT(ipt, line, err, "-A", name, "-o", HOSTFW_IFGLOB, "-d", subnet, "-m",
+			    "comment", "--comment", COMMENT, "-j", "ACCEPT"),
+			ipt, "-A", line, err);
+}
+
+static int ipt_jump(const char *ipt, const char *from, const char *to, nw_err *err)
+{
+	char line[256];
+	int rc = IPT(ipt, line, err, "-C", from, "-m", "comment", "--comment", COMMENT, "-j", to);
+
+	if (rc <= 0)
+		return rc;
+	return ipt_must(
+	    IPT(ipt, line, err, "-I", from, "1", "-m", "comment", "--comment", COMMENT, "-j", to),
+	    ipt, "-I", line, err);
+}
+
+/* Docker's documented place for rules of the node's own is DOCKER-USER,
+ * which FORWARD reaches before anything of Docker's. */
+static const char *forward_parent(const char *ipt)
+{
+	char line[256];
+	nw_err e = NULL;
+	int rc = IPT(ipt, line, &e, "-n", "-L", "DOCKER-USER");
+
+	nw_err_free(&e);
+	return rc == 0 ? "DOCKER-USER" : "FORWARD";
+}
+
+int hostfw_ipt_open(const char *ipt, const char *subnet, nw_err *err)
+{
+	if (ipt_chain(ipt, HOSTFW_IPT_INPUT, subnet, false, err) < 0 ||
+	    ipt_chain(ipt, HOSTFW_IPT_FORWARD, subnet, true, err) < 0 ||
+	    ipt_jump(ipt, "INPUT", HOSTFW_IPT_INPUT, err) < 0 ||
+	    ipt_jump(ipt, forward_parent(ipt), HOSTFW_IPT_FORWARD, err) < 0)
+		return nw_wrap(err, "opening %s for netward's interfaces", ipt);
+	log_msg(LOG_INFO, "%s: chains %s and %s added to the filter table", ipt, HOSTFW_IPT_INPUT,
+		HOSTFW_IPT_FORWARD);
+	return 0;
+}
+
+int hostfw_ipt_close(const char *ipt, nw_err *err)
+{
+	static const char *const jumps[][2] = {{"INPUT", HOSTFW_IPT_INPUT},
+					       {"FORWARD", HOSTFW_IPT_FORWARD},
+					       {"DOCKER-USER", HOSTFW_IPT_FORWARD}};
+	static const char *const chains[] = {HOSTFW_IPT_INPUT, HOSTFW_IPT_FORWARD};
+	char line[256];
+	int rc = 0;
+
+	for (size_t i = 0; i < 3; i++)
+		for (int k = 0; k < 8; k++)
+			if (IPT(ipt, line, err, "-D", jumps[i][0], "-m", "comment", "--comment",
+				COMMENT, "-j", jumps[i][1]) != 0)
+				break;
+	nw_err_free(err);
+	for (size_t i = 0; i < 2; i++) {
+		if (IPT(ipt, line, err, "-n", "-L", chains[i]) != 0) {
+			nw_err_free(err);
+			continue;
+		}
+		if (ipt_must(IPT(ipt, line, err, "-F", chains[i]), ipt, "-F", line, err) < 0 ||
+		    ipt_must(IPT(ipt, line, err, "-X", chains[i]), ipt, "-X", line, err) < 0)
+			rc = -1;
+	}
+	if (rc == 0)
+		log_msg(LOG_INFO, "%s: netward's chains removed", ipt);
+	return rc;
+}
+
+int hostfw_legacy_state(bool *drops, bool *open, bool *ours)
+{
+	char out[16384];
+	nw_err e = NULL;
+	int rc = hostfw_exec((const char *const[]){HOSTFW_IPT_LEGACY "-save", "-t", "filter", NULL},
+			     out, sizeof(out), &e);
+
+	nw_err_free(&e);
+	*drops = *open = *ours = false;
+	if (rc != 0)
+		return -1;
+	*ours = strstr(out, ":" HOSTFW_IPT_INPUT " ") != NULL ||
+		strstr(out, ":" HOSTFW_IPT_FORWARD " ") != NULL;
+	*drops = strstr(out, ":INPUT DROP") != NULL || strstr(out, ":FORWARD DROP") != NULL;
+	*open = strstr(out, "-j " HOSTFW_IPT_INPUT "\n") != NULL &&
+		strstr(out, "-j " HOSTFW_IPT_FORWARD "\n") != NULL;
+	return 0;
+}
+
+bool hostfw_legacy_present(void)
+{
+	cleanup_file FILE *f = fopen("/proc/net/ip_tables_names", "re");
+	char name[64];
+
+	while (f != NULL && fgets(name, sizeof(name), f) != NULL)
+		if (strcmp(name, "filter\n") == 0)
+			return true;
+	return false;
+}
+
+static int firewalld_call(const char *method, nw_err *err)
+{
+	char line[512], meth[96];
+	int rc;
+
+	snprintf(meth, sizeof(meth), "org.fedoraproject.FirewallD1.zone.%s", method);
+	rc = hostfw_exec(
+	    (const char *const[]){HOSTFW_DBUS_SEND, "--system", "--print-reply",
+				  "--reply-timeout=10000", "--dest=org.fedoraproject.FirewallD1",
+				  "/org/fedoraproject/FirewallD1", meth, "string:" HOSTFW_ZONE,
+				  "string:" HOSTFW_IFGLOB, NULL},
+	    line, sizeof(line), err);
+	if (rc < 0)
+		return -1;
+	if (rc != 0)
+		return nw_fail(err, 0, "firewalld %s %s %s: %.*s", method, HOSTFW_ZONE,
+			       HOSTFW_IFGLOB, (int)strcspn(line, "\n"), line);
+	return 0;
+}
+
+int hostfw_firewalld_open(nw_err *err)
+{
+	int fd;
+
+	if (firewalld_call("addInterface", err) < 0) {
+		if (strstr(nw_err_msg(*err), "ZONE_ALREADY_SET") != NULL) {
+			nw_err_free(err);
+			return 0;
+		}
+		if (strstr(nw_err_msg(*err), "INVALID_ZONE") != NULL) {
+			nw_err_free(err);
+			return nw_fail(
+			    err, 0,
+			    "firewalld has no zone \"" HOSTFW_ZONE
+			    "\": install netward's zone file as "
+			    "/usr/lib/firewalld/zones/" HOSTFW_ZONE
+			    ".xml (netward's package does) and run firewall-cmd --reload");
+		}
+		return -1;
+	}
+	fd = open(FIREWALLD_MARKER, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	log_msg(LOG_INFO, "firewalld: %s bound to zone %s", HOSTFW_IFGLOB, HOSTFW_ZONE);
+	return 0;
+}
+
+int hostfw_firewalld_close(nw_err *err)
+{
+	if (access(FIREWALLD_MARKER, F_OK) != 0)
+		return 0;
+	/* Removed first: a firewalld that is gone took its binding with it. */
+	unlink(FIREWALLD_MARKER);
+	if (firewalld_call("removeInterface", err) < 0)
+		return -1;
+	log_msg(LOG_INFO, "firewalld: %s unbound from zone %s", HOSTFW_IFGLOB, HOSTFW_ZONE);
+	return 0;
+}

@@ -1,0 +1,40 @@
+/* Inside the hostfw module: reading nftables, and the two programs it
+ * runs (iptables for its own backend, dbus-send for firewalld). */
+#ifndef NW_HOSTFW_INT_H
+#define NW_HOSTFW_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+
+/* `nft -j CMD` through libnftables; the output in *out (caller frees). */
+int hostfw_nft_json(const char *cmd, char **out, nw_err *err);
+
+/* Runs argv[0] (an absolute path) with an empty environment, stdin on
+ * /dev/null, and no descriptor of ours; its exit status (or -1 when it
+ * could not run, with err set), what it wrote to stdout and stderr in out
+ * (cut at len - 1 bytes). */
+int hostfw_exec(const char *const *argv, char *out, size_t len, nw_err *err);
+
+/* One iptables backend: "/usr/sbin/iptables-nft" or "/usr/sbin/iptables-legacy". */
+int hostfw_ipt_open(const char *ipt, const char *subnet, nw_err *err);
+int hostfw_ipt_close(const char *ipt, nw_err *err);
+/* iptables-legacy's filter table is loaded in the kernel. */
+bool hostfw_legacy_present(void);
+/* From iptables-legacy-save: whether INPUT or FORWARD has policy DROP,
+ * whether both jump to netward's chains, whether any of netward's chains
+ * exists. -1 when it cannot be read. */
+int hostfw_legacy_state(bool *drops, bool *open, bool *ours);
+
+/* firewalld's runtime binding of netward's interfaces to its zone,
+ * through D-Bus; remembered in a file under the state directory, so that
+ * close removes only a binding that open made. */
+int hostfw_firewalld_open(nw_err *err);
+int hostfw_firewalld_close(nw_err *err);
+
+#define HOSTFW_IPT_NFT	  "/usr/sbin/iptables-nft"
+#define HOSTFW_IPT_LEGACY "/usr/sbin/iptables-legacy"
+#define HOSTFW_DBUS_SEND  "/usr/bin/dbus-send"
+
+#endif
