@@ -49,6 +49,11 @@ struct nw_config {
 	uint16_t proxy_port;
 	char *job_id_header; /* "" = off */
 	char *log;	     /* "syslog" or an absolute path */
+	/* netward-runc: the runtime it wraps (NULL = "runc" from PATH) and the
+	 * hooks.d directories it reads (n_hooks_dirs 0 = podman's two). */
+	char *oci_runtime;
+	size_t n_hooks_dirs;
+	char **hooks_dirs;
 };
 
 /* Fills cfg with every default (dns from /etc/resolv.conf is read lazily by
