@@ -49,6 +49,8 @@ FETCH='f() { if wget -q -T 3 -t 1 -O - "$1"; then :; else echo "UNREACHABLE $1";
 	assert_output_has "links: 1"
 	assert_output_has "UNREACHABLE http://198.18.0.10/"
 	assert_output_lacks "hello from"
+	# netward set the job up (a fresh namespace alone would look the same).
+	grep -q "container=$id .*job set up: mode=none" "$NW_LOG"
 	# The hooks went into the bundle's config.json.
 	jq -e '.hooks.createRuntime | length == 1' "$b/config.json"
 	jq -e '.hooks.poststop | length == 1' "$b/config.json"

@@ -72,3 +72,34 @@ shim_run() {
 	timeout -k 5 "$NW_JOB_TIMEOUT" "$NETWARD_RUNC" --netward-config "$NW_CONFIG" \
 		--netward-hooks-dir "$NW_HOOKS" "$@" run --bundle "$b" "$id" </dev/null
 }
+
+# shim_image_tar OUT: a docker-archive image (what `docker save` writes,
+# which `ctr image import` and `docker load` both read) named
+# nwt/busybox:latest, built here from make_bundle's rootfs: busybox, the
+# test CA, resolv.conf naming the test DNS, the job library of
+# http_helpers.bash; the host's /usr comes in by bind mount at run time.
+shim_image_tar() (
+	set -euo pipefail
+	local out=$1 w
+	w=$(mktemp -d "$NW_TMP/image.XXXXXX")
+	make_bundle "$w/bundle" >/dev/null
+	nw_install_job_lib "$w/bundle/rootfs"
+	tar -C "$w/bundle/rootfs" --numeric-owner --owner=0 --group=0 -cf "$w/layer.tar" .
+	local diff
+	diff=$(sha256sum "$w/layer.tar" | cut -d' ' -f1)
+	mkdir -p "$w/img"
+	mv "$w/layer.tar" "$w/img/layer.tar"
+	jq -n --arg d "sha256:$diff" '{architecture: "amd64", os: "linux",
+		config: {Cmd: ["/bin/sh"], Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]},
+		rootfs: {type: "layers", diff_ids: [$d]}}' >"$w/img/config.json"
+	local cfg
+	cfg=$(sha256sum "$w/img/config.json" | cut -d' ' -f1)
+	mv "$w/img/config.json" "$w/img/$cfg.json"
+	jq -n --arg c "$cfg.json" '[{Config: $c, RepoTags: ["nwt/busybox:latest"], Layers: ["layer.tar"]}]' \
+		>"$w/img/manifest.json"
+	tar -C "$w/img" -cf "$out" .
+	rm -rf "$w"
+)
+
+# The host directories the image leaves out, as mounts (make_bundle's).
+SHIM_HOST_MOUNTS=(/usr /etc/ssl /etc/alternatives)
