@@ -19,6 +19,7 @@
 #include "oci.h"
 #include "policy.h"
 #include "proxy.h"
+#include "shim_engines.h"
 #include "state.h"
 #include "status.h"
 #include "wire.h"
@@ -288,6 +289,7 @@ static int cmd_check_config(struct cli *c, const char *file, nw_err *err)
 		return -1;
 	printf("%s\n", out);
 	fprintf(stderr, "netward: %s is valid\n", c->cfg.path ? c->cfg.path : c->config_path);
+	shim_engines_report("/", stderr);
 	return 0;
 }
 

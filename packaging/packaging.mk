@@ -12,7 +12,7 @@ MANDIR      ?= $(PREFIX)/share/man
 DIST        ?= dist
 
 PKG_HOOKS   := $(wildcard packaging/hooks/*.json)
-PKG_MAN     := packaging/man/netward.8 packaging/man/netward.json.5
+PKG_MAN     := packaging/man/netward.8 packaging/man/netward.json.5 packaging/man/netward-runc.8
 
 .PHONY: install-data uninstall-data man-check
 
@@ -37,6 +37,7 @@ install-data:
 	install -m 0644 packaging/netward-gc.preset $(DESTDIR)$(PRESETDIR)/90-netward.preset
 	install -m 0644 packaging/netward.tmpfiles $(DESTDIR)$(TMPFILESDIR)/netward.conf
 	install -D -m 0644 packaging/man/netward.8 $(DESTDIR)$(MANDIR)/man8/netward.8
+	install -D -m 0644 packaging/man/netward-runc.8 $(DESTDIR)$(MANDIR)/man8/netward-runc.8
 	install -D -m 0644 packaging/man/netward.json.5 $(DESTDIR)$(MANDIR)/man5/netward.json.5
 
 # Leaves the node config in place, as a package removal does.
@@ -45,6 +46,7 @@ uninstall-data:
 	rm -f $(DESTDIR)$(UNITDIR)/netward-gc.service $(DESTDIR)$(UNITDIR)/netward-gc.timer
 	rm -f $(DESTDIR)$(PRESETDIR)/90-netward.preset $(DESTDIR)$(TMPFILESDIR)/netward.conf
 	rm -f $(DESTDIR)$(MANDIR)/man8/netward.8 $(DESTDIR)$(MANDIR)/man5/netward.json.5
+	rm -f $(DESTDIR)$(MANDIR)/man8/netward-runc.8
 
 # The man pages must render without a single groff warning.
 man-check:
