@@ -70,13 +70,13 @@ $(B)/tests/san-probe: tests/san/probe.c $(B)/obj/san_options.o $(B)/libnetward.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/obj/san_options.o $(B)/libnetward.a $(PC_LIBS)
 endif
 
-SRCS      := $(filter-out hook/main.c,$(wildcard hook/*.c))
+SRCS      := $(filter-out hook/main.c hook/shim_main.c,$(wildcard hook/*.c))
 OBJS      := $(SRCS:hook/%.c=$(B)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
 .PHONY: all check unit unit-san san integration demo install install-bin uninstall clean deps deb rpm fuzz bench format format-check
-all: $(B)/netward
+all: $(B)/netward $(B)/netward-runc
 
 $(B)/obj/%.o: hook/%.c | $(B)/gen/proxy_syscalls.h $(B)/gen/pc-ok
 	@mkdir -p $(@D)
@@ -102,6 +102,12 @@ $(B)/libnetward.a: $(OBJS)
 	ar rcs $@ $^
 
 $(B)/netward: $(B)/obj/main.o $(B)/libnetward.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PC_LIBS)
+
+# netward-runc is its own small binary, not a mode of netward: it runs on
+# every runtime command an engine makes, and links only libc and yajl
+# (--as-needed drops the rest), which keeps its exec cost low (BENCH.md).
+$(B)/netward-runc: $(B)/obj/shim_main.o $(B)/libnetward.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PC_LIBS)
 
 $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/libnetward.a
@@ -138,9 +144,11 @@ install-bin: all
 	install -D -m 0755 $(B)/netward $(DESTDIR)$(LIBEXEC)/netward
 	install -d $(DESTDIR)$(PREFIX)/bin
 	ln -sf ../libexec/oci/hooks.d/netward $(DESTDIR)$(PREFIX)/bin/netward
+	install -D -m 0755 $(B)/netward-runc $(DESTDIR)$(PREFIX)/bin/netward-runc
 
 uninstall: uninstall-data
 	rm -f $(DESTDIR)$(LIBEXEC)/netward $(DESTDIR)$(PREFIX)/bin/netward
+	rm -f $(DESTDIR)$(PREFIX)/bin/netward-runc
 
 clean:
 	rm -rf build build-san build-fuzz

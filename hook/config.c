@@ -454,6 +454,60 @@ static int parse_job_log_max(struct nw_config *cfg, const struct json *j, const 
 	return 0;
 }
 
+/* An absolute path, or a bare name looked up in PATH ("crun"). */
+static bool runtime_valid(const char *s)
+{
+	static const char name[] =
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-";
+	size_t n = strlen(s);
+
+	if (s[0] == '/')
+		return path_valid(s);
+	return n > 0 && n <= NAME_MAX && strspn(s, name) == n && s[0] != '.';
+}
+
+static int parse_runtime(struct nw_config *cfg, const struct json *j, const char *key, nw_err *err)
+{
+	if (j->type != JSON_STRING)
+		return type_error(j, key, "an absolute path or a program name in PATH (\"crun\")",
+				  err);
+	if (!runtime_valid(j->s))
+		return nw_fail(err, 0,
+			       "\"%s\" must be an absolute path or a plain program name "
+			       "(\"crun\"), got \"%s\"",
+			       key, j->s);
+	return replace_str(&cfg->oci_runtime, j->s, err);
+}
+
+static int parse_hooks_dirs(struct nw_config *cfg, const struct json *j, const char *key,
+			    nw_err *err)
+{
+	char **dirs;
+
+	if (j->type != JSON_ARRAY || j->n == 0 || j->n > 16)
+		return type_error(j, key, "a list of 1 to 16 absolute directories", err);
+	for (size_t i = 0; i < j->n; i++)
+		if (j->v[i]->type != JSON_STRING || !path_valid(j->v[i]->s))
+			return nw_fail(err, 0, "\"%s\" entry %zu is not an absolute directory", key,
+				       i + 1);
+	dirs = calloc(j->n, sizeof(*dirs));
+	if (dirs == NULL)
+		return nw_fail(err, ENOMEM, "\"%s\"", key);
+	for (size_t i = 0; i < j->n; i++)
+		if ((dirs[i] = strdup(j->v[i]->s)) == NULL) {
+			for (size_t k = 0; k < i; k++)
+				free(dirs[k]);
+			free(dirs);
+			return nw_fail(err, ENOMEM, "\"%s\"", key);
+		}
+	for (size_t i = 0; i < cfg->n_hooks_dirs; i++)
+		free(cfg->hooks_dirs[i]);
+	free(cfg->hooks_dirs);
+	cfg->hooks_dirs = dirs;
+	cfg->n_hooks_dirs = j->n;
+	return 0;
+}
+
 struct key_parser {
 	const char *key;
 	int (*parse)(struct nw_config *cfg, const struct json *j, const char *key, nw_err *err);
@@ -475,6 +529,8 @@ static const struct key_parser parsers[] = {
     {"log", parse_log},
     {"version", parse_version},
     {"job_log_max_bytes", parse_job_log_max},
+    {"oci_runtime", parse_runtime},
+    {"hooks_dirs", parse_hooks_dirs},
 };
 #define N_PARSERS (sizeof(parsers) / sizeof(parsers[0]))
 
@@ -506,6 +562,10 @@ void config_free(struct nw_config *cfg)
 	free(cfg->dns);
 	free(cfg->job_id_header);
 	free(cfg->log);
+	free(cfg->oci_runtime);
+	for (size_t i = 0; i < cfg->n_hooks_dirs; i++)
+		free(cfg->hooks_dirs[i]);
+	free(cfg->hooks_dirs);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

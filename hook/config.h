@@ -57,6 +57,11 @@ struct nw_config {
 	char *job_id_header;	    /* "" = off */
 	char *log;		    /* "syslog" or an absolute path */
 	uint64_t job_log_max_bytes; /* cap on each job's access log in its state entry */
+	/* netward-runc: the runtime it wraps (NULL = "runc" from PATH) and the
+	 * hooks.d directories it reads (n_hooks_dirs 0 = podman's two). */
+	char *oci_runtime;
+	size_t n_hooks_dirs;
+	char **hooks_dirs;
 };
 
 /* Fills cfg with every default (dns from /etc/resolv.conf is read lazily by

@@ -142,5 +142,16 @@ char *config_render(const struct nw_config *cfg, nw_err *err)
 	    json_set(o, "job_log_max_bytes", json_new_int((int64_t)cfg->job_log_max_bytes), err) <
 		0)
 		return NULL;
+	if (cfg->oci_runtime != NULL &&
+	    json_set(o, "oci_runtime", json_new_str(cfg->oci_runtime), err) < 0)
+		return NULL;
+	if (cfg->n_hooks_dirs > 0) {
+		struct json *d = json_new(JSON_ARRAY);
+		if (json_set(o, "hooks_dirs", d, err) < 0)
+			return NULL;
+		for (size_t i = 0; i < cfg->n_hooks_dirs; i++)
+			if (json_push(d, json_new_str(cfg->hooks_dirs[i]), err) < 0)
+				return NULL;
+	}
 	return json_render(o, true, err);
 }

@@ -22,6 +22,7 @@
 #include "oci.h"
 #include "policy.h"
 #include "proxy.h"
+#include "shim_engines.h"
 #include "state.h"
 #include "status.h"
 #include "wire.h"
@@ -331,6 +332,7 @@ static int cmd_check_config(struct cli *c, const struct check_opts *o, nw_err *e
 			c->explicit_config = true;
 		}
 		status_hostfw(c, stderr);
+		shim_engines_report("/", stderr);
 	}
 	return 0;
 }

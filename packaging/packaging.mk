@@ -14,7 +14,7 @@ FIREWALLDDIR ?= $(PREFIX)/lib/firewalld/zones
 DIST        ?= dist
 
 PKG_HOOKS   := $(wildcard packaging/hooks/*.json)
-PKG_MAN     := packaging/man/netward.8 packaging/man/netward.json.5
+PKG_MAN     := packaging/man/netward.8 packaging/man/netward.json.5 packaging/man/netward-runc.8
 
 .PHONY: install-data uninstall-data man-check
 
@@ -39,6 +39,7 @@ install-data:
 	install -m 0644 packaging/netward-gc.preset $(DESTDIR)$(PRESETDIR)/90-netward.preset
 	install -m 0644 packaging/netward.tmpfiles $(DESTDIR)$(TMPFILESDIR)/netward.conf
 	install -D -m 0644 packaging/man/netward.8 $(DESTDIR)$(MANDIR)/man8/netward.8
+	install -D -m 0644 packaging/man/netward-runc.8 $(DESTDIR)$(MANDIR)/man8/netward-runc.8
 	install -D -m 0644 packaging/man/netward.json.5 $(DESTDIR)$(MANDIR)/man5/netward.json.5
 	install -D -m 0644 packaging/completion/netward.bash $(DESTDIR)$(COMPLETIONDIR)/netward
 	install -D -m 0644 packaging/firewalld/netward.xml $(DESTDIR)$(FIREWALLDDIR)/netward.xml
@@ -51,6 +52,7 @@ uninstall-data:
 	rm -f $(DESTDIR)$(MANDIR)/man8/netward.8 $(DESTDIR)$(MANDIR)/man5/netward.json.5
 	rm -f $(DESTDIR)$(COMPLETIONDIR)/netward
 	rm -f $(DESTDIR)$(FIREWALLDDIR)/netward.xml
+	rm -f $(DESTDIR)$(MANDIR)/man8/netward-runc.8
 
 # The man pages must render without a single groff warning.
 man-check:

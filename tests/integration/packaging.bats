@@ -108,6 +108,7 @@ cpio_paths() { rpm2cpio "$1" | cpio -itv --quiet 2>/dev/null | awk '$1 !~ /^d/ {
 	cpio_paths "$RPM" >"$BATS_TEST_TMPDIR/cpio"
 	# The set is what the packaging promises, not an empty match.
 	for p in /usr/libexec/oci/hooks.d/netward /usr/bin/netward /etc/netward/netward.json \
+		/usr/bin/netward-runc /usr/share/man/man8/netward-runc.8.gz \
 		/usr/share/containers/oci/hooks.d/50-netward-precreate.json \
 		/usr/share/containers/oci/hooks.d/50-netward-createruntime.json \
 		/usr/share/containers/oci/hooks.d/50-netward-poststop.json \
@@ -155,7 +156,8 @@ cpio_paths() { rpm2cpio "$1" | cpio -itv --quiet 2>/dev/null | awk '$1 !~ /^d/ {
 }
 
 @test "the man pages render without groff warnings" {
-	for m in "$ROOT"/packaging/man/netward.8 "$ROOT"/packaging/man/netward.json.5; do
+	for m in "$ROOT"/packaging/man/netward.8 "$ROOT"/packaging/man/netward.json.5 \
+		"$ROOT"/packaging/man/netward-runc.8; do
 		run env LC_ALL=C.UTF-8 groff -man -Tutf8 -ww -z "$m"
 		[ "$status" -eq 0 ] && [ -z "$output" ] || fail_with "$m:" "$output"
 	done
@@ -306,7 +308,7 @@ teardown() {
 	run env DEBIAN_FRONTEND=noninteractive dpkg -r netward
 	[ "$status" -eq 0 ] || fail_with "dpkg -r failed:" "$output"
 	[[ "$output" != *warning* ]] || fail_with "dpkg -r warned:" "$output"
-	for f in /usr/libexec/oci/hooks.d/netward /usr/bin/netward \
+	for f in /usr/libexec/oci/hooks.d/netward /usr/bin/netward /usr/bin/netward-runc \
 		/usr/share/containers/oci/hooks.d/50-netward-precreate.json \
 		/usr/share/containers/oci/hooks.d/50-netward-createruntime.json \
 		/usr/share/containers/oci/hooks.d/50-netward-poststop.json \
