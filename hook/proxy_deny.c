@@ -22,7 +22,7 @@ struct deny_name {
 struct proxy_deny {
 	struct resolver *res;
 	size_t n;
-	struct deny_name e[PROXY_DENY_NAMES];
+	struct deny_name e[]; /* n of them */
 };
 
 static uint64_t now_ms(void)
@@ -69,16 +69,26 @@ static void lookup(struct deny_name *e)
 	}
 }
 
+static bool resolvable(const struct nw_deny *r)
+{
+	return r->is_domain && !r->domain.is_ip;
+}
+
 struct proxy_deny *proxy_deny_new(const struct nw_config *cfg, struct resolver *res)
 {
-	struct proxy_deny *d = calloc(1, sizeof(*d));
+	struct proxy_deny *d;
+	size_t want = 0;
 
+	for (size_t i = 0; i < cfg->n_deny; i++)
+		if (resolvable(&cfg->deny[i]) && want < PROXY_DENY_NAMES)
+			want++;
+	d = calloc(1, sizeof(*d) + want * sizeof(d->e[0]));
 	if (d == NULL)
 		return NULL;
 	d->res = res;
-	for (size_t i = 0; i < cfg->n_deny && d->n < PROXY_DENY_NAMES; i++) {
+	for (size_t i = 0; i < cfg->n_deny && d->n < want; i++) {
 		const struct nw_deny *r = &cfg->deny[i];
-		if (!r->is_domain || r->domain.is_ip)
+		if (!resolvable(r))
 			continue;
 		struct deny_name *e = &d->e[d->n++];
 		e->owner = d;
