@@ -133,28 +133,33 @@ static int refuse(const struct hostfw_chain *c, const char *subnet, enum nw_mode
 		       fix);
 }
 
+static int mark_opened(nw_err *err)
+{
+	int fd = open(OPENED_MARKER, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return nw_fail(err, errno, "creating %s", OPENED_MARKER);
+	close(fd);
+	return 0;
+}
+
 /* Opens what the known firewalls close; true when it changed anything. */
 static int open_known(const struct scan *s, const char *subnet, bool *changed, nw_err *err)
 {
 	bool ldrops, lopen, lours;
 
 	*changed = false;
-	if (drops(s, is_iptables) || drops(s, is_firewalld) || hostfw_legacy_present()) {
-		int fd = open(OPENED_MARKER, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-		if (fd < 0)
-			return nw_fail(err, errno, "creating %s", OPENED_MARKER);
-		close(fd);
-	}
 	if (drops(s, is_iptables)) {
-		if (hostfw_ipt_open(HOSTFW_IPT_NFT, subnet, err) < 0)
+		if (mark_opened(err) < 0 || hostfw_ipt_open(HOSTFW_IPT_NFT, subnet, err) < 0)
 			return -1;
 		*changed = true;
 	}
 	if (hostfw_legacy_present() && hostfw_legacy_state(&ldrops, &lopen, &lours) == 0 &&
-	    ldrops && !lopen && hostfw_ipt_open(HOSTFW_IPT_LEGACY, subnet, err) < 0)
+	    ldrops && !lopen &&
+	    (mark_opened(err) < 0 || hostfw_ipt_open(HOSTFW_IPT_LEGACY, subnet, err) < 0))
 		return -1;
 	if (drops(s, is_firewalld)) {
-		if (hostfw_firewalld_open(err) < 0)
+		if (mark_opened(err) < 0 || hostfw_firewalld_open(err) < 0)
 			return -1;
 		*changed = true;
 	}
