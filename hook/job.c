@@ -71,7 +71,7 @@ static void hostfw_close_if_last(void)
 	cleanup_strv char **ids = NULL;
 	nw_err e = NULL;
 
-	if (state_list(&ids, &e) == 0 && ids[0] == NULL && hostfw_close(&e) < 0)
+	if (state_list(&ids, &e) == 0 && ids[0] == NULL && hostfw_close(false, &e) < 0)
 		log_msg(LOG_ERR, "closing the host firewall: %s", nw_err_msg(e));
 	nw_err_free(&e);
 }
@@ -408,7 +408,7 @@ static void gc_firewall(struct gc_report *rep, FILE *out, char **live_ifs, bool 
 	if (!any_live && fw_remove_table(FW_MARKER, &e) < 0)
 		log_msg(LOG_ERR, "gc: %s", nw_err_msg(e));
 	nw_err_free(&e);
-	if (!any_live && hostfw_close(&e) < 0)
+	if (!any_live && hostfw_close(true, &e) < 0)
 		log_msg(LOG_ERR, "gc: closing the host firewall: %s", nw_err_msg(e));
 	nw_err_free(&e);
 }
