@@ -32,11 +32,12 @@
 #define T_STUCK	  60000	 /* a client that does not read what we have for it */
 #define T_LINGER  5000	 /* draining a refused client before closing */
 
-/* c-ares's own retries end within this, and it is asked about its
- * timeouts once a tick: its timeout lands at least a tick before T_DNS,
- * so the lookup's own answer (a 504 naming the DNS timeout) comes first.
- * T_DNS answers the same, should c-ares ever not. */
-#define T_DNS_RESOLVER (T_DNS - 2 * PROXY_TICK_MS)
+/* c-ares's own retries end within this. It is asked about its timeouts
+ * once a tick, so it may report a tick late; even two ticks late, it still
+ * reports a tick before T_DNS, so the lookup's own answer (a 504 naming
+ * the DNS timeout) comes first. T_DNS answers the same, should c-ares
+ * ever not. */
+#define T_DNS_RESOLVER (T_DNS - 4 * PROXY_TICK_MS)
 
 enum dir { DIR_UP, DIR_DOWN }; /* job→origin, origin→job */
 
