@@ -170,6 +170,12 @@ static const struct {
      "\"job_log_max_bytes\" must be a number of bytes from 16384"},
     {"{\"job_log_max_bytes\": 1073741824}", "to 536870912"},
     {"{\"job_log_max_bytes\": \"8M\"}", "\"job_log_max_bytes\""},
+    {"{\"oci_runtime\": \"bin/runc\"}", "\"oci_runtime\" must be an absolute path or a plain"},
+    {"{\"oci_runtime\": \"\"}", "\"oci_runtime\" must be an absolute path or a plain"},
+    {"{\"oci_runtime\": \"..\"}", "\"oci_runtime\" must be an absolute path or a plain"},
+    {"{\"oci_runtime\": 1}", "\"oci_runtime\""},
+    {"{\"hooks_dirs\": []}", "\"hooks_dirs\" must be a list of 1 to 16 absolute directories"},
+    {"{\"hooks_dirs\": [\"rel\"]}", "\"hooks_dirs\" entry 1 is not an absolute directory"},
 };
 
 static void test_bad_values(void)
@@ -344,6 +350,27 @@ static void test_load(void)
 	rmdir(dir);
 }
 
+/* netward-runc's keys: the runtime it wraps and its hooks.d directories. */
+static void test_shim_keys(void)
+{
+	struct nw_config c;
+	const char *t = "{\"oci_runtime\": \"crun\", \"hooks_dirs\": [\"/a\", \"/b\"]}";
+	nw_err err = NULL;
+
+	CHECK(config_parse(&c, t, strlen(t), &err) == 0);
+	CHECK_STR(c.oci_runtime, "crun");
+	CHECK(c.n_hooks_dirs == 2);
+	if (c.n_hooks_dirs == 2)
+		CHECK_STR(c.hooks_dirs[1], "/b");
+	config_free(&c);
+	t = "{\"oci_runtime\": \"/usr/local/bin/crun\"}";
+	CHECK(config_parse(&c, t, strlen(t), &err) == 0);
+	CHECK_STR(c.oci_runtime, "/usr/local/bin/crun");
+	CHECK(c.n_hooks_dirs == 0);
+	config_free(&c);
+	nw_err_free(&err);
+}
+
 int main(void)
 {
 	RUN(test_defaults);
@@ -354,5 +381,6 @@ int main(void)
 	RUN(test_render_round_trip);
 	RUN(test_private_allowed);
 	RUN(test_load);
+	RUN(test_shim_keys);
 	UNIT_DONE();
 }
