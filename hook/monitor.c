@@ -7,7 +7,6 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -344,16 +343,6 @@ fail:
 	_exit(1);
 }
 
-static void proxy_ids(uid_t *uid, gid_t *gid)
-{
-	struct passwd *pw = getpwnam("nobody");
-
-	*uid = pw ? pw->pw_uid : 65534;
-	*gid = pw ? pw->pw_gid : 65534;
-	if (*uid == 0 || *gid == 0)
-		*uid = *gid = 65534;
-}
-
 static int read_report(int fd, struct spawn_report *rep, nw_err *err)
 {
 	struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -389,7 +378,11 @@ int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, str
 		if (stats_fd < 0)
 			return -1;
 	}
-	proxy_ids(&uid, &gid);
+	/* The job's own uid (proxyuid.h), as its gid too. */
+	uid = r->proxy_uid;
+	gid = (gid_t)r->proxy_uid;
+	if (r->mode == NW_MODE_HTTP && uid == 0)
+		return nw_fail(err, EINVAL, "the job's proxy has no uid of its own");
 	if (r->mode == NW_MODE_HTTP && pipe2(relay, O_CLOEXEC | O_NONBLOCK) < 0)
 		return nw_fail(err, errno, "starting the job's proxy: pipe");
 	if (pipe2(pipefd, O_CLOEXEC) < 0)

@@ -154,3 +154,61 @@ waiting_job() {
 	runc delete "$id"
 	eventually_clean "$id" 10
 }
+
+# stop_job ID: kill and delete the runc container, then nothing of it left.
+stop_job() {
+	kill_job "$1"
+	runc delete "$1"
+	eventually_clean "$1" 10
+}
+
+@test "proxy uids: each http job's proxy has a uid of its own, shown by status, freed and reused" {
+	local a b ua ub pa pb
+	a=$(waiting_job uida)
+	b=$(waiting_job uidb)
+	ua=$(job_state_field "$a" proxy_uid)
+	ub=$(job_state_field "$b" proxy_uid)
+	pa=$(job_state_field "$a" proxy_pid)
+	pb=$(job_state_field "$b" proxy_pid)
+	[ -n "$ua" ] && [ -n "$ub" ] && [ "$ua" != 0 ] && [ "$ua" != "$ub" ] || {
+		echo "proxy uids: $a=$ua $b=$ub" >&2
+		false
+	}
+	[ "$ua" != 65534 ] && [ "$ub" != 65534 ]
+	# The proxies run as those uids (and gids), and no account has them.
+	[ "$(awk '$1 == "Uid:" { print $2 "," $3 "," $4 }' "/proc/$pa/status")" = "$ua,$ua,$ua" ]
+	[ "$(awk '$1 == "Gid:" { print $2 }' "/proc/$pb/status")" = "$ub" ]
+	! getent passwd "$ua"
+	# status shows them, in the table and in JSON.
+	run "$NETWARD" --config "$NW_CONFIG" status --json
+	assert_success
+	[ "$(jq -r --arg id "$a" '.[] | select(.id == $id) | .proxy_uid' <<<"$output")" = "$ua" ]
+	run "$NETWARD" --config "$NW_CONFIG" status
+	assert_success
+	assert_output_has "PROXY-UID"
+	grep -F "$b " <<<"$output" | grep -qw "$ub"
+
+	# One job's proxy uid cannot signal the other's proxy (it can its own).
+	setpriv --reuid="$ua" --regid="$ua" --clear-groups kill -0 "$pa"
+	run setpriv --reuid="$ua" --regid="$ua" --clear-groups kill -0 "$pb"
+	[ "$status" -ne 0 ] || {
+		echo "uid $ua could signal the other job's proxy $pb" >&2
+		false
+	}
+
+	# Freed at teardown; the same id gets the same uid again.
+	stop_job "$a"
+	[ ! -e "$NW_STATE/uids/$ua" ]
+	local id2 b2
+	id2=$a
+	rm -rf "$NW_TMP/bundle-$id2"
+	b2=$(http_bundle "$id2" www.test 'r http://www.test/; echo FETCHED; sleep 120')
+	patch_bundle "$b2"
+	run_detached "$b2" "$id2" "$NW_TMP/again.out"
+	wait_for_text "$NW_TMP/again.out" FETCHED 30
+	[ "$(job_state_field "$id2" proxy_uid)" = "$ua" ]
+	[ -e "$NW_STATE/uids/$ua" ]
+	stop_job "$id2"
+	stop_job "$b"
+	[ ! -e "$NW_STATE/uids/$ub" ]
+}
