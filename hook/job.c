@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cleanup.h"
 #include "fw.h"
 #include "log.h"
@@ -89,6 +90,7 @@ int job_teardown_locked(const struct job_record *r, nw_err *err)
 	/* A proxy still dying keeps its uid from the next allocation, which
 	 * skips every uid a process holds. */
 	proxyuid_free(r->proxy_uid, r->id);
+	cgroup_job_remove(r->id);
 	state_free_addr(r->addr, r->id);
 	return state_remove(r->id, err);
 }
@@ -459,6 +461,7 @@ int job_gc(struct gc_report *rep, FILE *out, nw_err *err)
 	gc_links(rep, out, live_ifs);
 	gc_addrs(rep, out, live_ids);
 	rep->uids = proxyuid_gc(live_ids, out);
+	cgroup_gc(live_ids);
 	state_unlock(lock);
 	return 0;
 }

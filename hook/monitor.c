@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cleanup.h"
 #include "job.h"
 #include "log.h"
@@ -361,6 +362,7 @@ int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, str
 {
 	cleanup_close int listen_fd = -1, log_fd = -1, stats_fd = -1;
 	int pipefd[2], relay[2] = {-1, -1};
+	char cg[4096];
 	cleanup_close int relay_r = -1, relay_w = -1;
 	uid_t uid;
 	gid_t gid;
@@ -379,6 +381,8 @@ int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, str
 			return -1;
 	}
 	/* The job's own uid (proxyuid.h), as its gid too. */
+	if (cgroup_job_create(r->id, cg, sizeof(cg), err) < 0)
+		return nw_wrap(err, "the cgroup of the job's monitor and proxy");
 	uid = r->proxy_uid;
 	gid = (gid_t)r->proxy_uid;
 	if (r->mode == NW_MODE_HTTP && uid == 0)
@@ -414,6 +418,12 @@ int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, str
 		proc_close_fds_except(keep, sizeof(keep) / sizeof(keep[0]));
 		if (log_file_fd() < 0)
 			log_open("syslog");
+		/* Before the proxy exists, so that it starts there too. */
+		nw_err e = NULL;
+		if (cgroup_enter(cg, &e) < 0) {
+			log_msg(LOG_ERR, "monitor: %s", nw_err_msg(e));
+			_exit(1);
+		}
 		monitor_main(cfg, pol, r, listen_fd, log_fd, stats_fd, pipefd[1], relay, uid, gid);
 	}
 	close(pipefd[1]);

@@ -212,3 +212,44 @@ stop_job() {
 	stop_job "$b"
 	[ ! -e "$NW_STATE/uids/$ub" ]
 }
+
+# The hierarchy with the memory controller, as "v2 MOUNT" or "v1 MOUNT".
+memory_hierarchy() {
+	local u v1
+	u=$(findmnt -rn -t cgroup2 -o TARGET | head -n 1)
+	if [ -n "$u" ] && grep -qw memory "$u/cgroup.controllers" 2>/dev/null; then
+		echo "v2 $u"
+		return
+	fi
+	v1=$(findmnt -rn -t cgroup -o TARGET,OPTIONS | awk '$2 ~ /(^|,)memory(,|$)/ { print $1; exit }')
+	[ -n "$v1" ] && echo "v1 $v1"
+}
+
+@test "proxy cgroup: the monitor and the proxy sit in the job's own netward cgroup, with a memory limit" {
+	local id h kind mnt pid proxy mon limit
+	h=$(memory_hierarchy) || skip "no cgroup hierarchy with the memory controller"
+	kind=${h%% *}
+	mnt=${h#* }
+	id=$(waiting_job cg)
+	proxy=$(job_state_field "$id" proxy_pid)
+	mon=$(job_state_field "$id" monitor_pid)
+	for pid in "$proxy" "$mon"; do
+		cat "/proc/$pid/cgroup" >&2
+		if [ "$kind" = v2 ]; then
+			grep -qx "0::/netward/$id" "/proc/$pid/cgroup"
+		else
+			grep -qE "^[0-9]+:([^:]*,)?memory(,[^:]*)?:/netward/$id\$" "/proc/$pid/cgroup"
+		fi
+		grep -qx "$pid" "$mnt/netward/$id/cgroup.procs"
+	done
+	if [ "$kind" = v2 ]; then
+		limit=$(cat "$mnt/netward/$id/memory.max")
+	else
+		limit=$(cat "$mnt/netward/$id/memory.limit_in_bytes")
+	fi
+	[ "$limit" = $((512 << 20)) ]
+	stop_job "$id"
+	# Once its processes are gone, gc removes the group.
+	"$NETWARD" --config "$NW_CONFIG" gc >/dev/null
+	[ ! -e "$mnt/netward/$id" ]
+}
