@@ -141,7 +141,7 @@ struct relay {
 /* Reads what is there; returns false at end of file (the proxy is gone). */
 static bool relay_read(struct relay *rl)
 {
-	ssize_t n;
+	ssize_t n = -1;
 
 	while (rl->fd >= 0 &&
 	       (n = read(rl->fd, rl->buf + rl->used, sizeof(rl->buf) - rl->used)) > 0) {
@@ -158,7 +158,9 @@ static bool relay_read(struct relay *rl)
 			rl->used = 0;
 		}
 	}
-	return rl->fd >= 0 && !(n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR));
+	if (rl->fd < 0 || n == 0)
+		return false;
+	return errno == EAGAIN || errno == EINTR;
 }
 
 static void monitor_loop(struct job_record *r, pid_t proxy, struct relay *rl)
@@ -380,19 +382,19 @@ int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, str
 		if (stats_fd < 0)
 			return -1;
 	}
-	/* The job's own uid (proxyuid.h), as its gid too. */
 	if (cgroup_job_create(r->id, cg, sizeof(cg), err) < 0)
 		return nw_wrap(err, "the cgroup of the job's monitor and proxy");
+	/* The job's own uid (proxyuid.h), as its gid too. */
 	uid = r->proxy_uid;
 	gid = (gid_t)r->proxy_uid;
 	if (r->mode == NW_MODE_HTTP && uid == 0)
 		return nw_fail(err, EINVAL, "the job's proxy has no uid of its own");
 	if (r->mode == NW_MODE_HTTP && pipe2(relay, O_CLOEXEC | O_NONBLOCK) < 0)
 		return nw_fail(err, errno, "starting the job's proxy: pipe");
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return nw_fail(err, errno, "starting the job's proxy: pipe");
 	relay_r = relay[0];
 	relay_w = relay[1];
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return nw_fail(err, errno, "starting the job's proxy: pipe");
 	fflush(NULL);
 	/* The monitor and the proxy live as long as the job: hand the heap the
 	 * hook no longer needs back first, so they do not carry it. */

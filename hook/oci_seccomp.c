@@ -545,10 +545,11 @@ int oci_seccomp_check(const struct json *config, nw_err *err)
 	if (after == NULL)
 		return -1;
 	if (have == NULL || strcmp(before, after) != 0)
-		return nw_fail(err, 0,
-			       "config.json lacks netward's seccomp additions (linux.seccomp), so "
-			       "the job could open AF_VSOCK or io_uring sockets past its network; "
-			       "run `netward patch-bundle` on the bundle (or install the precreate "
-			       "hook) instead of adding the hooks by hand");
+		return nw_fail(
+		    err, 0,
+		    "config.json lacks netward's seccomp additions (linux.seccomp), so "
+		    "the job could open AF_VSOCK sockets or use io_uring past its network; "
+		    "run `netward patch-bundle` on the bundle (or install the precreate "
+		    "hook) instead of adding the hooks by hand");
 	return 0;
 }
