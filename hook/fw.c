@@ -275,7 +275,6 @@ char *fw_render(const struct fw_job *j, nw_err *err)
 	return render(j, true, true, err);
 }
 
-
 /* ---- libnftables ---- */
 
 /* nft's own message, first line only ("Error: Could not process rule:

@@ -11,11 +11,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cleanup.h"
 #include "fw.h"
 #include "hostfw.h"
 #include "log.h"
 #include "monitor.h"
+#include "proxyuid.h"
 #include "wire.h"
 
 #define SALT_TRIES 8
@@ -97,6 +99,10 @@ int job_teardown_locked(const struct job_record *r, nw_err *err)
 	kill_checked(r->proxy_pid, r->proxy_start);
 	if (rc < 0)
 		return rc;
+	/* A proxy still dying keeps its uid from the next allocation, which
+	 * skips every uid a process holds. */
+	proxyuid_free(r->proxy_uid, r->id);
+	cgroup_job_remove(r->id);
 	state_free_addr(r->addr, r->id);
 	if (state_remove(r->id, err) < 0)
 		return -1;
@@ -206,6 +212,9 @@ static int setup_locked(const struct nw_config *cfg, struct job_record *r,
 		return -1;
 	if (r->mode == NW_MODE_FULL && wire_enable_forwarding(err) < 0)
 		return -1;
+	if (r->mode == NW_MODE_HTTP &&
+	    (proxyuid_alloc(r->id, &r->proxy_uid, err) < 0 || state_write(r, err) < 0))
+		return nw_wrap(err, "the job's proxy uid");
 	return monitor_spawn(cfg, pol, r, err);
 }
 
@@ -471,6 +480,8 @@ int job_gc(struct gc_report *rep, FILE *out, nw_err *err)
 	gc_firewall(rep, out, live_ifs, live_ids[0] != NULL);
 	gc_links(rep, out, live_ifs);
 	gc_addrs(rep, out, live_ids);
+	rep->uids = proxyuid_gc(live_ids, out);
+	cgroup_gc(live_ids);
 	state_unlock(lock);
 	return 0;
 }

@@ -36,6 +36,7 @@ struct job_record {
 	uint64_t monitor_start;
 	pid_t proxy_pid;
 	uint64_t proxy_start;
+	uid_t proxy_uid; /* the proxy's own uid and gid (proxyuid.h), 0: none */
 	int64_t created; /* unix time */
 };
 
