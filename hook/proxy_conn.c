@@ -557,15 +557,24 @@ void conn_update(struct conn *c)
 		proxy_watch(c->p, &c->uev, um);
 }
 
+/* How long ago t was at now; 0 when t is later: a handler of this tick
+ * (a DNS answer or timeout delivered by resolver_tick) may have stamped
+ * the connection after the tick read the clock. Unsigned, a negative
+ * difference would read as a timeout long passed. */
+static uint64_t ago(uint64_t now, uint64_t t)
+{
+	return now > t ? now - t : 0;
+}
+
 void conn_timeout_check(struct conn *c, uint64_t now)
 {
-	uint64_t since = now - c->t_state, idle = now - c->t_active;
+	uint64_t since = ago(now, c->t_state), idle = ago(now, c->t_active);
 
 	switch (c->st) {
 	case CS_HEAD:
 		if (c->cin.len == 0 && c->t_start != 0 && idle >= T_IDLE)
 			conn_close(c, "idle keep-alive");
-		else if ((c->cin.len > 0 || c->t_start == 0) && now - c->t_head >= T_HEAD) {
+		else if ((c->cin.len > 0 || c->t_start == 0) && ago(now, c->t_head) >= T_HEAD) {
 			if (c->cin.len == 0)
 				conn_close(c, "no request");
 			else
