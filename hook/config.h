@@ -42,6 +42,9 @@ struct nw_config {
 	struct nw_deny *deny;
 	size_t n_allow_private;
 	struct nw_cidr *allow_private;
+	/* Non-global destinations a full job may reach (the firewall's). */
+	size_t n_full_allow_private;
+	struct nw_cidr *full_allow_private;
 	size_t n_dns;
 	struct nw_dns_server *dns;
 	bool dns_from_resolv_conf;

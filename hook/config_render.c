@@ -107,7 +107,10 @@ static int render_lists(struct json *o, const struct nw_config *cfg, nw_err *err
 	    json_set(o, "connect_ports", render_ports(&cfg->connect_ports, err), err) < 0 ||
 	    json_set(o, "deny_destinations", render_deny(cfg, err), err) < 0 ||
 	    json_set(o, "allow_private_destinations",
-		     render_cidrs(cfg->allow_private, cfg->n_allow_private, err), err) < 0)
+		     render_cidrs(cfg->allow_private, cfg->n_allow_private, err), err) < 0 ||
+	    json_set(o, "full_allow_private_destinations",
+		     render_cidrs(cfg->full_allow_private, cfg->n_full_allow_private, err),
+		     err) < 0)
 		return -1;
 	/* With no server at all the key is left out: an empty list is refused. */
 	if (cfg->n_dns > 0 && json_set(o, "dns_servers", render_dns(cfg, err), err) < 0)

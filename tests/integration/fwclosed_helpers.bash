@@ -1,0 +1,176 @@
+# shellcheck shell=bash
+# For fwclosed.bats: long-running jobs that probe while the test changes
+# the node under them, and saving what `nft flush ruleset` takes from
+# other owners so the host is left as it was. Loaded after helpers.bash and
+# http_helpers.bash.
+# shellcheck disable=SC2154 # $output and $status are set by bats' `run`
+
+FC_PROBE=$NW_ROOT/tests/lib/fwclosed-probe.py
+FC_WATCH_LOCK=$NW_STATE/fwwatch.lock
+
+# fc_sleeper ID MODE: a detached job of MODE (http: www.test) that sleeps,
+# with the client library, the probe tool and the test's shared directory
+# at /shared.
+fc_sleeper() {
+	local id=$1 mode=$2 b
+	b=$(http_bundle "$id" www.test 'echo STARTED; exec sleep 300')
+	install -m 0755 "$FC_PROBE" "$b/rootfs/nwt/probe.py"
+	bundle_share "$b" "$NW_TMP/shared"
+	bundle_annotate "$b" io.netward.network "$mode"
+	if [ "$mode" != http ]; then
+		bundle_jq "$b" 'del(.annotations["io.netward.domains"])'
+	fi
+	patch_bundle "$b"
+	run_detached "$b" "$id" "$NW_TMP/$id.out"
+	wait_for_text "$NW_TMP/$id.out" STARTED
+}
+
+# fc_exec ID SCRIPT: SCRIPT in the running job, with the library loaded.
+fc_exec() {
+	timeout -k 2 40 runc exec "$1" /bin/sh -c ". /nwt/lib.sh
+$2" </dev/null 2>&1 3>&-
+}
+
+# fc_probe ID TARGET...: starts the probe loop in the job (detached); its
+# lines go to $NW_TMP/shared/ID.probe.
+fc_probe() {
+	local id=$1
+	shift
+	runc exec -d "$id" python3 /nwt/probe.py "/shared/$id.probe" /shared/stop "$@" \
+		</dev/null >/dev/null 2>&1 3>&-
+}
+
+fc_round() {
+	grep '^ROUND ' "$NW_TMP/shared/$1.probe" 2>/dev/null | tail -n 1 | cut -d' ' -f2
+}
+
+# fc_rounds ID N: until the job's probe has done N rounds. A round takes at
+# most (targets x the probe's 0.3 s timeout) + 0.05 s.
+fc_rounds() {
+	wait_for_text "$NW_TMP/shared/$1.probe" "ROUND $2" $((2 * $2 + 20))
+}
+
+fc_rounds_more() {
+	local now
+	now=$(fc_round "$1")
+	fc_rounds "$1" $((${now:-0} + $2))
+}
+
+fc_stop_probes() {
+	touch "$NW_TMP/shared/stop"
+	sleep 2
+}
+
+# fc_assert_never_reached ID: no probe of the job ever got an answer.
+fc_assert_never_reached() {
+	local f=$NW_TMP/shared/$1.probe
+	[ -s "$f" ] || {
+		echo "no probe output for $1" >&2
+		return 1
+	}
+	if grep -q '^REACHED' "$f"; then
+		echo "job $1 reached what its mode forbids:" >&2
+		grep '^REACHED' "$f" | head -20 >&2
+		return 1
+	fi
+	echo "# $1: $(grep -c '^closed' "$f") probes, none answered"
+}
+
+# fc_wait_table_with IFNAME...: until the table is back and its sets hold
+# every IFNAME; bounded by three of the watcher's ticks (FW_WATCH_TICK_MS,
+# 1 s), which cover even lost events.
+fc_wait_table_with() {
+	local _ ifn ok
+	for _ in $(seq 1 300); do
+		ok=1
+		for ifn in "$@"; do
+			nft list set inet netward job_ifs 2>/dev/null | grep -qF "\"$ifn\"" || ok=0
+		done
+		nft list chain inet netward input 2>/dev/null | grep -q 'comment "netward ' || ok=0
+		[ "$ok" = 1 ] && return 0
+		sleep 0.01
+	done
+	echo "the table did not come back with $*" >&2
+	nft list ruleset >&2
+	return 1
+}
+
+fc_watcher_pid() {
+	head -n 1 "$FC_WATCH_LOCK" 2>/dev/null
+}
+
+fc_watcher_stop() {
+	local pid
+	pid=$(fc_watcher_pid)
+	[ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = netward-fwwatch ] || {
+		echo "no firewall watcher running" >&2
+		return 1
+	}
+	kill -STOP "$pid"
+	echo "$pid" >"$NW_TMP/watcher.stopped"
+}
+
+fc_watcher_cont() {
+	[ -n "${NW_TMP:-}" ] && [ -f "$NW_TMP/watcher.stopped" ] || return 0
+	kill -CONT "$(cat "$NW_TMP/watcher.stopped")" 2>/dev/null || true
+	rm -f "$NW_TMP/watcher.stopped"
+}
+
+# `nft flush ruleset` takes every table: the iptables-nft ones are saved
+# with iptables-save, the others with nft, and both put back after.
+fc_save_ruleset() {
+	local fam name
+	mkdir -p "$NW_TMP/saved"
+	iptables-nft-save >"$NW_TMP/saved/ip4" 2>/dev/null || true
+	ip6tables-nft-save >"$NW_TMP/saved/ip6" 2>/dev/null || true
+	nft list tables | grep -v ' netward$' | sort >"$NW_TMP/saved/tables"
+	while read -r _ fam name; do
+		case "$fam:$name" in
+		ip:filter | ip:nat | ip:mangle | ip:raw | ip:security) continue ;;
+		ip6:filter | ip6:nat | ip6:mangle | ip6:raw | ip6:security) continue ;;
+		esac
+		nft list table "$fam" "$name" >"$NW_TMP/saved/native.$fam.$name"
+	done <"$NW_TMP/saved/tables"
+}
+
+fc_restore_ruleset() {
+	local f try
+	[ -n "${NW_TMP:-}" ] && [ -f "$NW_TMP/saved/tables" ] || return 0
+	# iptables-nft-restore checks the ruleset's generation and starts
+	# again when it moved (the watcher writes netward's table at the same
+	# moment): a table it lost that way is put back by another round.
+	for try in 1 2 3; do
+		for f in "$NW_TMP/saved"/native.*; do
+			if [ -e "$f" ]; then nft -f "$f"; fi
+		done
+		if [ -s "$NW_TMP/saved/ip4" ]; then iptables-nft-restore <"$NW_TMP/saved/ip4"; fi
+		if [ -s "$NW_TMP/saved/ip6" ]; then ip6tables-nft-restore <"$NW_TMP/saved/ip6"; fi
+		if diff <(nft list tables | grep -v ' netward$' | sort) "$NW_TMP/saved/tables" >/dev/null; then
+			rm -f "$NW_TMP/saved/tables"
+			return 0
+		fi
+		echo "# restore round $try left: $(nft list tables | tr '\n' ' ')"
+		sleep 0.2
+	done
+	diff <(nft list tables | grep -v ' netward$' | sort) "$NW_TMP/saved/tables" >&2
+	echo "the tables other than netward's were not all put back" >&2
+	return 1
+}
+
+# With no job left on the node, nothing of the guard remains: no routing
+# rule or table, no XFRM policy, no unreachable route for the subnet.
+fc_assert_guard_gone() {
+	[ -z "$(ls -A "$NW_STATE/jobs" 2>/dev/null)" ] || return 0
+	if ip rule show pref 6277 | grep -q .; then
+		echo "left behind: routing rule $(ip rule show pref 6277)" >&2
+		return 1
+	fi
+	if ip xfrm policy list | grep -qE 'priority (28272|28273)( |$)'; then
+		echo "left behind: XFRM policies" >&2
+		return 1
+	fi
+	if ip route show table main | grep -q "^unreachable ${NW_SUBNET_PREFIX}0.0/16"; then
+		echo "left behind: unreachable route for the subnet" >&2
+		return 1
+	fi
+}
