@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "ct.h"
 #include "fw.h"
 #include "fw_watch.h"
 #include "guard.h"
@@ -86,6 +87,15 @@ int job_teardown_locked(const struct job_record *r, nw_err *err)
 	kill_checked(r->proxy_pid, r->proxy_start);
 	if (rc < 0)
 		return rc;
+	/* With the link gone nothing adds to them: what the job's address
+	 * had in conntrack goes before the address is freed. */
+	if (r->addr[0] != '\0') {
+		struct nw_addr a;
+		nw_err e = NULL;
+		if (addr_parse(r->addr, &a, &e) == 0 && ct_forget(&a, &e) < 0)
+			log_msg(LOG_ERR, "teardown: %s", nw_err_msg(e));
+		nw_err_free(&e);
+	}
 	state_free_addr(r->addr, r->id);
 	if (state_remove(r->id, err) < 0)
 		return -1;

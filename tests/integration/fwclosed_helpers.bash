@@ -8,12 +8,17 @@
 FC_PROBE=$NW_ROOT/tests/lib/fwclosed-probe.py
 FC_WATCH_LOCK=$NW_STATE/fwwatch.lock
 
-# fc_sleeper ID MODE: a detached job of MODE (http: www.test) that sleeps,
-# with the client library, the probe tool and the test's shared directory
-# at /shared.
+# fc_sleeper ID MODE [CAP...]: a detached job of MODE (http: www.test)
+# that sleeps, with the client library, the probe tool, the test's shared
+# directory at /shared, and the capabilities named besides runc's.
 fc_sleeper() {
-	local id=$1 mode=$2 b
+	local id=$1 mode=$2 b caps
+	shift 2
 	b=$(http_bundle "$id" www.test 'echo STARTED; exec sleep 300')
+	if [ $# -gt 0 ]; then
+		caps=$(printf '%s\n' "$@" | jq -R . | jq -s .)
+		bundle_jq "$b" --argjson c "$caps" '.process.capabilities |= with_entries(.value += $c)'
+	fi
 	install -m 0755 "$FC_PROBE" "$b/rootfs/nwt/probe.py"
 	bundle_share "$b" "$NW_TMP/shared"
 	bundle_annotate "$b" io.netward.network "$mode"
@@ -173,4 +178,102 @@ fc_assert_guard_gone() {
 		echo "left behind: unreachable route for the subnet" >&2
 		return 1
 	fi
+}
+
+# fc_stop ID: kills and deletes a job through runc (its poststop runs).
+fc_stop() {
+	kill_job "$1"
+	runc delete --force "$1" 2>/dev/null || true
+}
+
+# fc_bridge_ns NAME BRIDGE-ADDR NS-ADDR PORT: a Linux bridge on the host
+# (docker0's role) with a network namespace behind it serving TCP on PORT
+# (a container's role); teardown removes both.
+fc_bridge_ns() {
+	local name=$1 braddr=$2 nsaddr=$3 port=$4
+	ip link add "$name" type bridge
+	echo "$name" >>"$NW_TMP/links"
+	ip addr add "$braddr/24" dev "$name"
+	ip link set "$name" up
+	test_netns "$name-ns"
+	ip link add "${name}h" type veth peer name eth0 netns "$name-ns"
+	echo "${name}h" >>"$NW_TMP/links"
+	ip link set "${name}h" master "$name" up
+	ip -n "$name-ns" addr add "$nsaddr/24" dev eth0
+	ip -n "$name-ns" link set eth0 up
+	ip -n "$name-ns" link set lo up
+	ip -n "$name-ns" route add default via "$braddr"
+	ip netns exec "$name-ns" python3 "$NW_ROOT/tests/lib/upload-server.py" --bind "$nsaddr" \
+		--port "$port" </dev/null >/dev/null 2>&1 3>&- &
+	echo "$!" >>"$NW_TMP/pids"
+	local _
+	for _ in $(seq 1 50); do
+		curl --noproxy '*' -fsS -m 1 -o /dev/null "http://$nsaddr:$port/" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "the service behind $name did not start" >&2
+	return 1
+}
+
+fc_links_cleanup() {
+	local l
+	[ -n "${NW_TMP:-}" ] && [ -f "$NW_TMP/links" ] || return 0
+	while read -r l; do
+		if [ -n "$l" ]; then ip link delete "$l" 2>/dev/null || true; fi
+	done <"$NW_TMP/links"
+	rm -f "$NW_TMP/links"
+}
+
+# fc_private_service ADDR PORT: an RFC 1918 address on the test internet's
+# side (its namespace's loopback), routed from the host through it, with a
+# TCP service; teardown removes the route and the address.
+fc_private_service() {
+	local addr=$1 port=$2
+	ip -n "$TESTNET_NS" addr add "$addr/32" dev lo
+	echo "$addr" >"$NW_TMP/private.addr"
+	ip route add "$addr/32" via "$TESTNET_DNS"
+	ip netns exec "$TESTNET_NS" python3 "$NW_ROOT/tests/lib/upload-server.py" --bind "$addr" \
+		--port "$port" </dev/null >/dev/null 2>&1 3>&- &
+	echo "$!" >>"$NW_TMP/pids"
+	local _
+	for _ in $(seq 1 50); do
+		curl --noproxy '*' -fsS -m 1 -o /dev/null "http://$addr:$port/" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "the service on $addr did not start" >&2
+	return 1
+}
+
+fc_private_cleanup() {
+	local addr
+	[ -n "${NW_TMP:-}" ] && [ -f "$NW_TMP/private.addr" ] || return 0
+	addr=$(cat "$NW_TMP/private.addr")
+	ip route delete "$addr/32" 2>/dev/null || true
+	ip -n "$TESTNET_NS" addr delete "$addr/32" dev lo 2>/dev/null || true
+	rm -f "$NW_TMP/private.addr"
+}
+
+# A throwaway podman image holding busybox (its httpd serves the test).
+fc_podman_image() {
+	local d
+	d=$(mktemp -d /tmp/nwtest-fc-image.XXXXXX)
+	mkdir -p "$d/rootfs"/{etc,tmp,proc,sys,dev,root,run,www}
+	install -m 0755 "$(command -v busybox)" "$d/rootfs/busybox"
+	echo hello >"$d/rootfs/www/index.html"
+	tar -C "$d/rootfs" -cf "$d/rootfs.tar" .
+	podman import "$d/rootfs.tar" localhost/nwtest-fwclosed:1 >/dev/null 2>&1 3>&-
+	rm -rf "$d"
+	echo image >>"$NW_TMP/podman"
+}
+
+fc_podman_cleanup() {
+	local c
+	[ -n "${NW_TMP:-}" ] && [ -f "$NW_TMP/podman" ] || return 0
+	while read -r c; do
+		case "$c" in
+		image) podman rmi -f localhost/nwtest-fwclosed:1 >/dev/null 2>&1 3>&- || true ;;
+		?*) podman rm -f "$c" >/dev/null 2>&1 3>&- || true ;;
+		esac
+	done < <(tac "$NW_TMP/podman")
+	rm -f "$NW_TMP/podman"
 }
