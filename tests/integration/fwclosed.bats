@@ -134,9 +134,15 @@ teardown() {
 }
 
 @test "fwclosed: a dead proxy's port bound by a host service on 0.0.0.0 is out of the job's reach" {
-	local h1 proxy i
+	local h1 proxy i port
+	# A port of this test's own: another job's live proxy on the gateway
+	# would keep a host service from binding 0.0.0.0 there.
+	port=$(free_port)
+	write_node_config "$NW_CONFIG" --argjson p "$port" '.proxy_port = $p'
 	h1=$(job_id h1)
 	fc_sleeper "$h1" http
+	run fc_exec "$h1" 'r http://www.test/'
+	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
 	proxy=$(job_state_field "$h1" proxy_pid)
 	[ -n "$proxy" ]
 	kill -KILL "$proxy"
@@ -146,11 +152,11 @@ teardown() {
 	done
 	pid_gone "$proxy"
 	# As squid would when it starts: every address, the proxy's port.
-	host_listener 0.0.0.0 3128
-	run fc_exec "$h1" "reach $NW_GATEWAY 3128; r http://www.test/ -m 4; r http://$NW_GATEWAY:3128/ -m 4 --noproxy '*'"
-	assert_output_has "REACH $NW_GATEWAY:3128 closed"
+	host_listener 0.0.0.0 "$port"
+	run fc_exec "$h1" "reach $NW_GATEWAY $port; r http://www.test/ -m 4; r http://$NW_GATEWAY:$port/ -m 4 --noproxy '*'"
+	assert_output_has "REACH $NW_GATEWAY:$port closed"
 	assert_line_has "RESULT http://www.test/ 000" ""
-	assert_line_has "RESULT http://$NW_GATEWAY:3128/ 000" ""
+	assert_line_has "RESULT http://$NW_GATEWAY:$port/ 000" ""
 }
 
 @test "fwclosed: ARP from a job for the node's addresses gets an answer for the gateway only" {

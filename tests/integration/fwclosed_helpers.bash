@@ -121,35 +121,43 @@ fc_watcher_cont() {
 	rm -f "$NW_TMP/watcher.stopped"
 }
 
-# `nft flush ruleset` takes every table: the iptables-nft ones are saved
-# with iptables-save, the others with nft, and both put back after.
+# `nft flush ruleset` takes every table: those iptables-nft can write back
+# are saved with its -save, the others (native ones, and iptables tables
+# holding rules it calls incompatible) with nft; all are put back after.
 fc_save_ruleset() {
-	local fam name
+	local fam name save
 	mkdir -p "$NW_TMP/saved"
-	iptables-nft-save >"$NW_TMP/saved/ip4" 2>/dev/null || true
-	ip6tables-nft-save >"$NW_TMP/saved/ip6" 2>/dev/null || true
 	nft list tables | grep -v ' netward$' | sort >"$NW_TMP/saved/tables"
 	while read -r _ fam name; do
+		save=
 		case "$fam:$name" in
-		ip:filter | ip:nat | ip:mangle | ip:raw | ip:security) continue ;;
-		ip6:filter | ip6:nat | ip6:mangle | ip6:raw | ip6:security) continue ;;
+		ip:filter | ip:nat | ip:mangle | ip:raw | ip:security) save=iptables-nft-save ;;
+		ip6:filter | ip6:nat | ip6:mangle | ip6:raw | ip6:security) save=ip6tables-nft-save ;;
 		esac
-		nft list table "$fam" "$name" >"$NW_TMP/saved/native.$fam.$name"
+		if [ -n "$save" ] && "$save" -t "$name" >"$NW_TMP/saved/ipt.$fam.$name" 2>/dev/null &&
+			! grep -q incompatible "$NW_TMP/saved/ipt.$fam.$name"; then
+			continue
+		fi
+		rm -f "$NW_TMP/saved/ipt.$fam.$name"
+		nft list table "$fam" "$name" | grep -v '^# ' >"$NW_TMP/saved/native.$fam.$name"
 	done <"$NW_TMP/saved/tables"
 }
 
 fc_restore_ruleset() {
-	local f try
+	local f t try
 	[ -n "${NW_TMP:-}" ] && [ -f "$NW_TMP/saved/tables" ] || return 0
-	# iptables-nft-restore checks the ruleset's generation and starts
-	# again when it moved (the watcher writes netward's table at the same
-	# moment): a table it lost that way is put back by another round.
 	for try in 1 2 3; do
-		for f in "$NW_TMP/saved"/native.*; do
-			if [ -e "$f" ]; then nft -f "$f"; fi
+		for f in "$NW_TMP/saved"/native.* "$NW_TMP/saved"/ipt.*; do
+			[ -e "$f" ] || continue
+			case ${f##*/} in
+			native.*)
+				t=${f##*/native.}
+				nft list table "${t%%.*}" "${t#*.}" >/dev/null 2>&1 || nft -f "$f" || true
+				;;
+			ipt.ip.*) iptables-nft-restore <"$f" || true ;;
+			ipt.ip6.*) ip6tables-nft-restore <"$f" || true ;;
+			esac
 		done
-		if [ -s "$NW_TMP/saved/ip4" ]; then iptables-nft-restore <"$NW_TMP/saved/ip4"; fi
-		if [ -s "$NW_TMP/saved/ip6" ]; then ip6tables-nft-restore <"$NW_TMP/saved/ip6"; fi
 		if diff <(nft list tables | grep -v ' netward$' | sort) "$NW_TMP/saved/tables" >/dev/null; then
 			rm -f "$NW_TMP/saved/tables"
 			return 0
