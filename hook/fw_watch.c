@@ -201,12 +201,13 @@ static bool no_job_left(int watch_lock)
 	return none;
 }
 
-static volatile sig_atomic_t stop_asked;
-
+/* SIGTERM comes from a teardown that holds the state lock and found no
+ * entry left: the watcher cannot be inside a repair (which holds that
+ * lock), so it may go at once. */
 static void on_term(int sig)
 {
 	(void)sig;
-	stop_asked = 1;
+	_exit(0);
 }
 
 void fw_watch_stop_if_idle(void)
@@ -222,8 +223,13 @@ void fw_watch_stop_if_idle(void)
 		return;
 	pid = (pid_t)strtol(buf, NULL, 10);
 	/* Only while it still holds the lock is the pid the watcher's. */
-	if (pid > 0 && flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK)
-		kill(pid, SIGTERM);
+	if (pid <= 0 || flock(fd, LOCK_SH | LOCK_NB) == 0 || errno != EWOULDBLOCK)
+		return;
+	kill(pid, SIGTERM);
+	/* Gone before the lock is released: a job set up next must find no
+	 * watcher on its way out, or it would start none. */
+	for (int i = 0; i < 200 && flock(fd, LOCK_SH | LOCK_NB) < 0; i++)
+		usleep(10000);
 }
 
 static void watch_main(const struct nw_config *cfg, int watch_lock)
@@ -246,12 +252,6 @@ static void watch_main(const struct nw_config *cfg, int watch_lock)
 	repair(cfg);
 	for (;;) {
 		int n = poll(&p, fd >= 0 ? 1 : 0, FW_WATCH_TICK_MS);
-		if (stop_asked) {
-			stop_asked = 0;
-			if (no_job_left(watch_lock))
-				_exit(0);
-			continue;
-		}
 		if (n > 0 && drain(fd)) {
 			repair(cfg);
 			continue;
