@@ -272,6 +272,8 @@ fc_podman_image() {
 	podman import "$d/rootfs.tar" localhost/nwtest-fwclosed:1 >/dev/null 2>&1 3>&-
 	rm -rf "$d"
 	echo image >>"$NW_TMP/podman"
+	# podman's bridge, when this test brings it: a failed run leaves it.
+	ip link show podman0 >/dev/null 2>&1 || echo bridge >>"$NW_TMP/podman"
 }
 
 fc_podman_cleanup() {
@@ -280,6 +282,7 @@ fc_podman_cleanup() {
 	while read -r c; do
 		case "$c" in
 		image) podman rmi -f localhost/nwtest-fwclosed:1 >/dev/null 2>&1 3>&- || true ;;
+		bridge) ip link delete podman0 2>/dev/null || true ;;
 		?*) podman rm -f "$c" >/dev/null 2>&1 3>&- || true ;;
 		esac
 	done < <(tac "$NW_TMP/podman")
