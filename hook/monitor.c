@@ -21,6 +21,7 @@
 
 #include "cgroup.h"
 #include "cleanup.h"
+#include "fw.h"
 #include "job.h"
 #include "log.h"
 #include "proc.h"
@@ -373,7 +374,8 @@ int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, str
 
 	if (r->mode == NW_MODE_HTTP) {
 		listen_fd = proxy_listen(NW_GATEWAY, cfg->proxy_port, r->host_if, err);
-		if (listen_fd < 0)
+		/* The firewall lets the job reach only a socket so marked. */
+		if (listen_fd < 0 || fw_mark_proxy_socket(listen_fd, err) < 0)
 			return nw_wrap(err, "starting the job's proxy");
 		log_fd = open_job_file(r->id, "access.log", O_WRONLY | O_APPEND, err);
 		if (log_fd < 0)

@@ -84,6 +84,7 @@ write_node_config() {
 		allowed_modes: ["none", "http", "full"],
 		dns_servers: [$dns],
 		allow_private_destinations: ["198.18.0.0/15"],
+		full_allow_private_destinations: ["198.18.0.0/15"],
 		log: $log
 	}' | jq "$@" >"$file"
 }

@@ -371,8 +371,44 @@ static void test_shim_keys(void)
 	nw_err_free(&err);
 }
 
+/* full_allow_private_destinations: IPv4 CIDRs; never an always-denied
+ * range, never wider than /8, never IPv6; empty by default. */
+static void test_full_allow_private(void)
+{
+	static const char *const refused[] = {
+	    "{\"full_allow_private_destinations\": [\"127.0.0.0/8\"]}",
+	    "{\"full_allow_private_destinations\": [\"169.254.169.254/32\"]}",
+	    "{\"full_allow_private_destinations\": [\"224.0.0.0/4\"]}",
+	    "{\"full_allow_private_destinations\": [\"0.0.0.0/0\"]}",
+	    "{\"full_allow_private_destinations\": [\"fd00::/8\"]}",
+	    "{\"full_allow_private_destinations\": [\"10.0.0.1/8\"]}",
+	};
+	struct nw_config c;
+	cleanup_err nw_err err = NULL;
+
+	CHECK(parse(&c, "{}", &err) == 0 && c.n_full_allow_private == 0);
+	config_free(&c);
+	CHECK(parse(&c,
+		    "{\"full_allow_private_destinations\": [\"192.168.10.0/24\", "
+		    "\"10.97.0.1\"]}",
+		    &err) == 0 &&
+	      c.n_full_allow_private == 2 && c.full_allow_private[1].prefix == 32);
+	config_free(&c);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		struct nw_config d;
+		nw_err e = NULL;
+		int r = parse(&d, refused[i], &e);
+		CHECK(r < 0 && e != NULL &&
+		      strstr(nw_err_msg(e), "full_allow_private_destinations") != NULL);
+		if (r == 0)
+			config_free(&d);
+		nw_err_free(&e);
+	}
+}
+
 int main(void)
 {
+	RUN(test_full_allow_private);
 	RUN(test_defaults);
 	RUN(test_modes);
 	RUN(test_good_values);
