@@ -115,14 +115,19 @@ nwp_run() {
 	[ -n "$domains" ] && opts+=(--annotation "io.netward.domains=$domains")
 	local cidfile=$NW_TMP/$name.cid
 	rm -f "$cidfile"
-	timeout -k 5 "$NW_JOB_TIMEOUT" podman --hooks-dir "$NWP_HOOKS" run --rm --pull never \
+	# No --rm: podman 4.3's run --rm can lose the exit code to its own
+	# cleanup ("no such exit code"); the container is removed below.
+	timeout -k 5 "$NW_JOB_TIMEOUT" podman --hooks-dir "$NWP_HOOKS" run --pull never \
 		--name "nwtest-$name-$$" --cidfile "$cidfile" "${NWP_RUN_OPTS[@]}" \
 		-v "$TESTNET_CA:/etc/netward-test-ca.pem:ro" \
 		-e CURL_CA_BUNDLE=/etc/netward-test-ca.pem -e SSL_CERT_FILE=/etc/netward-test-ca.pem \
 		"${opts[@]}" "$NWP_IMAGE" /bin/sh -c ". /nwt/lib.sh
 $script" </dev/null 3>&-
 	local rc=$?
-	[ -s "$cidfile" ] && cat "$cidfile" >>"$NW_TMP/cids"
+	if [ -s "$cidfile" ]; then
+		cat "$cidfile" >>"$NW_TMP/cids"
+		podman --hooks-dir "$NWP_HOOKS" rm -f "$(cat "$cidfile")" >/dev/null 2>&1 || true
+	fi
 	return "$rc"
 }
 
@@ -207,7 +212,10 @@ nwp_start() {
 		"$NWP_IMAGE" /bin/sh -c ". /nwt/lib.sh
 $script" </dev/null >/dev/null 3>&-
 	local rc=$?
-	[ -s "$cidfile" ] && cat "$cidfile" >>"$NW_TMP/cids"
+	if [ -s "$cidfile" ]; then
+		cat "$cidfile" >>"$NW_TMP/cids"
+		podman --hooks-dir "$NWP_HOOKS" rm -f "$(cat "$cidfile")" >/dev/null 2>&1 || true
+	fi
 	return "$rc"
 }
 
