@@ -9,7 +9,7 @@
 # file. The replay binaries need no libFuzzer, so the corpus and the
 # regressions replay (ASan+UBSan) wherever clang's fuzzer runtime is missing.
 
-FUZZ_TARGETS := http domain oci config
+FUZZ_TARGETS := http domain oci config tls dns
 FUZZ_B       := build-fuzz
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
@@ -19,7 +19,7 @@ FUZZ_REPLAY_CC ?= $(if $(shell command -v $(FUZZ_CC) 2>/dev/null),$(FUZZ_CC),$(C
 
 # The pure modules the targets reach; the rest of hook/ talks to the kernel
 # and stays out, so a fuzz build never waits on it.
-FUZZ_MODS    := err json addr domain http http_build http_chunked config config_render oci oci_seccomp
+FUZZ_MODS    := err json addr domain http http_build http_chunked config config_render oci oci_seccomp tls_sni dns_msg
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_BASE    := -std=gnu11 -O1 -g -fno-omit-frame-pointer -D_GNU_SOURCE \
                 -DNW_VERSION='"$(VERSION)"' -Ihook $(PC_CFLAGS) -MMD -MP $(FUZZ_SAN)
