@@ -34,6 +34,17 @@ static void judge(struct conn *c, size_t from)
 		tunnel_run(c);
 		return;
 	}
+	/* Allocated only for a stream that starts like TLS: other tunnels,
+	 * and a client that only checks it can connect, never pay for it. */
+	if (c->sni == NULL) {
+		c->sni = malloc(sizeof(*c->sni));
+		if (c->sni == NULL) {
+			conn_close(c, "out of memory");
+			return;
+		}
+		tls_sni_init(c->sni);
+		from = 0;
+	}
 	rc = tls_sni_feed(c->sni, d + from, c->cin.len - from);
 	switch (rc) {
 	case TLS_SNI_MORE:
@@ -71,12 +82,6 @@ void peek_start(struct conn *c)
 	conn_set_state(c, CS_PEEK);
 	c->status = 200;
 	c->t_active = proxy_now_ms();
-	c->sni = malloc(sizeof(*c->sni));
-	if (c->sni == NULL) {
-		conn_close(c, "out of memory");
-		return;
-	}
-	tls_sni_init(c->sni);
 	buf_put(&c->u2c, established, sizeof(established) - 1);
 	if (conn_write(c, c->cev.fd, &c->u2c) < 0) {
 		conn_close(c, "client gone");

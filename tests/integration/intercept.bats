@@ -179,3 +179,22 @@ PY')
 	assert_line_has "PLAIN HTTP/1.1 200" "hello from www.test"
 	assert_clean "$id"
 }
+
+@test "intercept: openssl s_client through the proxy: an allowed server name completes, a denied one is cut off" {
+	local id b
+	id=$(job_id sclient)
+	b=$(http_bundle "$id" www.test '
+		for n in www.test other.test; do
+			out=$(printf "GET / HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n" |
+				timeout 15 openssl s_client -quiet -verify_return_error \
+				-CAfile /etc/netward-test-ca.pem -proxy '"$NW_GATEWAY"':3128 \
+				-connect www.test:443 -servername $n 2>&1)
+			echo "SCLIENT $n rc=$? $(printf "%s" "$out" | tr "\r\n" "  ")"
+		done')
+	run run_job "$b" "$id"
+	assert_success
+	assert_line_has "SCLIENT www.test rc=0" "hello from www.test"
+	assert_line_has "SCLIENT other.test rc=1" ""
+	[ -z "$(grep '^SCLIENT other.test' <<<"$output" | grep -F 'hello from')" ]
+	assert_clean "$id"
+}
