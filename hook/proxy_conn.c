@@ -98,7 +98,7 @@ void conn_close(struct conn *c, const char *reason)
 
 	if (c->closed)
 		return;
-	if ((c->st == CS_TUNNEL || c->st == CS_FORWARD) && c->method[0] != '\0')
+	if ((c->st == CS_TUNNEL || c->st == CS_FORWARD || c->st == CS_PEEK) && c->method[0] != '\0')
 		conn_log(c, true, reason);
 	c->closed = true;
 	proxy_unwait(p, c);
@@ -310,8 +310,8 @@ static void route(struct conn *c)
 	struct resolve_answer ans = {0};
 	int status;
 
-	status = proxy_policy_name(c->p->o, c->host, c->host_is_ip, c->port, c->is_connect, reason,
-				   sizeof(reason));
+	status = proxy_policy_name(c->p->o, c->host, c->host_is_ip, c->port,
+				   c->is_connect ? VIA_CONNECT : VIA_HTTP, reason, sizeof(reason));
 	if (status != 0) {
 		conn_fail(c, status, true, reason);
 		return;
@@ -457,7 +457,7 @@ static void connect_event(struct conn *c, bool client, uint32_t events)
 		return;
 	}
 	if (c->is_connect)
-		tunnel_start(c);
+		peek_start(c);
 	else
 		forward_start(c);
 }
@@ -505,8 +505,9 @@ static void resolve_event(struct conn *c, bool client, uint32_t events)
 }
 
 static void (*const handlers[CS_NSTATES])(struct conn *, bool, uint32_t) = {
-    [CS_HEAD] = head_event,	  [CS_RESOLVE] = resolve_event, [CS_CONNECT] = connect_event,
-    [CS_FORWARD] = forward_event, [CS_TUNNEL] = tunnel_event,	[CS_ERROR] = error_event,
+    [CS_HEAD] = head_event,   [CS_RESOLVE] = resolve_event, [CS_CONNECT] = connect_event,
+    [CS_PEEK] = peek_event,   [CS_FORWARD] = forward_event, [CS_TUNNEL] = tunnel_event,
+    [CS_ERROR] = error_event,
 };
 
 static void client_event(struct proxy_ev *ev, uint32_t events)
@@ -539,6 +540,9 @@ void conn_update(struct conn *c)
 		break;
 	case CS_CONNECT:
 		um = EPOLLOUT;
+		break;
+	case CS_PEEK:
+		peek_interest(c, &cm, &um);
 		break;
 	case CS_FORWARD:
 		forward_interest(c, &cm, &um);
@@ -593,6 +597,9 @@ void conn_timeout_check(struct conn *c, uint64_t now)
 				 addr_str(&c->up_addr, as, sizeof(as)), c->port);
 			conn_fail(c, 504, false, reason);
 		}
+		break;
+	case CS_PEEK:
+		peek_timeout_check(c, now);
 		break;
 	case CS_FORWARD:
 	case CS_TUNNEL:

@@ -29,6 +29,10 @@ FUZZ_BASE    := -std=gnu11 -O1 -g -fno-omit-frame-pointer -D_GNU_SOURCE \
 FUZZ_HOOK_CFLAGS := $(FUZZ_BASE) $(filter-out -Werror,$(WARN)) -Wno-format-nonliteral
 FUZZ_OWN_CFLAGS  := $(FUZZ_BASE) $(WARN) -Itests/fuzz
 
+# The TLS ClientHello and DNS query readers of the proxy.
+FUZZ_TARGETS     += tls dns
+FUZZ_MODS        += tls_sni dns_msg
+
 FUZZ_LF_OBJS     := $(FUZZ_MODS:%=$(FUZZ_B)/lf/hook/%.o)
 FUZZ_REPLAY_OBJS := $(FUZZ_MODS:%=$(FUZZ_B)/replay/hook/%.o)
 FUZZ_BINS        := $(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz_%)

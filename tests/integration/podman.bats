@@ -157,6 +157,22 @@ nwp_cid() {
 	assert_clean "$(nwp_cid http)"
 }
 
+@test "podman http: a CONNECT tunnel whose ClientHello names a server outside the list is cut off" {
+	run nwp_run sni http www.test --network none -- '
+		for n in www.test other.test; do
+			out=$(printf "GET / HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n" |
+				timeout 15 openssl s_client -quiet -verify_return_error \
+				-CAfile /etc/netward-test-ca.pem -proxy '"$NW_GATEWAY"':3128 \
+				-connect www.test:443 -servername $n 2>&1)
+			echo "SCLIENT $n rc=$? $(printf "%s" "$out" | tr "\r\n" "  ")"
+		done'
+	assert_success
+	assert_line_has "SCLIENT www.test rc=0" "hello from www.test"
+	assert_line_has "SCLIENT other.test rc=1" ""
+	[ -z "$(grep '^SCLIENT other.test' <<<"$output" | grep -F 'hello from')" ]
+	assert_clean "$(nwp_cid sni)"
+}
+
 @test "podman http: the job reaches nothing directly" {
 	run nwp_run httpdirect http www.test --network none -- '
 		r http://198.18.0.10/ --noproxy "*" --max-time 3
