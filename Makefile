@@ -14,7 +14,7 @@ B         ?= build
 SAN       ?=
 
 LIBS_PC   := libseccomp libcap yajl libnl-3.0 libnl-route-3.0 libcares
-# libnftables is dlopen()ed when the firewall is first touched (hook/fw.c):
+# libnftables is dlopen()ed when the firewall is first touched (hook/nftlib.c):
 # its headers at build time, libnftables.so.1 at run time.
 PC_CFLAGS := $(shell pkg-config --cflags $(LIBS_PC) libnftables 2>/dev/null)
 PC_LIBS   := $(shell pkg-config --libs $(LIBS_PC) 2>/dev/null) -ldl

@@ -2,9 +2,7 @@
  * namespace of the calling thread. fw.c renders what this applies. */
 #include "fw.h"
 
-#include <dlfcn.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,66 +11,16 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 
-#include <nftables/libnftables.h>
-
 #include "cleanup.h"
 #include "json.h"
+#include "nftlib.h"
 #include "proc.h"
 #include "state.h"
-
-/* libnftables is loaded the first time the firewall is touched, not at
- * exec: most runs of the hook never need it (none mode; a poststop, whose
- * removal runs in a child; the standalone proxy), and mapping it with its
- * five dependencies costs every exec 0.6 ms. The prototypes are the
- * header's (typeof), so a mismatch does not compile. */
-#define NFT_SONAME "libnftables.so.1"
-
-static struct {
-	void *handle;
-	typeof(nft_ctx_new) *ctx_new;
-	typeof(nft_ctx_free) *ctx_free;
-	typeof(nft_ctx_buffer_output) *buffer_output;
-	typeof(nft_ctx_buffer_error) *buffer_error;
-	typeof(nft_ctx_get_output_buffer) *get_output_buffer;
-	typeof(nft_ctx_get_error_buffer) *get_error_buffer;
-	typeof(nft_ctx_output_set_flags) *output_set_flags;
-	typeof(nft_run_cmd_from_buffer) *run_cmd_from_buffer;
-} lib;
-
-static int lib_sym(void *dst, const char *name, nw_err *err)
-{
-	void *p = dlsym(lib.handle, name);
-
-	if (p == NULL)
-		return nw_fail(err, 0, "loading %s: no symbol %s", NFT_SONAME, name);
-	memcpy(dst, &p, sizeof(p));
-	return 0;
-}
-
-static int lib_load(nw_err *err)
-{
-	if (lib.run_cmd_from_buffer != NULL)
-		return 0;
-	if (lib.handle == NULL)
-		lib.handle = dlopen(NFT_SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (lib.handle == NULL)
-		return nw_fail(err, 0, "loading %s: %s", NFT_SONAME, dlerror());
-	if (lib_sym(&lib.ctx_new, "nft_ctx_new", err) < 0 ||
-	    lib_sym(&lib.ctx_free, "nft_ctx_free", err) < 0 ||
-	    lib_sym(&lib.buffer_output, "nft_ctx_buffer_output", err) < 0 ||
-	    lib_sym(&lib.buffer_error, "nft_ctx_buffer_error", err) < 0 ||
-	    lib_sym(&lib.get_output_buffer, "nft_ctx_get_output_buffer", err) < 0 ||
-	    lib_sym(&lib.get_error_buffer, "nft_ctx_get_error_buffer", err) < 0 ||
-	    lib_sym(&lib.output_set_flags, "nft_ctx_output_set_flags", err) < 0 ||
-	    lib_sym(&lib.run_cmd_from_buffer, "nft_run_cmd_from_buffer", err) < 0)
-		return -1;
-	return 0;
-}
 
 static inline void nft_ctx_freep(struct nft_ctx **p)
 {
 	if (*p != NULL)
-		lib.ctx_free(*p);
+		nftlib.ctx_free(*p);
 	*p = NULL;
 }
 
@@ -94,7 +42,7 @@ static const char *const set_names[] = {"job_ifs", "http_ifs", "full_ifs"};
  * File exists"), with an errno guessed from it so callers can branch. */
 static int nft_fail(nw_err *err, struct nft_ctx *nft, const char *what)
 {
-	const char *msg = lib.get_error_buffer(nft);
+	const char *msg = nftlib.get_error_buffer(nft);
 	size_t n;
 	int code = EINVAL;
 
@@ -121,15 +69,15 @@ static struct nft_ctx *nft_open(nw_err *err)
 {
 	struct nft_ctx *nft;
 
-	if (lib_load(err) < 0)
+	if (nftlib_load(err) < 0)
 		return NULL;
-	nft = lib.ctx_new(NFT_CTX_DEFAULT);
+	nft = nftlib.ctx_new(NFT_CTX_DEFAULT);
 	if (nft == NULL) {
 		nw_fail(err, ENOMEM, "creating an nftables context");
 		return NULL;
 	}
-	if (lib.buffer_error(nft) < 0 || lib.buffer_output(nft) < 0) {
-		lib.ctx_free(nft);
+	if (nftlib.buffer_error(nft) < 0 || nftlib.buffer_output(nft) < 0) {
+		nftlib.ctx_free(nft);
 		nw_fail(err, ENOMEM, "creating an nftables context");
 		return NULL;
 	}
@@ -141,7 +89,7 @@ static int run_absent_ok(struct nft_ctx *nft, const char *cmd, const char *what,
 {
 	nw_err e = NULL;
 
-	if (lib.run_cmd_from_buffer(nft, cmd) == 0)
+	if (nftlib.run_cmd_from_buffer(nft, cmd) == 0)
 		return 0;
 	nft_fail(&e, nft, what);
 	if (e != NULL && e->code == ENOENT) {
@@ -170,8 +118,8 @@ static struct json *list_json(struct nft_ctx *nft, const char *cmd, const char *
 	nw_err e = NULL;
 	const char *out;
 
-	lib.output_set_flags(nft, NFT_CTX_OUTPUT_JSON);
-	if (lib.run_cmd_from_buffer(nft, cmd) != 0) {
+	nftlib.output_set_flags(nft, NFT_CTX_OUTPUT_JSON);
+	if (nftlib.run_cmd_from_buffer(nft, cmd) != 0) {
 		nft_fail(&e, nft, what);
 		if (e != NULL && e->code == ENOENT) {
 			nw_err_free(&e);
@@ -180,7 +128,7 @@ static struct json *list_json(struct nft_ctx *nft, const char *cmd, const char *
 		*err = steal_ptr(&e);
 		return NULL;
 	}
-	out = lib.get_output_buffer(nft);
+	out = nftlib.get_output_buffer(nft);
 	return json_parse(out ? out : "", out ? strlen(out) : 0, err);
 }
 
@@ -307,8 +255,8 @@ static int rebuild(struct nft_ctx *nft, const char *base, const struct fw_elem *
 		rc = nw_fail(err, ENOMEM, "firewall: rendering");
 	if (rc < 0)
 		return -1;
-	lib.output_set_flags(nft, 0);
-	if (lib.run_cmd_from_buffer(nft, script) != 0)
+	nftlib.output_set_flags(nft, 0);
+	if (nftlib.run_cmd_from_buffer(nft, script) != 0)
 		return nft_fail(err, nft, "writing the firewall table");
 	return 0;
 }
@@ -356,8 +304,8 @@ int fw_install(const struct fw_job *j, uint16_t zone, fw_live_fn live, void *arg
 	intact = check(nft, base, err);
 	if (intact < 0)
 		return -1;
-	lib.output_set_flags(nft, 0);
-	if (intact == 1 && lib.run_cmd_from_buffer(nft, elems) == 0)
+	nftlib.output_set_flags(nft, 0);
+	if (intact == 1 && nftlib.run_cmd_from_buffer(nft, elems) == 0)
 		return 0;
 	/* No table, a flushed or changed one, or an element a teardown that
 	 * never finished left with another zone: write it all again. */

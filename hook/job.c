@@ -122,21 +122,6 @@ int job_teardown_locked(const struct job_record *r, nw_err *err)
 	return 0;
 }
 
-int job_teardown(const char *id, nw_err *err)
-{
-	struct job_record r;
-	int lock = state_lock(err), rc;
-
-	if (lock < 0)
-		return -1;
-	rc = state_read(id, &r, err);
-	if (rc == 1)
-		rc = job_teardown_locked(&r, err);
-	state_record_free(&r);
-	state_unlock(lock);
-	return rc < 0 ? -1 : 0;
-}
-
 /* One attempt with one interface name: the firewall first (its sets name
  * the link, so the link is never up without them), then the link. Returns
  * -EEXIST when the name is taken, so the caller tries another. */

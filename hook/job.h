@@ -28,10 +28,9 @@ int job_setup(const struct nw_config *cfg, const struct job_start *st, const str
  * container's: another bundle, or (stopped: the runtime says its container
  * has stopped) a recorded container that still runs. */
 int job_poststop(const char *id, const char *bundle, bool stopped, nw_err *err);
-/* Removes everything the job has; idempotent, needs no pid or namespace. */
-int job_teardown(const char *id, nw_err *err);
-/* Teardown of a record already read, with the lock held. Firewall first,
- * then links, then processes, then the state entry. */
+/* Removes everything the job has, for a record already read, with the lock
+ * held; idempotent, needs no pid or namespace. Firewall first, then links,
+ * then processes, then the state entry. */
 int job_teardown_locked(const struct job_record *r, nw_err *err);
 
 struct gc_report {
