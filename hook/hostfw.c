@@ -12,7 +12,6 @@
 
 #include "cleanup.h"
 #include "hostfw_int.h"
-#include "log.h"
 #include "state.h"
 
 #define MAX_CHAINS 64

@@ -23,9 +23,7 @@
 #include "policy.h"
 #include "proxy.h"
 #include "shim_engines.h"
-#include "state.h"
 #include "status.h"
-#include "wire.h"
 
 #define STDIN_MAX (4 << 20)
 
