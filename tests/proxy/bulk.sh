@@ -54,7 +54,7 @@ wait_port 127.0.0.2 "$bulk" && wait_port 127.0.0.1 "$pport" ||
 fc() { timeout 600 python3 "$root/tests/lib/flow-client.py" "$@" --timeout 30 2>&1; }
 mib() { echo "$(($1 >> 20)) MiB"; }
 
-# The issue's own repro: curl with default buffers, plain GET.
+# The stall's first case: curl with default buffers, a plain GET of a large body.
 want=$(python3 - "$big" <<'PY'
 import hashlib, sys
 n = int(sys.argv[1]); p = bytes(range(251)) * 1045; h = hashlib.sha256()
