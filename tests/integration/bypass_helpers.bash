@@ -52,22 +52,10 @@ bp_records() {
 bp_spawn() {
 	local name=$1
 	shift
-	(
-		for f in "/proc/$BASHPID/fd/"*; do
-			fd=${f##*/}
-			if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
-		done
-		exec setsid ip netns exec "$TESTNET_NS" python3 "$BP_LIB/bypass-servers.py" "$@" \
-			</dev/null >>"$BP_SRV/$name.out" 2>&1
-	) &
-	echo "$!" >"$BP_SRV/$name.pid"
+	testnet_spawn "$BP_SRV/$name.out" "$BP_SRV/$name.pid" python3 "$BP_LIB/bypass-servers.py" "$@"
 }
 
-bp_alive() {
-	local pid
-	pid=$(cat "$BP_SRV/$1.pid" 2>/dev/null) || return 1
-	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
-}
+bp_alive() { pidfile_alive "$BP_SRV/$1.pid"; }
 
 # Brings the suite's servers up (again, when the test internet was rebuilt
 # under us, which takes them down).

@@ -211,14 +211,7 @@ fc_bridge_ns() {
 	ip -n "$name-ns" link set eth0 up
 	ip -n "$name-ns" link set lo up
 	ip -n "$name-ns" route add default via "$braddr"
-	ip netns exec "$name-ns" python3 "$NW_ROOT/tests/lib/upload-server.py" --bind "$nsaddr" \
-		--port "$port" </dev/null >/dev/null 2>&1 3>&- &
-	echo "$!" >>"$NW_TMP/pids"
-	local _
-	for _ in $(seq 1 50); do
-		curl --noproxy '*' -fsS -m 1 -o /dev/null "http://$nsaddr:$port/" 2>/dev/null && return 0
-		sleep 0.1
-	done
+	upload_server "$name-ns" "$nsaddr" "$port" "$nsaddr" && return 0
 	echo "the service behind $name did not start" >&2
 	return 1
 }
@@ -240,14 +233,7 @@ fc_private_service() {
 	ip -n "$TESTNET_NS" addr add "$addr/32" dev lo
 	echo "$addr" >"$NW_TMP/private.addr"
 	ip route add "$addr/32" via "$TESTNET_DNS"
-	ip netns exec "$TESTNET_NS" python3 "$NW_ROOT/tests/lib/upload-server.py" --bind "$addr" \
-		--port "$port" </dev/null >/dev/null 2>&1 3>&- &
-	echo "$!" >>"$NW_TMP/pids"
-	local _
-	for _ in $(seq 1 50); do
-		curl --noproxy '*' -fsS -m 1 -o /dev/null "http://$addr:$port/" 2>/dev/null && return 0
-		sleep 0.1
-	done
+	upload_server "$TESTNET_NS" "$addr" "$port" "$addr" && return 0
 	echo "the service on $addr did not start" >&2
 	return 1
 }

@@ -203,19 +203,51 @@ job_id() {
 	printf 'nwt-%s-%s-%s' "$BATS_TEST_NUMBER" "$$" "$1"
 }
 
-# Starts a host-side listener for a test (stdio and bats' fd 3 closed, so
-# it cannot hold up the run); teardown stops it.
-host_listener() {
-	local bind=$1 port=$2
-	python3 "$NW_ROOT/tests/lib/upload-server.py" --bind "$bind" --port "$port" \
-		</dev/null >/dev/null 2>&1 3>&- &
+# testnet_spawn OUT PIDFILE CMD...: starts CMD in the test internet's
+# namespace, detached from bats: its own session, output appended to OUT,
+# its pid in PIDFILE, and no inherited descriptor (bats waits for fd 3 to
+# close, and a server holding it would hang the whole run).
+testnet_spawn() {
+	local out=$1 pidfile=$2
+	shift 2
+	(
+		for f in "/proc/$BASHPID/fd/"*; do
+			fd=${f##*/}
+			if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+		done
+		exec setsid ip netns exec "$TESTNET_NS" "$@" </dev/null >>"$out" 2>&1
+	) &
+	echo "$!" >"$pidfile"
+}
+
+# pidfile_alive PIDFILE: the process PIDFILE names is alive.
+pidfile_alive() {
+	local pid
+	pid=$(cat "$1" 2>/dev/null) || return 1
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
+
+# upload_server NETNS BIND PORT PROBE: starts tests/lib/upload-server.py
+# on BIND:PORT in network namespace NETNS ("" for the host's), with stdio
+# and bats' fd 3 closed so it cannot hold up the run, and waits until
+# http://PROBE:PORT/ answers; teardown stops it.
+upload_server() {
+	local ns=$1 bind=$2 port=$3 probe=$4 _
+	local cmd=(python3 "$NW_ROOT/tests/lib/upload-server.py" --bind "$bind" --port "$port")
+	if [ -n "$ns" ]; then cmd=(ip netns exec "$ns" "${cmd[@]}"); fi
+	"${cmd[@]}" </dev/null >/dev/null 2>&1 3>&- &
 	echo "$!" >>"$NW_TMP/pids"
-	local _
 	for _ in $(seq 1 50); do
-		curl --noproxy '*' -fsS -m 1 -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && return 0
+		curl --noproxy '*' -fsS -m 1 -o /dev/null "http://$probe:$port/" 2>/dev/null && return 0
 		sleep 0.1
 	done
-	echo "host listener on $bind:$port did not start" >&2
+	return 1
+}
+
+# Starts a host-side listener for a test; teardown stops it.
+host_listener() {
+	upload_server "" "$1" "$2" 127.0.0.1 && return 0
+	echo "host listener on $1:$2 did not start" >&2
 	return 1
 }
 

@@ -16,21 +16,10 @@ PF_SRV=$TESTNET_DIR/proxyflow
 pf_spawn() {
 	local name=$1
 	shift
-	(
-		for f in "/proc/$BASHPID/fd/"*; do
-			fd=${f##*/}
-			if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
-		done
-		exec setsid ip netns exec "$TESTNET_NS" python3 "$NW_ROOT/tests/lib/flow-servers.py" "$@" \
-			</dev/null >>"$PF_SRV/$name.out" 2>&1
-	) &
-	echo "$!" >"$PF_SRV/$name.pid"
+	testnet_spawn "$PF_SRV/$name.out" "$PF_SRV/$name.pid" python3 "$NW_ROOT/tests/lib/flow-servers.py" "$@"
 }
 
-pf_alive() {
-	local pid
-	pid=$(cat "$PF_SRV/$1.pid" 2>/dev/null) && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
-}
+pf_alive() { pidfile_alive "$PF_SRV/$1.pid"; }
 
 pf_servers_up() {
 	mkdir -p "$PF_SRV"
