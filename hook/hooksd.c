@@ -19,6 +19,11 @@ static const char *const stage_names[HOOKSD_N_STAGES] = {
     [HOOKSD_PRECREATE] = "precreate",
 };
 
+const char *hooksd_stage_name(enum hooksd_stage s)
+{
+	return stage_names[s];
+}
+
 int hooksd_name_cmp(const char *a, const char *b)
 {
 	for (;; a++, b++) {

@@ -34,6 +34,8 @@ enum hooksd_stage {
 	HOOKSD_N_STAGES
 };
 #define HOOKSD_STAGE_BIT(s) (1u << (s))
+/* The stage's name, as hooks.d files and config.json's `hooks` spell it. */
+const char *hooksd_stage_name(enum hooksd_stage s);
 
 struct hooksd_hook {
 	char *name;	   /* file name: what overrides and orders */

@@ -144,15 +144,6 @@ fail:
 	return NULL;
 }
 
-static const char *const config_stage[] = {
-    [HOOKSD_PRESTART] = "prestart",
-    [HOOKSD_CREATE_RUNTIME] = "createRuntime",
-    [HOOKSD_CREATE_CONTAINER] = "createContainer",
-    [HOOKSD_START_CONTAINER] = "startContainer",
-    [HOOKSD_POSTSTART] = "poststart",
-    [HOOKSD_POSTSTOP] = "poststop",
-};
-
 int hooksd_add(struct json *conf, const struct hooksd_hook *h, nw_err *err)
 {
 	struct json *hooks = json_get(conf, "hooks");
@@ -165,18 +156,18 @@ int hooksd_add(struct json *conf, const struct hooksd_hook *h, nw_err *err)
 	if (hooks->type != JSON_OBJECT)
 		return nw_fail(err, 0, "config.json: \"hooks\" must be an object");
 	for (int s = 0; s < HOOKSD_PRECREATE; s++) {
+		const char *name = hooksd_stage_name(s);
 		struct json *list;
 		if (!(h->stages & HOOKSD_STAGE_BIT(s)))
 			continue;
-		list = json_get(hooks, config_stage[s]);
+		list = json_get(hooks, name);
 		if (list == NULL) {
-			if (json_set(hooks, config_stage[s], json_new(JSON_ARRAY), err) < 0)
+			if (json_set(hooks, name, json_new(JSON_ARRAY), err) < 0)
 				return -1;
-			list = json_get(hooks, config_stage[s]);
+			list = json_get(hooks, name);
 		}
 		if (list->type != JSON_ARRAY)
-			return nw_fail(err, 0, "config.json: hooks.%s must be a list",
-				       config_stage[s]);
+			return nw_fail(err, 0, "config.json: hooks.%s must be a list", name);
 		if (json_push(list, clone(h->hook), err) < 0)
 			return -1;
 	}
