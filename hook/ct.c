@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "nldump.h"
 
 /* Entries deleted per dump: a job rarely has more; the loop dumps again
  * until none is left. */
@@ -65,8 +66,19 @@ static bool tuple_has(const struct nlattr *tuple, const uint8_t addr[4])
 	return false;
 }
 
-static void consider(const struct nlmsghdr *h, const uint8_t addr[4], struct victim *v, size_t *n)
+/* What a dump collects: the entries of addr, into v[0..*n). */
+struct batch {
+	const uint8_t *addr;
+	struct victim *v;
+	size_t *n;
+};
+
+static void consider(const struct nlmsghdr *h, void *arg)
 {
+	const struct batch *b = arg;
+	const uint8_t *addr = b->addr;
+	struct victim *v = b->v;
+	size_t *n = b->n;
 	const struct nfgenmsg *g = NLMSG_DATA(h);
 	const struct nlattr *tuple = NULL;
 	bool has_zone = false;
@@ -97,28 +109,12 @@ static void consider(const struct nlmsghdr *h, const uint8_t addr[4], struct vic
 static int dump(int fd, const uint8_t addr[4], struct victim *v, size_t *n)
 {
 	static char buf[65536] __attribute__((aligned(NLMSG_ALIGNTO)));
-	struct nlreq r = {.h = {.nlmsg_len = NLMSG_LENGTH(sizeof(struct nfgenmsg)),
-				.nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET,
-				.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP},
-			  .g = {.nfgen_family = AF_INET, .version = NFNETLINK_V0}};
-	ssize_t len;
+	const struct nfgenmsg g = {.nfgen_family = AF_INET, .version = NFNETLINK_V0};
+	struct batch b = {.addr = addr, .v = v, .n = n};
 
 	*n = 0;
-	if (send(fd, &r, r.h.nlmsg_len, 0) < 0)
-		return -errno;
-	for (;;) {
-		len = recv(fd, buf, sizeof(buf), 0);
-		if (len < 0)
-			return -errno;
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)len);
-		     h = NLMSG_NEXT(h, len)) {
-			if (h->nlmsg_type == NLMSG_DONE)
-				return 0;
-			if (h->nlmsg_type == NLMSG_ERROR)
-				return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
-			consider(h, addr, v, n);
-		}
-	}
+	return nl_dump(fd, (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET, &g, sizeof(g), buf,
+		       sizeof(buf), consider, &b);
 }
 
 static int delete_one(int fd, const struct victim *v)

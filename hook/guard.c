@@ -14,6 +14,7 @@
 
 #include "cleanup.h"
 #include "fw.h"
+#include "nldump.h"
 #include "wire.h"
 
 /* ---- a small netlink requester (XFRM and route alike) ---- */
@@ -52,32 +53,13 @@ static int talk(int fd, struct req *r)
 	return -EIO;
 }
 
-/* Calls fn on every message of a dump of type (family af). */
+/* Calls fn on every message of a dump of type. */
 static int dump(int fd, unsigned short type, const void *hdr, size_t hlen,
 		void (*fn)(const struct nlmsghdr *h, void *arg), void *arg)
 {
 	static char buf[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
-	struct req r = {.h = {.nlmsg_len = NLMSG_LENGTH(hlen),
-			      .nlmsg_type = type,
-			      .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP}};
-	ssize_t n;
 
-	memcpy(NLMSG_DATA(&r.h), hdr, hlen);
-	if (send(fd, &r, r.h.nlmsg_len, 0) < 0)
-		return -errno;
-	for (;;) {
-		n = recv(fd, buf, sizeof(buf), 0);
-		if (n < 0)
-			return -errno;
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
-		     h = NLMSG_NEXT(h, n)) {
-			if (h->nlmsg_type == NLMSG_DONE)
-				return 0;
-			if (h->nlmsg_type == NLMSG_ERROR)
-				return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
-			fn(h, arg);
-		}
-	}
+	return nl_dump(fd, type, hdr, hlen, buf, sizeof(buf), fn, arg);
 }
 
 static int nl_sock(int proto)
