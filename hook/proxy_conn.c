@@ -90,7 +90,7 @@ void conn_close_upstream(struct conn *c)
 }
 
 /* The one way a connection ends; safe to call twice. The memory is freed
- * by the loop after the current batch of events (proxy_reap), so neither
+ * by the loop after the current batch of events (reap, in proxy.c), so neither
  * a handler up the stack nor a later event in the batch sees it freed. */
 void conn_close(struct conn *c, const char *reason)
 {

@@ -376,8 +376,8 @@ static bool rule_matches(const struct json *rule, uint64_t v, uint64_t a2)
 	return true;
 }
 
-/* Is socket(v, ., a2) allowed by some permissive rule? */
-static bool socket_allowed(const struct json *c, uint64_t v, uint64_t a2)
+/* Is name(a0, ., a2) allowed by some permissive rule? */
+static bool syscall_allowed(const struct json *c, const char *name, uint64_t a0, uint64_t a2)
 {
 	const struct json *rules =
 	    json_get_arr(json_get_obj(json_get_obj(c, "linux"), "seccomp"), "syscalls");
@@ -386,12 +386,18 @@ static bool socket_allowed(const struct json *c, uint64_t v, uint64_t a2)
 		const struct json *names = json_get_arr(rules->v[i], "names");
 		bool has = false;
 		for (size_t k = 0; names != NULL && k < names->n; k++)
-			has |= strcmp(names->v[k]->s, "socket") == 0;
+			has |= strcmp(names->v[k]->s, name) == 0;
 		if (has && strcmp(json_get_str(rules->v[i], "action"), "SCMP_ACT_ALLOW") == 0 &&
-		    rule_matches(rules->v[i], v, a2))
+		    rule_matches(rules->v[i], a0, a2))
 			return true;
 	}
 	return false;
+}
+
+/* Is socket(v, ., a2) allowed by some permissive rule? */
+static bool socket_allowed(const struct json *c, uint64_t v, uint64_t a2)
+{
+	return syscall_allowed(c, "socket", v, a2);
 }
 
 static void test_seccomp_narrowed(void)
@@ -422,19 +428,7 @@ static void test_seccomp_narrowed(void)
 /* Is socketcall(call, ...) allowed by some permissive rule? */
 static bool socketcall_allowed(const struct json *c, uint64_t call)
 {
-	const struct json *rules =
-	    json_get_arr(json_get_obj(json_get_obj(c, "linux"), "seccomp"), "syscalls");
-
-	for (size_t i = 0; rules != NULL && i < rules->n; i++) {
-		const struct json *names = json_get_arr(rules->v[i], "names");
-		bool has = false;
-		for (size_t k = 0; names != NULL && k < names->n; k++)
-			has |= strcmp(names->v[k]->s, "socketcall") == 0;
-		if (has && strcmp(json_get_str(rules->v[i], "action"), "SCMP_ACT_ALLOW") == 0 &&
-		    rule_matches(rules->v[i], call, 0))
-			return true;
-	}
-	return false;
+	return syscall_allowed(c, "socketcall", call, 0);
 }
 
 static const char *const x86_profile =
