@@ -82,6 +82,9 @@ rv_hostfw_restore() {
 	if [ -f "$NW_TMP/dbus-started" ]; then
 		rm -f /run/dbus/system_bus_socket /run/dbus/pid
 	fi
+	if [ -f "$NW_TMP/ufw-enabled" ]; then
+		ufw --force disable >/dev/null 2>&1 || true
+	fi
 	rm -f /etc/firewalld/zones/netward.xml /etc/firewalld/zones/netward.xml.old
 	ip link del nwrvtest0 2>/dev/null || true
 	nft flush ruleset
@@ -165,6 +168,55 @@ rv_probe() {
 	if [ "$output" != 000 ]; then
 		echo "while a job ran, the non-job link nwrvtest0 reached the host's port $port (HTTP $output)" >&2
 		firewall-cmd --get-zone-of-interface=nwrvtest0 >&2 || true
+		return 1
+	fi
+}
+
+# rv_link NS: the non-job link nwrvtest0 (host 10.254.77.1) to a namespace
+# at 10.254.77.2; skips when the node routes that range elsewhere.
+rv_link() {
+	local ns=$1
+	ip link show nwrvtest0 >/dev/null 2>&1 && skip "a link nwrvtest0 exists already"
+	test_netns "$ns"
+	ip link add nwrvtest0 type veth peer name rvpeer netns "$ns"
+	ip addr add 10.254.77.1/30 dev nwrvtest0
+	ip link set nwrvtest0 up
+	ip -n "$ns" addr add 10.254.77.2/30 dev rvpeer
+	ip -n "$ns" link set rvpeer up
+	ip -n "$ns" link set lo up
+	ip route get 10.254.77.2 | grep -q 'dev nwrvtest0' || skip "10.254.77.0/30 is routed elsewhere on this node"
+}
+
+@test "review: ufw: while a job runs, a host link named nw* that is no job's does not pass INPUT with a job-subnet source" {
+	local ns=nwt-rv-$$ port id b src=${NW_SUBNET_PREFIX}250.2
+	command -v ufw >/dev/null || skip "ufw is not installed (tests/deps.sh installs it)"
+	rv_hostfw_save
+	rv_link "$ns"
+	# Something on that link uses an address of the job subnet (no job has
+	# it); the host routes it back through the link.
+	ip -n "$ns" addr add "$src/32" dev rvpeer
+	ip route add "$src/32" dev nwrvtest0
+	port=$(free_port)
+	host_listener 0.0.0.0 "$port"
+	probe() {
+		ip netns exec "$ns" curl --noproxy '*' -sS -m 3 --interface "$src" -o /dev/null \
+			-w '%{http_code}' "http://10.254.77.1:$port/" 2>/dev/null || true
+	}
+	[ "$(probe)" = 200 ] || skip "port $port is not reachable from nwrvtest0 even without ufw"
+	touch "$NW_TMP/ufw-enabled"
+	ufw --force enable >/dev/null
+	[ "$(probe)" = 000 ] || skip "ufw's default policy accepts port $port here"
+	id=$(job_id ufw)
+	b=$(http_bundle "$id" www.test 'echo STARTED; exec sleep 60')
+	patch_bundle "$b"
+	run_detached "$b" "$id" "$NW_TMP/job.out"
+	wait_for_text "$NW_TMP/job.out" STARTED
+	run probe
+	runc state "$id" | jq -e '.status == "running"' >/dev/null
+	kill_job "$id"
+	if [ "$output" != 000 ]; then
+		echo "while a job ran, $src on the non-job link nwrvtest0 reached the host's port $port (HTTP $output)" >&2
+		iptables -S NETWARD-INPUT >&2 || true
 		return 1
 	fi
 }
