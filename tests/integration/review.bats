@@ -8,6 +8,9 @@
 #     (target ACCEPT) while it has jobs; every host interface whose name
 #     starts with "nw", job or not, is then accepted from any source, though
 #     netward's own table only judges its jobs' interfaces.
+#   - iptables (ufw, Docker): NETWARD-INPUT/-FORWARD accept "-i nw+ -s
+#     <subnet>": any host link named nw* whose peer uses a job-subnet
+#     source passes the host firewall while netward has a job.
 
 load helpers
 load http_helpers
