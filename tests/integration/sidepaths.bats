@@ -1,16 +1,14 @@
 #!/usr/bin/env bats
-# Attacks on netward's newest parts, each a finding that is still open:
-# every test here fails until its hole is closed.
-#   - netward-runc applies hooks.d on create and run only: `restore` (how
-#     containerd and Docker start a container from a checkpoint) starts the
-#     bundle's config.json as the engine wrote it, without netward's hooks.
-#   - firewalld: netward binds the interface pattern "nw+" to its zone
-#     (target ACCEPT) while it has jobs; every host interface whose name
-#     starts with "nw", job or not, is then accepted from any source, though
-#     netward's own table only judges its jobs' interfaces.
-#   - iptables (ufw, Docker): NETWARD-INPUT/-FORWARD accept "-i nw+ -s
-#     <subnet>": any host link named nw* whose peer uses a job-subnet
-#     source passes the host firewall while netward has a job.
+# Side paths past netward's setup, each tried for real:
+#   - netward-runc's `restore` (how containerd and Docker start a container
+#     from a checkpoint) runs the bundle with netward's hooks, as create and
+#     run do, never on the config.json as the engine wrote it.
+#   - firewalld: netward binds each job's own host interface to its zone
+#     (target ACCEPT), so another host link merely named nw... keeps the
+#     zone it had while jobs run.
+#   - iptables (ufw, Docker): NETWARD-INPUT/-FORWARD match netward's
+#     interface group as well as the name, so a host link named nw... whose
+#     peer uses a job-subnet source does not pass the host firewall.
 
 load helpers
 load http_helpers
@@ -24,12 +22,12 @@ setup() {
 }
 teardown() {
 	nw_teardown
-	if [ -n "${RV_HOSTFW:-}" ]; then rv_hostfw_restore; fi
+	if [ -n "${SP_HOSTFW:-}" ]; then sp_hostfw_restore; fi
 }
 
 # ---- netward-runc restore ----
 
-@test "review: netward-runc restore applies netward's hooks like create and run" {
+@test "sidepaths: netward-runc restore applies netward's hooks like create and run" {
 	local b fake
 	shim_setup
 	fake=$(fake_runtime)
@@ -67,15 +65,15 @@ teardown() {
 
 # ---- firewalld and interfaces named nw* ----
 
-# What hostfw.bats saves and restores, for the one firewalld test here.
-rv_hostfw_save() {
+# What hostfw.bats saves and restores, for the firewalld and ufw tests here.
+sp_hostfw_save() {
 	nft list ruleset >"$NW_TMP/ruleset.orig"
 	sysctl -n net.ipv4.ip_forward >"$NW_TMP/ip_forward.orig"
 	: >"$NW_TMP/daemons"
-	RV_HOSTFW=1
+	SP_HOSTFW=1
 }
 
-rv_hostfw_restore() {
+sp_hostfw_restore() {
 	local pid
 	tac "$NW_TMP/daemons" 2>/dev/null | while read -r pid; do
 		kill "$pid" 2>/dev/null || continue
@@ -95,7 +93,7 @@ rv_hostfw_restore() {
 	sysctl -qw net.ipv4.ip_forward="$(cat "$NW_TMP/ip_forward.orig")"
 }
 
-rv_wait_for() {
+sp_wait_for() {
 	local what=$1 _
 	shift
 	for _ in $(seq 150); do
@@ -106,40 +104,40 @@ rv_wait_for() {
 	return 1
 }
 
-rv_system_bus() {
+sp_system_bus() {
 	dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
 		org.freedesktop.DBus.ListNames >/dev/null 2>&1
 }
 
-rv_start_firewalld() {
+sp_start_firewalld() {
 	command -v firewalld >/dev/null || skip "firewalld is not installed (tests/deps.sh installs it)"
-	if ! rv_system_bus; then
+	if ! sp_system_bus; then
 		mkdir -p /run/dbus
 		rm -f /run/dbus/system_bus_socket /run/dbus/pid
 		dbus-daemon --system --fork --print-pid >"$NW_TMP/dbus.pid" 3>&-
 		cat "$NW_TMP/dbus.pid" >>"$NW_TMP/daemons"
 		touch "$NW_TMP/dbus-started"
-		rv_wait_for "the system bus" rv_system_bus
+		sp_wait_for "the system bus" sp_system_bus
 	fi
 	mkdir -p /etc/firewalld/zones
 	cp "$NW_ROOT/packaging/firewalld/netward.xml" /etc/firewalld/zones/netward.xml
 	firewalld --nofork --nopid --log-target=file --log-file "$NW_TMP/firewalld.log" 3>&- &
 	echo $! >>"$NW_TMP/daemons"
-	rv_wait_for firewalld firewall-cmd --state
-	rv_wait_for "firewalld's table" nft list table inet firewalld
+	sp_wait_for firewalld firewall-cmd --state
+	sp_wait_for "firewalld's table" nft list table inet firewalld
 }
 
-# rv_probe NS PORT: an HTTP request from the other end of nwrvtest0 to the
+# sp_probe NS PORT: an HTTP request from the other end of nwrvtest0 to the
 # host's listener; prints the status code, 000 when refused or dropped.
-rv_probe() {
+sp_probe() {
 	ip netns exec "$1" curl --noproxy '*' -sS -m 3 -o /dev/null -w '%{http_code}' \
 		"http://10.254.77.1:$2/" 2>/dev/null || true
 }
 
-@test "review: firewalld: while a job runs, a host interface named nw* that is no job's is not accepted" {
+@test "sidepaths: firewalld: while a job runs, a host interface named nw* that is no job's is not accepted" {
 	local ns=nwt-rv-$$ port id b
 	ip link show nwrvtest0 >/dev/null 2>&1 && skip "a link nwrvtest0 exists already"
-	rv_hostfw_save
+	sp_hostfw_save
 	# Another link of the host's (a VPN, a bridge, a lab network) that
 	# happens to be named nw...; nothing of netward's.
 	test_netns "$ns"
@@ -154,17 +152,17 @@ rv_probe() {
 	ip route get 10.254.77.2 | grep -q 'dev nwrvtest0' || skip "10.254.77.0/30 is routed elsewhere on this node"
 	# Without a firewall the link reaches the port; firewalld's default
 	# zone then keeps it off.
-	[ "$(rv_probe "$ns" "$port")" = 200 ] || skip "the host's port $port is not reachable from nwrvtest0 even without firewalld"
-	rv_start_firewalld
-	[ "$(rv_probe "$ns" "$port")" = 000 ] || skip "firewalld's default zone accepts port $port here"
-	# A job starts: netward binds "nw+" to its zone.
+	[ "$(sp_probe "$ns" "$port")" = 200 ] || skip "the host's port $port is not reachable from nwrvtest0 even without firewalld"
+	sp_start_firewalld
+	[ "$(sp_probe "$ns" "$port")" = 000 ] || skip "firewalld's default zone accepts port $port here"
+	# A job starts: netward binds its interface, and only that, to its zone.
 	id=$(job_id fwd)
 	b=$(http_bundle "$id" www.test 'echo STARTED; exec sleep 60')
 	patch_bundle "$b"
 	run_detached "$b" "$id" "$NW_TMP/job.out"
 	wait_for_text "$NW_TMP/job.out" STARTED
-	firewall-cmd --zone=netward --list-interfaces | grep -qF "nw+"
-	run rv_probe "$ns" "$port"
+	[ "$(firewall-cmd --zone=netward --list-interfaces)" = "$(job_state_field "$id" host_if)" ]
+	run sp_probe "$ns" "$port"
 	# The job still runs (and the binding is its) when the probe is answered.
 	runc state "$id" | jq -e '.status == "running"' >/dev/null
 	kill_job "$id"
@@ -175,9 +173,9 @@ rv_probe() {
 	fi
 }
 
-# rv_link NS: the non-job link nwrvtest0 (host 10.254.77.1) to a namespace
+# sp_link NS: the non-job link nwrvtest0 (host 10.254.77.1) to a namespace
 # at 10.254.77.2; skips when the node routes that range elsewhere.
-rv_link() {
+sp_link() {
 	local ns=$1
 	ip link show nwrvtest0 >/dev/null 2>&1 && skip "a link nwrvtest0 exists already"
 	test_netns "$ns"
@@ -190,11 +188,11 @@ rv_link() {
 	ip route get 10.254.77.2 | grep -q 'dev nwrvtest0' || skip "10.254.77.0/30 is routed elsewhere on this node"
 }
 
-@test "review: ufw: while a job runs, a host link named nw* that is no job's does not pass INPUT with a job-subnet source" {
+@test "sidepaths: ufw: while a job runs, a host link named nw* that is no job's does not pass INPUT with a job-subnet source" {
 	local ns=nwt-rv-$$ port id b src=${NW_SUBNET_PREFIX}250.2
 	command -v ufw >/dev/null || skip "ufw is not installed (tests/deps.sh installs it)"
-	rv_hostfw_save
-	rv_link "$ns"
+	sp_hostfw_save
+	sp_link "$ns"
 	# Something on that link uses an address of the job subnet (no job has
 	# it); the host routes it back through the link.
 	ip -n "$ns" addr add "$src/32" dev rvpeer
