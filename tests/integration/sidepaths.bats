@@ -8,7 +8,9 @@
 #     zone it had while jobs run.
 #   - iptables (ufw, Docker): NETWARD-INPUT/-FORWARD match netward's
 #     interface group as well as the name, so a host link named nw... whose
-#     peer uses a job-subnet source does not pass the host firewall.
+#     peer uses a job-subnet source is neither routed past the host
+#     firewall nor let in to the host's services (the latter the guard's
+#     XFRM policy also stops).
 
 load helpers
 load http_helpers
@@ -218,6 +220,70 @@ sp_link() {
 	if [ "$output" != 000 ]; then
 		echo "while a job ran, $src on the non-job link nwrvtest0 reached the host's port $port (HTTP $output)" >&2
 		iptables -S NETWARD-INPUT >&2 || true
+		return 1
+	fi
+}
+
+# sp_udp_listener PORT FILE: a UDP receiver on the test internet (all of its
+# addresses) appending each datagram's text to FILE.
+sp_udp_listener() {
+	ip netns exec "$TESTNET_NS" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+while True:
+    data, _ = s.recvfrom(512)
+    with open(sys.argv[2], "ab") as f:
+        f.write(data + b"\n")
+' "$1" "$2" </dev/null >/dev/null 2>&1 3>&- &
+	echo "$!" >>"$NW_TMP/pids"
+}
+
+# sp_send NS SRC PORT TEXT: datagrams from SRC in NS to the test internet.
+sp_send() {
+	ip netns exec "$1" python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 0))
+for _ in range(3):
+    s.sendto(sys.argv[4].encode(), (sys.argv[2], int(sys.argv[3])))
+    time.sleep(0.1)
+' "$2" "$TESTNET_WWW" "$3" "$4"
+}
+
+@test "sidepaths: ufw: while a full job runs, a host link named nw* that is no job's is not routed past ufw with a job-subnet source" {
+	local ns=nwt-sp-$$ port=$((20000 + $$ % 20000)) id b src=${NW_SUBNET_PREFIX}250.2
+	local got=$NW_TMP/udp.got
+	command -v ufw >/dev/null || skip "ufw is not installed (tests/deps.sh installs it)"
+	sp_hostfw_save
+	sp_link "$ns"
+	ip -n "$ns" addr add "$src/32" dev rvpeer
+	ip -n "$ns" route add 198.18.0.0/15 via 10.254.77.1
+	ip route add "$src/32" dev nwrvtest0
+	: >"$got"
+	sp_udp_listener "$port" "$got"
+	touch "$NW_TMP/ufw-enabled"
+	ufw --force enable >/dev/null
+	# A full job: netward turns on forwarding and opens ufw's FORWARD
+	# (default deny routed) for its own interfaces.
+	id=$(job_id ufwfwd)
+	b=$(job_bundle "$id" full -- /bin/sh -c 'echo STARTED; exec sleep 60')
+	patch_bundle "$b"
+	run_detached "$b" "$id" "$NW_TMP/job.out"
+	wait_for_text "$NW_TMP/job.out" STARTED
+	iptables -S NETWARD-FORWARD | grep -q -- '-j ACCEPT'
+	sp_send "$ns" "$src" "$port" THROUGH-UFW
+	# Then without ufw, the same datagrams must arrive, or this node does
+	# not route them at all and the check above proved nothing.
+	ufw --force disable >/dev/null
+	sp_send "$ns" "$src" "$port" WITHOUT-UFW
+	for _ in $(seq 30); do grep -q WITHOUT-UFW "$got" && break; sleep 0.1; done
+	runc state "$id" | jq -e '.status == "running"' >/dev/null
+	kill_job "$id"
+	grep -q WITHOUT-UFW "$got" || skip "datagrams from $src on nwrvtest0 are not routed here even without ufw"
+	if grep -q THROUGH-UFW "$got"; then
+		echo "while a full job ran, $src on the non-job link nwrvtest0 was routed past ufw" >&2
+		iptables -S NETWARD-FORWARD >&2 || true
 		return 1
 	fi
 }
