@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fw.h"
 #include "hostfw_int.h"
 #include "state.h"
 
@@ -25,8 +26,9 @@ struct scan {
 	size_t n;
 };
 
-/* Every base chain of type filter on hook input or forward, judged. */
-static int scan(struct scan *s, nw_err *err)
+/* Every base chain of type filter on hook input or forward, judged for
+ * the job on host_if (NULL: none in particular). */
+static int scan(struct scan *s, const char *host_if, nw_err *err)
 {
 	cleanup_free char *chains = NULL;
 	cleanup_strv char **tables = NULL;
@@ -48,7 +50,8 @@ static int scan(struct scan *s, nw_err *err)
 			nw_err_free(err);
 			continue;
 		}
-		n = hostfw_judge_table(json, strlen(json), s->c + s->n, MAX_CHAINS - s->n, err);
+		n = hostfw_judge_table(json, strlen(json), host_if, s->c + s->n, MAX_CHAINS - s->n,
+				       err);
 		if (n < 0)
 			return nw_wrap(err, "reading table %s", *t);
 		s->n += (size_t)n;
@@ -95,8 +98,15 @@ static const char *owner(const struct hostfw_chain *c)
 }
 
 /* One line: what drops, and what makes it stop. */
-static void fix_text(const struct hostfw_chain *c, const char *subnet, char *buf, size_t len)
+static void fix_text(const struct hostfw_chain *c, const char *subnet, const char *host_if,
+		     char *buf, size_t len)
 {
+	char more[64] = "";
+
+	if (strcmp(c->hook, "forward") == 0)
+		snprintf(more, sizeof(more), "; and the same with oifgroup 0x%x ip daddr",
+			 FW_IFGROUP);
+
 	if (is_iptables(c))
 		snprintf(buf, len,
 			 "netward's chain %s is not reached before it: run `iptables -S %s` and "
@@ -106,25 +116,23 @@ static void fix_text(const struct hostfw_chain *c, const char *subnet, char *buf
 			 strcmp(c->hook, "input") == 0 ? HOSTFW_IPT_INPUT : HOSTFW_IPT_FORWARD);
 	else if (is_firewalld(c))
 		snprintf(buf, len,
-			 "bind netward's interfaces to its zone: firewall-cmd --zone=%s "
-			 "--add-interface=%s (the zone file is /usr/lib/firewalld/zones/%s.xml)",
-			 HOSTFW_ZONE, HOSTFW_IFGLOB, HOSTFW_ZONE);
+			 "netward binds each job's interface to its zone (firewall-cmd "
+			 "--zone=%s --add-interface=%s); check that firewalld has the zone "
+			 "(/usr/lib/firewalld/zones/%s.xml) with target ACCEPT",
+			 HOSTFW_ZONE, host_if ? host_if : "nw...", HOSTFW_ZONE);
 	else
-		snprintf(
-		    buf, len,
-		    "open it for netward's interfaces: nft insert rule %s %s %s iifname \"%s\" "
-		    "ip saddr %s accept%s",
-		    c->family, c->table, c->name, HOSTFW_IFGLOB_NFT, subnet,
-		    strcmp(c->hook, "forward") == 0
-			? "; and the same with oifname \"" HOSTFW_IFGLOB_NFT "\" ip daddr"
-			: "");
+		snprintf(buf, len,
+			 "open it for netward's interfaces: nft insert rule %s %s %s iifgroup 0x%x "
+			 "ip saddr %s accept%s",
+			 c->family, c->table, c->name, FW_IFGROUP, subnet, more);
 }
 
-static int refuse(const struct hostfw_chain *c, const char *subnet, enum nw_mode mode, nw_err *err)
+static int refuse(const struct hostfw_chain *c, const char *subnet, const char *host_if,
+		  enum nw_mode mode, nw_err *err)
 {
 	char fix[400];
 
-	fix_text(c, subnet, fix, sizeof(fix));
+	fix_text(c, subnet, host_if, fix, sizeof(fix));
 	return nw_fail(err, 0,
 		       "the host firewall would drop this %s job's traffic: %s, table %s %s, "
 		       "chain %s (hook %s): %s; %s",
@@ -143,7 +151,8 @@ static int mark_opened(nw_err *err)
 }
 
 /* Opens what the known firewalls close; true when it changed anything. */
-static int open_known(const struct scan *s, const char *subnet, bool *changed, nw_err *err)
+static int open_known(const struct scan *s, const char *subnet, const char *host_if, bool *changed,
+		      nw_err *err)
 {
 	bool ldrops, lopen, lours;
 
@@ -158,27 +167,32 @@ static int open_known(const struct scan *s, const char *subnet, bool *changed, n
 	    (mark_opened(err) < 0 || hostfw_ipt_open(HOSTFW_IPT_LEGACY, subnet, err) < 0))
 		return -1;
 	if (drops(s, is_firewalld)) {
-		if (mark_opened(err) < 0 || hostfw_firewalld_open(err) < 0)
+		if (mark_opened(err) < 0 || hostfw_firewalld_open(host_if, err) < 0)
 			return -1;
 		*changed = true;
 	}
 	return 0;
 }
 
-int hostfw_open(const struct nw_config *cfg, enum nw_mode mode, nw_err *err)
+int hostfw_open(const struct nw_config *cfg, enum nw_mode mode, const char *host_if, nw_err *err)
 {
 	struct scan s;
 	char subnet[INET6_ADDRSTRLEN + 5];
 	bool changed;
 
 	cidr_str(&cfg->subnet, subnet, sizeof(subnet));
-	if (scan(&s, err) < 0 || open_known(&s, subnet, &changed, err) < 0 ||
-	    (changed && scan(&s, err) < 0))
+	if (scan(&s, host_if, err) < 0 || open_known(&s, subnet, host_if, &changed, err) < 0 ||
+	    (changed && scan(&s, host_if, err) < 0))
 		return nw_wrap(err, "the host firewall");
 	for (size_t i = 0; i < s.n; i++)
 		if (s.c[i].fate == HOSTFW_DROP && strcmp(s.c[i].hook, hook_of(mode)) == 0)
-			return refuse(&s.c[i], subnet, mode, err);
+			return refuse(&s.c[i], subnet, host_if, mode, err);
 	return 0;
+}
+
+int hostfw_release(const char *host_if, nw_err *err)
+{
+	return hostfw_firewalld_release(host_if, err);
 }
 
 int hostfw_close(bool always, nw_err *err)
@@ -233,7 +247,7 @@ static void report_chain(const struct hostfw_chain *c, const char *subnet, FILE 
 		fprintf(out, "; netward opens it at job setup\n");
 		return;
 	}
-	fix_text(c, subnet, fix, sizeof(fix));
+	fix_text(c, subnet, NULL, fix, sizeof(fix));
 	fprintf(out, "; %s jobs are refused until you %s\n",
 		strcmp(c->hook, "input") == 0 ? "http" : "full", fix);
 }
@@ -249,7 +263,7 @@ void hostfw_report(const struct nw_config *cfg, FILE *out)
 	cidr_str(&cfg->subnet, subnet, sizeof(subnet));
 	fprintf(out,
 		"host firewalls (input: http jobs' path to their proxy; forward: full jobs'):\n");
-	if (scan(&s, &e) < 0) {
+	if (scan(&s, NULL, &e) < 0) {
 		fprintf(out, "  nftables unreadable: %s\n", nw_err_msg(e));
 		nw_err_free(&e);
 		s.n = 0;

@@ -3,7 +3,8 @@
  * chains would drop what netward's own table lets a job do. An accept in
  * `inet netward` does not override a drop in another table, so at job setup
  * netward opens its paths through the firewalls it knows, scoped to its
- * interfaces ("nw" + 13 hex digits) and the job subnet, and refuses the
+ * interfaces (interface group FW_IFGROUP in iptables, each job's own
+ * interface in firewalld) and the job subnet, and refuses the
  * job, naming the table and the fix, when something else would still drop
  * its traffic. What it adds goes when the last job ends, or by gc.
  *
@@ -22,8 +23,10 @@
 #define HOSTFW_IPT_INPUT   "NETWARD-INPUT"
 #define HOSTFW_IPT_FORWARD "NETWARD-FORWARD"
 #define HOSTFW_ZONE	   "netward"
-/* netward's host-side interfaces as iptables and firewalld spell a
- * wildcard, and as nft shows it. */
+/* netward's host-side interface names ("nw" + 13 hex digits) as iptables
+ * spells a wildcard, and as nft shows it. A name alone is not netward's
+ * (any link may be called nw...): iptables rules also match the interface
+ * group FW_IFGROUP that netward gives its veths. */
 #define HOSTFW_IFGLOB	  "nw+"
 #define HOSTFW_IFGLOB_NFT "nw*"
 
@@ -41,22 +44,29 @@ struct hostfw_chain {
 };
 
 /* Judges every base chain of type filter on hook input or forward, family
- * ip or inet, in the output of `nft -j list table`. Rules that match
+ * ip or inet, in the output of `nft -j list table`, for a packet of the job
+ * whose host interface is host_if (NULL: of no job in particular; a rule
+ * for one job's interface by name then matches nothing). Rules that match
  * anything but netward's interfaces are taken not to match a job's
  * packet (a conditional drop is some other traffic's), jumps and gotos are
  * followed. Returns the number of chains put in out (at most max), or -1. */
-int hostfw_judge_table(const char *json, size_t len, struct hostfw_chain *out, size_t max,
-		       nw_err *err);
+int hostfw_judge_table(const char *json, size_t len, const char *host_if, struct hostfw_chain *out,
+		       size_t max, nw_err *err);
 /* The tables with such base chains in the output of `nft -j list chains`,
  * as "family name" strings, NULL-terminated; netward's own left out. */
 int hostfw_tables(const char *json, size_t len, char ***tables, nw_err *err);
 
-/* At job setup (http or full), under the state lock: opens netward's paths
- * through iptables (when its filter table would drop them) and firewalld,
- * then refuses with one line naming the table and the fix when any
+/* At job setup (http or full), under the state lock, once the job's host
+ * interface host_if exists: opens netward's paths through iptables (when
+ * its filter table would drop them; the rules match netward's interface
+ * group, FW_IFGROUP) and firewalld (host_if alone bound to netward's
+ * zone), then refuses with one line naming the table and the fix when any
  * base chain on the mode's hook (input for http, forward for full) would
  * still drop the job's traffic. */
-int hostfw_open(const struct nw_config *cfg, enum nw_mode mode, nw_err *err);
+int hostfw_open(const struct nw_config *cfg, enum nw_mode mode, const char *host_if, nw_err *err);
+/* At job teardown and gc: unbinds host_if from netward's firewalld zone
+ * when netward bound interfaces there. Absent is success. */
+int hostfw_release(const char *host_if, nw_err *err);
 /* Removes everything hostfw_open added (when no job is left). Absent is
  * success. Unless always (gc), a node where hostfw_open added nothing
  * since the last close is not even looked at. */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fw.h"
 #include "hostfw.h"
 #include "hostfw_int.h"
 #include "log.h"
@@ -104,24 +105,29 @@ static int ipt_must(int rc, const char *ipt, const char *what, const char *line,
 
 /* A chain of netward's own, flushed and written again: every packet from
  * netward's interfaces and subnet, and in FORWARD every packet to them,
- * is accepted here. netward's own table has already dropped, at a higher
- * priority, whatever a job may not send or receive; nothing else is
- * matched. */
+ * is accepted here. An interface is netward's by its name and its group
+ * (FW_IFGROUP, which netward gives its veths): a link of the node's that is
+ * merely named nw... does not match. netward's own table has already
+ * dropped, at a higher priority, whatever a job may not send or receive;
+ * nothing else is matched. */
 static int ipt_chain(const char *ipt, const char *name, const char *subnet, bool fwd, nw_err *err)
 {
-	char line[256];
+	char line[256], group[16];
 
+	snprintf(group, sizeof(group), "0x%x", FW_IFGROUP);
 	(void)IPT(ipt, line, err, "-N", name);
 	nw_err_free(err);
 	if (ipt_must(IPT(ipt, line, err, "-F", name), ipt, "-F", line, err) < 0 ||
-	    ipt_must(IPT(ipt, line, err, "-A", name, "-i", HOSTFW_IFGLOB, "-s", subnet, "-m",
-			 "comment", "--comment", COMMENT, "-j", "ACCEPT"),
+	    ipt_must(IPT(ipt, line, err, "-A", name, "-i", HOSTFW_IFGLOB, "-m", "devgroup",
+			 "--src-group", group, "-s", subnet, "-m", "comment", "--comment", COMMENT,
+			 "-j", "ACCEPT"),
 		     ipt, "-A", line, err) < 0)
 		return -1;
 	if (!fwd)
 		return 0;
-	return ipt_must(IPT(ipt, line, err, "-A", name, "-o", HOSTFW_IFGLOB, "-d", subnet, "-m",
-			    "comment", "--comment", COMMENT, "-j", "ACCEPT"),
+	return ipt_must(IPT(ipt, line, err, "-A", name, "-o", HOSTFW_IFGLOB, "-m", "devgroup",
+			    "--dst-group", group, "-d", subnet, "-m", "comment", "--comment",
+			    COMMENT, "-j", "ACCEPT"),
 			ipt, "-A", line, err);
 }
 
@@ -220,31 +226,42 @@ bool hostfw_legacy_present(void)
 	return false;
 }
 
-static int firewalld_call(const char *method, nw_err *err)
+/* One method of firewalld's zone interface on netward's zone, with ifname
+ * as its second argument when not NULL; the reply in out. */
+static int firewalld_call(const char *method, const char *ifname, char *out, size_t len,
+			  nw_err *err)
 {
-	char line[512], meth[96];
+	char meth[96], arg[64];
 	int rc;
 
 	snprintf(meth, sizeof(meth), "org.fedoraproject.FirewallD1.zone.%s", method);
-	rc = hostfw_exec(
-	    (const char *const[]){HOSTFW_DBUS_SEND, "--system", "--print-reply",
-				  "--reply-timeout=10000", "--dest=org.fedoraproject.FirewallD1",
-				  "/org/fedoraproject/FirewallD1", meth, "string:" HOSTFW_ZONE,
-				  "string:" HOSTFW_IFGLOB, NULL},
-	    line, sizeof(line), err);
+	snprintf(arg, sizeof(arg), "string:%s", ifname ? ifname : "");
+	rc = hostfw_exec((const char *const[]){HOSTFW_DBUS_SEND, "--system", "--print-reply",
+					       "--reply-timeout=10000",
+					       "--dest=org.fedoraproject.FirewallD1",
+					       "/org/fedoraproject/FirewallD1", meth,
+					       "string:" HOSTFW_ZONE, ifname ? arg : NULL, NULL},
+			 out, len, err);
 	if (rc < 0)
 		return -1;
 	if (rc != 0)
 		return nw_fail(err, 0, "firewalld %s %s %s: %.*s", method, HOSTFW_ZONE,
-			       HOSTFW_IFGLOB, (int)strcspn(line, "\n"), line);
+			       ifname ? ifname : "", (int)strcspn(out, "\n"), out);
 	return 0;
 }
 
-int hostfw_firewalld_open(nw_err *err)
+int hostfw_firewalld_open(const char *host_if, nw_err *err)
 {
+	char line[512];
 	int fd;
 
-	if (firewalld_call("addInterface", err) < 0) {
+	/* Recorded first: a hook killed after the call leaves a binding that
+	 * teardown and gc still remove. */
+	fd = open(FIREWALLD_MARKER, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return nw_fail(err, errno, "creating %s", FIREWALLD_MARKER);
+	close(fd);
+	if (firewalld_call("addInterface", host_if, line, sizeof(line), err) < 0) {
 		if (strstr(nw_err_msg(*err), "ZONE_ALREADY_SET") != NULL) {
 			nw_err_free(err);
 			return 0;
@@ -260,21 +277,71 @@ int hostfw_firewalld_open(nw_err *err)
 		}
 		return -1;
 	}
-	fd = open(FIREWALLD_MARKER, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		close(fd);
-	log_msg(LOG_INFO, "firewalld: %s bound to zone %s", HOSTFW_IFGLOB, HOSTFW_ZONE);
+	log_msg(LOG_INFO, "firewalld: %s bound to zone %s", host_if, HOSTFW_ZONE);
 	return 0;
+}
+
+static int firewalld_unbind(const char *ifname, nw_err *err)
+{
+	char line[512];
+
+	if (firewalld_call("removeInterface", ifname, line, sizeof(line), err) < 0) {
+		/* Not in the zone (any more): nothing to remove. */
+		if (strstr(nw_err_msg(*err), "UNKNOWN_INTERFACE") != NULL) {
+			nw_err_free(err);
+			return 0;
+		}
+		return -1;
+	}
+	log_msg(LOG_INFO, "firewalld: %s unbound from zone %s", ifname, HOSTFW_ZONE);
+	return 0;
+}
+
+int hostfw_firewalld_release(const char *host_if, nw_err *err)
+{
+	if (access(FIREWALLD_MARKER, F_OK) != 0)
+		return 0;
+	return firewalld_unbind(host_if, err);
+}
+
+/* A name netward gives its interfaces: "nw" and 13 hex digits; or the
+ * pattern "nw+" that netward bound in earlier versions. */
+static bool netward_ifname(const char *s, size_t n)
+{
+	if (n == 3 && strncmp(s, HOSTFW_IFGLOB, 3) == 0)
+		return true;
+	if (n != 15 || strncmp(s, "nw", 2) != 0)
+		return false;
+	for (size_t i = 2; i < n; i++)
+		if (!strchr("0123456789abcdef", s[i]))
+			return false;
+	return true;
 }
 
 int hostfw_firewalld_close(nw_err *err)
 {
+	char out[8192];
+	int rc = 0;
+
 	if (access(FIREWALLD_MARKER, F_OK) != 0)
 		return 0;
-	/* Removed first: a firewalld that is gone took its binding with it. */
+	/* Removed first: a firewalld that is gone took its bindings with it. */
 	unlink(FIREWALLD_MARKER);
-	if (firewalld_call("removeInterface", err) < 0)
+	if (firewalld_call("getInterfaces", NULL, out, sizeof(out), err) < 0)
 		return -1;
-	log_msg(LOG_INFO, "firewalld: %s unbound from zone %s", HOSTFW_IFGLOB, HOSTFW_ZONE);
-	return 0;
+	/* dbus-send prints each as: string "nw0123456789abc" */
+	for (char *p = strstr(out, "string \""); p != NULL; p = strstr(p, "string \"")) {
+		char name[32];
+		size_t n;
+
+		p += 8;
+		n = strcspn(p, "\"\n");
+		if (!netward_ifname(p, n) || n >= sizeof(name))
+			continue;
+		memcpy(name, p, n);
+		name[n] = '\0';
+		if (firewalld_unbind(name, err) < 0)
+			rc = -1;
+	}
+	return rc;
 }

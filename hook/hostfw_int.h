@@ -27,10 +27,13 @@ bool hostfw_legacy_present(void);
  * exists. -1 when it cannot be read. */
 int hostfw_legacy_state(bool *drops, bool *open, bool *ours);
 
-/* firewalld's runtime binding of netward's interfaces to its zone,
- * through D-Bus; remembered in a file under the state directory, so that
- * close removes only a binding that open made. */
-int hostfw_firewalld_open(nw_err *err);
+/* firewalld's runtime binding of each job's host interface to netward's
+ * zone, through D-Bus; a file under the state directory records that
+ * netward binds interfaces there, so that release and close touch
+ * firewalld only then. release unbinds one interface; close, with no job
+ * left, every netward interface still bound to the zone. */
+int hostfw_firewalld_open(const char *host_if, nw_err *err);
+int hostfw_firewalld_release(const char *host_if, nw_err *err);
 int hostfw_firewalld_close(nw_err *err);
 
 #define HOSTFW_IPT_NFT	  "/usr/sbin/iptables-nft"

@@ -2,7 +2,8 @@
  * from `nft -j list table`. Pure: no syscalls, no globals.
  *
  * A packet from a job matches only rules for netward's interfaces
- * (iifname/oifname "nw*") and rules with no condition at all; every other
+ * (iifname/oifname "nw*", iifgroup/oifgroup FW_IFGROUP, or the job's own
+ * interface by name) and rules with no condition at all; every other
  * condition is taken to be some other traffic's. So a chain drops a job's
  * packet when its policy is drop, or when an unconditional drop or reject
  * comes before any rule for netward's interfaces; jumps and gotos are
@@ -23,6 +24,7 @@
 #define MAX_DEPTH 16
 
 struct table {
+	const char *host_if; /* the job's interface, NULL = none in particular */
 	struct json **rules; /* the "rule" objects, in order */
 	size_t n_rules;
 	struct json **chains;
@@ -43,16 +45,26 @@ static const char *only_key(const struct json *o)
 	return o != NULL && o->type == JSON_OBJECT && o->n == 1 ? o->keys[0] : NULL;
 }
 
-/* {"match": {"left": {"meta": {"key": "iifname"}}, "op": "==", "right": "nw*"}} */
-static bool is_netward_match(const struct json *m)
+/* {"match": {"left": {"meta": {"key": "iifname"}}, "op": "==", "right": "nw*"}},
+ * the same with the job's interface name (host_if, when not NULL), or
+ * {... "iifgroup"}}, "right": FW_IFGROUP}. */
+static bool is_netward_match(const struct json *m, const char *host_if)
 {
 	const struct json *meta = json_get_obj(json_get_obj(m, "left"), "meta");
 	const char *key = json_get_str(meta, "key"), *right = json_get_str(m, "right");
 	const char *op = json_get_str(m, "op");
-	static const char *const keys[] = {"iifname", "oifname", NULL};
+	static const char *const names[] = {"iifname", "oifname", NULL};
+	static const char *const groups[] = {"iifgroup", "oifgroup", NULL};
+	int64_t group;
 
-	return str_in(key, keys) && right != NULL && strcmp(right, HOSTFW_IFGLOB_NFT) == 0 &&
-	       (op == NULL || strcmp(op, "==") == 0);
+	if (op != NULL && strcmp(op, "==") != 0)
+		return false;
+	if (str_in(key, groups))
+		return json_int(json_get(m, "right"), 0, UINT32_MAX, &group) == 0 &&
+		       group == FW_IFGROUP;
+	return str_in(key, names) && right != NULL &&
+	       (strcmp(right, HOSTFW_IFGLOB_NFT) == 0 ||
+		(host_if != NULL && strcmp(right, host_if) == 0));
 }
 
 struct rule_info {
@@ -62,7 +74,7 @@ struct rule_info {
 	const char *target;  /* for jump and goto */
 };
 
-static void rule_read(const struct json *rule, struct rule_info *ri)
+static void rule_read(const struct json *rule, const char *host_if, struct rule_info *ri)
 {
 	/* Statements that neither match nor decide. */
 	static const char *const inert[] = {"counter", "log", "comment", "notrack", "mangle", NULL};
@@ -80,7 +92,7 @@ static void rule_read(const struct json *rule, struct rule_info *ri)
 		if (str_in(k, verdicts)) {
 			ri->verdict = k;
 			ri->target = json_get_str(val, "target");
-		} else if (strcmp(k, "match") == 0 && is_netward_match(val)) {
+		} else if (strcmp(k, "match") == 0 && is_netward_match(val, host_if)) {
 			ri->netward = true;
 		} else {
 			ri->conds++;
@@ -139,7 +151,7 @@ static enum hostfw_fate judge_chain(const struct table *t, const char *name, uns
 
 		if (c == NULL || strcmp(c, name) != 0)
 			continue;
-		rule_read(t->rules[i], &ri);
+		rule_read(t->rules[i], t->host_if, &ri);
 		f = judge_rule(t, &ri, name, depth, &stop, why, why_len);
 		if (f != HOSTFW_PASS || stop)
 			return f;
@@ -193,8 +205,8 @@ static struct json *nft_array(const char *json, size_t len, nw_err *err)
 	return root;
 }
 
-int hostfw_judge_table(const char *json, size_t len, struct hostfw_chain *out, size_t max,
-		       nw_err *err)
+int hostfw_judge_table(const char *json, size_t len, const char *host_if, struct hostfw_chain *out,
+		       size_t max, nw_err *err)
 {
 	cleanup_json struct json *root = nft_array(json, len, err);
 	cleanup_free struct json **rules = NULL;
@@ -206,6 +218,7 @@ int hostfw_judge_table(const char *json, size_t len, struct hostfw_chain *out, s
 	    collect(json_get_arr(root, "nftables"), "rule", &rules, &t.n_rules, err) < 0 ||
 	    collect(json_get_arr(root, "nftables"), "chain", &chains, &t.n_chains, err) < 0)
 		return -1;
+	t.host_if = host_if;
 	t.rules = rules;
 	t.chains = chains;
 	for (size_t i = 0; i < t.n_chains && n < max; i++) {

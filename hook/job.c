@@ -68,6 +68,17 @@ static void log_summary(const struct job_record *r)
 		(long long)s.allowed, (long long)s.denied, (long long)(time(NULL) - r->created));
 }
 
+/* The job's interface leaves firewalld's netward zone; a firewalld that
+ * does not answer does not keep the job from ending (gc retries). */
+static void hostfw_release_logged(const char *host_if)
+{
+	nw_err e = NULL;
+
+	if (hostfw_release(host_if, &e) < 0)
+		log_msg(LOG_ERR, "unbinding %s from the host firewall: %s", host_if, nw_err_msg(e));
+	nw_err_free(&e);
+}
+
 /* What netward opened in the node's own firewalls goes with the last job. */
 static void hostfw_close_if_last(void)
 {
@@ -93,6 +104,7 @@ int job_teardown_locked(const struct job_record *r, nw_err *err)
 			rc = nw_wrap(err, "removing the firewall state of %s", r->host_if);
 		if (rc == 0 && wire_teardown(r->host_if, err) < 0)
 			rc = nw_wrap(err, "removing link %s", r->host_if);
+		hostfw_release_logged(r->host_if);
 	}
 	/* Stop processes only after the links are gone: a job never gets a
 	 * moment with rules down and its proxy still up, or the reverse. */
@@ -192,9 +204,10 @@ static int setup_locked(const struct nw_config *cfg, struct job_record *r,
 		return -1;
 	if (r->mode == NW_MODE_NONE)
 		return 0;
-	if (hostfw_open(cfg, r->mode, err) < 0)
-		return -1;
-	if (guard_install(cfg, err) < 0 || wire_job(cfg, r, netns, err) < 0)
+	/* The host firewalls are opened for the job's interface once it has
+	 * its name; a refusal is undone by the caller's teardown. */
+	if (guard_install(cfg, err) < 0 || wire_job(cfg, r, netns, err) < 0 ||
+	    hostfw_open(cfg, r->mode, r->host_if, err) < 0)
 		return -1;
 	if (r->mode == NW_MODE_FULL && wire_enable_forwarding(err) < 0)
 		return -1;
@@ -393,6 +406,7 @@ static void gc_firewall(struct gc_report *rep, FILE *out, char **live_ifs, bool 
 	for (char **p = ifs; *p; p++) {
 		if (in_list(live_ifs, *p))
 			continue;
+		hostfw_release_logged(*p);
 		if (wire_link_down(*p, &e) == 0 && fw_remove_job(*p, zones[p - ifs], &e) == 0) {
 			rep->firewall++;
 			if (out)

@@ -10,9 +10,25 @@ static const char *const global_value[] = {
 static const char *const global_flag[] = {
     "debug", "systemd-cgroup", "help", "h", "version", "v", NULL,
 };
-/* Options of create and run that take a value. */
+/* Options of create, run and restore that take a value (runc 1.1, crun 1.8),
+ * restore's criu options included: their values are skipped, never read as
+ * an option such as --bundle. */
 static const char *const create_value[] = {
-    "bundle", "b", "console-socket", "pid-file", "preserve-fds", "config", "f", NULL,
+    "bundle",
+    "b",
+    "console-socket",
+    "pid-file",
+    "preserve-fds",
+    "config",
+    "f",
+    "image-path",
+    "work-path",
+    "parent-path",
+    "manage-cgroups-mode",
+    "empty-ns",
+    "lsm-profile",
+    "lsm-mount-context",
+    NULL,
 };
 
 static bool in(const char *const *list, const char *name, size_t len)
@@ -120,6 +136,9 @@ int shim_args_parse(int argc, char *const *argv, struct shim_args *a, nw_err *er
 	if (i == argc)
 		return 0;
 	a->verb = argv[i];
-	a->applies = strcmp(a->verb, "create") == 0 || strcmp(a->verb, "run") == 0;
+	/* restore starts a container from a checkpoint and the bundle's
+	 * config.json, as create and run do. */
+	a->applies = strcmp(a->verb, "create") == 0 || strcmp(a->verb, "run") == 0 ||
+		     strcmp(a->verb, "restore") == 0;
 	return a->applies ? create_options(argc, argv, i + 1, a, err) : 0;
 }

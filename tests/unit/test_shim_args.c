@@ -5,7 +5,7 @@
 #include "unit.h"
 
 struct acase {
-	const char *argv[16];
+	const char *argv[24];
 	const char *verb, *bundle, *log, *runtime;
 	int first;
 	const char *want_err; /* NULL: parses */
@@ -21,6 +21,15 @@ static const struct acase cases[] = {
 	{{"r", "--root=/r", "--systemd-cgroup", "--debug", "run", "-d", "-b", "/b2", "id"},
 	 "run", "/b2", NULL, NULL, 1, NULL},
 	{{"r", "create", "--bundle=/b3", "id"}, "create", "/b3", NULL, NULL, 1, NULL},
+	/* containerd's runc shim starting a task from a checkpoint: restore's
+	 * value-taking options do not hide the bundle. */
+	{{"r", "--root", "/r", "restore", "--image-path", "/ck", "--work-path", "/w",
+	  "--manage-cgroups-mode", "soft", "--empty-ns", "network", "--bundle", "/b5",
+	  "--detach", "--pid-file", "/b5/init.pid", "id"},
+	 "restore", "/b5", NULL, NULL, 1, NULL},
+	{{"r", "restore", "--lsm-profile", "-b", "--lsm-mount-context=x", "-b", "/b6",
+	  "--console-socket", "/s", "id"}, "restore", "/b6", NULL, NULL, 1, NULL},
+	{{"r", "restore", "--image-path", "/ck", "id"}, "restore", NULL, NULL, NULL, 1, NULL},
 	/* No --bundle: the working directory. */
 	{{"r", "run", "id"}, "run", NULL, NULL, NULL, 1, NULL},
 	/* A value that looks like a command is a value. */
@@ -47,6 +56,7 @@ static const struct acase cases[] = {
 	{{"r", "--netward-runtim", "crun", "state"}, NULL, NULL, NULL, NULL, 0,
 	 "unknown option --netward-runtim"},
 	{{"r", "--netward-runtime"}, NULL, NULL, NULL, NULL, 0, "needs a value"},
+	{{"r", "restore", "--image-path"}, NULL, NULL, NULL, NULL, 0, "needs a value"},
 };
 /* clang-format on */
 
@@ -78,7 +88,8 @@ static void test_args(void)
 				 : a.runtime == NULL);
 		CHECK(a.first == c->first);
 		CHECK(a.applies ==
-		      (c->verb && (!strcmp(c->verb, "create") || !strcmp(c->verb, "run"))));
+		      (c->verb && (!strcmp(c->verb, "create") || !strcmp(c->verb, "run") ||
+				   !strcmp(c->verb, "restore"))));
 		nw_err_free(&err);
 	}
 }
