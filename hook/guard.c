@@ -133,13 +133,17 @@ struct policy_list {
 static void collect_policy(const struct nlmsghdr *h, void *arg)
 {
 	struct policy_list *l = arg;
-	const struct xfrm_userpolicy_info *p = NLMSG_DATA(h);
+	struct xfrm_userpolicy_info p;
 
-	if (h->nlmsg_type != XFRM_MSG_NEWPOLICY || l->n == 16)
+	/* Netlink aligns messages to 4 bytes; the struct holds 64-bit
+	 * fields, so it is copied out rather than read in place. */
+	if (h->nlmsg_type != XFRM_MSG_NEWPOLICY || l->n == 16 ||
+	    h->nlmsg_len < NLMSG_LENGTH(sizeof(p)))
 		return;
-	if (p->dir == XFRM_POLICY_IN &&
-	    (p->priority == GUARD_XFRM_PRIO_ALLOW || p->priority == GUARD_XFRM_PRIO_BLOCK))
-		l->v[l->n++] = *p;
+	memcpy(&p, NLMSG_DATA(h), sizeof(p));
+	if (p.dir == XFRM_POLICY_IN &&
+	    (p.priority == GUARD_XFRM_PRIO_ALLOW || p.priority == GUARD_XFRM_PRIO_BLOCK))
+		l->v[l->n++] = p;
 }
 
 static void policies_remove(void)
