@@ -403,3 +403,31 @@ assert_success() {
 		return 1
 	fi
 }
+
+# The node's firewall as a test that runs other firewalls found it, and
+# back. Tables that iptables-nft owns (ip/ip6 filter, nat, mangle, raw,
+# security) go through iptables-nft-save/-restore: their rules use xtables
+# matches that `nft list ruleset` prints but `nft -f` cannot read back, and
+# podman's netavark finds its chains broken after such a round trip. Every
+# other table goes through nft.
+nw_firewall_save() {
+	local dir=$1 fam name
+	iptables-nft-save >"$dir/iptables.orig" 2>/dev/null || true
+	ip6tables-nft-save >"$dir/ip6tables.orig" 2>/dev/null || true
+	: >"$dir/nft.orig"
+	nft list tables 2>/dev/null | while read -r _ fam name; do
+		case "$fam:$name" in
+		ip:filter | ip:nat | ip:mangle | ip:raw | ip:security) continue ;;
+		ip6:filter | ip6:nat | ip6:mangle | ip6:raw | ip6:security) continue ;;
+		esac
+		nft list table "$fam" "$name" >>"$dir/nft.orig"
+	done
+}
+
+nw_firewall_restore() {
+	local dir=$1
+	nft flush ruleset
+	iptables-nft-restore <"$dir/iptables.orig" 2>/dev/null || true
+	ip6tables-nft-restore <"$dir/ip6tables.orig" 2>/dev/null || true
+	nft -f "$dir/nft.orig"
+}

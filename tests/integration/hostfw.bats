@@ -29,7 +29,7 @@ teardown() {
 # ---- saving and restoring the host ----
 
 hostfw_save() {
-	nft list ruleset >"$NW_TMP/ruleset.orig"
+	nw_firewall_save "$NW_TMP"
 	iptables-legacy-save >"$NW_TMP/legacy.orig" 2>/dev/null || true
 	sysctl -n net.ipv4.ip_forward >"$NW_TMP/ip_forward.orig"
 	ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort >"$NW_TMP/links.orig"
@@ -51,8 +51,7 @@ hostfw_restore() {
 		rm -f /run/dbus/system_bus_socket /run/dbus/pid
 	fi
 	rm -f /etc/firewalld/zones/netward.xml /etc/firewalld/zones/netward.xml.old
-	nft flush ruleset
-	nft -f "$NW_TMP/ruleset.orig"
+	nw_firewall_restore "$NW_TMP"
 	if [ -f "$NW_TMP/legacy-used" ]; then
 		for t in filter nat mangle raw; do
 			iptables-legacy -t "$t" -F 2>/dev/null || true

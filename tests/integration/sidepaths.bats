@@ -69,7 +69,7 @@ teardown() {
 
 # What hostfw.bats saves and restores, for the firewalld and ufw tests here.
 sp_hostfw_save() {
-	nft list ruleset >"$NW_TMP/ruleset.orig"
+	nw_firewall_save "$NW_TMP"
 	sysctl -n net.ipv4.ip_forward >"$NW_TMP/ip_forward.orig"
 	: >"$NW_TMP/daemons"
 	SP_HOSTFW=1
@@ -90,8 +90,7 @@ sp_hostfw_restore() {
 	fi
 	rm -f /etc/firewalld/zones/netward.xml /etc/firewalld/zones/netward.xml.old
 	ip link del nwrvtest0 2>/dev/null || true
-	nft flush ruleset
-	nft -f "$NW_TMP/ruleset.orig"
+	nw_firewall_restore "$NW_TMP"
 	sysctl -qw net.ipv4.ip_forward="$(cat "$NW_TMP/ip_forward.orig")"
 }
 
