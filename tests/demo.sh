@@ -101,6 +101,14 @@ write_node_config "$NW_CONFIG" --argjson rate "$RATE_BPS" --arg api "$TESTNET_AP
 	'.rate_limit_bps = $rate | .deny_destinations = [$api]'
 section "Node config ($NW_CONFIG)"
 indent <"$NW_CONFIG"
+say "  allowed_modes: the modes jobs may ask for (the packaged default is none only)."
+say "  dns_servers: whom each http job's proxy asks (full jobs use their own resolver)."
+say "  allow_private_destinations (http), full_allow_private_destinations (full):"
+say "    jobs reach only global addresses unless a range is listed here. The test"
+say "    internet, 198.18.0.0/15, is a benchmarking range, not global, so both list it."
+say "  rate_limit_bps: each http job's limit in each direction ($((RATE_BPS / 8)) bytes/s)."
+say "  deny_destinations: out of every job's reach (here api.test, standing in for"
+say "    the orchestrator's API)."
 
 port=$(free_port)
 host_listener 0.0.0.0 "$port"
@@ -115,7 +123,7 @@ expect "only loopback inside" has "$NW_TMP/none.out" '^interfaces: lo $'
 expect "www.test is out of reach" has "$NW_TMP/none.out" '^http://www.test/: blocked'
 expect "198.18.0.10 is out of reach" has "$NW_TMP/none.out" '^http://198.18.0.10/: blocked'
 
-section "full: any protocol, but not the node, not other jobs, not deny_destinations"
+section "full: any protocol, through its own veth and NAT; not the node, other jobs, deny_destinations or unlisted private ranges"
 run_demo_job full full "" '
 echo "eth0: $(ip -4 -o addr show eth0 | awk "{print \$4}")"
 try "http://www.test/" /busybox timeout 5 /busybox wget -q -O - http://www.test/
