@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "counters.h"
 #include "fw.h"
 #include "hostfw.h"
 #include "log.h"
@@ -277,6 +278,10 @@ int job_setup(const struct nw_config *cfg, const struct job_start *st, const str
 			log_msg(LOG_ERR, "undoing a failed setup: %s", nw_err_msg(undo));
 		nw_err_free(&undo);
 	} else {
+		nw_err cerr = NULL;
+		if (counters_add("setups", mode_name(r.mode), 1, &cerr) < 0)
+			log_msg(LOG_WARNING, "%s", nw_err_msg(cerr));
+		nw_err_free(&cerr);
 		log_msg(LOG_INFO, "job set up: mode=%s%s%s%s%s", mode_name(r.mode),
 			r.domains[0] ? " domains=" : "", r.domains, r.addr[0] ? " addr=" : "",
 			r.addr);
@@ -454,6 +459,25 @@ static void gc_addrs(struct gc_report *rep, FILE *out, char **live_ids)
 	}
 }
 
+/* For `netward metrics`; a lost count is logged, never a failed gc. */
+static void gc_count(const struct gc_report *rep)
+{
+	const struct {
+		const char *kind;
+		unsigned n;
+	} k[] = {{"jobs", rep->jobs},
+		 {"firewall", rep->firewall},
+		 {"links", rep->links},
+		 {"addresses", rep->addrs}};
+
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+		nw_err e = NULL;
+		if (k[i].n > 0 && counters_add("gc_removed", k[i].kind, k[i].n, &e) < 0)
+			log_msg(LOG_WARNING, "gc: %s", nw_err_msg(e));
+		nw_err_free(&e);
+	}
+}
+
 int job_gc(struct gc_report *rep, FILE *out, nw_err *err)
 {
 	cleanup_strv char **live_ifs = NULL;
@@ -471,6 +495,7 @@ int job_gc(struct gc_report *rep, FILE *out, nw_err *err)
 	gc_firewall(rep, out, live_ifs, live_ids[0] != NULL);
 	gc_links(rep, out, live_ifs);
 	gc_addrs(rep, out, live_ids);
+	gc_count(rep);
 	state_unlock(lock);
 	return 0;
 }

@@ -65,6 +65,7 @@ struct conn {
 	char method[HTTP_MAX_METHOD + 1];
 	char host[DOMAIN_MAX + 1];
 	bool host_is_ip, is_connect, head_method, client_ka;
+	bool reported; /* the current request is allowed by report mode only */
 	uint16_t port;
 	enum http_body req_body;
 	uint64_t req_left;
@@ -101,7 +102,7 @@ struct conn {
 };
 
 struct proxy_stats {
-	uint64_t up, down, allowed, denied;
+	uint64_t up, down, allowed, denied, reported;
 	uint64_t log_dropped; /* as last seen in alog */
 	bool dirty;
 	uint64_t written_ms;
@@ -171,9 +172,11 @@ void buf_compact(struct buf *b);
 void buf_put(struct buf *b, const char *s, size_t n);
 void conn_head_parse(struct conn *c);
 
-/* proxy_policy.c: 0 allowed, else the status to answer with reason set. */
+/* proxy_policy.c: 0 allowed, else the status to answer with reason set.
+ * *report is set when the name is allowed only by report mode (outside
+ * the job's list, inside the node's ceiling); reason then says so. */
 int proxy_policy_name(const struct proxy_opts *o, const char *host, bool is_ip, uint16_t port,
-		      bool connect, char *reason, size_t len);
+		      bool connect, bool *report, char *reason, size_t len);
 /* On a DNS answer (or an IP literal as one): its CNAME chain, then every
  * address, including against the addresses deny_destinations names
  * resolve to (dn). */

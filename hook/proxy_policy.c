@@ -65,10 +65,21 @@ static const struct nw_deny *denied_name(const struct nw_config *cfg, const char
 	return NULL;
 }
 
+/* Report mode lets a name outside the job's list through when the node's
+ * ceiling covers it (no ceiling: any name). IP literals stay refused: a
+ * job's list names them one by one. */
+static bool reportable(const struct nw_config *cfg, const char *host)
+{
+	return cfg->report_unlisted_domains &&
+	       (!cfg->has_allowlist || domain_list_match(&cfg->allowlist, host) != NULL);
+}
+
 int proxy_policy_name(const struct proxy_opts *o, const char *host, bool is_ip, uint16_t port,
-		      bool connect, char *reason, size_t len)
+		      bool connect, bool *report, char *reason, size_t len)
 {
 	const struct nw_config *cfg = o->cfg;
+
+	*report = false;
 
 	if (connect && !ports_contain(&cfg->connect_ports, port)) {
 		snprintf(reason, len, "netward: port %u is not in connect_ports", port);
@@ -85,16 +96,25 @@ int proxy_policy_name(const struct proxy_opts *o, const char *host, bool is_ip, 
 		return 403;
 	}
 	if (!is_ip && domain_list_match(o->domains, host) == NULL) {
-		snprintf(reason, len, "netward: domain \"%s\" is not in this job's allowlist",
-			 host);
-		return 403;
+		if (!reportable(cfg, host)) {
+			snprintf(reason, len,
+				 "netward: domain \"%s\" is not in this job's allowlist", host);
+			return 403;
+		}
+		*report = true;
 	}
 	const struct nw_deny *d = is_ip ? NULL : denied_name(cfg, host, port);
 	if (d != NULL) {
+		*report = false;
 		snprintf(reason, len, "netward: %s:%u is in deny_destinations (\"%s\")", host, port,
 			 d->text);
 		return 403;
 	}
+	if (*report)
+		snprintf(reason, len,
+			 "netward: domain \"%s\" is not in this job's allowlist; "
+			 "report_unlisted_domains lets it through",
+			 host);
 	return 0;
 }
 

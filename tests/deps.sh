@@ -8,7 +8,8 @@ pkgs=(build-essential pkg-config clang llvm
       runc podman nftables iproute2 dnsmasq-base nginx-light busybox-static
       curl wget python3 openssl jq bats procps psmisc valgrind strace apache2-utils
       debhelper dpkg-dev fakeroot lintian rpm cpio
-      docker.io ufw firewalld iptables dbus containerd crun)
+      docker.io ufw firewalld iptables dbus containerd crun
+      python3-prometheus-client)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed || missing+=("$p")
