@@ -61,9 +61,10 @@ static void log_summary(const struct job_record *r)
 	state_read_stats(r->id, &s);
 	log_msg(LOG_INFO,
 		"job ended: mode=http domains=%s addr=%s up=%lld down=%lld allowed=%lld "
-		"denied=%lld age=%llds",
+		"denied=%lld reported=%lld age=%llds",
 		r->domains, r->addr, (long long)s.bytes_up, (long long)s.bytes_down,
-		(long long)s.allowed, (long long)s.denied, (long long)(time(NULL) - r->created));
+		(long long)s.allowed, (long long)s.denied, (long long)s.reported,
+		(long long)(time(NULL) - r->created));
 }
 
 /* What netward opened in the node's own firewalls goes with the last job. */

@@ -35,6 +35,7 @@ static struct json *job_json(const struct job_record *r, const struct job_stats 
 	json_set(o, "bytes_down", json_new_int(c->bytes_down), NULL);
 	json_set(o, "requests_allowed", json_new_int(c->allowed), NULL);
 	json_set(o, "requests_denied", json_new_int(c->denied), NULL);
+	json_set(o, "requests_reported", json_new_int(c->reported), NULL);
 	json_set(o, "live_connections", json_new_int(c->conns), NULL);
 	json_set(o, "access_log_lines_dropped", json_new_int(c->log_dropped), NULL);
 	json_set(o, "age_seconds", json_new_int(time(NULL) - r->created), NULL);
@@ -103,7 +104,7 @@ int status_print(bool as_json, FILE *out, nw_err *err)
 	cleanup_json struct json *arr = json_new(JSON_ARRAY);
 	cleanup_free char *text = NULL;
 	cleanup_free struct job_record *recs = NULL;
-	cleanup_free int64_t *dropped = NULL;
+	cleanup_free int64_t *dropped = NULL, *reported = NULL;
 	size_t n = 0, nrec = 0;
 	int w_id = 9, w_job = 3;
 
@@ -113,7 +114,8 @@ int status_print(bool as_json, FILE *out, nw_err *err)
 		n++;
 	recs = calloc(n + 1, sizeof(*recs));
 	dropped = calloc(n + 1, sizeof(*dropped));
-	if (recs == NULL || dropped == NULL)
+	reported = calloc(n + 1, sizeof(*reported));
+	if (recs == NULL || dropped == NULL || reported == NULL)
 		return nw_fail(err, ENOMEM, "reading job records");
 	for (size_t i = 0; i < n; i++) {
 		nw_err e = NULL;
@@ -137,6 +139,7 @@ int status_print(bool as_json, FILE *out, nw_err *err)
 		else
 			print_row(out, w_id, w_job, &recs[i], &c, alive);
 		dropped[i] = c.log_dropped;
+		reported[i] = c.reported;
 	}
 	/* Below the table, so its columns stay as they are for scripts. */
 	for (size_t i = 0; !as_json && i < nrec; i++) {
@@ -146,6 +149,12 @@ int status_print(bool as_json, FILE *out, nw_err *err)
 				"%s: access log full, %lld lines dropped (job_log_max_bytes; the "
 				"node log has every line)\n",
 				short_id(recs[i].id, id, sizeof(id)), (long long)dropped[i]);
+		if (reported[i] > 0)
+			fprintf(out,
+				"%s: %lld request(s) outside its domains allowed by "
+				"report_unlisted_domains (netward domains %s)\n",
+				short_id(recs[i].id, id, sizeof(id)), (long long)reported[i],
+				recs[i].id);
 	}
 	for (size_t i = 0; i < nrec; i++)
 		state_record_free(&recs[i]);

@@ -120,3 +120,89 @@ wait_stats() {
 	run prom "$tf/netward.prom" 'netward_jobs{mode=http}' 'netward_setups_total{mode=http}'
 	assert_success
 }
+
+# The test internet's names: www.test, a.www.test and sub.www.test share a
+# server; other.test another; meta.test resolves to 169.254.169.254 and
+# loop.test to 127.0.0.1; far.test is one more name of www.test's server.
+@test "visibility: report mode lets names outside the list through, logged and counted, never past the ceiling, SSRF rules or deny_destinations; domains prints the list" {
+	local id b log
+	write_node_config "$NW_CONFIG" '.report_unlisted_domains = true
+		| .domain_allowlist = [".www.test", "other.test", "meta.test", "loop.test", "far.test"]
+		| .deny_destinations = ["far.test"]'
+	id=$(job_id report)
+	b=$(http_bundle "$id" www.test '
+		r http://www.test/
+		r http://a.www.test/
+		r https://sub.www.test/
+		r http://other.test/
+		r http://api.test/
+		r http://meta.test/
+		r http://loop.test/
+		r http://far.test/
+		echo DONE
+		exec sleep 300')
+	patch_bundle "$b"
+	run_detached "$b" "$id" "$NW_TMP/job.out"
+	wait_for_text "$NW_TMP/job.out" DONE 60
+	run cat "$NW_TMP/job.out"
+	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
+	assert_line_has "RESULT http://a.www.test/ 200 " "hello from www.test"
+	assert_line_has "RESULT https://sub.www.test/ 200 " "hello from www.test"
+	assert_line_has "RESULT http://other.test/ 200 " "hello from other.test"
+	# The node's ceiling, the private-range rule and deny_destinations hold.
+	assert_refused_request http://api.test/ 'domain \"api.test\" is not in this job'"'"'s allowlist'
+	assert_refused_request http://meta.test/ "a private address"
+	assert_refused_request http://loop.test/ "a private address"
+	assert_refused_request http://far.test/ "in deny_destinations"
+	log=$NW_STATE/jobs/$id/access.log
+	grep -E 'host=a\.www\.test .*decision=report ' "$log"
+	grep -E 'host=sub\.www\.test .*decision=report ' "$log"
+	grep -E 'host=other\.test .*decision=report ' "$log"
+	grep -E 'host=www\.test .*decision=allow ' "$log"
+	run grep -E 'host=(api|meta|loop|far)\.test .*decision=(allow|report) ' "$log"
+	[ "$status" -ne 0 ]
+	wait_stats "$id" '.requests_reported == 3 and .requests_allowed == 1 and .requests_denied == 4'
+	"$NETWARD" --config "$NW_CONFIG" metrics >"$NW_TMP/m.prom"
+	[ "$(prom_value "$NW_TMP/m.prom" "netward_job_requests_total{container=$id,decision=reported}")" -eq 3 ]
+	run "$NETWARD" --config "$NW_CONFIG" status </dev/null
+	assert_success
+	assert_output_has "3 request(s) outside its domains allowed by report_unlisted_domains"
+	# Three names under www.test and one other.
+	run "$NETWARD" --config "$NW_CONFIG" domains "$id"
+	assert_success
+	echo "domains: $output" >&2
+	[ "$output" = "other.test,.www.test" ]
+	# The list it prints is one this node admits.
+	run "$NETWARD" --config "$NW_CONFIG" explain --network http --domains "$output"
+	assert_success
+	kill_job "$id"
+	runc delete "$id"
+	eventually_clean "$id" 10
+	# The end-of-job line in the node log carries the same figures.
+	grep -E "job ended: mode=http .*allowed=1 denied=4 reported=3 " "$NW_LOG"
+}
+
+@test "visibility: without report mode a name outside the list is refused, and domains names what was allowed" {
+	local id b
+	id=$(job_id noreport)
+	b=$(http_bundle "$id" www.test,other.test '
+		r http://www.test/
+		r http://a.www.test/
+		r http://other.test/
+		echo DONE
+		exec sleep 300')
+	patch_bundle "$b"
+	run_detached "$b" "$id" "$NW_TMP/job.out"
+	wait_for_text "$NW_TMP/job.out" DONE 60
+	run cat "$NW_TMP/job.out"
+	assert_refused_request http://a.www.test/ "is not in this job's allowlist"
+	run "$NETWARD" --config "$NW_CONFIG" domains "$id"
+	assert_success
+	[ "$output" = "other.test,www.test" ]
+	run "$NETWARD" --config "$NW_CONFIG" domains nosuchjob
+	[ "$status" -eq 1 ]
+	assert_output_has "no job with container id"
+	kill_job "$id"
+	runc delete "$id"
+	eventually_clean "$id" 10
+}
