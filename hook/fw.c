@@ -15,6 +15,7 @@
 #include <nftables/libnftables.h>
 
 #include "cleanup.h"
+#include "fw_blocked.h"
 #include "json.h"
 #include "proc.h"
 #include "state.h"
@@ -123,6 +124,29 @@ static void rule(FILE *f, const char *chain_name, const char *fmt, ...)
 	fputc('\n', f);
 }
 
+/* Where a job's packet is blocked, the job hears it at once: a TCP reset,
+ * or ICMP administratively prohibited for anything else, so a tool that
+ * ignores the proxy fails with a reason instead of timing out. The reply
+ * goes only to the job (its source address was checked in prerouting).
+ * The attempt is counted per interface and its destination kept for a
+ * while (fw_blocked_read): each a hash lookup, the same cost with 1 job
+ * as with 1,000. A full recent-destinations set only stops the recording
+ * (that rule stops, the next one runs). */
+static void block(FILE *f, const char *chain_name, const char *match)
+{
+	rule(f, chain_name,
+	     "%s meta l4proto { tcp, udp } update @" FW_RECENT_SET
+	     " { iifname . ip daddr . meta l4proto . th dport }",
+	     match);
+	rule(f, chain_name,
+	     "%s meta l4proto != { tcp, udp } update @" FW_RECENT_SET
+	     " { iifname . ip daddr . meta l4proto . 0 }",
+	     match);
+	rule(f, chain_name, "%s add @" FW_BLOCKED_SET " { iifname }", match);
+	rule(f, chain_name, "%s meta l4proto tcp reject with tcp reset", match);
+	rule(f, chain_name, "%s reject with icmpx type admin-prohibited", match);
+}
+
 /* Before anything else sees the packet: no IPv6 at all, and no IPv4 but
  * from the job's own address. The host routes each job's /32, and only
  * that, through the job's interface, so "from the subnet, and routed back
@@ -145,29 +169,32 @@ static void render_pre(FILE *f, const struct nw_config *cfg)
 static void render_in(FILE *f, const char *gw, unsigned port)
 {
 	chain(f, "input", "filter", "filter - 10");
-	rule(f, "input", "iifname @full_ifs drop");
+	block(f, "input", "iifname @full_ifs");
 	rule(f, "input", "iifname @http_ifs ip daddr %s tcp dport %u accept", gw, port);
 	rule(f, "input", "iifname @http_ifs ip daddr %s meta l4proto icmp ct state related accept",
 	     gw);
-	rule(f, "input", "iifname @job_ifs drop");
+	block(f, "input", "iifname @job_ifs");
 }
 
 static void render_deny(FILE *f, const struct nw_deny *d)
 {
-	char net[INET6_ADDRSTRLEN + 5];
+	char net[INET6_ADDRSTRLEN + 5], m[128];
 
 	/* Domains are the proxy's business; IPv6 never gets this far. */
 	if (d->is_domain || d->cidr.addr.family != AF_INET)
 		return;
 	cidr_str(&d->cidr, net, sizeof(net));
 	if (d->port == 0) {
-		rule(f, "forward", "iifname @full_ifs ip daddr %s drop", net);
+		snprintf(m, sizeof(m), "iifname @full_ifs ip daddr %s", net);
+		block(f, "forward", m);
 		return;
 	}
-	rule(f, "forward", "iifname @full_ifs ip daddr %s tcp dport %u drop", net,
-	     (unsigned)d->port);
-	rule(f, "forward", "iifname @full_ifs ip daddr %s udp dport %u drop", net,
-	     (unsigned)d->port);
+	snprintf(m, sizeof(m), "iifname @full_ifs ip daddr %s tcp dport %u", net,
+		 (unsigned)d->port);
+	block(f, "forward", m);
+	snprintf(m, sizeof(m), "iifname @full_ifs ip daddr %s udp dport %u", net,
+		 (unsigned)d->port);
+	block(f, "forward", m);
 }
 
 /* Routed traffic. A full job goes out anywhere but other jobs, the
@@ -176,19 +203,22 @@ static void render_deny(FILE *f, const struct nw_deny *d)
  * whatever else it is in. */
 static void render_fwd(FILE *f, const struct nw_config *cfg)
 {
-	char net[INET6_ADDRSTRLEN + 5];
+	char net[INET6_ADDRSTRLEN + 5], m[512];
 
 	chain(f, "forward", "filter", "filter - 10");
-	rule(f, "forward", "iifname @http_ifs drop");
+	block(f, "forward", "iifname @http_ifs");
+	/* Toward a job, a reply would tell the sender the job exists. */
 	rule(f, "forward", "oifname @http_ifs drop");
-	rule(f, "forward", "iifname @full_ifs ip daddr %s drop",
-	     cidr_str(&cfg->subnet, net, sizeof(net)));
-	rule(f, "forward", "iifname @full_ifs ip daddr { %s } drop", always_denied);
+	snprintf(m, sizeof(m), "iifname @full_ifs ip daddr %s",
+		 cidr_str(&cfg->subnet, net, sizeof(net)));
+	block(f, "forward", m);
+	snprintf(m, sizeof(m), "iifname @full_ifs ip daddr { %s }", always_denied);
+	block(f, "forward", m);
 	for (size_t i = 0; i < cfg->n_deny; i++)
 		render_deny(f, &cfg->deny[i]);
 	rule(f, "forward", "iifname @full_ifs accept");
 	rule(f, "forward", "oifname @full_ifs ct state established,related accept");
-	rule(f, "forward", "iifname @job_ifs drop");
+	block(f, "forward", "iifname @job_ifs");
 	rule(f, "forward", "oifname @job_ifs drop");
 }
 
@@ -256,6 +286,15 @@ static char *render(const struct fw_job *j, bool base, bool elements, nw_err *er
 		fputs("add table inet " FW_TABLE "\n", f);
 		for (size_t i = 0; i < N_SETS; i++)
 			fprintf(f, "add set inet " FW_TABLE " %s { type ifname; }\n", set_names[i]);
+		fputs("add set inet " FW_TABLE " " FW_BLOCKED_SET
+		      " { type ifname; flags dynamic; counter; size 65535; }\n",
+		      f);
+		fprintf(f,
+			"add set inet " FW_TABLE " " FW_RECENT_SET
+			" { typeof iifname . ip daddr . meta l4proto . th dport; flags "
+			"dynamic,timeout; "
+			"timeout %us; size %u; }\n",
+			FW_RECENT_SECONDS, FW_RECENT_MAX);
 		render_pre(f, j->cfg);
 		render_in(f, gw, j->proxy_port);
 		render_fwd(f, j->cfg);
@@ -350,15 +389,15 @@ int fw_remove_table(const char *marker, nw_err *err)
 			     err);
 }
 
-/* The table's sets as our JSON tree; NULL with no error when there is no
- * table. */
-static struct json *list_sets(struct nft_ctx *nft, nw_err *err)
+/* A listing as our JSON tree; NULL with no error when there is no such
+ * table or set. */
+static struct json *list_json(struct nft_ctx *nft, const char *cmd, nw_err *err)
 {
 	nw_err e = NULL;
 	const char *out;
 
 	lib.output_set_flags(nft, NFT_CTX_OUTPUT_JSON);
-	if (lib.run_cmd_from_buffer(nft, "list sets table inet " FW_TABLE "\n") != 0) {
+	if (lib.run_cmd_from_buffer(nft, cmd) != 0) {
 		nft_fail(&e, nft, "listing the firewall's sets");
 		if (e != NULL && e->code == ENOENT) {
 			nw_err_free(&e);
@@ -369,6 +408,22 @@ static struct json *list_sets(struct nft_ctx *nft, nw_err *err)
 	}
 	out = lib.get_output_buffer(nft);
 	return json_parse(out ? out : "", out ? strlen(out) : 0, err);
+}
+
+static struct json *list_sets(struct nft_ctx *nft, nw_err *err)
+{
+	return list_json(nft, "list sets table inet " FW_TABLE "\n", err);
+}
+
+struct json *fw_list_set(const char *set, nw_err *err)
+{
+	cleanup_nft_ctx struct nft_ctx *nft = nft_open(err);
+	char cmd[128];
+
+	if (nft == NULL || !safe_name(set, 32))
+		return nft == NULL ? NULL : (nw_fail(err, EINVAL, "firewall: bad set name"), NULL);
+	snprintf(cmd, sizeof(cmd), "list set inet " FW_TABLE " %s\n", set);
+	return list_json(nft, cmd, err);
 }
 
 /* Calls fn for every element of every set in nft's JSON listing (all of
@@ -405,6 +460,13 @@ static int remove_job(void *host_if, nw_err *err)
 		return nw_fail(err, errno, "firewall: removing %s", (const char *)host_if);
 	for (size_t i = 0; i < N_SETS; i++)
 		render_out(f, set_names[i], host_if);
+	render_out(f, FW_BLOCKED_SET, host_if);
+	/* The job's recent destinations: bounded by FW_RECENT_MAX, whatever
+	 * the number of jobs. Unreadable, they expire on their own. */
+	cleanup_json struct json *recent =
+	    list_json(nft, "list set inet " FW_TABLE " " FW_RECENT_SET "\n", NULL);
+	if (recent != NULL)
+		fw_blocked_render_out(f, recent, host_if);
 	if (ferror(f) || fclose(f) != 0)
 		return nw_fail(err, ENOMEM, "firewall: removing %s", (const char *)host_if);
 	/* No table: nothing of the job's is left. */

@@ -15,6 +15,13 @@
 #include "err.h"
 
 #define FW_TABLE "netward"
+/* Blocked attempts: a counter per job interface, and the destinations
+ * (interface . address . protocol . port) seen in the last
+ * FW_RECENT_SECONDS, at most FW_RECENT_MAX for the node. */
+#define FW_BLOCKED_SET	  "blocked"
+#define FW_RECENT_SET	  "blocked_recent"
+#define FW_RECENT_SECONDS 600u
+#define FW_RECENT_MAX	  4096u
 
 struct fw_job {
 	const char *host_if;	 /* "nw" + 13 hex digits */
@@ -44,6 +51,10 @@ int fw_remove_job(const char *host_if, nw_err *err);
 /* The interfaces named in any of the table's sets, each once,
  * NULL-terminated (for gc). */
 int fw_list_jobs(char ***ifnames, nw_err *err);
+struct json;
+/* nft's JSON listing of one of the table's sets; NULL with no error when
+ * there is no table or set. */
+struct json *fw_list_set(const char *set, nw_err *err);
 /* Deletes the table and marker (when no job is left). Absent is success. */
 int fw_remove_table(const char *marker, nw_err *err);
 

@@ -14,6 +14,7 @@
 #include "cleanup.h"
 #include "counters.h"
 #include "fw.h"
+#include "fw_blocked.h"
 #include "hostfw.h"
 #include "log.h"
 #include "monitor.h"
@@ -52,19 +53,35 @@ static void kill_checked(pid_t pid, uint64_t start)
 static void log_summary(const struct job_record *r)
 {
 	struct job_stats s;
+	struct fw_snapshot snap = {0};
+	struct fw_blocked b = {0};
+	char recent[FW_BLOCKED_SHOWN * 48 + 8] = "-";
+	nw_err e = NULL;
 
+	if (r->host_if[0] != '\0' && fw_blocked_snapshot(&snap, &e) == 0) {
+		fw_blocked_of(&snap, r->host_if, &b);
+		for (size_t i = 0, used = 0; i < b.n; i++) {
+			char d[48];
+			used += (size_t)snprintf(recent + used, sizeof(recent) - used, "%s%s",
+						 i ? "," : "", fw_dest_str(&b.d[i], d, sizeof(d)));
+		}
+	}
+	nw_err_free(&e);
+	fw_blocked_snapshot_free(&snap);
 	if (r->mode != NW_MODE_HTTP) {
-		log_msg(LOG_INFO, "job ended: mode=%s addr=%s age=%llds", mode_name(r->mode),
-			r->addr[0] ? r->addr : "-", (long long)(time(NULL) - r->created));
+		log_msg(LOG_INFO,
+			"job ended: mode=%s addr=%s blocked=%llu blocked_recent=%s age=%llds",
+			mode_name(r->mode), r->addr[0] ? r->addr : "-", (unsigned long long)b.count,
+			recent, (long long)(time(NULL) - r->created));
 		return;
 	}
 	state_read_stats(r->id, &s);
 	log_msg(LOG_INFO,
 		"job ended: mode=http domains=%s addr=%s up=%lld down=%lld allowed=%lld "
-		"denied=%lld reported=%lld age=%llds",
+		"denied=%lld reported=%lld blocked=%llu blocked_recent=%s age=%llds",
 		r->domains, r->addr, (long long)s.bytes_up, (long long)s.bytes_down,
 		(long long)s.allowed, (long long)s.denied, (long long)s.reported,
-		(long long)(time(NULL) - r->created));
+		(unsigned long long)b.count, recent, (long long)(time(NULL) - r->created));
 }
 
 /* What netward opened in the node's own firewalls goes with the last job. */

@@ -10,6 +10,7 @@
 
 #include "cleanup.h"
 #include "counters.h"
+#include "fw_blocked.h"
 #include "state.h"
 
 /* A label value: backslash, quote and newline escaped as the format says.
@@ -36,6 +37,7 @@ static void head(FILE *out, const char *name, const char *type, const char *help
 struct job_row {
 	struct job_record r;
 	struct job_stats s;
+	struct fw_blocked b;
 };
 
 static void job_sample(FILE *out, const char *name, const struct job_row *j, const char *extra,
@@ -73,6 +75,11 @@ static void jobs_print(FILE *out, const struct job_row *j, size_t n)
 		job_sample(out, "netward_job_requests_total", &j[i], "decision", "reported",
 			   j[i].s.reported);
 	}
+	head(out, "netward_job_blocked_total", "counter",
+	     "Packets of the job the firewall refused (reset or ICMP prohibited).");
+	for (size_t i = 0; i < n; i++)
+		job_sample(out, "netward_job_blocked_total", &j[i], NULL, NULL,
+			   (int64_t)j[i].b.count);
 	head(out, "netward_job_live_connections", "gauge",
 	     "Client connections open on the job's proxy.");
 	for (size_t i = 0; i < n; i++)
@@ -125,6 +132,8 @@ int metrics_print(FILE *out, nw_err *err)
 	cleanup_strv char **ids = NULL;
 	cleanup_free struct job_row *rows = NULL;
 	size_t n = 0, k = 0;
+	struct fw_snapshot snap = {0};
+	nw_err serr = NULL;
 
 	if (state_list(&ids, err) < 0)
 		return -1;
@@ -133,14 +142,19 @@ int metrics_print(FILE *out, nw_err *err)
 	rows = calloc(n + 1, sizeof(*rows));
 	if (rows == NULL)
 		return nw_fail(err, ENOMEM, "reading job records");
+	/* Without the firewall's figures (no table yet) blocked reads 0. */
+	if (fw_blocked_snapshot(&snap, &serr) < 0)
+		nw_err_free(&serr);
 	for (size_t i = 0; i < n; i++) {
 		nw_err e = NULL;
 		if (state_read(ids[i], &rows[k].r, &e) == 1) {
 			state_read_stats(rows[k].r.id, &rows[k].s);
+			fw_blocked_of(&snap, rows[k].r.host_if, &rows[k].b);
 			k++;
 		}
 		nw_err_free(&e);
 	}
+	fw_blocked_snapshot_free(&snap);
 	jobs_print(out, rows, k);
 	node_print(out, rows, k);
 	for (size_t i = 0; i < k; i++)

@@ -30,7 +30,7 @@ ms, how = [], set()
 for i in range(n):
     t = time.perf_counter()
     try:
-        socket.create_connection((dest, 80), timeout=1).close()
+        socket.create_connection((dest, 22), timeout=1).close()
         how.add("open")
     except OSError as e:
         how.add(type(e).__name__)
@@ -45,7 +45,7 @@ PY
 report_blocked() {
 	local med p99 mx how
 	echo
-	echo "### Blocked connections ($BLOCKED_TRIES direct TCP connects from an http job to $BLOCKED_DEST:80; ms)"
+	echo "### Blocked connections ($BLOCKED_TRIES direct TCP connects from an http job to $BLOCKED_DEST:22; ms)"
 	echo
 	echo "| median | p99 | max | what the job got | target | result |"
 	echo "|---|---|---|---|---|---|"

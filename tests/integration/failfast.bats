@@ -51,7 +51,8 @@ def icmp(h):
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     s.settimeout(WAIT)
     body = struct.pack("!BBHHH", 8, 0, 0, 0x4e57, 1) + b"netward"
-    c = sum(struct.unpack("!%dH" % (len(body) // 2), body + b"\0" * (len(body) % 2)))
+    padded = body + b"\0" * (len(body) % 2)
+    c = sum(struct.unpack("!%dH" % (len(padded) // 2), padded))
     c = (c >> 16) + (c & 0xffff)
     c = ~(c + (c >> 16)) & 0xffff
     body = body[:2] + struct.pack("!H", c) + body[4:]
@@ -90,16 +91,19 @@ assert_fast() {
 	local id b
 	id=$(job_id failfast)
 	b=$(http_bundle "$id" www.test "
-		python3 /nwt/probes.py tcp:$TESTNET_WWW:80 tcp:$NW_GATEWAY:22 udp:$TESTNET_DNS:53 \\
+		python3 /nwt/probes.py tcp:$TESTNET_WWW:22 tcp:$NW_GATEWAY:22 udp:$TESTNET_DNS:53 \\
 			udp:$NW_GATEWAY:53 icmp:$TESTNET_WWW icmp:$NW_GATEWAY
-		r http://www.test/")
+		r http://www.test/
+		echo DONE
+		exec sleep 300")
 	ff_probes >"$b/rootfs/nwt/probes.py"
 	patch_bundle "$b"
 	bp_caps "$b" CAP_NET_RAW
-	run runc_run "$b" "$id"
-	assert_success
+	run_detached "$b" "$id" "$NW_TMP/job.out"
+	wait_for_text "$NW_TMP/job.out" DONE 60
+	run cat "$NW_TMP/job.out"
 	# Routed (forward chain) and to the node itself (input chain) alike.
-	assert_fast TCP "$TESTNET_WWW:80" ConnectionRefusedError/111
+	assert_fast TCP "$TESTNET_WWW:22" ConnectionRefusedError/111
 	assert_fast TCP "$NW_GATEWAY:22" ConnectionRefusedError/111
 	# ICMP type 3 code 13 (communication administratively prohibited):
 	# EHOSTUNREACH on a UDP socket.
@@ -109,5 +113,37 @@ assert_fast() {
 	assert_fast ICMP "$NW_GATEWAY" 3/13
 	# The proxy still serves.
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
-	assert_clean "$id"
+	# Each attempt counted (a reset ends a TCP connect: no retries), and
+	# the newest FW_BLOCKED_SHOWN (5) of the six destinations listed.
+	# Their order within one second is the kernel's (timeouts count in
+	# seconds), so the test asks which, not in what order.
+	run "$NETWARD" --config "$NW_CONFIG" status --json </dev/null
+	assert_success
+	echo "$output" >&2
+	jq -e --arg id "$id" --arg www "$TESTNET_WWW" --arg gw "$NW_GATEWAY" --arg dns "$TESTNET_DNS" '
+		[$www + ":22/tcp", $gw + ":22/tcp", $dns + ":53/udp", $gw + ":53/udp",
+		 $www + ":0/icmp", $gw + ":0/icmp"] as $sent
+		| .[] | select(.id == $id)
+		| .blocked >= 6 and (.blocked_recent | length) == 5
+		and (.blocked_recent | all((.address + ":" + (.port | tostring) + "/" + .protocol) as $d
+			| $sent | index($d) != null))
+		and (.blocked_recent | any(.address == $www))' <<<"$output"
+	run "$NETWARD" --config "$NW_CONFIG" status </dev/null
+	assert_success
+	assert_output_has "BLOCKED"
+	assert_output_has "blocked, newest first:"
+	assert_output_has "$TESTNET_WWW"
+	"$NETWARD" --config "$NW_CONFIG" metrics >"$NW_TMP/m.prom"
+	/usr/bin/python3 - "$NW_TMP/m.prom" "$id" <<'PY'
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+v = [s.value for f in text_string_to_metric_families(open(sys.argv[1]).read())
+     for s in f.samples if s.name == "netward_job_blocked_total" and s.labels["container"] == sys.argv[2]]
+assert len(v) == 1 and v[0] >= 6, v
+PY
+	kill_job "$id"
+	runc delete "$id"
+	eventually_clean "$id" 10
+	# The end-of-job line carries the same figures.
+	grep -E "job ended: mode=http .* blocked=([6-9]|[0-9]{2,}) blocked_recent=[^ ]*$TESTNET_WWW" "$NW_LOG"
 }
