@@ -426,8 +426,8 @@ struct json *fw_list_set(const char *set, nw_err *err)
 	return list_json(nft, cmd, err);
 }
 
-/* Calls fn for every element of every set in nft's JSON listing (all of
- * them interface names). */
+/* Calls fn for every interface name held in the table's sets (the recent
+ * destinations' entries expire on their own). */
 static int each_element(const struct json *root,
 			int (*fn)(const char *set, const char *elem, void *arg), void *arg)
 {
@@ -437,9 +437,16 @@ static int each_element(const struct json *root,
 		struct json *set = json_get_obj(items->v[i], "set");
 		struct json *elems = json_get_arr(set, "elem");
 		const char *name = json_get_str(set, "name");
-		for (size_t k = 0; name != NULL && elems != NULL && k < elems->n; k++)
-			if (elems->v[k]->type == JSON_STRING && fn(name, elems->v[k]->s, arg) < 0)
+		for (size_t k = 0; name != NULL && elems != NULL && k < elems->n; k++) {
+			/* An element with a counter comes as {"elem": {"val": ...}};
+			 * a concatenation's val is no name, and is skipped. */
+			const char *v =
+			    elems->v[k]->type == JSON_STRING
+				? elems->v[k]->s
+				: json_get_str(json_get_obj(elems->v[k], "elem"), "val");
+			if (v != NULL && fn(name, v, arg) < 0)
 				return -1;
+		}
 	}
 	return 0;
 }
