@@ -417,11 +417,16 @@ static struct json *list_sets(struct nft_ctx *nft, nw_err *err)
 
 struct json *fw_list_set(const char *set, nw_err *err)
 {
-	cleanup_nft_ctx struct nft_ctx *nft = nft_open(err);
+	cleanup_nft_ctx struct nft_ctx *nft = NULL;
 	char cmd[128];
 
-	if (nft == NULL || !safe_name(set, 32))
-		return nft == NULL ? NULL : (nw_fail(err, EINVAL, "firewall: bad set name"), NULL);
+	if (!safe_name(set, 32)) {
+		nw_fail(err, EINVAL, "firewall: bad set name");
+		return NULL;
+	}
+	nft = nft_open(err);
+	if (nft == NULL)
+		return NULL;
 	snprintf(cmd, sizeof(cmd), "list set inet " FW_TABLE " %s\n", set);
 	return list_json(nft, cmd, err);
 }
