@@ -298,6 +298,42 @@ bool config_private_allowed(const struct nw_config *cfg, const struct nw_addr *a
 	return false;
 }
 
+/* Full jobs' exceptions: IPv4 CIDRs (a full job has no IPv6). The
+ * always-denied ranges stay denied, so listing one is a mistake to name. */
+static int parse_full_allow_private(struct nw_config *cfg, const struct json *j, const char *key,
+				    nw_err *err)
+{
+	struct nw_cidr *c;
+
+	if (string_array(j, key, false, "an IPv4 CIDR (\"192.168.10.0/24\")", err) < 0)
+		return -1;
+	c = calloc(j->n ? j->n : 1, sizeof(*c));
+	if (c == NULL)
+		return nw_fail(err, ENOMEM, "parsing \"%s\"", key);
+	for (size_t i = 0; i < j->n; i++) {
+		const char *bad = NULL;
+		if (cidr_parse(j->v[i]->s, &c[i], err) < 0) {
+			free(c);
+			return nw_wrap(err, "\"%s\"[%zu]", key, i);
+		}
+		if (c[i].addr.family != AF_INET)
+			bad = "is not IPv4; full jobs have no IPv6";
+		else if (c[i].addr.a[0] == 0 || c[i].addr.a[0] == 127 || c[i].addr.a[0] >= 224 ||
+			 (c[i].addr.a[0] == 169 && c[i].addr.a[1] == 254) || c[i].prefix < 8)
+			bad = "overlaps a range no job ever reaches (0/8, 127/8, 169.254/16, "
+			      "224/4, 240/4), or is wider than /8; list the networks you mean";
+		if (bad != NULL) {
+			free(c);
+			return nw_fail(err, EINVAL, "\"%s\"[%zu]: \"%s\" %s", key, i, j->v[i]->s,
+				       bad);
+		}
+	}
+	free(cfg->full_allow_private);
+	cfg->full_allow_private = c;
+	cfg->n_full_allow_private = j->n;
+	return 0;
+}
+
 /* "IP", "IPv4:port", "[IPv6]:port" or a bare IPv6 address. */
 static int dns_one(const char *s, struct nw_dns_server *out, nw_err *err)
 {
@@ -530,6 +566,7 @@ static const struct key_parser parsers[] = {
     {"connect_ports", parse_connect_ports},
     {"deny_destinations", parse_deny},
     {"allow_private_destinations", parse_allow_private},
+    {"full_allow_private_destinations", parse_full_allow_private},
     {"dns_servers", parse_dns},
     {"subnet", parse_subnet},
     {"proxy_port", parse_proxy_port},
@@ -568,6 +605,7 @@ void config_free(struct nw_config *cfg)
 	ports_free(&cfg->connect_ports);
 	deny_free(cfg->deny, cfg->n_deny);
 	free(cfg->allow_private);
+	free(cfg->full_allow_private);
 	free(cfg->dns);
 	free(cfg->job_id_header);
 	free(cfg->log);

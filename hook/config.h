@@ -49,6 +49,9 @@ struct nw_config {
 	struct nw_deny *deny;
 	size_t n_allow_private;
 	struct nw_cidr_port *allow_private; /* port 0 = every port */
+	/* Non-global destinations a full job may reach (the firewall's). */
+	size_t n_full_allow_private;
+	struct nw_cidr *full_allow_private;
 	size_t n_dns;
 	struct nw_dns_server *dns;
 	bool dns_from_resolv_conf;

@@ -64,6 +64,17 @@ static struct json *render_deny(const struct nw_config *cfg, nw_err *err)
 	return steal_ptr(&a);
 }
 
+static struct json *render_cidrs(const struct nw_cidr *c, size_t n, nw_err *err)
+{
+	cleanup_json struct json *a = json_new(JSON_ARRAY);
+	char b[INET6_ADDRSTRLEN + 8];
+
+	for (size_t i = 0; i < n; i++)
+		if (push_str(a, cidr_str(&c[i], b, sizeof(b)), err) < 0)
+			return NULL;
+	return steal_ptr(&a);
+}
+
 /* "CIDR" or "CIDR:port" ("[v6/n]:port"), as cidr_port_parse reads it. */
 static struct json *render_cidr_ports(const struct nw_cidr_port *c, size_t n, nw_err *err)
 {
@@ -116,7 +127,10 @@ static int render_lists(struct json *o, const struct nw_config *cfg, nw_err *err
 	    json_set(o, "connect_ports", render_ports(&cfg->connect_ports, err), err) < 0 ||
 	    json_set(o, "deny_destinations", render_deny(cfg, err), err) < 0 ||
 	    json_set(o, "allow_private_destinations",
-		     render_cidr_ports(cfg->allow_private, cfg->n_allow_private, err), err) < 0)
+		     render_cidr_ports(cfg->allow_private, cfg->n_allow_private, err), err) < 0 ||
+	    json_set(o, "full_allow_private_destinations",
+		     render_cidrs(cfg->full_allow_private, cfg->n_full_allow_private, err),
+		     err) < 0)
 		return -1;
 	/* With no server at all the key is left out: an empty list is refused. */
 	if (cfg->n_dns > 0 && json_set(o, "dns_servers", render_dns(cfg, err), err) < 0)

@@ -289,8 +289,9 @@ static int decide_url(const struct nw_config *cfg, const struct url *u,
 	int rc = -1;
 
 	v->stage = "name";
-	v->status = proxy_policy_name(&po, u->host, u->is_ip, u->port, u->connect, &v->report,
-				      v->reason, sizeof(v->reason));
+	v->status =
+	    proxy_policy_name(&po, u->host, u->is_ip, u->port, u->connect ? VIA_CONNECT : VIA_HTTP,
+			      &v->report, v->reason, sizeof(v->reason));
 	if (v->status != 0)
 		return 0;
 	v->stage = "resolve";

@@ -109,9 +109,13 @@ static int parse_when(struct hooksd_hook *h, const struct json *when, nw_err *er
 			size_t i = h->n_ann;
 			if (ann->v[i]->type != JSON_STRING)
 				return nw_fail(err, 0, "when.annotations values must be strings");
-			if (hooksd_re_compile(ann->keys[i], &h->ann_key[i], err) < 0 ||
-			    hooksd_re_compile(ann->v[i]->s, &h->ann_value[i], err) < 0)
+			if (hooksd_re_compile(ann->keys[i], &h->ann_key[i], err) < 0)
 				return nw_wrap(err, "when.annotations");
+			/* Not counted in n_ann yet: the key is freed here. */
+			if (hooksd_re_compile(ann->v[i]->s, &h->ann_value[i], err) < 0) {
+				hooksd_re_free(&h->ann_key[i]);
+				return nw_wrap(err, "when.annotations");
+			}
 		}
 	}
 	cmds = json_get(when, "commands");

@@ -4,15 +4,22 @@
 #include "hostfw.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "hostfw_int.h"
 #include "log.h"
+#include "state.h"
 
 #define MAX_CHAINS 64
+/* Written before netward adds anything to another firewall, removed once
+ * it has all gone: a teardown on a node where netward opened nothing
+ * (most of them) costs one access(2). */
+#define OPENED_MARKER NW_STATE_DIR "/hostfw"
 
 struct scan {
 	struct hostfw_chain c[MAX_CHAINS];
@@ -126,6 +133,16 @@ static int refuse(const struct hostfw_chain *c, const char *subnet, enum nw_mode
 		       fix);
 }
 
+static int mark_opened(nw_err *err)
+{
+	int fd = open(OPENED_MARKER, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return nw_fail(err, errno, "creating %s", OPENED_MARKER);
+	close(fd);
+	return 0;
+}
+
 /* Opens what the known firewalls close; true when it changed anything. */
 static int open_known(const struct scan *s, const char *subnet, bool *changed, nw_err *err)
 {
@@ -133,15 +150,16 @@ static int open_known(const struct scan *s, const char *subnet, bool *changed, n
 
 	*changed = false;
 	if (drops(s, is_iptables)) {
-		if (hostfw_ipt_open(HOSTFW_IPT_NFT, subnet, err) < 0)
+		if (mark_opened(err) < 0 || hostfw_ipt_open(HOSTFW_IPT_NFT, subnet, err) < 0)
 			return -1;
 		*changed = true;
 	}
 	if (hostfw_legacy_present() && hostfw_legacy_state(&ldrops, &lopen, &lours) == 0 &&
-	    ldrops && !lopen && hostfw_ipt_open(HOSTFW_IPT_LEGACY, subnet, err) < 0)
+	    ldrops && !lopen &&
+	    (mark_opened(err) < 0 || hostfw_ipt_open(HOSTFW_IPT_LEGACY, subnet, err) < 0))
 		return -1;
 	if (drops(s, is_firewalld)) {
-		if (hostfw_firewalld_open(err) < 0)
+		if (mark_opened(err) < 0 || hostfw_firewalld_open(err) < 0)
 			return -1;
 		*changed = true;
 	}
@@ -164,11 +182,14 @@ int hostfw_open(const struct nw_config *cfg, enum nw_mode mode, nw_err *err)
 	return 0;
 }
 
-int hostfw_close(nw_err *err)
+int hostfw_close(bool always, nw_err *err)
 {
 	cleanup_free char *chains = NULL;
 	bool ldrops, lopen, lours;
 	int rc = 0;
+
+	if (!always && access(OPENED_MARKER, F_OK) != 0)
+		return 0;
 
 	/* iptables-nft is asked only when its table holds netward's chains. */
 	if (hostfw_nft_json("list chains ip", &chains, err) < 0)
@@ -179,7 +200,10 @@ int hostfw_close(nw_err *err)
 	if (hostfw_legacy_present() && hostfw_legacy_state(&ldrops, &lopen, &lours) == 0 && lours)
 		rc |= hostfw_ipt_close(HOSTFW_IPT_LEGACY, err);
 	rc |= hostfw_firewalld_close(err);
-	return rc < 0 ? -1 : 0;
+	if (rc < 0)
+		return -1;
+	unlink(OPENED_MARKER);
+	return 0;
 }
 
 static const char *fate_text(const struct hostfw_chain *c)

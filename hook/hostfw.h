@@ -58,8 +58,9 @@ int hostfw_tables(const char *json, size_t len, char ***tables, nw_err *err);
  * still drop the job's traffic. */
 int hostfw_open(const struct nw_config *cfg, enum nw_mode mode, nw_err *err);
 /* Removes everything hostfw_open added (when no job is left). Absent is
- * success. */
-int hostfw_close(nw_err *err);
+ * success. Unless always (gc), a node where hostfw_open added nothing
+ * since the last close is not even looked at. */
+int hostfw_close(bool always, nw_err *err);
 /* For check-config and status: the host firewalls found and whether each
  * mode's path through them is open. */
 void hostfw_report(const struct nw_config *cfg, FILE *out);

@@ -11,18 +11,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cleanup.h"
 #include "counters.h"
+#include "ct.h"
 #include "fw.h"
 #include "fw_blocked.h"
 #include "hostfw.h"
+#include "fw_watch.h"
+#include "guard.h"
 #include "log.h"
 #include "monitor.h"
+#include "proxyuid.h"
 #include "wire.h"
 
 #define SALT_TRIES 8
-/* Hash of the firewall chains last installed (fw_install). */
-#define FW_MARKER NW_STATE_DIR "/firewall"
 
 static int open_netns(pid_t pid, uint64_t *ino, nw_err *err)
 {
@@ -90,7 +93,7 @@ static void hostfw_close_if_last(void)
 	cleanup_strv char **ids = NULL;
 	nw_err e = NULL;
 
-	if (state_list(&ids, &e) == 0 && ids[0] == NULL && hostfw_close(&e) < 0)
+	if (state_list(&ids, &e) == 0 && ids[0] == NULL && hostfw_close(false, &e) < 0)
 		log_msg(LOG_ERR, "closing the host firewall: %s", nw_err_msg(e));
 	nw_err_free(&e);
 }
@@ -104,7 +107,8 @@ int job_teardown_locked(const struct job_record *r, nw_err *err)
 	if (r->host_if[0] != '\0') {
 		/* Down first: no packet crosses the link while its rules go,
 		 * then the rules, then the link. */
-		if (wire_link_down(r->host_if, err) < 0 || fw_remove_job(r->host_if, err) < 0)
+		if (wire_link_down(r->host_if, err) < 0 ||
+		    fw_remove_job(r->host_if, fw_job_zone(r), err) < 0)
 			rc = nw_wrap(err, "removing the firewall state of %s", r->host_if);
 		if (rc == 0 && wire_teardown(r->host_if, err) < 0)
 			rc = nw_wrap(err, "removing link %s", r->host_if);
@@ -116,10 +120,24 @@ int job_teardown_locked(const struct job_record *r, nw_err *err)
 	kill_checked(r->proxy_pid, r->proxy_start);
 	if (rc < 0)
 		return rc;
+	/* A proxy still dying keeps its uid from the next allocation, which
+	 * skips every uid a process holds. */
+	proxyuid_free(r->proxy_uid, r->id);
+	cgroup_job_remove(r->id);
+	/* With the link gone nothing adds to them: what the job's address
+	 * had in conntrack goes before the address is freed. */
+	if (r->addr[0] != '\0') {
+		struct nw_addr a;
+		nw_err e = NULL;
+		if (addr_parse(r->addr, &a, &e) == 0 && ct_forget(&a, &e) < 0)
+			log_msg(LOG_ERR, "teardown: %s", nw_err_msg(e));
+		nw_err_free(&e);
+	}
 	state_free_addr(r->addr, r->id);
 	if (state_remove(r->id, err) < 0)
 		return -1;
 	hostfw_close_if_last();
+	fw_watch_stop_if_idle();
 	return 0;
 }
 
@@ -136,17 +154,6 @@ int job_teardown(const char *id, nw_err *err)
 	state_record_free(&r);
 	state_unlock(lock);
 	return rc < 0 ? -1 : 0;
-}
-
-static int firewall_job(const struct nw_config *cfg, const struct job_record *r, nw_err *err)
-{
-	struct fw_job f = {
-	    .host_if = r->host_if, .proxy_port = cfg->proxy_port, .mode = r->mode, .cfg = cfg};
-
-	if (addr_parse(r->addr, &f.job_addr, err) < 0 ||
-	    addr_parse(NW_GATEWAY, &f.gateway, err) < 0)
-		return -1;
-	return fw_install(&f, FW_MARKER, err);
 }
 
 /* One attempt with one interface name: the firewall first (its sets name
@@ -167,13 +174,13 @@ static int wire_try(const struct nw_config *cfg, struct job_record *r, struct wi
 	 * something gc can find. */
 	if (state_write(r, err) < 0)
 		return -1;
-	if (firewall_job(cfg, r, err) < 0)
+	if (fw_job_install(cfg, r, err) < 0)
 		return nw_wrap(err, "installing the job's firewall");
 	memcpy(w->host_if, r->host_if, sizeof(w->host_if));
 	rc = wire_setup(w, &e);
 	if (rc < 0) {
 		nw_err undo = NULL;
-		if (fw_remove_job(r->host_if, &undo) < 0)
+		if (fw_remove_job(r->host_if, fw_job_zone(r), &undo) < 0)
 			log_msg(LOG_ERR, "undoing the firewall of %s: %s", r->host_if,
 				nw_err_msg(undo));
 		nw_err_free(&undo);
@@ -186,7 +193,7 @@ static int wire_try(const struct nw_config *cfg, struct job_record *r, struct wi
 
 static int wire_job(const struct nw_config *cfg, struct job_record *r, int netns_fd, nw_err *err)
 {
-	struct wire_job w = {.netns_fd = netns_fd};
+	struct wire_job w = {.netns_fd = netns_fd, .routed = r->mode == NW_MODE_FULL};
 	struct nw_addr addr;
 
 	if (state_alloc_addr(&cfg->subnet, r->id, &addr, err) < 0)
@@ -221,10 +228,14 @@ static int setup_locked(const struct nw_config *cfg, struct job_record *r,
 		return 0;
 	if (hostfw_open(cfg, r->mode, err) < 0)
 		return -1;
-	if (wire_job(cfg, r, netns, err) < 0)
+	if (guard_install(cfg, err) < 0 || wire_job(cfg, r, netns, err) < 0)
 		return -1;
 	if (r->mode == NW_MODE_FULL && wire_enable_forwarding(err) < 0)
 		return -1;
+	if (r->mode == NW_MODE_HTTP &&
+	    (proxyuid_alloc(r->id, &r->proxy_uid, err) < 0 || state_write(r, err) < 0))
+		return nw_wrap(err, "the job's proxy uid");
+	fw_watch_ensure(cfg);
 	return monitor_spawn(cfg, pol, r, err);
 }
 
@@ -409,9 +420,10 @@ static int gc_records(struct gc_report *rep, FILE *out, char ***live_ifs, char *
 static void gc_firewall(struct gc_report *rep, FILE *out, char **live_ifs, bool any_live)
 {
 	cleanup_strv char **ifs = NULL;
+	cleanup_free uint16_t *zones = NULL;
 	nw_err e = NULL;
 
-	if (fw_list_jobs(&ifs, &e) < 0) {
+	if (fw_list_jobs(&ifs, &zones, &e) < 0) {
 		log_msg(LOG_ERR, "gc: %s", nw_err_msg(e));
 		nw_err_free(&e);
 		return;
@@ -419,7 +431,7 @@ static void gc_firewall(struct gc_report *rep, FILE *out, char **live_ifs, bool 
 	for (char **p = ifs; *p; p++) {
 		if (in_list(live_ifs, *p))
 			continue;
-		if (wire_link_down(*p, &e) == 0 && fw_remove_job(*p, &e) == 0) {
+		if (wire_link_down(*p, &e) == 0 && fw_remove_job(*p, zones[p - ifs], &e) == 0) {
 			rep->firewall++;
 			if (out)
 				fprintf(out, "removed firewall state of %s\n", *p);
@@ -428,10 +440,13 @@ static void gc_firewall(struct gc_report *rep, FILE *out, char **live_ifs, bool 
 	}
 	/* With no job left the table goes too: a node without jobs carries
 	 * nothing of netward's. */
-	if (!any_live && fw_remove_table(FW_MARKER, &e) < 0)
+	if (!any_live && fw_remove_table(FW_BASE_FILE, &e) < 0)
 		log_msg(LOG_ERR, "gc: %s", nw_err_msg(e));
 	nw_err_free(&e);
-	if (!any_live && hostfw_close(&e) < 0)
+	if (!any_live && guard_remove(&e) < 0)
+		log_msg(LOG_ERR, "gc: %s", nw_err_msg(e));
+	nw_err_free(&e);
+	if (!any_live && hostfw_close(true, &e) < 0)
 		log_msg(LOG_ERR, "gc: closing the host firewall: %s", nw_err_msg(e));
 	nw_err_free(&e);
 }
@@ -513,6 +528,8 @@ int job_gc(struct gc_report *rep, FILE *out, nw_err *err)
 	gc_firewall(rep, out, live_ifs, live_ids[0] != NULL);
 	gc_links(rep, out, live_ifs);
 	gc_addrs(rep, out, live_ids);
+	rep->uids = proxyuid_gc(live_ids, out);
+	cgroup_gc(live_ids);
 	gc_count(rep);
 	state_unlock(lock);
 	return 0;

@@ -35,7 +35,7 @@ int job_teardown(const char *id, nw_err *err);
 int job_teardown_locked(const struct job_record *r, nw_err *err);
 
 struct gc_report {
-	unsigned jobs, firewall, links, addrs;
+	unsigned jobs, firewall, links, addrs, uids;
 };
 /* Removes what jobs that no longer exist left behind; prints each removal
  * to out when out is non-NULL. */

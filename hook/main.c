@@ -287,6 +287,7 @@ static int gc_json(const char *lines, const struct gc_report *rep, nw_err *err)
 	    json_set(o, "firewall", json_new_int(rep->firewall), err) < 0 ||
 	    json_set(o, "links", json_new_int(rep->links), err) < 0 ||
 	    json_set(o, "addresses", json_new_int(rep->addrs), err) < 0 ||
+	    json_set(o, "proxy_uids", json_new_int(rep->uids), err) < 0 ||
 	    json_set(o, "removed", steal_ptr(&a), err) < 0 ||
 	    (out = json_render(o, true, err)) == NULL)
 		return -1;
@@ -319,19 +320,19 @@ static int cmd_gc(struct cli *c, bool as_json, nw_err *err)
 			return -1;
 	} else {
 		printf("gc: removed %u job(s), the firewall state of %u interface(s), %u link(s), "
-		       "%u address(es)\n",
-		       rep.jobs, rep.firewall, rep.links, rep.addrs);
+		       "%u address(es), %u proxy uid(s)\n",
+		       rep.jobs, rep.firewall, rep.links, rep.addrs, rep.uids);
 	}
 	/* The textfile copy is a side job of gc: its failure is logged. */
 	nw_err merr = NULL;
 	if (metrics_write_textfile(&merr) < 0)
 		log_msg(LOG_WARNING, "gc: metrics textfile: %s", nw_err_msg(merr));
 	nw_err_free(&merr);
-	if (rep.jobs + rep.firewall + rep.links + rep.addrs > 0)
+	if (rep.jobs + rep.firewall + rep.links + rep.addrs + rep.uids > 0)
 		log_msg(LOG_INFO,
 			"gc removed %u job(s), the firewall state of %u interface(s), %u link(s), "
-			"%u address(es)",
-			rep.jobs, rep.firewall, rep.links, rep.addrs);
+			"%u address(es), %u proxy uid(s)",
+			rep.jobs, rep.firewall, rep.links, rep.addrs, rep.uids);
 	return 0;
 }
 

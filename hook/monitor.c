@@ -7,7 +7,6 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +19,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cleanup.h"
+#include "fw.h"
 #include "job.h"
 #include "log.h"
 #include "proc.h"
@@ -141,7 +142,7 @@ struct relay {
 /* Reads what is there; returns false at end of file (the proxy is gone). */
 static bool relay_read(struct relay *rl)
 {
-	ssize_t n;
+	ssize_t n = -1;
 
 	while (rl->fd >= 0 &&
 	       (n = read(rl->fd, rl->buf + rl->used, sizeof(rl->buf) - rl->used)) > 0) {
@@ -158,7 +159,9 @@ static bool relay_read(struct relay *rl)
 			rl->used = 0;
 		}
 	}
-	return rl->fd >= 0 && !(n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR));
+	if (rl->fd < 0 || n == 0)
+		return false;
+	return errno == EAGAIN || errno == EINTR;
 }
 
 static void monitor_loop(struct job_record *r, pid_t proxy, struct relay *rl)
@@ -344,16 +347,6 @@ fail:
 	_exit(1);
 }
 
-static void proxy_ids(uid_t *uid, gid_t *gid)
-{
-	struct passwd *pw = getpwnam("nobody");
-
-	*uid = pw ? pw->pw_uid : 65534;
-	*gid = pw ? pw->pw_gid : 65534;
-	if (*uid == 0 || *gid == 0)
-		*uid = *gid = 65534;
-}
-
 static int read_report(int fd, struct spawn_report *rep, nw_err *err)
 {
 	struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -372,6 +365,7 @@ int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, str
 {
 	cleanup_close int listen_fd = -1, log_fd = -1, stats_fd = -1;
 	int pipefd[2], relay[2] = {-1, -1};
+	char cg[4096];
 	cleanup_close int relay_r = -1, relay_w = -1;
 	uid_t uid;
 	gid_t gid;
@@ -380,7 +374,8 @@ int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, str
 
 	if (r->mode == NW_MODE_HTTP) {
 		listen_fd = proxy_listen(NW_GATEWAY, cfg->proxy_port, r->host_if, err);
-		if (listen_fd < 0)
+		/* The firewall lets the job reach only a socket so marked. */
+		if (listen_fd < 0 || fw_mark_proxy_socket(listen_fd, err) < 0)
 			return nw_wrap(err, "starting the job's proxy");
 		log_fd = open_job_file(r->id, "access.log", O_WRONLY | O_APPEND, err);
 		if (log_fd < 0)
@@ -389,13 +384,19 @@ int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, str
 		if (stats_fd < 0)
 			return -1;
 	}
-	proxy_ids(&uid, &gid);
+	if (cgroup_job_create(r->id, cg, sizeof(cg), err) < 0)
+		return nw_wrap(err, "the cgroup of the job's monitor and proxy");
+	/* The job's own uid (proxyuid.h), as its gid too. */
+	uid = r->proxy_uid;
+	gid = (gid_t)r->proxy_uid;
+	if (r->mode == NW_MODE_HTTP && uid == 0)
+		return nw_fail(err, EINVAL, "the job's proxy has no uid of its own");
 	if (r->mode == NW_MODE_HTTP && pipe2(relay, O_CLOEXEC | O_NONBLOCK) < 0)
-		return nw_fail(err, errno, "starting the job's proxy: pipe");
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return nw_fail(err, errno, "starting the job's proxy: pipe");
 	relay_r = relay[0];
 	relay_w = relay[1];
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return nw_fail(err, errno, "starting the job's proxy: pipe");
 	fflush(NULL);
 	/* The monitor and the proxy live as long as the job: hand the heap the
 	 * hook no longer needs back first, so they do not carry it. */
@@ -421,6 +422,12 @@ int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, str
 		proc_close_fds_except(keep, sizeof(keep) / sizeof(keep[0]));
 		if (log_file_fd() < 0)
 			log_open("syslog");
+		/* Before the proxy exists, so that it starts there too. */
+		nw_err e = NULL;
+		if (cgroup_enter(cg, &e) < 0) {
+			log_msg(LOG_ERR, "monitor: %s", nw_err_msg(e));
+			_exit(1);
+		}
 		monitor_main(cfg, pol, r, listen_fd, log_fd, stats_fd, pipefd[1], relay, uid, gid);
 	}
 	close(pipefd[1]);

@@ -17,7 +17,14 @@
  * default action is permissive. Narrowing works on argument 0 only and keeps
  * one comparison per argument per rule, because runc turns several
  * comparisons of the same argument into separate rules (an OR). Exclusions
- * are expressed as SCMP_CMP_MASKED_EQ patterns: (arg & mask) == value. */
+ * are expressed as SCMP_CMP_MASKED_EQ patterns: (arg & mask) == value.
+ *
+ * Every entry: a 64-bit x86 process also enters the i386 system calls
+ * (int $0x80), socketcall among them, and the x32 ones. Our own profile
+ * lists those ABIs (see arches) and refuses socketcall(SYS_SOCKET and
+ * SYS_SOCKETPAIR); a runtime's profile that allows socket(2) loses the i386
+ * ABI (see allows_socket). prestart checks that config.json carries all of
+ * this (oci_seccomp_check). */
 #include "oci.h"
 
 #include <errno.h>
@@ -538,10 +545,11 @@ int oci_seccomp_check(const struct json *config, nw_err *err)
 	if (after == NULL)
 		return -1;
 	if (have == NULL || strcmp(before, after) != 0)
-		return nw_fail(err, 0,
-			       "config.json lacks netward's seccomp additions (linux.seccomp), so "
-			       "the job could open AF_VSOCK or io_uring sockets past its network; "
-			       "run `netward patch-bundle` on the bundle (or install the precreate "
-			       "hook) instead of adding the hooks by hand");
+		return nw_fail(
+		    err, 0,
+		    "config.json lacks netward's seccomp additions (linux.seccomp), so "
+		    "the job could open AF_VSOCK sockets or use io_uring past its network; "
+		    "run `netward patch-bundle` on the bundle (or install the precreate "
+		    "hook) instead of adding the hooks by hand");
 	return 0;
 }

@@ -208,12 +208,14 @@ static void write_stats(struct proxy *p, uint64_t now)
 static void tick_event(struct proxy_ev *ev, uint32_t events)
 {
 	struct proxy *p = (struct proxy *)((char *)ev - offsetof(struct proxy, tick));
-	uint64_t exp, now = proxy_now_ms();
+	uint64_t exp, now;
 	struct conn *c, *next;
 
 	if (read(ev->fd, &exp, sizeof(exp)) < 0 && errno != EAGAIN)
 		return;
 	resolver_tick(p->res);
+	/* After the resolver: what its callbacks stamped is not later. */
+	now = proxy_now_ms();
 	proxy_deny_tick(p->deny, now);
 	for (c = p->conns; c != NULL; c = next) {
 		next = c->next;

@@ -98,7 +98,7 @@ void conn_close(struct conn *c, const char *reason)
 
 	if (c->closed)
 		return;
-	if ((c->st == CS_TUNNEL || c->st == CS_FORWARD) && c->method[0] != '\0')
+	if ((c->st == CS_TUNNEL || c->st == CS_FORWARD || c->st == CS_PEEK) && c->method[0] != '\0')
 		conn_log(c, true, reason);
 	c->closed = true;
 	proxy_unwait(p, c);
@@ -313,8 +313,9 @@ static void route(struct conn *c)
 	struct resolve_answer ans = {0};
 	int status;
 
-	status = proxy_policy_name(c->p->o, c->host, c->host_is_ip, c->port, c->is_connect,
-				   &c->reported, reason, sizeof(reason));
+	status = proxy_policy_name(c->p->o, c->host, c->host_is_ip, c->port,
+				   c->is_connect ? VIA_CONNECT : VIA_HTTP, &c->reported, reason,
+				   sizeof(reason));
 	if (status != 0) {
 		conn_fail(c, status, true, reason);
 		return;
@@ -460,7 +461,7 @@ static void connect_event(struct conn *c, bool client, uint32_t events)
 		return;
 	}
 	if (c->is_connect)
-		tunnel_start(c);
+		peek_start(c);
 	else
 		forward_start(c);
 }
@@ -508,8 +509,9 @@ static void resolve_event(struct conn *c, bool client, uint32_t events)
 }
 
 static void (*const handlers[CS_NSTATES])(struct conn *, bool, uint32_t) = {
-    [CS_HEAD] = head_event,	  [CS_RESOLVE] = resolve_event, [CS_CONNECT] = connect_event,
-    [CS_FORWARD] = forward_event, [CS_TUNNEL] = tunnel_event,	[CS_ERROR] = error_event,
+    [CS_HEAD] = head_event,   [CS_RESOLVE] = resolve_event, [CS_CONNECT] = connect_event,
+    [CS_PEEK] = peek_event,   [CS_FORWARD] = forward_event, [CS_TUNNEL] = tunnel_event,
+    [CS_ERROR] = error_event,
 };
 
 static void client_event(struct proxy_ev *ev, uint32_t events)
@@ -543,6 +545,9 @@ void conn_update(struct conn *c)
 	case CS_CONNECT:
 		um = EPOLLOUT;
 		break;
+	case CS_PEEK:
+		peek_interest(c, &cm, &um);
+		break;
 	case CS_FORWARD:
 		forward_interest(c, &cm, &um);
 		break;
@@ -560,15 +565,24 @@ void conn_update(struct conn *c)
 		proxy_watch(c->p, &c->uev, um);
 }
 
+/* How long ago t was at now; 0 when t is later: a handler of this tick
+ * (a DNS answer or timeout delivered by resolver_tick) may have stamped
+ * the connection after the tick read the clock. Unsigned, a negative
+ * difference would read as a timeout long passed. */
+static uint64_t ago(uint64_t now, uint64_t t)
+{
+	return now > t ? now - t : 0;
+}
+
 void conn_timeout_check(struct conn *c, uint64_t now)
 {
-	uint64_t since = now - c->t_state, idle = now - c->t_active;
+	uint64_t since = ago(now, c->t_state), idle = ago(now, c->t_active);
 
 	switch (c->st) {
 	case CS_HEAD:
 		if (c->cin.len == 0 && c->t_start != 0 && idle >= T_IDLE)
 			conn_close(c, "idle keep-alive");
-		else if ((c->cin.len > 0 || c->t_start == 0) && now - c->t_head >= T_HEAD) {
+		else if ((c->cin.len > 0 || c->t_start == 0) && ago(now, c->t_head) >= T_HEAD) {
 			if (c->cin.len == 0)
 				conn_close(c, "no request");
 			else
@@ -587,6 +601,9 @@ void conn_timeout_check(struct conn *c, uint64_t now)
 				 addr_str(&c->up_addr, as, sizeof(as)), c->port);
 			conn_fail(c, 504, false, reason);
 		}
+		break;
+	case CS_PEEK:
+		peek_timeout_check(c, now);
 		break;
 	case CS_FORWARD:
 	case CS_TUNNEL:

@@ -31,12 +31,14 @@
 #define T_HALF	  30000	 /* idle with one side shut */
 #define T_STUCK	  60000	 /* a client that does not read what we have for it */
 #define T_LINGER  5000	 /* draining a refused client before closing */
+#define T_PEEK	  10000	 /* a tunnel's ClientHello must arrive within */
 
-/* c-ares's own retries end within this, and it is asked about its
- * timeouts once a tick: its timeout lands at least a tick before T_DNS,
- * so the lookup's own answer (a 504 naming the DNS timeout) comes first.
- * T_DNS answers the same, should c-ares ever not. */
-#define T_DNS_RESOLVER (T_DNS - 2 * PROXY_TICK_MS)
+/* c-ares's own retries end within this. It is asked about its timeouts
+ * once a tick, so it may report a tick late; even two ticks late, it still
+ * reports a tick before T_DNS, so the lookup's own answer (a 504 naming
+ * the DNS timeout) comes first. T_DNS answers the same, should c-ares
+ * ever not. */
+#define T_DNS_RESOLVER (T_DNS - 4 * PROXY_TICK_MS)
 
 enum dir { DIR_UP, DIR_DOWN }; /* job→origin, origin→job */
 
@@ -45,10 +47,20 @@ struct buf {
 	size_t off, len, cap;
 };
 
-enum conn_state { CS_HEAD, CS_RESOLVE, CS_CONNECT, CS_FORWARD, CS_TUNNEL, CS_ERROR, CS_NSTATES };
+enum conn_state {
+	CS_HEAD,
+	CS_RESOLVE,
+	CS_CONNECT,
+	CS_PEEK,
+	CS_FORWARD,
+	CS_TUNNEL,
+	CS_ERROR,
+	CS_NSTATES
+};
 enum resp_phase { RP_HEAD, RP_BODY, RP_DONE };
 
 struct proxy;
+struct tls_sni;
 
 struct conn {
 	struct proxy *p;
@@ -91,7 +103,8 @@ struct conn {
 	int pipe[2][2];
 	size_t inpipe[2];
 	bool use_splice[2];
-	bool moved[2]; /* the direction has carried bytes (see proxy_tunnel.c) */
+	bool moved[2];	     /* the direction has carried bytes (see proxy_tunnel.c) */
+	struct tls_sni *sni; /* reading the tunnel's ClientHello (proxy_peek.c) */
 
 	/* timing */
 	uint64_t t_state;  /* ms, entered the current state */
@@ -172,11 +185,22 @@ void buf_compact(struct buf *b);
 void buf_put(struct buf *b, const char *s, size_t n);
 void conn_head_parse(struct conn *c);
 
-/* proxy_policy.c: 0 allowed, else the status to answer with reason set.
- * *report is set when the name is allowed only by report mode (outside
- * the job's list, inside the node's ceiling); reason then says so. */
+/* proxy_policy.c: the one decision every path takes. How the name came:
+ * which port list applies and how the reason reads. */
+enum proxy_via {
+	VIA_HTTP,    /* an absolute-form request to the proxy: http_ports */
+	VIA_CONNECT, /* CONNECT host:port: connect_ports */
+	VIA_SNI,     /* the server name of a TLS ClientHello: connect_ports */
+};
+/* 0 allowed, else the status to answer with reason set. *report is set
+ * when the name is allowed only by report mode (outside the job's list,
+ * inside the node's ceiling); reason then says so. */
 int proxy_policy_name(const struct proxy_opts *o, const char *host, bool is_ip, uint16_t port,
-		      bool connect, bool *report, char *reason, size_t len);
+		      enum proxy_via via, bool *report, char *reason, size_t len);
+/* A ClientHello's server name as sent (tls_sni): canonicalised, then the
+ * same decision as proxy_policy_name with VIA_SNI. */
+int proxy_policy_sni(const struct proxy_opts *o, const char *sni, uint16_t port, bool *report,
+		     char *reason, size_t len);
 /* On a DNS answer (or an IP literal as one): its CNAME chain, then every
  * address, including against the addresses deny_destinations names
  * resolve to (dn). */
@@ -189,8 +213,17 @@ void forward_start(struct conn *c);
 void forward_event(struct conn *c, bool client, uint32_t events);
 void forward_interest(struct conn *c, uint32_t *cm, uint32_t *um);
 
+/* proxy_peek.c: a CONNECT tunnel's first bytes, before they go on. */
+void peek_start(struct conn *c);
+void peek_event(struct conn *c, bool client, uint32_t events);
+void peek_interest(struct conn *c, uint32_t *cm, uint32_t *um);
+void peek_timeout_check(struct conn *c, uint64_t now);
+
 /* proxy_tunnel.c */
 void tunnel_start(struct conn *c);
+/* The tunnel proper, once the client has its 200 (tunnel_start sends it;
+ * peek_start did). */
+void tunnel_run(struct conn *c);
 void tunnel_event(struct conn *c, bool client, uint32_t events);
 void tunnel_interest(struct conn *c, uint32_t *cm, uint32_t *um);
 void tunnel_free(struct conn *c);

@@ -74,31 +74,37 @@ static bool reportable(const struct nw_config *cfg, const char *host)
 	       (!cfg->has_allowlist || domain_list_match(&cfg->allowlist, host) != NULL);
 }
 
+static const char *what(enum proxy_via via)
+{
+	return via == VIA_SNI ? "the TLS server name" : "domain";
+}
+
 int proxy_policy_name(const struct proxy_opts *o, const char *host, bool is_ip, uint16_t port,
-		      bool connect, bool *report, char *reason, size_t len)
+		      enum proxy_via via, bool *report, char *reason, size_t len)
 {
 	const struct nw_config *cfg = o->cfg;
+	bool tunnel = via != VIA_HTTP;
 
 	*report = false;
 
-	if (connect && !ports_contain(&cfg->connect_ports, port)) {
+	if (tunnel && !ports_contain(&cfg->connect_ports, port)) {
 		snprintf(reason, len, "netward: port %u is not in connect_ports", port);
 		return 403;
 	}
-	if (!connect && !ports_contain(&cfg->http_ports, port)) {
+	if (!tunnel && !ports_contain(&cfg->http_ports, port)) {
 		snprintf(reason, len, "netward: port %u is not in http_ports", port);
 		return 403;
 	}
 	if (is_ip && !ip_listed(o->domains, host)) {
 		snprintf(reason, len,
-			 "netward: %s is an IP address that this job's allowlist does not list",
-			 host);
+			 "netward: %s%s is an IP address that this job's allowlist does not list",
+			 via == VIA_SNI ? "the TLS server name " : "", host);
 		return 403;
 	}
 	if (!is_ip && domain_list_match(o->domains, host) == NULL) {
 		if (!reportable(cfg, host)) {
-			snprintf(reason, len,
-				 "netward: domain \"%s\" is not in this job's allowlist", host);
+			snprintf(reason, len, "netward: %s \"%s\" is not in this job's allowlist",
+				 what(via), host);
 			return 403;
 		}
 		*report = true;
@@ -106,8 +112,8 @@ int proxy_policy_name(const struct proxy_opts *o, const char *host, bool is_ip, 
 	const struct nw_deny *d = is_ip ? NULL : denied_name(cfg, host, port);
 	if (d != NULL) {
 		*report = false;
-		snprintf(reason, len, "netward: %s:%u is in deny_destinations (\"%s\")", host, port,
-			 d->text);
+		snprintf(reason, len, "netward: %s%s:%u is in deny_destinations (\"%s\")",
+			 via == VIA_SNI ? "the TLS server name " : "", host, port, d->text);
 		return 403;
 	}
 	if (*report)
@@ -116,6 +122,22 @@ int proxy_policy_name(const struct proxy_opts *o, const char *host, bool is_ip, 
 			 "report_unlisted_domains lets it through",
 			 host);
 	return 0;
+}
+
+int proxy_policy_sni(const struct proxy_opts *o, const char *sni, uint16_t port, bool *report,
+		     char *reason, size_t len)
+{
+	cleanup_err nw_err err = NULL;
+	char host[DOMAIN_MAX + 1];
+	bool is_ip;
+
+	*report = false;
+	if (domain_canon(sni, host, &is_ip, &err) < 0) {
+		snprintf(reason, len, "netward: the TLS server name is not a host name: %s",
+			 nw_err_msg(err));
+		return 403;
+	}
+	return proxy_policy_name(o, host, is_ip, port, VIA_SNI, report, reason, len);
 }
 
 /* Every name the answer's CNAME chain went through is held to the deny

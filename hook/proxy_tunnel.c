@@ -3,6 +3,7 @@
  * the job's bucket for that direction; read/write when splice cannot. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -49,6 +50,8 @@ static size_t pending(struct conn *c, enum dir d)
 
 void tunnel_free(struct conn *c)
 {
+	free(c->sni);
+	c->sni = NULL;
 	for (int d = 0; d < 2; d++) {
 		for (int i = 0; i < 2; i++) {
 			if (c->pipe[d][i] >= 0)
@@ -62,11 +65,19 @@ void tunnel_free(struct conn *c)
 
 void tunnel_start(struct conn *c)
 {
+	buf_put(&c->u2c, established, sizeof(established) - 1);
+	tunnel_run(c);
+}
+
+void tunnel_run(struct conn *c)
+{
+	free(c->sni);
+	c->sni = NULL;
 	conn_set_state(c, CS_TUNNEL);
 	c->status = 200;
 	c->t_active = proxy_now_ms();
-	buf_put(&c->u2c, established, sizeof(established) - 1);
-	/* What the client sent after its CONNECT head goes first. */
+	/* What the client sent after its CONNECT head (or while its
+	 * ClientHello was read) goes first. */
 	buf_put(&c->c2u, c->cin.d + c->cin.off, c->cin.len);
 	c->cin.off = c->cin.len = 0;
 	for (int d = 0; d < 2; d++)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -16,6 +17,7 @@
 
 #define JOBS_DIR   NW_STATE_DIR "/jobs"
 #define ADDR_DIR   NW_STATE_DIR "/addr"
+#define HELD_DIR   NW_STATE_DIR "/addr-held"
 #define RECORD_MAX (64 * 1024)
 
 static int read_small(const char *path, char *buf, size_t len)
@@ -121,6 +123,7 @@ static struct json *record_json(const struct job_record *r, nw_err *err)
 	    set_num(o, "monitor_start", (int64_t)r->monitor_start, err) < 0 ||
 	    set_num(o, "proxy_pid", r->proxy_pid, err) < 0 ||
 	    set_num(o, "proxy_start", (int64_t)r->proxy_start, err) < 0 ||
+	    set_num(o, "proxy_uid", (int64_t)r->proxy_uid, err) < 0 ||
 	    set_num(o, "created", r->created, err) < 0) {
 		nw_fail(err, ENOMEM, "building the job record");
 		return NULL;
@@ -187,6 +190,7 @@ static int record_from_json(const struct json *o, struct job_record *r, nw_err *
 	r->monitor_start = get_u64(o, "monitor_start");
 	r->proxy_pid = (pid_t)get_u64(o, "proxy_pid");
 	r->proxy_start = get_u64(o, "proxy_start");
+	r->proxy_uid = (uid_t)get_u64(o, "proxy_uid");
 	r->created = (int64_t)get_u64(o, "created");
 	if (r->domains == NULL)
 		return nw_fail(err, ENOMEM, "reading the job record");
@@ -325,6 +329,37 @@ static uint32_t fnv1a(const char *s)
 	return h;
 }
 
+/* A freed address is held back for NW_ADDR_HOLD_S: what is still in
+ * flight to it (a UDP stream, a peer's retransmissions) finds no one. The
+ * allocation file moves to HELD_DIR; its mtime says since when. */
+static void addr_hold(const char *addr, const char *path)
+{
+	char held[PATH_MAX];
+
+	snprintf(held, sizeof(held), "%s/%s", HELD_DIR, addr);
+	if (mkdir(HELD_DIR, 0700) < 0 && errno != EEXIST)
+		held[0] = '\0';
+	if (held[0] == '\0' || rename(path, held) < 0) {
+		unlink(path);
+		return;
+	}
+	utimensat(AT_FDCWD, held, NULL, 0);
+}
+
+static bool addr_held(const char *addr)
+{
+	char held[PATH_MAX];
+	struct stat st;
+
+	snprintf(held, sizeof(held), "%s/%s", HELD_DIR, addr);
+	if (stat(held, &st) < 0)
+		return false;
+	if (time(NULL) - st.st_mtime < NW_ADDR_HOLD_S)
+		return true;
+	unlink(held);
+	return false;
+}
+
 int state_alloc_addr(const struct nw_cidr *subnet, const char *id, struct nw_addr *out, nw_err *err)
 {
 	uint32_t base, size, start;
@@ -344,6 +379,8 @@ int state_alloc_addr(const struct nw_cidr *subnet, const char *id, struct nw_add
 		memcpy(out->a, &be, 4);
 		addr_str(out, text, sizeof(text));
 		snprintf(path, sizeof(path), "%s/%s", ADDR_DIR, text);
+		if (addr_held(text))
+			continue;
 		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd < 0) {
 			if (errno == EEXIST)
@@ -360,8 +397,9 @@ int state_alloc_addr(const struct nw_cidr *subnet, const char *id, struct nw_add
 	}
 	char sn[64];
 	return nw_fail(err, 0,
-		       "no free address left in subnet %s (every one is held by a live job)",
-		       cidr_str(subnet, sn, sizeof(sn)));
+		       "no free address left in subnet %s (every one is held by a live job, "
+		       "or held back for %d s after its job ended)",
+		       cidr_str(subnet, sn, sizeof(sn)), NW_ADDR_HOLD_S);
 }
 
 void state_free_addr(const char *addr, const char *id)
@@ -372,7 +410,7 @@ void state_free_addr(const char *addr, const char *id)
 		return;
 	snprintf(path, sizeof(path), "%s/%s", ADDR_DIR, addr);
 	if (read_small(path, owner, sizeof(owner)) == 0 && strcmp(owner, id) == 0)
-		unlink(path);
+		addr_hold(addr, path);
 }
 
 int state_list_addrs(char ***addrs, char ***owners, nw_err *err)

@@ -36,6 +36,7 @@ struct job_record {
 	uint64_t monitor_start;
 	pid_t proxy_pid;
 	uint64_t proxy_start;
+	uid_t proxy_uid; /* the proxy's own uid and gid (proxyuid.h), 0: none */
 	int64_t created; /* unix time */
 };
 
@@ -72,7 +73,10 @@ void state_read_stats(const char *id, struct job_stats *s);
  * broadcast address). Call under the lock. */
 int state_alloc_addr(const struct nw_cidr *subnet, const char *id, struct nw_addr *out,
 		     nw_err *err);
-/* Frees addr when it belongs to id. */
+/* Seconds a freed address is not handed out again: conntrack's UDP stream
+ * timeout (nf_conntrack_udp_timeout_stream). */
+#define NW_ADDR_HOLD_S 120
+/* Frees addr when it belongs to id, held back for NW_ADDR_HOLD_S. */
 void state_free_addr(const char *addr, const char *id);
 /* Allocation files whose owner has no record (for gc): NULL-terminated. */
 int state_list_addrs(char ***addrs, char ***owners, nw_err *err);

@@ -47,6 +47,7 @@ static struct json *job_json(const struct job_record *r, const struct job_stats 
 	json_set(o, "interface", json_new_str(r->host_if), NULL);
 	json_set(o, "pid", json_new_int(r->pid), NULL);
 	json_set(o, "proxy_pid", json_new_int(r->proxy_pid), NULL);
+	json_set(o, "proxy_uid", json_new_int(r->proxy_uid), NULL);
 	json_set(o, "bytes_up", json_new_int(c->bytes_up), NULL);
 	json_set(o, "bytes_down", json_new_int(c->bytes_down), NULL);
 	json_set(o, "requests_allowed", json_new_int(c->allowed), NULL);
@@ -98,15 +99,18 @@ static void print_row(FILE *out, int w_id, int w_job, const struct job_record *r
 		 (long long)(a >= 3600 ? a / 3600
 			     : a >= 60 ? a / 60
 				       : a));
-	fprintf(out, "%-*s %-*s %-5s %-8s %-15s %-8d %9s %9s %7lld %7lld %7llu %5s  %s\n", w_id,
-		short_id(r->id, id, sizeof(id)), w_job, short_id(r->job_id, job, sizeof(job)),
+	char uid[16];
+
+	snprintf(uid, sizeof(uid), r->proxy_uid ? "%u" : "-", (unsigned)r->proxy_uid);
+	fprintf(out, "%-*s %-*s %-5s %-8s %-15s %-8d %-10s %9s %9s %7lld %7lld %7llu %5s  %s\n",
+		w_id, short_id(r->id, id, sizeof(id)), w_job, short_id(r->job_id, job, sizeof(job)),
 		mode_name(r->mode),
 		r->phase == JOB_SETUP ? "setup"
 		: alive		      ? "running"
 				      : "gone",
-		r->addr[0] ? r->addr : "-", (int)r->proxy_pid, human(c->bytes_up, up, sizeof(up)),
-		human(c->bytes_down, down, sizeof(down)), (long long)c->allowed,
-		(long long)c->denied, (unsigned long long)b->count, age,
+		r->addr[0] ? r->addr : "-", (int)r->proxy_pid, uid,
+		human(c->bytes_up, up, sizeof(up)), human(c->bytes_down, down, sizeof(down)),
+		(long long)c->allowed, (long long)c->denied, (unsigned long long)b->count, age,
 		r->domains && r->domains[0] ? r->domains : "-");
 }
 
@@ -150,9 +154,10 @@ int status_print(bool as_json, FILE *out, nw_err *err)
 		nw_err_free(&e);
 	}
 	if (!as_json)
-		fprintf(out, "%-*s %-*s %-5s %-8s %-15s %-8s %9s %9s %7s %7s %7s %5s  %s\n", w_id,
-			"CONTAINER", w_job, "JOB", "MODE", "STATE", "ADDRESS", "PROXY", "UP",
-			"DOWN", "ALLOWED", "DENIED", "BLOCKED", "AGE", "DOMAINS");
+		fprintf(out, "%-*s %-*s %-5s %-8s %-15s %-8s %-10s %9s %9s %7s %7s %7s %5s  %s\n",
+			w_id, "CONTAINER", w_job, "JOB", "MODE", "STATE", "ADDRESS", "PROXY",
+			"PROXY-UID", "UP", "DOWN", "ALLOWED", "DENIED", "BLOCKED", "AGE",
+			"DOMAINS");
 	/* Without the firewall's figures (no table yet, not root) the
 	 * counts read zero; the rest of the status stands. */
 	if (fw_blocked_snapshot(&snap, &serr) < 0)

@@ -27,6 +27,7 @@
 #include <netlink/socket.h>
 
 #include "cleanup.h"
+#include "fw.h"
 
 #define JOB_IF "eth0"
 
@@ -218,9 +219,16 @@ static int open_cb(void *arg, nw_err *err)
 	return 0;
 }
 
+static int sysctl_write(int netns_fd, const char *path, const char *val, nw_err *err);
+
 /* Writes "1" to a sysctl file of the namespace netns_fd (-1: this one).
  * A missing file means the kernel has no IPv6, which is what we want. */
 static int sysctl_one(int netns_fd, const char *path, nw_err *err)
+{
+	return sysctl_write(netns_fd, path, "1", err);
+}
+
+static int sysctl_write(int netns_fd, const char *path, const char *val, nw_err *err)
 {
 	struct open_args a = {.path = path, .fd = -1};
 	cleanup_close int fd = -1;
@@ -230,8 +238,36 @@ static int sysctl_one(int netns_fd, const char *path, nw_err *err)
 	fd = a.fd;
 	if (fd < 0)
 		return 0;
-	if (write(fd, "1\n", 2) != 2)
-		return nw_fail(err, errno, "writing 1 to %s", path);
+	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		return nw_fail(err, errno, "writing %s to %s", val, path);
+	return 0;
+}
+
+/* The host end's own guard, which holds whatever becomes of the firewall
+ * table: ARP answers only for the gateway (the address on this interface)
+ * and announces only it; a strict reverse-path check; and an http job's
+ * packets are never routed. */
+static int host_sysctls(const struct wire_job *j, nw_err *err)
+{
+	static const struct {
+		const char *name, *val;
+		bool http_only;
+	} set[] = {
+	    {"arp_ignore", "1", false},
+	    {"arp_announce", "2", false},
+	    {"rp_filter", "1", false},
+	    {"forwarding", "0", true},
+	};
+	char path[96];
+
+	for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++) {
+		if (set[i].http_only && j->routed)
+			continue;
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/%s", j->host_if,
+			 set[i].name);
+		if (sysctl_write(-1, path, set[i].val, err) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -446,6 +482,9 @@ static int veth_create(struct nl_sock *host, const struct wire_job *j, nw_err *e
 		return nw_fail(err, ENOMEM, "allocating a veth");
 	peer = rtnl_link_veth_get_peer(veth);
 	rtnl_link_set_name(veth, j->host_if);
+	/* The firewall closes every interface of this group that its sets
+	 * do not open. */
+	rtnl_link_set_group(veth, FW_IFGROUP);
 	rtnl_link_set_name(peer, JOB_IF);
 	rtnl_link_set_ns_fd(peer, j->netns_fd);
 	r = rtnl_link_add(host, veth, NLM_F_CREATE | NLM_F_EXCL);
@@ -464,7 +503,7 @@ static int host_side(struct nl_sock *sk, const struct wire_job *j, nw_err *err)
 {
 	int idx;
 
-	if (ipv6_off(-1, j->host_if, err) < 0)
+	if (ipv6_off(-1, j->host_if, err) < 0 || host_sysctls(j, err) < 0)
 		return -1;
 	idx = link_index(sk, j->host_if, err);
 	if (idx < 0)

@@ -18,6 +18,7 @@ struct wire_job {
 	int netns_fd;		   /* the job's network namespace */
 	struct nw_addr job_addr;   /* IPv4, from the node's subnet, /32 on eth0 */
 	struct nw_addr gateway;	   /* NW_GATEWAY */
+	bool routed;		   /* full mode: the host forwards its packets */
 };
 
 /* "nw" + 13 hex digits of a hash of the container id and salt. */

@@ -6,6 +6,9 @@
 # annotation, so netward-runc reads config.json and hooks.d, matches
 # nothing and execs runc.
 
+# R (results), W, ROOT, NETWARD, RUNS, PAUSE_MS, TAG and the helpers come
+# from tests/bench/run.
+# shellcheck disable=SC2034,SC2154
 NETWARD_RUNC=$ROOT/build/netward-runc
 
 shim_hooks_dir() {
@@ -23,7 +26,7 @@ shim_hooks_dir() {
 
 shim_benches() {
 	[ -x "$NETWARD_RUNC" ] || {
-		R[shim,run]="failed: no $NETWARD_RUNC"
+		R[hook,shim-run]="failed: no $NETWARD_RUNC"
 		return
 	}
 	log "shim: netward-runc against bare runc, a container no hook matches"

@@ -9,7 +9,7 @@
 # file. The replay binaries need no libFuzzer, so the corpus and the
 # regressions replay (ASan+UBSan) wherever clang's fuzzer runtime is missing.
 
-FUZZ_TARGETS := http domain oci config
+FUZZ_TARGETS := http domain oci config hooksd
 FUZZ_B       := build-fuzz
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
@@ -19,7 +19,8 @@ FUZZ_REPLAY_CC ?= $(if $(shell command -v $(FUZZ_CC) 2>/dev/null),$(FUZZ_CC),$(C
 
 # The pure modules the targets reach; the rest of hook/ talks to the kernel
 # and stays out, so a fuzz build never waits on it.
-FUZZ_MODS    := err json addr domain http http_build http_chunked config config_render oci oci_seccomp
+FUZZ_MODS    := err json addr domain http http_build http_chunked config config_render oci oci_seccomp \
+                hooksd hooksd_re hooksd_match
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_BASE    := -std=gnu11 -O1 -g -fno-omit-frame-pointer -D_GNU_SOURCE \
                 -DNW_VERSION='"$(VERSION)"' -Ihook $(PC_CFLAGS) -MMD -MP $(FUZZ_SAN)
@@ -27,6 +28,10 @@ FUZZ_BASE    := -std=gnu11 -O1 -g -fno-omit-frame-pointer -D_GNU_SOURCE \
 # only clang or this compiler knows must not hide what the fuzzers find.
 FUZZ_HOOK_CFLAGS := $(FUZZ_BASE) $(filter-out -Werror,$(WARN)) -Wno-format-nonliteral
 FUZZ_OWN_CFLAGS  := $(FUZZ_BASE) $(WARN) -Itests/fuzz
+
+# The TLS ClientHello and DNS query readers of the proxy.
+FUZZ_TARGETS     += tls dns
+FUZZ_MODS        += tls_sni dns_msg
 
 FUZZ_LF_OBJS     := $(FUZZ_MODS:%=$(FUZZ_B)/lf/hook/%.o)
 FUZZ_REPLAY_OBJS := $(FUZZ_MODS:%=$(FUZZ_B)/replay/hook/%.o)

@@ -16,6 +16,8 @@ NW_TESTNET=$NW_ROOT/tests/lib/testnet.sh
 # Seconds one `runc run` may take before the test calls it hung.
 NW_JOB_TIMEOUT=${NW_JOB_TIMEOUT:-60}
 NW_STATE=/run/netward
+# podman runs runc unless a test names another runtime (tests/lib/containers.conf).
+export CONTAINERS_CONF=$NW_ROOT/tests/lib/containers.conf
 # The default node subnet, 10.213.0.0/16, as the suites match addresses.
 # shellcheck disable=SC2034
 NW_SUBNET_PREFIX=10.213.
@@ -82,6 +84,7 @@ write_node_config() {
 		allowed_modes: ["none", "http", "full"],
 		dns_servers: [$dns],
 		allow_private_destinations: ["198.18.0.0/15"],
+		full_allow_private_destinations: ["198.18.0.0/15"],
 		log: $log
 	}' | jq "$@" >"$file"
 }

@@ -315,3 +315,28 @@ all_modes_leave_firewall_as_found() {
 	job_http
 	job_full
 }
+
+@test "hostfw: a job that died without its teardown: gc removes what netward added to Docker's table" {
+	local id b mon before
+	start_dockerd
+	before=$(foreign_tables)
+	id=$(job_id gc)
+	b=$(job_bundle "$id" full -- /bin/sh -c 'sleep 300')
+	patch_bundle "$b"
+	run_detached "$b" "$id" "$NW_TMP/out"
+	iptables -S NETWARD-FORWARD | grep -q -- '-s 10.213.0.0/16 -i nw+'
+	iptables -S DOCKER-USER | grep -q -- '-j NETWARD-FORWARD'
+	# No monitor, no poststop: nothing tears the job down but gc.
+	mon=$(job_state_field "$id" monitor_pid)
+	[ "$mon" -gt 0 ]
+	kill -KILL "$mon"
+	kill_job "$id"
+	iptables -S NETWARD-FORWARD >/dev/null
+	run "$NETWARD" --config "$NW_CONFIG" gc
+	assert_success
+	run iptables -S NETWARD-FORWARD
+	[ "$status" -ne 0 ]
+	[ "$before" = "$(foreign_tables)" ]
+	runc delete --force "$id"
+	assert_clean "$id"
+}

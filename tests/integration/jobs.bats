@@ -154,3 +154,102 @@ waiting_job() {
 	runc delete "$id"
 	eventually_clean "$id" 10
 }
+
+# stop_job ID: kill and delete the runc container, then nothing of it left.
+stop_job() {
+	kill_job "$1"
+	runc delete "$1"
+	eventually_clean "$1" 10
+}
+
+@test "proxy uids: each http job's proxy has a uid of its own, shown by status, freed and reused" {
+	local a b ua ub pa pb
+	a=$(waiting_job uida)
+	b=$(waiting_job uidb)
+	ua=$(job_state_field "$a" proxy_uid)
+	ub=$(job_state_field "$b" proxy_uid)
+	pa=$(job_state_field "$a" proxy_pid)
+	pb=$(job_state_field "$b" proxy_pid)
+	[ -n "$ua" ] && [ -n "$ub" ] && [ "$ua" != 0 ] && [ "$ua" != "$ub" ] || {
+		echo "proxy uids: $a=$ua $b=$ub" >&2
+		false
+	}
+	[ "$ua" != 65534 ] && [ "$ub" != 65534 ]
+	# The proxies run as those uids (and gids), and no account has them.
+	[ "$(awk '$1 == "Uid:" { print $2 "," $3 "," $4 }' "/proc/$pa/status")" = "$ua,$ua,$ua" ]
+	[ "$(awk '$1 == "Gid:" { print $2 }' "/proc/$pb/status")" = "$ub" ]
+	! getent passwd "$ua"
+	# status shows them, in the table and in JSON.
+	run "$NETWARD" --config "$NW_CONFIG" status --json
+	assert_success
+	[ "$(jq -r --arg id "$a" '.[] | select(.id == $id) | .proxy_uid' <<<"$output")" = "$ua" ]
+	run "$NETWARD" --config "$NW_CONFIG" status
+	assert_success
+	assert_output_has "PROXY-UID"
+	grep -F "$b " <<<"$output" | grep -qw "$ub"
+
+	# One job's proxy uid cannot signal the other's proxy (it can its own).
+	setpriv --reuid="$ua" --regid="$ua" --clear-groups kill -0 "$pa"
+	run setpriv --reuid="$ua" --regid="$ua" --clear-groups kill -0 "$pb"
+	[ "$status" -ne 0 ] || {
+		echo "uid $ua could signal the other job's proxy $pb" >&2
+		false
+	}
+
+	# Freed at teardown; the same id gets the same uid again.
+	stop_job "$a"
+	[ ! -e "$NW_STATE/uids/$ua" ]
+	local id2 b2
+	id2=$a
+	rm -rf "$NW_TMP/bundle-$id2"
+	b2=$(http_bundle "$id2" www.test 'r http://www.test/; echo FETCHED; sleep 120')
+	patch_bundle "$b2"
+	run_detached "$b2" "$id2" "$NW_TMP/again.out"
+	wait_for_text "$NW_TMP/again.out" FETCHED 30
+	[ "$(job_state_field "$id2" proxy_uid)" = "$ua" ]
+	[ -e "$NW_STATE/uids/$ua" ]
+	stop_job "$id2"
+	stop_job "$b"
+	[ ! -e "$NW_STATE/uids/$ub" ]
+}
+
+# The hierarchy with the memory controller, as "v2 MOUNT" or "v1 MOUNT".
+memory_hierarchy() {
+	local u v1
+	u=$(findmnt -rn -t cgroup2 -o TARGET | head -n 1)
+	if [ -n "$u" ] && grep -qw memory "$u/cgroup.controllers" 2>/dev/null; then
+		echo "v2 $u"
+		return
+	fi
+	v1=$(findmnt -rn -t cgroup -o TARGET,OPTIONS | awk '$2 ~ /(^|,)memory(,|$)/ { print $1; exit }')
+	[ -n "$v1" ] && echo "v1 $v1"
+}
+
+@test "proxy cgroup: the monitor and the proxy sit in the job's own netward cgroup, with a memory limit" {
+	local id h kind mnt pid proxy mon limit
+	h=$(memory_hierarchy) || skip "no cgroup hierarchy with the memory controller"
+	kind=${h%% *}
+	mnt=${h#* }
+	id=$(waiting_job cg)
+	proxy=$(job_state_field "$id" proxy_pid)
+	mon=$(job_state_field "$id" monitor_pid)
+	for pid in "$proxy" "$mon"; do
+		cat "/proc/$pid/cgroup" >&2
+		if [ "$kind" = v2 ]; then
+			grep -qx "0::/netward/$id" "/proc/$pid/cgroup"
+		else
+			grep -qE "^[0-9]+:([^:]*,)?memory(,[^:]*)?:/netward/$id\$" "/proc/$pid/cgroup"
+		fi
+		grep -qx "$pid" "$mnt/netward/$id/cgroup.procs"
+	done
+	if [ "$kind" = v2 ]; then
+		limit=$(cat "$mnt/netward/$id/memory.max")
+	else
+		limit=$(cat "$mnt/netward/$id/memory.limit_in_bytes")
+	fi
+	[ "$limit" = $((512 << 20)) ]
+	stop_job "$id"
+	# Once its processes are gone, gc removes the group.
+	"$NETWARD" --config "$NW_CONFIG" gc >/dev/null
+	[ ! -e "$mnt/netward/$id" ]
+}

@@ -9,6 +9,8 @@
 # whatever /etc/netward held before.
 
 ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+# podman runs runc, as in the other suites (tests/lib/containers.conf).
+export CONTAINERS_CONF=$ROOT/tests/lib/containers.conf
 IMAGE=localhost/netward-pkgtest:latest
 NODE_CONF=/etc/netward/netward.json
 RUN_OPTS=(--pull=never --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024

@@ -115,14 +115,19 @@ nwp_run() {
 	[ -n "$domains" ] && opts+=(--annotation "io.netward.domains=$domains")
 	local cidfile=$NW_TMP/$name.cid
 	rm -f "$cidfile"
-	timeout -k 5 "$NW_JOB_TIMEOUT" podman --hooks-dir "$NWP_HOOKS" run --rm --pull never \
+	# No --rm: podman 4.3's run --rm can lose the exit code to its own
+	# cleanup ("no such exit code"); the container is removed below.
+	timeout -k 5 "$NW_JOB_TIMEOUT" podman --hooks-dir "$NWP_HOOKS" run --pull never \
 		--name "nwtest-$name-$$" --cidfile "$cidfile" "${NWP_RUN_OPTS[@]}" \
 		-v "$TESTNET_CA:/etc/netward-test-ca.pem:ro" \
 		-e CURL_CA_BUNDLE=/etc/netward-test-ca.pem -e SSL_CERT_FILE=/etc/netward-test-ca.pem \
 		"${opts[@]}" "$NWP_IMAGE" /bin/sh -c ". /nwt/lib.sh
 $script" </dev/null 3>&-
 	local rc=$?
-	[ -s "$cidfile" ] && cat "$cidfile" >>"$NW_TMP/cids"
+	if [ -s "$cidfile" ]; then
+		cat "$cidfile" >>"$NW_TMP/cids"
+		podman --hooks-dir "$NWP_HOOKS" rm -f "$(cat "$cidfile")" >/dev/null 2>&1 || true
+	fi
 	return "$rc"
 }
 
@@ -150,6 +155,22 @@ nwp_cid() {
 	assert_line_has "PY http://other.test/ 403 " "netward: "
 	assert_output_lacks "hello from other.test"
 	assert_clean "$(nwp_cid http)"
+}
+
+@test "podman http: a CONNECT tunnel whose ClientHello names a server outside the list is cut off" {
+	run nwp_run sni http www.test --network none -- '
+		for n in www.test other.test; do
+			out=$(printf "GET / HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n" |
+				timeout 15 openssl s_client -quiet -verify_return_error \
+				-CAfile /etc/netward-test-ca.pem -proxy '"$NW_GATEWAY"':3128 \
+				-connect www.test:443 -servername $n 2>&1)
+			echo "SCLIENT $n rc=$? $(printf "%s" "$out" | tr "\r\n" "  ")"
+		done'
+	assert_success
+	assert_line_has "SCLIENT www.test rc=0" "hello from www.test"
+	assert_line_has "SCLIENT other.test rc=1" ""
+	[ -z "$(grep '^SCLIENT other.test' <<<"$output" | grep -F 'hello from')" ]
+	assert_clean "$(nwp_cid sni)"
 }
 
 @test "podman http: the job reaches nothing directly" {
@@ -207,7 +228,10 @@ nwp_start() {
 		"$NWP_IMAGE" /bin/sh -c ". /nwt/lib.sh
 $script" </dev/null >/dev/null 3>&-
 	local rc=$?
-	[ -s "$cidfile" ] && cat "$cidfile" >>"$NW_TMP/cids"
+	if [ -s "$cidfile" ]; then
+		cat "$cidfile" >>"$NW_TMP/cids"
+		podman --hooks-dir "$NWP_HOOKS" rm -f "$(cat "$cidfile")" >/dev/null 2>&1 || true
+	fi
 	return "$rc"
 }
 

@@ -194,7 +194,7 @@ FETCH='f() { if wget -q -T 3 -t 1 -O - "$1"; then :; else echo "UNREACHABLE $1";
 	[ -e "$NW_STATE/jobs/$id" ]
 	ctr_ task kill -s SIGKILL "$id"
 	for _ in $(seq 1 50); do
-		ctr_ task ls | grep -E "^$id[[:space:]].*STOPPED" >/dev/null && break
+		ctr_ task ls | grep -E "^${id}[[:space:]].*STOPPED" >/dev/null && break
 		sleep 0.1
 	done
 	ctr_ task delete "$id"

@@ -46,7 +46,10 @@ setup_file() {
 teardown_file() {
 	if [ -n "${DK_DIR:-}" ] && [ -f "$DK_DIR/pid" ]; then
 		local pid _
-		docker -H "unix://$DK_SOCK" rm -f $(docker -H "unix://$DK_SOCK" ps -aq) >/dev/null 2>&1 || true
+		local c
+		for c in $(docker -H "unix://$DK_SOCK" ps -aq 2>/dev/null); do
+			docker -H "unix://$DK_SOCK" rm -f "$c" >/dev/null 2>&1 || true
+		done
 		pid=$(cat "$DK_DIR/pid")
 		kill "$pid" 2>/dev/null || true
 		for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done

@@ -255,7 +255,29 @@ FETCH='f() { if wget -q -T 3 -t 1 -O - "$1"; then :; else echo "UNREACHABLE $1";
 	# A runtime killed by a signal: the engine sees the signal, not an exit.
 	printf '#!/bin/sh\nkill -TERM $$\n' >"$NW_TMP/sig-runtime"
 	chmod 0755 "$NW_TMP/sig-runtime"
-	run bash -c '"$1" --netward-config "$2" --netward-runtime "$3" state x; echo "status=$?"' \
+	FDS=$NW_TMP/fds run bash -c '"$1" --netward-config "$2" --netward-runtime "$3" state x; echo "status=$?"' \
 		_ "$NETWARD_RUNC" "$NW_CONFIG" "$NW_TMP/sig-runtime"
 	assert_output_has "status=143"
+}
+
+@test "netward-runc: the real runtime gets the engine's file descriptors, and no other" {
+	local b=$NW_TMP/bundle
+	mkdir -p "$b"
+	echo '{"ociVersion":"1.0.2","annotations":{"io.example.marker":"on"}}' >"$b/config.json"
+	marker_hook "$NW_HOOKS" 40-marker.json /dev/null
+	jq '.stages += ["precreate"] | .hook.path = "/bin/cat" | .hook.args = ["cat"]' \
+		"$NW_HOOKS/40-marker.json" >"$NW_HOOKS/41-cat.json"
+	# The shell's own descriptors show too: compare with a direct start.
+	printf '#!/bin/sh\nls /proc/$$/fd >"$FDS"\n' >"$NW_TMP/fd-runtime"
+	chmod 0755 "$NW_TMP/fd-runtime"
+	FDS=$NW_TMP/fds-bare bash -c '"$1" create x 5</dev/null 3>&- 4>&-' _ "$NW_TMP/fd-runtime"
+	grep -qx 5 "$NW_TMP/fds-bare"
+	# As an engine with a console socket or --preserve-fds would: fd 5 open.
+	FDS=$NW_TMP/fds run bash -c '"$1" --netward-config "$2" --netward-runtime "$3" --netward-hooks-dir "$4" \
+		create --preserve-fds 3 -b "$5" x 5</dev/null 3>&- 4>&-' \
+		_ "$NETWARD_RUNC" "$NW_CONFIG" "$NW_TMP/fd-runtime" "$NW_HOOKS" "$b"
+	assert_success
+	# The hooks matched, so the whole path ran (hooks.d, precreate, rewrite).
+	jq -e '.hooks.createRuntime | length == 2' "$b/config.json"
+	diff "$NW_TMP/fds-bare" "$NW_TMP/fds"
 }

@@ -102,4 +102,5 @@ shim_image_tar() (
 )
 
 # The host directories the image leaves out, as mounts (make_bundle's).
+# shellcheck disable=SC2034 # used by the suites
 SHIM_HOST_MOUNTS=(/usr /etc/ssl /etc/alternatives)

@@ -36,7 +36,7 @@ wait_port() {
 }
 
 python3 "$root/tests/lib/flow-servers.py" bulk --bind 127.0.0.2 --port "$bulk" 2>"$tmp/bulk.err" &
-pids+=($!)
+pids+=("$!")
 # The rate limit at its ceiling: this measures the proxy's flow, not the
 # limiter (smoke.sh tests that).
 cat >"$tmp/netward.json" <<JSON
@@ -47,7 +47,7 @@ JSON
 "$netward" --config "$tmp/netward.json" proxy --listen "127.0.0.1:$pport" \
 	--domains 127.0.0.2 --job-id job-bulk 2>"$tmp/proxy.err" &
 proxy=$!
-pids+=($proxy)
+pids+=("$proxy")
 wait_port 127.0.0.2 "$bulk" && wait_port 127.0.0.1 "$pport" ||
 	{ echo "not ok 1 - proxy and origin start"; cat "$tmp"/*.err; echo "1..1"; exit 1; }
 
@@ -81,6 +81,7 @@ run_case() {
 		# shellcheck disable=SC2086
 		out=$(fc put "127.0.0.1:$pport" "$origin" "$size" $copts $conn --opace "$opace")
 		local sent
+		# shellcheck disable=SC2034 # read by the condition check evaluates
 		sent=$(sed -n 's/^PUTSHA //p' <<<"$out")
 		check "$via PUT $(mib "$size"), client ${copts:-fast}, origin $opace ($((SECONDS - t0)) s)" \
 			'[ -n "$sent" ] && grep -qx "PUT received $size $sent" <<<"$out"' "$out"

@@ -170,6 +170,12 @@ static const struct {
      "\"job_log_max_bytes\" must be a number of bytes from 16384"},
     {"{\"job_log_max_bytes\": 1073741824}", "to 536870912"},
     {"{\"job_log_max_bytes\": \"8M\"}", "\"job_log_max_bytes\""},
+    {"{\"oci_runtime\": \"bin/runc\"}", "\"oci_runtime\" must be an absolute path or a plain"},
+    {"{\"oci_runtime\": \"\"}", "\"oci_runtime\" must be an absolute path or a plain"},
+    {"{\"oci_runtime\": \"..\"}", "\"oci_runtime\" must be an absolute path or a plain"},
+    {"{\"oci_runtime\": 1}", "\"oci_runtime\""},
+    {"{\"hooks_dirs\": []}", "\"hooks_dirs\" must be a list of 1 to 16 absolute directories"},
+    {"{\"hooks_dirs\": [\"rel\"]}", "\"hooks_dirs\" entry 1 is not an absolute directory"},
 };
 
 static void test_bad_values(void)
@@ -344,8 +350,65 @@ static void test_load(void)
 	rmdir(dir);
 }
 
+/* netward-runc's keys: the runtime it wraps and its hooks.d directories. */
+static void test_shim_keys(void)
+{
+	struct nw_config c;
+	const char *t = "{\"oci_runtime\": \"crun\", \"hooks_dirs\": [\"/a\", \"/b\"]}";
+	nw_err err = NULL;
+
+	CHECK(config_parse(&c, t, strlen(t), &err) == 0);
+	CHECK_STR(c.oci_runtime, "crun");
+	CHECK(c.n_hooks_dirs == 2);
+	if (c.n_hooks_dirs == 2)
+		CHECK_STR(c.hooks_dirs[1], "/b");
+	config_free(&c);
+	t = "{\"oci_runtime\": \"/usr/local/bin/crun\"}";
+	CHECK(config_parse(&c, t, strlen(t), &err) == 0);
+	CHECK_STR(c.oci_runtime, "/usr/local/bin/crun");
+	CHECK(c.n_hooks_dirs == 0);
+	config_free(&c);
+	nw_err_free(&err);
+}
+
+/* full_allow_private_destinations: IPv4 CIDRs; never an always-denied
+ * range, never wider than /8, never IPv6; empty by default. */
+static void test_full_allow_private(void)
+{
+	static const char *const refused[] = {
+	    "{\"full_allow_private_destinations\": [\"127.0.0.0/8\"]}",
+	    "{\"full_allow_private_destinations\": [\"169.254.169.254/32\"]}",
+	    "{\"full_allow_private_destinations\": [\"224.0.0.0/4\"]}",
+	    "{\"full_allow_private_destinations\": [\"0.0.0.0/0\"]}",
+	    "{\"full_allow_private_destinations\": [\"fd00::/8\"]}",
+	    "{\"full_allow_private_destinations\": [\"10.0.0.1/8\"]}",
+	};
+	struct nw_config c;
+	cleanup_err nw_err err = NULL;
+
+	CHECK(parse(&c, "{}", &err) == 0 && c.n_full_allow_private == 0);
+	config_free(&c);
+	CHECK(parse(&c,
+		    "{\"full_allow_private_destinations\": [\"192.168.10.0/24\", "
+		    "\"10.97.0.1\"]}",
+		    &err) == 0 &&
+	      c.n_full_allow_private == 2 && c.full_allow_private[1].prefix == 32);
+	config_free(&c);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		struct nw_config d;
+		nw_err e = NULL;
+		int r = parse(&d, refused[i], &e);
+		CHECK(r < 0 && e != NULL &&
+		      strstr(nw_err_msg(e), "full_allow_private_destinations") != NULL);
+		if (r == 0)
+			config_free(&d);
+		nw_err_free(&e);
+	}
+}
+
 int main(void)
 {
+	RUN(test_full_allow_private);
 	RUN(test_defaults);
 	RUN(test_modes);
 	RUN(test_good_values);
@@ -354,5 +417,6 @@ int main(void)
 	RUN(test_render_round_trip);
 	RUN(test_private_allowed);
 	RUN(test_load);
+	RUN(test_shim_keys);
 	UNIT_DONE();
 }

@@ -176,10 +176,10 @@ static void test_remove_refuses_bad_names(void)
 	cleanup_err nw_err err = NULL;
 
 	/* Checked before any nftables call, so this stays pure. */
-	CHECK(fw_remove_job("nw\" }; flush ruleset", &err) < 0 && err != NULL &&
+	CHECK(fw_remove_job("nw\" }; flush ruleset", 0, &err) < 0 && err != NULL &&
 	      err->code == EINVAL);
 	nw_err_free(&err);
-	CHECK(fw_remove_job("", &err) < 0 && err != NULL);
+	CHECK(fw_remove_job("", 0, &err) < 0 && err != NULL);
 }
 
 static void test_modes_differ_only_in_elements(void)
@@ -236,6 +236,70 @@ static void test_both_modes_fail_closed(void)
 	      fwd_out < fwd_accept);
 }
 
+/* The sentinels fw_check compares the kernel's chains against: one per
+ * chain, on its last rule, carrying the same hash; the counts are the
+ * rules rendered. */
+static void test_expect_parse(void)
+{
+	struct nw_config cfg = base_config();
+	struct nw_addr gw = v4("169.254.1.1");
+	cleanup_free char *base = fw_render_base(&cfg, &gw, 3128, NULL);
+	struct fw_expect x[FW_CHAINS];
+	cleanup_err nw_err err = NULL;
+	unsigned total = 0;
+	size_t n = 0;
+
+	CHECK(base != NULL && fw_expect_parse(base, x, &err) == 0);
+	if (base == NULL || err != NULL)
+		return;
+	for (const char *l = base; (l = strstr(l, "add rule ")) != NULL; l++)
+		n++;
+	for (size_t i = 0; i < FW_CHAINS; i++) {
+		total += x[i].rules;
+		CHECK(strncmp(x[i].sentinel, "netward ", 8) == 0);
+		CHECK_STR(x[i].sentinel, x[0].sentinel);
+	}
+	CHECK(total == n);
+	/* A changed config changes the sentinel. */
+	cfg.proxy_port = 3129;
+	{
+		cleanup_free char *other = fw_render_base(&cfg, &gw, 3129, NULL);
+		struct fw_expect y[FW_CHAINS];
+		CHECK(other != NULL && fw_expect_parse(other, y, NULL) == 0 &&
+		      strcmp(x[0].sentinel, y[0].sentinel) != 0);
+	}
+	CHECK(fw_expect_parse("add table inet netward\n", x, NULL) < 0);
+}
+
+/* fw_non_global and fw_always_denied together are every IPv4 range
+ * addr_is_global calls not global, so the proxy's rule and the full jobs'
+ * firewall say the same. */
+static void test_non_global_matches_addr(void)
+{
+	const char *const *lists[] = {fw_non_global, fw_always_denied};
+	static const char *const probes[] = {"10.1.2.3",      "100.64.0.1",  "172.17.0.2",
+					     "192.168.122.1", "198.18.0.10", "192.0.2.7",
+					     "203.0.113.9",   "127.0.0.53",  "169.254.169.254",
+					     "8.8.8.8",	      "1.1.1.1",     "172.32.0.1"};
+
+	for (size_t l = 0; l < 2; l++)
+		for (size_t i = 0; lists[l][i] != NULL; i++) {
+			struct nw_cidr c;
+			CHECK(cidr_parse(lists[l][i], &c, NULL) == 0 && !addr_is_global(&c.addr));
+		}
+	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+		struct nw_addr a = v4(probes[i]);
+		bool listed = false;
+		for (size_t l = 0; l < 2; l++)
+			for (size_t k = 0; lists[l][k] != NULL; k++) {
+				struct nw_cidr c;
+				if (cidr_parse(lists[l][k], &c, NULL) == 0 && cidr_contains(&c, &a))
+					listed = true;
+			}
+		CHECK(listed == !addr_is_global(&a));
+	}
+}
+
 int main(void)
 {
 	RUN(test_http);
@@ -245,5 +309,7 @@ int main(void)
 	RUN(test_remove_refuses_bad_names);
 	RUN(test_modes_differ_only_in_elements);
 	RUN(test_both_modes_fail_closed);
+	RUN(test_expect_parse);
+	RUN(test_non_global_matches_addr);
 	UNIT_DONE();
 }

@@ -21,9 +21,9 @@ static uint64_t ms_now(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* c-ares gives up at least one tick before the proxy's own limit, however
- * many servers there are: c-ares is asked about its timeouts once a tick,
- * so it answers up to a tick late, and must still come first. */
+/* c-ares gives up before the proxy's own limit, however many servers
+ * there are: c-ares is asked about its timeouts once a tick, so it answers
+ * up to a tick late (two on a loaded machine), and must still come first. */
 static void test_timing_within_limit(void)
 {
 	for (size_t n = 1; n <= 16; n++) {
@@ -33,7 +33,7 @@ static void test_timing_within_limit(void)
 		CHECK(t.tries >= 1);
 		CHECK(t.try_ms >= 1);
 		CHECK(total <= T_DNS_RESOLVER);
-		CHECK(total + PROXY_TICK_MS < T_DNS);
+		CHECK(total + 2 * PROXY_TICK_MS < T_DNS);
 		if (n == 1)
 			CHECK(t.tries == 2); /* one retry against a lost datagram */
 	}

@@ -2,7 +2,8 @@
 # The job proxy under valgrind (memcheck) through a few thousand requests
 # and tunnels on loopback: keep-alive (HTTP/1.0 and 1.1), denied names,
 # private and NXDOMAIN answers, chunked bodies both ways, CONNECT tunnels
-# carrying plain TCP, refused CONNECTs, clients that vanish mid-request.
+# carrying plain TCP or a ClientHello (allowed, denied, cut short), refused
+# CONNECTs, clients that vanish mid-request.
 # Then SIGTERM; valgrind must report no error and no definitely or
 # indirectly lost byte. Prints TAP. Needs valgrind, ab, curl, dnsmasq,
 # python3. seccomp and valgrind cannot share a process, hence
@@ -127,10 +128,30 @@ check "a 4 MB download" '[ "$out" = 4000000 ]' "$out"
 
 # Tunnels, refused CONNECTs and clients that leave early, from threads.
 out=$(python3 - "$pport" "$echo_port" <<'PY'
-import socket, sys, threading
+import socket, ssl, sys, threading
 pport, eport = int(sys.argv[1]), int(sys.argv[2])
 lock = threading.Lock()
-res = {"tunnel": 0, "refused": 0, "gone": 0, "bad": 0}
+res = {"tunnel": 0, "refused": 0, "gone": 0, "bad": 0, "tls": 0, "tls_refused": 0}
+
+def hello(name):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    try:
+        ctx.wrap_bio(inc, out, server_hostname=name).do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return out.read()
+
+def recv_n(s, n):
+    got = b""
+    while len(got) < n:
+        d = s.recv(65536)
+        if not d:
+            break
+        got += d
+    return got
 
 def connect(target):
     s = socket.create_connection(("127.0.0.1", pport), timeout=30)
@@ -149,6 +170,23 @@ def work(i):
         if i % 10 == 9:
             s, head = connect(b"allowed.test:%d" % (eport + 100))
             kind = "refused" if head.startswith(b"HTTP/1.1 403") else "bad"
+        elif i % 10 == 7:
+            # A ClientHello in the tunnel: for an allowed name it reaches
+            # the echo server, for a denied one the tunnel is closed, and
+            # one cut short is left behind.
+            sub = (i // 10) % 3
+            s, head = connect(b"allowed.test:%d" % eport)
+            h = hello("evil.test" if sub == 1 else "allowed.test")
+            if sub == 2:
+                s.sendall(h[:50])
+                kind = "gone"
+            else:
+                s.sendall(h)
+                got = recv_n(s, len(h))
+                if sub == 0:
+                    kind = "tls" if got == h else "bad"
+                else:
+                    kind = "tls_refused" if got == b"" else "bad"
         elif i % 10 == 8:
             s = socket.create_connection(("127.0.0.1", pport), timeout=30)
             s.sendall(b"GET http://allowed.test/ HTTP/1.1\r\nHost: allo")
@@ -178,11 +216,11 @@ def worker(k):
 ts = [threading.Thread(target=worker, args=(k,)) for k in range(12)]
 for t in ts: t.start()
 for t in ts: t.join()
-print(res["tunnel"], res["refused"], res["gone"], res["bad"])
+print(res["tunnel"], res["refused"], res["gone"], res["bad"], res["tls"], res["tls_refused"])
 PY
 )
-check "960 CONNECT tunnels echo their bytes, 120 refused, 120 clients vanish" \
-	'[ "$out" = "960 120 120 0" ]' "tunnel refused gone bad: $out"
+check "840 CONNECT tunnels echo their bytes, 120 refused, 160 clients vanish; 40 ClientHellos for an allowed name pass, 40 for a denied one are cut off" \
+	'[ "$out" = "840 120 160 0 40 40" ]' "tunnel refused gone bad tls tls_refused: $out"
 
 requests=$(wc -l <"$tmp/access.log" 2>/dev/null || echo 0)
 check "the access log has a line per request and tunnel ($requests)" '[ "$requests" -ge 4000 ]'

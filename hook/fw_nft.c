@@ -1,0 +1,574 @@
+/* The job's nftables table in the kernel, through libnftables, in the
+ * namespace of the calling thread. fw.c renders what this applies. */
+#include "fw.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+
+#include <nftables/libnftables.h>
+
+#include "cleanup.h"
+#include "fw_blocked.h"
+#include "json.h"
+#include "proc.h"
+#include "state.h"
+
+/* libnftables is loaded the first time the firewall is touched, not at
+ * exec: most runs of the hook never need it (none mode; a poststop, whose
+ * removal runs in a child; the standalone proxy), and mapping it with its
+ * five dependencies costs every exec 0.6 ms. The prototypes are the
+ * header's (typeof), so a mismatch does not compile. */
+#define NFT_SONAME "libnftables.so.1"
+
+static struct {
+	void *handle;
+	typeof(nft_ctx_new) *ctx_new;
+	typeof(nft_ctx_free) *ctx_free;
+	typeof(nft_ctx_buffer_output) *buffer_output;
+	typeof(nft_ctx_buffer_error) *buffer_error;
+	typeof(nft_ctx_get_output_buffer) *get_output_buffer;
+	typeof(nft_ctx_get_error_buffer) *get_error_buffer;
+	typeof(nft_ctx_output_set_flags) *output_set_flags;
+	typeof(nft_run_cmd_from_buffer) *run_cmd_from_buffer;
+} lib;
+
+static int lib_sym(void *dst, const char *name, nw_err *err)
+{
+	void *p = dlsym(lib.handle, name);
+
+	if (p == NULL)
+		return nw_fail(err, 0, "loading %s: no symbol %s", NFT_SONAME, name);
+	memcpy(dst, &p, sizeof(p));
+	return 0;
+}
+
+static int lib_load(nw_err *err)
+{
+	if (lib.run_cmd_from_buffer != NULL)
+		return 0;
+	if (lib.handle == NULL)
+		lib.handle = dlopen(NFT_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (lib.handle == NULL)
+		return nw_fail(err, 0, "loading %s: %s", NFT_SONAME, dlerror());
+	if (lib_sym(&lib.ctx_new, "nft_ctx_new", err) < 0 ||
+	    lib_sym(&lib.ctx_free, "nft_ctx_free", err) < 0 ||
+	    lib_sym(&lib.buffer_output, "nft_ctx_buffer_output", err) < 0 ||
+	    lib_sym(&lib.buffer_error, "nft_ctx_buffer_error", err) < 0 ||
+	    lib_sym(&lib.get_output_buffer, "nft_ctx_get_output_buffer", err) < 0 ||
+	    lib_sym(&lib.get_error_buffer, "nft_ctx_get_error_buffer", err) < 0 ||
+	    lib_sym(&lib.output_set_flags, "nft_ctx_output_set_flags", err) < 0 ||
+	    lib_sym(&lib.run_cmd_from_buffer, "nft_run_cmd_from_buffer", err) < 0)
+		return -1;
+	return 0;
+}
+
+static inline void nft_ctx_freep(struct nft_ctx **p)
+{
+	if (*p != NULL)
+		lib.ctx_free(*p);
+	*p = NULL;
+}
+
+#define cleanup_nft_ctx __attribute__((cleanup(nft_ctx_freep)))
+
+static bool safe_name(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= max && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
+}
+
+static const char *const set_names[] = {"job_ifs", "http_ifs", "full_ifs"};
+#define N_SETS (sizeof(set_names) / sizeof(set_names[0]))
+
+/* ---- libnftables ---- */
+
+/* nft's own message, first line only ("Error: Could not process rule:
+ * File exists"), with an errno guessed from it so callers can branch. */
+static int nft_fail(nw_err *err, struct nft_ctx *nft, const char *what)
+{
+	const char *msg = lib.get_error_buffer(nft);
+	size_t n;
+	int code = EINVAL;
+
+	if (msg == NULL || *msg == '\0')
+		msg = "nft failed without a message";
+	if (strstr(msg, "File exists") != NULL)
+		code = EEXIST;
+	else if (strstr(msg, "No such file or directory") != NULL)
+		code = ENOENT;
+	else if (strstr(msg, "Operation not permitted") != NULL)
+		code = EPERM;
+	if (strncmp(msg, "Error: ", 7) == 0)
+		msg += 7;
+	n = strcspn(msg, "\n");
+	if (err != NULL && *err == NULL) {
+		nw_fail(err, 0, "%s: %.*s", what, (int)n, msg);
+		if (*err != NULL)
+			(*err)->code = code;
+	}
+	return -1;
+}
+
+static struct nft_ctx *nft_open(nw_err *err)
+{
+	struct nft_ctx *nft;
+
+	if (lib_load(err) < 0)
+		return NULL;
+	nft = lib.ctx_new(NFT_CTX_DEFAULT);
+	if (nft == NULL) {
+		nw_fail(err, ENOMEM, "creating an nftables context");
+		return NULL;
+	}
+	if (lib.buffer_error(nft) < 0 || lib.buffer_output(nft) < 0) {
+		lib.ctx_free(nft);
+		nw_fail(err, ENOMEM, "creating an nftables context");
+		return NULL;
+	}
+	return nft;
+}
+
+/* Runs cmd; ENOENT (no such table, set or element) counts as done. */
+static int run_absent_ok(struct nft_ctx *nft, const char *cmd, const char *what, nw_err *err)
+{
+	nw_err e = NULL;
+
+	if (lib.run_cmd_from_buffer(nft, cmd) == 0)
+		return 0;
+	nft_fail(&e, nft, what);
+	if (e != NULL && e->code == ENOENT) {
+		nw_err_free(&e);
+		return 0;
+	}
+	*err = steal_ptr(&e);
+	return -1;
+}
+
+int fw_remove_table(const char *base_file, nw_err *err)
+{
+	cleanup_nft_ctx struct nft_ctx *nft = nft_open(err);
+
+	unlink(base_file);
+	if (nft == NULL)
+		return -1;
+	return run_absent_ok(nft, "delete table inet " FW_TABLE "\n", "deleting the firewall table",
+			     err);
+}
+
+/* nft's JSON listing of cmd; NULL with no error when the table (or the
+ * chain) does not exist. */
+static struct json *list_json(struct nft_ctx *nft, const char *cmd, const char *what, nw_err *err)
+{
+	nw_err e = NULL;
+	const char *out;
+
+	lib.output_set_flags(nft, NFT_CTX_OUTPUT_JSON);
+	if (lib.run_cmd_from_buffer(nft, cmd) != 0) {
+		nft_fail(&e, nft, what);
+		if (e != NULL && e->code == ENOENT) {
+			nw_err_free(&e);
+			return NULL;
+		}
+		*err = steal_ptr(&e);
+		return NULL;
+	}
+	out = lib.get_output_buffer(nft);
+	return json_parse(out ? out : "", out ? strlen(out) : 0, err);
+}
+
+struct json *fw_list_set(const char *set, nw_err *err)
+{
+	cleanup_nft_ctx struct nft_ctx *nft = NULL;
+	char cmd[128];
+
+	if (!safe_name(set, 32)) {
+		nw_fail(err, EINVAL, "firewall: bad set name");
+		return NULL;
+	}
+	nft = nft_open(err);
+	if (nft == NULL)
+		return NULL;
+	snprintf(cmd, sizeof(cmd), "list set inet " FW_TABLE " %s\n", set);
+	return list_json(nft, cmd, "listing the firewall's blocked attempts", err);
+}
+
+/* Calls fn for every element of every set or map in nft's JSON listing:
+ * an interface name, and a map's value (0 for a set). */
+static int each_element(const struct json *root,
+			int (*fn)(const char *set, const char *elem, int64_t val, void *arg),
+			void *arg)
+{
+	struct json *items = json_get_arr(root, "nftables");
+
+	for (size_t i = 0; items != NULL && i < items->n; i++) {
+		struct json *set = json_get_obj(items->v[i], "set");
+		struct json *elems, *m = json_get_obj(items->v[i], "map");
+		const char *name;
+		if (set == NULL)
+			set = m;
+		elems = json_get_arr(set, "elem");
+		name = json_get_str(set, "name");
+		for (size_t k = 0; name != NULL && elems != NULL && k < elems->n; k++) {
+			struct json *el = elems->v[k];
+			int64_t val = 0;
+			if (el->type == JSON_ARRAY && el->n == 2 && el->v[0]->type == JSON_STRING) {
+				if (json_int(el->v[1], 0, 65535, &val) < 0)
+					val = 0;
+				el = el->v[0];
+			}
+			/* An element with a counter comes as {"elem": {"val": ...}};
+			 * a concatenation's val (recent destinations) is skipped. */
+			if (el->type == JSON_OBJECT &&
+			    json_get(json_get_obj(el, "elem"), "val") != NULL)
+				el = json_get(json_get_obj(el, "elem"), "val");
+			if (el->type == JSON_STRING && fn(name, el->s, val, arg) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* ---- checking what the kernel holds ---- */
+
+/* One chain against what base says it holds: the number of rules, and the
+ * sentinel on the last. */
+static int chain_intact(struct nft_ctx *nft, const struct fw_expect *x, bool *ok, nw_err *err)
+{
+	char cmd[96];
+	cleanup_json struct json *root = NULL;
+	struct json *items;
+	const char *last = NULL;
+	unsigned rules = 0;
+	nw_err e = NULL;
+
+	snprintf(cmd, sizeof(cmd), "list chain inet " FW_TABLE " %.15s\n", x->chain);
+	root = list_json(nft, cmd, "reading the firewall's chains", &e);
+	if (root == NULL) {
+		*ok = false;
+		if (e == NULL)
+			return 0;
+		*err = steal_ptr(&e);
+		return -1;
+	}
+	items = json_get_arr(root, "nftables");
+	for (size_t i = 0; items != NULL && i < items->n; i++) {
+		struct json *r = json_get_obj(items->v[i], "rule");
+		if (r == NULL)
+			continue;
+		rules++;
+		last = json_get_str(r, "comment");
+	}
+	*ok = rules == x->rules && last != NULL && strcmp(last, x->sentinel) == 0;
+	return 0;
+}
+
+static int check(struct nft_ctx *nft, const char *base, nw_err *err)
+{
+	struct fw_expect x[FW_CHAINS];
+
+	if (fw_expect_parse(base, x, err) < 0)
+		return -1;
+	for (size_t i = 0; i < FW_CHAINS; i++) {
+		bool ok;
+		if (chain_intact(nft, &x[i], &ok, err) < 0)
+			return -1;
+		if (!ok)
+			return 0;
+	}
+	return 1;
+}
+
+int fw_check(const char *base, nw_err *err)
+{
+	cleanup_nft_ctx struct nft_ctx *nft = nft_open(err);
+
+	if (nft == NULL)
+		return -1;
+	return check(nft, base, err);
+}
+
+/* ---- installing ---- */
+
+/* Base, the sets and the map emptied (names no live job holds go), and
+ * every live job's elements plus extra: one transaction, so no packet
+ * ever meets a half-written table. */
+static int rebuild(struct nft_ctx *nft, const char *base, const struct fw_elem *extra,
+		   fw_live_fn live, void *arg, nw_err *err)
+{
+	struct fw_elem *elems = NULL;
+	size_t n = 0, len = 0;
+	cleanup_free char *script = NULL;
+	FILE *f;
+	int rc = 0;
+
+	if (live != NULL && live(&elems, &n, arg, err) < 0)
+		return -1;
+	f = open_memstream(&script, &len);
+	if (f == NULL) {
+		fw_elems_free(elems, n);
+		return nw_fail(err, errno, "firewall: rendering");
+	}
+	fputs(base, f);
+	for (size_t i = 0; i < N_SETS; i++)
+		fprintf(f, "flush set inet " FW_TABLE " %s\n", set_names[i]);
+	fputs("flush map inet " FW_TABLE " zones\n", f);
+	if (fw_render_elems(f, elems, n, err) < 0 ||
+	    (extra != NULL && fw_render_elems(f, extra, 1, err) < 0))
+		rc = -1;
+	fw_elems_free(elems, n);
+	if (fclose(f) != 0 && rc == 0)
+		rc = nw_fail(err, ENOMEM, "firewall: rendering");
+	if (rc < 0)
+		return -1;
+	lib.output_set_flags(nft, 0);
+	if (lib.run_cmd_from_buffer(nft, script) != 0)
+		return nft_fail(err, nft, "writing the firewall table");
+	return 0;
+}
+
+static void base_save(const char *base_file, const char *base)
+{
+	char tmp[4096];
+	cleanup_close int fd = -1;
+	size_t n = strlen(base);
+
+	snprintf(tmp, sizeof(tmp), "%s.new", base_file);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || write(fd, base, n) != (ssize_t)n || rename(tmp, base_file) < 0)
+		unlink(tmp);
+}
+
+int fw_install(const struct fw_job *j, uint16_t zone, fw_live_fn live, void *arg,
+	       const char *base_file, nw_err *err)
+{
+	cleanup_nft_ctx struct nft_ctx *nft = NULL;
+	cleanup_free char *base = NULL;
+	cleanup_free char *elems = NULL;
+	struct fw_elem e = {.host_if = j->host_if, .mode = j->mode, .zone = zone};
+	size_t len = 0;
+	FILE *f;
+	int intact;
+
+	if (j->host_if == NULL || !safe_name(j->host_if, 15) || j->job_addr.family != AF_INET)
+		return nw_fail(err, EINVAL, "firewall: bad interface name or address");
+	base = fw_render_base(j->cfg, &j->gateway, j->proxy_port, err);
+	if (base == NULL)
+		return -1;
+	f = open_memstream(&elems, &len);
+	if (f == NULL)
+		return nw_fail(err, errno, "firewall: rendering");
+	if (fw_render_elems(f, &e, 1, err) < 0) {
+		fclose(f);
+		return -1;
+	}
+	if (fclose(f) != 0)
+		return nw_fail(err, ENOMEM, "firewall: rendering");
+	nft = nft_open(err);
+	if (nft == NULL)
+		return -1;
+	intact = check(nft, base, err);
+	if (intact < 0)
+		return -1;
+	lib.output_set_flags(nft, 0);
+	if (intact == 1 && lib.run_cmd_from_buffer(nft, elems) == 0)
+		return 0;
+	/* No table, a flushed or changed one, or an element a teardown that
+	 * never finished left with another zone: write it all again. */
+	if (rebuild(nft, base, &e, live, arg, err) < 0)
+		return -1;
+	base_save(base_file, base);
+	return 0;
+}
+
+static char *slurp(const char *path, nw_err *err)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	char *buf;
+	ssize_t n;
+	size_t len = 0, cap = 1 << 16;
+
+	if (fd < 0)
+		return errno == ENOENT ? NULL : (nw_fail(err, errno, "opening %s", path), NULL);
+	buf = malloc(cap);
+	if (buf == NULL)
+		return nw_fail(err, ENOMEM, "reading %s", path), NULL;
+	while ((n = read(fd, buf + len, cap - len - 1)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	return buf;
+}
+
+int fw_repair(const char *base_file, fw_live_fn live, void *arg, nw_err *err)
+{
+	cleanup_nft_ctx struct nft_ctx *nft = NULL;
+	cleanup_free char *base = NULL;
+	nw_err e = NULL;
+	int intact;
+
+	base = slurp(base_file, &e);
+	if (base == NULL) {
+		/* No table was ever written: nothing to repair. */
+		if (e == NULL)
+			return 0;
+		*err = steal_ptr(&e);
+		return -1;
+	}
+	nft = nft_open(err);
+	if (nft == NULL)
+		return -1;
+	intact = check(nft, base, err);
+	if (intact != 0)
+		return intact < 0 ? -1 : 0;
+	if (rebuild(nft, base, NULL, live, arg, err) < 0)
+		return -1;
+	return 1;
+}
+
+/* Adding an element twice is no error, and an element added in a
+ * transaction can be deleted in the same one: "add, then delete" takes an
+ * interface out of a set whether it was there or not, without reading the
+ * set first. A map's element needs its value for that. */
+static void render_out(FILE *f, const char *set, const char *ifn, const char *val)
+{
+	fprintf(f, "add element inet " FW_TABLE " %s { \"%s\"%s }\n", set, ifn, val);
+	fprintf(f, "delete element inet " FW_TABLE " %s { \"%s\" }\n", set, ifn);
+}
+
+struct removal {
+	const char *host_if;
+	uint16_t zone;
+};
+
+/* Runs in the detached process of fw_remove_job. The context stays open:
+ * the process's exit, after it has reported, releases it. */
+static int remove_job(void *arg, nw_err *err)
+{
+	const struct removal *r = arg;
+	struct nft_ctx *nft = nft_open(err);
+	cleanup_free char *script = NULL;
+	char val[16];
+	size_t len = 0;
+	FILE *f;
+
+	if (nft == NULL)
+		return -1;
+	f = open_memstream(&script, &len);
+	if (f == NULL)
+		return nw_fail(err, errno, "firewall: removing %s", r->host_if);
+	for (size_t i = 0; i < N_SETS; i++)
+		render_out(f, set_names[i], r->host_if, "");
+	if (r->zone != 0) {
+		snprintf(val, sizeof(val), " : %u", (unsigned)r->zone);
+		render_out(f, "zones", r->host_if, val);
+	}
+	render_out(f, FW_BLOCKED_SET, r->host_if, "");
+	/* The job's recent destinations: at most FW_RECENT_MAX to read,
+	 * whatever the number of jobs. Unreadable, they expire on their own. */
+	cleanup_json struct json *recent =
+	    list_json(nft, "list set inet " FW_TABLE " " FW_RECENT_SET "\n",
+		      "listing blocked attempts", NULL);
+	if (recent != NULL)
+		fw_blocked_render_out(f, recent, r->host_if);
+	if (ferror(f) || fclose(f) != 0)
+		return nw_fail(err, ENOMEM, "firewall: removing %s", r->host_if);
+	/* No table: nothing of the job's is left. */
+	return run_absent_ok(nft, script, "removing the job's firewall elements", err);
+}
+
+/* The kernel frees removed elements after an RCU grace period, and the
+ * netfilter netlink socket that removed them waits for that when it is
+ * released: 10 ms and more, measured, where the removal itself takes 2. A
+ * detached process therefore removes them, reports and only then exits,
+ * so that wait is its own, not the hook's nor the lock holder's. It holds
+ * the state lock until its transaction is done: were the hook killed
+ * first, the name must not be set up again before the removal lands. */
+int fw_remove_job(const char *host_if, uint16_t zone, nw_err *err)
+{
+	struct removal r = {.host_if = host_if, .zone = zone};
+
+	if (host_if == NULL || !safe_name(host_if, 15))
+		return nw_fail(err, EINVAL, "firewall: bad interface name");
+	return proc_call_detached(remove_job, &r, state_lock_fd(), err);
+}
+
+struct collected {
+	char **names;
+	uint16_t *zones;
+	size_t n;
+};
+
+/* Every name once, whichever sets it is in: one left in http_ifs or
+ * full_ifs alone is an orphan too. */
+static int collect_job(const char *set, const char *elem, int64_t val, void *arg)
+{
+	struct collected *c = arg;
+	size_t i;
+
+	for (i = 0; i < c->n && strcmp(c->names[i], elem) != 0; i++)
+		;
+	if (i == c->n) {
+		char **nn = realloc(c->names, (c->n + 2) * sizeof(char *));
+		if (nn == NULL)
+			return -1;
+		c->names = nn;
+		uint16_t *nz = realloc(c->zones, (c->n + 1) * sizeof(uint16_t));
+		if (nz == NULL)
+			return -1;
+		c->zones = nz;
+		if ((nn[i] = strdup(elem)) == NULL)
+			return -1;
+		nn[i + 1] = NULL;
+		nz[i] = 0;
+		c->n++;
+	}
+	if (strcmp(set, "zones") == 0)
+		c->zones[i] = (uint16_t)val;
+	return 0;
+}
+
+int fw_list_jobs(char ***ifnames, uint16_t **zones, nw_err *err)
+{
+	cleanup_nft_ctx struct nft_ctx *nft = nft_open(err);
+	cleanup_json struct json *root = NULL;
+	struct collected c = {.names = calloc(1, sizeof(char *)), .zones = calloc(1, 2)};
+	nw_err e = NULL;
+
+	if (nft == NULL || c.names == NULL || c.zones == NULL) {
+		free(c.names);
+		free(c.zones);
+		return nft == NULL ? -1 : nw_fail(err, ENOMEM, "listing the firewall's jobs");
+	}
+	root = list_json(nft, "list table inet " FW_TABLE "\n", "listing the firewall's sets", &e);
+	if (root == NULL && e != NULL) {
+		*err = steal_ptr(&e);
+		free(c.names);
+		free(c.zones);
+		return -1;
+	}
+	if (root != NULL && each_element(root, collect_job, &c) < 0) {
+		nw_strvfreep(&c.names);
+		free(c.zones);
+		return nw_fail(err, ENOMEM, "listing the firewall's jobs");
+	}
+	*ifnames = c.names;
+	*zones = c.zones;
+	return 0;
+}
+
+int fw_mark_proxy_socket(int fd, nw_err *err)
+{
+	unsigned mark = FW_PROXY_MARK;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0)
+		return nw_fail(err, errno, "marking the proxy's socket (SO_MARK)");
+	return 0;
+}

@@ -1,0 +1,419 @@
+#include "guard.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/fib_rules.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/xfrm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fw.h"
+#include "wire.h"
+
+/* ---- a small netlink requester (XFRM and route alike) ---- */
+
+struct req {
+	struct nlmsghdr h;
+	char body[512];
+};
+
+static void add_attr(struct req *r, unsigned short type, const void *data, size_t len)
+{
+	struct rtattr *a = (struct rtattr *)((char *)r + NLMSG_ALIGN(r->h.nlmsg_len));
+
+	a->rta_type = type;
+	a->rta_len = (unsigned short)RTA_LENGTH(len);
+	memcpy(RTA_DATA(a), data, len);
+	r->h.nlmsg_len = NLMSG_ALIGN(r->h.nlmsg_len) + RTA_ALIGN(a->rta_len);
+}
+
+/* Sends r and reads its ack; returns 0 or -errno from the kernel. */
+static int talk(int fd, struct req *r)
+{
+	char buf[4096] __attribute__((aligned(NLMSG_ALIGNTO)));
+	ssize_t n;
+
+	r->h.nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	if (send(fd, r, r->h.nlmsg_len, 0) < 0)
+		return -errno;
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n < 0)
+		return -errno;
+	for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
+	     h = NLMSG_NEXT(h, n))
+		if (h->nlmsg_type == NLMSG_ERROR)
+			return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+	return -EIO;
+}
+
+/* Calls fn on every message of a dump of type (family af). */
+static int dump(int fd, unsigned short type, const void *hdr, size_t hlen,
+		void (*fn)(const struct nlmsghdr *h, void *arg), void *arg)
+{
+	static char buf[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct req r = {.h = {.nlmsg_len = NLMSG_LENGTH(hlen),
+			      .nlmsg_type = type,
+			      .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP}};
+	ssize_t n;
+
+	memcpy(NLMSG_DATA(&r.h), hdr, hlen);
+	if (send(fd, &r, r.h.nlmsg_len, 0) < 0)
+		return -errno;
+	for (;;) {
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0)
+			return -errno;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
+		     h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (h->nlmsg_type == NLMSG_ERROR)
+				return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+			fn(h, arg);
+		}
+	}
+}
+
+static int nl_sock(int proto)
+{
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, proto);
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* ---- XFRM input policies ---- */
+
+static void policy_fill(struct xfrm_userpolicy_info *p, const struct nw_cidr *subnet)
+{
+	memset(p, 0, sizeof(*p));
+	p->sel.family = AF_INET;
+	memcpy(&p->sel.saddr.a4, subnet->addr.a, 4);
+	p->sel.prefixlen_s = (uint8_t)subnet->prefix;
+	p->lft.soft_byte_limit = p->lft.hard_byte_limit = XFRM_INF;
+	p->lft.soft_packet_limit = p->lft.hard_packet_limit = XFRM_INF;
+	p->dir = XFRM_POLICY_IN;
+}
+
+static int policy_put(int fd, const struct xfrm_userpolicy_info *p)
+{
+	struct req r = {
+	    .h = {.nlmsg_len = NLMSG_LENGTH(sizeof(*p)), .nlmsg_type = XFRM_MSG_UPDPOLICY}};
+
+	memcpy(NLMSG_DATA(&r.h), p, sizeof(*p));
+	return talk(fd, &r);
+}
+
+static int policies_install(const struct nw_config *cfg, nw_err *err)
+{
+	cleanup_close int fd = nl_sock(NETLINK_XFRM);
+	struct xfrm_userpolicy_info allow, block;
+	struct in_addr gw;
+	int rc;
+
+	if (fd < 0)
+		return nw_fail(err, errno, "guard: opening an XFRM netlink socket");
+	inet_pton(AF_INET, NW_GATEWAY, &gw);
+	policy_fill(&allow, &cfg->subnet);
+	allow.sel.daddr.a4 = gw.s_addr;
+	allow.sel.prefixlen_d = 32;
+	allow.sel.proto = IPPROTO_TCP;
+	allow.sel.dport = htons(cfg->proxy_port);
+	allow.sel.dport_mask = 0xffff;
+	allow.priority = GUARD_XFRM_PRIO_ALLOW;
+	allow.action = XFRM_POLICY_ALLOW;
+	policy_fill(&block, &cfg->subnet);
+	block.priority = GUARD_XFRM_PRIO_BLOCK;
+	block.action = XFRM_POLICY_BLOCK;
+	rc = policy_put(fd, &allow);
+	if (rc == 0)
+		rc = policy_put(fd, &block);
+	if (rc < 0)
+		return nw_fail(err, -rc, "guard: adding the XFRM input policies");
+	return 0;
+}
+
+struct policy_list {
+	struct xfrm_userpolicy_info v[16];
+	size_t n;
+};
+
+static void collect_policy(const struct nlmsghdr *h, void *arg)
+{
+	struct policy_list *l = arg;
+	const struct xfrm_userpolicy_info *p = NLMSG_DATA(h);
+
+	if (h->nlmsg_type != XFRM_MSG_NEWPOLICY || l->n == 16)
+		return;
+	if (p->dir == XFRM_POLICY_IN &&
+	    (p->priority == GUARD_XFRM_PRIO_ALLOW || p->priority == GUARD_XFRM_PRIO_BLOCK))
+		l->v[l->n++] = *p;
+}
+
+static void policies_remove(void)
+{
+	cleanup_close int fd = nl_sock(NETLINK_XFRM);
+	struct policy_list l = {.n = 0};
+	struct xfrm_userpolicy_info none;
+
+	memset(&none, 0, sizeof(none));
+	if (fd < 0 || dump(fd, XFRM_MSG_GETPOLICY, &none, sizeof(none), collect_policy, &l) < 0)
+		return;
+	for (size_t i = 0; i < l.n; i++) {
+		struct xfrm_userpolicy_id id = {.sel = l.v[i].sel, .dir = l.v[i].dir};
+		struct req r = {
+		    .h = {.nlmsg_len = NLMSG_LENGTH(sizeof(id)), .nlmsg_type = XFRM_MSG_DELPOLICY}};
+		memcpy(NLMSG_DATA(&r.h), &id, sizeof(id));
+		talk(fd, &r);
+	}
+}
+
+/* ---- the routing table and its rule ---- */
+
+static uint32_t fingerprint(const struct nw_config *cfg)
+{
+	uint32_t h = 2166136261u;
+	char buf[INET6_ADDRSTRLEN + 5];
+
+#define MIX(s)                                                                                     \
+	for (const char *p_ = (s); *p_; p_++)                                                      \
+	h = (h ^ (uint8_t)*p_) * 16777619u
+	MIX(cidr_str(&cfg->subnet, buf, sizeof(buf)));
+	for (size_t i = 0; i < cfg->n_full_allow_private; i++)
+		MIX(cidr_str(&cfg->full_allow_private[i], buf, sizeof(buf)));
+	for (size_t i = 0; i < cfg->n_deny; i++)
+		if (!cfg->deny[i].is_domain && cfg->deny[i].port == 0)
+			MIX(cidr_str(&cfg->deny[i].cidr, buf, sizeof(buf)));
+#undef MIX
+	return GUARD_TABLE_BASE | (h & 0xffff);
+}
+
+/* One route: dst/prefix of type (RTN_PROHIBIT, RTN_THROW, RTN_UNREACHABLE)
+ * in table; replace says whether an existing one is overwritten. */
+static int route_put(int fd, uint32_t table, const uint8_t dst[4], int prefix, unsigned char type,
+		     int msgtype, unsigned short flags)
+{
+	struct req r = {.h = {.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg)),
+			      .nlmsg_type = (unsigned short)msgtype,
+			      .nlmsg_flags = flags}};
+	struct rtmsg *m = NLMSG_DATA(&r.h);
+
+	m->rtm_family = AF_INET;
+	m->rtm_dst_len = (unsigned char)prefix;
+	m->rtm_table = table < 256 ? (unsigned char)table : RT_TABLE_UNSPEC;
+	m->rtm_protocol = RTPROT_STATIC;
+	m->rtm_scope = RT_SCOPE_UNIVERSE;
+	m->rtm_type = type;
+	add_attr(&r, RTA_DST, dst, 4);
+	add_attr(&r, RTA_TABLE, &table, sizeof(table));
+	return talk(fd, &r);
+}
+
+static int cidr_route(int fd, uint32_t table, const char *text, unsigned char type)
+{
+	struct nw_cidr c;
+
+	if (cidr_parse(text, &c, NULL) < 0)
+		return -EINVAL;
+	return route_put(fd, table, c.addr.a, c.prefix, type, RTM_NEWROUTE,
+			 NLM_F_CREATE | NLM_F_REPLACE);
+}
+
+static int table_fill(int fd, const struct nw_config *cfg, uint32_t table)
+{
+	char buf[INET6_ADDRSTRLEN + 5];
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && fw_always_denied[i] != NULL; i++)
+		rc = cidr_route(fd, table, fw_always_denied[i], RTN_PROHIBIT);
+	for (size_t i = 0; rc == 0 && fw_non_global[i] != NULL; i++)
+		rc = cidr_route(fd, table, fw_non_global[i], RTN_PROHIBIT);
+	/* A listed range is thrown back to the main table; a denied one more
+	 * specific than it stays prohibited (longest prefix wins). */
+	for (size_t i = 0; rc == 0 && i < cfg->n_full_allow_private; i++)
+		if (cfg->full_allow_private[i].addr.family == AF_INET)
+			rc = cidr_route(fd, table,
+					cidr_str(&cfg->full_allow_private[i], buf, sizeof(buf)),
+					RTN_THROW);
+	for (size_t i = 0; rc == 0 && i < cfg->n_deny; i++)
+		if (!cfg->deny[i].is_domain && cfg->deny[i].port == 0 &&
+		    cfg->deny[i].cidr.addr.family == AF_INET)
+			rc = cidr_route(fd, table, cidr_str(&cfg->deny[i].cidr, buf, sizeof(buf)),
+					RTN_PROHIBIT);
+	if (rc == 0)
+		rc = route_put(fd, table, cfg->subnet.addr.a, cfg->subnet.prefix, RTN_PROHIBIT,
+			       RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE);
+	return rc;
+}
+
+/* rule: from src/prefix lookup table, at GUARD_RULE_PREF. */
+static int rule_put(int fd, int msgtype, const uint8_t src[4], int prefix, uint32_t table)
+{
+	struct req r = {
+	    .h = {.nlmsg_len = NLMSG_LENGTH(sizeof(struct fib_rule_hdr)),
+		  .nlmsg_type = (unsigned short)msgtype,
+		  .nlmsg_flags = msgtype == RTM_NEWRULE ? NLM_F_CREATE | NLM_F_EXCL : 0}};
+	struct fib_rule_hdr *f = NLMSG_DATA(&r.h);
+	uint32_t pref = GUARD_RULE_PREF;
+
+	f->family = AF_INET;
+	f->src_len = (unsigned char)prefix;
+	f->action = FR_ACT_TO_TBL;
+	add_attr(&r, FRA_SRC, src, 4);
+	add_attr(&r, FRA_PRIORITY, &pref, sizeof(pref));
+	add_attr(&r, FRA_TABLE, &table, sizeof(table));
+	return talk(fd, &r);
+}
+
+struct rule_seen {
+	uint32_t table[8];
+	uint8_t src[8][4];
+	int prefix[8];
+	size_t n;
+};
+
+static void collect_rule(const struct nlmsghdr *h, void *arg)
+{
+	struct rule_seen *s = arg;
+	const struct fib_rule_hdr *f = NLMSG_DATA(h);
+	int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*f));
+	uint32_t pref = 0, table = f->table;
+	uint8_t src[4] = {0};
+
+	if (h->nlmsg_type != RTM_NEWRULE || f->family != AF_INET || s->n == 8)
+		return;
+	for (const struct rtattr *a =
+		 (const struct rtattr *)((const char *)f + NLMSG_ALIGN(sizeof(*f)));
+	     RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type == FRA_PRIORITY)
+			memcpy(&pref, RTA_DATA(a), 4);
+		else if (a->rta_type == FRA_TABLE)
+			memcpy(&table, RTA_DATA(a), 4);
+		else if (a->rta_type == FRA_SRC)
+			memcpy(src, RTA_DATA(a), 4);
+	}
+	if (pref != GUARD_RULE_PREF || (table & 0xffff0000u) != GUARD_TABLE_BASE)
+		return;
+	s->table[s->n] = table;
+	memcpy(s->src[s->n], src, 4);
+	s->prefix[s->n++] = f->src_len;
+}
+
+struct route_seen {
+	uint32_t table;
+	uint8_t dst[64][4];
+	int prefix[64];
+	size_t n;
+};
+
+static void collect_route(const struct nlmsghdr *h, void *arg)
+{
+	struct route_seen *s = arg;
+	const struct rtmsg *m = NLMSG_DATA(h);
+	int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*m));
+	uint32_t table = m->rtm_table;
+	uint8_t dst[4] = {0};
+
+	if (h->nlmsg_type != RTM_NEWROUTE || m->rtm_family != AF_INET || s->n == 64)
+		return;
+	for (const struct rtattr *a =
+		 (const struct rtattr *)((const char *)m + NLMSG_ALIGN(sizeof(*m)));
+	     RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type == RTA_TABLE)
+			memcpy(&table, RTA_DATA(a), 4);
+		else if (a->rta_type == RTA_DST)
+			memcpy(dst, RTA_DATA(a), 4);
+	}
+	if (table != s->table)
+		return;
+	memcpy(s->dst[s->n], dst, 4);
+	s->prefix[s->n++] = m->rtm_dst_len;
+}
+
+/* Empties one of netward's tables (a dump of every route: only when the
+ * config changed or the last job went). */
+static void table_flush(int fd, uint32_t table)
+{
+	struct route_seen s = {.table = table, .n = 0};
+	struct rtmsg m = {.rtm_family = AF_INET};
+
+	if (dump(fd, RTM_GETROUTE, &m, sizeof(m), collect_route, &s) < 0)
+		return;
+	for (size_t i = 0; i < s.n; i++)
+		route_put(fd, table, s.dst[i], s.prefix[i], RTN_UNSPEC, RTM_DELROUTE, 0);
+}
+
+int guard_install(const struct nw_config *cfg, nw_err *err)
+{
+	cleanup_close int fd = nl_sock(NETLINK_ROUTE);
+	struct rule_seen seen = {.n = 0};
+	struct fib_rule_hdr f = {.family = AF_INET};
+	uint32_t table = fingerprint(cfg);
+	bool current = false;
+	int rc;
+
+	if (fd < 0)
+		return nw_fail(err, errno, "guard: opening a route netlink socket");
+	if (cfg->subnet.addr.family != AF_INET)
+		return nw_fail(err, EINVAL, "guard: the subnet must be IPv4");
+	rc = dump(fd, RTM_GETRULE, &f, sizeof(f), collect_rule, &seen);
+	if (rc < 0)
+		return nw_fail(err, -rc, "guard: reading the routing rules");
+	for (size_t i = 0; i < seen.n; i++)
+		current = current || seen.table[i] == table;
+	if (!current) {
+		/* New table first, then the rule to it, then the old ones go:
+		 * the subnet is never without one. */
+		rc = table_fill(fd, cfg, table);
+		if (rc == 0)
+			rc = rule_put(fd, RTM_NEWRULE, cfg->subnet.addr.a, cfg->subnet.prefix,
+				      table);
+		if (rc < 0 && rc != -EEXIST)
+			return nw_fail(err, -rc, "guard: routing the job subnet through table %u",
+				       table);
+		for (size_t i = 0; i < seen.n; i++) {
+			rule_put(fd, RTM_DELRULE, seen.src[i], seen.prefix[i], seen.table[i]);
+			table_flush(fd, seen.table[i]);
+		}
+		policies_remove();
+	}
+	rc = route_put(fd, RT_TABLE_MAIN, cfg->subnet.addr.a, cfg->subnet.prefix, RTN_UNREACHABLE,
+		       RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+	if (rc < 0 && rc != -EEXIST)
+		return nw_fail(err, -rc, "guard: an unreachable route for the job subnet");
+	/* Two updates that change nothing when all is there, and put back
+	 * what IPsec tooling flushed. */
+	return policies_install(cfg, err);
+}
+
+int guard_remove(nw_err *err)
+{
+	cleanup_close int fd = nl_sock(NETLINK_ROUTE);
+	struct rule_seen seen = {.n = 0};
+	struct fib_rule_hdr f = {.family = AF_INET};
+	int rc;
+
+	if (fd < 0)
+		return nw_fail(err, errno, "guard: opening a route netlink socket");
+	rc = dump(fd, RTM_GETRULE, &f, sizeof(f), collect_rule, &seen);
+	if (rc < 0)
+		return nw_fail(err, -rc, "guard: reading the routing rules");
+	for (size_t i = 0; i < seen.n; i++) {
+		rule_put(fd, RTM_DELRULE, seen.src[i], seen.prefix[i], seen.table[i]);
+		table_flush(fd, seen.table[i]);
+		route_put(fd, RT_TABLE_MAIN, seen.src[i], seen.prefix[i], RTN_UNREACHABLE,
+			  RTM_DELROUTE, 0);
+	}
+	policies_remove();
+	return 0;
+}

@@ -1,0 +1,38 @@
+/* The guard: what keeps jobs closed while the firewall table is missing
+ * (between an `nft flush ruleset` and the watcher's repair), built from
+ * kernel state that nftables tooling never touches. Node-wide, a fixed
+ * number of objects whatever the number of jobs:
+ *   - IPsec (XFRM) input policies: nothing from the job subnet is
+ *     delivered to a local socket but TCP to the proxy port on the
+ *     gateway (a policy "block" is checked by TCP, UDP, ICMP and raw
+ *     sockets at delivery);
+ *   - a policy routing rule: what the job subnet sends is routed through a
+ *     table of netward's that prohibits the subnet itself, the always-
+ *     denied and the non-global ranges (but those listed in
+ *     full_allow_private_destinations) and deny_destinations' CIDRs;
+ *   - an unreachable route for the subnet in the main table, so nothing is
+ *     routed to an address of it that no live job holds (the job's /32
+ *     is more specific).
+ * With the per-interface sysctls of wire.c (ARP, reverse path, no
+ * forwarding for http jobs) and the proxy socket's mark. */
+#ifndef NW_GUARD_H
+#define NW_GUARD_H
+
+#include "config.h"
+#include "err.h"
+
+/* The rule's priority, and the base of its table's number (the low 16 bits
+ * fingerprint the config the table was written from). */
+#define GUARD_RULE_PREF	 6277
+#define GUARD_TABLE_BASE 0x6e770000u
+/* XFRM policy priorities: the proxy's allowance first. */
+#define GUARD_XFRM_PRIO_ALLOW 0x6e70
+#define GUARD_XFRM_PRIO_BLOCK 0x6e71
+
+/* Installs what is missing, or what cfg changed; cheap when all is there
+ * (one dump of the rules, two policy updates). Call under the state lock. */
+int guard_install(const struct nw_config *cfg, nw_err *err);
+/* Removes all of it (no job left). Absent is success. */
+int guard_remove(nw_err *err);
+
+#endif

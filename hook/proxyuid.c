@@ -1,0 +1,177 @@
+#include "proxyuid.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "state.h"
+
+#define UID_DIR NW_STATE_DIR "/uids"
+
+static bool in_block(unsigned long v)
+{
+	return v >= PROXYUID_BASE && v - PROXYUID_BASE < PROXYUID_COUNT;
+}
+
+static void mark(uint8_t *used, unsigned long v)
+{
+	if (in_block(v))
+		used[(v - PROXYUID_BASE) / 8] |= (uint8_t)(1u << ((v - PROXYUID_BASE) % 8));
+}
+
+static bool marked(const uint8_t *used, unsigned i)
+{
+	return used[i / 8] & (1u << (i % 8));
+}
+
+/* Every uid and gid in the block that a process holds now. */
+static void scan_procs(uint8_t *used)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char path[PATH_MAX], line[256];
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/status", e->d_name);
+		FILE *f = fopen(path, "re");
+		if (f == NULL)
+			continue;
+		while (fgets(line, sizeof(line), f) != NULL) {
+			unsigned long v[4];
+			if ((strncmp(line, "Uid:", 4) == 0 || strncmp(line, "Gid:", 4) == 0) &&
+			    sscanf(line + 4, "%lu %lu %lu %lu", &v[0], &v[1], &v[2], &v[3]) == 4)
+				for (int k = 0; k < 4; k++)
+					mark(used, v[k]);
+		}
+		fclose(f);
+	}
+	closedir(d);
+}
+
+static uint32_t hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+static int take(uid_t uid, const char *id, nw_err *err)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%u", UID_DIR, (unsigned)uid);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return errno == EEXIST ? 0 : nw_fail(err, errno, "allocating %s", path);
+	ssize_t w = write(fd, id, strlen(id));
+	close(fd);
+	if (w != (ssize_t)strlen(id)) {
+		unlink(path);
+		return nw_fail(err, EIO, "allocating %s", path);
+	}
+	return 1;
+}
+
+int proxyuid_alloc(const char *id, uid_t *out, nw_err *err)
+{
+	cleanup_free uint8_t *used = calloc(PROXYUID_COUNT / 8, 1);
+	uint32_t start = hash(id) % PROXYUID_COUNT;
+
+	if (used == NULL)
+		return nw_fail(err, ENOMEM, "allocating a proxy uid");
+	if (mkdir(UID_DIR, 0700) < 0 && errno != EEXIST)
+		return nw_fail(err, errno, "creating %s", UID_DIR);
+	scan_procs(used);
+	for (uint32_t i = 0; i < PROXYUID_COUNT; i++) {
+		unsigned k = (start + i) % PROXYUID_COUNT;
+		uid_t uid = PROXYUID_BASE + k;
+		if (marked(used, k) || getpwuid(uid) != NULL || getgrgid((gid_t)uid) != NULL)
+			continue;
+		int rc = take(uid, id, err);
+		if (rc < 0)
+			return -1;
+		if (rc == 1) {
+			*out = uid;
+			return 0;
+		}
+	}
+	return nw_fail(err, 0,
+		       "no free proxy uid left in %u-%u (each live http job holds one, and "
+		       "accounts or processes hold the rest)",
+		       PROXYUID_BASE, PROXYUID_BASE + PROXYUID_COUNT - 1);
+}
+
+static int owner_of(unsigned long uid, char *owner, size_t len)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%lu", UID_DIR, uid);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -1;
+	n = read(fd, owner, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	owner[n] = '\0';
+	return 0;
+}
+
+void proxyuid_free(uid_t uid, const char *id)
+{
+	char owner[NW_ID_MAX + 2], path[PATH_MAX];
+
+	if (!in_block(uid) || owner_of(uid, owner, sizeof(owner)) < 0 || strcmp(owner, id) != 0)
+		return;
+	snprintf(path, sizeof(path), "%s/%u", UID_DIR, (unsigned)uid);
+	unlink(path);
+}
+
+unsigned proxyuid_gc(char **live_ids, FILE *out)
+{
+	DIR *d = opendir(UID_DIR);
+	struct dirent *e;
+	unsigned n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		char owner[NW_ID_MAX + 2], path[PATH_MAX], *end;
+		bool live = false;
+		unsigned long uid = strtoul(e->d_name, &end, 10);
+		if (e->d_name[0] == '.' || *end != '\0' || !in_block(uid) ||
+		    owner_of(uid, owner, sizeof(owner)) < 0)
+			continue;
+		for (char **p = live_ids; p != NULL && *p != NULL && !live; p++)
+			live = strcmp(*p, owner) == 0;
+		if (live)
+			continue;
+		snprintf(path, sizeof(path), "%s/%lu", UID_DIR, uid);
+		if (unlink(path) == 0) {
+			n++;
+			if (out)
+				fprintf(out, "released proxy uid %lu\n", uid);
+		}
+	}
+	closedir(d);
+	return n;
+}
