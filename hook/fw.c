@@ -95,24 +95,6 @@ static const char *ranges(char *buf, size_t len, const char *const *v)
 	return buf;
 }
 
-/* Before anything else sees the packet, and before conntrack: no IPv6,
- * and no IPv4 but from the job's own address. The host routes each job's
- * /32, and only that, through the job's interface, so "from the subnet,
- * and routed back through the interface it came in on" is exactly that
- * address. An http job's connections get its own conntrack zone, so what
- * it sends is "related" only to its own connections. */
-static void render_pre(FILE *f, const struct nw_config *cfg)
-{
-	char net[INET6_ADDRSTRLEN + 5];
-
-	chain(f, "prerouting", "filter", "prerouting", "raw");
-	rule(f, "prerouting", "iifgroup 0x%x meta nfproto ipv6 drop", FW_IFGROUP);
-	rule(f, "prerouting", "iifgroup 0x%x ip saddr != %s drop", FW_IFGROUP,
-	     cidr_str(&cfg->subnet, net, sizeof(net)));
-	rule(f, "prerouting", "iifgroup 0x%x fib saddr . iif oif missing drop", FW_IFGROUP);
-	rule(f, "prerouting", "ct zone set iifname map @zones");
-}
-
 /* Where a job's packet is blocked, the job hears it at once: a TCP reset,
  * or ICMP administratively prohibited for anything else, so a tool that
  * ignores the proxy fails with a reason instead of timing out. The reply
@@ -134,6 +116,29 @@ static void block(FILE *f, const char *chain_name, const char *match)
 	rule(f, chain_name, "%s add @" FW_BLOCKED_SET " { iifname }", match);
 	rule(f, chain_name, "%s meta l4proto tcp reject with tcp reset", match);
 	rule(f, chain_name, "%s reject with icmpx type admin-prohibited", match);
+}
+
+/* Before anything else sees the packet, and before conntrack: no IPv6,
+ * and no IPv4 but from the job's own address. The host routes each job's
+ * /32, and only that, through the job's interface, so "from the subnet,
+ * and routed back through the interface it came in on" is exactly that
+ * address. An http job's connections get its own conntrack zone, so what
+ * it sends is "related" only to its own connections. */
+static void render_pre(FILE *f, const struct nw_config *cfg, const char *gw)
+{
+	char net[INET6_ADDRSTRLEN + 5], m[96];
+
+	chain(f, "prerouting", "filter", "prerouting", "raw");
+	rule(f, "prerouting", "iifgroup 0x%x meta nfproto ipv6 drop", FW_IFGROUP);
+	rule(f, "prerouting", "iifgroup 0x%x ip saddr != %s drop", FW_IFGROUP,
+	     cidr_str(&cfg->subnet, net, sizeof(net)));
+	rule(f, "prerouting", "iifgroup 0x%x fib saddr . iif oif missing drop", FW_IFGROUP);
+	/* An http job's interface forwards nothing (wire.c), and the kernel
+	 * drops what it would route from there without a word: refuse it
+	 * here, before routing, so the job hears of it. */
+	snprintf(m, sizeof(m), "iifname @http_ifs ip daddr != %s", gw);
+	block(f, "prerouting", m);
+	rule(f, "prerouting", "ct zone set iifname map @zones");
 }
 
 /* The proxy's side of an http job's connections, in the job's zone. */
@@ -314,7 +319,7 @@ char *fw_render_base(const struct nw_config *cfg, const struct nw_addr *gw, uint
 		" { typeof iifname . ip daddr . meta l4proto . th dport; flags dynamic,timeout; "
 		"timeout %us; size %u; }\n",
 		FW_RECENT_SECONDS, FW_RECENT_MAX);
-	render_pre(f, cfg);
+	render_pre(f, cfg, g);
 	render_output(f);
 	render_in(f, g, port);
 	render_fwd(f, cfg);
