@@ -155,7 +155,8 @@ static void render_output(FILE *f)
 static void render_in(FILE *f, const char *gw, unsigned port)
 {
 	chain(f, "input", "filter", "input", "filter - 10");
-	block(f, "input", "iifname @full_ifs");
+	/* A full job learns nothing of the node, not even a refusal. */
+	rule(f, "input", "iifname @full_ifs drop");
 	/* A connection's first packet must meet the proxy's own socket: one
 	 * a host service bound to the port of a dead proxy has no mark. The
 	 * rest of it follows (its handshake's last ACK meets a request
@@ -226,8 +227,8 @@ static void render_fwd(FILE *f, const struct nw_config *cfg)
 	/* Toward a job, a reply would tell the sender that a job is there. */
 	rule(f, "forward", "oifname @http_ifs drop");
 	rule(f, "forward", "ip daddr %s oifname != @job_ifs drop", net);
-	snprintf(m, sizeof(m), "iifname @full_ifs ip daddr %s", net);
-	block(f, "forward", m);
+	/* Another job's address: dropped, as anything toward a job is. */
+	rule(f, "forward", "iifname @full_ifs ip daddr %s drop", net);
 	block(f, "forward", ranges(m, sizeof(m), fw_always_denied));
 	for (size_t i = 0; i < cfg->n_deny; i++)
 		render_deny(f, &cfg->deny[i]);

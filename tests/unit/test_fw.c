@@ -226,7 +226,7 @@ static void test_both_modes_fail_closed(void)
 	CHECK(in != NULL && fwd != NULL);
 	if (in == NULL || fwd == NULL)
 		return;
-	in_drop = strstr(in, "input iifname @full_ifs reject with icmpx");
+	in_drop = strstr(in, "input iifname @full_ifs drop");
 	in_accept = strstr(in, " accept\n");
 	fwd_drop = strstr(fwd, "forward iifname @http_ifs reject with icmpx");
 	fwd_out = strstr(fwd, "forward oifname @http_ifs drop");
