@@ -139,11 +139,15 @@ void accesslog_write(struct accesslog *l, const struct accesslog_entry *e, uint6
 	clean(host, sizeof(host), e->host, false);
 	clean(reason, sizeof(reason), e->reason, true);
 	/* The key of a line, for folding repeats, ends before " ms=". */
-	key_to = snprintf(line, sizeof(line),
-			  "%s job=%s container=%s method=%s host=%s port=%u decision=%s "
-			  "reason=\"%s\" status=%d up=%llu down=%llu",
-			  ts, job, cont, method, host, e->port, e->allow ? "allow" : "deny", reason,
-			  e->status, (unsigned long long)e->up, (unsigned long long)e->down);
+	key_to =
+	    snprintf(line, sizeof(line),
+		     "%s job=%s container=%s method=%s host=%s port=%u decision=%s "
+		     "reason=\"%s\" status=%d up=%llu down=%llu",
+		     ts, job, cont, method, host, e->port,
+		     e->report	? "report"
+		     : e->allow ? "allow"
+				: "deny",
+		     reason, e->status, (unsigned long long)e->up, (unsigned long long)e->down);
 	if (key_to < 0)
 		return;
 	if ((size_t)key_to >= sizeof(line) - 32)
@@ -166,13 +170,15 @@ void accesslog_stats(int fd, const struct accesslog_counters *s)
 
 	if (fd < 0)
 		return;
-	n = snprintf(line, sizeof(line),
-		     "{\"bytes_up\":%llu,\"bytes_down\":%llu,\"requests_allowed\":%llu,"
-		     "\"requests_denied\":%llu,\"live_connections\":%llu,\"log_dropped\":%llu}\n",
-		     (unsigned long long)s->bytes_up, (unsigned long long)s->bytes_down,
-		     (unsigned long long)s->requests_allowed,
-		     (unsigned long long)s->requests_denied,
-		     (unsigned long long)s->live_connections, (unsigned long long)s->log_dropped);
+	n = snprintf(
+	    line, sizeof(line),
+	    "{\"bytes_up\":%llu,\"bytes_down\":%llu,\"requests_allowed\":%llu,"
+	    "\"requests_denied\":%llu,\"requests_reported\":%llu,\"live_connections\":%llu,"
+	    "\"log_dropped\":%llu}\n",
+	    (unsigned long long)s->bytes_up, (unsigned long long)s->bytes_down,
+	    (unsigned long long)s->requests_allowed, (unsigned long long)s->requests_denied,
+	    (unsigned long long)s->requests_reported, (unsigned long long)s->live_connections,
+	    (unsigned long long)s->log_dropped);
 	if (n <= 0 || (size_t)n >= sizeof(line))
 		return;
 	if (pwrite(fd, line, (size_t)n, 0) == n && ftruncate(fd, n) < 0) {

@@ -18,6 +18,7 @@ struct accesslog_entry {
 	const char *job, *container, *method, *host, *reason;
 	unsigned port;
 	bool allow;
+	bool report; /* allowed by report mode, outside the job's list */
 	int status;
 	uint64_t up, down, ms;
 };
@@ -52,6 +53,7 @@ void accesslog_flush(struct accesslog *l, uint64_t now_ms, bool force);
 
 struct accesslog_counters {
 	uint64_t bytes_up, bytes_down, requests_allowed, requests_denied, live_connections;
+	uint64_t requests_reported;
 	uint64_t log_dropped; /* lines the job's access log lost */
 };
 /* Rewrites fd with one JSON line of counters (pwrite at 0, ftruncate). */

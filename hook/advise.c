@@ -341,6 +341,13 @@ void advise_warnings(const struct json *root, const struct nw_config *cfg, struc
 		    "\"domain_allowlist\"");
 	if (root != NULL)
 		warn_allow_private(json_get(root, "allow_private_destinations"), out);
+	if (cfg->report_unlisted_domains)
+		add(out,
+		    "\"report_unlisted_domains\" is on: every http job may reach any name %s, "
+		    "whatever its io.netward.domains says; it is for learning a job's list "
+		    "(netward domains), not for production",
+		    cfg->has_allowlist ? "that \"domain_allowlist\" covers"
+				       : "(there is no domain_allowlist)");
 	warn_subnet(cfg, out);
 	warn_header(cfg, out);
 	warn_log(cfg, out);

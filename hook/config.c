@@ -490,6 +490,14 @@ static int parse_job_log_max(struct nw_config *cfg, const struct json *j, const 
 	return 0;
 }
 
+static int parse_report(struct nw_config *cfg, const struct json *j, const char *key, nw_err *err)
+{
+	if (j->type != JSON_BOOL)
+		return type_error(j, key, "true or false", err);
+	cfg->report_unlisted_domains = j->b;
+	return 0;
+}
+
 /* An absolute path, or a bare name looked up in PATH ("crun"). */
 static bool runtime_valid(const char *s)
 {
@@ -568,6 +576,7 @@ static const struct key_parser parsers[] = {
     {"job_log_max_bytes", parse_job_log_max},
     {"oci_runtime", parse_runtime},
     {"hooks_dirs", parse_hooks_dirs},
+    {"report_unlisted_domains", parse_report},
 };
 #define N_PARSERS (sizeof(parsers) / sizeof(parsers[0]))
 

@@ -60,6 +60,10 @@ struct nw_config {
 	char *job_id_header;	    /* "" = off */
 	char *log;		    /* "syslog" or an absolute path */
 	uint64_t job_log_max_bytes; /* cap on each job's access log in its state entry */
+	/* report mode: http jobs may reach domains outside their list (still
+	 * under the node's ceiling and every address rule), logged
+	 * decision=report. */
+	bool report_unlisted_domains;
 	/* netward-runc: the runtime it wraps (NULL = "runc" from PATH) and the
 	 * hooks.d directories it reads (n_hooks_dirs 0 = podman's two). */
 	char *oci_runtime;

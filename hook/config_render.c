@@ -156,6 +156,13 @@ char *config_render(const struct nw_config *cfg, nw_err *err)
 	    json_set(o, "job_log_max_bytes", json_new_int((int64_t)cfg->job_log_max_bytes), err) <
 		0)
 		return NULL;
+	if (cfg->report_unlisted_domains) {
+		struct json *t = json_new(JSON_BOOL);
+		if (t != NULL)
+			t->b = true;
+		if (json_set(o, "report_unlisted_domains", t, err) < 0)
+			return NULL;
+	}
 	if (cfg->oci_runtime != NULL &&
 	    json_set(o, "oci_runtime", json_new_str(cfg->oci_runtime), err) < 0)
 		return NULL;

@@ -273,6 +273,7 @@ static const char *lookup_reason(const struct lookup *l, const char *host, char 
 struct verdict {
 	int status; /* 0 allowed, else the HTTP status the proxy answers */
 	const char *stage;
+	bool report; /* allowed by report mode only */
 	char reason[HTTP_REASON_MAX];
 	struct nw_addr pick;
 	struct lookup l;
@@ -290,7 +291,7 @@ static int decide_url(const struct nw_config *cfg, const struct url *u,
 	v->stage = "name";
 	v->status =
 	    proxy_policy_name(&po, u->host, u->is_ip, u->port, u->connect ? VIA_CONNECT : VIA_HTTP,
-			      v->reason, sizeof(v->reason));
+			      &v->report, v->reason, sizeof(v->reason));
 	if (v->status != 0)
 		return 0;
 	v->stage = "resolve";
@@ -341,6 +342,7 @@ static int test_report(const struct url *u, const struct dry_opts *o, const stru
 	    json_set(j, "port", json_new_int(u->port), err) < 0 ||
 	    set_str(j, "method", u->connect ? "CONNECT" : "GET", err) < 0 ||
 	    set_bool(j, "allowed", v->status == 0, err) < 0 ||
+	    set_bool(j, "reported", v->status == 0 && v->report, err) < 0 ||
 	    json_set(j, "status", json_new_int(v->status ? v->status : 200), err) < 0 ||
 	    set_str(j, "stage", v->stage, err) < 0 ||
 	    set_str(j, "reason", v->status ? v->reason : NULL, err) < 0 ||
@@ -352,6 +354,8 @@ static int test_report(const struct url *u, const struct dry_opts *o, const stru
 		u->connect ? "https: connect_ports" : "plain http: http_ports");
 	for (size_t i = 0; i < v->l.ans.n; i++)
 		fprintf(out, "  resolved: %s\n", addr_str(&v->l.ans.addrs[i], s, sizeof(s)));
+	if (v->status == 0 && v->report)
+		fprintf(out, "reported (%s)\n", v->reason + strlen("netward: "));
 	if (v->status == 0)
 		fprintf(out, "allowed: the proxy would connect to %s\n", pick);
 	else

@@ -83,10 +83,39 @@ static void rule(FILE *f, const char *chain_name, const char *fmt, ...)
 	fputc('\n', f);
 }
 
-static void list(FILE *f, const char *const *v)
+/* "iifname @full_ifs ip daddr { a, b, ... }" into buf. */
+static const char *ranges(char *buf, size_t len, const char *const *v)
 {
-	for (size_t i = 0; v[i] != NULL; i++)
-		fprintf(f, "%s%s", i ? ", " : "", v[i]);
+	size_t used = (size_t)snprintf(buf, len, "iifname @full_ifs ip daddr { ");
+
+	for (size_t i = 0; v[i] != NULL && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", v[i]);
+	if (used < len)
+		snprintf(buf + used, len - used, " }");
+	return buf;
+}
+
+/* Where a job's packet is blocked, the job hears it at once: a TCP reset,
+ * or ICMP administratively prohibited for anything else, so a tool that
+ * ignores the proxy fails with a reason instead of timing out. The reply
+ * goes only to the job (its source address was checked in prerouting).
+ * The attempt is counted per interface and its destination kept for a
+ * while (fw_blocked.h): each a hash lookup, the same cost with 1 job as
+ * with 1,000. A full recent-destinations set only stops the recording
+ * (that rule stops, the next one runs). */
+static void block(FILE *f, const char *chain_name, const char *match)
+{
+	rule(f, chain_name,
+	     "%s meta l4proto { tcp, udp } update @" FW_RECENT_SET
+	     " { iifname . ip daddr . meta l4proto . th dport }",
+	     match);
+	rule(f, chain_name,
+	     "%s meta l4proto != { tcp, udp } update @" FW_RECENT_SET
+	     " { iifname . ip daddr . meta l4proto . 0 }",
+	     match);
+	rule(f, chain_name, "%s add @" FW_BLOCKED_SET " { iifname }", match);
+	rule(f, chain_name, "%s meta l4proto tcp reject with tcp reset", match);
+	rule(f, chain_name, "%s reject with icmpx type admin-prohibited", match);
 }
 
 /* Before anything else sees the packet, and before conntrack: no IPv6,
@@ -95,15 +124,20 @@ static void list(FILE *f, const char *const *v)
  * and routed back through the interface it came in on" is exactly that
  * address. An http job's connections get its own conntrack zone, so what
  * it sends is "related" only to its own connections. */
-static void render_pre(FILE *f, const struct nw_config *cfg)
+static void render_pre(FILE *f, const struct nw_config *cfg, const char *gw)
 {
-	char net[INET6_ADDRSTRLEN + 5];
+	char net[INET6_ADDRSTRLEN + 5], m[96];
 
 	chain(f, "prerouting", "filter", "prerouting", "raw");
 	rule(f, "prerouting", "iifgroup 0x%x meta nfproto ipv6 drop", FW_IFGROUP);
 	rule(f, "prerouting", "iifgroup 0x%x ip saddr != %s drop", FW_IFGROUP,
 	     cidr_str(&cfg->subnet, net, sizeof(net)));
 	rule(f, "prerouting", "iifgroup 0x%x fib saddr . iif oif missing drop", FW_IFGROUP);
+	/* An http job's interface forwards nothing (wire.c), and the kernel
+	 * drops what it would route from there without a word: refuse it
+	 * here, before routing, so the job hears of it. */
+	snprintf(m, sizeof(m), "iifname @http_ifs ip daddr != %s", gw);
+	block(f, "prerouting", m);
 	rule(f, "prerouting", "ct zone set iifname map @zones");
 }
 
@@ -121,6 +155,7 @@ static void render_output(FILE *f)
 static void render_in(FILE *f, const char *gw, unsigned port)
 {
 	chain(f, "input", "filter", "input", "filter - 10");
+	/* A full job learns nothing of the node, not even a refusal. */
 	rule(f, "input", "iifname @full_ifs drop");
 	/* A connection's first packet must meet the proxy's own socket: one
 	 * a host service bound to the port of a dead proxy has no mark. The
@@ -133,26 +168,29 @@ static void render_in(FILE *f, const char *gw, unsigned port)
 	     port, FW_PROXY_MARK, FW_PROXY_MARK);
 	rule(f, "input", "iifname @http_ifs ip daddr %s meta l4proto icmp ct state related accept",
 	     gw);
-	rule(f, "input", "iifname @job_ifs drop");
+	block(f, "input", "iifname @job_ifs");
 	rule(f, "input", "iifgroup 0x%x drop", FW_IFGROUP);
 }
 
 static void render_deny(FILE *f, const struct nw_deny *d)
 {
-	char net[INET6_ADDRSTRLEN + 5];
+	char net[INET6_ADDRSTRLEN + 5], m[128];
 
 	/* Domains are the proxy's business; IPv6 never gets this far. */
 	if (d->is_domain || d->cidr.addr.family != AF_INET)
 		return;
 	cidr_str(&d->cidr, net, sizeof(net));
 	if (d->port == 0) {
-		rule(f, "forward", "iifname @full_ifs ip daddr %s drop", net);
+		snprintf(m, sizeof(m), "iifname @full_ifs ip daddr %s", net);
+		block(f, "forward", m);
 		return;
 	}
-	rule(f, "forward", "iifname @full_ifs ip daddr %s tcp dport %u drop", net,
-	     (unsigned)d->port);
-	rule(f, "forward", "iifname @full_ifs ip daddr %s udp dport %u drop", net,
-	     (unsigned)d->port);
+	snprintf(m, sizeof(m), "iifname @full_ifs ip daddr %s tcp dport %u", net,
+		 (unsigned)d->port);
+	block(f, "forward", m);
+	snprintf(m, sizeof(m), "iifname @full_ifs ip daddr %s udp dport %u", net,
+		 (unsigned)d->port);
+	block(f, "forward", m);
 }
 
 static void render_full_allowed(FILE *f, const struct nw_config *cfg)
@@ -181,23 +219,21 @@ static void render_full_allowed(FILE *f, const struct nw_config *cfg)
  * is in. */
 static void render_fwd(FILE *f, const struct nw_config *cfg)
 {
-	char net[INET6_ADDRSTRLEN + 5];
+	char net[INET6_ADDRSTRLEN + 5], m[1024];
 
 	cidr_str(&cfg->subnet, net, sizeof(net));
 	chain(f, "forward", "filter", "forward", "filter - 10");
-	rule(f, "forward", "iifname @http_ifs drop");
+	block(f, "forward", "iifname @http_ifs");
+	/* Toward a job, a reply would tell the sender that a job is there. */
 	rule(f, "forward", "oifname @http_ifs drop");
 	rule(f, "forward", "ip daddr %s oifname != @job_ifs drop", net);
+	/* Another job's address: dropped, as anything toward a job is. */
 	rule(f, "forward", "iifname @full_ifs ip daddr %s drop", net);
-	fprintf(f, "add rule inet " FW_TABLE " forward iifname @full_ifs ip daddr { ");
-	list(f, fw_always_denied);
-	fprintf(f, " } drop\n");
+	block(f, "forward", ranges(m, sizeof(m), fw_always_denied));
 	for (size_t i = 0; i < cfg->n_deny; i++)
 		render_deny(f, &cfg->deny[i]);
 	render_full_allowed(f, cfg);
-	fprintf(f, "add rule inet " FW_TABLE " forward iifname @full_ifs ip daddr { ");
-	list(f, fw_non_global);
-	fprintf(f, " } drop\n");
+	block(f, "forward", ranges(m, sizeof(m), fw_non_global));
 	rule(f, "forward", "iifname @full_ifs accept");
 	rule(f, "forward", "oifname @full_ifs ct state established,related accept");
 	rule(f, "forward", "iifgroup 0x%x drop", FW_IFGROUP);
@@ -276,7 +312,15 @@ char *fw_render_base(const struct nw_config *cfg, const struct nw_addr *gw, uint
 	for (size_t i = 0; i < N_SETS; i++)
 		fprintf(f, "add set inet " FW_TABLE " %s { type ifname; }\n", set_names[i]);
 	fputs("add map inet " FW_TABLE " zones { typeof iifname : ct zone; }\n", f);
-	render_pre(f, cfg);
+	fputs("add set inet " FW_TABLE " " FW_BLOCKED_SET
+	      " { type ifname; flags dynamic; counter; size 65535; }\n",
+	      f);
+	fprintf(f,
+		"add set inet " FW_TABLE " " FW_RECENT_SET
+		" { typeof iifname . ip daddr . meta l4proto . th dport; flags dynamic,timeout; "
+		"timeout %us; size %u; }\n",
+		FW_RECENT_SECONDS, FW_RECENT_MAX);
+	render_pre(f, cfg, g);
 	render_output(f);
 	render_in(f, g, port);
 	render_fwd(f, cfg);

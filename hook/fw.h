@@ -19,6 +19,13 @@
 #include "err.h"
 
 #define FW_TABLE "netward"
+/* Blocked attempts: a counter per job interface, and the destinations
+ * (interface . address . protocol . port) seen in the last
+ * FW_RECENT_SECONDS, at most FW_RECENT_MAX for the node. */
+#define FW_BLOCKED_SET	  "blocked"
+#define FW_RECENT_SET	  "blocked_recent"
+#define FW_RECENT_SECONDS 600u
+#define FW_RECENT_MAX	  4096u
 /* The interface group of every job's host end ("nw" in ASCII): the chains
  * drop what comes from or goes to it unless a set grants it. */
 #define FW_IFGROUP 0x6e77
@@ -106,6 +113,10 @@ int fw_remove_job(const char *host_if, uint16_t zone, nw_err *err);
 /* The interfaces named in any of the table's sets, each once,
  * NULL-terminated, and each one's zone (0: none) (for gc). */
 int fw_list_jobs(char ***ifnames, uint16_t **zones, nw_err *err);
+struct json;
+/* nft's JSON listing of one of the table's sets; NULL with no error when
+ * there is no table or set. */
+struct json *fw_list_set(const char *set, nw_err *err);
 /* Deletes the table and base_file (when no job is left). Absent is success. */
 int fw_remove_table(const char *base_file, nw_err *err);
 /* Gives a proxy's listening socket FW_PROXY_MARK (its connections inherit

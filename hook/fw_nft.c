@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "cleanup.h"
+#include "fw_blocked.h"
 #include "json.h"
 #include "nftlib.h"
 #include "proc.h"
@@ -132,6 +133,22 @@ static struct json *list_json(struct nft_ctx *nft, const char *cmd, const char *
 	return json_parse(out ? out : "", out ? strlen(out) : 0, err);
 }
 
+struct json *fw_list_set(const char *set, nw_err *err)
+{
+	cleanup_nft_ctx struct nft_ctx *nft = NULL;
+	char cmd[128];
+
+	if (!safe_name(set, 32)) {
+		nw_fail(err, EINVAL, "firewall: bad set name");
+		return NULL;
+	}
+	nft = nft_open(err);
+	if (nft == NULL)
+		return NULL;
+	snprintf(cmd, sizeof(cmd), "list set inet " FW_TABLE " %s\n", set);
+	return list_json(nft, cmd, "listing the firewall's blocked attempts", err);
+}
+
 /* Calls fn for every element of every set or map in nft's JSON listing:
  * an interface name, and a map's value (0 for a set). */
 static int each_element(const struct json *root,
@@ -156,6 +173,11 @@ static int each_element(const struct json *root,
 					val = 0;
 				el = el->v[0];
 			}
+			/* An element with a counter comes as {"elem": {"val": ...}};
+			 * a concatenation's val (recent destinations) is skipped. */
+			if (el->type == JSON_OBJECT &&
+			    json_get(json_get_obj(el, "elem"), "val") != NULL)
+				el = json_get(json_get_obj(el, "elem"), "val");
 			if (el->type == JSON_STRING && fn(name, el->s, val, arg) < 0)
 				return -1;
 		}
@@ -396,6 +418,14 @@ static int remove_job(void *arg, nw_err *err)
 		snprintf(val, sizeof(val), " : %u", (unsigned)r->zone);
 		render_out(f, "zones", r->host_if, val);
 	}
+	render_out(f, FW_BLOCKED_SET, r->host_if, "");
+	/* The job's recent destinations: at most FW_RECENT_MAX to read,
+	 * whatever the number of jobs. Unreadable, they expire on their own. */
+	cleanup_json struct json *recent =
+	    list_json(nft, "list set inet " FW_TABLE " " FW_RECENT_SET "\n",
+		      "listing blocked attempts", NULL);
+	if (recent != NULL)
+		fw_blocked_render_out(f, recent, r->host_if);
 	if (ferror(f) || fclose(f) != 0)
 		return nw_fail(err, ENOMEM, "firewall: removing %s", r->host_if);
 	/* No table: nothing of the job's is left. */

@@ -13,8 +13,10 @@
 
 #include "cgroup.h"
 #include "cleanup.h"
+#include "counters.h"
 #include "ct.h"
 #include "fw.h"
+#include "fw_blocked.h"
 #include "hostfw.h"
 #include "fw_watch.h"
 #include "guard.h"
@@ -54,18 +56,35 @@ static void kill_checked(pid_t pid, uint64_t start)
 static void log_summary(const struct job_record *r)
 {
 	struct job_stats s;
+	struct fw_snapshot snap = {0};
+	struct fw_blocked b = {0};
+	char recent[FW_BLOCKED_SHOWN * 48 + 8] = "-";
+	nw_err e = NULL;
 
+	if (r->host_if[0] != '\0' && fw_blocked_snapshot(&snap, &e) == 0) {
+		fw_blocked_of(&snap, r->host_if, &b);
+		for (size_t i = 0, used = 0; i < b.n; i++) {
+			char d[48];
+			used += (size_t)snprintf(recent + used, sizeof(recent) - used, "%s%s",
+						 i ? "," : "", fw_dest_str(&b.d[i], d, sizeof(d)));
+		}
+	}
+	nw_err_free(&e);
+	fw_blocked_snapshot_free(&snap);
 	if (r->mode != NW_MODE_HTTP) {
-		log_msg(LOG_INFO, "job ended: mode=%s addr=%s age=%llds", mode_name(r->mode),
-			r->addr[0] ? r->addr : "-", (long long)(time(NULL) - r->created));
+		log_msg(LOG_INFO,
+			"job ended: mode=%s addr=%s blocked=%llu blocked_recent=%s age=%llds",
+			mode_name(r->mode), r->addr[0] ? r->addr : "-", (unsigned long long)b.count,
+			recent, (long long)(time(NULL) - r->created));
 		return;
 	}
 	state_read_stats(r->id, &s);
 	log_msg(LOG_INFO,
 		"job ended: mode=http domains=%s addr=%s up=%lld down=%lld allowed=%lld "
-		"denied=%lld age=%llds",
+		"denied=%lld reported=%lld blocked=%llu blocked_recent=%s age=%llds",
 		r->domains, r->addr, (long long)s.bytes_up, (long long)s.bytes_down,
-		(long long)s.allowed, (long long)s.denied, (long long)(time(NULL) - r->created));
+		(long long)s.allowed, (long long)s.denied, (long long)s.reported,
+		(unsigned long long)b.count, recent, (long long)(time(NULL) - r->created));
 }
 
 /* The job's interface leaves firewalld's netward zone; a firewalld that
@@ -286,6 +305,10 @@ int job_setup(const struct nw_config *cfg, const struct job_start *st, const str
 			log_msg(LOG_ERR, "undoing a failed setup: %s", nw_err_msg(undo));
 		nw_err_free(&undo);
 	} else {
+		nw_err cerr = NULL;
+		if (counters_add("setups", mode_name(r.mode), 1, &cerr) < 0)
+			log_msg(LOG_WARNING, "%s", nw_err_msg(cerr));
+		nw_err_free(&cerr);
 		log_msg(LOG_INFO, "job set up: mode=%s%s%s%s%s", mode_name(r.mode),
 			r.domains[0] ? " domains=" : "", r.domains, r.addr[0] ? " addr=" : "",
 			r.addr);
@@ -468,6 +491,25 @@ static void gc_addrs(struct gc_report *rep, FILE *out, char **live_ids)
 	}
 }
 
+/* For `netward metrics`; a lost count is logged, never a failed gc. */
+static void gc_count(const struct gc_report *rep)
+{
+	const struct {
+		const char *kind;
+		unsigned n;
+	} k[] = {{"jobs", rep->jobs},
+		 {"firewall", rep->firewall},
+		 {"links", rep->links},
+		 {"addresses", rep->addrs}};
+
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+		nw_err e = NULL;
+		if (k[i].n > 0 && counters_add("gc_removed", k[i].kind, k[i].n, &e) < 0)
+			log_msg(LOG_WARNING, "gc: %s", nw_err_msg(e));
+		nw_err_free(&e);
+	}
+}
+
 int job_gc(struct gc_report *rep, FILE *out, nw_err *err)
 {
 	cleanup_strv char **live_ifs = NULL;
@@ -487,6 +529,7 @@ int job_gc(struct gc_report *rep, FILE *out, nw_err *err)
 	gc_addrs(rep, out, live_ids);
 	rep->uids = proxyuid_gc(live_ids, out);
 	cgroup_gc(live_ids);
+	gc_count(rep);
 	state_unlock(lock);
 	return 0;
 }

@@ -14,14 +14,17 @@
 #include "check.h"
 #include "cleanup.h"
 #include "config.h"
+#include "counters.h"
 #include "dryrun.h"
 #include "job.h"
 #include "hostfw.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "oci.h"
 #include "policy.h"
 #include "proxy.h"
+#include "reached.h"
 #include "shim_engines.h"
 #include "status.h"
 
@@ -157,27 +160,47 @@ static int read_state(struct oci_state *st, nw_err *err)
 	return 0;
 }
 
+/* A refusal counted for `netward metrics` under the stage that refused. */
+static void count_refusal(const char *stage)
+{
+	nw_err e = NULL;
+
+	if (counters_add("refusals", stage, 1, &e) < 0)
+		log_msg(LOG_WARNING, "%s", nw_err_msg(e));
+	nw_err_free(&e);
+}
+
 static int cmd_start(struct cli *c, nw_err *err)
 {
 	struct oci_state st = {0};
 	struct oci_config oc = {0};
 	struct job_policy pol;
+	const char *stage = "state";
 	int rc = -1;
 
 	if (read_state(&st, err) < 0)
-		return -1;
+		goto out;
 	log_set_context(st.id, NULL);
+	stage = "config";
 	if (load_config(c, err) < 0)
 		goto out;
-	if (oci_config_read(st.bundle, &oc, err) < 0 || oci_seccomp_check(oc.json, err) < 0)
+	stage = "bundle";
+	if (oci_config_read(st.bundle, &oc, err) < 0)
 		goto out;
+	stage = "seccomp";
+	if (oci_seccomp_check(oc.json, err) < 0)
+		goto out;
+	stage = "policy";
 	if (decide(c, &oc.ann, st.id, &pol, err) < 0)
 		goto out;
 	log_set_context(st.id, pol.job_id);
 	struct job_start js = {.id = st.id, .bundle = st.bundle, .pid = st.pid};
+	stage = "setup";
 	rc = job_setup(&c->cfg, &js, &pol, err);
 	policy_free(&pol);
 out:
+	if (rc < 0)
+		count_refusal(stage);
 	oci_config_free(&oc);
 	oci_state_free(&st);
 	return rc;
@@ -298,6 +321,11 @@ static int cmd_gc(struct cli *c, bool as_json, nw_err *err)
 		       "%u address(es), %u proxy uid(s)\n",
 		       rep.jobs, rep.firewall, rep.links, rep.addrs, rep.uids);
 	}
+	/* The textfile copy is a side job of gc: its failure is logged. */
+	nw_err merr = NULL;
+	if (metrics_write_textfile(&merr) < 0)
+		log_msg(LOG_WARNING, "gc: metrics textfile: %s", nw_err_msg(merr));
+	nw_err_free(&merr);
 	if (rep.jobs + rep.firewall + rep.links + rep.addrs + rep.uids > 0)
 		log_msg(LOG_INFO,
 			"gc removed %u job(s), the firewall state of %u interface(s), %u link(s), "
@@ -458,6 +486,56 @@ static int run_status(struct cli *c, const struct command *cmd, int argc, char *
 	return 0;
 }
 
+static int run_metrics(struct cli *c, const struct command *cmd, int argc, char **argv, nw_err *err)
+{
+	if (argc > 1)
+		return usage_error(err, cmd->usage);
+	return metrics_print(stdout, err);
+}
+
+/* The node's ceiling bounds what `domains` suggests: a list it prints is
+ * one this node admits. */
+static int run_domains(struct cli *c, const struct command *cmd, int argc, char **argv, nw_err *err)
+{
+	cleanup_strv char **hosts = NULL;
+	cleanup_free char *csv = NULL;
+	struct job_record r;
+	int64_t dropped = 0;
+	size_t n = 0;
+	int rc;
+
+	if (argc != 2 || argv[1][0] == '-')
+		return usage_error(err, cmd->usage);
+	if (load_config(c, err) < 0)
+		return -1;
+	rc = state_read(argv[1], &r, err);
+	if (rc <= 0)
+		return rc < 0 ? -1
+			      : nw_fail(err, 0,
+					"no job with container id \"%s\" on this node (see netward "
+					"status)",
+					argv[1]);
+	bool http = r.mode == NW_MODE_HTTP;
+	state_record_free(&r);
+	if (!http)
+		return nw_fail(
+		    err, 0, "container %s is not an http job; domains apply to http only", argv[1]);
+	if (reached_hosts(argv[1], &hosts, &n, &dropped, err) < 0)
+		return -1;
+	csv = reached_cover(hosts, n, c->cfg.has_allowlist ? &c->cfg.allowlist : NULL, err);
+	if (csv == NULL)
+		return -1;
+	if (dropped > 0)
+		fprintf(stderr,
+			"netward: the job's access log dropped %lld line(s) (job_log_max_bytes); "
+			"names only in the node log may be missing\n",
+			(long long)dropped);
+	if (n == 0)
+		return nw_fail(err, 0, "container %s has reached no domain yet", argv[1]);
+	printf("%s\n", csv);
+	return 0;
+}
+
 static int run_check_config(struct cli *c, const struct command *cmd, int argc, char **argv,
 			    nw_err *err)
 {
@@ -527,6 +605,19 @@ static const struct command commands[] = {
      "state, links, addresses. --json prints what was removed as JSON.",
      false, run_gc},
     {"status", "status [--json]", "Lists the live jobs; --json for scripts.", false, run_status},
+    {"metrics", "metrics",
+     "Prints the live jobs' counters (bytes, requests by decision, live connections,\n"
+     "access log lines dropped) and the node's (jobs by mode, setups, refusals by\n"
+     "stage, gc removals) in the Prometheus text exposition format. gc writes the\n"
+     "same text to " NW_TEXTFILE_DIR "/" NW_TEXTFILE_NAME "\n"
+     "when that directory exists ($NETWARD_TEXTFILE_DIR overrides it).",
+     false, run_metrics},
+    {"domains", "domains CONTAINER",
+     "Prints the shortest io.netward.domains value covering every name the http job\n"
+     "in CONTAINER reached, allowed or reported (report_unlisted_domains), from its\n"
+     "access log: \".example.com\" where it reached several names under example.com,\n"
+     "and only where the node's domain_allowlist admits it.",
+     false, run_domains},
     {"check-config", "check-config [--json] [--strict] [FILE]",
      "Validates a node config (FILE, else --config, else " NW_DEFAULT_CONFIG ") and\n"
      "prints the policy it yields, each value labelled with where it came from,\n"

@@ -195,6 +195,7 @@ static void write_stats(struct proxy *p, uint64_t now)
 	    .bytes_down = p->stats.down,
 	    .requests_allowed = p->stats.allowed,
 	    .requests_denied = p->stats.denied,
+	    .requests_reported = p->stats.reported,
 	    .live_connections = p->nconns,
 	    .log_dropped = p->alog.dropped,
 	};

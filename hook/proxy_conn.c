@@ -141,6 +141,7 @@ void conn_log(struct conn *c, bool allow, const char *reason)
 	    .reason = reason,
 	    .port = c->port,
 	    .allow = allow,
+	    .report = allow && c->reported,
 	    .status = c->status,
 	    .up = c->up_bytes,
 	    .down = c->down_bytes,
@@ -148,7 +149,9 @@ void conn_log(struct conn *c, bool allow, const char *reason)
 	};
 
 	accesslog_write(&c->p->alog, &e, proxy_now_ms());
-	if (allow)
+	if (allow && c->reported)
+		c->p->stats.reported++;
+	else if (allow)
 		c->p->stats.allowed++;
 	else
 		c->p->stats.denied++;
@@ -311,7 +314,8 @@ static void route(struct conn *c)
 	int status;
 
 	status = proxy_policy_name(c->p->o, c->host, c->host_is_ip, c->port,
-				   c->is_connect ? VIA_CONNECT : VIA_HTTP, reason, sizeof(reason));
+				   c->is_connect ? VIA_CONNECT : VIA_HTTP, &c->reported, reason,
+				   sizeof(reason));
 	if (status != 0) {
 		conn_fail(c, status, true, reason);
 		return;

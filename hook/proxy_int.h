@@ -77,6 +77,7 @@ struct conn {
 	char method[HTTP_MAX_METHOD + 1];
 	char host[DOMAIN_MAX + 1];
 	bool host_is_ip, is_connect, head_method, client_ka;
+	bool reported; /* the current request is allowed by report mode only */
 	uint16_t port;
 	enum http_body req_body;
 	uint64_t req_left;
@@ -114,7 +115,7 @@ struct conn {
 };
 
 struct proxy_stats {
-	uint64_t up, down, allowed, denied;
+	uint64_t up, down, allowed, denied, reported;
 	uint64_t log_dropped; /* as last seen in alog */
 	bool dirty;
 	uint64_t written_ms;
@@ -191,13 +192,15 @@ enum proxy_via {
 	VIA_CONNECT, /* CONNECT host:port: connect_ports */
 	VIA_SNI,     /* the server name of a TLS ClientHello: connect_ports */
 };
-/* 0 allowed, else the status to answer with reason set. */
+/* 0 allowed, else the status to answer with reason set. *report is set
+ * when the name is allowed only by report mode (outside the job's list,
+ * inside the node's ceiling); reason then says so. */
 int proxy_policy_name(const struct proxy_opts *o, const char *host, bool is_ip, uint16_t port,
-		      enum proxy_via via, char *reason, size_t len);
+		      enum proxy_via via, bool *report, char *reason, size_t len);
 /* A ClientHello's server name as sent (tls_sni): canonicalised, then the
  * same decision as proxy_policy_name with VIA_SNI. */
-int proxy_policy_sni(const struct proxy_opts *o, const char *sni, uint16_t port, char *reason,
-		     size_t len);
+int proxy_policy_sni(const struct proxy_opts *o, const char *sni, uint16_t port, bool *report,
+		     char *reason, size_t len);
 /* On a DNS answer (or an IP literal as one): its CNAME chain, then every
  * address, including against the addresses deny_destinations names
  * resolve to (dn). */

@@ -26,6 +26,7 @@ static void judge(struct conn *c, size_t from)
 {
 	const uint8_t *d = (const uint8_t *)c->cin.d + c->cin.off;
 	char reason[2 * HTTP_REASON_MAX];
+	bool rep = false;
 	int rc;
 
 	if (c->cin.len == 0)
@@ -56,13 +57,17 @@ static void judge(struct conn *c, size_t from)
 		}
 		return;
 	case TLS_SNI_FOUND:
-		if (proxy_policy_sni(c->p->o, c->sni->name, c->port, reason, sizeof(reason)) != 0) {
+		if (proxy_policy_sni(c->p->o, c->sni->name, c->port, &rep, reason,
+				     sizeof(reason)) != 0) {
 			size_t l = strlen(reason);
 			snprintf(reason + l, sizeof(reason) - l, " (in a CONNECT tunnel to %s)",
 				 c->host);
 			deny(c, reason);
 			return;
 		}
+		/* A server name outside the job's list that report mode let
+		 * through makes the tunnel a reported one. */
+		c->reported |= rep;
 		tunnel_run(c);
 		return;
 	case TLS_SNI_NONE:

@@ -65,16 +65,27 @@ static const struct nw_deny *denied_name(const struct nw_config *cfg, const char
 	return NULL;
 }
 
+/* Report mode lets a name outside the job's list through when the node's
+ * ceiling covers it (no ceiling: any name). IP literals stay refused: a
+ * job's list names them one by one. */
+static bool reportable(const struct nw_config *cfg, const char *host)
+{
+	return cfg->report_unlisted_domains &&
+	       (!cfg->has_allowlist || domain_list_match(&cfg->allowlist, host) != NULL);
+}
+
 static const char *what(enum proxy_via via)
 {
 	return via == VIA_SNI ? "the TLS server name" : "domain";
 }
 
 int proxy_policy_name(const struct proxy_opts *o, const char *host, bool is_ip, uint16_t port,
-		      enum proxy_via via, char *reason, size_t len)
+		      enum proxy_via via, bool *report, char *reason, size_t len)
 {
 	const struct nw_config *cfg = o->cfg;
 	bool tunnel = via != VIA_HTTP;
+
+	*report = false;
 
 	if (tunnel && !ports_contain(&cfg->connect_ports, port)) {
 		snprintf(reason, len, "netward: port %u is not in connect_ports", port);
@@ -91,32 +102,42 @@ int proxy_policy_name(const struct proxy_opts *o, const char *host, bool is_ip, 
 		return 403;
 	}
 	if (!is_ip && domain_list_match(o->domains, host) == NULL) {
-		snprintf(reason, len, "netward: %s \"%s\" is not in this job's allowlist",
-			 what(via), host);
-		return 403;
+		if (!reportable(cfg, host)) {
+			snprintf(reason, len, "netward: %s \"%s\" is not in this job's allowlist",
+				 what(via), host);
+			return 403;
+		}
+		*report = true;
 	}
 	const struct nw_deny *d = is_ip ? NULL : denied_name(cfg, host, port);
 	if (d != NULL) {
+		*report = false;
 		snprintf(reason, len, "netward: %s%s:%u is in deny_destinations (\"%s\")",
 			 via == VIA_SNI ? "the TLS server name " : "", host, port, d->text);
 		return 403;
 	}
+	if (*report)
+		snprintf(reason, len,
+			 "netward: domain \"%s\" is not in this job's allowlist; "
+			 "report_unlisted_domains lets it through",
+			 host);
 	return 0;
 }
 
-int proxy_policy_sni(const struct proxy_opts *o, const char *sni, uint16_t port, char *reason,
-		     size_t len)
+int proxy_policy_sni(const struct proxy_opts *o, const char *sni, uint16_t port, bool *report,
+		     char *reason, size_t len)
 {
 	cleanup_err nw_err err = NULL;
 	char host[DOMAIN_MAX + 1];
 	bool is_ip;
 
+	*report = false;
 	if (domain_canon(sni, host, &is_ip, &err) < 0) {
 		snprintf(reason, len, "netward: the TLS server name is not a host name: %s",
 			 nw_err_msg(err));
 		return 403;
 	}
-	return proxy_policy_name(o, host, is_ip, port, VIA_SNI, reason, len);
+	return proxy_policy_name(o, host, is_ip, port, VIA_SNI, report, reason, len);
 }
 
 /* Every name the answer's CNAME chain went through is held to the deny

@@ -316,6 +316,7 @@ void state_read_stats(const char *id, struct job_stats *s)
 	json_int(json_get(o, "bytes_down"), 0, INT64_MAX, &s->bytes_down);
 	json_int(json_get(o, "requests_allowed"), 0, INT64_MAX, &s->allowed);
 	json_int(json_get(o, "requests_denied"), 0, INT64_MAX, &s->denied);
+	json_int(json_get(o, "requests_reported"), 0, INT64_MAX, &s->reported);
 	json_int(json_get(o, "live_connections"), 0, INT64_MAX, &s->conns);
 	json_int(json_get(o, "log_dropped"), 0, INT64_MAX, &s->log_dropped);
 }

@@ -63,6 +63,7 @@ int state_mkdir(const char *id, nw_err *err);
 /* The counters the job's proxy keeps in its stats.json. */
 struct job_stats {
 	int64_t bytes_up, bytes_down, allowed, denied, conns;
+	int64_t reported;    /* report mode: allowed outside the job's list */
 	int64_t log_dropped; /* lines the job's access log lost (full) */
 };
 /* Zeroes when the job has no proxy or it has not written yet. */

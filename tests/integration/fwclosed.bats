@@ -39,8 +39,10 @@ teardown() {
 	hif=$(job_state_field "$h1" host_if)
 	fif=$(job_state_field "$f1" host_if)
 	haddr=$(job_state_field "$h1" addr)
-	fc_probe "$h1" "tcp:$NW_GATEWAY:$port" "tcp:$TESTNET_HOST_ADDR:$port" \
-		"tcp:$TESTNET_WWW:80" "udp:$TESTNET_DNS:53"
+	# The http job's targets have listeners (":open"): netward's firewall
+	# answers what it blocks from an http job with a reset, which is no reach.
+	fc_probe "$h1" "tcp:$NW_GATEWAY:$port:open" "tcp:$TESTNET_HOST_ADDR:$port:open" \
+		"tcp:$TESTNET_WWW:80:open" "udp:$TESTNET_DNS:53"
 	fc_probe "$f1" "tcp:$NW_GATEWAY:$port" "tcp:$TESTNET_HOST_ADDR:$port" \
 		"tcp:$haddr:3128" "tcp:$NW_GATEWAY:3128"
 	fc_rounds "$h1" 3

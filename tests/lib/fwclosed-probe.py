@@ -8,7 +8,9 @@ once and appends one line per target to OUT:
 
 then "ROUND N". A TCP refusal counts as reached: something on the path
 answered for the address (so does a UDP port-unreachable). Targets: tcp:HOST:PORT, udp:HOST:PORT (a DNS
-query for www.test; reached when anything comes back).
+query for www.test; reached when anything comes back). A target ending in
+":open" has a listener: only a connection counts as reached, as a refusal
+there is netward's firewall answering for what it blocks.
 
   fwclosed-probe.py OUT STOPFILE TARGET...
 """
@@ -60,8 +62,10 @@ def main():
     with open(out, "a", buffering=1) as f:
         while not os.path.exists(stop):
             for t in targets:
-                kind, host, port = t.split(":")
+                kind, host, port, *flag = t.split(":")
                 ok, why = (tcp if kind == "tcp" else udp)(host, port)
+                if flag == ["open"] and why == "refused":
+                    ok = False
                 f.write("%s %s %s %.3f\n" % ("REACHED" if ok else "closed", t, why, time.time()))
             n += 1
             f.write("ROUND %d\n" % n)

@@ -62,6 +62,10 @@ static const struct {
     {"{" BASE ", \"allow_private_destinations\": [\"::1\"]}",
      "\"allow_private_destinations\"[0] \"::1\" includes loopback: http jobs reach services "
      "listening on this node's loopback; list a mirror's own address instead"},
+    {"{" BASE ", \"report_unlisted_domains\": true}",
+     "\"report_unlisted_domains\" is on: every http job may reach any name that "
+     "\"domain_allowlist\" covers, whatever its io.netward.domains says; it is for learning "
+     "a job's list (netward domains), not for production"},
     {"{" BASE ", \"subnet\": \"100.64.0.0/16\"}",
      "\"subnet\" \"100.64.0.0/16\" is not a private network: job addresses would collide with "
      "real hosts; use a range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16"},

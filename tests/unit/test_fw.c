@@ -228,7 +228,7 @@ static void test_both_modes_fail_closed(void)
 		return;
 	in_drop = strstr(in, "input iifname @full_ifs drop");
 	in_accept = strstr(in, " accept\n");
-	fwd_drop = strstr(fwd, "forward iifname @http_ifs drop");
+	fwd_drop = strstr(fwd, "forward iifname @http_ifs reject with icmpx");
 	fwd_out = strstr(fwd, "forward oifname @http_ifs drop");
 	fwd_accept = strstr(fwd, " accept\n");
 	CHECK(in_drop != NULL && in_accept != NULL && in_drop < in_accept);
