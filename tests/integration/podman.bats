@@ -228,10 +228,7 @@ nwp_start() {
 		"$NWP_IMAGE" /bin/sh -c ". /nwt/lib.sh
 $script" </dev/null >/dev/null 3>&-
 	local rc=$?
-	if [ -s "$cidfile" ]; then
-		cat "$cidfile" >>"$NW_TMP/cids"
-		podman --hooks-dir "$NWP_HOOKS" rm -f "$(cat "$cidfile")" >/dev/null 2>&1 || true
-	fi
+	[ -s "$cidfile" ] && cat "$cidfile" >>"$NW_TMP/cids"
 	return "$rc"
 }
 
