@@ -96,38 +96,34 @@ static int policy_put(int fd, const struct xfrm_userpolicy_info *p)
 	return talk(fd, &r);
 }
 
-static int policies_install(const struct nw_config *cfg, nw_err *err)
+/* TCP from one http job's address to its proxy port on the gateway: the
+ * only local delivery the block below leaves open, per job, so neither a
+ * full job nor an http job whose proxy has died gets it. */
+static void allowance_fill(struct xfrm_userpolicy_info *p, const struct nw_config *cfg,
+			   const uint8_t addr[4])
 {
-	cleanup_close int fd = nl_sock(NETLINK_XFRM);
-	struct xfrm_userpolicy_info allow, block;
+	struct nw_cidr one = {.prefix = 32};
 	struct in_addr gw;
-	int rc;
 
-	if (fd < 0)
-		return nw_fail(err, errno, "guard: opening an XFRM netlink socket");
+	one.addr.family = AF_INET;
+	memcpy(one.addr.a, addr, 4);
+	policy_fill(p, &one);
 	inet_pton(AF_INET, NW_GATEWAY, &gw);
-	policy_fill(&allow, &cfg->subnet);
-	allow.sel.daddr.a4 = gw.s_addr;
-	allow.sel.prefixlen_d = 32;
-	allow.sel.proto = IPPROTO_TCP;
-	allow.sel.dport = htons(cfg->proxy_port);
-	allow.sel.dport_mask = 0xffff;
-	allow.priority = GUARD_XFRM_PRIO_ALLOW;
-	allow.action = XFRM_POLICY_ALLOW;
-	policy_fill(&block, &cfg->subnet);
-	block.priority = GUARD_XFRM_PRIO_BLOCK;
-	block.action = XFRM_POLICY_BLOCK;
-	rc = policy_put(fd, &allow);
-	if (rc == 0)
-		rc = policy_put(fd, &block);
-	if (rc < 0)
-		return nw_fail(err, -rc, "guard: adding the XFRM input policies");
-	return 0;
+	p->sel.daddr.a4 = gw.s_addr;
+	p->sel.prefixlen_d = 32;
+	p->sel.proto = IPPROTO_TCP;
+	p->sel.dport = htons(cfg->proxy_port);
+	p->sel.dport_mask = 0xffff;
+	p->priority = GUARD_XFRM_PRIO_ALLOW;
+	p->action = XFRM_POLICY_ALLOW;
 }
 
 struct policy_list {
-	struct xfrm_userpolicy_info v[16];
+	struct xfrm_userpolicy_info v[64];
 	size_t n;
+	bool (*want)(const struct xfrm_userpolicy_info *p, const void *arg);
+	const void *arg;
+	bool more; /* matches beyond v: dump again after deleting */
 };
 
 static void collect_policy(const struct nlmsghdr *h, void *arg)
@@ -137,31 +133,123 @@ static void collect_policy(const struct nlmsghdr *h, void *arg)
 
 	/* Netlink aligns messages to 4 bytes; the struct holds 64-bit
 	 * fields, so it is copied out rather than read in place. */
-	if (h->nlmsg_type != XFRM_MSG_NEWPOLICY || l->n == 16 ||
-	    h->nlmsg_len < NLMSG_LENGTH(sizeof(p)))
+	if (h->nlmsg_type != XFRM_MSG_NEWPOLICY || h->nlmsg_len < NLMSG_LENGTH(sizeof(p)))
 		return;
 	memcpy(&p, NLMSG_DATA(h), sizeof(p));
-	if (p.dir == XFRM_POLICY_IN &&
-	    (p.priority == GUARD_XFRM_PRIO_ALLOW || p.priority == GUARD_XFRM_PRIO_BLOCK))
+	if (p.dir != XFRM_POLICY_IN ||
+	    (p.priority != GUARD_XFRM_PRIO_ALLOW && p.priority != GUARD_XFRM_PRIO_BLOCK) ||
+	    !l->want(&p, l->arg))
+		return;
+	if (l->n == sizeof(l->v) / sizeof(l->v[0]))
+		l->more = true;
+	else
 		l->v[l->n++] = p;
+}
+
+/* Deletes netward's input policies that want accepts. */
+static void policies_delete(bool (*want)(const struct xfrm_userpolicy_info *, const void *),
+			    const void *arg)
+{
+	cleanup_close int fd = nl_sock(NETLINK_XFRM);
+	struct xfrm_userpolicy_info none;
+	struct policy_list l;
+
+	memset(&none, 0, sizeof(none));
+	do {
+		memset(&l, 0, sizeof(l));
+		l.want = want;
+		l.arg = arg;
+		if (fd < 0 ||
+		    dump(fd, XFRM_MSG_GETPOLICY, &none, sizeof(none), collect_policy, &l) < 0)
+			return;
+		for (size_t i = 0; i < l.n; i++) {
+			struct xfrm_userpolicy_id id = {.sel = l.v[i].sel, .dir = l.v[i].dir};
+			struct req r = {.h = {.nlmsg_len = NLMSG_LENGTH(sizeof(id)),
+					      .nlmsg_type = XFRM_MSG_DELPOLICY}};
+			memcpy(NLMSG_DATA(&r.h), &id, sizeof(id));
+			talk(fd, &r);
+		}
+	} while (l.more && l.n > 0);
+}
+
+static bool any_policy(const struct xfrm_userpolicy_info *p, const void *arg)
+{
+	return true;
+}
+
+/* The block, and a subnet-wide allowance an earlier netward installed:
+ * what belongs to the node, not to a job. */
+static bool node_policy(const struct xfrm_userpolicy_info *p, const void *arg)
+{
+	return p->sel.prefixlen_s != 32;
+}
+
+static bool job_allowance(const struct xfrm_userpolicy_info *p, const void *arg)
+{
+	return p->priority == GUARD_XFRM_PRIO_ALLOW && p->sel.prefixlen_s == 32 &&
+	       memcmp(&p->sel.saddr.a4, arg, 4) == 0;
+}
+
+static bool block_there(const struct xfrm_userpolicy_info *p, const void *arg)
+{
+	return p->priority == GUARD_XFRM_PRIO_BLOCK;
+}
+
+/* Puts the block; returns 1 when it was missing (never installed, or
+ * flushed by IPsec tooling, which takes the jobs' allowances with it). */
+static int policies_install(const struct nw_config *cfg, nw_err *err)
+{
+	cleanup_close int fd = nl_sock(NETLINK_XFRM);
+	struct xfrm_userpolicy_info block, none;
+	struct policy_list l = {.want = block_there};
+	int rc;
+
+	if (fd < 0)
+		return nw_fail(err, errno, "guard: opening an XFRM netlink socket");
+	memset(&none, 0, sizeof(none));
+	rc = dump(fd, XFRM_MSG_GETPOLICY, &none, sizeof(none), collect_policy, &l);
+	if (rc < 0)
+		return nw_fail(err, -rc, "guard: reading the XFRM policies");
+	/* A subnet-wide allowance (an earlier netward's) goes. */
+	policies_delete(node_policy, NULL);
+	policy_fill(&block, &cfg->subnet);
+	block.priority = GUARD_XFRM_PRIO_BLOCK;
+	block.action = XFRM_POLICY_BLOCK;
+	rc = policy_put(fd, &block);
+	if (rc < 0)
+		return nw_fail(err, -rc, "guard: adding the XFRM input policy");
+	return l.n == 0 ? 1 : 0;
 }
 
 static void policies_remove(void)
 {
-	cleanup_close int fd = nl_sock(NETLINK_XFRM);
-	struct policy_list l = {.n = 0};
-	struct xfrm_userpolicy_info none;
+	policies_delete(any_policy, NULL);
+}
 
-	memset(&none, 0, sizeof(none));
-	if (fd < 0 || dump(fd, XFRM_MSG_GETPOLICY, &none, sizeof(none), collect_policy, &l) < 0)
-		return;
-	for (size_t i = 0; i < l.n; i++) {
-		struct xfrm_userpolicy_id id = {.sel = l.v[i].sel, .dir = l.v[i].dir};
-		struct req r = {
-		    .h = {.nlmsg_len = NLMSG_LENGTH(sizeof(id)), .nlmsg_type = XFRM_MSG_DELPOLICY}};
-		memcpy(NLMSG_DATA(&r.h), &id, sizeof(id));
-		talk(fd, &r);
-	}
+int guard_allow_job(const struct nw_config *cfg, const char *addr, nw_err *err)
+{
+	cleanup_close int fd = nl_sock(NETLINK_XFRM);
+	struct xfrm_userpolicy_info p;
+	struct in_addr a;
+	int rc;
+
+	if (inet_pton(AF_INET, addr, &a) != 1)
+		return nw_fail(err, EINVAL, "guard: \"%s\" is not an IPv4 address", addr);
+	if (fd < 0)
+		return nw_fail(err, errno, "guard: opening an XFRM netlink socket");
+	allowance_fill(&p, cfg, (const uint8_t *)&a.s_addr);
+	rc = policy_put(fd, &p);
+	if (rc < 0)
+		return nw_fail(err, -rc, "guard: allowing %s its proxy", addr);
+	return 0;
+}
+
+void guard_disallow_job(const char *addr)
+{
+	struct in_addr a;
+
+	if (addr != NULL && inet_pton(AF_INET, addr, &a) == 1)
+		policies_delete(job_allowance, &a.s_addr);
 }
 
 /* ---- the routing table and its rule ---- */
@@ -371,7 +459,7 @@ int guard_install(const struct nw_config *cfg, nw_err *err)
 			rule_put(fd, RTM_DELRULE, seen.src[i], seen.prefix[i], seen.table[i]);
 			table_flush(fd, seen.table[i]);
 		}
-		policies_remove();
+		policies_delete(node_policy, NULL);
 	}
 	rc = route_put(fd, RT_TABLE_MAIN, cfg->subnet.addr.a, cfg->subnet.prefix, RTN_UNREACHABLE,
 		       RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);

@@ -3,9 +3,10 @@
  * kernel state that nftables tooling never touches. Node-wide, a fixed
  * number of objects whatever the number of jobs:
  *   - IPsec (XFRM) input policies: nothing from the job subnet is
- *     delivered to a local socket but TCP to the proxy port on the
- *     gateway (a policy "block" is checked by TCP, UDP, ICMP and raw
- *     sockets at delivery);
+ *     delivered to a local socket (a policy "block" is checked by TCP,
+ *     UDP, ICMP and raw sockets at delivery) but TCP from an http job's
+ *     own address to the proxy port on the gateway, an allowance each
+ *     http job holds from setup until its proxy dies or it ends;
  *   - a policy routing rule: what the job subnet sends is routed through a
  *     table of netward's that prohibits the subnet itself, the always-
  *     denied and the non-global ranges (but those listed in
@@ -30,8 +31,15 @@
 #define GUARD_XFRM_PRIO_BLOCK 0x6e71
 
 /* Installs what is missing, or what cfg changed; cheap when all is there
- * (one dump of the rules, two policy updates). Call under the state lock. */
+ * (one dump of the rules and one of the policies, one policy update).
+ * Call under the state lock. Returns 1 when the XFRM policies were
+ * missing (IPsec tooling flushed them): the live http jobs' allowances
+ * went with them and are the caller's to put back. */
 int guard_install(const struct nw_config *cfg, nw_err *err);
+/* The allowance of the http job at addr (IPv4 text) to its proxy. */
+int guard_allow_job(const struct nw_config *cfg, const char *addr, nw_err *err);
+/* Takes it away; absent is fine. */
+void guard_disallow_job(const char *addr);
 /* Removes all of it (no job left). Absent is success. */
 int guard_remove(nw_err *err);
 

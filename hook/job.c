@@ -137,7 +137,10 @@ int job_teardown_locked(const struct job_record *r, nw_err *err)
 	proxyuid_free(r->proxy_uid, r->id);
 	cgroup_job_remove(r->id);
 	/* With the link gone nothing adds to them: what the job's address
-	 * had in conntrack goes before the address is freed. */
+	 * had in conntrack goes before the address is freed, and so does its
+	 * allowance to the proxy. */
+	if (r->addr[0] != '\0')
+		guard_disallow_job(r->addr);
 	if (r->addr[0] != '\0') {
 		struct nw_addr a;
 		nw_err e = NULL;
@@ -212,10 +215,35 @@ static int wire_job(const struct nw_config *cfg, struct job_record *r, int netns
 	}
 }
 
+/* After IPsec tooling flushed the guard's policies: every live http job
+ * gets its allowance to its proxy back. A failure leaves that job without
+ * its proxy while netward's table is missing, never with more. */
+static void allow_live_jobs(const struct nw_config *cfg)
+{
+	cleanup_strv char **ids = NULL;
+	nw_err e = NULL;
+
+	if (state_list(&ids, &e) < 0) {
+		log_msg(LOG_ERR, "guard: listing the live jobs: %s", nw_err_msg(e));
+		nw_err_free(&e);
+		return;
+	}
+	for (size_t i = 0; ids[i] != NULL; i++) {
+		struct job_record r;
+		if (state_read(ids[i], &r, &e) == 1 && r.mode == NW_MODE_HTTP &&
+		    r.addr[0] != '\0' && r.proxy_pid > 0 && kill(r.proxy_pid, 0) == 0 &&
+		    guard_allow_job(cfg, r.addr, &e) < 0)
+			log_msg(LOG_ERR, "guard: %s", nw_err_msg(e));
+		nw_err_free(&e);
+		state_record_free(&r);
+	}
+}
+
 static int setup_locked(const struct nw_config *cfg, struct job_record *r,
 			const struct job_policy *pol, nw_err *err)
 {
 	cleanup_close int netns = open_netns(r->pid, &r->netns_ino, err);
+	int guarded;
 
 	if (netns < 0 || wire_netns_check(netns, err) < 0)
 		return -1;
@@ -225,14 +253,20 @@ static int setup_locked(const struct nw_config *cfg, struct job_record *r,
 		return 0;
 	/* The host firewalls are opened for the job's interface once it has
 	 * its name; a refusal is undone by the caller's teardown. */
-	if (guard_install(cfg, err) < 0 || wire_job(cfg, r, netns, err) < 0 ||
-	    hostfw_open(cfg, r->mode, r->host_if, err) < 0)
+	guarded = guard_install(cfg, err);
+	if (guarded < 0)
+		return -1;
+	if (guarded == 1)
+		allow_live_jobs(cfg);
+	if (wire_job(cfg, r, netns, err) < 0 || hostfw_open(cfg, r->mode, r->host_if, err) < 0)
 		return -1;
 	if (r->mode == NW_MODE_FULL && wire_enable_forwarding(err) < 0)
 		return -1;
 	if (r->mode == NW_MODE_HTTP &&
 	    (proxyuid_alloc(r->id, &r->proxy_uid, err) < 0 || state_write(r, err) < 0))
 		return nw_wrap(err, "the job's proxy uid");
+	if (r->mode == NW_MODE_HTTP && guard_allow_job(cfg, r->addr, err) < 0)
+		return -1;
 	fw_watch_ensure(cfg);
 	return monitor_spawn(cfg, pol, r, err);
 }

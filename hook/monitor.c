@@ -22,6 +22,7 @@
 #include "cgroup.h"
 #include "cleanup.h"
 #include "fw.h"
+#include "guard.h"
 #include "job.h"
 #include "log.h"
 #include "proc.h"
@@ -104,6 +105,10 @@ static void reap_proxy(pid_t *proxy, struct job_record *r)
 		log_msg(LOG_ERR,
 			"proxy exited with status %d; the job has no network until it ends",
 			WEXITSTATUS(status));
+	/* Whatever binds the proxy port now is not the job's proxy: the
+	 * guard stops admitting the job to it (the table's mark check does
+	 * the same while the table is there). */
+	guard_disallow_job(r->addr);
 	*proxy = -1;
 }
 

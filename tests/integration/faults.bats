@@ -168,7 +168,10 @@ fl_hook_killed() {
 	st=$(runc state "$id" | jq -c --slurpfile c "$b/config.json" '{ociVersion, id, pid, bundle,
 		status: "creating", annotations: $c[0].annotations}')
 	for sc in sendmsg sendto setns rename clone clone3 write; do
-		for n in $(seq 1 40); do
+		# A bound, not a count: a setup makes a few dozen calls of a
+		# kind (more on the first job of a node, which installs the
+		# guard and the table); the loop ends at the first complete run.
+		for n in $(seq 1 100); do
 			fl_hook_killed "$id" "$pid" "$st" "$sc" "$n"
 			# Once the hook completed, later counts are the same run.
 			tail -n 1 "$NW_TMP/hk-summary" | grep -q complete && break

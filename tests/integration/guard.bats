@@ -1,0 +1,95 @@
+#!/usr/bin/env bats
+# The fail-closed guard: what a job reaches while netward's table is gone
+# and only the guard (XFRM input policies, routing rule, sysctls) stands,
+# and how the guard's per-job allowance to the proxy follows the job. Each
+# from a real runc container.
+
+load helpers
+load http_helpers
+load fwclosed_helpers
+
+setup_file() { nw_setup_file; }
+teardown_file() { nw_teardown_file; }
+setup() {
+	nw_ensure_testnet
+	nw_setup
+	mkdir -p "$NW_TMP/shared"
+	chmod 1777 "$NW_TMP/shared"
+}
+teardown() {
+	fc_watcher_cont
+	fc_restore_ruleset
+	nw_teardown
+	fc_assert_guard_gone
+}
+
+# The guard's XFRM "allow" policy admits TCP from the whole job subnet to
+# the gateway's proxy port, whatever the job's mode and whatever socket
+# takes it. A full job reaches no local socket with the table in place
+# (input: "iifname @full_ifs drop"); with the table gone, a host service on
+# 0.0.0.0:proxy_port (squid, say) answers it.
+@test "guard: with the table gone, a full job reaches no host service on the proxy port" {
+	local port f1
+	port=$(free_port)
+	write_node_config "$NW_CONFIG" --argjson p "$port" '.proxy_port = $p'
+	host_listener 0.0.0.0 "$port"
+	f1=$(job_id f1)
+	fc_sleeper "$f1" full
+	# With the table: closed.
+	run fc_exec "$f1" "reach $NW_GATEWAY $port"
+	assert_output_has "REACH $NW_GATEWAY:$port closed"
+	fc_watcher_stop
+	nft delete table inet netward
+	! nft list table inet netward >/dev/null 2>&1
+	fc_probe "$f1" "tcp:$NW_GATEWAY:$port:open"
+	fc_rounds "$f1" 4
+	fc_stop_probes
+	fc_assert_never_reached "$f1"
+}
+
+# The same policy for an http job whose proxy died: the dead-proxy-port
+# rule (socket mark) lives in the table only.
+@test "guard: with the table gone, an http job whose proxy died reaches no host service on its port" {
+	local port h1 proxy i
+	port=$(free_port)
+	write_node_config "$NW_CONFIG" --argjson p "$port" '.proxy_port = $p'
+	h1=$(job_id h1)
+	fc_sleeper "$h1" http
+	proxy=$(job_state_field "$h1" proxy_pid)
+	[ -n "$proxy" ]
+	kill -KILL "$proxy"
+	for i in $(seq 1 50); do
+		pid_gone "$proxy" && break
+		sleep 0.1
+	done
+	pid_gone "$proxy"
+	host_listener 0.0.0.0 "$port"
+	fc_watcher_stop
+	nft delete table inet netward
+	! nft list table inet netward >/dev/null 2>&1
+	fc_probe "$h1" "tcp:$NW_GATEWAY:$port:open"
+	fc_rounds "$h1" 4
+	fc_stop_probes
+	fc_assert_never_reached "$h1"
+}
+
+# IPsec tooling (`ip xfrm policy flush`) takes the guard's policies, the
+# jobs' allowances with them; the next setup puts the block back, and with
+# it every live http job's allowance, so no job loses its proxy.
+@test "guard: after ip xfrm policy flush, the next job's setup gives live http jobs their proxy back" {
+	local h1 h2
+	h1=$(job_id h1)
+	fc_sleeper "$h1" http
+	run fc_exec "$h1" 'r http://www.test/'
+	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
+	ip xfrm policy flush
+	h2=$(job_id h2)
+	fc_sleeper "$h2" http
+	[ -n "$(ip xfrm policy list dir in priority "$(printf %d 0x6e71)")" ]
+	run fc_exec "$h1" 'r http://www.test/'
+	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
+	run fc_exec "$h2" 'r http://www.test/'
+	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
+	# A full job gets no allowance; an http job exactly one, for its /32.
+	[ "$(ip xfrm policy list dir in priority "$(printf %d 0x6e70)" | grep -c '^src .*/32 ')" -eq 2 ]
+}
