@@ -184,6 +184,11 @@ static bool node_policy(const struct xfrm_userpolicy_info *p, const void *arg)
 	return p->sel.prefixlen_s != 32;
 }
 
+static bool subnet_allowance(const struct xfrm_userpolicy_info *p, const void *arg)
+{
+	return p->priority == GUARD_XFRM_PRIO_ALLOW && p->sel.prefixlen_s != 32;
+}
+
 static bool job_allowance(const struct xfrm_userpolicy_info *p, const void *arg)
 {
 	return p->priority == GUARD_XFRM_PRIO_ALLOW && p->sel.prefixlen_s == 32 &&
@@ -210,8 +215,9 @@ static int policies_install(const struct nw_config *cfg, nw_err *err)
 	rc = dump(fd, XFRM_MSG_GETPOLICY, &none, sizeof(none), collect_policy, &l);
 	if (rc < 0)
 		return nw_fail(err, -rc, "guard: reading the XFRM policies");
-	/* A subnet-wide allowance (an earlier netward's) goes. */
-	policies_delete(node_policy, NULL);
+	/* A subnet-wide allowance (an earlier netward's) goes; the block is
+	 * updated in place, never absent. */
+	policies_delete(subnet_allowance, NULL);
 	policy_fill(&block, &cfg->subnet);
 	block.priority = GUARD_XFRM_PRIO_BLOCK;
 	block.action = XFRM_POLICY_BLOCK;
