@@ -14,6 +14,7 @@
 
 load helpers
 load http_helpers
+load hostfw_helpers
 load shim_helpers
 
 setup_file() { nw_setup_file; }
@@ -24,7 +25,10 @@ setup() {
 }
 teardown() {
 	nw_teardown
-	if [ -n "${SP_HOSTFW:-}" ]; then sp_hostfw_restore; fi
+	if [ -n "${SP_HOSTFW:-}" ]; then
+		ip link del nwrvtest0 2>/dev/null || true
+		hostfw_restore
+	fi
 }
 
 # ---- netward-runc restore ----
@@ -67,67 +71,6 @@ teardown() {
 
 # ---- firewalld and interfaces named nw* ----
 
-# What hostfw.bats saves and restores, for the firewalld and ufw tests here.
-sp_hostfw_save() {
-	nw_firewall_save "$NW_TMP"
-	sysctl -n net.ipv4.ip_forward >"$NW_TMP/ip_forward.orig"
-	: >"$NW_TMP/daemons"
-	SP_HOSTFW=1
-}
-
-sp_hostfw_restore() {
-	local pid
-	tac "$NW_TMP/daemons" 2>/dev/null | while read -r pid; do
-		kill "$pid" 2>/dev/null || continue
-		for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$pid" 2>/dev/null || true
-	done
-	if [ -f "$NW_TMP/dbus-started" ]; then
-		rm -f /run/dbus/system_bus_socket /run/dbus/pid
-	fi
-	if [ -f "$NW_TMP/ufw-enabled" ]; then
-		ufw --force disable >/dev/null 2>&1 || true
-	fi
-	rm -f /etc/firewalld/zones/netward.xml /etc/firewalld/zones/netward.xml.old
-	ip link del nwrvtest0 2>/dev/null || true
-	nw_firewall_restore "$NW_TMP"
-	sysctl -qw net.ipv4.ip_forward="$(cat "$NW_TMP/ip_forward.orig")"
-}
-
-sp_wait_for() {
-	local what=$1 _
-	shift
-	for _ in $(seq 150); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	echo "$what did not come up" >&2
-	return 1
-}
-
-sp_system_bus() {
-	dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-		org.freedesktop.DBus.ListNames >/dev/null 2>&1
-}
-
-sp_start_firewalld() {
-	command -v firewalld >/dev/null || skip "firewalld is not installed (tests/deps.sh installs it)"
-	if ! sp_system_bus; then
-		mkdir -p /run/dbus
-		rm -f /run/dbus/system_bus_socket /run/dbus/pid
-		dbus-daemon --system --fork --print-pid >"$NW_TMP/dbus.pid" 3>&-
-		cat "$NW_TMP/dbus.pid" >>"$NW_TMP/daemons"
-		touch "$NW_TMP/dbus-started"
-		sp_wait_for "the system bus" sp_system_bus
-	fi
-	mkdir -p /etc/firewalld/zones
-	cp "$NW_ROOT/packaging/firewalld/netward.xml" /etc/firewalld/zones/netward.xml
-	firewalld --nofork --nopid --log-target=file --log-file "$NW_TMP/firewalld.log" 3>&- &
-	echo $! >>"$NW_TMP/daemons"
-	sp_wait_for firewalld firewall-cmd --state
-	sp_wait_for "firewalld's table" nft list table inet firewalld
-}
-
 # sp_probe NS PORT: an HTTP request from the other end of nwrvtest0 to the
 # host's listener; prints the status code, 000 when refused or dropped.
 sp_probe() {
@@ -138,7 +81,8 @@ sp_probe() {
 @test "sidepaths: firewalld: while a job runs, a host interface named nw* that is no job's is not accepted" {
 	local ns=nwt-rv-$$ port id b
 	ip link show nwrvtest0 >/dev/null 2>&1 && skip "a link nwrvtest0 exists already"
-	sp_hostfw_save
+	hostfw_save
+	SP_HOSTFW=1
 	# Another link of the host's (a VPN, a bridge, a lab network) that
 	# happens to be named nw...; nothing of netward's.
 	test_netns "$ns"
@@ -154,7 +98,7 @@ sp_probe() {
 	# Without a firewall the link reaches the port; firewalld's default
 	# zone then keeps it off.
 	[ "$(sp_probe "$ns" "$port")" = 200 ] || skip "the host's port $port is not reachable from nwrvtest0 even without firewalld"
-	sp_start_firewalld
+	start_firewalld
 	[ "$(sp_probe "$ns" "$port")" = 000 ] || skip "firewalld's default zone accepts port $port here"
 	# A job starts: netward binds its interface, and only that, to its zone.
 	id=$(job_id fwd)
@@ -192,7 +136,8 @@ sp_link() {
 @test "sidepaths: ufw: while a job runs, a host link named nw* that is no job's does not pass INPUT with a job-subnet source" {
 	local ns=nwt-rv-$$ port id b src=${NW_SUBNET_PREFIX}250.2
 	command -v ufw >/dev/null || skip "ufw is not installed (tests/deps.sh installs it)"
-	sp_hostfw_save
+	hostfw_save
+	SP_HOSTFW=1
 	sp_link "$ns"
 	# Something on that link uses an address of the job subnet (no job has
 	# it); the host routes it back through the link.
@@ -254,7 +199,8 @@ for _ in range(3):
 	local ns=nwt-sp-$$ port=$((20000 + $$ % 20000)) id b src=${NW_SUBNET_PREFIX}250.2
 	local got=$NW_TMP/udp.got
 	command -v ufw >/dev/null || skip "ufw is not installed (tests/deps.sh installs it)"
-	sp_hostfw_save
+	hostfw_save
+	SP_HOSTFW=1
 	sp_link "$ns"
 	ip -n "$ns" addr add "$src/32" dev rvpeer
 	ip -n "$ns" route add 198.18.0.0/15 via 10.254.77.1
