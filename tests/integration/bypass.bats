@@ -12,6 +12,7 @@
 load helpers
 load http_helpers
 load bypass_helpers
+load intercept_helpers
 
 setup_file() {
 	nw_setup_file
@@ -39,8 +40,9 @@ teardown() {
 
 MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "ME $me"'
 
-@test "bypass: no direct TCP, UDP or DNS to the test internet or the gateway" {
+@test "bypass: interception off: no direct TCP, UDP or DNS to the test internet or the gateway" {
 	local id b
+	write_node_config "$NW_CONFIG" '.intercept = false'
 	id=$(job_id direct)
 	b=$(bp_bundle "$id" www.test '
 		a tcp '"$TESTNET_WWW"' 80 &
@@ -76,6 +78,149 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 	# The job had its proxy all along, and the proxy logged its request.
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
 	bp_assert_logged "host=www.test" "decision=allow"
+	assert_clean "$id"
+}
+
+@test "bypass: interception on: direct TCP on the allowed ports lands on the proxy, never on its target; no UDP; DNS only from the gateway" {
+	local id b t
+	id=$(job_id directon)
+	b=$(bp_bundle "$id" www.test '
+		a tcp '"$TESTNET_WWW"' 80 &
+		a tcp '"$TESTNET_WWW"' 443 &
+		a tcp '"$TESTNET_WWW $BP_SINK_PORT"' &
+		a tcp '"$TESTNET_OTHER"' 80 &
+		a tcp '"$TESTNET_FAR"' 80 &
+		a tcp '"$TESTNET_DNS"' 53 &
+		a udp '"$TESTNET_WWW $BP_SINK_PORT"' &
+		a udp '"$TESTNET_FAR $BP_SINK_PORT"' &
+		a dns '"$TESTNET_DNS"' www.test udp &
+		a dns '"$TESTNET_DNS"' www.test tcp &
+		a dns '"$BP_DNS"' www.test udp &
+		a dns '"$NW_GATEWAY"' www.test udp &
+		a dns '"$NW_GATEWAY"' www.test tcp &
+		a dns '"$NW_GATEWAY"' other.test udp &
+		wait
+		r http://www.test/')
+	run run_job "$b" "$id"
+	assert_success
+	# Port 53 is in neither http_ports nor connect_ports: refused.
+	assert_output_has "TCP $TESTNET_DNS:53 closed"
+	assert_output_has "UDP $TESTNET_WWW:$BP_SINK_PORT sent noreply"
+	assert_output_has "UDP $TESTNET_FAR:$BP_SINK_PORT sent noreply"
+	for t in "$TESTNET_DNS www.test udp" "$TESTNET_DNS www.test tcp" "$BP_DNS www.test udp"; do
+		assert_output_has "DNS $t fail"
+	done
+	# The gateway's DNS answers the listed name, and only that.
+	assert_output_has "DNS $NW_GATEWAY www.test udp answered 1 records"
+	assert_output_has "DNS $NW_GATEWAY www.test tcp answered 1 records"
+	assert_output_has "DNS $NW_GATEWAY other.test udp answered 0 records"
+	# The TCP connections were taken by the proxy, which had nothing to
+	# judge and forwarded nothing: the sink, the resolvers and nginx saw
+	# no job.
+	bp_assert_untouched sink usink dns
+	bp_assert_no_job_source
+	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
+	bp_assert_logged "host=www.test" "decision=allow"
+	assert_clean "$id"
+}
+
+@test "bypass: what interception opens: the intercept port itself, other hosts' addresses, the node's, loops to the proxy, non-HTTP bytes" {
+	local id b port
+	port=$(free_port)
+	bp_host_sink hostsvc 0.0.0.0 "$port"
+	id=$(job_id interopen)
+	b=$(bp_bundle "$id" www.test '
+		. /nwt/ic.sh
+		# The intercept listener, asked directly (no redirect behind it).
+		a send direct1 '"$NW_GATEWAY $NW_INTERCEPT_PORT"' "GET / HTTP/1.1\r\nHost: other.test\r\nConnection: close\r\n\r\n"
+		a send direct2 '"$NW_GATEWAY $NW_INTERCEPT_PORT"' "GET / HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n"
+		a send direct3 '"$NW_GATEWAY $NW_INTERCEPT_PORT"' "GET http://other.test/ HTTP/1.1\r\nHost: other.test\r\nConnection: close\r\n\r\n"
+		# An allowed name sent to another server, and to the node itself:
+		# the proxy connects to the name, never to that address.
+		a send elsewhere '"$TESTNET_OTHER"' 80 "GET / HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n"
+		hello '"$TESTNET_OTHER"' 443 www.test whole
+		a send nodeaddr '"$TESTNET_HOST_ADDR $port"' "GET / HTTP/1.1\r\nHost: www.test:'"$port"'\r\nConnection: close\r\n\r\n"
+		hello '"$TESTNET_HOST_ADDR $port"' www.test whole
+		# A denied name sent to the address and port of an allowed server.
+		a send denied '"$TESTNET_WWW $BP_SINK_PORT"' "GET / HTTP/1.1\r\nHost: other.test:'"$BP_SINK_PORT"'\r\nConnection: close\r\n\r\n"
+		# Loops back to the proxy and the node.
+		a send loop1 '"$TESTNET_WWW"' 80 "GET / HTTP/1.1\r\nHost: '"$NW_GATEWAY"':3128\r\nConnection: close\r\n\r\n"
+		a send loop2 '"$TESTNET_WWW"' 80 "GET / HTTP/1.1\r\nHost: '"$NW_GATEWAY:$NW_INTERCEPT_PORT"'\r\nConnection: close\r\n\r\n"
+		a send loop3 '"$TESTNET_WWW"' 80 "GET / HTTP/1.1\r\nHost: localhost:'"$port"'\r\nConnection: close\r\n\r\n"
+		a send loop4 '"$TESTNET_WWW"' 80 "GET / HTTP/1.1\r\nHost: 127.0.0.1:'"$port"'\r\nConnection: close\r\n\r\n"
+		# Neither TLS nor HTTP.
+		a send junk '"$TESTNET_WWW $BP_SINK_PORT"' "SSH-2.0-OpenSSH_9.2\r\n"
+		r http://www.test/')
+	ic_install "$b/rootfs"
+	run run_job "$b" "$id"
+	assert_success
+	# The intercept port serves only connections redirected to it.
+	local l
+	for l in direct1 direct2 direct3; do
+		if grep -qE "^SEND $l STATUS 200$" <<<"$output"; then
+			echo "the intercept port served a connection made to it directly ($l)" >&2
+			grep -E "^(SEND|BODY) $l " <<<"$output" >&2
+			false
+		fi
+	done
+	assert_line_has "SEND elsewhere STATUS 200" ""
+	assert_line_has "BODY elsewhere " "hello from www.test"
+	assert_line_has "HELLO www.test $TESTNET_OTHER:443 whole ok" "hello from www.test"
+	# www.test has nothing on that port: 502 from the proxy, and the
+	# node's own service saw nothing.
+	grep -qE "^SEND nodeaddr STATUS (502|504)$" <<<"$output"
+	assert_line_has "HELLO www.test $TESTNET_HOST_ADDR:$port whole closed" ""
+	bp_assert_host_untouched hostsvc
+	bp_send_refused denied 403 other.test
+	for l in loop1 loop2 loop3 loop4; do
+		if ! grep -qE "^SEND $l STATUS (403|502)$" <<<"$output"; then
+			echo "request $l was not refused:" >&2
+			grep -E "^(SEND|BODY|REASON) $l " <<<"$output" >&2
+			false
+		fi
+		assert_line_has "BODY $l " "netward: "
+	done
+	# Closed unanswered (or, read as a malformed request, 400): never
+	# passed on.
+	grep -qE "^SEND junk STATUS (none|400)$" <<<"$output"
+	assert_output_lacks "hello from other.test"
+	bp_assert_untouched sink usink
+	bp_assert_no_job_source
+	bp_assert_logged "host=other.test" "decision=deny"
+	bp_assert_logged "host=$NW_GATEWAY" "decision=deny"
+	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
+	assert_clean "$id"
+}
+
+@test "bypass: DNS tunnelling through the gateway: names outside the list never leave the node, whatever their type or transport" {
+	local id b tok n
+	# The node asks this suite's DNS responder, which logs every query.
+	bp_node_dns
+	id=$(job_id dnstunnel)
+	b=$(bp_bundle "$id" www.test '
+		python3 /nwt/dns-probe.py rand '"$NW_GATEWAY"' exfil.test 60
+		python3 /nwt/dns-probe.py rand '"$NW_GATEWAY"' other.test 30
+		python3 /nwt/dns-probe.py rand '"$NW_GATEWAY"' www.test 30
+		python3 /nwt/dns-probe.py q '"$NW_GATEWAY"' www.test A udp')
+	install -m 0755 "$NW_ROOT/tests/lib/dns-probe.py" "$b/rootfs/nwt/dns-probe.py"
+	run run_job "$b" "$id"
+	assert_success
+	n=$(grep -cE '^RAND [0-9a-f]{16}\.(exfil|other|www)\.test [A-Z]+ (udp|tcp) rcode=3 answers=0$' <<<"$output")
+	[ "$n" -eq 120 ] || {
+		echo "expected 120 NXDOMAIN answers, got $n" >&2
+		grep '^RAND' <<<"$output" | grep -v rcode=3 >&2
+		false
+	}
+	# The listed name was asked of the node's resolver: its log works.
+	assert_output_has "Q www.test A udp rcode=0 answers=1"
+	grep -q "QUERY www.test 1" "$BP_SRV/dns.log"
+	for tok in $(sed -n 's/^RAND \([0-9a-f]\{16\}\)\..*/\1/p' <<<"$output"); do
+		if grep -F "$tok" "$BP_SRV/dns.log"; then
+			echo "a tunnelled query left the node" >&2
+			false
+		fi
+	done
+	bp_assert_no_job_source
 	assert_clean "$id"
 }
 
@@ -189,8 +334,14 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 	assert_output_has "ADDR 198.18.0.50 added"
 	assert_output_has "ADDR 10.213.250.250 added"
 	assert_output_has "NFT flushed"
-	# ...and bought nothing.
-	assert_output_lacks " open"
+	# ...and bought nothing: no forged or borrowed source connects, and
+	# what the job's own address connects to on the allowed ports lands
+	# on its proxy (the sink below saw nothing).
+	if grep -E "^TCP .* from (198\.18\.0\.50|10\.213\.250\.250|${NW_GATEWAY//./\\.}) open" <<<"$output" ||
+		grep -E "^TCP ($TESTNET_DNS:53|$NW_GATEWAY:22)( from [0-9.]+)? open" <<<"$output"; then
+		echo "a connection got through" >&2
+		false
+	fi
 	assert_output_has "UDP $TESTNET_WWW:$BP_SINK_PORT sent noreply"
 	assert_output_has "DNS $TESTNET_DNS www.test udp fail"
 	bp_assert_untouched sink usink
@@ -296,7 +447,9 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 	assert_success
 	assert_output_has "TCP $NW_GATEWAY:$port closed"
 	assert_output_has "TCP $NW_GATEWAY:22 closed"
-	assert_output_has "TCP $TESTNET_HOST_ADDR:$port closed"
+	# The node's test-internet address is not the gateway: a connection
+	# there on an http port lands on the proxy (which connects to names
+	# only), never on the host's listener (checked below).
 	assert_output_has "TCP 127.0.0.1:$lport closed"
 	assert_output_has "UDP $NW_GATEWAY:$port sent noreply"
 	local u
@@ -358,11 +511,13 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 	run run_job "$bb" "$b"
 	touch "$shared/b-done"
 	assert_success
-	assert_output_has "TCP $addr_a:8000 closed"
-	assert_output_has "TCP $addr_a:3128 closed"
+	# Another job's address is not the gateway: these connections land on
+	# the attacker's own proxy, never on job A (its listener's log below).
 	assert_output_has "UDP $addr_a:8000 sent noreply"
 	assert_refused_request "http://$addr_a:8000/" "$addr_a"
-	assert_line_has "RESULT http://other.test/ 000" ""
+	# Job A's proxy asked directly: intercepted into B's own proxy, which
+	# refuses other.test.
+	grep -qE "^RESULT http://other.test/ (000|403) " <<<"$output"
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
 	bp_assert_logged "host=$addr_a" "decision=deny"
 	if [ -s "$shared/a-got" ]; then
