@@ -498,6 +498,37 @@ static int parse_report(struct nw_config *cfg, const struct json *j, const char 
 	return 0;
 }
 
+static int parse_intercept(struct nw_config *cfg, const struct json *j, const char *key,
+			   nw_err *err)
+{
+	if (j->type != JSON_BOOL)
+		return type_error(j, key, "true or false", err);
+	cfg->intercept = j->b;
+	return 0;
+}
+
+/* Interception takes the port after proxy_port and port 53 on the
+ * gateway: both must exist and be apart. Checked once every key is read,
+ * whatever their order. */
+static int check_ports(const struct nw_config *cfg, nw_err *err)
+{
+	if (!cfg->intercept)
+		return 0;
+	if (config_intercept_port(cfg) > 65535)
+		return nw_fail(err, 0,
+			       "\"proxy_port\" %u leaves no port for intercepted connections, "
+			       "which take proxy_port + 1: choose a proxy_port below 65535, or set "
+			       "\"intercept\": false",
+			       (unsigned)cfg->proxy_port);
+	if (cfg->proxy_port == 53 || config_intercept_port(cfg) == 53)
+		return nw_fail(err, 0,
+			       "\"proxy_port\" %u collides with the jobs' DNS on port 53 "
+			       "(interception takes proxy_port and proxy_port + 1): choose another "
+			       "proxy_port, or set \"intercept\": false",
+			       (unsigned)cfg->proxy_port);
+	return 0;
+}
+
 /* An absolute path, or a bare name looked up in PATH ("crun"). */
 static bool runtime_valid(const char *s)
 {
@@ -570,6 +601,7 @@ static const struct key_parser parsers[] = {
     {"dns_servers", parse_dns},
     {"subnet", parse_subnet},
     {"proxy_port", parse_proxy_port},
+    {"intercept", parse_intercept},
     {"job_id_header", parse_header},
     {"log", parse_log},
     {"version", parse_version},
@@ -592,6 +624,7 @@ void config_defaults(struct nw_config *cfg)
 	ports_add(&cfg->connect_ports, 443, 443, NULL);
 	cidr_parse("10.213.0.0/16", &cfg->subnet, NULL);
 	cfg->proxy_port = 3128;
+	cfg->intercept = true;
 	cfg->job_id_header = strdup("X-Bacalhau-Job-ID");
 	cfg->log = strdup("syslog");
 	cfg->job_log_max_bytes = NW_JOB_LOG_MAX_DEFAULT;
@@ -644,7 +677,7 @@ static int apply(struct nw_config *cfg, const struct json *root, nw_err *err)
 		if (parsers[k].parse(cfg, root->v[i], parsers[k].key, err) < 0)
 			return -1;
 	}
-	return 0;
+	return check_ports(cfg, err);
 }
 
 int config_parse(struct nw_config *cfg, const char *text, size_t len, nw_err *err)

@@ -57,6 +57,11 @@ struct nw_config {
 	bool dns_from_resolv_conf;
 	struct nw_cidr subnet; /* IPv4 */
 	uint16_t proxy_port;
+	/* http jobs' programs that ignore the proxy variables: their TCP on
+	 * http_ports/connect_ports is redirected to the proxy's second port
+	 * (config_intercept_port), and their resolver is the proxy on the
+	 * gateway. */
+	bool intercept;
 	char *job_id_header;	    /* "" = off */
 	char *log;		    /* "syslog" or an absolute path */
 	uint64_t job_log_max_bytes; /* cap on each job's access log in its state entry */
@@ -90,6 +95,13 @@ char *config_render(const struct nw_config *cfg, nw_err *err);
 /* Does allow_private_destinations let a job reach a:port? (The private
  * range rule itself is the proxy's; this is the operator's exception.) */
 bool config_private_allowed(const struct nw_config *cfg, const struct nw_addr *a, uint16_t port);
+
+/* Where intercepted connections land: the port after proxy_port
+ * (config_parse refuses proxy_port 65535 while intercept is on). */
+static inline unsigned config_intercept_port(const struct nw_config *cfg)
+{
+	return (unsigned)cfg->proxy_port + 1;
+}
 
 const char *mode_name(enum nw_mode m);
 int mode_parse(const char *s, enum nw_mode *out);

@@ -138,6 +138,15 @@ static int render_lists(struct json *o, const struct nw_config *cfg, nw_err *err
 	return 0;
 }
 
+static struct json *render_bool(bool b)
+{
+	struct json *t = json_new(JSON_BOOL);
+
+	if (t != NULL)
+		t->b = b;
+	return t;
+}
+
 char *config_render(const struct nw_config *cfg, nw_err *err)
 {
 	cleanup_json struct json *o = json_new(JSON_OBJECT);
@@ -150,6 +159,7 @@ char *config_render(const struct nw_config *cfg, nw_err *err)
 	if (render_lists(o, cfg, err) < 0 ||
 	    json_set(o, "subnet", json_new_str(cidr_str(&cfg->subnet, b, sizeof(b))), err) < 0 ||
 	    json_set(o, "proxy_port", json_new_int(cfg->proxy_port), err) < 0 ||
+	    json_set(o, "intercept", render_bool(cfg->intercept), err) < 0 ||
 	    json_set(o, "job_id_header", json_new_str(cfg->job_id_header ? cfg->job_id_header : ""),
 		     err) < 0 ||
 	    json_set(o, "log", json_new_str(cfg->log ? cfg->log : "syslog"), err) < 0 ||

@@ -11,11 +11,13 @@
 
 #include "cleanup.h"
 #include "http.h"
+#include "jobsock.h"
 #include "json.h"
 #include "policy.h"
 #include "proxy_ev.h"
 #include "proxy_int.h"
 #include "resolve.h"
+#include "wire.h"
 
 int dry_parse_args(int argc, char **argv, bool want_url, struct dry_opts *o)
 {
@@ -97,6 +99,21 @@ static struct json *explain_domains(const struct nw_config *cfg, const struct do
 	return steal_ptr(&a);
 }
 
+/* What an http job's programs that ignore the proxy variables get. */
+static void explain_intercept(const struct nw_config *cfg, FILE *out)
+{
+	if (!cfg->intercept) {
+		fprintf(out, "programs that ignore http_proxy: not intercepted (\"intercept\" is "
+			     "off); they reach nothing and have no resolver\n");
+		return;
+	}
+	fprintf(out,
+		"programs that ignore http_proxy: their TCP on http_ports and connect_ports goes "
+		"to the proxy (%s:%u), judged by TLS server name or HTTP Host like an explicit "
+		"request; their resolver is %s:%u, answering only the job's domains\n",
+		NW_GATEWAY, config_intercept_port(cfg), NW_GATEWAY, JOBSOCK_DNS_PORT);
+}
+
 int dry_explain(const struct nw_config *cfg, const struct dry_opts *o, FILE *out, nw_err *err)
 {
 	cleanup_json struct json *j = json_new(JSON_OBJECT);
@@ -120,7 +137,9 @@ int dry_explain(const struct nw_config *cfg, const struct dry_opts *o, FILE *out
 		if (json_set(j, "domains", d, err) < 0)
 			goto out;
 	}
+	bool http = o->network != NULL && strcasecmp(o->network, "http") == 0;
 	if (set_str(j, "network", o->network, err) < 0 ||
+	    (http && set_bool(j, "intercept", cfg->intercept, err) < 0) ||
 	    set_bool(j, "admitted", admitted, err) < 0 ||
 	    set_bool(j, "ceiling", cfg->has_allowlist, err) < 0 ||
 	    set_str(j, "reason", admitted ? NULL : nw_err_msg(refusal), err) < 0)
@@ -130,6 +149,8 @@ int dry_explain(const struct nw_config *cfg, const struct dry_opts *o, FILE *out
 			goto out;
 	} else if (admitted) {
 		fprintf(out, "admitted\n");
+		if (http)
+			explain_intercept(cfg, out);
 	} else {
 		fprintf(out, "refused: %s\n", nw_err_msg(refusal));
 	}
@@ -274,7 +295,7 @@ struct verdict {
 	int status; /* 0 allowed, else the HTTP status the proxy answers */
 	const char *stage;
 	bool report; /* allowed by report mode only */
-	char reason[HTTP_REASON_MAX];
+	char reason[PROXY_REASON_MAX];
 	struct nw_addr pick;
 	struct lookup l;
 };
@@ -286,12 +307,13 @@ static int decide_url(const struct nw_config *cfg, const struct url *u,
 	cleanup_close int ep = -1;
 	struct resolver *r = NULL;
 	struct proxy_deny *dn = NULL;
+	struct proxy_fail f;
 	int rc = -1;
 
 	v->stage = "name";
-	v->status =
-	    proxy_policy_name(&po, u->host, u->is_ip, u->port, u->connect ? VIA_CONNECT : VIA_HTTP,
-			      &v->report, v->reason, sizeof(v->reason));
+	v->status = proxy_policy_name(&po, u->host, u->is_ip, u->port,
+				      u->connect ? VIA_CONNECT : VIA_HTTP, &v->report, &f);
+	snprintf(v->reason, sizeof(v->reason), "%s", f.reason);
 	if (v->status != 0)
 		return 0;
 	v->stage = "resolve";
@@ -314,8 +336,8 @@ static int decide_url(const struct nw_config *cfg, const struct url *u,
 		goto out;
 	}
 	v->stage = "address";
-	v->status = proxy_policy_addrs(&po, dn, u->host, u->port, &v->l.ans, &v->pick, v->reason,
-				       sizeof(v->reason));
+	v->status = proxy_policy_addrs(&po, dn, u->host, u->port, &v->l.ans, &v->pick, &f);
+	snprintf(v->reason, sizeof(v->reason), "%s", f.reason);
 	rc = 0;
 out:
 	proxy_deny_free(dn);
@@ -324,9 +346,13 @@ out:
 	return rc;
 }
 
-static int test_report(const struct url *u, const struct dry_opts *o, const struct verdict *v,
-		       FILE *out, nw_err *err)
+static int test_report(const struct nw_config *cfg, const struct url *u, const struct dry_opts *o,
+		       const struct verdict *v, FILE *out, nw_err *err)
 {
+	/* The firewall redirects a direct connection on these ports to the
+	 * proxy, which judges it as it judges this request. */
+	bool intercepted = cfg->intercept && (ports_contain(&cfg->http_ports, u->port) ||
+					      ports_contain(&cfg->connect_ports, u->port));
 	cleanup_json struct json *j = json_new(JSON_OBJECT);
 	struct json *a = json_new(JSON_ARRAY);
 	char s[64], pick[80] = "";
@@ -346,7 +372,8 @@ static int test_report(const struct url *u, const struct dry_opts *o, const stru
 	    json_set(j, "status", json_new_int(v->status ? v->status : 200), err) < 0 ||
 	    set_str(j, "stage", v->stage, err) < 0 ||
 	    set_str(j, "reason", v->status ? v->reason : NULL, err) < 0 ||
-	    set_str(j, "connect_to", v->status == 0 ? pick : NULL, err) < 0)
+	    set_str(j, "connect_to", v->status == 0 ? pick : NULL, err) < 0 ||
+	    set_bool(j, "intercepted", intercepted, err) < 0)
 		return -1;
 	if (o->json)
 		return emit(out, j, err);
@@ -360,6 +387,14 @@ static int test_report(const struct url *u, const struct dry_opts *o, const stru
 		fprintf(out, "allowed: the proxy would connect to %s\n", pick);
 	else
 		fprintf(out, "refused at %s (%d): %s\n", v->stage, v->status, v->reason);
+	if (intercepted)
+		fprintf(out, "a program ignoring http_proxy: intercepted, the same decision\n");
+	else
+		fprintf(out,
+			"a program ignoring http_proxy: not intercepted (%s), refused by the "
+			"firewall\n",
+			cfg->intercept ? "the port is in neither http_ports nor connect_ports"
+				       : "\"intercept\" is off");
 	return 0;
 }
 
@@ -380,7 +415,7 @@ int dry_test(const struct nw_config *cfg, const struct dry_opts *o, FILE *out, n
 		return nw_wrap(err, "no job could ask for this");
 	rc = decide_url(&node, &u, &pol, &v, err);
 	policy_free(&pol);
-	if (rc < 0 || test_report(&u, o, &v, out, err) < 0)
+	if (rc < 0 || test_report(cfg, &u, o, &v, out, err) < 0)
 		return -1;
 	return v.status == 0 ? 0 : -1;
 }

@@ -1,422 +1,511 @@
-/* Rendering the jobs' nftables table: pure text, no syscalls. fw_nft.c
- * applies it. */
+/* The job's nftables table in the kernel, through libnftables, in the
+ * namespace of the calling thread. fw_render.c renders what this applies. */
 #include "fw.h"
 
 #include <errno.h>
-#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include <fcntl.h>
+#include <sys/socket.h>
 
 #include "cleanup.h"
+#include "fw_blocked.h"
+#include "json.h"
+#include "nftlib.h"
+#include "proc.h"
 
-const char *const fw_always_denied[] = {
-    "0.0.0.0/8",      /* "this network" */
-    "127.0.0.0/8",    /* this host */
-    "169.254.0.0/16", /* link-local: metadata services, the gateway */
-    "224.0.0.0/4",    /* multicast */
-    "240.0.0.0/4",    /* reserved, and the broadcast address */
-    NULL,
-};
-
-const char *const fw_non_global[] = {
-    "10.0.0.0/8",      /* RFC 1918 */
-    "100.64.0.0/10",   /* CGNAT */
-    "172.16.0.0/12",   /* RFC 1918: docker0 and its networks */
-    "192.0.0.0/24",    /* IETF protocol assignments */
-    "192.0.2.0/24",    /* TEST-NET-1 */
-    "192.88.99.0/24",  /* 6to4 relay anycast, deprecated */
-    "192.168.0.0/16",  /* RFC 1918: virbr0, home and office LANs */
-    "198.18.0.0/15",   /* benchmarking */
-    "198.51.100.0/24", /* TEST-NET-2 */
-    "203.0.113.0/24",  /* TEST-NET-3 */
-    NULL,
-};
-
-/* Names end up inside nft scripts: only [a-z0-9_] gets there, so no name
- * can close a string or start another command. */
-static bool safe_name(const char *s, size_t max)
+static inline void nft_ctx_freep(struct nft_ctx **p)
 {
-	size_t n = strlen(s);
-
-	return n > 0 && n <= max && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
+	if (*p != NULL)
+		nftlib.ctx_free(*p);
+	*p = NULL;
 }
 
-uint16_t fw_zone(const struct nw_addr *a)
-{
-	uint32_t x;
+#define cleanup_nft_ctx __attribute__((cleanup(nft_ctx_freep)))
 
-	if (a->family != AF_INET)
+/* ---- libnftables ---- */
+
+/* nft's own message, first line only ("Error: Could not process rule:
+ * File exists"), with an errno guessed from it so callers can branch. */
+static int nft_fail(nw_err *err, struct nft_ctx *nft, const char *what)
+{
+	const char *msg = nftlib.get_error_buffer(nft);
+	size_t n;
+	int code = EINVAL;
+
+	if (msg == NULL || *msg == '\0')
+		msg = "nft failed without a message";
+	if (strstr(msg, "File exists") != NULL)
+		code = EEXIST;
+	else if (strstr(msg, "No such file or directory") != NULL)
+		code = ENOENT;
+	else if (strstr(msg, "Operation not permitted") != NULL)
+		code = EPERM;
+	if (strncmp(msg, "Error: ", 7) == 0)
+		msg += 7;
+	n = strcspn(msg, "\n");
+	if (err != NULL && *err == NULL) {
+		nw_fail(err, 0, "%s: %.*s", what, (int)n, msg);
+		if (*err != NULL)
+			(*err)->code = code;
+	}
+	return -1;
+}
+
+static struct nft_ctx *nft_open(nw_err *err)
+{
+	struct nft_ctx *nft;
+
+	if (nftlib_load(err) < 0)
+		return NULL;
+	nft = nftlib.ctx_new(NFT_CTX_DEFAULT);
+	if (nft == NULL) {
+		nw_fail(err, ENOMEM, "creating an nftables context");
+		return NULL;
+	}
+	if (nftlib.buffer_error(nft) < 0 || nftlib.buffer_output(nft) < 0) {
+		nftlib.ctx_free(nft);
+		nw_fail(err, ENOMEM, "creating an nftables context");
+		return NULL;
+	}
+	return nft;
+}
+
+/* Runs cmd; ENOENT (no such table, set or element) counts as done. */
+static int run_absent_ok(struct nft_ctx *nft, const char *cmd, const char *what, nw_err *err)
+{
+	nw_err e = NULL;
+
+	if (nftlib.run_cmd_from_buffer(nft, cmd) == 0)
 		return 0;
-	memcpy(&x, a->a, 4);
-	return (uint16_t)(ntohl(x) & 0xffff);
-}
-
-/* ---- the shared part ---- */
-
-/* The sets a job's elements live in, all keyed by its host-side interface
- * alone, so installing or removing a job never needs to read what they
- * hold: every job in job_ifs, and each in http_ifs or full_ifs besides;
- * http jobs in the map zones too. */
-static const char *const set_names[] = {"job_ifs", "http_ifs", "full_ifs"};
-#define N_SETS (sizeof(set_names) / sizeof(set_names[0]))
-
-static void chain(FILE *f, const char *name, const char *type, const char *hook, const char *prio)
-{
-	fprintf(f,
-		"add chain inet " FW_TABLE " %s { type %s hook %s priority %s; policy accept; }\n",
-		name, type, hook, prio);
-	fprintf(f, "flush chain inet " FW_TABLE " %s\n", name);
-}
-
-static void rule(FILE *f, const char *chain_name, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void rule(FILE *f, const char *chain_name, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(f, "add rule inet " FW_TABLE " %s ", chain_name);
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
-	fputc('\n', f);
-}
-
-/* "iifname @full_ifs ip daddr { a, b, ... }" into buf. */
-static const char *ranges(char *buf, size_t len, const char *const *v)
-{
-	size_t used = (size_t)snprintf(buf, len, "iifname @full_ifs ip daddr { ");
-
-	for (size_t i = 0; v[i] != NULL && used < len; i++)
-		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", v[i]);
-	if (used < len)
-		snprintf(buf + used, len - used, " }");
-	return buf;
-}
-
-/* Where a job's packet is blocked, the job hears it at once: a TCP reset,
- * or ICMP administratively prohibited for anything else, so a tool that
- * ignores the proxy fails with a reason instead of timing out. The reply
- * goes only to the job (its source address was checked in prerouting).
- * The attempt is counted per interface and its destination kept for a
- * while (fw_blocked.h): each a hash lookup, the same cost with 1 job as
- * with 1,000. A full recent-destinations set only stops the recording
- * (that rule stops, the next one runs). */
-static void block(FILE *f, const char *chain_name, const char *match)
-{
-	rule(f, chain_name,
-	     "%s meta l4proto { tcp, udp } update @" FW_RECENT_SET
-	     " { iifname . ip daddr . meta l4proto . th dport }",
-	     match);
-	rule(f, chain_name,
-	     "%s meta l4proto != { tcp, udp } update @" FW_RECENT_SET
-	     " { iifname . ip daddr . meta l4proto . 0 }",
-	     match);
-	rule(f, chain_name, "%s add @" FW_BLOCKED_SET " { iifname }", match);
-	rule(f, chain_name, "%s meta l4proto tcp reject with tcp reset", match);
-	rule(f, chain_name, "%s reject with icmpx type admin-prohibited", match);
-}
-
-/* Before anything else sees the packet, and before conntrack: no IPv6,
- * and no IPv4 but from the job's own address. The host routes each job's
- * /32, and only that, through the job's interface, so "from the subnet,
- * and routed back through the interface it came in on" is exactly that
- * address. An http job's connections get its own conntrack zone, so what
- * it sends is "related" only to its own connections. */
-static void render_pre(FILE *f, const struct nw_config *cfg, const char *gw)
-{
-	char net[INET6_ADDRSTRLEN + 5], m[96];
-
-	chain(f, "prerouting", "filter", "prerouting", "raw");
-	rule(f, "prerouting", "iifgroup 0x%x meta nfproto ipv6 drop", FW_IFGROUP);
-	rule(f, "prerouting", "iifgroup 0x%x ip saddr != %s drop", FW_IFGROUP,
-	     cidr_str(&cfg->subnet, net, sizeof(net)));
-	rule(f, "prerouting", "iifgroup 0x%x fib saddr . iif oif missing drop", FW_IFGROUP);
-	/* An http job's interface forwards nothing (wire.c), and the kernel
-	 * drops what it would route from there without a word: refuse it
-	 * here, before routing, so the job hears of it. */
-	snprintf(m, sizeof(m), "iifname @http_ifs ip daddr != %s", gw);
-	block(f, "prerouting", m);
-	rule(f, "prerouting", "ct zone set iifname map @zones");
-}
-
-/* The proxy's side of an http job's connections, in the job's zone. */
-static void render_output(FILE *f)
-{
-	chain(f, "output", "filter", "output", "raw");
-	rule(f, "output", "ct zone set oifname map @zones");
-}
-
-/* The host itself: an http job reaches only its proxy's socket on the
- * gateway (and ICMP errors about its own connections, for path MTU);
- * others nothing. A name in full_ifs reaches nothing here, whatever else
- * it is in; an interface of the group in no set reaches nothing. */
-static void render_in(FILE *f, const char *gw, unsigned port)
-{
-	chain(f, "input", "filter", "input", "filter - 10");
-	/* A full job learns nothing of the node, not even a refusal. */
-	rule(f, "input", "iifname @full_ifs drop");
-	/* A connection's first packet must meet the proxy's own socket: one
-	 * a host service bound to the port of a dead proxy has no mark. The
-	 * rest of it follows (its handshake's last ACK meets a request
-	 * socket, which carries no mark to match). */
-	rule(f, "input", "iifname @http_ifs ip daddr %s tcp dport %u ct state established accept",
-	     gw, port);
-	rule(f, "input",
-	     "iifname @http_ifs ip daddr %s tcp dport %u socket mark & 0x%x == 0x%x accept", gw,
-	     port, FW_PROXY_MARK, FW_PROXY_MARK);
-	rule(f, "input", "iifname @http_ifs ip daddr %s meta l4proto icmp ct state related accept",
-	     gw);
-	block(f, "input", "iifname @job_ifs");
-	rule(f, "input", "iifgroup 0x%x drop", FW_IFGROUP);
-}
-
-static void render_deny(FILE *f, const struct nw_deny *d)
-{
-	char net[INET6_ADDRSTRLEN + 5], m[128];
-
-	/* Domains are the proxy's business; IPv6 never gets this far. */
-	if (d->is_domain || d->cidr.addr.family != AF_INET)
-		return;
-	cidr_str(&d->cidr, net, sizeof(net));
-	if (d->port == 0) {
-		snprintf(m, sizeof(m), "iifname @full_ifs ip daddr %s", net);
-		block(f, "forward", m);
-		return;
+	nft_fail(&e, nft, what);
+	if (e != NULL && e->code == ENOENT) {
+		nw_err_free(&e);
+		return 0;
 	}
-	snprintf(m, sizeof(m), "iifname @full_ifs ip daddr %s tcp dport %u", net,
-		 (unsigned)d->port);
-	block(f, "forward", m);
-	snprintf(m, sizeof(m), "iifname @full_ifs ip daddr %s udp dport %u", net,
-		 (unsigned)d->port);
-	block(f, "forward", m);
+	*err = steal_ptr(&e);
+	return -1;
 }
 
-static void render_full_allowed(FILE *f, const struct nw_config *cfg)
+int fw_remove_table(const char *base_file, nw_err *err)
 {
-	char net[INET6_ADDRSTRLEN + 5];
-	size_t n = 0;
+	cleanup_nft_ctx struct nft_ctx *nft = nft_open(err);
 
-	for (size_t i = 0; i < cfg->n_full_allow_private; i++)
-		n += cfg->full_allow_private[i].addr.family == AF_INET;
-	if (n == 0)
-		return;
-	fprintf(f, "add rule inet " FW_TABLE " forward iifname @full_ifs ip daddr { ");
-	n = 0;
-	for (size_t i = 0; i < cfg->n_full_allow_private; i++)
-		if (cfg->full_allow_private[i].addr.family == AF_INET)
-			fprintf(f, "%s%s", n++ ? ", " : "",
-				cidr_str(&cfg->full_allow_private[i], net, sizeof(net)));
-	fprintf(f, " } accept\n");
+	unlink(base_file);
+	if (nft == NULL)
+		return -1;
+	return run_absent_ok(nft, "delete table inet " FW_TABLE "\n", "deleting the firewall table",
+			     err);
 }
 
-/* Routed traffic. A full job goes out to global addresses and what the
- * operator listed, never to other jobs, the always-denied ranges or
- * deny_destinations, and takes in only replies. Nothing is routed to an
- * address of the subnet that no live job's interface holds. No other job
- * routes anything, and a name in http_ifs routes nothing, whatever else it
- * is in. */
-static void render_fwd(FILE *f, const struct nw_config *cfg)
+/* nft's JSON listing of cmd; NULL with no error when the table (or the
+ * chain) does not exist. */
+static struct json *list_json(struct nft_ctx *nft, const char *cmd, const char *what, nw_err *err)
 {
-	char net[INET6_ADDRSTRLEN + 5], m[1024];
+	nw_err e = NULL;
+	const char *out;
 
-	cidr_str(&cfg->subnet, net, sizeof(net));
-	chain(f, "forward", "filter", "forward", "filter - 10");
-	block(f, "forward", "iifname @http_ifs");
-	/* Toward a job, a reply would tell the sender that a job is there. */
-	rule(f, "forward", "oifname @http_ifs drop");
-	rule(f, "forward", "ip daddr %s oifname != @job_ifs drop", net);
-	/* Another job's address: dropped, as anything toward a job is. */
-	rule(f, "forward", "iifname @full_ifs ip daddr %s drop", net);
-	block(f, "forward", ranges(m, sizeof(m), fw_always_denied));
-	for (size_t i = 0; i < cfg->n_deny; i++)
-		render_deny(f, &cfg->deny[i]);
-	render_full_allowed(f, cfg);
-	block(f, "forward", ranges(m, sizeof(m), fw_non_global));
-	rule(f, "forward", "iifname @full_ifs accept");
-	rule(f, "forward", "oifname @full_ifs ct state established,related accept");
-	rule(f, "forward", "iifgroup 0x%x drop", FW_IFGROUP);
-	rule(f, "forward", "oifgroup 0x%x drop", FW_IFGROUP);
-}
-
-/* Only full jobs' packets are ever routed (the forward chain drops every
- * other job's), so what leaves from the subnet is theirs. */
-static void render_post(FILE *f, const struct nw_config *cfg)
-{
-	char net[INET6_ADDRSTRLEN + 5];
-
-	chain(f, "postrouting", "nat", "postrouting", "srcnat");
-	rule(f, "postrouting", "ip saddr %s oifname != @job_ifs masquerade",
-	     cidr_str(&cfg->subnet, net, sizeof(net)));
-}
-
-static uint64_t fnv1a64(const char *s)
-{
-	uint64_t h = 14695981039346656037ull;
-
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 1099511628211ull;
-	return h;
-}
-
-/* The last "add rule" line of each chain gets the sentinel comment. */
-static char *add_sentinels(const char *body, nw_err *err)
-{
-	char *out = NULL, tag[40];
-	size_t len = 0;
-	FILE *f = open_memstream(&out, &len);
-	const char *line = body;
-
-	if (f == NULL)
-		return nw_fail(err, errno, "firewall: rendering"), NULL;
-	snprintf(tag, sizeof(tag), "netward %016llx", (unsigned long long)fnv1a64(body));
-	while (*line != '\0') {
-		const char *end = strchr(line, '\n');
-		size_t n = end ? (size_t)(end - line) : strlen(line);
-		const char *next = end ? end + 1 : line + n;
-		bool last = false;
-		if (strncmp(line, "add rule ", 9) == 0) {
-			/* Last of its chain when the next line is no rule of it. */
-			const char *sp = strchr(line + 9 + strlen("inet " FW_TABLE " "), ' ');
-			size_t pre = sp ? (size_t)(sp - line) + 1 : n;
-			last = strncmp(next, line, pre) != 0;
+	nftlib.output_set_flags(nft, NFT_CTX_OUTPUT_JSON);
+	if (nftlib.run_cmd_from_buffer(nft, cmd) != 0) {
+		nft_fail(&e, nft, what);
+		if (e != NULL && e->code == ENOENT) {
+			nw_err_free(&e);
+			return NULL;
 		}
-		fprintf(f, "%.*s%s%s%s\n", (int)n, line, last ? " comment \"" : "", last ? tag : "",
-			last ? "\"" : "");
-		line = next;
+		*err = steal_ptr(&e);
+		return NULL;
 	}
-	if (ferror(f) || fclose(f) != 0) {
-		free(out);
-		return nw_fail(err, ENOMEM, "firewall: rendering"), NULL;
-	}
-	return out;
+	out = nftlib.get_output_buffer(nft);
+	return json_parse(out ? out : "", out ? strlen(out) : 0, err);
 }
 
-char *fw_render_base(const struct nw_config *cfg, const struct nw_addr *gw, uint16_t port,
-		     nw_err *err)
+struct json *fw_list_set(const char *set, nw_err *err)
 {
-	cleanup_free char *body = NULL;
-	char g[INET6_ADDRSTRLEN];
-	size_t len = 0;
-	FILE *f;
+	cleanup_nft_ctx struct nft_ctx *nft = NULL;
+	char cmd[128];
 
-	if (cfg == NULL || cfg->subnet.addr.family != AF_INET || gw->family != AF_INET)
-		return nw_fail(err, EINVAL, "firewall: the job needs IPv4 addresses and a config"),
-		       NULL;
-	addr_str(gw, g, sizeof(g));
-	f = open_memstream(&body, &len);
-	if (f == NULL)
-		return nw_fail(err, errno, "firewall: rendering"), NULL;
-	fputs("add table inet " FW_TABLE "\n", f);
-	for (size_t i = 0; i < N_SETS; i++)
-		fprintf(f, "add set inet " FW_TABLE " %s { type ifname; }\n", set_names[i]);
-	fputs("add map inet " FW_TABLE " zones { typeof iifname : ct zone; }\n", f);
-	fputs("add set inet " FW_TABLE " " FW_BLOCKED_SET
-	      " { type ifname; flags dynamic; counter; size 65535; }\n",
-	      f);
-	fprintf(f,
-		"add set inet " FW_TABLE " " FW_RECENT_SET
-		" { typeof iifname . ip daddr . meta l4proto . th dport; flags dynamic,timeout; "
-		"timeout %us; size %u; }\n",
-		FW_RECENT_SECONDS, FW_RECENT_MAX);
-	render_pre(f, cfg, g);
-	render_output(f);
-	render_in(f, g, port);
-	render_fwd(f, cfg);
-	render_post(f, cfg);
-	if (ferror(f) || fclose(f) != 0)
-		return nw_fail(err, ENOMEM, "firewall: rendering"), NULL;
-	return add_sentinels(body, err);
+	if (!fw_safe_name(set, 32)) {
+		nw_fail(err, EINVAL, "firewall: bad set name");
+		return NULL;
+	}
+	nft = nft_open(err);
+	if (nft == NULL)
+		return NULL;
+	snprintf(cmd, sizeof(cmd), "list set inet " FW_TABLE " %s\n", set);
+	return list_json(nft, cmd, "listing the firewall's blocked attempts", err);
 }
 
-int fw_expect_parse(const char *base, struct fw_expect out[FW_CHAINS], nw_err *err)
+/* Calls fn for every element of every set or map in nft's JSON listing:
+ * an interface name, and a map's value (0 for a set). */
+static int each_element(const struct json *root,
+			int (*fn)(const char *set, const char *elem, int64_t val, void *arg),
+			void *arg)
 {
-	static const char pfx[] = "add rule inet " FW_TABLE " ";
-	size_t n = 0;
+	struct json *items = json_get_arr(root, "nftables");
 
-	memset(out, 0, sizeof(struct fw_expect) * FW_CHAINS);
-	for (const char *l = base; l != NULL && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
-		char name[16];
-		const char *c;
-		size_t i;
-		if (strncmp(l, pfx, sizeof(pfx) - 1) != 0 ||
-		    sscanf(l + sizeof(pfx) - 1, "%15[a-z]", name) != 1)
+	for (size_t i = 0; items != NULL && i < items->n; i++) {
+		struct json *set = json_get_obj(items->v[i], "set");
+		struct json *elems, *m = json_get_obj(items->v[i], "map");
+		const char *name;
+		if (set == NULL)
+			set = m;
+		elems = json_get_arr(set, "elem");
+		name = json_get_str(set, "name");
+		for (size_t k = 0; name != NULL && elems != NULL && k < elems->n; k++) {
+			struct json *el = elems->v[k];
+			int64_t val = 0;
+			if (el->type == JSON_ARRAY && el->n == 2 && el->v[0]->type == JSON_STRING) {
+				if (json_int(el->v[1], 0, 65535, &val) < 0)
+					val = 0;
+				el = el->v[0];
+			}
+			/* An element with a counter comes as {"elem": {"val": ...}};
+			 * a concatenation's val (recent destinations) is skipped. */
+			if (el->type == JSON_OBJECT &&
+			    json_get(json_get_obj(el, "elem"), "val") != NULL)
+				el = json_get(json_get_obj(el, "elem"), "val");
+			if (el->type == JSON_STRING && fn(name, el->s, val, arg) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* ---- checking what the kernel holds ---- */
+
+/* One chain against what base says it holds: the number of rules, and the
+ * sentinel on the last. */
+static int chain_intact(struct nft_ctx *nft, const struct fw_expect *x, bool *ok, nw_err *err)
+{
+	char cmd[96];
+	cleanup_json struct json *root = NULL;
+	struct json *items;
+	const char *last = NULL;
+	unsigned rules = 0;
+	nw_err e = NULL;
+
+	snprintf(cmd, sizeof(cmd), "list chain inet " FW_TABLE " %.15s\n", x->chain);
+	root = list_json(nft, cmd, "reading the firewall's chains", &e);
+	if (root == NULL) {
+		*ok = false;
+		if (e == NULL)
+			return 0;
+		*err = steal_ptr(&e);
+		return -1;
+	}
+	items = json_get_arr(root, "nftables");
+	for (size_t i = 0; items != NULL && i < items->n; i++) {
+		struct json *r = json_get_obj(items->v[i], "rule");
+		if (r == NULL)
 			continue;
-		for (i = 0; i < n && strcmp(out[i].chain, name) != 0; i++)
-			;
-		if (i == n) {
-			if (n == FW_CHAINS)
-				return nw_fail(err, EINVAL, "firewall: too many chains");
-			snprintf(out[n++].chain, sizeof(out[i].chain), "%s", name);
-		}
-		out[i].rules++;
-		c = strstr(l, " comment \"netward ");
-		if (c != NULL && (strchr(l, '\n') == NULL || c < strchr(l, '\n')))
-			sscanf(c + 10, "%39[a-z0-9 ]", out[i].sentinel);
+		rules++;
+		last = json_get_str(r, "comment");
 	}
-	for (size_t i = 0; i < FW_CHAINS; i++)
-		if (out[i].chain[0] == '\0' || out[i].sentinel[0] == '\0')
-			return nw_fail(err, EINVAL, "firewall: the base script has no sentinels");
+	*ok = rules == x->rules && last != NULL && strcmp(last, x->sentinel) == 0;
 	return 0;
 }
 
-/* ---- the jobs' elements ---- */
-
-int fw_render_elems(FILE *f, const struct fw_elem *e, size_t n, nw_err *err)
+static int check(struct nft_ctx *nft, const char *base, nw_err *err)
 {
-	for (size_t i = 0; i < n; i++) {
-		const char *ifn = e[i].host_if;
-		if (ifn == NULL || !safe_name(ifn, 15))
-			return nw_fail(err, EINVAL, "firewall: bad interface name");
-		fprintf(f, "add element inet " FW_TABLE " job_ifs { \"%s\" }\n", ifn);
-		fprintf(f, "add element inet " FW_TABLE " %s { \"%s\" }\n",
-			e[i].mode == NW_MODE_FULL ? "full_ifs" : "http_ifs", ifn);
-		if (e[i].mode == NW_MODE_HTTP && e[i].zone != 0)
-			fprintf(f, "add element inet " FW_TABLE " zones { \"%s\" : %u }\n", ifn,
-				(unsigned)e[i].zone);
+	struct fw_expect x[FW_CHAINS];
+
+	if (fw_expect_parse(base, x, err) < 0)
+		return -1;
+	for (size_t i = 0; i < FW_CHAINS; i++) {
+		bool ok;
+		if (chain_intact(nft, &x[i], &ok, err) < 0)
+			return -1;
+		if (!ok)
+			return 0;
 	}
-	return 0;
+	return 1;
 }
 
-void fw_elems_free(struct fw_elem *e, size_t n)
+int fw_check(const char *base, nw_err *err)
 {
-	for (size_t i = 0; e != NULL && i < n; i++)
-		free((char *)e[i].host_if);
-	free(e);
+	cleanup_nft_ctx struct nft_ctx *nft = nft_open(err);
+
+	if (nft == NULL)
+		return -1;
+	return check(nft, base, err);
 }
 
-char *fw_render(const struct fw_job *j, nw_err *err)
+/* ---- installing ---- */
+
+/* Base, the sets and the map emptied (names no live job holds go), and
+ * every live job's elements plus extra: one transaction, so no packet
+ * ever meets a half-written table. */
+static int rebuild(struct nft_ctx *nft, const char *base, const struct fw_elem *extra,
+		   fw_live_fn live, void *arg, nw_err *err)
 {
-	cleanup_free char *base = NULL;
-	char *buf = NULL;
-	size_t len = 0;
-	struct fw_elem e;
+	struct fw_elem *elems = NULL;
+	size_t n = 0, len = 0;
+	cleanup_free char *script = NULL;
 	FILE *f;
+	int rc = 0;
 
-	if (j->host_if == NULL || !safe_name(j->host_if, 15))
-		return nw_fail(err, EINVAL, "firewall: bad interface name"), NULL;
-	if (j->job_addr.family != AF_INET)
-		return nw_fail(err, EINVAL, "firewall: the job needs IPv4 addresses and a config"),
-		       NULL;
+	if (live != NULL && live(&elems, &n, arg, err) < 0)
+		return -1;
+	f = open_memstream(&script, &len);
+	if (f == NULL) {
+		fw_elems_free(elems, n);
+		return nw_fail(err, errno, "firewall: rendering");
+	}
+	fputs(base, f);
+	for (size_t i = 0; i < FW_N_SETS; i++)
+		fprintf(f, "flush set inet " FW_TABLE " %s\n", fw_set_names[i]);
+	fputs("flush map inet " FW_TABLE " zones\n", f);
+	if (fw_render_elems(f, elems, n, err) < 0 ||
+	    (extra != NULL && fw_render_elems(f, extra, 1, err) < 0))
+		rc = -1;
+	fw_elems_free(elems, n);
+	if (fclose(f) != 0 && rc == 0)
+		rc = nw_fail(err, ENOMEM, "firewall: rendering");
+	if (rc < 0)
+		return -1;
+	nftlib.output_set_flags(nft, 0);
+	if (nftlib.run_cmd_from_buffer(nft, script) != 0)
+		return nft_fail(err, nft, "writing the firewall table");
+	return 0;
+}
+
+static void base_save(const char *base_file, const char *base)
+{
+	char tmp[4096];
+	cleanup_close int fd = -1;
+	size_t n = strlen(base);
+
+	snprintf(tmp, sizeof(tmp), "%s.new", base_file);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || write(fd, base, n) != (ssize_t)n || rename(tmp, base_file) < 0)
+		unlink(tmp);
+}
+
+int fw_install(const struct fw_job *j, uint16_t zone, fw_live_fn live, void *arg,
+	       const char *base_file, nw_err *err)
+{
+	cleanup_nft_ctx struct nft_ctx *nft = NULL;
+	cleanup_free char *base = NULL;
+	cleanup_free char *elems = NULL;
+	struct fw_elem e = {.host_if = j->host_if, .mode = j->mode, .zone = zone};
+	size_t len = 0;
+	FILE *f;
+	int intact;
+
+	if (j->host_if == NULL || !fw_safe_name(j->host_if, 15) || j->job_addr.family != AF_INET)
+		return nw_fail(err, EINVAL, "firewall: bad interface name or address");
 	base = fw_render_base(j->cfg, &j->gateway, j->proxy_port, err);
 	if (base == NULL)
-		return NULL;
-	e = (struct fw_elem){.host_if = j->host_if,
-			     .mode = j->mode,
-			     .zone = j->mode == NW_MODE_HTTP ? fw_zone(&j->job_addr) : 0};
-	f = open_memstream(&buf, &len);
+		return -1;
+	f = open_memstream(&elems, &len);
 	if (f == NULL)
-		return nw_fail(err, errno, "firewall: rendering"), NULL;
-	fputs(base, f);
-	if (fw_render_elems(f, &e, 1, err) < 0 || ferror(f)) {
+		return nw_fail(err, errno, "firewall: rendering");
+	if (fw_render_elems(f, &e, 1, err) < 0) {
 		fclose(f);
-		free(buf);
-		return NULL;
+		return -1;
 	}
-	if (fclose(f) != 0) {
-		free(buf);
-		return nw_fail(err, ENOMEM, "firewall: rendering"), NULL;
-	}
+	if (fclose(f) != 0)
+		return nw_fail(err, ENOMEM, "firewall: rendering");
+	nft = nft_open(err);
+	if (nft == NULL)
+		return -1;
+	intact = check(nft, base, err);
+	if (intact < 0)
+		return -1;
+	nftlib.output_set_flags(nft, 0);
+	if (intact == 1 && nftlib.run_cmd_from_buffer(nft, elems) == 0)
+		return 0;
+	/* No table, a flushed or changed one, or an element a teardown that
+	 * never finished left with another zone: write it all again. */
+	if (rebuild(nft, base, &e, live, arg, err) < 0)
+		return -1;
+	base_save(base_file, base);
+	return 0;
+}
+
+static char *slurp(const char *path, nw_err *err)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	char *buf;
+	ssize_t n;
+	size_t len = 0, cap = 1 << 16;
+
+	if (fd < 0)
+		return errno == ENOENT ? NULL : (nw_fail(err, errno, "opening %s", path), NULL);
+	buf = malloc(cap);
+	if (buf == NULL)
+		return nw_fail(err, ENOMEM, "reading %s", path), NULL;
+	while ((n = read(fd, buf + len, cap - len - 1)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
 	return buf;
+}
+
+int fw_repair(const char *base_file, fw_live_fn live, void *arg, nw_err *err)
+{
+	cleanup_nft_ctx struct nft_ctx *nft = NULL;
+	cleanup_free char *base = NULL;
+	nw_err e = NULL;
+	int intact;
+
+	base = slurp(base_file, &e);
+	if (base == NULL) {
+		/* No table was ever written: nothing to repair. */
+		if (e == NULL)
+			return 0;
+		*err = steal_ptr(&e);
+		return -1;
+	}
+	nft = nft_open(err);
+	if (nft == NULL)
+		return -1;
+	intact = check(nft, base, err);
+	if (intact != 0)
+		return intact < 0 ? -1 : 0;
+	if (rebuild(nft, base, NULL, live, arg, err) < 0)
+		return -1;
+	return 1;
+}
+
+/* Adding an element twice is no error, and an element added in a
+ * transaction can be deleted in the same one: "add, then delete" takes an
+ * interface out of a set whether it was there or not, without reading the
+ * set first. A map's element needs its value for that. */
+static void render_out(FILE *f, const char *set, const char *ifn, const char *val)
+{
+	fprintf(f, "add element inet " FW_TABLE " %s { \"%s\"%s }\n", set, ifn, val);
+	fprintf(f, "delete element inet " FW_TABLE " %s { \"%s\" }\n", set, ifn);
+}
+
+struct removal {
+	const char *host_if;
+	uint16_t zone;
+};
+
+/* Runs in the detached process of fw_remove_job. The context stays open:
+ * the process's exit, after it has reported, releases it. */
+static int remove_job(void *arg, nw_err *err)
+{
+	const struct removal *r = arg;
+	struct nft_ctx *nft = nft_open(err);
+	cleanup_free char *script = NULL;
+	char val[16];
+	size_t len = 0;
+	FILE *f;
+
+	if (nft == NULL)
+		return -1;
+	f = open_memstream(&script, &len);
+	if (f == NULL)
+		return nw_fail(err, errno, "firewall: removing %s", r->host_if);
+	for (size_t i = 0; i < FW_N_SETS; i++)
+		render_out(f, fw_set_names[i], r->host_if, "");
+	if (r->zone != 0) {
+		snprintf(val, sizeof(val), " : %u", (unsigned)r->zone);
+		render_out(f, "zones", r->host_if, val);
+	}
+	render_out(f, FW_BLOCKED_SET, r->host_if, "");
+	/* The job's recent destinations: at most FW_RECENT_MAX to read,
+	 * whatever the number of jobs. Unreadable, they expire on their own. */
+	cleanup_json struct json *recent =
+	    list_json(nft, "list set inet " FW_TABLE " " FW_RECENT_SET "\n",
+		      "listing blocked attempts", NULL);
+	if (recent != NULL)
+		fw_blocked_render_out(f, recent, r->host_if);
+	if (ferror(f) || fclose(f) != 0)
+		return nw_fail(err, ENOMEM, "firewall: removing %s", r->host_if);
+	/* No table: nothing of the job's is left. */
+	return run_absent_ok(nft, script, "removing the job's firewall elements", err);
+}
+
+/* The kernel frees removed elements after an RCU grace period, and the
+ * netfilter netlink socket that removed them waits for that when it is
+ * released: 10 ms and more, measured, where the removal itself takes 2. A
+ * detached process therefore removes them, reports and only then exits,
+ * so that wait is its own, not the hook's nor the lock holder's. It holds
+ * the caller's lock until its transaction is done: were the hook killed
+ * first, the name must not be set up again before the removal lands. */
+int fw_remove_job(const char *host_if, uint16_t zone, int lock_fd, nw_err *err)
+{
+	struct removal r = {.host_if = host_if, .zone = zone};
+
+	if (host_if == NULL || !fw_safe_name(host_if, 15))
+		return nw_fail(err, EINVAL, "firewall: bad interface name");
+	return proc_call_detached(remove_job, &r, lock_fd, err);
+}
+
+struct collected {
+	char **names;
+	uint16_t *zones;
+	size_t n;
+};
+
+/* Every name once, whichever sets it is in: one left in http_ifs or
+ * full_ifs alone is an orphan too. */
+static int collect_job(const char *set, const char *elem, int64_t val, void *arg)
+{
+	struct collected *c = arg;
+	size_t i;
+
+	for (i = 0; i < c->n && strcmp(c->names[i], elem) != 0; i++)
+		;
+	if (i == c->n) {
+		char **nn = realloc(c->names, (c->n + 2) * sizeof(char *));
+		if (nn == NULL)
+			return -1;
+		c->names = nn;
+		uint16_t *nz = realloc(c->zones, (c->n + 1) * sizeof(uint16_t));
+		if (nz == NULL)
+			return -1;
+		c->zones = nz;
+		if ((nn[i] = strdup(elem)) == NULL)
+			return -1;
+		nn[i + 1] = NULL;
+		nz[i] = 0;
+		c->n++;
+	}
+	if (strcmp(set, "zones") == 0)
+		c->zones[i] = (uint16_t)val;
+	return 0;
+}
+
+int fw_list_jobs(char ***ifnames, uint16_t **zones, nw_err *err)
+{
+	cleanup_nft_ctx struct nft_ctx *nft = nft_open(err);
+	cleanup_json struct json *root = NULL;
+	struct collected c = {.names = calloc(1, sizeof(char *)), .zones = calloc(1, 2)};
+	nw_err e = NULL;
+
+	if (nft == NULL || c.names == NULL || c.zones == NULL) {
+		free(c.names);
+		free(c.zones);
+		return nft == NULL ? -1 : nw_fail(err, ENOMEM, "listing the firewall's jobs");
+	}
+	root = list_json(nft, "list table inet " FW_TABLE "\n", "listing the firewall's sets", &e);
+	if (root == NULL && e != NULL) {
+		*err = steal_ptr(&e);
+		free(c.names);
+		free(c.zones);
+		return -1;
+	}
+	if (root != NULL && each_element(root, collect_job, &c) < 0) {
+		nw_strvfreep(&c.names);
+		free(c.zones);
+		return nw_fail(err, ENOMEM, "listing the firewall's jobs");
+	}
+	*ifnames = c.names;
+	*zones = c.zones;
+	return 0;
+}
+
+int fw_mark_proxy_socket(int fd, nw_err *err)
+{
+	unsigned mark = FW_PROXY_MARK;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0)
+		return nw_fail(err, errno, "marking the proxy's socket (SO_MARK)");
+	return 0;
 }

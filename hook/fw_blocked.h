@@ -1,6 +1,6 @@
 /* What the firewall blocked for each job: the count per host-side
  * interface and the destinations of the last FW_RECENT_SECONDS, read from
- * the sets the blocking rules fill (fw.c). Parsing nft's JSON is pure; the
+ * the sets the blocking rules fill (fw_render.c). Parsing nft's JSON is pure; the
  * snapshot is one libnftables listing per set, whatever the number of jobs. */
 #ifndef NW_FW_BLOCKED_H
 #define NW_FW_BLOCKED_H

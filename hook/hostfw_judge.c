@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "cleanup.h"
-#include "fw.h"
+#include "fw_render.h"
 #include "json.h"
 
 #define MAX_DEPTH 16

@@ -119,7 +119,7 @@ int job_teardown_locked(const struct job_record *r, nw_err *err)
 		/* Down first: no packet crosses the link while its rules go,
 		 * then the rules, then the link. */
 		if (wire_link_down(r->host_if, err) < 0 ||
-		    fw_remove_job(r->host_if, fw_job_zone(r), err) < 0)
+		    fw_remove_job(r->host_if, fw_job_zone(r), state_lock_fd(), err) < 0)
 			rc = nw_wrap(err, "removing the firewall state of %s", r->host_if);
 		if (rc == 0 && wire_teardown(r->host_if, err) < 0)
 			rc = nw_wrap(err, "removing link %s", r->host_if);
@@ -180,7 +180,7 @@ static int wire_try(const struct nw_config *cfg, struct job_record *r, struct wi
 	rc = wire_setup(w, &e);
 	if (rc < 0) {
 		nw_err undo = NULL;
-		if (fw_remove_job(r->host_if, fw_job_zone(r), &undo) < 0)
+		if (fw_remove_job(r->host_if, fw_job_zone(r), state_lock_fd(), &undo) < 0)
 			log_msg(LOG_ERR, "undoing the firewall of %s: %s", r->host_if,
 				nw_err_msg(undo));
 		nw_err_free(&undo);
@@ -464,7 +464,8 @@ static void gc_firewall(struct gc_report *rep, FILE *out, char **live_ifs, bool 
 		if (in_list(live_ifs, *p))
 			continue;
 		hostfw_release_logged(*p);
-		if (wire_link_down(*p, &e) == 0 && fw_remove_job(*p, zones[p - ifs], &e) == 0) {
+		if (wire_link_down(*p, &e) == 0 &&
+		    fw_remove_job(*p, zones[p - ifs], state_lock_fd(), &e) == 0) {
 			rep->firewall++;
 			if (out)
 				fprintf(out, "removed firewall state of %s\n", *p);

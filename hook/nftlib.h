@@ -2,7 +2,7 @@
  * exec: most runs of the hook never need it (none mode; a poststop, whose
  * removal runs in a child; the standalone proxy), and mapping it with its
  * five dependencies costs every exec 0.6 ms. One handle serves netward's
- * own table (fw_nft.c) and the reading of other tools' tables
+ * own table (fw.c) and the reading of other tools' tables
  * (hostfw_nft.c). The prototypes are the header's (typeof), so a mismatch
  * does not compile. */
 #ifndef NW_NFTLIB_H

@@ -27,7 +27,7 @@
 #include <netlink/socket.h>
 
 #include "cleanup.h"
-#include "fw.h"
+#include "fw_render.h"
 
 #define JOB_IF "eth0"
 

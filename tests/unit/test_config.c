@@ -176,7 +176,36 @@ static const struct {
     {"{\"oci_runtime\": 1}", "\"oci_runtime\""},
     {"{\"hooks_dirs\": []}", "\"hooks_dirs\" must be a list of 1 to 16 absolute directories"},
     {"{\"hooks_dirs\": [\"rel\"]}", "\"hooks_dirs\" entry 1 is not an absolute directory"},
+    {"{\"intercept\": 1}", "\"intercept\" must be true or false"},
+    {"{\"proxy_port\": 65535}",
+     "\"proxy_port\" 65535 leaves no port for intercepted connections, which take proxy_port + 1"},
+    {"{\"intercept\": true, \"proxy_port\": 65535}", "or set \"intercept\": false"},
+    {"{\"proxy_port\": 52}", "\"proxy_port\" 52 collides with the jobs' DNS on port 53"},
+    {"{\"proxy_port\": 53}", "collides with the jobs' DNS on port 53"},
 };
+
+/* Interception is on unless the node says otherwise; off, proxy_port may
+ * take any port, as before it existed. The keys' order does not matter. */
+static void test_intercept(void)
+{
+	static const char *const off[] = {"{\"intercept\": false, \"proxy_port\": 65535}",
+					  "{\"proxy_port\": 65535, \"intercept\": false}",
+					  "{\"proxy_port\": 52, \"intercept\": false}"};
+	struct nw_config c;
+	cleanup_err nw_err err = NULL;
+
+	CHECK(parse(&c, "{}", &err) == 0 && c.intercept && config_intercept_port(&c) == 3129);
+	config_free(&c);
+	CHECK(parse(&c, "{\"proxy_port\": 65534}", &err) == 0 && c.intercept &&
+	      config_intercept_port(&c) == 65535);
+	config_free(&c);
+	for (size_t i = 0; i < sizeof(off) / sizeof(off[0]); i++) {
+		CHECK(parse(&c, off[i], &err) == 0 && !c.intercept);
+		if (err != NULL)
+			printf("#   %s: %s\n", off[i], nw_err_msg(err));
+		config_free(&c);
+	}
+}
 
 static void test_bad_values(void)
 {
@@ -238,6 +267,7 @@ static void test_render_round_trip(void)
 	    " \"dns_servers\": [\"198.18.0.1\", \"[fd00::53]:5353\", \"10.0.0.2:53\"],"
 	    " \"http_ports\": [\"80\", \"1-1024\"], \"job_id_header\": \"\","
 	    " \"subnet\": \"10.9.0.0/29\", \"rate_limit_bps\": 123456, \"log\": \"/tmp/x\"}",
+	    "{\"intercept\": false, \"proxy_port\": 65535}",
 	};
 	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
 		cleanup_free char *one = render_text(inputs[i]);
@@ -255,6 +285,9 @@ static void test_render_round_trip(void)
 	CHECK(full != NULL && strstr(full, "\"domain_allowlist\"") != NULL);
 	CHECK(full != NULL && strstr(full, "\"10.0.0.7/32:3142\"") != NULL);
 	CHECK(full != NULL && strstr(full, "\"[fd00::/8]:8080\"") != NULL);
+	CHECK(d != NULL && strstr(d, "\"intercept\": true") != NULL);
+	cleanup_free char *off = render_text(inputs[2]);
+	CHECK(off != NULL && strstr(off, "\"intercept\": false") != NULL);
 }
 
 /* allow_private_destinations: a port narrows an entry, no port is every
@@ -413,6 +446,7 @@ int main(void)
 	RUN(test_modes);
 	RUN(test_good_values);
 	RUN(test_bad_values);
+	RUN(test_intercept);
 	RUN(test_too_big);
 	RUN(test_render_round_trip);
 	RUN(test_private_allowed);

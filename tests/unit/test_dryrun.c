@@ -68,6 +68,7 @@ static void test_explain(void)
 
 	cleanup_json struct json *ok = run(true, "HTTP", "x.www.test", &rc);
 	CHECK(rc == 0 && ok != NULL && json_get(ok, "admitted")->b);
+	CHECK(ok != NULL && json_get(ok, "intercept") != NULL && json_get(ok, "intercept")->b);
 	cleanup_json struct json *full = run(true, "full", NULL, &rc);
 	CHECK(rc == -1 && full != NULL &&
 	      strstr(json_get_str(full, "reason"), "allowed_modes (none, http)") != NULL);
@@ -109,6 +110,29 @@ static void test_test_urls(void)
 	test_url("http://10.1.2.3/", "10.1.2.3", -1, "address", "10.1.2.3 is a private address");
 }
 
+/* A program ignoring the proxy is redirected to it on http_ports and
+ * connect_ports only; the firewall refuses the rest. */
+static void test_intercepted(void)
+{
+	static const struct {
+		const char *url;
+		bool want;
+	} cases[] = {{"http://198.18.0.10/", true},
+		     {"https://198.18.0.10/", true},
+		     {"https://198.18.0.10:8443/", true},
+		     {"http://198.18.0.10:22/", false},
+		     {"http://198.18.0.10:1024/", false}};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc;
+		cleanup_json struct json *j = run(false, cases[i].url, "198.18.0.10", &rc);
+		struct json *b = j != NULL ? json_get(j, "intercepted") : NULL;
+		CHECK(b != NULL && b->type == JSON_BOOL && b->b == cases[i].want);
+		if (b == NULL || b->b != cases[i].want)
+			printf("#   %s: intercepted should be %d\n", cases[i].url, cases[i].want);
+	}
+}
+
 static void test_bad_urls(void)
 {
 	struct nw_config cfg;
@@ -144,6 +168,7 @@ static void test_args(void)
 int main(void)
 {
 	RUN(test_explain);
+	RUN(test_intercepted);
 	RUN(test_test_urls);
 	RUN(test_bad_urls);
 	RUN(test_args);

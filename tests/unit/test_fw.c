@@ -176,10 +176,10 @@ static void test_remove_refuses_bad_names(void)
 	cleanup_err nw_err err = NULL;
 
 	/* Checked before any nftables call, so this stays pure. */
-	CHECK(fw_remove_job("nw\" }; flush ruleset", 0, &err) < 0 && err != NULL &&
+	CHECK(fw_remove_job("nw\" }; flush ruleset", 0, -1, &err) < 0 && err != NULL &&
 	      err->code == EINVAL);
 	nw_err_free(&err);
-	CHECK(fw_remove_job("", 0, &err) < 0 && err != NULL);
+	CHECK(fw_remove_job("", 0, -1, &err) < 0 && err != NULL);
 }
 
 static void test_modes_differ_only_in_elements(void)

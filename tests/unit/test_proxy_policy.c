@@ -47,7 +47,7 @@ static void test_cases(void)
 	cleanup_err nw_err err = NULL;
 	static const char node[] = "{\"deny_destinations\": [\"api.wild.test\"]}";
 	struct proxy_opts o = {.cfg = &cfg, .domains = &doms, .job_id = "j"};
-	char reason[2 * HTTP_REASON_MAX];
+	struct proxy_fail f;
 
 	CHECK(config_parse(&cfg, node, strlen(node), &err) == 0);
 	CHECK(domain_list_parse(&doms, "www.a.test, .wild.test, 198.18.0.99", &err) == 0);
@@ -57,17 +57,16 @@ static void test_cases(void)
 
 		bool rep;
 
-		reason[0] = '\0';
+		f.reason[0] = '\0';
 		if (k->via == VIA_SNI)
-			st = proxy_policy_sni(&o, k->host, k->port, &rep, reason, sizeof(reason));
+			st = proxy_policy_sni(&o, k->host, k->port, &rep, &f);
 		else
-			st = proxy_policy_name(&o, k->host, k->is_ip, k->port, k->via, &rep, reason,
-					       sizeof(reason));
+			st = proxy_policy_name(&o, k->host, k->is_ip, k->port, k->via, &rep, &f);
 		/* The node config of these cases has no report mode. */
 		CHECK(!rep);
-		if (st != k->status || (k->why && strstr(reason, k->why) == NULL)) {
+		if (st != k->status || (k->why && strstr(f.reason, k->why) == NULL)) {
 			printf("#   case %zu (%s:%u): %d \"%s\"\n", i, k->host, k->port, st,
-			       reason);
+			       f.reason);
 			CHECK(0);
 		}
 	}
