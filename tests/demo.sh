@@ -149,7 +149,9 @@ try "http://www.test/" curl -fsS -m 10 http://www.test/
 try "http://other.test/" curl -sS -m 10 -w " [HTTP %{http_code}]" http://other.test/
 try "http://api.test/" curl -sS -m 10 -w " [HTTP %{http_code}]" http://api.test/
 try "direct 198.18.0.10" curl --noproxy "*" -fsS -m 3 http://198.18.0.10/
-try "DNS lookup" /busybox nslookup -timeout=2 -retry=1 www.test 198.18.0.2
+try "DNS lookup at 198.18.0.2" /busybox nslookup -timeout=2 -retry=1 www.test 198.18.0.2
+try "DNS lookup of www.test" /busybox nslookup -timeout=2 -retry=1 www.test
+try "DNS lookup of other.test" /busybox nslookup -timeout=2 -retry=1 other.test
 echo "downloading 1 MiB of /big at a limit of '"$RATE_BPS"' bit/s..."
 try "speed" curl -fsS -m 30 -r 0-1048575 -o /dev/null -w "%{speed_download}" http://www.test/big'
 f=$NW_TMP/http.out
@@ -158,14 +160,56 @@ expect "https://www.test/ through the proxy works" has "$f" '^https://www.test/:
 expect "http://www.test/ through the proxy works" has "$f" '^http://www.test/: reached: hello from www.test'
 expect "other.test is denied with 403 and a reason" has "$f" '^http://other.test/: reached: .+\[HTTP 403\]$'
 expect "api.test is denied by deny_destinations with 403" has "$f" '^http://api.test/: reached: .+\[HTTP 403\]$'
-expect "a direct connection to 198.18.0.10 fails" has "$f" '^direct 198.18.0.10: blocked'
-expect "DNS from the job fails" has "$f" '^DNS lookup: blocked'
+expect "a direct connection to 198.18.0.10 is refused (an address is not on the list)" has "$f" '^direct 198.18.0.10: blocked'
+expect "DNS to the test internet's server fails" has "$f" '^DNS lookup at 198.18.0.2: blocked'
+expect "the job's own resolver (the gateway) answers www.test" has "$f" '^DNS lookup of www.test: reached: .*198\.18\.0\.10'
+expect "and gives NXDOMAIN for other.test" has "$f" '^DNS lookup of other.test: blocked: .*NXDOMAIN'
 speed=$(sed -n 's/^speed: reached: \([0-9.]*\).*/\1/p' "$f")
 say "  download speed: ${speed:-?} bytes/s; limit $((RATE_BPS / 8)) bytes/s"
 # The bucket may start full, so allow twice the rate; unthrottled, the
 # test internet moves hundreds of MB/s.
 expect "the download was throttled to about $((RATE_BPS / 8)) bytes/s" \
 	awk -v s="${speed:-0}" -v r="$((RATE_BPS / 8))" 'BEGIN { exit !(s > 0 && s <= 2 * r) }'
+
+section "http, no proxy configured: a Node.js program that ignores http_proxy"
+if command -v node >/dev/null; then
+	say "  Node.js's https.get and fetch read no proxy variables; netward intercepts"
+	say "  their connections and judges them on the TLS server name, and the job's"
+	say "  resolver (its gateway) answers only the names on its list."
+	run_demo_job node http "www.test" '
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY no_proxy NO_PROXY
+export NODE_EXTRA_CA_CERTS=/etc/netward-test-ca.pem
+echo "proxy variables: $(env | grep -ci _proxy=)"
+echo "resolv.conf: $(grep nameserver /etc/resolv.conf)"
+cat >/tmp/get.js <<"JS"
+const [how, url] = process.argv.slice(2);
+const said = (what) => console.log(how + " " + url + ": " + what);
+const failed = (e) => said("blocked: " + ((e.cause && e.cause.code) || e.code || e.message));
+if (how === "fetch") {
+	fetch(url).then(async (r) => said("reached: " + r.status + " " + (await r.text()).trim()), failed);
+} else {
+	require("https").get(url, (r) => {
+		let b = "";
+		r.on("data", (d) => (b += d));
+		r.on("end", () => said("reached: " + r.statusCode + " " + b.trim()));
+	}).on("error", failed);
+}
+JS
+for u in https://www.test/ https://other.test/; do
+	node /tmp/get.js fetch $u
+	node /tmp/get.js https.get $u
+done'
+	f=$NW_TMP/node.out
+	expect "the job has no proxy configured" has "$f" '^proxy variables: 0$'
+	expect "its resolver is the gateway" has "$f" '^resolv.conf: nameserver 169\.254\.1\.1'
+	expect "fetch reaches https://www.test/" has "$f" '^fetch https://www.test/: reached: 200 hello from www.test'
+	expect "https.get reaches https://www.test/" has "$f" '^https.get https://www.test/: reached: 200 hello from www.test'
+	expect "fetch of other.test fails at once (NXDOMAIN)" has "$f" '^fetch https://other.test/: blocked: ENOTFOUND'
+	expect "https.get of other.test fails at once (NXDOMAIN)" has "$f" '^https.get https://other.test/: blocked: ENOTFOUND'
+	expect "the proxy logged the intercepted requests" grep -q 'host=www.test .*decision=allow' "$NW_LOG"
+else
+	say "  skipped: node is not installed (tests/deps.sh installs nodejs)"
+fi
 
 section "netward status while a job runs"
 sid=demo-status-$$
@@ -186,7 +230,7 @@ expect "netward status lists the running job" status_lists "$sid"
 wait "$status_job" || true
 
 section "Cleanup"
-for id in demo-none-$$ demo-full-$$ demo-http-$$ "$sid"; do
+for id in demo-none-$$ demo-full-$$ demo-http-$$ demo-node-$$ "$sid"; do
 	expect "nothing of $id remains" assert_clean "$id"
 done
 

@@ -8,6 +8,7 @@
 load helpers
 load http_helpers
 load seccomp_helpers
+load intercept_helpers
 
 NWP_IMAGE=localhost/nwtest-netward:latest
 
@@ -31,6 +32,7 @@ setup_file() {
 	printf 'root:x:0:\n' >"$d/rootfs/etc/group"
 	printf 'hosts: files dns\n' >"$d/rootfs/etc/nsswitch.conf"
 	nw_install_job_lib "$d/rootfs"
+	ic_install "$d/rootfs"
 	tar -C "$d/rootfs" -cf "$d/rootfs.tar" .
 	podman rmi -f "$NWP_IMAGE" >/dev/null 2>&1 3>&- || true
 	podman import "$d/rootfs.tar" "$NWP_IMAGE" 2>/dev/null 3>&- | tail -n 1 >"$BATS_FILE_TMPDIR/image-id" || true
@@ -180,11 +182,36 @@ nwp_cid() {
 		echo "LINKS $(ip -o link | wc -l)"
 		r http://www.test/'
 	assert_success
-	assert_line_has "RESULT http://198.18.0.10/ 000" ""
+	# Intercepted: an address is not on the job's list.
+	assert_line_has "RESULT http://198.18.0.10/ 403 " "netward: "
 	assert_output_has "REACH 198.18.0.2:53 closed"
 	assert_output_has "LINKS 2"
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
 	assert_clean "$(nwp_cid httpdirect)"
+}
+
+@test "podman http: programs that ignore the proxy (Node.js, curl --noproxy) reach the allowed name through the resolver precreate gives the job; others fail at once" {
+	ic_need node
+	run nwp_run intercept http www.test --network none -- '
+		. /nwt/ic.sh
+		sed "s/^/RESOLV /" /etc/resolv.conf
+		echo "PROXYVARS $(env | grep -ci "_proxy=")"
+		nget https://www.test/; nfetch https://www.test/; nfetch https://other.test/
+		cn https://www.test/; cn http://www.test/; cn https://other.test/
+		pyd http://www.test/'
+	assert_success
+	assert_output_has "RESOLV nameserver $NW_GATEWAY"
+	assert_output_has "PROXYVARS 0"
+	assert_line_has "NGET https://www.test/ 200 " "hello from www.test"
+	assert_line_has "NFETCH https://www.test/ 200 " "hello from www.test"
+	assert_line_has "CN https://www.test/ 200 " "hello from www.test"
+	assert_line_has "CN http://www.test/ 200 " "hello from www.test"
+	assert_line_has "PYD http://www.test/ 200 " "hello from www.test"
+	ic_assert_resolve_fail "NFETCH https://other.test/ "
+	ic_assert_resolve_fail "CN https://other.test/ "
+	assert_output_lacks "hello from other.test"
+	ic_logged "host=www.test " "decision=allow"
+	assert_clean "$(nwp_cid intercept)"
 }
 
 @test "podman http: podman's own network (bridge) is refused with the reason" {
