@@ -37,15 +37,6 @@ struct proxy_opts {
 	 * under the job's own ids. 0 (never a pipe here: fd 0 is /dev/null or
 	 * a terminal): the proxy opens the node log itself (`netward proxy`). */
 	int node_log_pipe;
-	/* Interception (the node key "intercept"): each owned by the proxy,
-	 * non-blocking, and -1 when absent. The hook binds them on the job's
-	 * gateway and veth before the proxy drops its privileges (jobsock.h). */
-	int intercept_fd; /* TCP listening on proxy_port + 1: connections the
-			   * firewall redirected (DNAT) from the job; the address
-			   * the job chose is getsockopt(SO_ORIGINAL_DST), never
-			   * to be connected to */
-	int dns_udp_fd;	  /* UDP bound to port 53: the job's resolver */
-	int dns_tcp_fd;	  /* TCP listening on port 53: the same, over TCP */
 };
 
 /* Binds addr:port (IPv4 literal) for a job: SO_REUSEADDR, and when ifname is
