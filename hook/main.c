@@ -18,10 +18,12 @@
 #include "dryrun.h"
 #include "job.h"
 #include "hostfw.h"
+#include "jobresolv.h"
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
 #include "oci.h"
+#include "oci_resolv.h"
 #include "policy.h"
 #include "proxy.h"
 #include "reached.h"
@@ -109,6 +111,20 @@ static int decide(const struct cli *c, const struct oci_annotations *a, const ch
 	return policy_decide(&c->cfg, a->network, a->domains, a->job_id, id, pol, err);
 }
 
+/* Interception: the job's resolver is its proxy on the gateway. The file
+ * is the bundle's (patch-bundle, bundle set) or the container's under
+ * JOBRESOLV_DIR (precreate). */
+static int give_resolv_conf(struct json *conf, const char *bundle, nw_err *err)
+{
+	char path[PATH_MAX + 64];
+
+	if ((bundle != NULL ? jobresolv_bundle_path(bundle, path, sizeof(path), err)
+			    : jobresolv_precreate_path(conf, path, sizeof(path), err)) < 0 ||
+	    jobresolv_write(path, err) < 0 || oci_resolv_patch(conf, path, err) < 0)
+		return nw_wrap(err, "giving the job its resolv.conf");
+	return 0;
+}
+
 static int cmd_precreate(struct cli *c, nw_err *err)
 {
 	size_t len;
@@ -139,6 +155,8 @@ static int cmd_precreate(struct cli *c, nw_err *err)
 	}
 	struct oci_patch p = {.mode = pol.mode, .proxy_port = c->cfg.proxy_port};
 	int rc = oci_config_patch(conf, &p, err);
+	if (rc == 0 && pol.mode == NW_MODE_HTTP && c->cfg.intercept)
+		rc = give_resolv_conf(conf, NULL, err);
 	policy_free(&pol);
 	oci_annotations_free(&ann);
 	if (rc < 0 || (out = json_render(conf, false, err)) == NULL)
@@ -258,6 +276,8 @@ static int cmd_patch_bundle(struct cli *c, const char *dir, nw_err *err)
 				      .binary = self,
 				      .config_path = cfgpath};
 		rc = oci_config_patch(oc.json, &p, err);
+		if (rc == 0 && pol.mode == NW_MODE_HTTP && c->cfg.intercept)
+			rc = give_resolv_conf(oc.json, dir, err);
 		if (rc == 0)
 			rc = oci_config_write(dir, oc.json, err);
 		policy_free(&pol);
