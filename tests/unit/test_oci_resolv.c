@@ -37,10 +37,8 @@ static void test_text(void)
 	const char *t = oci_resolv_text();
 
 	CHECK(strstr(t, "\nnameserver 169.254.1.1\n") != NULL);
-	CHECK(strstr(t, "nameserver") ==
-		  strrchr(t, '\n') - strlen("nameserver 169.254.1.1\noptions "
-					    "timeout:1 attempts:2") ||
-	      strstr(strstr(t, "nameserver") + 1, "nameserver") == NULL);
+	/* The gateway alone: no second server to fall back to. */
+	CHECK(strstr(strstr(t, "nameserver") + 1, "nameserver") == NULL);
 	CHECK(strstr(t, "search") == NULL && strstr(t, "domain") == NULL);
 }
 
