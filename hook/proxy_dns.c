@@ -58,6 +58,7 @@ struct proxy_dns {
 };
 
 static void tcp_update(struct dns_tcp *t);
+static void pending_free(struct dns_pending *pq);
 
 static void tcp_close(struct dns_tcp *t)
 {
@@ -67,7 +68,7 @@ static void tcp_close(struct dns_tcp *t)
 		return;
 	t->closed = true;
 	if (t->busy != NULL)
-		t->busy->tcp = NULL; /* answered into the void, then freed */
+		pending_free(t->busy); /* its lookup is cancelled */
 	proxy_close_fd(&t->ev);
 	if (t->prev)
 		t->prev->next = t->next;
