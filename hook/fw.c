@@ -204,7 +204,7 @@ static int chain_intact(struct nft_ctx *nft, const struct fw_expect *x, bool *ok
 		rules++;
 		last = json_get_str(r, "comment");
 	}
-	*ok = rules == x->rules && last != NULL && strcmp(last, x->sentinel) == 0;
+	*ok = rules == x->rules && (rules == 0 || (last != NULL && strcmp(last, x->sentinel) == 0));
 	return 0;
 }
 

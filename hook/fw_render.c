@@ -113,15 +113,72 @@ static void block(FILE *f, const char *chain_name, const char *match)
 	rule(f, chain_name, "%s reject with icmpx type admin-prohibited", match);
 }
 
+/* The lowest start of what of a and b lies at or above from; 65536: none. */
+static unsigned union_start(const struct nw_ports *const *l, unsigned from)
+{
+	unsigned start = 65536;
+
+	for (size_t k = 0; k < 2; k++)
+		for (size_t i = 0; i < l[k]->n; i++)
+			if (l[k]->r[i].hi >= from) {
+				unsigned s = l[k]->r[i].lo > from ? l[k]->r[i].lo : from;
+				start = s < start ? s : start;
+			}
+	return start;
+}
+
+/* The end of the run that starts at start, through every range that
+ * touches or overlaps it. */
+static unsigned union_end(const struct nw_ports *const *l, unsigned start)
+{
+	unsigned end = start;
+	bool grew = true;
+
+	while (grew) {
+		grew = false;
+		for (size_t k = 0; k < 2; k++)
+			for (size_t i = 0; i < l[k]->n; i++)
+				if (l[k]->r[i].lo <= end + 1 && l[k]->r[i].hi > end) {
+					end = l[k]->r[i].hi;
+					grew = true;
+				}
+	}
+	return end;
+}
+
+/* "{ 80, 443, 1025-65535 }": the ports interception redirects,
+ * http_ports and connect_ports merged in order (nft refuses overlapping
+ * intervals in one set). Empty ("") when both lists are. */
+static const char *intercept_ports(char *buf, size_t len, const struct nw_config *cfg)
+{
+	const struct nw_ports *l[2] = {&cfg->http_ports, &cfg->connect_ports};
+	size_t used = 0;
+	unsigned start;
+
+	buf[0] = '\0';
+	for (unsigned from = 1; from <= 65535 && (start = union_start(l, from)) <= 65535;) {
+		unsigned end = union_end(l, start);
+		if (used < len)
+			used += (size_t)snprintf(buf + used, len - used, "%s%u", used ? ", " : "{ ",
+						 start);
+		if (end != start && used < len)
+			used += (size_t)snprintf(buf + used, len - used, "-%u", end);
+		from = end + 1;
+	}
+	if (used > 0 && used < len)
+		snprintf(buf + used, len - used, " }");
+	return buf;
+}
+
 /* Before anything else sees the packet, and before conntrack: no IPv6,
  * and no IPv4 but from the job's own address. The host routes each job's
  * /32, and only that, through the job's interface, so "from the subnet,
  * and routed back through the interface it came in on" is exactly that
  * address. An http job's connections get its own conntrack zone, so what
  * it sends is "related" only to its own connections. */
-static void render_pre(FILE *f, const struct nw_config *cfg, const char *gw)
+static void render_pre(FILE *f, const struct nw_config *cfg, const char *gw, const char *ports)
 {
-	char net[INET6_ADDRSTRLEN + 5], m[96];
+	char net[INET6_ADDRSTRLEN + 5], m[FW_PORTS_MAX + 96];
 
 	chain(f, "prerouting", "filter", "prerouting", "raw");
 	rule(f, "prerouting", "iifgroup 0x%x meta nfproto ipv6 drop", FW_IFGROUP);
@@ -131,9 +188,33 @@ static void render_pre(FILE *f, const struct nw_config *cfg, const char *gw)
 	/* An http job's interface forwards nothing (wire.c), and the kernel
 	 * drops what it would route from there without a word: refuse it
 	 * here, before routing, so the job hears of it. */
+	/* Interception: TCP on the ports the proxy serves goes on, in the
+	 * job's zone, to dstnat, which redirects it to the proxy; the rest,
+	 * UDP to port 443 (QUIC) among it, is refused here at once. */
+	if (ports[0] != '\0')
+		rule(f, "prerouting",
+		     "iifname @http_ifs ip daddr != %s tcp dport %s ct zone set iifname map @zones "
+		     "accept",
+		     gw, ports);
 	snprintf(m, sizeof(m), "iifname @http_ifs ip daddr != %s", gw);
 	block(f, "prerouting", m);
 	rule(f, "prerouting", "ct zone set iifname map @zones");
+}
+
+/* Interception: an http job's TCP to any address but its gateway, on
+ * the ports the proxy serves, goes to its proxy's second port on the
+ * gateway, in the job's own conntrack zone (set in prerouting). The proxy
+ * reads the address the job chose (SO_ORIGINAL_DST) and never connects to
+ * it: it connects to the name it checked. Nothing is routed, so
+ * deny_destinations and the node's other networks stay out of reach. The
+ * chain is written, empty, when interception is off, so turning it off
+ * takes its rule away. */
+static void render_dstnat(FILE *f, const char *gw, unsigned port, const char *ports)
+{
+	chain(f, "dstnat", "nat", "prerouting", "dstnat");
+	if (ports[0] != '\0')
+		rule(f, "dstnat", "iifname @http_ifs ip daddr != %s tcp dport %s dnat ip to %s:%u",
+		     gw, ports, gw, port + 1);
 }
 
 /* The proxy's side of an http job's connections, in the job's zone. */
@@ -147,7 +228,29 @@ static void render_output(FILE *f)
  * gateway (and ICMP errors about its own connections, for path MTU);
  * others nothing. A name in full_ifs reaches nothing here, whatever else
  * it is in; an interface of the group in no set reaches nothing. */
-static void render_in(FILE *f, const char *gw, unsigned port)
+/* With interception, the redirected connections reach the proxy's
+ * second port (only those: a job connecting there itself meets the
+ * block), and the job's DNS reaches the proxy's port 53, UDP and TCP,
+ * each only at a socket with the proxy's mark. */
+static void render_in_intercept(FILE *f, const char *gw, unsigned port)
+{
+	rule(
+	    f, "input",
+	    "iifname @http_ifs ip daddr %s tcp dport %u ct status dnat ct state established accept",
+	    gw, port + 1);
+	rule(f, "input",
+	     "iifname @http_ifs ip daddr %s tcp dport %u ct status dnat socket mark & 0x%x == 0x%x "
+	     "accept",
+	     gw, port + 1, FW_PROXY_MARK, FW_PROXY_MARK);
+	rule(f, "input", "iifname @http_ifs ip daddr %s tcp dport %u ct state established accept",
+	     gw, FW_DNS_PORT);
+	rule(f, "input",
+	     "iifname @http_ifs ip daddr %s meta l4proto { tcp, udp } th dport %u socket mark & "
+	     "0x%x == 0x%x accept",
+	     gw, FW_DNS_PORT, FW_PROXY_MARK, FW_PROXY_MARK);
+}
+
+static void render_in(FILE *f, const char *gw, unsigned port, bool intercept)
 {
 	chain(f, "input", "filter", "input", "filter - 10");
 	/* A full job learns nothing of the node, not even a refusal. */
@@ -161,6 +264,8 @@ static void render_in(FILE *f, const char *gw, unsigned port)
 	rule(f, "input",
 	     "iifname @http_ifs ip daddr %s tcp dport %u socket mark & 0x%x == 0x%x accept", gw,
 	     port, FW_PROXY_MARK, FW_PROXY_MARK);
+	if (intercept)
+		render_in_intercept(f, gw, port);
 	rule(f, "input", "iifname @http_ifs ip daddr %s meta l4proto icmp ct state related accept",
 	     gw);
 	block(f, "input", "iifname @job_ifs");
@@ -292,12 +397,23 @@ char *fw_render_base(const struct nw_config *cfg, const struct nw_addr *gw, uint
 		     nw_err *err)
 {
 	cleanup_free char *body = NULL;
-	char g[INET6_ADDRSTRLEN];
+	char g[INET6_ADDRSTRLEN], ports[FW_PORTS_MAX] = "";
 	size_t len = 0;
 	FILE *f;
 
 	if (cfg == NULL || cfg->subnet.addr.family != AF_INET || gw->family != AF_INET)
 		return nw_fail(err, EINVAL, "firewall: the job needs IPv4 addresses and a config"),
+		       NULL;
+	if (cfg->intercept && (unsigned)port + 1 > 65535)
+		return nw_fail(err, EINVAL,
+			       "firewall: no port after proxy_port %u for interception",
+			       (unsigned)port),
+		       NULL;
+	if (cfg->intercept &&
+	    strlen(intercept_ports(ports, sizeof(ports), cfg)) + 1 >= sizeof(ports))
+		return nw_fail(err, E2BIG,
+			       "firewall: http_ports and connect_ports hold too many ranges to "
+			       "intercept; merge them, or set \"intercept\": false"),
 		       NULL;
 	addr_str(gw, g, sizeof(g));
 	f = open_memstream(&body, &len);
@@ -315,9 +431,10 @@ char *fw_render_base(const struct nw_config *cfg, const struct nw_addr *gw, uint
 		" { typeof iifname . ip daddr . meta l4proto . th dport; flags dynamic,timeout; "
 		"timeout %us; size %u; }\n",
 		FW_RECENT_SECONDS, FW_RECENT_MAX);
-	render_pre(f, cfg, g);
+	render_pre(f, cfg, g, ports);
+	render_dstnat(f, g, port, ports);
 	render_output(f);
-	render_in(f, g, port);
+	render_in(f, g, port, cfg->intercept);
 	render_fwd(f, cfg);
 	render_post(f, cfg);
 	if (ferror(f) || fclose(f) != 0)
@@ -325,33 +442,51 @@ char *fw_render_base(const struct nw_config *cfg, const struct nw_addr *gw, uint
 	return add_sentinels(body, err);
 }
 
+/* The index of chain name in out[0..*n), added when new. */
+static int expect_slot(struct fw_expect *out, size_t *n, const char *name, nw_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < *n && strcmp(out[i].chain, name) != 0; i++)
+		;
+	if (i == *n) {
+		if (*n == FW_CHAINS)
+			return nw_fail(err, EINVAL, "firewall: too many chains");
+		snprintf(out[i].chain, sizeof(out[i].chain), "%s", name);
+		(*n)++;
+	}
+	return (int)i;
+}
+
+/* A chain written with no rules (dstnat, interception off) is expected
+ * empty, with no sentinel. */
 int fw_expect_parse(const char *base, struct fw_expect out[FW_CHAINS], nw_err *err)
 {
-	static const char pfx[] = "add rule inet " FW_TABLE " ";
+	static const char rpfx[] = "add rule inet " FW_TABLE " ";
+	static const char cpfx[] = "add chain inet " FW_TABLE " ";
 	size_t n = 0;
 
 	memset(out, 0, sizeof(struct fw_expect) * FW_CHAINS);
 	for (const char *l = base; l != NULL && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
 		char name[16];
 		const char *c;
-		size_t i;
-		if (strncmp(l, pfx, sizeof(pfx) - 1) != 0 ||
-		    sscanf(l + sizeof(pfx) - 1, "%15[a-z]", name) != 1)
+		bool is_rule = strncmp(l, rpfx, sizeof(rpfx) - 1) == 0;
+		int i;
+		if ((!is_rule && strncmp(l, cpfx, sizeof(cpfx) - 1) != 0) ||
+		    sscanf(l + (is_rule ? sizeof(rpfx) : sizeof(cpfx)) - 1, "%15[a-z]", name) != 1)
 			continue;
-		for (i = 0; i < n && strcmp(out[i].chain, name) != 0; i++)
-			;
-		if (i == n) {
-			if (n == FW_CHAINS)
-				return nw_fail(err, EINVAL, "firewall: too many chains");
-			snprintf(out[n++].chain, sizeof(out[i].chain), "%s", name);
-		}
+		i = expect_slot(out, &n, name, err);
+		if (i < 0)
+			return -1;
+		if (!is_rule)
+			continue;
 		out[i].rules++;
 		c = strstr(l, " comment \"netward ");
 		if (c != NULL && (strchr(l, '\n') == NULL || c < strchr(l, '\n')))
 			sscanf(c + 10, "%39[a-z0-9 ]", out[i].sentinel);
 	}
 	for (size_t i = 0; i < FW_CHAINS; i++)
-		if (out[i].chain[0] == '\0' || out[i].sentinel[0] == '\0')
+		if (out[i].chain[0] == '\0' || (out[i].rules > 0 && out[i].sentinel[0] == '\0'))
 			return nw_fail(err, EINVAL, "firewall: the base script has no sentinels");
 	return 0;
 }

@@ -37,6 +37,10 @@
  * 0x8000, Calico 0xffff0000, Cilium 0x0f00, Tailscale 0xff0000); the
  * proxy's replies to the job carry it. */
 #define FW_PROXY_MARK 0x10u
+/* Interception: the job's resolver on the gateway, and the longest
+ * rendered set of the ports redirected to the proxy. */
+#define FW_DNS_PORT  53u
+#define FW_PORTS_MAX 2048
 
 /* Ranges no full-mode job reaches whatever the config says, and those it
  * reaches only when full_allow_private_destinations lists them (every IPv4
@@ -82,7 +86,7 @@ struct fw_expect {
 	unsigned rules;
 	char sentinel[40];
 };
-#define FW_CHAINS 5
+#define FW_CHAINS 6
 int fw_expect_parse(const char *base, struct fw_expect out[FW_CHAINS], nw_err *err);
 
 /* Frees n elements (their names) and the array. */

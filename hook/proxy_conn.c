@@ -144,6 +144,11 @@ void conn_fail(struct conn *c, const struct proxy_fail *f)
 	if (c->t_start == 0)
 		c->t_start = c->t_head;
 	c->status = f->status;
+	if (!c->kind->http_errors) {
+		conn_log(c, !f->denied, f->reason);
+		conn_close(c, f->reason);
+		return;
+	}
 	conn_log(c, !f->denied, f->reason);
 	conn_close_upstream(c);
 	tunnel_free(c);
@@ -275,7 +280,7 @@ static bool upstream_alive(struct conn *c)
 	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-static void route(struct conn *c)
+void conn_route(struct conn *c)
 {
 	cleanup_err nw_err err = NULL;
 	struct proxy_fail f;
@@ -323,7 +328,8 @@ static void take_request(struct conn *c, const struct http_req *r)
 	snprintf(c->host, sizeof(c->host), "%s", r->host);
 	c->host_is_ip = r->host_is_ip;
 	c->port = r->port;
-	c->kind = r->connect ? &conn_kind_connect : &conn_kind_http;
+	if (r->connect)
+		c->kind = &conn_kind_connect;
 	c->head_method = r->head_method;
 	c->client_ka = r->keep_alive;
 	c->req_body = r->h.body;
@@ -353,7 +359,7 @@ static void take_request(struct conn *c, const struct http_req *r)
 		return;
 	}
 	c->c2u.len += n;
-	route(c);
+	conn_route(c);
 }
 
 void conn_head_parse(struct conn *c)
@@ -375,7 +381,7 @@ void conn_head_parse(struct conn *c)
 		conn_fail(c, &f);
 		return;
 	}
-	rc = http_parse_request(buf, c->cin.len, r, &hf);
+	rc = http_parse_request_at(buf, c->cin.len, c->at_port, r, &hf);
 	if (rc == 0 && (buf_room(&c->cin) == 0 || c->cin.len > HTTP_MAX_HEAD))
 		rc = -1, hf.status = 431,
 		snprintf(hf.reason, sizeof(hf.reason), "netward: request head too large");
@@ -507,6 +513,7 @@ static const struct {
     [CS_RESOLVE] = {resolve_event, resolve_interest},
     [CS_CONNECT] = {connect_event, connect_interest},
     [CS_PEEK] = {peek_event, peek_interest},
+    [CS_SNIFF] = {sniff_event, sniff_interest},
     [CS_FORWARD] = {forward_event, forward_interest},
     [CS_TUNNEL] = {tunnel_event, tunnel_interest},
     [CS_ERROR] = {error_event, error_interest},
@@ -582,6 +589,9 @@ void conn_timeout_check(struct conn *c, uint64_t now)
 		break;
 	case CS_PEEK:
 		peek_timeout_check(c, now);
+		break;
+	case CS_SNIFF:
+		sniff_timeout_check(c, now);
 		break;
 	case CS_FORWARD:
 	case CS_TUNNEL:

@@ -54,6 +54,7 @@ const struct conn_kind conn_kind_http = {
     .name = "http",
     .via = VIA_HTTP,
     .reuse_upstream = true,
+    .http_errors = true,
     .connected = forward_start,
 };
 

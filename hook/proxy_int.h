@@ -72,6 +72,10 @@ struct conn_kind {
 	/* A kept-alive upstream to the same host and port serves the next
 	 * request. */
 	bool reuse_upstream;
+	/* A refusal gets an HTTP error response; otherwise the connection is
+	 * closed (the client speaks TLS, or nothing known yet). Logged and
+	 * counted either way. */
+	bool http_errors;
 	/* The upstream accepted the connection. */
 	void (*connected)(struct conn *c);
 };
@@ -80,12 +84,17 @@ extern const struct conn_kind conn_kind_http;
 /* A CONNECT tunnel: its ClientHello read (proxy_peek.c), then bytes both
  * ways (proxy_tunnel.c). */
 extern const struct conn_kind conn_kind_connect;
+/* Redirected by the firewall (proxy_intercept.c): until its first bytes
+ * are read, then a TLS stream judged on its server name, or HTTP/1.x
+ * requests judged each on its Host. */
+extern const struct conn_kind conn_kind_intercept, conn_kind_itls, conn_kind_ihttp;
 
 enum conn_state {
 	CS_HEAD,
 	CS_RESOLVE,
 	CS_CONNECT,
 	CS_PEEK,
+	CS_SNIFF, /* an intercepted connection's first bytes */
 	CS_FORWARD,
 	CS_TUNNEL,
 	CS_ERROR,
@@ -114,6 +123,7 @@ struct conn {
 	bool host_is_ip, head_method, client_ka;
 	bool reported; /* the current request is allowed by report mode only */
 	uint16_t port;
+	uint16_t at_port; /* intercepted: the port the job connected to; 0 explicit */
 	enum http_body req_body;
 	uint64_t req_left;
 	struct http_chunked req_ch;
@@ -162,7 +172,9 @@ struct proxy {
 	struct proxy_ev listen, sig, tick, refill;
 	int reserve_fd;
 	struct resolver *res;
-	struct proxy_deny *deny; /* addresses of deny_destinations names */
+	struct proxy_deny *deny;   /* addresses of deny_destinations names */
+	struct proxy_ev intercept; /* the interception listener (fd -1: none) */
+	struct proxy_dns *dns;	   /* the job's DNS on the gateway, or NULL */
 	struct bucket bk[2];
 	uint64_t wake_at_least; /* bytes worth waking waiters for */
 	struct conn *conns;
@@ -211,6 +223,8 @@ ssize_t conn_read(struct conn *c, int fd, struct buf *b, enum dir d);
 /* Writes what b holds: >=0 written, -1 error. */
 ssize_t conn_write(struct conn *c, int fd, struct buf *b);
 void conn_head_parse(struct conn *c);
+/* The decision on c->host:c->port for c's kind, then DNS and connecting. */
+void conn_route(struct conn *c);
 
 /* proxy_fail.c: fill f and return status. A refusal by policy (counted
  * denied), and a failure on the way to the origin. */
@@ -229,6 +243,14 @@ int proxy_policy_name(const struct proxy_opts *o, const char *host, bool is_ip, 
  * same decision as proxy_policy_name with VIA_SNI. */
 int proxy_policy_sni(const struct proxy_opts *o, const char *sni, uint16_t port, bool *report,
 		     struct proxy_fail *f);
+/* The canonical host of a ClientHello's server name, or 403 with f
+ * filled (the first step of proxy_policy_sni). host: DOMAIN_MAX + 1. */
+int proxy_policy_sni_host(const char *sni, char *host, bool *is_ip, struct proxy_fail *f);
+/* Does the job's DNS on the gateway answer name (canonical, no trailing
+ * dot)? Only names the job's list covers, and no deny_destinations name
+ * (one with a port is left to the connection's own check). Report mode
+ * adds nothing here: a name outside the list never leaves the node. */
+bool proxy_policy_dns_covers(const struct proxy_opts *o, const char *name);
 /* On a DNS answer (or an IP literal as one): its CNAME chain, then every
  * address, including against the addresses deny_destinations names
  * resolve to (dn). */
@@ -246,6 +268,24 @@ void peek_start(struct conn *c);
 void peek_event(struct conn *c, bool client, uint32_t events);
 void peek_interest(struct conn *c, uint32_t *cm, uint32_t *um);
 void peek_timeout_check(struct conn *c, uint64_t now);
+
+/* proxy_intercept.c */
+/* A connection accepted on the interception listener. */
+void intercept_start(struct conn *c);
+void sniff_event(struct conn *c, bool client, uint32_t events);
+void sniff_interest(struct conn *c, uint32_t *cm, uint32_t *um);
+void sniff_timeout_check(struct conn *c, uint64_t now);
+
+/* proxy_dns.c: the job's DNS on the gateway (o->dns_udp_fd, dns_tcp_fd). */
+struct proxy_dns;
+void proxy_dns_init(struct proxy *p);
+int proxy_dns_setup(struct proxy *p, nw_err *err);
+/* Pauses (0) or resumes (EPOLLIN) accepting TCP queries. */
+void proxy_dns_watch(struct proxy *p, uint32_t mask);
+void proxy_dns_tick(struct proxy *p, uint64_t now);
+/* Frees what was closed during the batch. */
+void proxy_dns_reap(struct proxy *p);
+void proxy_dns_free(struct proxy *p);
 
 /* proxy_tunnel.c */
 void tunnel_start(struct conn *c);

@@ -125,19 +125,31 @@ int proxy_policy_name(const struct proxy_opts *o, const char *host, bool is_ip, 
 	return 0;
 }
 
+int proxy_policy_sni_host(const char *sni, char *host, bool *is_ip, struct proxy_fail *f)
+{
+	cleanup_err nw_err err = NULL;
+
+	if (domain_canon(sni, host, is_ip, &err) < 0)
+		return proxy_refuse(f, 403, "netward: the TLS server name is not a host name: %s",
+				    nw_err_msg(err));
+	return 0;
+}
+
 int proxy_policy_sni(const struct proxy_opts *o, const char *sni, uint16_t port, bool *report,
 		     struct proxy_fail *f)
 {
-	cleanup_err nw_err err = NULL;
 	char host[DOMAIN_MAX + 1];
 	bool is_ip;
 
 	*report = false;
-	if (domain_canon(sni, host, &is_ip, &err) < 0) {
-		return proxy_refuse(f, 403, "netward: the TLS server name is not a host name: %s",
-				    nw_err_msg(err));
-	}
+	if (proxy_policy_sni_host(sni, host, &is_ip, f) != 0)
+		return f->status;
 	return proxy_policy_name(o, host, is_ip, port, VIA_SNI, report, f);
+}
+
+bool proxy_policy_dns_covers(const struct proxy_opts *o, const char *name)
+{
+	return domain_list_match(o->domains, name) != NULL && denied_name(o->cfg, name, 0) == NULL;
 }
 
 /* Every name the answer's CNAME chain went through is held to the deny

@@ -52,6 +52,7 @@ const struct conn_kind conn_kind_connect = {
     .name = "connect",
     .via = VIA_CONNECT,
     .reuse_upstream = false,
+    .http_errors = true,
     .connected = peek_start,
 };
 

@@ -256,10 +256,28 @@ static void test_expect_parse(void)
 		n++;
 	for (size_t i = 0; i < FW_CHAINS; i++) {
 		total += x[i].rules;
+		/* A chain written empty (dstnat, interception off) has none. */
+		if (x[i].rules == 0) {
+			CHECK_STR(x[i].chain, "dstnat");
+			CHECK_STR(x[i].sentinel, "");
+			continue;
+		}
 		CHECK(strncmp(x[i].sentinel, "netward ", 8) == 0);
 		CHECK_STR(x[i].sentinel, x[0].sentinel);
 	}
 	CHECK(total == n);
+	/* With interception every chain has rules, so every one a sentinel. */
+	cfg.intercept = true;
+	struct nw_port_range web[] = {{80, 80}};
+	cfg.http_ports = (struct nw_ports){.n = 1, .r = web};
+	{
+		cleanup_free char *on = fw_render_base(&cfg, &gw, 3128, NULL);
+		struct fw_expect y[FW_CHAINS];
+		CHECK(on != NULL && fw_expect_parse(on, y, NULL) == 0);
+		for (size_t i = 0; on != NULL && i < FW_CHAINS; i++)
+			CHECK(y[i].rules > 0 && strncmp(y[i].sentinel, "netward ", 8) == 0);
+	}
+	cfg.intercept = false;
 	/* A changed config changes the sentinel. */
 	cfg.proxy_port = 3129;
 	{
@@ -269,6 +287,106 @@ static void test_expect_parse(void)
 		      strcmp(x[0].sentinel, y[0].sentinel) != 0);
 	}
 	CHECK(fw_expect_parse("add table inet netward\n", x, NULL) < 0);
+}
+
+static struct nw_config intercept_config(struct nw_port_range *http, size_t nh,
+					 struct nw_port_range *conn, size_t nc)
+{
+	struct nw_config cfg = base_config();
+
+	cfg.intercept = true;
+	cfg.http_ports = (struct nw_ports){.n = nh, .r = http};
+	cfg.connect_ports = (struct nw_ports){.n = nc, .r = conn};
+	return cfg;
+}
+
+/* Interception on, with the default ports: the golden file. */
+static void test_http_intercept(void)
+{
+	struct nw_port_range http[] = {{80, 80}, {443, 443}, {1025, 65535}}, conn[] = {{443, 443}};
+	struct nw_config cfg = intercept_config(http, 3, conn, 1);
+	struct fw_job j = job(NW_MODE_HTTP, &cfg);
+	cleanup_err nw_err err = NULL;
+	cleanup_free char *s = fw_render(&j, &err);
+
+	CHECK(err == NULL);
+	check_golden("fw_http_intercept.nft", s);
+}
+
+/* What interception opens, and what it leaves closed. */
+static void test_intercept_rules(void)
+{
+	struct nw_port_range http[] = {{8080, 8090}, {80, 80}, {1, 79}},
+			     conn[] = {{443, 443}, {8085, 9000}, {81, 81}};
+	struct nw_config cfg = intercept_config(http, 3, conn, 3);
+	struct fw_job j = job(NW_MODE_HTTP, &cfg);
+	cleanup_free char *s = fw_render(&j, NULL);
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	/* Both lists merged, in order, no overlapping intervals (nft refuses
+	 * them): the DNAT to the proxy's second port, only from http jobs. */
+	CHECK(strstr(s, "add rule inet netward dstnat iifname @http_ifs ip daddr != 169.254.1.1 "
+			"tcp dport { 1-81, 443, 8080-9000 } dnat ip to 169.254.1.1:3129") != NULL);
+	/* Prerouting exempts only that TCP from the block: UDP (QUIC on 443
+	 * among it) and every other port are refused at once and counted. */
+	{
+		const char *pass =
+		    strstr(s, "prerouting iifname @http_ifs ip daddr != 169.254.1.1 tcp "
+			      "dport { 1-81, 443, 8080-9000 } ct zone set iifname map "
+			      "@zones accept\n");
+		const char *rej = strstr(s, "prerouting iifname @http_ifs ip daddr != 169.254.1.1 "
+					    "reject with icmpx type admin-prohibited\n");
+		const char *cnt =
+		    strstr(s, "prerouting iifname @http_ifs ip daddr != 169.254.1.1 add "
+			      "@blocked { iifname }\n");
+		CHECK(pass != NULL && rej != NULL && cnt != NULL && pass < cnt && cnt < rej);
+		/* The only rule that lets a job's packet past the block. */
+		CHECK(pass != NULL && strstr(pass + 1, "prerouting iifname @http_ifs ip daddr != "
+						       "169.254.1.1 tcp dport") == NULL);
+	}
+	/* Into the host: the redirected flow only (ct status dnat), and DNS,
+	 * each at a socket with the proxy's mark. */
+	CHECK(strstr(s,
+		     "input iifname @http_ifs ip daddr 169.254.1.1 tcp dport 3129 ct status dnat "
+		     "socket mark & 0x10 == 0x10 accept") != NULL);
+	CHECK(strstr(s, "tcp dport 3129 socket mark") == NULL);
+	CHECK(strstr(s, "input iifname @http_ifs ip daddr 169.254.1.1 meta l4proto { tcp, udp } th "
+			"dport 53 socket mark & 0x10 == 0x10 accept") != NULL);
+	/* Nothing of a full job's changes, and nothing is routed for it. */
+	CHECK(strstr(s, "dnat ip to") == strstr(s, "dstnat iifname @http_ifs ip daddr != ") +
+					     strlen("dstnat iifname @http_ifs ip daddr != 169.254."
+						    "1.1 tcp dport { 1-81, 443, 8080-9000 } "));
+	CHECK(strstr(s, "full_ifs accept") != NULL && strstr(s, "@full_ifs dnat") == NULL);
+
+	/* Off: no redirect, no DNS, the chain written empty. */
+	cfg.intercept = false;
+	cleanup_free char *off = fw_render(&j, NULL);
+	CHECK(off != NULL && strstr(off, "dnat") == NULL && strstr(off, "dport 53") == NULL &&
+	      strstr(off, "add chain inet netward dstnat") != NULL &&
+	      strstr(off, "add rule inet netward dstnat") == NULL);
+}
+
+/* The port after proxy_port must exist; a port list too long for the
+ * rule is an error naming the way out, not a cut set. */
+static void test_intercept_refusals(void)
+{
+	struct nw_port_range http[] = {{80, 80}}, conn[] = {{443, 443}};
+	struct nw_config cfg = intercept_config(http, 1, conn, 1);
+	struct nw_addr gw = v4("169.254.1.1");
+	cleanup_err nw_err err = NULL;
+	struct nw_port_range many[600];
+	char *s;
+
+	s = fw_render_base(&cfg, &gw, 65535, &err);
+	CHECK(s == NULL && err != NULL && err->code == EINVAL);
+	nw_err_free(&err);
+	for (size_t i = 0; i < 600; i++)
+		many[i] = (struct nw_port_range){(uint16_t)(2 + 100 * i), (uint16_t)(2 + 100 * i)};
+	cfg = intercept_config(many, 600, conn, 1);
+	s = fw_render_base(&cfg, &gw, 3128, &err);
+	CHECK(s == NULL && err != NULL && strstr(nw_err_msg(err), "\"intercept\": false") != NULL);
 }
 
 /* fw_non_global and fw_always_denied together are every IPv4 range
@@ -311,5 +429,8 @@ int main(void)
 	RUN(test_both_modes_fail_closed);
 	RUN(test_expect_parse);
 	RUN(test_non_global_matches_addr);
+	RUN(test_http_intercept);
+	RUN(test_intercept_rules);
+	RUN(test_intercept_refusals);
 	UNIT_DONE();
 }
