@@ -164,5 +164,6 @@ check "DNS: names outside the list never reach the upstream server" \
 	'[[ $q != *evil.test* && $q == *allowed.test* ]]' "$q"
 
 nft delete table ip icpt
+[ "$failed" -eq 0 ] || sed 's/^/# proxy: /' "$tmp/proxy.err"
 echo "1..$n"
 [ "$failed" -eq 0 ]

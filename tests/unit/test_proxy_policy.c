@@ -74,8 +74,39 @@ static void test_cases(void)
 	config_free(&cfg);
 }
 
+/* The job's DNS answers only names the list covers, and no name
+ * deny_destinations holds on every port. */
+static void test_dns_covers(void)
+{
+	struct nw_config cfg = {0};
+	struct domain_list doms = {0};
+	cleanup_err nw_err err = NULL;
+	static const char node[] =
+	    "{\"deny_destinations\": [\"api.wild.test\", \"web.wild.test:8080\"]}";
+	struct proxy_opts o = {.cfg = &cfg, .domains = &doms, .job_id = "j"};
+	static const struct {
+		const char *name;
+		bool covered;
+	} k[] = {
+	    {"www.a.test", true},     {"a.test", false},	  {"x.www.a.test", false},
+	    {"wild.test", true},      {"deep.x.wild.test", true}, {"evilwild.test", false},
+	    {"api.wild.test", false}, {"web.wild.test", true},	  {"", false},
+	};
+
+	CHECK(config_parse(&cfg, node, strlen(node), &err) == 0);
+	CHECK(domain_list_parse(&doms, "www.a.test, .wild.test", &err) == 0);
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+		if (proxy_policy_dns_covers(&o, k[i].name) != k[i].covered) {
+			printf("#   %s: covered %d\n", k[i].name, !k[i].covered);
+			CHECK(0);
+		}
+	domain_list_free(&doms);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	RUN(test_cases);
+	RUN(test_dns_covers);
 	UNIT_DONE();
 }
