@@ -36,6 +36,21 @@ try:
 except OSError as e:
     print("HOLD %s:%s closed %s" % (sys.argv[1], sys.argv[2], type(e).__name__), flush=True)' "$1" "$2"
 }
+dnsq() {
+	python3 -c 'import socket, struct, sys
+q = struct.pack(">HHHHHH", 0x6e77, 0x0100, 1, 0, 0, 0) + b"\x03www\x04test\x00" + struct.pack(">HH", 1, 1)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+s.connect((sys.argv[1], 53))
+try:
+    s.send(q)
+    s.recv(512)
+    print("DNSQ %s answered" % sys.argv[1])
+except socket.timeout:
+    print("DNSQ %s timeout" % sys.argv[1])
+except OSError as e:
+    print("DNSQ %s refused %s" % (sys.argv[1], type(e).__name__))' "$1"
+}
 udp() {
 	python3 -c 'import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -103,4 +118,67 @@ intercept_sockets() {
 		ip xfrm policy >&2
 		false
 	fi
+}
+
+# The proxy's UDP socket on port 53 of the job's veth has had the job's
+# query: answered, or waiting in its receive queue.
+dns_socket_queue() {
+	ss -Huln "( sport = :53 )" | grep -F "%$1:" | awk '{ n += $2 } END { print n + 0 }'
+}
+
+@test "redirect: the job's DNS reaches its proxy on the gateway; QUIC and other resolvers are refused at once, and counted" {
+	local id b
+	id=$(job_id dns)
+	b=$(http_bundle "$id" www.test "$(nw_hold_lib)
+		dnsq $NW_GATEWAY
+		hold $NW_GATEWAY 53
+		dnsq $TESTNET_DNS
+		udp $TESTNET_WWW 443
+		echo QUEUE-CHECK
+		sleep 3")
+	patch_bundle "$b"
+	runc_run "$b" "$id" >"$BATS_TEST_TMPDIR/out" &
+	local pid=$! ifn q=0
+	wait_for_text "$BATS_TEST_TMPDIR/out" QUEUE-CHECK 20
+	ifn=$(job_state_field "$id" host_if)
+	q=$(dns_socket_queue "$ifn")
+	wait "$pid"
+	output=$(cat "$BATS_TEST_TMPDIR/out")
+	echo "$output" >&2
+	# At the proxy's socket: answered, or queued there.
+	grep -qx "DNSQ $NW_GATEWAY answered" <<<"$output" || [ "$q" -gt 0 ]
+	assert_output_has "HOLD $NW_GATEWAY:53 open"
+	# Any other resolver, and UDP to port 443: an ICMP error, not silence.
+	assert_output_has "DNSQ $TESTNET_DNS refused"
+	assert_output_has "UDP $TESTNET_WWW:443 refused"
+	grep -E "job ended: mode=http .* blocked_recent=[^ ]*$TESTNET_WWW:443/udp" "$NW_LOG"
+	grep -E "job ended: mode=http .* blocked_recent=[^ ]*$TESTNET_DNS:53/udp" "$NW_LOG"
+	assert_clean "$id"
+}
+
+@test "redirect: with intercept off, nothing is redirected and the job gets no resolver" {
+	local id b
+	write_node_config "$NW_CONFIG" '.intercept = false'
+	id=$(job_id off)
+	b=$(http_bundle "$id" www.test "$(nw_hold_lib)
+		hold $TESTNET_WWW 80
+		dnsq $NW_GATEWAY
+		echo RESOLV \$(tr '\n' ' ' </etc/resolv.conf 2>/dev/null)
+		echo LISTEN-CHECK
+		sleep 2")
+	patch_bundle "$b"
+	bundle_has_resolv=$(jq '[.mounts[]? | select(.destination == "/etc/resolv.conf")] | length' "$b/config.json")
+	runc_run "$b" "$id" >"$BATS_TEST_TMPDIR/out" &
+	local pid=$! listeners
+	wait_for_text "$BATS_TEST_TMPDIR/out" LISTEN-CHECK 20
+	listeners=$(ss -Htuln "( sport = :$NW_INTERCEPT_PORT or sport = :53 )" | grep -c "%$(job_state_field "$id" host_if):" || true)
+	wait "$pid"
+	output=$(cat "$BATS_TEST_TMPDIR/out")
+	echo "$output" >&2
+	[ "$bundle_has_resolv" = 0 ]
+	[ "$listeners" = 0 ]
+	assert_output_has "HOLD $TESTNET_WWW:80 closed ConnectionRefusedError"
+	assert_output_has "DNSQ $NW_GATEWAY refused"
+	assert_output_lacks "RESOLV # netward"
+	assert_clean "$id"
 }
