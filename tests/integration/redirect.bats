@@ -182,3 +182,21 @@ dns_socket_queue() {
 	assert_output_lacks "RESOLV # netward"
 	assert_clean "$id"
 }
+
+@test "redirect: precreate gives the container a resolv.conf of its own, the same at every start" {
+	local b out1 out2 src other
+	b=$(http_bundle "$(job_id pre)" www.test 'true')
+	out1=$("$NETWARD" --config "$NW_CONFIG" precreate <"$b/config.json")
+	out2=$("$NETWARD" --config "$NW_CONFIG" precreate <"$b/config.json")
+	src=$(jq -r '[.mounts[] | select(.destination == "/etc/resolv.conf")] | if length == 1 then .[0].source else "count \(length)" end' <<<"$out1")
+	[ "$src" = "$(jq -r '.mounts[] | select(.destination == "/etc/resolv.conf") | .source' <<<"$out2")" ]
+	[[ $src == /run/netward-resolv/*.conf ]]
+	grep -qx "nameserver $NW_GATEWAY" "$src"
+	[ "$(stat -c %a "$src")" = 644 ]
+	# Another container (another root) gets another file.
+	jq '.root.path = "/nonexistent/other-rootfs"' "$b/config.json" >"$BATS_TEST_TMPDIR/other.json"
+	out2=$("$NETWARD" --config "$NW_CONFIG" precreate <"$BATS_TEST_TMPDIR/other.json")
+	other=$(jq -r '.mounts[] | select(.destination == "/etc/resolv.conf") | .source' <<<"$out2")
+	rm -f "$src" "$other"
+	[ "$src" != "$other" ]
+}
