@@ -12,9 +12,6 @@
 #include "fw.h"
 #include "proxy.h"
 
-/* The port the firewall lets a job's DNS reach is the one bound here. */
-_Static_assert(JOBSOCK_DNS_PORT == FW_DNS_PORT, "the job's DNS port: jobsock.h and fw_render.h");
-
 int jobsock_udp(const char *addr, unsigned port, const char *ifname, nw_err *err)
 {
 	cleanup_close int fd = -1;
