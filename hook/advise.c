@@ -181,6 +181,18 @@ static void hint_placeholders(const char *key, const struct json *j, struct advi
 	}
 }
 
+/* A switch written as a string ("false") is refused as a type error;
+ * say what was meant. */
+static void hint_switch(const char *key, const struct json *v, struct advice_list *out)
+{
+	if (v == NULL || v->type != JSON_STRING ||
+	    (strcasecmp(v->s, "true") != 0 && strcasecmp(v->s, "false") != 0 &&
+	     strcasecmp(v->s, "on") != 0 && strcasecmp(v->s, "off") != 0))
+		return;
+	add(out, "\"%s\" is the string \"%s\"; write %s, without quotes", key, v->s,
+	    strcasecmp(v->s, "true") == 0 || strcasecmp(v->s, "on") == 0 ? "true" : "false");
+}
+
 void advise_hints(const struct json *root, struct advice_list *out)
 {
 	if (root == NULL || root->type != JSON_OBJECT)
@@ -191,6 +203,8 @@ void advise_hints(const struct json *root, struct advice_list *out)
 	hint_deny(json_get(root, "deny_destinations"), out);
 	hint_allowlist(json_get(root, "domain_allowlist"), out);
 	hint_allow_private(json_get(root, "allow_private_destinations"), out);
+	hint_switch("intercept", json_get(root, "intercept"), out);
+	hint_switch("report_unlisted_domains", json_get(root, "report_unlisted_domains"), out);
 }
 
 /* --- warnings ------------------------------------------------------------- */

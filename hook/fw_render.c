@@ -189,13 +189,14 @@ static void render_pre(FILE *f, const struct nw_config *cfg, const char *gw, con
 	 * drops what it would route from there without a word: refuse it
 	 * here, before routing, so the job hears of it. */
 	/* Interception: TCP on the ports the proxy serves goes on, in the
-	 * job's zone, to dstnat, which redirects it to the proxy; the rest,
+	 * job's zone and marked (for the guard: guard.h), to dstnat, which
+	 * redirects it to the proxy; the rest,
 	 * UDP to port 443 (QUIC) among it, is refused here at once. */
 	if (ports[0] != '\0')
 		rule(f, "prerouting",
-		     "iifname @http_ifs ip daddr != %s tcp dport %s ct zone set iifname map @zones "
-		     "accept",
-		     gw, ports);
+		     "iifname @http_ifs ip daddr != %s tcp dport %s meta mark set meta mark | 0x%x "
+		     "ct zone set iifname map @zones accept",
+		     gw, ports, FW_INTERCEPT_MARK);
 	snprintf(m, sizeof(m), "iifname @http_ifs ip daddr != %s", gw);
 	block(f, "prerouting", m);
 	rule(f, "prerouting", "ct zone set iifname map @zones");
@@ -211,7 +212,9 @@ static void render_pre(FILE *f, const struct nw_config *cfg, const char *gw, con
  * takes its rule away. */
 static void render_dstnat(FILE *f, const char *gw, unsigned port, const char *ports)
 {
-	chain(f, "dstnat", "nat", "prerouting", "dstnat");
+	/* Before Docker's and kube-proxy's DNAT (at dstnat): the first NAT
+	 * of a connection is the one it keeps. */
+	chain(f, "dstnat", "nat", "prerouting", "dstnat - 10");
 	if (ports[0] != '\0')
 		rule(f, "dstnat", "iifname @http_ifs ip daddr != %s tcp dport %s dnat ip to %s:%u",
 		     gw, ports, gw, port + 1);

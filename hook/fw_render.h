@@ -37,6 +37,11 @@
  * 0x8000, Calico 0xffff0000, Cilium 0x0f00, Tailscale 0xff0000); the
  * proxy's replies to the job carry it. */
 #define FW_PROXY_MARK 0x10u
+/* The packet mark interception gives what it redirects to the proxy
+ * (the same bit as the proxy's socket mark: traffic of the proxy's), which
+ * the guard's XFRM allowance matches, since XFRM judges a DNATed packet by
+ * the destination the job chose. */
+#define FW_INTERCEPT_MARK FW_PROXY_MARK
 /* Interception: the job's resolver on the gateway, and the longest
  * rendered set of the ports redirected to the proxy. */
 #define FW_DNS_PORT  53u

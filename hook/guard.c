@@ -87,20 +87,23 @@ static void policy_fill(struct xfrm_userpolicy_info *p, const struct nw_cidr *su
 	p->dir = XFRM_POLICY_IN;
 }
 
-static int policy_put(int fd, const struct xfrm_userpolicy_info *p)
+/* mark: the packet mark the policy is for (NULL: any packet). */
+static int policy_put(int fd, const struct xfrm_userpolicy_info *p, const struct xfrm_mark *mark)
 {
 	struct req r = {
 	    .h = {.nlmsg_len = NLMSG_LENGTH(sizeof(*p)), .nlmsg_type = XFRM_MSG_UPDPOLICY}};
 
 	memcpy(NLMSG_DATA(&r.h), p, sizeof(*p));
+	if (mark != NULL)
+		add_attr(&r, XFRMA_MARK, mark, sizeof(*mark));
 	return talk(fd, &r);
 }
 
-/* TCP from one http job's address to its proxy port on the gateway: the
- * only local delivery the block below leaves open, per job, so neither a
- * full job nor an http job whose proxy has died gets it. */
-static void allowance_fill(struct xfrm_userpolicy_info *p, const struct nw_config *cfg,
-			   const uint8_t addr[4])
+/* From one http job's address to its proxy on the gateway (proto, port):
+ * the only local deliveries the block below leaves open, per job, so
+ * neither a full job nor an http job whose proxy has died gets them. */
+static void allowance_fill(struct xfrm_userpolicy_info *p, const uint8_t addr[4], uint8_t proto,
+			   uint16_t port)
 {
 	struct nw_cidr one = {.prefix = 32};
 	struct in_addr gw;
@@ -111,8 +114,8 @@ static void allowance_fill(struct xfrm_userpolicy_info *p, const struct nw_confi
 	inet_pton(AF_INET, NW_GATEWAY, &gw);
 	p->sel.daddr.a4 = gw.s_addr;
 	p->sel.prefixlen_d = 32;
-	p->sel.proto = IPPROTO_TCP;
-	p->sel.dport = htons(cfg->proxy_port);
+	p->sel.proto = proto;
+	p->sel.dport = htons(port);
 	p->sel.dport_mask = 0xffff;
 	p->priority = GUARD_XFRM_PRIO_ALLOW;
 	p->action = XFRM_POLICY_ALLOW;
@@ -120,6 +123,7 @@ static void allowance_fill(struct xfrm_userpolicy_info *p, const struct nw_confi
 
 struct policy_list {
 	struct xfrm_userpolicy_info v[64];
+	struct xfrm_mark mark[64]; /* each one's mark (0/0: none) */
 	size_t n;
 	bool (*want)(const struct xfrm_userpolicy_info *p, const void *arg);
 	const void *arg;
@@ -140,10 +144,19 @@ static void collect_policy(const struct nlmsghdr *h, void *arg)
 	    (p.priority != GUARD_XFRM_PRIO_ALLOW && p.priority != GUARD_XFRM_PRIO_BLOCK) ||
 	    !l->want(&p, l->arg))
 		return;
-	if (l->n == sizeof(l->v) / sizeof(l->v[0]))
+	if (l->n == sizeof(l->v) / sizeof(l->v[0])) {
 		l->more = true;
-	else
-		l->v[l->n++] = p;
+		return;
+	}
+	memset(&l->mark[l->n], 0, sizeof(l->mark[0]));
+	/* A policy with a mark is deleted by its selector and its mark. */
+	int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(NLMSG_ALIGN(sizeof(p)));
+	for (const struct rtattr *a =
+		 (const struct rtattr *)((const char *)NLMSG_DATA(h) + NLMSG_ALIGN(sizeof(p)));
+	     RTA_OK(a, len); a = RTA_NEXT(a, len))
+		if (a->rta_type == XFRMA_MARK && RTA_PAYLOAD(a) >= sizeof(struct xfrm_mark))
+			memcpy(&l->mark[l->n], RTA_DATA(a), sizeof(struct xfrm_mark));
+	l->v[l->n++] = p;
 }
 
 /* Deletes netward's input policies that want accepts. */
@@ -167,6 +180,8 @@ static void policies_delete(bool (*want)(const struct xfrm_userpolicy_info *, co
 			struct req r = {.h = {.nlmsg_len = NLMSG_LENGTH(sizeof(id)),
 					      .nlmsg_type = XFRM_MSG_DELPOLICY}};
 			memcpy(NLMSG_DATA(&r.h), &id, sizeof(id));
+			if (l.mark[i].m != 0)
+				add_attr(&r, XFRMA_MARK, &l.mark[i], sizeof(l.mark[i]));
 			talk(fd, &r);
 		}
 	} while (l.more && l.n > 0);
@@ -221,7 +236,7 @@ static int policies_install(const struct nw_config *cfg, nw_err *err)
 	policy_fill(&block, &cfg->subnet);
 	block.priority = GUARD_XFRM_PRIO_BLOCK;
 	block.action = XFRM_POLICY_BLOCK;
-	rc = policy_put(fd, &block);
+	rc = policy_put(fd, &block, NULL);
 	if (rc < 0)
 		return nw_fail(err, -rc, "guard: adding the XFRM input policy");
 	return l.n == 0 ? 1 : 0;
@@ -243,8 +258,30 @@ int guard_allow_job(const struct nw_config *cfg, const char *addr, nw_err *err)
 		return nw_fail(err, EINVAL, "guard: \"%s\" is not an IPv4 address", addr);
 	if (fd < 0)
 		return nw_fail(err, errno, "guard: opening an XFRM netlink socket");
-	allowance_fill(&p, cfg, (const uint8_t *)&a.s_addr);
-	rc = policy_put(fd, &p);
+	allowance_fill(&p, (const uint8_t *)&a.s_addr, IPPROTO_TCP, cfg->proxy_port);
+	rc = policy_put(fd, &p, NULL);
+	/* Interception: the job's resolver, its proxy's port 53, keeps
+	 * answering while the table is repaired. */
+	for (size_t i = 0; rc == 0 && cfg->intercept && i < 2; i++) {
+		allowance_fill(&p, (const uint8_t *)&a.s_addr, i ? IPPROTO_TCP : IPPROTO_UDP,
+			       FW_DNS_PORT);
+		rc = policy_put(fd, &p, NULL);
+	}
+	/* And the connections the table redirects to the proxy's second
+	 * port. XFRM judges a DNATed packet by the destination the job chose,
+	 * not the proxy's, so this one is keyed on the mark the table gives
+	 * exactly those packets (FW_INTERCEPT_MARK): TCP to any address and
+	 * port, with that mark. A job cannot set it (a packet's mark is
+	 * cleared as it leaves the job's namespace), and with the table gone
+	 * nothing carries it, so nothing gets through this way. */
+	if (rc == 0 && cfg->intercept) {
+		struct xfrm_mark m = {.v = FW_INTERCEPT_MARK, .m = FW_INTERCEPT_MARK};
+		allowance_fill(&p, (const uint8_t *)&a.s_addr, IPPROTO_TCP, 0);
+		p.sel.daddr.a4 = 0;
+		p.sel.prefixlen_d = 0;
+		p.sel.dport_mask = 0;
+		rc = policy_put(fd, &p, &m);
+	}
 	if (rc < 0)
 		return nw_fail(err, -rc, "guard: allowing %s its proxy", addr);
 	return 0;

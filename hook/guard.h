@@ -5,8 +5,11 @@
  *   - IPsec (XFRM) input policies: nothing from the job subnet is
  *     delivered to a local socket (a policy "block" is checked by TCP,
  *     UDP, ICMP and raw sockets at delivery) but TCP from an http job's
- *     own address to the proxy port on the gateway, an allowance each
- *     http job holds from setup until its proxy dies or it ends;
+ *     own address to the proxy port on the gateway, and with interception
+ *     UDP and TCP to port 53 there (its resolver) and the connections the
+ *     table marks and redirects to the proxy (none while it is gone),
+ *     allowances each http job holds from setup until its proxy dies or
+ *     it ends;
  *   - a policy routing rule: what the job subnet sends is routed through a
  *     table of netward's that prohibits the subnet itself, the always-
  *     denied and the non-global ranges (but those listed in
@@ -36,7 +39,7 @@
  * missing (IPsec tooling flushed them): the live http jobs' allowances
  * went with them and are the caller's to put back. */
 int guard_install(const struct nw_config *cfg, nw_err *err);
-/* The allowance of the http job at addr (IPv4 text) to its proxy. */
+/* The allowances of the http job at addr (IPv4 text) to its proxy. */
 int guard_allow_job(const struct nw_config *cfg, const char *addr, nw_err *err);
 /* Takes it away; absent is fine. */
 void guard_disallow_job(const char *addr);

@@ -16,6 +16,7 @@
 #include "counters.h"
 #include "ct.h"
 #include "fw.h"
+#include "jobresolv.h"
 #include "fw_blocked.h"
 #include "hostfw.h"
 #include "fw_watch.h"
@@ -149,6 +150,8 @@ int job_teardown_locked(const struct job_record *r, nw_err *err)
 		nw_err_free(&e);
 	}
 	state_free_addr(r->addr, r->id);
+	if (r->mode == NW_MODE_HTTP)
+		jobresolv_forget(r->bundle);
 	if (state_remove(r->id, err) < 0)
 		return -1;
 	hostfw_close_if_last();

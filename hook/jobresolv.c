@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "oci.h"
 #include "oci_resolv.h"
 
 static uint64_t fnv1a64(const char *s)
@@ -94,4 +95,24 @@ int jobresolv_write(const char *path, nw_err *err)
 		return nw_fail(err, e, "writing the job's resolv.conf %s", path);
 	}
 	return 0;
+}
+
+void jobresolv_forget(const char *bundle)
+{
+	cleanup_json struct json *conf = NULL;
+	const struct json *mounts;
+
+	if (bundle == NULL || bundle[0] == '\0')
+		return;
+	conf = oci_config_load(bundle, NULL);
+	mounts = json_get_arr(conf, "mounts");
+	for (size_t i = 0; mounts != NULL && i < mounts->n; i++) {
+		const char *d = json_get_str(mounts->v[i], "destination");
+		const char *s = json_get_str(mounts->v[i], "source");
+		/* Only a file of ours: a name straight under the directory. */
+		if (d != NULL && s != NULL && strcmp(d, OCI_RESOLV_DEST) == 0 &&
+		    strncmp(s, JOBRESOLV_DIR "/", strlen(JOBRESOLV_DIR) + 1) == 0 &&
+		    strchr(s + strlen(JOBRESOLV_DIR) + 1, '/') == NULL && strstr(s, "..") == NULL)
+			unlink(s);
+	}
 }

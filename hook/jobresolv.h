@@ -23,5 +23,9 @@ int jobresolv_precreate_path(const struct json *config, char *buf, size_t len, n
 int jobresolv_bundle_path(const char *dir, char *buf, size_t len, nw_err *err);
 /* Writes the text at path (0644), atomically, unless it is already there. */
 int jobresolv_write(const char *path, nw_err *err);
+/* At teardown: removes the file precreate made for the container of
+ * bundle (its config.json's resolv.conf mount, when it lies under
+ * JOBRESOLV_DIR). Nothing there, or no bundle left, is fine. */
+void jobresolv_forget(const char *bundle);
 
 #endif

@@ -9,10 +9,9 @@
 
 #include "config.h"
 #include "err.h"
-#include "fw_render.h"
 
 /* The job's resolver on the gateway (resolv.conf names it). */
-#define JOBSOCK_DNS_PORT FW_DNS_PORT
+#define JOBSOCK_DNS_PORT 53
 
 struct jobsock {
 	int listen;    /* TCP proxy_port: the explicit proxy */

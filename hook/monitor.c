@@ -30,6 +30,9 @@
 #include "proxy.h"
 #include "wire.h"
 
+/* The port the firewall lets a job's DNS reach is the one bound here. */
+_Static_assert(JOBSOCK_DNS_PORT == FW_DNS_PORT, "the job's DNS port: jobsock.h and fw_render.h");
+
 #define READY_TIMEOUT_MS 10000
 #define LINK_RECHECK_S	 5
 #define RELAY_MAX	 4096

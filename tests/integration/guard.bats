@@ -90,6 +90,44 @@ teardown() {
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
 	run fc_exec "$h2" 'r http://www.test/'
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
-	# A full job gets no allowance; an http job exactly one, for its /32.
-	[ "$(ip xfrm policy list dir in priority "$(printf %d 0x6e70)" | grep -c '^src .*/32 ')" -eq 2 ]
+	# A full job gets no allowance; an http job its own, for its /32: its
+	# proxy port, and with interception its DNS (UDP and TCP 53) and the
+	# connections the table marks and redirects.
+	ip xfrm policy list dir in priority "$(printf %d 0x6e70)" >"$NW_TMP/allow"
+	cat "$NW_TMP/allow" >&2
+	[ "$(grep '^src .*/32 ' "$NW_TMP/allow" | awk '{ print $2 }' | sort -u | wc -l)" -eq 2 ]
+	[ "$(grep -c '^src .*/32 ' "$NW_TMP/allow")" -eq 8 ]
+	[ "$(grep -c '^src .*/32 dst 169.254.1.1/32 proto tcp dport 3128' "$NW_TMP/allow")" -eq 2 ]
+	[ "$(grep -c '^src .*/32 dst 169.254.1.1/32 proto udp dport 53' "$NW_TMP/allow")" -eq 2 ]
+	[ "$(grep -c '^src .*/32 dst 0.0.0.0/0 proto tcp' "$NW_TMP/allow")" -eq 2 ]
+	[ "$(grep -c 'mark 0x10/0x10' "$NW_TMP/allow")" -eq 2 ]
+}
+
+# Interception with the table gone: nothing marks or redirects, so an
+# http job's direct connections reach nothing (no host service on the
+# interception port either), while its DNS still reaches its own proxy.
+@test "guard: with the table gone, an http job's direct connections reach nothing and its DNS its proxy" {
+	local h1 ifn q
+	h1=$(job_id h1)
+	fc_sleeper "$h1" http
+	ifn=$(job_state_field "$h1" host_if)
+	fc_watcher_stop
+	nft delete table inet netward
+	! nft list table inet netward >/dev/null 2>&1
+	run fc_exec "$h1" "reach $TESTNET_WWW 80; reach $NW_GATEWAY 3129; reach $NW_GATEWAY 22
+		python3 -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect((\"$NW_GATEWAY\", 53))
+s.send(b\"\\x6e\\x77\" + b\"\\x01\\x00\\x00\\x01\" + bytes(6) + b\"\\x03www\\x04test\\x00\\x00\\x01\\x00\\x01\")
+s.settimeout(2)
+try:
+    s.recv(512); print(\"DNSQ answered\")
+except OSError as e:
+    print(\"DNSQ\", type(e).__name__)'"
+	echo "$output" >&2
+	q=$(ss -Huln "( sport = :53 )" | grep -F "%$ifn:" | awk '{ n += $2 } END { print n + 0 }')
+	assert_output_has "REACH $TESTNET_WWW:80 closed"
+	assert_output_has "REACH $NW_GATEWAY:3129 closed"
+	assert_output_has "REACH $NW_GATEWAY:22 closed"
+	grep -qx "DNSQ answered" <<<"$output" || [ "$q" -gt 0 ]
 }

@@ -137,8 +137,11 @@ teardown() {
 	assert_clean "$id"
 }
 
-@test "http: the job reaches nothing directly: no address, no DNS, no UDP" {
+@test "http: with intercept off, the job reaches nothing directly: no address, no DNS, no UDP" {
 	local id b
+	# With interception (the default) a direct connection on an http port
+	# is redirected to the proxy: redirect.bats and intercept_*.bats.
+	write_node_config "$NW_CONFIG" '.intercept = false'
 	id=$(job_id direct)
 	b=$(http_bundle "$id" www.test '
 		r http://198.18.0.10/ --noproxy "*" --max-time 3

@@ -17,6 +17,10 @@ static const struct {
 	const char *conf;
 	const char *hint;
 } hints[] = {
+    {"{" BASE ", \"intercept\": \"false\"}",
+     "\"intercept\" is the string \"false\"; write false, without quotes"},
+    {"{" BASE ", \"intercept\": \"On\"}",
+     "\"intercept\" is the string \"On\"; write true, without quotes"},
     {"{" BASE ", \"dns_servers\": [\"dns.google\"]}",
      "\"dns_servers\"[0] \"dns.google\" is a host name; dns_servers takes IP addresses (the "
      "proxy would need DNS to find its DNS): write the resolver's address, such as "
