@@ -335,7 +335,7 @@ static void test_intercept_rules(void)
 		const char *pass =
 		    strstr(s, "prerouting iifname @http_ifs ip daddr != 169.254.1.1 tcp "
 			      "dport { 1-81, 443, 8080-9000 } meta mark set meta mark "
-			      "| 0x10 ct zone set iifname map @zones accept\n");
+			      "| 0x10 accept\n");
 		const char *rej = strstr(s, "prerouting iifname @http_ifs ip daddr != 169.254.1.1 "
 					    "reject with icmpx type admin-prohibited\n");
 		const char *cnt =
@@ -346,6 +346,12 @@ static void test_intercept_rules(void)
 		CHECK(pass != NULL && strstr(pass + 1, "prerouting iifname @http_ifs ip daddr != "
 						       "169.254.1.1 tcp dport") == NULL);
 	}
+	/* The redirected connection stays in conntrack's default zone, where
+	 * SO_ORIGINAL_DST finds it, and so does the proxy's side of it. */
+	CHECK(strstr(s, "output oifname @http_ifs ip saddr 169.254.1.1 tcp sport 3129 accept\n") <
+	      strstr(s, "output ct zone set oifname map @zones"));
+	CHECK(strstr(s, "output oifname @http_ifs ip saddr 169.254.1.1 tcp sport 3129 accept\n") !=
+	      NULL);
 	/* Into the host: the redirected flow only (ct status dnat), and DNS,
 	 * each at a socket with the proxy's mark. */
 	CHECK(strstr(s,
