@@ -143,11 +143,13 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 		hello '"$TESTNET_HOST_ADDR $port"' www.test whole
 		# A denied name sent to the address and port of an allowed server.
 		a send denied '"$TESTNET_WWW $BP_SINK_PORT"' "GET / HTTP/1.1\r\nHost: other.test:'"$BP_SINK_PORT"'\r\nConnection: close\r\n\r\n"
-		# Loops back to the proxy and the node.
-		a send loop1 '"$TESTNET_WWW"' 80 "GET / HTTP/1.1\r\nHost: '"$NW_GATEWAY"':3128\r\nConnection: close\r\n\r\n"
-		a send loop2 '"$TESTNET_WWW"' 80 "GET / HTTP/1.1\r\nHost: '"$NW_GATEWAY:$NW_INTERCEPT_PORT"'\r\nConnection: close\r\n\r\n"
-		a send loop3 '"$TESTNET_WWW"' 80 "GET / HTTP/1.1\r\nHost: localhost:'"$port"'\r\nConnection: close\r\n\r\n"
-		a send loop4 '"$TESTNET_WWW"' 80 "GET / HTTP/1.1\r\nHost: 127.0.0.1:'"$port"'\r\nConnection: close\r\n\r\n"
+		# Loops back to the proxy and the node, each on the port its Host
+		# names (a Host port unlike the port connected to is refused first).
+		a send loop1 '"$TESTNET_WWW"' 3128 "GET / HTTP/1.1\r\nHost: '"$NW_GATEWAY"':3128\r\nConnection: close\r\n\r\n"
+		a send loop2 '"$TESTNET_WWW $NW_INTERCEPT_PORT"' "GET / HTTP/1.1\r\nHost: '"$NW_GATEWAY:$NW_INTERCEPT_PORT"'\r\nConnection: close\r\n\r\n"
+		a send loop3 '"$TESTNET_WWW $port"' "GET / HTTP/1.1\r\nHost: localhost:'"$port"'\r\nConnection: close\r\n\r\n"
+		a send loop4 '"$TESTNET_WWW $port"' "GET / HTTP/1.1\r\nHost: 127.0.0.1:'"$port"'\r\nConnection: close\r\n\r\n"
+		a send loop5 '"$TESTNET_WWW"' 80 "GET / HTTP/1.1\r\nHost: '"$NW_GATEWAY"':80\r\nConnection: close\r\n\r\n"
 		# Neither TLS nor HTTP.
 		a send junk '"$TESTNET_WWW $BP_SINK_PORT"' "SSH-2.0-OpenSSH_9.2\r\n"
 		r http://www.test/')
@@ -172,7 +174,7 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 	assert_line_has "HELLO www.test $TESTNET_HOST_ADDR:$port whole closed" ""
 	bp_assert_host_untouched hostsvc
 	bp_send_refused denied 403 other.test
-	for l in loop1 loop2 loop3 loop4; do
+	for l in loop1 loop2 loop3 loop4 loop5; do
 		if ! grep -qE "^SEND $l STATUS (403|502)$" <<<"$output"; then
 			echo "request $l was not refused:" >&2
 			grep -E "^(SEND|BODY|REASON) $l " <<<"$output" >&2
@@ -197,11 +199,12 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 	# The node asks this suite's DNS responder, which logs every query.
 	bp_node_dns
 	id=$(job_id dnstunnel)
-	b=$(bp_bundle "$id" www.test '
+	b=$(bp_bundle "$id" www.test,longttl.test '
 		python3 /nwt/dns-probe.py rand '"$NW_GATEWAY"' exfil.test 60
 		python3 /nwt/dns-probe.py rand '"$NW_GATEWAY"' other.test 30
 		python3 /nwt/dns-probe.py rand '"$NW_GATEWAY"' www.test 30
-		python3 /nwt/dns-probe.py q '"$NW_GATEWAY"' www.test A udp')
+		python3 /nwt/dns-probe.py q '"$NW_GATEWAY"' www.test A udp
+		python3 /nwt/dns-probe.py q '"$NW_GATEWAY"' longttl.test A udp')
 	install -m 0755 "$NW_ROOT/tests/lib/dns-probe.py" "$b/rootfs/nwt/dns-probe.py"
 	run run_job "$b" "$id"
 	assert_success
@@ -214,6 +217,17 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 	# The listed name was asked of the node's resolver: its log works.
 	assert_output_has "Q www.test A udp rcode=0 answers=1"
 	grep -q "QUERY www.test 1" "$BP_SRV/dns.log"
+	# A day's TTL upstream reaches the job capped (the proxy keeps an
+	# answer 300 s at most: CACHE_TTL_MAX in hook/resolve.c).
+	local cap ttl
+	cap=$(sed -n 's/^#define CACHE_TTL_MAX[[:space:]]*\([0-9]*\).*/\1/p' "$NW_ROOT/hook/resolve.c")
+	ttl=$(sed -n 's/^Q longttl.test A udp rcode=0 answers=1 types=1 ttls=\([0-9]*\)$/\1/p' <<<"$output")
+	grep -q "QUERY longttl.test 1" "$BP_SRV/dns.log"
+	[ -n "$cap" ] && [ -n "$ttl" ] && [ "$ttl" -gt 0 ] && [ "$ttl" -le "$cap" ] || {
+		echo "longttl.test (TTL 86400 upstream) reached the job with TTL '${ttl:-none}', cap ${cap:-?}" >&2
+		grep '^Q longttl' <<<"$output" >&2
+		false
+	}
 	for tok in $(sed -n 's/^RAND \([0-9a-f]\{16\}\)\..*/\1/p' <<<"$output"); do
 		if grep -F "$tok" "$BP_SRV/dns.log"; then
 			echo "a tunnelled query left the node" >&2

@@ -44,6 +44,7 @@ bp_records() {
 		mix6.test A $TESTNET_WWW
 		mix6.test AAAA ::1
 		rebind.test A-ALT $TESTNET_WWW,127.0.0.1
+		longttl.test A $TESTNET_WWW 86400
 	EOF
 }
 

@@ -4,8 +4,8 @@ so that a test can assert an attack never arrived.
 
   bypass-servers.py dns --bind ADDR --records FILE [--log FILE]
       A DNS responder (UDP and TCP, A and AAAA) for names the test internet's
-      dnsmasq does not know. FILE holds lines "NAME TYPE ADDR[,ADDR...]"; a
-      TYPE of "A-ALT" answers the addresses in turn, one per A query, TTL 0
+      dnsmasq does not know. FILE holds lines "NAME TYPE ADDR[,ADDR...] [TTL]"
+      (TTL 1 when absent); a TYPE of "A-ALT" answers the addresses in turn, one per A query, TTL 0
       (DNS rebinding). Unknown names: NXDOMAIN.
   bypass-servers.py echo --bind ADDR --port N --log FILE
       An HTTP origin that answers every request with its request line and
@@ -36,15 +36,18 @@ def logline(path, text):
 class Zone:
     def __init__(self, path):
         self.rec = {}
+        self.ttl = {}
         self.turn = {}
         self.lock = threading.Lock()
         with open(path) as f:
             for line in f:
                 parts = line.split()
-                if len(parts) != 3 or parts[0].startswith("#"):
+                if len(parts) not in (3, 4) or parts[0].startswith("#"):
                     continue
-                name, typ, addrs = parts
+                name, typ, addrs = parts[:3]
                 self.rec[(name.lower().rstrip("."), typ)] = addrs.split(",")
+                if len(parts) == 4:
+                    self.ttl[name.lower().rstrip(".")] = int(parts[3])
 
     def known(self, name):
         return any(k[0] == name for k in self.rec)
@@ -57,9 +60,9 @@ class Zone:
                     i = self.turn.get(name, 0)
                     self.turn[name] = i + 1
                     return [alt[i % len(alt)]], 0
-                return self.rec.get((name, "A"), []), 1
+                return self.rec.get((name, "A"), []), self.ttl.get(name, 1)
             if qtype == 28:
-                return self.rec.get((name, "AAAA"), []), 1
+                return self.rec.get((name, "AAAA"), []), self.ttl.get(name, 1)
         return [], 1
 
 
