@@ -187,7 +187,7 @@ teardown() {
 	id=$(job_id gateway)
 	b=$(http_bundle "$id" www.test '
 		reach '"$NW_GATEWAY $port"'
-		reach '"$TESTNET_HOST_ADDR $port"'
+		r http://'"$TESTNET_HOST_ADDR:$port"'/ --noproxy "*" --max-time 3
 		reach '"$NW_GATEWAY"' 22
 		r http://'"$NW_GATEWAY:$port"'/ --noproxy "*" --max-time 3
 		r http://'"$NW_GATEWAY:$port"'/
@@ -196,7 +196,9 @@ teardown() {
 	run run_job "$b" "$id"
 	assert_success
 	assert_output_has "REACH $NW_GATEWAY:$port closed"
-	assert_output_has "REACH $TESTNET_HOST_ADDR:$port closed"
+	# The node's other address is not the gateway: a connection there on
+	# an http port is intercepted, and its proxy refuses the address.
+	assert_refused_request "http://$TESTNET_HOST_ADDR:$port/" "$TESTNET_HOST_ADDR"
 	assert_output_has "REACH $NW_GATEWAY:22 closed"
 	assert_line_has "RESULT http://$NW_GATEWAY:$port/ 000" ""
 	# Asked through the proxy, the gateway is refused by name.
