@@ -39,8 +39,9 @@ teardown() {
 
 MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "ME $me"'
 
-@test "bypass: no direct TCP, UDP or DNS to the test internet or the gateway" {
+@test "bypass: interception off: no direct TCP, UDP or DNS to the test internet or the gateway" {
 	local id b
+	write_node_config "$NW_CONFIG" '.intercept = false'
 	id=$(job_id direct)
 	b=$(bp_bundle "$id" www.test '
 		a tcp '"$TESTNET_WWW"' 80 &
