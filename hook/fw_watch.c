@@ -21,7 +21,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "proc.h"
-#include "wire.h"
+#include "config.h"
 
 uint16_t fw_job_zone(const struct job_record *r)
 {

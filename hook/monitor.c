@@ -27,7 +27,7 @@
 #include "log.h"
 #include "proc.h"
 #include "proxy.h"
-#include "wire.h"
+#include "config.h"
 
 #define READY_TIMEOUT_MS 10000
 #define LINK_RECHECK_S	 5

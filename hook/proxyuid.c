@@ -15,6 +15,7 @@
 
 #include "cleanup.h"
 #include "state.h"
+#include "util.h"
 
 #define UID_DIR NW_STATE_DIR "/uids"
 
@@ -62,15 +63,6 @@ static void scan_procs(uint8_t *used)
 	closedir(d);
 }
 
-static uint32_t hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
-}
-
 static int take(uid_t uid, const char *id, nw_err *err)
 {
 	char path[PATH_MAX];
@@ -92,7 +84,7 @@ static int take(uid_t uid, const char *id, nw_err *err)
 int proxyuid_alloc(const char *id, uid_t *out, nw_err *err)
 {
 	cleanup_free uint8_t *used = calloc(PROXYUID_COUNT / 8, 1);
-	uint32_t start = hash(id) % PROXYUID_COUNT;
+	uint32_t start = util_fnv32_str(id) % PROXYUID_COUNT;
 
 	if (used == NULL)
 		return nw_fail(err, ENOMEM, "allocating a proxy uid");

@@ -16,6 +16,7 @@
 #include "hooksd_load.h"
 #include "json.h"
 #include "oci.h"
+#include "oci_bundle.h"
 #include "shim_precreate.h"
 
 static char *read_config_file(const char *path, size_t *len, nw_err *err)

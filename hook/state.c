@@ -14,6 +14,7 @@
 
 #include "cleanup.h"
 #include "json.h"
+#include "util.h"
 
 #define JOBS_DIR   NW_STATE_DIR "/jobs"
 #define ADDR_DIR   NW_STATE_DIR "/addr"
@@ -321,14 +322,6 @@ void state_read_stats(const char *id, struct job_stats *s)
 	json_int(json_get(o, "log_dropped"), 0, INT64_MAX, &s->log_dropped);
 }
 
-static uint32_t fnv1a(const char *s)
-{
-	uint32_t h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
-}
-
 /* A freed address is held back for NW_ADDR_HOLD_S: what is still in
  * flight to it (a UDP stream, a peer's retransmissions) finds no one. The
  * allocation file moves to HELD_DIR; its mtime says since when. */
@@ -371,7 +364,7 @@ int state_alloc_addr(const struct nw_cidr *subnet, const char *id, struct nw_add
 	base = ntohl(base);
 	size = 1u << (32 - subnet->prefix);
 	/* Starting where the id hashes to keeps allocation O(1) on average. */
-	start = fnv1a(id) % (size - 2);
+	start = util_fnv32_str(id) % (size - 2);
 	for (uint32_t i = 0; i < size - 2; i++) {
 		uint32_t host = base + 1 + (start + i) % (size - 2), be = htonl(host);
 		memset(out, 0, sizeof(*out));

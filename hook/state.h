@@ -10,9 +10,9 @@
 #include "addr.h"
 #include "config.h"
 #include "err.h"
+#include "ident.h"
 
 #define NW_STATE_DIR "/run/netward"
-#define NW_ID_MAX    128
 
 enum job_phase { JOB_SETUP, JOB_READY };
 

@@ -12,7 +12,7 @@
 #include "job.h"
 #include "json.h"
 #include "state.h"
-#include "wire.h"
+#include "config.h"
 
 static struct json *blocked_json(const struct fw_blocked *b)
 {
