@@ -60,6 +60,22 @@ char *io_read_file(int dir, const char *path, int flags, size_t max, size_t *len
 	return io_read_fd(fd, max, NULL, len, err);
 }
 
+int io_read_small(const char *path, char *buf, size_t len)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	do
+		n = read(fd, buf, len - 1);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
 int io_write_all(int fd, const void *buf, size_t n)
 {
 	const char *p = buf;

@@ -20,6 +20,11 @@ char *io_read_fd(int fd, size_t max, const char *what, size_t *len, nw_err *err)
  * a caller can tell ENOENT. Messages name no path: callers wrap them. */
 char *io_read_file(int dir, const char *path, int flags, size_t max, size_t *len, nw_err *err);
 
+/* The first len - 1 bytes of a small file (a /proc entry, an owner file)
+ * into buf, NUL-terminated; what does not fit is left unread. path is
+ * opened with O_NOFOLLOW. Returns 0, or -1 with errno set. */
+int io_read_small(const char *path, char *buf, size_t len);
+
 /* Writes all n bytes, retrying on EINTR and short writes. Returns 0, or -1
  * with errno set. */
 int io_write_all(int fd, const void *buf, size_t n);

@@ -21,6 +21,7 @@
 #include "fw_watch.h"
 #include "guard.h"
 #include "ident.h"
+#include "proc.h"
 #include "log.h"
 #include "monitor.h"
 #include "proxyuid.h"

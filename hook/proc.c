@@ -153,3 +153,33 @@ int proc_call_detached(int (*fn)(void *arg, nw_err *err), void *arg, int keep_fd
 	}
 	return rep.rc;
 }
+
+uint64_t proc_start_time(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+
+	if (pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (io_read_small(path, buf, sizeof(buf)) < 0)
+		return 0;
+	/* comm may hold spaces and parentheses: fields start after the last ')'. */
+	p = strrchr(buf, ')');
+	if (p == NULL)
+		return 0;
+	/* field 3 is the state (a zombie counts as gone); starttime is field 22. */
+	if (p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
+		return 0;
+	if (sscanf(p + 2,
+		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+		   "%*d %*d %llu",
+		   &start) != 1)
+		return 0;
+	return start;
+}
+
+bool proc_alive(pid_t pid, uint64_t start)
+{
+	return pid > 0 && start != 0 && proc_start_time(pid) == start;
+}

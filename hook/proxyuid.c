@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "state.h"
 #include "util.h"
+#include "io.h"
 
 #define UID_DIR NW_STATE_DIR "/uids"
 
@@ -113,21 +114,10 @@ int proxyuid_alloc(const char *id, uid_t *out, nw_err *err)
 static int owner_of(unsigned long uid, char *owner, size_t len)
 {
 	char path[PATH_MAX];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/%lu", UID_DIR, uid);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -1;
-	n = read(fd, owner, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	owner[n] = '\0';
-	return 0;
+	return io_read_small(path, owner, len);
 }
-
 void proxyuid_free(uid_t uid, const char *id)
 {
 	char owner[NW_ID_MAX + 2], path[PATH_MAX];
