@@ -111,13 +111,22 @@ $(B)/gen/proxy_syscalls.h: seccomp/proxy.syscalls
 	@mkdir -p $(@D)
 	sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$$/d' -e 's/.*/"&",/' $< > $@.tmp && mv $@.tmp $@
 
-$(B)/libnetward.a: $(OBJS)
-	@rm -f $@
-	ar rcs $@ $^
+# seccomp/container.json, the container-side seccomp additions, as the
+# lines of one C string (hook/oci_seccomp.c): the data is reviewed there.
+SECCOMP_JSON_TO_C = sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/.*/"&\\n"/' $< > $@.tmp && mv $@.tmp $@
+$(B)/gen/container_seccomp.h: seccomp/container.json
+	@mkdir -p $(@D)
+	$(SECCOMP_JSON_TO_C)
+$(B)/obj/oci_seccomp.o: $(B)/gen/container_seccomp.h
 
-$(B)/libnwpure.a: $(PURE_OBJS)
+# Remade when the Makefile changes, as PURE_MODS may have moved a module.
+$(B)/libnetward.a: $(OBJS) Makefile
 	@rm -f $@
-	ar rcs $@ $^
+	ar rcs $@ $(OBJS)
+
+$(B)/libnwpure.a: $(PURE_OBJS) Makefile
+	@rm -f $@
+	ar rcs $@ $(PURE_OBJS)
 
 # Every object of libnwpure.a, linked with libc and yajl only.
 $(B)/pure-ok: $(B)/libnwpure.a

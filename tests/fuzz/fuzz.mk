@@ -25,7 +25,7 @@ FUZZ_BASE    := -std=gnu11 -O1 -g -fno-omit-frame-pointer -D_GNU_SOURCE \
                 -DNW_VERSION='"$(VERSION)"' -Ihook $(PC_CFLAGS) -MMD -MP $(FUZZ_SAN)
 # hook/ already builds with -Werror under the project compiler; a warning
 # only clang or this compiler knows must not hide what the fuzzers find.
-FUZZ_HOOK_CFLAGS := $(FUZZ_BASE) $(filter-out -Werror,$(WARN)) -Wno-format-nonliteral
+FUZZ_HOOK_CFLAGS := $(FUZZ_BASE) $(filter-out -Werror,$(WARN)) -Wno-format-nonliteral -I$(FUZZ_B)/gen
 FUZZ_OWN_CFLAGS  := $(FUZZ_BASE) $(WARN) -Itests/fuzz
 
 # The TLS ClientHello and DNS query readers of the proxy.
@@ -43,6 +43,11 @@ FUZZ_REPLAY_BINS := $(FUZZ_TARGETS:%=$(FUZZ_B)/replay_%)
 .SECONDARY: $(FUZZ_LF_OBJS) $(FUZZ_REPLAY_OBJS) $(FUZZ_LF_LIB) $(FUZZ_REPLAY_LIB) $(FUZZ_TARGETS:%=$(FUZZ_B)/lf/fuzz_%.o) \
 	$(FUZZ_TARGETS:%=$(FUZZ_B)/replay/fuzz_%.o) $(FUZZ_B)/replay/replay.o
 
+$(FUZZ_B)/gen/container_seccomp.h: seccomp/container.json
+	@mkdir -p $(@D)
+	$(SECCOMP_JSON_TO_C)
+$(FUZZ_B)/lf/hook/oci_seccomp.o $(FUZZ_B)/replay/hook/oci_seccomp.o: $(FUZZ_B)/gen/container_seccomp.h
+
 $(FUZZ_B)/lf/hook/%.o: hook/%.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_HOOK_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
@@ -51,13 +56,13 @@ $(FUZZ_B)/lf/fuzz_%.o: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_OWN_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
-$(FUZZ_LF_LIB): $(FUZZ_LF_OBJS)
+$(FUZZ_LF_LIB): $(FUZZ_LF_OBJS) Makefile
 	@rm -f $@
-	ar rcs $@ $^
+	ar rcs $@ $(FUZZ_LF_OBJS)
 
-$(FUZZ_REPLAY_LIB): $(FUZZ_REPLAY_OBJS)
+$(FUZZ_REPLAY_LIB): $(FUZZ_REPLAY_OBJS) Makefile
 	@rm -f $@
-	ar rcs $@ $^
+	ar rcs $@ $(FUZZ_REPLAY_OBJS)
 
 $(FUZZ_B)/fuzz_%: $(FUZZ_B)/lf/fuzz_%.o $(FUZZ_LF_LIB)
 	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(PURE_LIBS)
