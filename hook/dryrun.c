@@ -6,8 +6,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cleanup.h"
 #include "http.h"

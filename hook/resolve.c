@@ -9,7 +9,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
-#include <time.h>
 
 #include "domain.h"
 #include "proxy_ev.h"

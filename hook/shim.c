@@ -3,8 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +13,6 @@
 #include "config.h"
 #include "hooksd_load.h"
 #include "json.h"
-#include "oci.h"
 #include "oci_bundle.h"
 #include "shim_precreate.h"
 #include "io.h"

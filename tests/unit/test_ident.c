@@ -1,6 +1,5 @@
 /* The identity rules have one definition each (ident.h): every entry point
  * that takes a job id or one of netward's interface names agrees with it. */
-#include <errno.h>
 #include <stdlib.h>
 
 #include "config.h"

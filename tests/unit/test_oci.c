@@ -1,5 +1,4 @@
 /* OCI state, config.json and the precreate transform. */
-#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
