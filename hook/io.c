@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -74,6 +75,23 @@ int io_read_small(const char *path, char *buf, size_t len)
 		return -1;
 	buf[n] = '\0';
 	return 0;
+}
+
+int io_claim_file(const char *path, const char *owner, nw_err *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int rc, e;
+
+	if (fd < 0)
+		return errno == EEXIST ? 0 : nw_fail(err, errno, "allocating %s", path);
+	rc = io_write_all(fd, owner, strlen(owner));
+	e = errno;
+	close(fd);
+	if (rc < 0) {
+		unlink(path);
+		return nw_fail(err, e, "allocating %s", path);
+	}
+	return 1;
 }
 
 int io_write_all(int fd, const void *buf, size_t n)

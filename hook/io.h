@@ -25,6 +25,11 @@ char *io_read_file(int dir, const char *path, int flags, size_t max, size_t *len
  * opened with O_NOFOLLOW. Returns 0, or -1 with errno set. */
 int io_read_small(const char *path, char *buf, size_t len);
 
+/* Claims path for owner: creates it afresh (O_EXCL, O_NOFOLLOW, 0600)
+ * holding owner. Returns 1 when claimed, 0 when path already exists, or -1
+ * ("allocating PATH"); a file that could not be written whole is removed. */
+int io_claim_file(const char *path, const char *owner, nw_err *err);
+
 /* Writes all n bytes, retrying on EINTR and short writes. Returns 0, or -1
  * with errno set. */
 int io_write_all(int fd, const void *buf, size_t n);

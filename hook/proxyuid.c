@@ -67,19 +67,9 @@ static void scan_procs(uint8_t *used)
 static int take(uid_t uid, const char *id, nw_err *err)
 {
 	char path[PATH_MAX];
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/%u", UID_DIR, (unsigned)uid);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return errno == EEXIST ? 0 : nw_fail(err, errno, "allocating %s", path);
-	ssize_t w = write(fd, id, strlen(id));
-	close(fd);
-	if (w != (ssize_t)strlen(id)) {
-		unlink(path);
-		return nw_fail(err, EIO, "allocating %s", path);
-	}
-	return 1;
+	return io_claim_file(path, id, err);
 }
 
 int proxyuid_alloc(const char *id, uid_t *out, nw_err *err)

@@ -362,18 +362,11 @@ int state_alloc_addr(const struct nw_cidr *subnet, const char *id, struct nw_add
 		snprintf(path, sizeof(path), "%s/%s", ADDR_DIR, text);
 		if (addr_held(text))
 			continue;
-		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0) {
-			if (errno == EEXIST)
-				continue;
-			return nw_fail(err, errno, "allocating %s", path);
-		}
-		ssize_t w = write(fd, id, strlen(id));
-		close(fd);
-		if (w != (ssize_t)strlen(id)) {
-			unlink(path);
-			return nw_fail(err, EIO, "allocating %s", path);
-		}
+		int rc = io_claim_file(path, id, err);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			continue;
 		return 0;
 	}
 	char sn[64];
