@@ -1,7 +1,8 @@
-/* The identity rules, defined once: what a container id, a job id and one
- * of netward's interface names may look like. Everything that names a job
- * or its interface checks it here, so no path accepts what another refuses.
- * Pure. */
+/* The identity rules, defined once: what a job id and one of netward's
+ * interface names may look like, and the length limit of ids (a container
+ * id's characters are oci_id_valid()'s, the runtime's own rule). Everything
+ * that takes a job id or names a job's interface checks it here, so no path
+ * accepts what another refuses. Pure. */
 #ifndef NW_IDENT_H
 #define NW_IDENT_H
 
