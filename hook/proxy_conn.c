@@ -12,6 +12,7 @@
 
 #include "accesslog.h"
 #include "proxy_int.h"
+#include "util.h"
 
 size_t buf_room(struct buf *b)
 {
@@ -516,7 +517,7 @@ static void (*const handlers[CS_NSTATES])(struct conn *, bool, uint32_t) = {
 
 static void client_event(struct proxy_ev *ev, uint32_t events)
 {
-	struct conn *c = (struct conn *)((char *)ev - offsetof(struct conn, cev));
+	struct conn *c = container_of(ev, struct conn, cev);
 
 	if (!c->closed)
 		handlers[c->st](c, true, events);
@@ -524,7 +525,7 @@ static void client_event(struct proxy_ev *ev, uint32_t events)
 
 static void upstream_event(struct proxy_ev *ev, uint32_t events)
 {
-	struct conn *c = (struct conn *)((char *)ev - offsetof(struct conn, uev));
+	struct conn *c = container_of(ev, struct conn, uev);
 
 	if (!c->closed)
 		handlers[c->st](c, false, events);
