@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "oci.h"
+#include "oci_bundle.h"
 #include "oci_resolv.h"
 
 static uint64_t fnv1a64(const char *s)

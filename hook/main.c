@@ -24,6 +24,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "oci.h"
+#include "oci_bundle.h"
 #include "oci_resolv.h"
 #include "policy.h"
 #include "proxy.h"

@@ -9,7 +9,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
@@ -28,7 +27,7 @@
 #include "log.h"
 #include "proc.h"
 #include "proxy.h"
-#include "wire.h"
+#include "config.h"
 
 /* The port the firewall lets a job's DNS reach is the one bound here. */
 _Static_assert(JOBSOCK_DNS_PORT == FW_DNS_PORT, "the job's DNS port: jobsock.h and fw_render.h");

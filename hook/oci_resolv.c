@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cleanup.h"
-#include "wire.h"
+#include "config.h"
 
 const char *oci_resolv_text(void)
 {

@@ -92,7 +92,7 @@ assert_fast() {
 	id=$(job_id failfast)
 	b=$(http_bundle "$id" www.test "
 		python3 /nwt/probes.py tcp:$TESTNET_WWW:22 tcp:$NW_GATEWAY:22 udp:$TESTNET_DNS:53 \\
-			udp:$NW_GATEWAY:5353 icmp:$TESTNET_WWW icmp:$NW_GATEWAY
+			udp:$NW_GATEWAY:123 icmp:$TESTNET_WWW icmp:$NW_GATEWAY
 		r http://www.test/
 		echo DONE
 		exec sleep 300")
@@ -108,8 +108,8 @@ assert_fast() {
 	# ICMP type 3 code 13 (communication administratively prohibited):
 	# EHOSTUNREACH on a UDP socket.
 	assert_fast UDP "$TESTNET_DNS:53" OSError/113
-	# (Port 53 of the gateway is the job's DNS: intercept_dns.bats.)
-	assert_fast UDP "$NW_GATEWAY:5353" OSError/113
+	# (Port 53 there is the job's own resolver, with interception.)
+	assert_fast UDP "$NW_GATEWAY:123" OSError/113
 	assert_fast ICMP "$TESTNET_WWW" 3/13
 	assert_fast ICMP "$NW_GATEWAY" 3/13
 	# The proxy still serves.
@@ -122,7 +122,7 @@ assert_fast() {
 	assert_success
 	echo "$output" >&2
 	jq -e --arg id "$id" --arg www "$TESTNET_WWW" --arg gw "$NW_GATEWAY" --arg dns "$TESTNET_DNS" '
-		[$www + ":22/tcp", $gw + ":22/tcp", $dns + ":53/udp", $gw + ":5353/udp",
+		[$www + ":22/tcp", $gw + ":22/tcp", $dns + ":53/udp", $gw + ":123/udp",
 		 $www + ":0/icmp", $gw + ":0/icmp"] as $sent
 		| .[] | select(.id == $id)
 		| .blocked >= 6 and (.blocked_recent | length) == 5

@@ -111,9 +111,16 @@ teardown() {
 	nft list set inet netward http_ifs | grep -qF "\"$(job_state_field "$h1" host_if)\""
 	nft list set inet netward http_ifs | grep -qF "\"$(job_state_field "$h2" host_if)\""
 	fc_watcher_cont
-	run fc_exec "$h1" "reach $NW_GATEWAY $port; reach $TESTNET_WWW 80; r http://www.test/"
+	run fc_exec "$h1" "reach $NW_GATEWAY $port; r http://$TESTNET_WWW/ --noproxy '*' --max-time 3
+		r http://www.test/"
 	assert_output_has "REACH $NW_GATEWAY:$port closed"
-	assert_output_has "REACH $TESTNET_WWW:80 closed"
+	# Straight to the address: at most the job's own proxy (interception),
+	# never the server there.
+	assert_line_has "RESULT http://$TESTNET_WWW/ " ""
+	if grep "^RESULT http://$TESTNET_WWW/ " <<<"$output" | grep -qF "hello from www.test"; then
+		echo "the job reached $TESTNET_WWW directly" >&2
+		false
+	fi
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
 }
 

@@ -10,7 +10,11 @@ then "ROUND N". A TCP refusal counts as reached: something on the path
 answered for the address (so does a UDP port-unreachable). Targets: tcp:HOST:PORT, udp:HOST:PORT (a DNS
 query for www.test; reached when anything comes back). A target ending in
 ":open" has a listener: only a connection counts as reached, as a refusal
-there is netward's firewall answering for what it blocks.
+there is netward's firewall answering for what it blocks. Such a target
+is an HTTP server, and a connection counts only when that server answers:
+an http job's connections on its http ports are redirected to its own
+proxy (interception), which is no reach, so an answer naming netward, or
+none, is not one.
 
   fwclosed-probe.py OUT STOPFILE TARGET...
 """
@@ -24,11 +28,31 @@ import time
 TIMEOUT = 0.3
 
 
-def tcp(host, port):
+ANSWER_TIMEOUT = 1.0
+
+
+def answered(s):
+    """Whether the HTTP server behind s answers itself."""
+    s.settimeout(ANSWER_TIMEOUT)
+    try:
+        s.sendall(b"HEAD / HTTP/1.0\r\nHost: probe\r\n\r\n")
+        got = s.recv(4096)
+    except OSError:
+        return False, "no answer"
+    if not got:
+        return False, "closed at once"
+    if b"netward" in got.lower():
+        return False, "the job's proxy"
+    return True, "open"
+
+
+def tcp(host, port, listener=False):
     s = socket.socket()
     s.settimeout(TIMEOUT)
     try:
         s.connect((host, int(port)))
+        if listener:
+            return answered(s)
         return True, "open"
     except ConnectionRefusedError:
         return True, "refused"
@@ -63,7 +87,10 @@ def main():
         while not os.path.exists(stop):
             for t in targets:
                 kind, host, port, *flag = t.split(":")
-                ok, why = (tcp if kind == "tcp" else udp)(host, port)
+                if kind == "tcp":
+                    ok, why = tcp(host, port, flag == ["open"])
+                else:
+                    ok, why = udp(host, port)
                 if flag == ["open"] and why == "refused":
                     ok = False
                 f.write("%s %s %s %.3f\n" % ("REACHED" if ok else "closed", t, why, time.time()))
