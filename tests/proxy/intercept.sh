@@ -89,6 +89,51 @@ out=$(curl "${job[@]}" $(res private.test) "http://private.test:$plain/" -w ' %{
 check "the address rules hold for intercepted names" \
 	'[[ $out == *"resolves to 10.0.0.5, a private address"*403 ]]' "$out"
 
+# ClientHellos cut into 1-byte TCP segments, and split across two TLS
+# records: the server name is read all the same.
+out=$(python3 - "$tls" <<'PY'
+import socket, ssl, sys, time
+port = int(sys.argv[1])
+
+def hello(name):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    try:
+        ctx.wrap_bio(inc, out, server_hostname=name).do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return out.read()
+
+def two_records(h):
+    body = h[5:]
+    k = len(body) // 2
+    rec = lambda b: h[:3] + len(b).to_bytes(2, "big") + b
+    return rec(body[:k]) + rec(body[k:])
+
+def attempt(name, cut):
+    h = hello(name)
+    s = socket.create_connection(("127.0.0.3", port), timeout=10)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if cut == "bytes":
+        for b in h:
+            s.send(bytes([b]))
+            time.sleep(0.001)
+    else:
+        s.sendall(two_records(h))
+    try:
+        got = s.recv(5)
+    except OSError:
+        got = b""
+    return "answered" if got[:1] == b"\x16" else "closed"
+
+print(" ".join(attempt(n, c) for n in ("allowed.test", "evil.test") for c in ("bytes", "records")))
+PY
+)
+check "split ClientHellos (1-byte segments, two records): allowed answered, denied closed" \
+	'[ "$out" = "answered answered closed closed" ]' "$out"
+
 # Two pipelined requests on one connection, the second to a denied Host.
 out=$(python3 - "$plain" <<'PY'
 import socket, sys
