@@ -376,8 +376,10 @@ int proxy_dns_setup(struct proxy *p, nw_err *err)
 
 void proxy_dns_watch(struct proxy *p, uint32_t mask)
 {
-	if (p->dns != NULL)
-		proxy_watch(p, &p->dns->tcp, mask);
+	if (p->dns == NULL)
+		return;
+	proxy_watch(p, &p->dns->udp, mask);
+	proxy_watch(p, &p->dns->tcp, mask);
 }
 
 void proxy_dns_tick(struct proxy *p, uint64_t now)

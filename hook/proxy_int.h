@@ -280,7 +280,9 @@ void sniff_timeout_check(struct conn *c, uint64_t now);
 struct proxy_dns;
 void proxy_dns_init(struct proxy *p);
 int proxy_dns_setup(struct proxy *p, nw_err *err);
-/* Pauses (0) or resumes (EPOLLIN) accepting TCP queries. */
+/* Pauses (0) or resumes (EPOLLIN) taking queries, with the listeners:
+ * until the addresses of deny_destinations names are known, and while
+ * descriptors run out. */
 void proxy_dns_watch(struct proxy *p, uint32_t mask);
 void proxy_dns_tick(struct proxy *p, uint64_t now);
 /* Frees what was closed during the batch. */
