@@ -49,7 +49,7 @@ JSON
 	--domains allowed.test,.wild.test,private.test --job-id job-icpt ${NW_PROXY_ARGS:-} \
 	2>"$tmp/proxy.err" &
 proxy=$!
-pids+=($proxy)
+pids+=("$proxy")
 # The job's TCP to 127.0.0.3 on the origins' ports goes to the proxy.
 nft -f - <<NFT
 table ip icpt {
