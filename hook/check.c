@@ -3,13 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "advise.h"
 #include "cleanup.h"
 #include "json.h"
+#include "io.h"
 
 /* The config as written, for hints and for telling set keys from
  * defaults; NULL when it cannot be read or is not JSON (config_load then
@@ -19,23 +18,12 @@ static struct json *raw_config(const char *path, bool explicit_path)
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	cleanup_free char *buf = NULL;
 	size_t n = 0;
-	ssize_t r;
 
 	if (fd < 0)
 		return !explicit_path && errno == ENOENT ? json_parse("{}", 2, NULL) : NULL;
-	buf = malloc(NW_CONFIG_MAX + 1);
-	if (buf == NULL)
-		return NULL;
-	while (n <= NW_CONFIG_MAX && (r = read(fd, buf + n, NW_CONFIG_MAX + 1 - n)) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return NULL;
-		n += (size_t)r;
-	}
-	return n > NW_CONFIG_MAX ? NULL : json_parse(buf, n, NULL);
+	buf = io_read_fd(fd, NW_CONFIG_MAX, NULL, &n, NULL);
+	return buf == NULL ? NULL : json_parse(buf, n, NULL);
 }
-
 static const char *source_of(const struct json *raw, const struct nw_config *cfg, const char *key)
 {
 	if (raw != NULL && json_get(raw, key) != NULL)

@@ -11,7 +11,6 @@
 
 #include "cleanup.h"
 #include "json.h"
-#include "wire.h"
 
 #define RATE_MIN	8000LL
 #define RATE_MAX	100000000000LL

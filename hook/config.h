@@ -15,6 +15,11 @@
 #define NW_CONFIG_VERSION 1
 /* Where the DNS servers come from when the config names none. */
 #define NW_RESOLV_CONF "/etc/resolv.conf"
+
+/* The gateway every job sees: one link-local address put on every host-side
+ * veth (as Calico does); each job's proxy binds it on its own veth. The
+ * subnet must not hold it (config.c). */
+#define NW_GATEWAY "169.254.1.1"
 /* job_log_max_bytes: the default, and the range (below the proxy
  * sandbox's 1 GiB RLIMIT_FSIZE). */
 #define NW_JOB_LOG_MAX_DEFAULT (8ULL << 20)

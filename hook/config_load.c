@@ -4,13 +4,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "io.h"
 
 #define RESOLV_MAX   (64 * 1024)
 #define RESOLV_MAXNS 3 /* glibc's MAXNS: later nameserver lines are never asked */
@@ -20,35 +19,12 @@
 static char *read_bounded(const char *path, size_t max, size_t *len, nw_err *err)
 {
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	cleanup_free char *buf = NULL;
-	size_t n = 0;
-	ssize_t r;
 
 	if (fd < 0) {
 		nw_fail(err, errno, "cannot read node config %s", path);
 		return NULL;
 	}
-	buf = malloc(max + 1);
-	if (buf == NULL) {
-		nw_fail(err, ENOMEM, "reading %s", path);
-		return NULL;
-	}
-	while ((r = read(fd, buf + n, max + 1 - n)) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			nw_fail(err, errno, "cannot read node config %s", path);
-			return NULL;
-		}
-		n += (size_t)r;
-		if (n > max) {
-			nw_fail(err, 0, "%s: larger than %zu bytes", path, max);
-			return NULL;
-		}
-	}
-	buf[n] = '\0';
-	*len = n;
-	return steal_ptr(&buf);
+	return io_read_fd(fd, max, path, len, err);
 }
 
 /* "nameserver ADDR" with an address we can use; a zone index or a typo is

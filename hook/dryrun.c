@@ -6,8 +6,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cleanup.h"
 #include "http.h"
@@ -16,6 +14,7 @@
 #include "proxy_ev.h"
 #include "proxy_int.h"
 #include "resolve.h"
+#include "io.h"
 
 int dry_parse_args(int argc, char **argv, bool want_url, struct dry_opts *o)
 {
@@ -206,14 +205,6 @@ static void on_lookup(void *arg, enum resolve_status st, const struct resolve_an
 	snprintf(l->detail, sizeof(l->detail), "%s", detail != NULL ? detail : "");
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* One lookup through the proxy's resolver and dns_servers, under the
  * proxy's own DNS limit (T_DNS), together with the first answers for the
  * names in deny_destinations, as a job's proxy has them. host NULL: only
@@ -222,7 +213,7 @@ static int lookup(const struct nw_config *cfg, int ep, const char *host, struct 
 		  struct resolver **r, struct proxy_deny **dn, nw_err *err)
 {
 	struct resolve_query *q = NULL;
-	long deadline = now_ms() + T_DNS;
+	uint64_t deadline = io_now_ms() + T_DNS;
 
 	*r = resolver_new(cfg->dns, cfg->n_dns, T_DNS_RESOLVER, ep, err);
 	if (*r == NULL)
@@ -232,7 +223,7 @@ static int lookup(const struct nw_config *cfg, int ep, const char *host, struct 
 		return nw_fail(err, ENOMEM, "resolving deny_destinations names");
 	if (host != NULL && resolver_lookup(*r, host, on_lookup, l, &q, err) < 0)
 		return -1;
-	while ((!l->done || !proxy_deny_ready(*dn)) && now_ms() < deadline) {
+	while ((!l->done || !proxy_deny_ready(*dn)) && io_now_ms() < deadline) {
 		struct epoll_event ev[8];
 		int n = epoll_wait(ep, ev, 8, 100);
 		for (int i = 0; i < n; i++) {
@@ -241,7 +232,7 @@ static int lookup(const struct nw_config *cfg, int ep, const char *host, struct 
 		}
 		resolver_reap(*r);
 		resolver_tick(*r);
-		proxy_deny_tick(*dn, (uint64_t)now_ms());
+		proxy_deny_tick(*dn, io_now_ms());
 	}
 	if (!l->done) {
 		resolve_cancel(q);

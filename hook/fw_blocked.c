@@ -1,9 +1,7 @@
 #include "fw_blocked.h"
 
-#include <stdlib.h>
 #include <string.h>
 
-#include "cleanup.h"
 #include "fw.h"
 
 /* The elements of the one set in nft's JSON listing. */

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "cleanup.h"
+#include "io.h"
 #include "fw_blocked.h"
 #include "json.h"
 #include "nftlib.h"
@@ -337,24 +338,21 @@ int fw_install(const struct fw_job *j, uint16_t zone, fw_live_fn live, void *arg
 	return 0;
 }
 
+#define FW_BASE_MAX (1 << 20)
+
+/* The base ruleset fw_apply saved; NULL without error when there is none. */
 static char *slurp(const char *path, nw_err *err)
 {
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	char *buf;
-	ssize_t n;
-	size_t len = 0, cap = 1 << 16;
+	nw_err e = NULL;
+	char *buf = io_read_file(AT_FDCWD, path, O_NOFOLLOW, FW_BASE_MAX, NULL, &e);
 
-	if (fd < 0)
-		return errno == ENOENT ? NULL : (nw_fail(err, errno, "opening %s", path), NULL);
-	buf = malloc(cap);
-	if (buf == NULL)
-		return nw_fail(err, ENOMEM, "reading %s", path), NULL;
-	while ((n = read(fd, buf + len, cap - len - 1)) > 0)
-		len += (size_t)n;
-	buf[len] = '\0';
+	if (buf == NULL && e != NULL && e->code != ENOENT) {
+		nw_wrap(&e, "%s", path);
+		*err = steal_ptr(&e);
+	}
+	nw_err_free(&e);
 	return buf;
 }
-
 int fw_repair(const char *base_file, fw_live_fn live, void *arg, nw_err *err)
 {
 	cleanup_nft_ctx struct nft_ctx *nft = NULL;

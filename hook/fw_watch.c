@@ -15,13 +15,12 @@
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "log.h"
 #include "proc.h"
-#include "wire.h"
+#include "config.h"
 
 uint16_t fw_job_zone(const struct job_record *r)
 {

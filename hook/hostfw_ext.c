@@ -21,6 +21,7 @@
 #include "fw.h"
 #include "hostfw.h"
 #include "hostfw_int.h"
+#include "ident.h"
 #include "log.h"
 #include "proc.h"
 #include "state.h"
@@ -304,18 +305,19 @@ int hostfw_firewalld_release(const char *host_if, nw_err *err)
 	return firewalld_unbind(host_if, err);
 }
 
-/* A name netward gives its interfaces: "nw" and 13 hex digits; or the
- * pattern "nw+" that netward bound in earlier versions. */
+/* A name netward gives its interfaces (ident.h); or the pattern "nw+" that
+ * netward bound in earlier versions. */
 static bool netward_ifname(const char *s, size_t n)
 {
+	char name[NW_IFNAMSIZ];
+
 	if (n == 3 && strncmp(s, HOSTFW_IFGLOB, 3) == 0)
 		return true;
-	if (n != 15 || strncmp(s, "nw", 2) != 0)
+	if (n >= sizeof(name))
 		return false;
-	for (size_t i = 2; i < n; i++)
-		if (!strchr("0123456789abcdef", s[i]))
-			return false;
-	return true;
+	memcpy(name, s, n);
+	name[n] = '\0';
+	return ident_ifname_valid(name);
 }
 
 int hostfw_firewalld_close(nw_err *err)

@@ -1,7 +1,8 @@
 /* HTTP/1.x message heads for the job proxy: a strict request and response
  * head parser, head rewriting, error responses and a chunked-framing
- * tracker. Pure: no syscalls, no globals, nothing allocated. Fields point
- * into the caller's buffer, so use them before that buffer changes.
+ * tracker. Pure: no syscalls, no globals; nothing outlives a call (the
+ * error of a Host check is freed before it returns). Fields point into
+ * the caller's buffer, so use them before that buffer changes.
  * Strictness is the point (tinyproxy CVE-2023-49606, CVE-2022-40468). */
 #ifndef NW_HTTP_H
 #define NW_HTTP_H

@@ -20,6 +20,8 @@
 #include "hostfw.h"
 #include "fw_watch.h"
 #include "guard.h"
+#include "ident.h"
+#include "proc.h"
 #include "log.h"
 #include "monitor.h"
 #include "proxyuid.h"
@@ -392,13 +394,6 @@ bool job_alive(const struct job_record *r)
 	return r->host_if[0] == '\0' || wire_link_exists(r->host_if);
 }
 
-static bool is_job_ifname(const char *s)
-{
-	if (strlen(s) != 15 || strncmp(s, "nw", 2) != 0)
-		return false;
-	return strspn(s + 2, "0123456789abcdef") == 13;
-}
-
 static bool in_list(char **v, const char *s)
 {
 	for (; v != NULL && *v != NULL; v++)
@@ -493,7 +488,7 @@ static void gc_links(struct gc_report *rep, FILE *out, char **live_ifs)
 		return;
 	while ((e = readdir(d)) != NULL) {
 		nw_err err = NULL;
-		if (!is_job_ifname(e->d_name) || in_list(live_ifs, e->d_name))
+		if (!ident_ifname_valid(e->d_name) || in_list(live_ifs, e->d_name))
 			continue;
 		if (wire_teardown(e->d_name, &err) == 0) {
 			rep->links++;

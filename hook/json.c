@@ -1,7 +1,6 @@
 #include "json.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_gen.h>

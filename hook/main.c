@@ -23,6 +23,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "oci.h"
+#include "oci_bundle.h"
 #include "policy.h"
 #include "proxy.h"
 #include "reached.h"

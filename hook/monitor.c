@@ -9,7 +9,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
@@ -28,7 +27,7 @@
 #include "log.h"
 #include "proc.h"
 #include "proxy.h"
-#include "wire.h"
+#include "config.h"
 
 #define READY_TIMEOUT_MS 10000
 #define LINK_RECHECK_S	 5

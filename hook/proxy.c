@@ -6,11 +6,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -26,21 +24,20 @@
 #include "cleanup.h"
 #include "proxy_int.h"
 #include "sandbox.h"
+#include "io.h"
+#include "util.h"
 
 #define MAX_CONNS_DEFAULT 256
 #define WAKE_MIN	  4096
 
 uint64_t proxy_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return io_now_ns();
 }
 
 uint64_t proxy_now_ms(void)
 {
-	return proxy_now_ns() / 1000000ULL;
+	return io_now_ms();
 }
 
 void proxy_watch(struct proxy *p, struct proxy_ev *ev, uint32_t mask)
@@ -163,7 +160,7 @@ void proxy_spend(struct proxy *p, enum dir d, size_t n)
 
 static void refill_event(struct proxy_ev *ev, uint32_t events)
 {
-	struct proxy *p = (struct proxy *)((char *)ev - offsetof(struct proxy, refill));
+	struct proxy *p = container_of(ev, struct proxy, refill);
 	uint64_t exp;
 
 	if (read(ev->fd, &exp, sizeof(exp)) < 0 && errno != EAGAIN)
@@ -215,7 +212,7 @@ static void watch_listeners(struct proxy *p, uint32_t mask)
 
 static void tick_event(struct proxy_ev *ev, uint32_t events)
 {
-	struct proxy *p = (struct proxy *)((char *)ev - offsetof(struct proxy, tick));
+	struct proxy *p = container_of(ev, struct proxy, tick);
 	uint64_t exp, now;
 	struct conn *c, *next;
 
@@ -245,7 +242,7 @@ static void tick_event(struct proxy_ev *ev, uint32_t events)
 
 static void signal_event(struct proxy_ev *ev, uint32_t events)
 {
-	struct proxy *p = (struct proxy *)((char *)ev - offsetof(struct proxy, sig));
+	struct proxy *p = container_of(ev, struct proxy, sig);
 	struct signalfd_siginfo si;
 
 	if (read(ev->fd, &si, sizeof(si)) == sizeof(si))
@@ -318,12 +315,12 @@ static void accept_on(struct proxy *p, struct proxy_ev *ev, bool intercepted)
 
 static void accept_event(struct proxy_ev *ev, uint32_t events)
 {
-	accept_on((struct proxy *)((char *)ev - offsetof(struct proxy, listen)), ev, false);
+	accept_on(container_of(ev, struct proxy, listen), ev, false);
 }
 
 static void intercept_event(struct proxy_ev *ev, uint32_t events)
 {
-	accept_on((struct proxy *)((char *)ev - offsetof(struct proxy, intercept)), ev, true);
+	accept_on(container_of(ev, struct proxy, intercept), ev, true);
 }
 
 /* After a batch of events: what was closed during it is freed now, when no

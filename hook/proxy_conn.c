@@ -15,6 +15,7 @@
 
 #include "accesslog.h"
 #include "proxy_int.h"
+#include "util.h"
 
 static void client_event(struct proxy_ev *ev, uint32_t events);
 static void upstream_event(struct proxy_ev *ev, uint32_t events);
@@ -524,7 +525,7 @@ static const struct {
 
 static void client_event(struct proxy_ev *ev, uint32_t events)
 {
-	struct conn *c = (struct conn *)((char *)ev - offsetof(struct conn, cev));
+	struct conn *c = container_of(ev, struct conn, cev);
 
 	if (!c->closed)
 		states[c->st].event(c, true, events);
@@ -532,7 +533,7 @@ static void client_event(struct proxy_ev *ev, uint32_t events)
 
 static void upstream_event(struct proxy_ev *ev, uint32_t events)
 {
-	struct conn *c = (struct conn *)((char *)ev - offsetof(struct conn, uev));
+	struct conn *c = container_of(ev, struct conn, uev);
 
 	if (!c->closed)
 		states[c->st].event(c, false, events);

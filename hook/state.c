@@ -14,25 +14,13 @@
 
 #include "cleanup.h"
 #include "json.h"
+#include "util.h"
+#include "io.h"
 
 #define JOBS_DIR   NW_STATE_DIR "/jobs"
 #define ADDR_DIR   NW_STATE_DIR "/addr"
 #define HELD_DIR   NW_STATE_DIR "/addr-held"
 #define RECORD_MAX (64 * 1024)
-
-static int read_small(const char *path, char *buf, size_t len)
-{
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return 0;
-}
 
 static int mkdir_0700(const char *p, nw_err *err)
 {
@@ -308,7 +296,8 @@ void state_read_stats(const char *id, struct job_stats *s)
 	cleanup_json struct json *o = NULL;
 
 	memset(s, 0, sizeof(*s));
-	if (state_path(id, "stats.json", p, sizeof(p)) < 0 || read_small(p, buf, sizeof(buf)) < 0)
+	if (state_path(id, "stats.json", p, sizeof(p)) < 0 ||
+	    io_read_small(p, buf, sizeof(buf)) < 0)
 		return;
 	buf[strcspn(buf, "\n")] = '\0';
 	o = json_parse(buf, strlen(buf), NULL);
@@ -319,14 +308,6 @@ void state_read_stats(const char *id, struct job_stats *s)
 	json_int(json_get(o, "requests_reported"), 0, INT64_MAX, &s->reported);
 	json_int(json_get(o, "live_connections"), 0, INT64_MAX, &s->conns);
 	json_int(json_get(o, "log_dropped"), 0, INT64_MAX, &s->log_dropped);
-}
-
-static uint32_t fnv1a(const char *s)
-{
-	uint32_t h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
 }
 
 /* A freed address is held back for NW_ADDR_HOLD_S: what is still in
@@ -371,7 +352,7 @@ int state_alloc_addr(const struct nw_cidr *subnet, const char *id, struct nw_add
 	base = ntohl(base);
 	size = 1u << (32 - subnet->prefix);
 	/* Starting where the id hashes to keeps allocation O(1) on average. */
-	start = fnv1a(id) % (size - 2);
+	start = util_fnv32_str(id) % (size - 2);
 	for (uint32_t i = 0; i < size - 2; i++) {
 		uint32_t host = base + 1 + (start + i) % (size - 2), be = htonl(host);
 		memset(out, 0, sizeof(*out));
@@ -381,18 +362,11 @@ int state_alloc_addr(const struct nw_cidr *subnet, const char *id, struct nw_add
 		snprintf(path, sizeof(path), "%s/%s", ADDR_DIR, text);
 		if (addr_held(text))
 			continue;
-		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0) {
-			if (errno == EEXIST)
-				continue;
-			return nw_fail(err, errno, "allocating %s", path);
-		}
-		ssize_t w = write(fd, id, strlen(id));
-		close(fd);
-		if (w != (ssize_t)strlen(id)) {
-			unlink(path);
-			return nw_fail(err, EIO, "allocating %s", path);
-		}
+		int rc = io_claim_file(path, id, err);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			continue;
 		return 0;
 	}
 	char sn[64];
@@ -409,7 +383,7 @@ void state_free_addr(const char *addr, const char *id)
 	if (addr == NULL || addr[0] == '\0' || strchr(addr, '/') != NULL)
 		return;
 	snprintf(path, sizeof(path), "%s/%s", ADDR_DIR, addr);
-	if (read_small(path, owner, sizeof(owner)) == 0 && strcmp(owner, id) == 0)
+	if (io_read_small(path, owner, sizeof(owner)) == 0 && strcmp(owner, id) == 0)
 		addr_hold(addr, path);
 }
 
@@ -429,41 +403,11 @@ int state_list_addrs(char ***addrs, char ***owners, nw_err *err)
 	for (size_t i = 0; i < n; i++) {
 		char path[PATH_MAX], owner[NW_ID_MAX + 2] = "";
 		snprintf(path, sizeof(path), "%s/%s", ADDR_DIR, a[i]);
-		read_small(path, owner, sizeof(owner));
+		io_read_small(path, owner, sizeof(owner));
 		if ((o[i] = strdup(owner)) == NULL)
 			return nw_fail(err, ENOMEM, "listing addresses");
 	}
 	*addrs = steal_ptr(&a);
 	*owners = steal_ptr(&o);
 	return 0;
-}
-
-uint64_t proc_start_time(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
-
-	if (pid <= 0)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (read_small(path, buf, sizeof(buf)) < 0)
-		return 0;
-	/* comm may hold spaces and parentheses: fields start after the last ')'. */
-	p = strrchr(buf, ')');
-	if (p == NULL)
-		return 0;
-	/* field 3 is the state (a zombie counts as gone); starttime is field 22. */
-	if (p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
-		return 0;
-	if (sscanf(p + 2,
-		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
-		   "%*d %*d %llu",
-		   &start) != 1)
-		return 0;
-	return start;
-}
-
-bool proc_alive(pid_t pid, uint64_t start)
-{
-	return pid > 0 && start != 0 && proc_start_time(pid) == start;
 }

@@ -10,9 +10,9 @@
 #include "addr.h"
 #include "config.h"
 #include "err.h"
+#include "ident.h"
 
 #define NW_STATE_DIR "/run/netward"
-#define NW_ID_MAX    128
 
 enum job_phase { JOB_SETUP, JOB_READY };
 
@@ -80,10 +80,5 @@ int state_alloc_addr(const struct nw_cidr *subnet, const char *id, struct nw_add
 void state_free_addr(const char *addr, const char *id);
 /* Allocation files whose owner has no record (for gc): NULL-terminated. */
 int state_list_addrs(char ***addrs, char ***owners, nw_err *err);
-
-/* Start time of pid (from /proc/PID/stat), 0 when it does not exist. */
-uint64_t proc_start_time(pid_t pid);
-/* Is pid still the process that had this start time? */
-bool proc_alive(pid_t pid, uint64_t start);
 
 #endif

@@ -1,7 +1,6 @@
 #include "status.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,7 +11,7 @@
 #include "job.h"
 #include "json.h"
 #include "state.h"
-#include "wire.h"
+#include "config.h"
 
 static struct json *blocked_json(const struct fw_blocked *b)
 {

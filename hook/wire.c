@@ -27,6 +27,7 @@
 #include <netlink/socket.h>
 
 #include "cleanup.h"
+#include "util.h"
 #include "fw.h"
 
 #define JOB_IF "eth0"
@@ -148,15 +149,15 @@ static int nl_fail(nw_err *err, int nlerr, const char *fmt, ...)
 
 void wire_ifname(const char *container_id, unsigned salt, char out[NW_IFNAMSIZ])
 {
-	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a 64 */
+	uint64_t h = util_fnv64(UTIL_FNV64_INIT, container_id, strlen(container_id) + 1);
+	unsigned char le[4];
 
-	for (const unsigned char *p = (const unsigned char *)container_id; *p; p++)
-		h = (h ^ *p) * 0x100000001b3ull;
-	/* A separator keeps ("ab", salt) and ("a", salt') apart. */
-	h = (h ^ 0) * 0x100000001b3ull;
+	/* The NUL hashed above keeps ("ab", salt) and ("a", salt') apart. */
 	for (int i = 0; i < 4; i++)
-		h = (h ^ ((salt >> (8 * i)) & 0xff)) * 0x100000001b3ull;
-	snprintf(out, NW_IFNAMSIZ, "nw%013llx", (unsigned long long)(h >> 12));
+		le[i] = (salt >> (8 * i)) & 0xff;
+	h = util_fnv64(h, le, sizeof(le));
+	snprintf(out, NW_IFNAMSIZ, NW_IF_PREFIX "%0*llx", NW_IF_HEX,
+		 (unsigned long long)(h >> (64 - 4 * NW_IF_HEX)));
 }
 
 /* ---- namespaces ---- */
@@ -533,21 +534,13 @@ static int job_side(const struct wire_job *j, nw_err *err)
 	return 0;
 }
 
-static int bad_ifname(const char *name)
-{
-	size_t n = strlen(name);
-
-	if (n < 3 || n >= NW_IFNAMSIZ || strncmp(name, "nw", 2) != 0)
-		return 1;
-	return strspn(name, "0123456789abcdefghijklmnopqrstuvwxyz") != n;
-}
-
 int wire_setup(const struct wire_job *j, nw_err *err)
 {
 	cleanup_nl_sock struct nl_sock *sk = NULL;
 	int r;
 
-	if (bad_ifname(j->host_if) || j->job_addr.family != AF_INET || j->gateway.family != AF_INET)
+	if (!ident_ifname_valid(j->host_if) || j->job_addr.family != AF_INET ||
+	    j->gateway.family != AF_INET)
 		return nw_fail(err, EINVAL, "wiring: bad interface name or address family");
 	if (nl_open(&sk, err) < 0)
 		return -1;
@@ -573,7 +566,7 @@ int wire_teardown(const char *host_if, nw_err *err)
 	int r;
 
 	/* Names come from state files too: never delete anything but ours. */
-	if (bad_ifname(host_if))
+	if (!ident_ifname_valid(host_if))
 		return nw_fail(err, EINVAL, "refusing to delete interface \"%s\": not netward's",
 			       host_if);
 	if (nl_open(&sk, err) < 0)

@@ -1,11 +1,11 @@
 /* OCI state, config.json and the precreate transform. */
-#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "oci.h"
+#include "oci_bundle.h"
 #include "oci_seccomp.h"
 #include "unit.h"
 
@@ -111,16 +111,16 @@ static void test_state_bad(void)
 
 static void test_ids(void)
 {
-	char long_id[OCI_ID_MAX + 2];
+	char long_id[NW_ID_MAX + 2];
 
 	CHECK(oci_id_valid("a") && oci_id_valid("0abc") && oci_id_valid("A-b_c.d"));
 	CHECK(!oci_id_valid("") && !oci_id_valid("../x") && !oci_id_valid("-a"));
 	CHECK(!oci_id_valid("_a") && !oci_id_valid("a/b") && !oci_id_valid(NULL));
 	memset(long_id, 'a', sizeof(long_id));
-	long_id[OCI_ID_MAX] = '\0';
+	long_id[NW_ID_MAX] = '\0';
 	CHECK(oci_id_valid(long_id));
-	long_id[OCI_ID_MAX] = 'a';
-	long_id[OCI_ID_MAX + 1] = '\0';
+	long_id[NW_ID_MAX] = 'a';
+	long_id[NW_ID_MAX + 1] = '\0';
 	CHECK(!oci_id_valid(long_id));
 
 	struct oci_state s;

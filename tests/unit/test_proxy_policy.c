@@ -1,7 +1,6 @@
 /* The proxy's one name decision, taken the same way for a request, a
  * CONNECT and the server name of a TLS ClientHello: which port list
  * applies, the allowlist, deny_destinations, and how the reason reads. */
-#include <stdlib.h>
 
 #include "config.h"
 #include "proxy_int.h"
