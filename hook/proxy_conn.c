@@ -1,6 +1,9 @@
 /* A client connection: its life from accept to conn_close, the request
- * head, the decision, DNS, and connecting upstream. Forwarding is in
- * proxy_http.c, tunnels in proxy_tunnel.c. */
+ * head, the decision, DNS, and connecting upstream, the same for every
+ * kind of connection (struct conn_kind says what differs). Forwarding is
+ * in proxy_http.c, tunnels in proxy_tunnel.c, a tunnel's ClientHello in
+ * proxy_peek.c, intercepted connections' first bytes in
+ * proxy_intercept.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -15,6 +15,7 @@
 
 #include "dns_msg.h"
 #include "proxy_int.h"
+#include "util.h"
 
 #define DNS_TCP_CONNS 16
 #define DNS_PENDING   64    /* lookups waiting for the resolver at once */
@@ -234,7 +235,7 @@ static void query(struct proxy_dns *d, struct dns_tcp *t, const struct sockaddr_
 
 static void udp_event(struct proxy_ev *ev, uint32_t events)
 {
-	struct proxy_dns *d = (struct proxy_dns *)((char *)ev - offsetof(struct proxy_dns, udp));
+	struct proxy_dns *d = container_of(ev, struct proxy_dns, udp);
 	uint8_t m[DNS_TCP_MAX];
 
 	for (int i = 0; i < DNS_UDP_BATCH; i++) {
@@ -252,7 +253,7 @@ static void udp_event(struct proxy_ev *ev, uint32_t events)
 /* Reads, answers one query at a time, writes; closes on a bad frame. */
 static void tcp_event(struct proxy_ev *ev, uint32_t events)
 {
-	struct dns_tcp *t = (struct dns_tcp *)((char *)ev - offsetof(struct dns_tcp, ev));
+	struct dns_tcp *t = container_of(ev, struct dns_tcp, ev);
 
 	if (t->closed)
 		return;
@@ -313,7 +314,7 @@ static void tcp_update(struct dns_tcp *t)
 
 static void tcp_accept_event(struct proxy_ev *ev, uint32_t events)
 {
-	struct proxy_dns *d = (struct proxy_dns *)((char *)ev - offsetof(struct proxy_dns, tcp));
+	struct proxy_dns *d = container_of(ev, struct proxy_dns, tcp);
 
 	for (int i = 0; i < 16; i++) {
 		int fd = accept4(ev->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -376,8 +377,10 @@ int proxy_dns_setup(struct proxy *p, nw_err *err)
 
 void proxy_dns_watch(struct proxy *p, uint32_t mask)
 {
-	if (p->dns != NULL)
-		proxy_watch(p, &p->dns->tcp, mask);
+	if (p->dns == NULL)
+		return;
+	proxy_watch(p, &p->dns->udp, mask);
+	proxy_watch(p, &p->dns->tcp, mask);
 }
 
 void proxy_dns_tick(struct proxy *p, uint64_t now)

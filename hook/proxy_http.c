@@ -51,7 +51,6 @@ static int move_body(struct buf *in, struct buf *out, enum http_body body, uint6
 }
 
 const struct conn_kind conn_kind_http = {
-    .name = "http",
     .via = VIA_HTTP,
     .reuse_upstream = true,
     .http_errors = true,

@@ -67,7 +67,6 @@ struct conn;
  * proxy_conn.c takes every other step (head, decision, DNS, connect,
  * close) the same way for each kind, and dispatches here. */
 struct conn_kind {
-	const char *name;
 	enum proxy_via via; /* the decision's port list and wording */
 	/* A kept-alive upstream to the same host and port serves the next
 	 * request. */
@@ -85,9 +84,10 @@ extern const struct conn_kind conn_kind_http;
  * ways (proxy_tunnel.c). */
 extern const struct conn_kind conn_kind_connect;
 /* Redirected by the firewall (proxy_intercept.c): until its first bytes
- * are read, then a TLS stream judged on its server name, or HTTP/1.x
- * requests judged each on its Host. */
-extern const struct conn_kind conn_kind_intercept, conn_kind_itls, conn_kind_ihttp;
+ * are read (sniff), then a TLS stream judged on its server name (tls), or
+ * HTTP/1.x requests judged each on its Host (conn_kind_http, the head read
+ * in origin form on c->at_port). */
+extern const struct conn_kind conn_kind_sniff, conn_kind_tls;
 
 enum conn_state {
 	CS_HEAD,
@@ -280,7 +280,9 @@ void sniff_timeout_check(struct conn *c, uint64_t now);
 struct proxy_dns;
 void proxy_dns_init(struct proxy *p);
 int proxy_dns_setup(struct proxy *p, nw_err *err);
-/* Pauses (0) or resumes (EPOLLIN) accepting TCP queries. */
+/* Pauses (0) or resumes (EPOLLIN) taking queries, with the listeners:
+ * until the addresses of deny_destinations names are known, and while
+ * descriptors run out. */
 void proxy_dns_watch(struct proxy *p, uint32_t mask);
 void proxy_dns_tick(struct proxy *p, uint64_t now);
 /* Frees what was closed during the batch. */

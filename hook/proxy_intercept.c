@@ -28,29 +28,12 @@
 #define SO_ORIGINAL_DST 80 /* linux/netfilter_ipv4.h, which clashes with libc's headers */
 #endif
 
-static void itls_connected(struct conn *c)
-{
-	tunnel_run(c);
-}
-
 /* Until the first bytes are read: refusals close the connection. */
-const struct conn_kind conn_kind_intercept = {
-    .name = "intercepted",
-    .via = VIA_SNI,
-};
+const struct conn_kind conn_kind_sniff = {0};
 /* A TLS stream judged on its ClientHello's server name. */
-const struct conn_kind conn_kind_itls = {
-    .name = "intercepted TLS",
+const struct conn_kind conn_kind_tls = {
     .via = VIA_SNI,
-    .connected = itls_connected,
-};
-/* HTTP/1.x requests judged each on its Host. */
-const struct conn_kind conn_kind_ihttp = {
-    .name = "intercepted HTTP",
-    .via = VIA_HTTP,
-    .reuse_upstream = true,
-    .http_errors = true,
-    .connected = forward_start,
+    .connected = tunnel_run,
 };
 
 static void refuse(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -96,7 +79,7 @@ static void take_sni(struct conn *c)
 	c->sni = NULL;
 	snprintf(c->host, sizeof(c->host), "%s", host);
 	c->host_is_ip = is_ip;
-	c->kind = &conn_kind_itls;
+	c->kind = &conn_kind_tls;
 	conn_route(c);
 }
 
@@ -153,7 +136,9 @@ static void sniff(struct conn *c, size_t from)
 			break;
 		return;
 	case 1:
-		c->kind = &conn_kind_ihttp;
+		/* An explicit request's kind: only how its head is read
+		 * differs, and c->at_port says so. */
+		c->kind = &conn_kind_http;
 		conn_set_state(c, CS_HEAD);
 		conn_head_parse(c);
 		if (!c->closed && c->st == CS_HEAD)
@@ -172,7 +157,7 @@ void intercept_start(struct conn *c)
 	socklen_t dl = sizeof(dst), ll = sizeof(local);
 	struct nw_addr da, la;
 
-	c->kind = &conn_kind_intercept;
+	c->kind = &conn_kind_sniff;
 	c->t_start = c->t_head;
 	if (getsockopt(c->cev.fd, SOL_IP, SO_ORIGINAL_DST, &dst, &dl) < 0 ||
 	    dst.ss_family != AF_INET ||

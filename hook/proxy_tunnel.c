@@ -49,7 +49,6 @@ static size_t pending(struct conn *c, enum dir d)
 }
 
 const struct conn_kind conn_kind_connect = {
-    .name = "connect",
     .via = VIA_CONNECT,
     .reuse_upstream = false,
     .http_errors = true,

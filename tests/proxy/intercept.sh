@@ -8,7 +8,8 @@
 # over TLS (SNI) and HTTP (Host, each request of a kept-alive connection),
 # TLS without SNI, a connection straight to the interception port, and the
 # job's DNS over UDP and TCP. Prints TAP lines; cleans up what it starts.
-# Needs root, nft, curl, dig, dnsmasq, openssl, python3.
+# Needs root, nft, curl, dig, dnsmasq, openssl, python3. NW_PROXY_ARGS: more
+# arguments for the proxy (--no-sandbox, to debug it).
 set -u
 if [ -z "${NETWARD_INTERCEPT_NS:-}" ]; then
 	NETWARD_INTERCEPT_NS=1 exec unshare --net "$0" "$@"
@@ -45,9 +46,10 @@ cat >"$tmp/netward.json" <<JSON
 JSON
 "$netward" --config "$tmp/netward.json" proxy --listen "127.0.0.1:$pport" \
 	--intercept-port "$iport" --dns-port "$jdns" \
-	--domains allowed.test,.wild.test,private.test --job-id job-icpt \
+	--domains allowed.test,.wild.test,private.test --job-id job-icpt ${NW_PROXY_ARGS:-} \
 	2>"$tmp/proxy.err" &
-pids+=($!)
+proxy=$!
+pids+=("$proxy")
 # The job's TCP to 127.0.0.3 on the origins' ports goes to the proxy.
 nft -f - <<NFT
 table ip icpt {
@@ -58,36 +60,91 @@ table ip icpt {
 }
 NFT
 wait_port 127.0.0.2 "$plain" && wait_port 127.0.0.2 "$tls" && wait_port 127.0.0.1 "$pport" ||
-	{ echo "not ok 1 - test setup did not start"; cat "$tmp"/*.err; exit 1; }
+	{
+		echo "not ok 1 - test setup did not start"
+		cat "$tmp"/*.err
+		kill -0 "$proxy" 2>/dev/null || { wait "$proxy"; echo "# proxy: exited with $?"; }
+		exit 1
+	}
 
-# As a program that ignores http_proxy: its own lookup said 127.0.0.3.
-job=(-s --noproxy '*' --max-time 10)
-res() { echo "--resolve $1:$plain:127.0.0.3 --resolve $1:$tls:127.0.0.3"; }
+# curl as a program that ignores http_proxy, whose own lookup of NAME said
+# 127.0.0.3: jcurl NAME CURL-ARGS...
+jcurl() {
+	local name=$1
+	shift
+	curl -s --noproxy '*' --max-time 10 --resolve "$name:$plain:127.0.0.3" \
+		--resolve "$name:$tls:127.0.0.3" "$@"
+}
 
-out=$(curl "${job[@]}" $(res allowed.test) "http://allowed.test:$plain/" -w ' %{http_code}')
+out=$(jcurl allowed.test "http://allowed.test:$plain/" -w ' %{http_code}')
 check "intercepted HTTP to an allowed name reaches its origin" '[ "$out" = "hello
  200" ]' "$out"
 
-out=$(curl "${job[@]}" $(res allowed.test) "http://allowed.test:$plain/headers")
+out=$(jcurl allowed.test "http://allowed.test:$plain/headers")
 check "intercepted HTTP carries the job-id header" '[[ $out == *"X-Bacalhau-Job-ID: job-icpt"* ]]' "$out"
 
-out=$(curl "${job[@]}" $(res evil.test) "http://evil.test:$plain/" -w ' %{http_code}')
+out=$(jcurl evil.test "http://evil.test:$plain/" -w ' %{http_code}')
 check "intercepted HTTP to a denied name: 403 naming the rule" \
 	'[[ $out == *"domain \"evil.test\" is not in this job'"'"'s allowlist"*403 ]]' "$out"
 
-out=$(curl "${job[@]}" -k $(res allowed.test) "https://allowed.test:$tls/" -w ' %{http_code}')
+out=$(jcurl allowed.test -k "https://allowed.test:$tls/" -w ' %{http_code}')
 check "intercepted TLS to an allowed name reaches its origin" '[ "$out" = "hello
  200" ]' "$out"
 
-out=$(curl "${job[@]}" -k $(res evil.test) "https://evil.test:$tls/" -w ' %{http_code}' 2>&1)
+out=$(jcurl evil.test -k "https://evil.test:$tls/" -w ' %{http_code}' 2>&1)
 check "intercepted TLS to a denied name is closed" '[[ $out == *" 000" ]]' "$out"
 
-out=$(curl "${job[@]}" -k "https://127.0.0.3:$tls/" -w ' %{http_code}' 2>&1)
+out=$(jcurl - -k "https://127.0.0.3:$tls/" -w ' %{http_code}' 2>&1)
 check "intercepted TLS without a server name (an IP literal) is closed" '[[ $out == *" 000" ]]' "$out"
 
-out=$(curl "${job[@]}" $(res private.test) "http://private.test:$plain/" -w ' %{http_code}')
+out=$(jcurl private.test "http://private.test:$plain/" -w ' %{http_code}')
 check "the address rules hold for intercepted names" \
 	'[[ $out == *"resolves to 10.0.0.5, a private address"*403 ]]' "$out"
+
+# ClientHellos cut into 1-byte TCP segments, and split across two TLS
+# records: the server name is read all the same.
+out=$(python3 - "$tls" <<'PY'
+import socket, ssl, sys, time
+port = int(sys.argv[1])
+
+def hello(name):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    try:
+        ctx.wrap_bio(inc, out, server_hostname=name).do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return out.read()
+
+def two_records(h):
+    body = h[5:]
+    k = len(body) // 2
+    rec = lambda b: h[:3] + len(b).to_bytes(2, "big") + b
+    return rec(body[:k]) + rec(body[k:])
+
+def attempt(name, cut):
+    h = hello(name)
+    s = socket.create_connection(("127.0.0.3", port), timeout=10)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if cut == "bytes":
+        for b in h:
+            s.send(bytes([b]))
+            time.sleep(0.001)
+    else:
+        s.sendall(two_records(h))
+    try:
+        got = s.recv(5)
+    except OSError:
+        got = b""
+    return "answered" if got[:1] == b"\x16" else "closed"
+
+print(" ".join(attempt(n, c) for n in ("allowed.test", "evil.test") for c in ("bytes", "records")))
+PY
+)
+check "split ClientHellos (1-byte segments, two records): allowed answered, denied closed" \
+	'[ "$out" = "answered answered closed closed" ]' "$out"
 
 # Two pipelined requests on one connection, the second to a denied Host.
 out=$(python3 - "$plain" <<'PY'
@@ -108,7 +165,7 @@ PY
 check "pipelined: the first request is served, the second's Host refused on its own" \
 	'[[ $out == *"200 OK"*hello*"403 Forbidden"*evil.test* ]]' "$out"
 
-out=$(curl "${job[@]}" "http://127.0.0.1:$iport/" -w ' %{http_code}' -H 'Host: allowed.test')
+out=$(jcurl - "http://127.0.0.1:$iport/" -w ' %{http_code}' -H 'Host: allowed.test')
 check "a connection straight to the interception port is closed" '[ "$out" = " 000" ]' "$out"
 
 printf 'SSH-2.0-x\r\n' | timeout 5 python3 -c '
@@ -164,6 +221,9 @@ check "DNS: names outside the list never reach the upstream server" \
 	'[[ $q != *evil.test* && $q == *allowed.test* ]]' "$q"
 
 nft delete table ip icpt
-[ "$failed" -eq 0 ] || sed 's/^/# proxy: /' "$tmp/proxy.err"
+if [ "$failed" -ne 0 ]; then
+	sed 's/^/# proxy: /' "$tmp/proxy.err"
+	kill -0 "$proxy" 2>/dev/null || { wait "$proxy"; echo "# proxy: exited with $?"; }
+fi
 echo "1..$n"
 [ "$failed" -eq 0 ]
