@@ -124,7 +124,7 @@ int config_load(struct nw_config *cfg, const char *path, bool explicit_path, nw_
 	if (path == NULL)
 		path = NW_DEFAULT_CONFIG;
 	text = read_bounded(path, NW_CONFIG_MAX, &len, err);
-	if (text == NULL && (explicit_path || (*err != NULL && (*err)->code != ENOENT)))
+	if (text == NULL && (explicit_path || nw_err_code(*err) != ENOENT))
 		return -1;
 	if (text == NULL) {
 		nw_err_free(err);

@@ -124,8 +124,7 @@ int fw_blocked_snapshot(struct fw_snapshot *s, nw_err *err)
 		s->recent = fw_list_set(FW_RECENT_SET, &e);
 	if (e != NULL) {
 		fw_blocked_snapshot_free(s);
-		*err = e;
-		return -1;
+		return nw_err_move(err, &e);
 	}
 	return 0;
 }

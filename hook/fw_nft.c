@@ -58,12 +58,7 @@ static int nft_fail(nw_err *err, struct nft_ctx *nft, const char *what)
 	if (strncmp(msg, "Error: ", 7) == 0)
 		msg += 7;
 	n = strcspn(msg, "\n");
-	if (err != NULL && *err == NULL) {
-		nw_fail(err, 0, "%s: %.*s", what, (int)n, msg);
-		if (*err != NULL)
-			(*err)->code = code;
-	}
-	return -1;
+	return nw_fail_code(err, code, "%s: %.*s", what, (int)n, msg);
 }
 
 static struct nft_ctx *nft_open(nw_err *err)
@@ -88,17 +83,14 @@ static struct nft_ctx *nft_open(nw_err *err)
 /* Runs cmd; ENOENT (no such table, set or element) counts as done. */
 static int run_absent_ok(struct nft_ctx *nft, const char *cmd, const char *what, nw_err *err)
 {
-	nw_err e = NULL;
+	cleanup_err nw_err e = NULL;
 
 	if (nftlib.run_cmd_from_buffer(nft, cmd) == 0)
 		return 0;
 	nft_fail(&e, nft, what);
-	if (e != NULL && e->code == ENOENT) {
-		nw_err_free(&e);
+	if (nw_err_code(e) == ENOENT)
 		return 0;
-	}
-	*err = steal_ptr(&e);
-	return -1;
+	return nw_err_move(err, &e);
 }
 
 int fw_remove_table(const char *base_file, nw_err *err)
@@ -116,17 +108,14 @@ int fw_remove_table(const char *base_file, nw_err *err)
  * chain) does not exist. */
 static struct json *list_json(struct nft_ctx *nft, const char *cmd, const char *what, nw_err *err)
 {
-	nw_err e = NULL;
+	cleanup_err nw_err e = NULL;
 	const char *out;
 
 	nftlib.output_set_flags(nft, NFT_CTX_OUTPUT_JSON);
 	if (nftlib.run_cmd_from_buffer(nft, cmd) != 0) {
 		nft_fail(&e, nft, what);
-		if (e != NULL && e->code == ENOENT) {
-			nw_err_free(&e);
-			return NULL;
-		}
-		*err = steal_ptr(&e);
+		if (nw_err_code(e) != ENOENT)
+			nw_err_move(err, &e);
 		return NULL;
 	}
 	out = nftlib.get_output_buffer(nft);
@@ -204,8 +193,7 @@ static int chain_intact(struct nft_ctx *nft, const struct fw_expect *x, bool *ok
 		*ok = false;
 		if (e == NULL)
 			return 0;
-		*err = steal_ptr(&e);
-		return -1;
+		return nw_err_move(err, &e);
 	}
 	items = json_get_arr(root, "nftables");
 	for (size_t i = 0; items != NULL && i < items->n; i++) {
@@ -367,8 +355,7 @@ int fw_repair(const char *base_file, fw_live_fn live, void *arg, nw_err *err)
 		/* No table was ever written: nothing to repair. */
 		if (e == NULL)
 			return 0;
-		*err = steal_ptr(&e);
-		return -1;
+		return nw_err_move(err, &e);
 	}
 	nft = nft_open(err);
 	if (nft == NULL)
@@ -454,6 +441,13 @@ struct collected {
 	size_t n;
 };
 
+static void collected_free(struct collected *c)
+{
+	nw_strvfreep(&c->names);
+	nw_freep(&c->zones);
+}
+#define cleanup_collected __attribute__((cleanup(collected_free)))
+
 /* Every name once, whichever sets it is in: one left in http_ifs or
  * full_ifs alone is an orphan too. */
 static int collect_job(const char *set, const char *elem, int64_t val, void *arg)
@@ -487,28 +481,21 @@ int fw_list_jobs(char ***ifnames, uint16_t **zones, nw_err *err)
 {
 	cleanup_nft_ctx struct nft_ctx *nft = nft_open(err);
 	cleanup_json struct json *root = NULL;
-	struct collected c = {.names = calloc(1, sizeof(char *)), .zones = calloc(1, 2)};
-	nw_err e = NULL;
+	cleanup_collected struct collected c = {.names = calloc(1, sizeof(char *)),
+						.zones = calloc(1, 2)};
+	cleanup_err nw_err e = NULL;
 
-	if (nft == NULL || c.names == NULL || c.zones == NULL) {
-		free(c.names);
-		free(c.zones);
-		return nft == NULL ? -1 : nw_fail(err, ENOMEM, "listing the firewall's jobs");
-	}
-	root = list_json(nft, "list table inet " FW_TABLE "\n", "listing the firewall's sets", &e);
-	if (root == NULL && e != NULL) {
-		*err = steal_ptr(&e);
-		free(c.names);
-		free(c.zones);
+	if (nft == NULL)
 		return -1;
-	}
-	if (root != NULL && each_element(root, collect_job, &c) < 0) {
-		nw_strvfreep(&c.names);
-		free(c.zones);
+	if (c.names == NULL || c.zones == NULL)
 		return nw_fail(err, ENOMEM, "listing the firewall's jobs");
-	}
-	*ifnames = c.names;
-	*zones = c.zones;
+	root = list_json(nft, "list table inet " FW_TABLE "\n", "listing the firewall's sets", &e);
+	if (root == NULL && e != NULL)
+		return nw_err_move(err, &e);
+	if (root != NULL && each_element(root, collect_job, &c) < 0)
+		return nw_fail(err, ENOMEM, "listing the firewall's jobs");
+	*ifnames = steal_ptr(&c.names);
+	*zones = steal_ptr(&c.zones);
 	return 0;
 }
 

@@ -157,19 +157,16 @@ int job_teardown_locked(const struct job_record *r, nw_err *err)
 }
 
 /* One attempt with one interface name: the firewall first (its sets name
- * the link, so the link is never up without them), then the link. Returns
- * -EEXIST when the name is taken, so the caller tries another. */
+ * the link, so the link is never up without them), then the link. A taken
+ * name fails as wire_name_taken says, so the caller tries another. */
 static int wire_try(const struct nw_config *cfg, struct job_record *r, struct wire_job *w,
 		    nw_err *err)
 {
-	nw_err e = NULL;
-	int rc;
-
 	/* Under the lock, a name with no link is no live job's. What a
 	 * teardown that never finished left for it in the firewall can only
 	 * take network away (see fw_install). */
 	if (wire_link_exists(r->host_if))
-		return -EEXIST;
+		return nw_fail(err, EEXIST, "interface %s", r->host_if);
 	/* Recorded before anything exists, so a hook killed now leaves
 	 * something gc can find. */
 	if (state_write(r, err) < 0)
@@ -177,16 +174,12 @@ static int wire_try(const struct nw_config *cfg, struct job_record *r, struct wi
 	if (fw_job_install(cfg, r, err) < 0)
 		return nw_wrap(err, "installing the job's firewall");
 	memcpy(w->host_if, r->host_if, sizeof(w->host_if));
-	rc = wire_setup(w, &e);
-	if (rc < 0) {
-		nw_err undo = NULL;
+	if (wire_setup(w, err) < 0) {
+		cleanup_err nw_err undo = NULL;
 		if (fw_remove_job(r->host_if, fw_job_zone(r), &undo) < 0)
 			log_msg(LOG_ERR, "undoing the firewall of %s: %s", r->host_if,
 				nw_err_msg(undo));
-		nw_err_free(&undo);
-		*err = e;
-		return rc == -EEXIST ? rc
-				     : nw_wrap(err, "setting up the job's link %s", r->host_if);
+		return nw_wrap(err, "setting up the job's link %s", r->host_if);
 	}
 	return 0;
 }
@@ -204,14 +197,13 @@ static int wire_job(const struct nw_config *cfg, struct job_record *r, int netns
 		return -1;
 	for (unsigned salt = 0;; salt++) {
 		wire_ifname(r->id, salt, r->host_if);
-		int rc = wire_try(cfg, r, &w, err);
-		if (rc == -EEXIST && salt + 1 < SALT_TRIES) {
-			nw_err_free(err);
-			continue;
-		}
-		if (rc == -EEXIST && *err == NULL)
-			nw_fail(err, EEXIST, "no free interface name for the job");
-		return rc < 0 ? -1 : 0;
+		if (wire_try(cfg, r, &w, err) == 0)
+			return 0;
+		if (!wire_name_taken(r->host_if, *err))
+			return -1;
+		if (salt + 1 == SALT_TRIES)
+			return nw_wrap(err, "no free interface name for the job");
+		nw_err_free(err);
 	}
 }
 
