@@ -23,7 +23,7 @@ static int64_t num(const struct json *j)
 {
 	int64_t v = 0;
 
-	if (j != NULL && json_int(j, 0, INT64_MAX, &v) < 0)
+	if (j != NULL && json_int(j, 0, INT64_MAX, &v, NULL) < 0)
 		v = 0;
 	return v;
 }

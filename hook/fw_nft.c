@@ -158,7 +158,7 @@ static int each_element(const struct json *root,
 			struct json *el = elems->v[k];
 			int64_t val = 0;
 			if (el->type == JSON_ARRAY && el->n == 2 && el->v[0]->type == JSON_STRING) {
-				if (json_int(el->v[1], 0, 65535, &val) < 0)
+				if (json_int(el->v[1], 0, 65535, &val, NULL) < 0)
 					val = 0;
 				el = el->v[0];
 			}

@@ -74,7 +74,7 @@ static int parse_hook(struct hooksd_hook *h, struct json *hook, nw_err *err)
 		return nw_fail(err, 0, "hook.path \"%.200s\" is not absolute", h->path);
 	if ((args && !str_array(args)) || (env && !str_array(env)))
 		return nw_fail(err, 0, "hook.args and hook.env must be lists of strings");
-	if (timeout && json_int(timeout, 1, 86400, &t) < 0)
+	if (timeout && json_int(timeout, 1, 86400, &t, NULL) < 0)
 		return nw_fail(err, 0, "hook.timeout must be a number of seconds (1 to 86400)");
 	h->timeout = (long)t;
 	return 0;

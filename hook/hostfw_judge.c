@@ -60,7 +60,7 @@ static bool is_netward_match(const struct json *m, const char *host_if)
 	if (op != NULL && strcmp(op, "==") != 0)
 		return false;
 	if (str_in(key, groups))
-		return json_int(json_get(m, "right"), 0, UINT32_MAX, &group) == 0 &&
+		return json_int(json_get(m, "right"), 0, UINT32_MAX, &group, NULL) == 0 &&
 		       group == FW_IFGROUP;
 	return str_in(key, names) && right != NULL &&
 	       (strcmp(right, HOSTFW_IFGLOB_NFT) == 0 ||

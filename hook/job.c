@@ -276,14 +276,14 @@ static int record_init(struct job_record *r, const struct job_start *st,
 	strcpy(r->bundle, st->bundle);
 	r->mode = pol->mode;
 	r->phase = JOB_SETUP;
-	r->domains = policy_domains_csv(&pol->domains);
+	r->domains = policy_domains_csv(&pol->domains, err);
 	r->hook_pid = getpid();
 	r->hook_start = proc_start_time(r->hook_pid);
 	r->pid = st->pid;
 	r->pid_start = proc_start_time(st->pid);
 	r->created = time(NULL);
 	if (r->domains == NULL)
-		return nw_fail(err, ENOMEM, "recording the job");
+		return nw_wrap(err, "recording the job");
 	return 0;
 }
 

@@ -44,8 +44,8 @@ static int open_job_file(const char *id, const char *name, int flags, nw_err *er
 	char p[4096];
 	int fd;
 
-	if (state_path(id, name, p, sizeof(p)) < 0)
-		return nw_fail(err, ENAMETOOLONG, "state path for %s", id);
+	if (state_path(id, name, p, sizeof(p), err) < 0)
+		return -1;
 	fd = open(p, flags | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return nw_fail(err, errno, "opening %s", p);

@@ -19,6 +19,6 @@ int policy_decide(const struct nw_config *cfg, const char *network, const char *
 		  nw_err *err);
 void policy_free(struct job_policy *p);
 /* "a.x,.y.z" (canonical form) for records and the proxy. Caller frees. */
-char *policy_domains_csv(const struct domain_list *l);
+char *policy_domains_csv(const struct domain_list *l, nw_err *err);
 
 #endif

@@ -187,7 +187,9 @@ int reached_hosts(const char *id, char ***hosts, size_t *n, int64_t *dropped, nw
 
 	if (v == NULL)
 		return nw_fail(err, ENOMEM, "reading the access log");
-	if (state_path(id, "access.log", path, sizeof(path)) < 0 || (f = fopen(path, "re")) == NULL)
+	if (state_path(id, "access.log", path, sizeof(path), err) < 0)
+		return -1;
+	if ((f = fopen(path, "re")) == NULL)
 		return nw_fail(err, errno, "no access log for container %s (%s)", id, path);
 	while (fgets(line, sizeof(line), f) != NULL) {
 		if (!field(line, "decision", dec, sizeof(dec)) ||

@@ -47,8 +47,8 @@ void state_unlock(int fd);
  * a copy keeps the lock held, even past its parent's end (flock). */
 int state_lock_fd(void);
 
-/* NW_STATE_DIR/jobs/<id>[/name] into buf. */
-int state_path(const char *id, const char *name, char *buf, size_t len);
+/* NW_STATE_DIR/jobs/<id>[/name] into buf (ENAMETOOLONG when it does not fit). */
+int state_path(const char *id, const char *name, char *buf, size_t len, nw_err *err);
 int state_write(const struct job_record *r, nw_err *err);
 /* Returns 1 when read, 0 when there is no record, -1 on error. */
 int state_read(const char *id, struct job_record *r, nw_err *err);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "json.h"
 #include "unit.h"
 
 static void test_fail_code_has_no_strerror(void)
@@ -48,10 +49,30 @@ static void test_move(void)
 	CHECK(src == NULL);
 }
 
+/* json_int says why it refused, for callers that want it. */
+static void test_json_int_error(void)
+{
+	static const char text[] = "{\"n\": 70000, \"s\": \"1\"}";
+	cleanup_json struct json *o = json_parse(text, strlen(text), NULL);
+	cleanup_err nw_err e = NULL;
+	int64_t v = 0;
+
+	CHECK(o != NULL);
+	CHECK(json_int(json_get(o, "n"), 1, 65535, &v, &e) == -1);
+	CHECK(nw_err_code(e) == ERANGE);
+	CHECK_STR(nw_err_msg(e), "expected an integer from 1 to 65535");
+	nw_err_free(&e);
+	CHECK(json_int(json_get(o, "s"), 1, 65535, &v, &e) == -1);
+	CHECK(nw_err_code(e) == EINVAL);
+	nw_err_free(&e);
+	CHECK(json_int(json_get(o, "n"), 1, 70000, &v, &e) == 0 && v == 70000 && e == NULL);
+}
+
 int main(void)
 {
 	RUN(test_fail_code_has_no_strerror);
 	RUN(test_fail_adds_strerror);
 	RUN(test_move);
+	RUN(test_json_int_error);
 	UNIT_DONE();
 }
