@@ -118,16 +118,17 @@ static int load_resolv_conf(struct nw_config *cfg, nw_err *err)
 int config_load(struct nw_config *cfg, const char *path, bool explicit_path, nw_err *err)
 {
 	cleanup_free char *text = NULL;
+	cleanup_err nw_err rerr = NULL;
 	struct nw_config c;
 	size_t len = 0;
 
 	if (path == NULL)
 		path = NW_DEFAULT_CONFIG;
-	text = read_bounded(path, NW_CONFIG_MAX, &len, err);
-	if (text == NULL && (explicit_path || nw_err_code(*err) != ENOENT))
-		return -1;
+	text = read_bounded(path, NW_CONFIG_MAX, &len, &rerr);
+	/* No file where none was asked for: the defaults. */
+	if (text == NULL && (explicit_path || nw_err_code(rerr) != ENOENT))
+		return nw_err_move(err, &rerr);
 	if (text == NULL) {
-		nw_err_free(err);
 		text = strdup("{}");
 		len = 2;
 		if (text == NULL)

@@ -103,7 +103,7 @@ static void report_failure(int report, int code, const char *msg)
 static void grandchild(int (*fn)(void *, nw_err *), void *arg, int keep_fd, int report)
 {
 	struct detached_report rep = {0};
-	nw_err e = NULL;
+	cleanup_err nw_err e = NULL;
 
 	rep.rc = fn(arg, &e);
 	if (keep_fd >= 0)
@@ -112,7 +112,6 @@ static void grandchild(int (*fn)(void *, nw_err *), void *arg, int keep_fd, int 
 		rep.code = nw_err_code(e);
 		snprintf(rep.msg, sizeof(rep.msg), "%s", e != NULL ? nw_err_msg(e) : "failed");
 	}
-	nw_err_free(&e);
 	write_all(report, &rep, sizeof(rep));
 	close(report);
 }

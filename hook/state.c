@@ -238,7 +238,7 @@ int state_remove(const char *id, nw_err *err)
 {
 	char p[PATH_MAX];
 	cleanup_close int dfd = -1;
-	DIR *d;
+	cleanup_dir DIR *d = NULL;
 	struct dirent *e;
 
 	if (state_path(id, NULL, p, sizeof(p), err) < 0)
@@ -253,13 +253,10 @@ int state_remove(const char *id, nw_err *err)
 	while ((e = readdir(d)) != NULL) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		if (unlinkat(dirfd(d), e->d_name, 0) < 0 && errno != ENOENT) {
-			int saved = errno;
-			closedir(d);
-			return nw_fail(err, saved, "removing %s/%s", p, e->d_name);
-		}
+		if (unlinkat(dirfd(d), e->d_name, 0) < 0 && errno != ENOENT)
+			return nw_fail(err, errno, "removing %s/%s", p, e->d_name);
 	}
-	closedir(d);
+	/* Linux removes a directory that is still open. */
 	if (rmdir(p) < 0 && errno != ENOENT)
 		return nw_fail(err, errno, "removing %s", p);
 	return 0;
@@ -269,7 +266,7 @@ static int list_dir(const char *dir, char ***out, nw_err *err)
 {
 	cleanup_strv char **v = calloc(1, sizeof(char *));
 	size_t n = 0;
-	DIR *d;
+	cleanup_dir DIR *d = NULL;
 	struct dirent *e;
 
 	if (v == NULL)
@@ -288,13 +285,11 @@ static int list_dir(const char *dir, char ***out, nw_err *err)
 		if (nv == NULL || (nv[n] = strdup(e->d_name)) == NULL) {
 			if (nv != NULL)
 				v = nv;
-			closedir(d);
 			return nw_fail(err, ENOMEM, "listing %s", dir);
 		}
 		v = nv;
 		v[++n] = NULL;
 	}
-	closedir(d);
 	*out = steal_ptr(&v);
 	return 0;
 }
