@@ -386,7 +386,9 @@ static bool in_list(char **v, const char *s)
 	return false;
 }
 
-/* Every live job's host interface; what gc must leave alone. */
+/* Every live job's host interface; what gc must leave alone. A job left
+ * out of these lists loses its network to gc, so gc stops at the first
+ * allocation that fails, rather than going on without it. */
 static int gc_records(struct gc_report *rep, FILE *out, char ***live_ifs, char ***live_ids,
 		      nw_err *err)
 {
@@ -405,9 +407,13 @@ static int gc_records(struct gc_report *rep, FILE *out, char ***live_ifs, char *
 		cleanup_job_record struct job_record r;
 		cleanup_err nw_err e = NULL;
 		int rc = state_read(*p, &r, &e);
+		if (rc < 0 && nw_err_code(e) == ENOMEM)
+			return nw_err_move(err, &e);
 		if (rc == 1 && job_alive(&r)) {
-			(*live_ids)[nl] = strdup(r.id);
-			(*live_ifs)[nl++] = strdup(r.host_if);
+			if (((*live_ids)[nl] = strdup(r.id)) == NULL ||
+			    ((*live_ifs)[nl] = strdup(r.host_if)) == NULL)
+				return nw_fail(err, ENOMEM, "gc: listing the live jobs");
+			nl++;
 		} else if (rc == 1) {
 			if (job_teardown_locked(&r, &e) < 0)
 				log_msg(LOG_ERR, "gc: job %s: %s", *p, nw_err_msg(e));
