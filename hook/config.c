@@ -653,22 +653,18 @@ static int apply(struct nw_config *cfg, const struct json *root, nw_err *err)
 int config_parse(struct nw_config *cfg, const char *text, size_t len, nw_err *err)
 {
 	cleanup_json struct json *root = NULL;
-	struct nw_config c;
+	cleanup_config struct nw_config c;
 
 	config_defaults(&c);
-	if (c.job_id_header == NULL || c.log == NULL) {
-		config_free(&c);
+	if (c.job_id_header == NULL || c.log == NULL)
 		return nw_fail(err, ENOMEM, "node config defaults");
-	}
-	if (len > NW_CONFIG_MAX) {
-		config_free(&c);
+	if (len > NW_CONFIG_MAX)
 		return nw_fail(err, 0, "larger than %d bytes", NW_CONFIG_MAX);
-	}
 	root = json_parse(text, len, err);
-	if (root == NULL || apply(&c, root, err) < 0) {
-		config_free(&c);
+	if (root == NULL || apply(&c, root, err) < 0)
 		return -1;
-	}
+	/* Handed over whole. */
 	*cfg = c;
+	memset(&c, 0, sizeof(c));
 	return 0;
 }

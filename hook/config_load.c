@@ -119,7 +119,7 @@ int config_load(struct nw_config *cfg, const char *path, bool explicit_path, nw_
 {
 	cleanup_free char *text = NULL;
 	cleanup_err nw_err rerr = NULL;
-	struct nw_config c;
+	cleanup_config struct nw_config c = {0};
 	size_t len = 0;
 
 	if (path == NULL)
@@ -137,17 +137,14 @@ int config_load(struct nw_config *cfg, const char *path, bool explicit_path, nw_
 	if (config_parse(&c, text, len, err) < 0)
 		return nw_wrap(err, "%s", path);
 	c.path = strdup(path);
-	if (c.path == NULL) {
-		config_free(&c);
+	if (c.path == NULL)
 		return nw_fail(err, ENOMEM, "node config");
-	}
-	if (c.n_dns == 0 && load_resolv_conf(&c, err) < 0) {
-		config_free(&c);
+	if (c.n_dns == 0 && load_resolv_conf(&c, err) < 0)
 		return nw_wrap(err, "%s", path);
-	}
 	/* cfg holds a config already (main fills in the defaults first, so a
 	 * stage that cannot load one still has them): replace it whole. */
 	config_free(cfg);
 	*cfg = c;
+	memset(&c, 0, sizeof(c));
 	return 0;
 }

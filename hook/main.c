@@ -115,8 +115,8 @@ static int cmd_precreate(struct cli *c, nw_err *err)
 	cleanup_free char *in = read_all(STDIN_FILENO, STDIN_MAX, &len, err);
 	cleanup_json struct json *conf = NULL;
 	cleanup_free char *out = NULL;
-	struct oci_annotations ann = {0};
-	struct job_policy pol;
+	cleanup_oci_annotations struct oci_annotations ann = {0};
+	cleanup_policy struct job_policy pol = {0};
 	cleanup_err nw_err refusal = NULL;
 
 	if (in == NULL)
@@ -138,8 +138,6 @@ static int cmd_precreate(struct cli *c, nw_err *err)
 	}
 	struct oci_patch p = {.mode = pol.mode, .proxy_port = c->cfg.proxy_port};
 	int rc = oci_config_patch(conf, &p, err);
-	policy_free(&pol);
-	oci_annotations_free(&ann);
 	if (rc < 0 || (out = json_render(conf, false, err)) == NULL)
 		return -1;
 	if (fputs(out, stdout) < 0 || fflush(stdout) != 0)
@@ -206,9 +204,8 @@ out:
 
 static int cmd_poststop(struct cli *c, nw_err *err)
 {
-	struct oci_state st = {0};
+	cleanup_oci_state struct oci_state st = {0};
 	cleanup_err nw_err cerr = NULL;
-	int rc;
 
 	if (read_state(&st, err) < 0)
 		return -1;
@@ -219,9 +216,7 @@ static int cmd_poststop(struct cli *c, nw_err *err)
 		log_open("syslog");
 		log_msg(LOG_WARNING, "poststop: %s", nw_err_msg(cerr));
 	}
-	rc = job_poststop(st.id, st.bundle, st.status && strcmp(st.status, "stopped") == 0, err);
-	oci_state_free(&st);
-	return rc;
+	return job_poststop(st.id, st.bundle, st.status && strcmp(st.status, "stopped") == 0, err);
 }
 
 static int self_path(char *buf, size_t len, nw_err *err)
