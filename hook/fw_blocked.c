@@ -116,15 +116,11 @@ void fw_blocked_render_out(FILE *f, const struct json *recent, const char *ifnam
 
 int fw_blocked_snapshot(struct fw_snapshot *s, nw_err *err)
 {
-	nw_err e = NULL;
-
 	memset(s, 0, sizeof(*s));
-	s->blocked = fw_list_set(FW_BLOCKED_SET, &e);
-	if (e == NULL)
-		s->recent = fw_list_set(FW_RECENT_SET, &e);
-	if (e != NULL) {
+	if (fw_list_set(FW_BLOCKED_SET, &s->blocked, err) < 0 ||
+	    fw_list_set(FW_RECENT_SET, &s->recent, err) < 0) {
 		fw_blocked_snapshot_free(s);
-		return nw_err_move(err, &e);
+		return -1;
 	}
 	return 0;
 }

@@ -104,38 +104,38 @@ int fw_remove_table(const char *base_file, nw_err *err)
 			     err);
 }
 
-/* nft's JSON listing of cmd; NULL with no error when the table (or the
+/* nft's JSON listing of cmd into *out; *out NULL when the table (or the
  * chain) does not exist. */
-static struct json *list_json(struct nft_ctx *nft, const char *cmd, const char *what, nw_err *err)
+static int list_json(struct nft_ctx *nft, const char *cmd, const char *what, struct json **out,
+		     nw_err *err)
 {
 	cleanup_err nw_err e = NULL;
-	const char *out;
+	const char *text;
 
+	*out = NULL;
 	nftlib.output_set_flags(nft, NFT_CTX_OUTPUT_JSON);
 	if (nftlib.run_cmd_from_buffer(nft, cmd) != 0) {
 		nft_fail(&e, nft, what);
-		if (nw_err_code(e) != ENOENT)
-			nw_err_move(err, &e);
-		return NULL;
+		return nw_err_code(e) == ENOENT ? 0 : nw_err_move(err, &e);
 	}
-	out = nftlib.get_output_buffer(nft);
-	return json_parse(out ? out : "", out ? strlen(out) : 0, err);
+	text = nftlib.get_output_buffer(nft);
+	*out = json_parse(text ? text : "", text ? strlen(text) : 0, err);
+	return *out == NULL ? -1 : 0;
 }
 
-struct json *fw_list_set(const char *set, nw_err *err)
+int fw_list_set(const char *set, struct json **out, nw_err *err)
 {
 	cleanup_nft_ctx struct nft_ctx *nft = NULL;
 	char cmd[128];
 
-	if (!safe_name(set, 32)) {
-		nw_fail(err, EINVAL, "firewall: bad set name");
-		return NULL;
-	}
+	*out = NULL;
+	if (!safe_name(set, 32))
+		return nw_fail(err, EINVAL, "firewall: bad set name");
 	nft = nft_open(err);
 	if (nft == NULL)
-		return NULL;
+		return -1;
 	snprintf(cmd, sizeof(cmd), "list set inet " FW_TABLE " %s\n", set);
-	return list_json(nft, cmd, "listing the firewall's blocked attempts", err);
+	return list_json(nft, cmd, "listing the firewall's blocked attempts", out, err);
 }
 
 /* Calls fn for every element of every set or map in nft's JSON listing:
@@ -185,16 +185,13 @@ static int chain_intact(struct nft_ctx *nft, const struct fw_expect *x, bool *ok
 	struct json *items;
 	const char *last = NULL;
 	unsigned rules = 0;
-	nw_err e = NULL;
 
 	snprintf(cmd, sizeof(cmd), "list chain inet " FW_TABLE " %.15s\n", x->chain);
-	root = list_json(nft, cmd, "reading the firewall's chains", &e);
-	if (root == NULL) {
-		*ok = false;
-		if (e == NULL)
-			return 0;
-		return nw_err_move(err, &e);
-	}
+	*ok = false;
+	if (list_json(nft, cmd, "reading the firewall's chains", &root, err) < 0)
+		return -1;
+	if (root == NULL)
+		return 0;
 	items = json_get_arr(root, "nftables");
 	for (size_t i = 0; items != NULL && i < items->n; i++) {
 		struct json *r = json_get_obj(items->v[i], "rule");
@@ -325,38 +322,38 @@ int fw_install(const struct fw_job *j, uint16_t zone, fw_live_fn live, void *arg
 	return 0;
 }
 
-static char *slurp(const char *path, nw_err *err)
+/* The file into *out; *out NULL when there is none. */
+static int slurp(const char *path, char **out, nw_err *err)
 {
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	char *buf;
 	ssize_t n;
 	size_t len = 0, cap = 1 << 16;
 
+	*out = NULL;
 	if (fd < 0)
-		return errno == ENOENT ? NULL : (nw_fail(err, errno, "opening %s", path), NULL);
+		return errno == ENOENT ? 0 : nw_fail(err, errno, "opening %s", path);
 	buf = malloc(cap);
 	if (buf == NULL)
-		return nw_fail(err, ENOMEM, "reading %s", path), NULL;
+		return nw_fail(err, ENOMEM, "reading %s", path);
 	while ((n = read(fd, buf + len, cap - len - 1)) > 0)
 		len += (size_t)n;
 	buf[len] = '\0';
-	return buf;
+	*out = buf;
+	return 0;
 }
 
 int fw_repair(const char *base_file, fw_live_fn live, void *arg, nw_err *err)
 {
 	cleanup_nft_ctx struct nft_ctx *nft = NULL;
 	cleanup_free char *base = NULL;
-	nw_err e = NULL;
 	int intact;
 
-	base = slurp(base_file, &e);
-	if (base == NULL) {
-		/* No table was ever written: nothing to repair. */
-		if (e == NULL)
-			return 0;
-		return nw_err_move(err, &e);
-	}
+	if (slurp(base_file, &base, err) < 0)
+		return -1;
+	/* No table was ever written: nothing to repair. */
+	if (base == NULL)
+		return 0;
 	nft = nft_open(err);
 	if (nft == NULL)
 		return -1;
@@ -408,10 +405,10 @@ static int remove_job(void *arg, nw_err *err)
 	render_out(f, FW_BLOCKED_SET, r->host_if, "");
 	/* The job's recent destinations: at most FW_RECENT_MAX to read,
 	 * whatever the number of jobs. Unreadable, they expire on their own. */
-	cleanup_json struct json *recent =
-	    list_json(nft, "list set inet " FW_TABLE " " FW_RECENT_SET "\n",
-		      "listing blocked attempts", NULL);
-	if (recent != NULL)
+	cleanup_json struct json *recent = NULL;
+	if (list_json(nft, "list set inet " FW_TABLE " " FW_RECENT_SET "\n",
+		      "listing blocked attempts", &recent, NULL) == 0 &&
+	    recent != NULL)
 		fw_blocked_render_out(f, recent, r->host_if);
 	if (ferror(f) || fclose(f) != 0)
 		return nw_fail(err, ENOMEM, "firewall: removing %s", r->host_if);
@@ -483,15 +480,14 @@ int fw_list_jobs(char ***ifnames, uint16_t **zones, nw_err *err)
 	cleanup_json struct json *root = NULL;
 	cleanup_collected struct collected c = {.names = calloc(1, sizeof(char *)),
 						.zones = calloc(1, 2)};
-	cleanup_err nw_err e = NULL;
 
 	if (nft == NULL)
 		return -1;
 	if (c.names == NULL || c.zones == NULL)
 		return nw_fail(err, ENOMEM, "listing the firewall's jobs");
-	root = list_json(nft, "list table inet " FW_TABLE "\n", "listing the firewall's sets", &e);
-	if (root == NULL && e != NULL)
-		return nw_err_move(err, &e);
+	if (list_json(nft, "list table inet " FW_TABLE "\n", "listing the firewall's sets", &root,
+		      err) < 0)
+		return -1;
 	if (root != NULL && each_element(root, collect_job, &c) < 0)
 		return nw_fail(err, ENOMEM, "listing the firewall's jobs");
 	*ifnames = steal_ptr(&c.names);

@@ -191,14 +191,16 @@ static int wire_job(const struct nw_config *cfg, struct job_record *r, int netns
 	if (addr_parse(NW_GATEWAY, &w.gateway, err) < 0)
 		return -1;
 	for (unsigned salt = 0;; salt++) {
+		cleanup_err nw_err e = NULL;
 		wire_ifname(r->id, salt, r->host_if);
-		if (wire_try(cfg, r, &w, err) == 0)
+		if (wire_try(cfg, r, &w, &e) == 0)
 			return 0;
-		if (!wire_name_taken(r->host_if, *err))
-			return -1;
-		if (salt + 1 == SALT_TRIES)
+		if (!wire_name_taken(r->host_if, e))
+			return nw_err_move(err, &e);
+		if (salt + 1 == SALT_TRIES) {
+			nw_err_move(err, &e);
 			return nw_wrap(err, "no free interface name for the job");
-		nw_err_free(err);
+		}
 	}
 }
 
