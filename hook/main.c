@@ -727,8 +727,7 @@ int main(int argc, char **argv)
 			/* A refusal must reach the operator even when the runtime
 			 * swallows hook output (crun, runc outside its errors). */
 			size_t len;
-			char *rest = read_all(STDIN_FILENO, 0, &len, NULL);
-			free(rest);
+			cleanup_free char *rest = read_all(STDIN_FILENO, 0, &len, NULL);
 			log_msg(LOG_ERR, "%s refused: %s", argv[i], nw_err_msg(err));
 		}
 		if (err != NULL)
