@@ -1,5 +1,9 @@
 /* Scope-bound cleanup for locals (crun's utils.h idea). Library-specific
- * cleanups live in the one module that adapts that library. */
+ * cleanups live in the one module that adapts that library, and a module's
+ * own types' beside their free function (cleanup_err in err.h,
+ * cleanup_state_lock and cleanup_job_record in state.h, cleanup_json in
+ * json.h, cleanup_config, cleanup_policy ...), so that this header needs no
+ * module's. */
 #ifndef NW_CLEANUP_H
 #define NW_CLEANUP_H
 
