@@ -108,7 +108,7 @@ static int report_valid(const struct json *raw, const struct nw_config *cfg,
 static void report_invalid(const struct json *raw, nw_err cfg_err, const struct check_opts *o,
 			   FILE *out, FILE *note)
 {
-	struct advice_list hints = {0};
+	cleanup_advice struct advice_list hints = {0};
 	cleanup_json struct json *j = json_new(JSON_OBJECT), *h = NULL;
 	cleanup_free char *s = NULL;
 
@@ -116,7 +116,6 @@ static void report_invalid(const struct json *raw, nw_err cfg_err, const struct 
 	if (!o->json) {
 		for (size_t i = 0; i < hints.n; i++)
 			fprintf(note, "netward: hint: %s\n", hints.msg[i]);
-		advice_free(&hints);
 		return;
 	}
 	struct json *valid = json_new(JSON_BOOL);
@@ -126,14 +125,13 @@ static void report_invalid(const struct json *raw, nw_err cfg_err, const struct 
 	    json_set(j, "hints", steal_ptr(&h), NULL) == 0 &&
 	    (s = json_render(j, true, NULL)) != NULL)
 		fprintf(out, "%s\n", s);
-	advice_free(&hints);
 }
 
 int check_config_run(const char *path, bool explicit_path, const struct check_opts *o, FILE *out,
 		     FILE *note, nw_err *err)
 {
-	struct nw_config cfg = {0};
-	struct advice_list warn = {0};
+	cleanup_config struct nw_config cfg = {0};
+	cleanup_advice struct advice_list warn = {0};
 	cleanup_json struct json *raw = NULL;
 	int rc;
 
@@ -157,7 +155,5 @@ int check_config_run(const char *path, bool explicit_path, const struct check_op
 	else if (rc == 0 && !o->json)
 		fprintf(note, "netward: %s is valid%s\n", cfg.path,
 			warn.n ? ", with the warnings above" : "");
-	advice_free(&warn);
-	config_free(&cfg);
 	return rc;
 }

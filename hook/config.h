@@ -94,6 +94,7 @@ int config_parse(struct nw_config *cfg, const char *text, size_t len, nw_err *er
  * failure it is left as it was. */
 int config_load(struct nw_config *cfg, const char *path, bool explicit_path, nw_err *err);
 void config_free(struct nw_config *cfg);
+#define cleanup_config __attribute__((cleanup(config_free)))
 /* The effective policy as pretty JSON (check-config). */
 char *config_render(const struct nw_config *cfg, nw_err *err);
 

@@ -94,16 +94,17 @@ static int load_resolv_conf(struct nw_config *cfg, nw_err *err)
 int config_load(struct nw_config *cfg, const char *path, bool explicit_path, nw_err *err)
 {
 	cleanup_free char *text = NULL;
-	struct nw_config c;
+	cleanup_err nw_err rerr = NULL;
+	cleanup_config struct nw_config c = {0};
 	size_t len = 0;
 
 	if (path == NULL)
 		path = NW_DEFAULT_CONFIG;
-	text = read_bounded(path, NW_CONFIG_MAX, &len, err);
-	if (text == NULL && (explicit_path || (*err != NULL && (*err)->code != ENOENT)))
-		return -1;
+	text = read_bounded(path, NW_CONFIG_MAX, &len, &rerr);
+	/* No file where none was asked for: the defaults. */
+	if (text == NULL && (explicit_path || nw_err_code(rerr) != ENOENT))
+		return nw_err_move(err, &rerr);
 	if (text == NULL) {
-		nw_err_free(err);
 		text = strdup("{}");
 		len = 2;
 		if (text == NULL)
@@ -112,17 +113,14 @@ int config_load(struct nw_config *cfg, const char *path, bool explicit_path, nw_
 	if (config_parse(&c, text, len, err) < 0)
 		return nw_wrap(err, "%s", path);
 	c.path = strdup(path);
-	if (c.path == NULL) {
-		config_free(&c);
+	if (c.path == NULL)
 		return nw_fail(err, ENOMEM, "node config");
-	}
-	if (c.n_dns == 0 && load_resolv_conf(&c, err) < 0) {
-		config_free(&c);
+	if (c.n_dns == 0 && load_resolv_conf(&c, err) < 0)
 		return nw_wrap(err, "%s", path);
-	}
 	/* cfg holds a config already (main fills in the defaults first, so a
 	 * stage that cannot load one still has them): replace it whole. */
 	config_free(cfg);
 	*cfg = c;
+	memset(&c, 0, sizeof(c));
 	return 0;
 }

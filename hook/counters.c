@@ -74,11 +74,10 @@ static int add_locked(const char *name, const char *label, uint64_t n, nw_err *e
 
 int counters_add(const char *name, const char *label, uint64_t n, nw_err *err)
 {
-	int lock = -1, rc;
+	cleanup_state_lock int lock = -1;
 
+	/* Under the lock this process already holds, or one of its own. */
 	if (state_lock_fd() < 0 && (lock = state_lock(err)) < 0)
 		return -1;
-	rc = add_locked(name, label, n, err);
-	state_unlock(lock);
-	return rc < 0 ? nw_wrap(err, "node counters") : 0;
+	return add_locked(name, label, n, err) < 0 ? nw_wrap(err, "node counters") : 0;
 }

@@ -100,16 +100,13 @@ int dry_explain(const struct nw_config *cfg, const struct dry_opts *o, FILE *out
 {
 	cleanup_json struct json *j = json_new(JSON_OBJECT);
 	cleanup_err nw_err refusal = NULL;
-	struct domain_list l = {0};
-	struct job_policy pol;
+	cleanup_domain_list struct domain_list l = {0};
+	cleanup_policy struct job_policy pol = {0};
 	bool admitted;
-	int rc = -1;
 
 	if (j == NULL)
 		return nw_fail(err, ENOMEM, "explain");
 	admitted = policy_decide(cfg, o->network, o->domains, NULL, "explain", &pol, &refusal) == 0;
-	if (admitted)
-		policy_free(&pol);
 	if (!o->json)
 		fprintf(out, "network %s, domains %s\n", o->network,
 			o->domains != NULL ? o->domains : "(none)");
@@ -117,25 +114,22 @@ int dry_explain(const struct nw_config *cfg, const struct dry_opts *o, FILE *out
 	if (o->domains != NULL && domain_list_parse(&l, o->domains, NULL) == 0) {
 		struct json *d = explain_domains(cfg, &l, o->json ? NULL : out, err);
 		if (json_set(j, "domains", d, err) < 0)
-			goto out;
+			return -1;
 	}
 	if (set_str(j, "network", o->network, err) < 0 ||
 	    set_bool(j, "admitted", admitted, err) < 0 ||
 	    set_bool(j, "ceiling", cfg->has_allowlist, err) < 0 ||
 	    set_str(j, "reason", admitted ? NULL : nw_err_msg(refusal), err) < 0)
-		goto out;
+		return -1;
 	if (o->json) {
 		if (emit(out, j, err) < 0)
-			goto out;
+			return -1;
 	} else if (admitted) {
 		fprintf(out, "admitted\n");
 	} else {
 		fprintf(out, "refused: %s\n", nw_err_msg(refusal));
 	}
-	rc = admitted ? 0 : -1;
-out:
-	domain_list_free(&l);
-	return rc;
+	return admitted ? 0 : -1;
 }
 
 /* --- test URL ------------------------------------------------------------ */

@@ -85,7 +85,7 @@ static bool is_json(const char *name)
 
 static int load_dir(struct hooksd_set *set, const char *dpath, nw_err *err)
 {
-	DIR *d = opendir(dpath);
+	cleanup_dir DIR *d = opendir(dpath);
 	struct dirent *e;
 	int rc = 0;
 
@@ -96,7 +96,6 @@ static int load_dir(struct hooksd_set *set, const char *dpath, nw_err *err)
 			rc = load_one(set, dirfd(d), dpath, e->d_name, err);
 	if (rc == 0 && errno != 0)
 		rc = nw_fail(err, errno, "reading hooks.d directory %s", dpath);
-	closedir(d);
 	return rc;
 }
 

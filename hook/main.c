@@ -117,9 +117,9 @@ static int cmd_precreate(struct cli *c, nw_err *err)
 	cleanup_free char *in = read_all(STDIN_FILENO, STDIN_MAX, &len, err);
 	cleanup_json struct json *conf = NULL;
 	cleanup_free char *out = NULL;
-	struct oci_annotations ann = {0};
-	struct job_policy pol;
-	nw_err refusal = NULL;
+	cleanup_oci_annotations struct oci_annotations ann = {0};
+	cleanup_policy struct job_policy pol = {0};
+	cleanup_err nw_err refusal = NULL;
 
 	if (in == NULL)
 		return -1;
@@ -135,14 +135,11 @@ static int cmd_precreate(struct cli *c, nw_err *err)
 	if (load_config(c, &refusal) < 0 || decide(c, &ann, "precreate", &pol, &refusal) < 0) {
 		log_msg(LOG_WARNING, "precreate: %s (createRuntime will refuse the container)",
 			nw_err_msg(refusal));
-		nw_err_free(&refusal);
 		memset(&pol, 0, sizeof(pol));
 		pol.mode = NW_MODE_NONE;
 	}
 	struct oci_patch p = {.mode = pol.mode, .proxy_port = c->cfg.proxy_port};
 	int rc = oci_config_patch(conf, &p, err);
-	policy_free(&pol);
-	oci_annotations_free(&ann);
 	if (rc < 0 || (out = json_render(conf, false, err)) == NULL)
 		return -1;
 	if (fputs(out, stdout) < 0 || fflush(stdout) != 0)
@@ -165,11 +162,10 @@ static int read_state(struct oci_state *st, nw_err *err)
 /* A refusal counted for `netward metrics` under the stage that refused. */
 static void count_refusal(const char *stage)
 {
-	nw_err e = NULL;
+	cleanup_err nw_err e = NULL;
 
 	if (counters_add("refusals", stage, 1, &e) < 0)
 		log_msg(LOG_WARNING, "%s", nw_err_msg(e));
-	nw_err_free(&e);
 }
 
 static int cmd_start(struct cli *c, nw_err *err)
@@ -210,9 +206,8 @@ out:
 
 static int cmd_poststop(struct cli *c, nw_err *err)
 {
-	struct oci_state st = {0};
-	nw_err cerr = NULL;
-	int rc;
+	cleanup_oci_state struct oci_state st = {0};
+	cleanup_err nw_err cerr = NULL;
 
 	if (read_state(&st, err) < 0)
 		return -1;
@@ -222,11 +217,8 @@ static int cmd_poststop(struct cli *c, nw_err *err)
 	if (load_config(c, &cerr) < 0) {
 		log_open("syslog");
 		log_msg(LOG_WARNING, "poststop: %s", nw_err_msg(cerr));
-		nw_err_free(&cerr);
 	}
-	rc = job_poststop(st.id, st.bundle, st.status && strcmp(st.status, "stopped") == 0, err);
-	oci_state_free(&st);
-	return rc;
+	return job_poststop(st.id, st.bundle, st.status && strcmp(st.status, "stopped") == 0, err);
 }
 
 static int self_path(char *buf, size_t len, nw_err *err)
@@ -298,16 +290,15 @@ static int gc_json(const char *lines, const struct gc_report *rep, nw_err *err)
 static int cmd_gc(struct cli *c, bool as_json, nw_err *err)
 {
 	struct gc_report rep;
-	nw_err cerr = NULL;
+	cleanup_err nw_err cerr = NULL;
+	cleanup_err nw_err merr = NULL;
 	cleanup_free char *lines = NULL;
 	size_t lines_len = 0;
 	FILE *mem = NULL;
 	int rc;
 
-	if (load_config(c, &cerr) < 0) {
+	if (load_config(c, &cerr) < 0)
 		log_open("syslog");
-		nw_err_free(&cerr);
-	}
 	if (as_json && (mem = open_memstream(&lines, &lines_len)) == NULL)
 		return nw_fail(err, errno, "gc --json");
 	rc = job_gc(&rep, as_json ? mem : stdout, err);
@@ -324,10 +315,8 @@ static int cmd_gc(struct cli *c, bool as_json, nw_err *err)
 		       rep.jobs, rep.firewall, rep.links, rep.addrs, rep.uids);
 	}
 	/* The textfile copy is a side job of gc: its failure is logged. */
-	nw_err merr = NULL;
 	if (metrics_write_textfile(&merr) < 0)
 		log_msg(LOG_WARNING, "gc: metrics textfile: %s", nw_err_msg(merr));
-	nw_err_free(&merr);
 	if (rep.jobs + rep.firewall + rep.links + rep.addrs + rep.uids > 0)
 		log_msg(LOG_INFO,
 			"gc removed %u job(s), the firewall state of %u interface(s), %u link(s), "
@@ -340,10 +329,9 @@ static int cmd_gc(struct cli *c, bool as_json, nw_err *err)
  * the node's subnet (the default one when the config cannot be read). */
 static void status_hostfw(struct cli *c, FILE *out)
 {
-	nw_err e = NULL;
+	cleanup_err nw_err e = NULL;
 
 	if (config_load(&c->cfg, c->config_path, c->explicit_config, &e) < 0) {
-		nw_err_free(&e);
 		config_free(&c->cfg);
 		config_defaults(&c->cfg);
 	}
@@ -551,7 +539,7 @@ static int run_domains(struct cli *c, const struct command *cmd, int argc, char 
 {
 	cleanup_strv char **hosts = NULL;
 	cleanup_free char *csv = NULL;
-	struct job_record r;
+	cleanup_job_record struct job_record r = {0};
 	int64_t dropped = 0;
 	size_t n = 0;
 	int rc;
@@ -567,9 +555,7 @@ static int run_domains(struct cli *c, const struct command *cmd, int argc, char 
 					"no job with container id \"%s\" on this node (see netward "
 					"status)",
 					argv[1]);
-	bool http = r.mode == NW_MODE_HTTP;
-	state_record_free(&r);
-	if (!http)
+	if (r.mode != NW_MODE_HTTP)
 		return nw_fail(
 		    err, 0, "container %s is not an http job; domains apply to http only", argv[1]);
 	if (reached_hosts(argv[1], &hosts, &n, &dropped, err) < 0)
@@ -798,8 +784,7 @@ int main(int argc, char **argv)
 			/* A refusal must reach the operator even when the runtime
 			 * swallows hook output (crun, runc outside its errors). */
 			size_t len;
-			char *rest = read_all(STDIN_FILENO, 0, &len, NULL);
-			free(rest);
+			cleanup_free char *rest = read_all(STDIN_FILENO, 0, &len, NULL);
 			log_msg(LOG_ERR, "%s refused: %s", argv[i], nw_err_msg(err));
 		}
 		if (err != NULL)

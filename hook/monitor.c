@@ -44,8 +44,8 @@ static int open_job_file(const char *id, const char *name, int flags, nw_err *er
 	char p[4096];
 	int fd;
 
-	if (state_path(id, name, p, sizeof(p)) < 0)
-		return nw_fail(err, ENAMETOOLONG, "state path for %s", id);
+	if (state_path(id, name, p, sizeof(p), err) < 0)
+		return -1;
 	fd = open(p, flags | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return nw_fail(err, errno, "opening %s", p);
@@ -114,13 +114,12 @@ static void reap_proxy(pid_t *proxy, struct job_record *r)
 
 static void monitor_teardown(const struct job_record *r)
 {
-	nw_err err = NULL;
-	struct job_record cur;
-	int lock = state_lock(&err);
+	cleanup_err nw_err err = NULL;
+	cleanup_job_record struct job_record cur = {0};
+	cleanup_state_lock int lock = state_lock(&err);
 
 	if (lock < 0) {
 		log_msg(LOG_ERR, "job ended, but teardown cannot lock: %s", nw_err_msg(err));
-		nw_err_free(&err);
 		return;
 	}
 	/* Only the monitor that set this record up may tear it down: the same
@@ -130,9 +129,6 @@ static void monitor_teardown(const struct job_record *r)
 		if (job_teardown_locked(&cur, &err) < 0)
 			log_msg(LOG_ERR, "teardown: %s", nw_err_msg(err));
 	}
-	state_record_free(&cur);
-	nw_err_free(&err);
-	state_unlock(lock);
 }
 
 /* The node-log copies of the proxy's access lines, from its pipe: each

@@ -125,7 +125,7 @@ static int state_fill(const struct json *root, struct oci_state *s, nw_err *err)
 			       NW_ID_MAX + 1, s->id, NW_ID_MAX);
 	if (s->bundle[0] != '/')
 		return nw_fail(err, 0, "the runtime's state: \"bundle\" must be an absolute path");
-	if (pid != NULL && json_int(pid, 0, INT32_MAX, &v) < 0)
+	if (pid != NULL && json_int(pid, 0, INT32_MAX, &v, NULL) < 0)
 		return nw_fail(err, 0, "the runtime's state: \"pid\" must be a process id");
 	s->pid = (int)v;
 	if (oci_annotations_parse(json_get(root, "annotations"), &s->ann, err) < 0)

@@ -42,6 +42,7 @@ struct oci_state {
  * other than the ones above are allowed: runtimes add their own. */
 int oci_state_parse(const char *buf, size_t len, struct oci_state *out, nw_err *err);
 void oci_state_free(struct oci_state *s);
+#define cleanup_oci_state __attribute__((cleanup(oci_state_free)))
 bool oci_id_valid(const char *id);
 
 /* Reads the netward keys from an "annotations" object (NULL: none). */
@@ -50,6 +51,7 @@ int oci_annotations_parse(const struct json *annotations, struct oci_annotations
 int oci_annotations_from_config(const struct json *config, struct oci_annotations *out,
 				nw_err *err);
 void oci_annotations_free(struct oci_annotations *a);
+#define cleanup_oci_annotations __attribute__((cleanup(oci_annotations_free)))
 
 enum oci_netns {
 	OCI_NETNS_HOST, /* no network entry: the container shares the host's */

@@ -132,7 +132,7 @@ void policy_free(struct job_policy *p)
 	p->job_id = NULL;
 }
 
-char *policy_domains_csv(const struct domain_list *l)
+char *policy_domains_csv(const struct domain_list *l, nw_err *err)
 {
 	size_t len = 1;
 	char *s, *p;
@@ -140,8 +140,10 @@ char *policy_domains_csv(const struct domain_list *l)
 	for (size_t i = 0; i < l->n; i++)
 		len += strlen(l->e[i].name) + 2;
 	s = p = malloc(len);
-	if (s == NULL)
+	if (s == NULL) {
+		nw_fail(err, ENOMEM, "listing the job's domains");
 		return NULL;
+	}
 	*p = '\0';
 	for (size_t i = 0; i < l->n; i++)
 		p += sprintf(p, "%s%s%s", i ? "," : "", l->e[i].wildcard ? "." : "", l->e[i].name);

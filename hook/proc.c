@@ -90,16 +90,15 @@ static void report_failure(int report, int code, const char *msg)
 static void grandchild(int (*fn)(void *, nw_err *), void *arg, int keep_fd, int report)
 {
 	struct detached_report rep = {0};
-	nw_err e = NULL;
+	cleanup_err nw_err e = NULL;
 
 	rep.rc = fn(arg, &e);
 	if (keep_fd >= 0)
 		close(keep_fd);
 	if (rep.rc < 0) {
-		rep.code = e != NULL ? e->code : 0;
+		rep.code = nw_err_code(e);
 		snprintf(rep.msg, sizeof(rep.msg), "%s", e != NULL ? nw_err_msg(e) : "failed");
 	}
-	nw_err_free(&e);
 	(void)io_write_all(report, &rep, sizeof(rep));
 	close(report);
 }
@@ -147,9 +146,7 @@ int proc_call_detached(int (*fn)(void *arg, nw_err *err), void *arg, int keep_fd
 	close(p[0]);
 	if (rep.rc < 0) {
 		rep.msg[sizeof(rep.msg) - 1] = '\0';
-		nw_fail(err, 0, "%s", rep.msg);
-		if (err != NULL && *err != NULL)
-			(*err)->code = rep.code;
+		nw_fail_code(err, rep.code, "%s", rep.msg);
 	}
 	return rep.rc;
 }

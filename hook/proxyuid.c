@@ -39,7 +39,7 @@ static bool marked(const uint8_t *used, unsigned i)
 /* Every uid and gid in the block that a process holds now. */
 static void scan_procs(uint8_t *used)
 {
-	DIR *d = opendir("/proc");
+	cleanup_dir DIR *d = opendir("/proc");
 	struct dirent *e;
 
 	if (d == NULL)
@@ -49,7 +49,7 @@ static void scan_procs(uint8_t *used)
 		if (e->d_name[0] < '1' || e->d_name[0] > '9')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/status", e->d_name);
-		FILE *f = fopen(path, "re");
+		cleanup_file FILE *f = fopen(path, "re");
 		if (f == NULL)
 			continue;
 		while (fgets(line, sizeof(line), f) != NULL) {
@@ -59,9 +59,7 @@ static void scan_procs(uint8_t *used)
 				for (int k = 0; k < 4; k++)
 					mark(used, v[k]);
 		}
-		fclose(f);
 	}
-	closedir(d);
 }
 
 static int take(uid_t uid, const char *id, nw_err *err)
@@ -120,7 +118,7 @@ void proxyuid_free(uid_t uid, const char *id)
 
 unsigned proxyuid_gc(char **live_ids, FILE *out)
 {
-	DIR *d = opendir(UID_DIR);
+	cleanup_dir DIR *d = opendir(UID_DIR);
 	struct dirent *e;
 	unsigned n = 0;
 
@@ -144,6 +142,5 @@ unsigned proxyuid_gc(char **live_ids, FILE *out)
 				fprintf(out, "released proxy uid %lu\n", uid);
 		}
 	}
-	closedir(d);
 	return n;
 }

@@ -159,7 +159,7 @@ int shim_precreate(const struct hooksd_hook *h, const char *bundle, struct json 
 	cleanup_free char *out = malloc(OCI_CONFIG_MAX + 1);
 	struct io io = {.to = -1, .from = -1};
 	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
-	struct json *next;
+	cleanup_json struct json *next = NULL;
 	int rc;
 
 	if (text == NULL || out == NULL)
@@ -174,12 +174,12 @@ int shim_precreate(const struct hooksd_hook *h, const char *bundle, struct json 
 		return nw_wrap(err, "precreate hook %s of hooks.d file %s", h->path, h->name);
 	next = json_parse(out, io.out_len, err);
 	if (next == NULL || next->type != JSON_OBJECT) {
-		json_free(next);
 		nw_fail(err, 0, "not a JSON object");
 		return nw_wrap(err, "output of precreate hook %s of hooks.d file %s", h->path,
 			       h->name);
 	}
+	/* The caller's config is replaced by the hook's. */
 	json_free(*conf);
-	*conf = next;
+	*conf = steal_ptr(&next);
 	return 0;
 }

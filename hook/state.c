@@ -66,19 +66,21 @@ int state_lock_fd(void)
 	return held_lock;
 }
 
-int state_path(const char *id, const char *name, char *buf, size_t len)
+int state_path(const char *id, const char *name, char *buf, size_t len, nw_err *err)
 {
 	int n = name ? snprintf(buf, len, "%s/%s/%s", JOBS_DIR, id, name)
 		     : snprintf(buf, len, "%s/%s", JOBS_DIR, id);
-	return n < 0 || (size_t)n >= len ? -1 : 0;
+	if (n < 0 || (size_t)n >= len)
+		return nw_fail(err, ENAMETOOLONG, "state path for %s", id);
+	return 0;
 }
 
 int state_mkdir(const char *id, nw_err *err)
 {
 	char p[PATH_MAX];
 
-	if (state_path(id, NULL, p, sizeof(p)) < 0)
-		return nw_fail(err, ENAMETOOLONG, "state path for %s", id);
+	if (state_path(id, NULL, p, sizeof(p), err) < 0)
+		return -1;
 	if (mkdir_0700(NW_STATE_DIR, err) < 0 || mkdir_0700(JOBS_DIR, err) < 0)
 		return -1;
 	return mkdir_0700(p, err);
@@ -128,9 +130,9 @@ int state_write(const struct job_record *r, nw_err *err)
 
 	if (o == NULL || (text = json_render(o, false, err)) == NULL)
 		return -1;
-	if (state_path(r->id, "state.json", p, sizeof(p)) < 0 ||
-	    state_path(r->id, "state.json.tmp", tmp, sizeof(tmp)) < 0)
-		return nw_fail(err, ENAMETOOLONG, "state path for %s", r->id);
+	if (state_path(r->id, "state.json", p, sizeof(p), err) < 0 ||
+	    state_path(r->id, "state.json.tmp", tmp, sizeof(tmp), err) < 0)
+		return -1;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return nw_fail(err, errno, "writing %s", tmp);
@@ -145,7 +147,7 @@ int state_write(const struct job_record *r, nw_err *err)
 static uint64_t get_u64(const struct json *o, const char *k)
 {
 	int64_t v = 0;
-	json_int(json_get(o, k), 0, INT64_MAX, &v);
+	json_int(json_get(o, k), 0, INT64_MAX, &v, NULL);
 	return (uint64_t)v;
 }
 
@@ -193,8 +195,8 @@ int state_read(const char *id, struct job_record *r, nw_err *err)
 	ssize_t n;
 
 	memset(r, 0, sizeof(*r));
-	if (state_path(id, "state.json", p, sizeof(p)) < 0)
-		return nw_fail(err, ENAMETOOLONG, "state path for %s", id);
+	if (state_path(id, "state.json", p, sizeof(p), err) < 0)
+		return -1;
 	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -224,11 +226,11 @@ int state_remove(const char *id, nw_err *err)
 {
 	char p[PATH_MAX];
 	cleanup_close int dfd = -1;
-	DIR *d;
+	cleanup_dir DIR *d = NULL;
 	struct dirent *e;
 
-	if (state_path(id, NULL, p, sizeof(p)) < 0)
-		return nw_fail(err, ENAMETOOLONG, "state path for %s", id);
+	if (state_path(id, NULL, p, sizeof(p), err) < 0)
+		return -1;
 	dfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (dfd < 0)
 		return errno == ENOENT ? 0 : nw_fail(err, errno, "opening %s", p);
@@ -239,13 +241,10 @@ int state_remove(const char *id, nw_err *err)
 	while ((e = readdir(d)) != NULL) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		if (unlinkat(dirfd(d), e->d_name, 0) < 0 && errno != ENOENT) {
-			int saved = errno;
-			closedir(d);
-			return nw_fail(err, saved, "removing %s/%s", p, e->d_name);
-		}
+		if (unlinkat(dirfd(d), e->d_name, 0) < 0 && errno != ENOENT)
+			return nw_fail(err, errno, "removing %s/%s", p, e->d_name);
 	}
-	closedir(d);
+	/* Linux removes a directory that is still open. */
 	if (rmdir(p) < 0 && errno != ENOENT)
 		return nw_fail(err, errno, "removing %s", p);
 	return 0;
@@ -255,7 +254,7 @@ static int list_dir(const char *dir, char ***out, nw_err *err)
 {
 	cleanup_strv char **v = calloc(1, sizeof(char *));
 	size_t n = 0;
-	DIR *d;
+	cleanup_dir DIR *d = NULL;
 	struct dirent *e;
 
 	if (v == NULL)
@@ -274,13 +273,11 @@ static int list_dir(const char *dir, char ***out, nw_err *err)
 		if (nv == NULL || (nv[n] = strdup(e->d_name)) == NULL) {
 			if (nv != NULL)
 				v = nv;
-			closedir(d);
 			return nw_fail(err, ENOMEM, "listing %s", dir);
 		}
 		v = nv;
 		v[++n] = NULL;
 	}
-	closedir(d);
 	*out = steal_ptr(&v);
 	return 0;
 }
@@ -296,18 +293,18 @@ void state_read_stats(const char *id, struct job_stats *s)
 	cleanup_json struct json *o = NULL;
 
 	memset(s, 0, sizeof(*s));
-	if (state_path(id, "stats.json", p, sizeof(p)) < 0 ||
+	if (state_path(id, "stats.json", p, sizeof(p), NULL) < 0 ||
 	    io_read_small(p, buf, sizeof(buf)) < 0)
 		return;
 	buf[strcspn(buf, "\n")] = '\0';
 	o = json_parse(buf, strlen(buf), NULL);
-	json_int(json_get(o, "bytes_up"), 0, INT64_MAX, &s->bytes_up);
-	json_int(json_get(o, "bytes_down"), 0, INT64_MAX, &s->bytes_down);
-	json_int(json_get(o, "requests_allowed"), 0, INT64_MAX, &s->allowed);
-	json_int(json_get(o, "requests_denied"), 0, INT64_MAX, &s->denied);
-	json_int(json_get(o, "requests_reported"), 0, INT64_MAX, &s->reported);
-	json_int(json_get(o, "live_connections"), 0, INT64_MAX, &s->conns);
-	json_int(json_get(o, "log_dropped"), 0, INT64_MAX, &s->log_dropped);
+	json_int(json_get(o, "bytes_up"), 0, INT64_MAX, &s->bytes_up, NULL);
+	json_int(json_get(o, "bytes_down"), 0, INT64_MAX, &s->bytes_down, NULL);
+	json_int(json_get(o, "requests_allowed"), 0, INT64_MAX, &s->allowed, NULL);
+	json_int(json_get(o, "requests_denied"), 0, INT64_MAX, &s->denied, NULL);
+	json_int(json_get(o, "requests_reported"), 0, INT64_MAX, &s->reported, NULL);
+	json_int(json_get(o, "live_connections"), 0, INT64_MAX, &s->conns, NULL);
+	json_int(json_get(o, "log_dropped"), 0, INT64_MAX, &s->log_dropped, NULL);
 }
 
 /* A freed address is held back for NW_ADDR_HOLD_S: what is still in

@@ -141,10 +141,7 @@ static int nl_fail(nw_err *err, int nlerr, const char *fmt, ...)
 	va_end(ap);
 	if (code != 0)
 		return nw_fail(err, code, "%s", what ? what : "netlink");
-	nw_fail(err, 0, "%s: %s", what ? what : "netlink", nl_geterror(nlerr));
-	if (*err != NULL)
-		(*err)->code = EIO;
-	return -1;
+	return nw_fail_code(err, EIO, "%s: %s", what ? what : "netlink", nl_geterror(nlerr));
 }
 
 void wire_ifname(const char *container_id, unsigned salt, char out[NW_IFNAMSIZ])
@@ -337,10 +334,7 @@ static int refuse(nw_err *err, const char *fmt, ...)
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
-	nw_fail(err, 0, "%s", msg ? msg : "network namespace refused");
-	if (*err != NULL)
-		(*err)->code = EPERM;
-	return -1;
+	return nw_fail_code(err, EPERM, "%s", msg ? msg : "network namespace refused");
 }
 
 int wire_netns_check(int netns_fd, nw_err *err)
@@ -489,14 +483,8 @@ static int veth_create(struct nl_sock *host, const struct wire_job *j, nw_err *e
 	rtnl_link_set_name(peer, JOB_IF);
 	rtnl_link_set_ns_fd(peer, j->netns_fd);
 	r = rtnl_link_add(host, veth, NLM_F_CREATE | NLM_F_EXCL);
-	if (r < 0) {
-		nl_fail(err, r, "creating veth %s", j->host_if);
-		/* EEXIST may also be eth0 in the job's namespace; only a taken
-		 * host name is worth retrying under another name. */
-		if (nl_errno(r) == EEXIST && wire_link_exists(j->host_if))
-			return -EEXIST;
-		return -1;
-	}
+	if (r < 0)
+		return nl_fail(err, r, "creating veth %s", j->host_if);
 	return 0;
 }
 
@@ -537,7 +525,6 @@ static int job_side(const struct wire_job *j, nw_err *err)
 int wire_setup(const struct wire_job *j, nw_err *err)
 {
 	cleanup_nl_sock struct nl_sock *sk = NULL;
-	int r;
 
 	if (!ident_ifname_valid(j->host_if) || j->job_addr.family != AF_INET ||
 	    j->gateway.family != AF_INET)
@@ -547,16 +534,19 @@ int wire_setup(const struct wire_job *j, nw_err *err)
 	/* Before eth0 exists, so that it is born without IPv6. */
 	if (ipv6_off(j->netns_fd, "all", err) < 0 || ipv6_off(j->netns_fd, "default", err) < 0)
 		return -1;
-	r = veth_create(sk, j, err);
-	if (r < 0)
-		return r;
+	if (veth_create(sk, j, err) < 0)
+		return -1;
 	if (host_side(sk, j, err) < 0 || job_side(j, err) < 0) {
-		nw_err ignored = NULL;
+		cleanup_err nw_err ignored = NULL;
 		wire_teardown(j->host_if, &ignored);
-		nw_err_free(&ignored);
 		return -1;
 	}
 	return 0;
+}
+
+bool wire_name_taken(const char *host_if, nw_err err)
+{
+	return nw_err_code(err) == EEXIST && wire_link_exists(host_if);
 }
 
 int wire_teardown(const char *host_if, nw_err *err)

@@ -25,12 +25,16 @@ void wire_ifname(const char *container_id, unsigned salt, char out[NW_IFNAMSIZ])
  * holds any interface but loopback (e.g. podman's default network). */
 int wire_netns_check(int netns_fd, nw_err *err);
 
-/* Makes the veth (EEXIST on host_if is returned as -EEXIST with err set, so
- * the caller can pick another name), then: host end up with the gateway /32,
+/* Makes the veth (a taken host_if fails with err->code EEXIST and host_if
+ * still there: see wire_name_taken), then: host end up with the gateway /32,
  * IPv6 off, a /32 route to the job; in the job's namespace lo and eth0 up,
  * the job's /32 on eth0, a link route to the gateway and a default route via
  * it, IPv6 off. On failure removes what it made. */
 int wire_setup(const struct wire_job *j, nw_err *err);
+/* Did wire_setup fail with err because host_if was taken, so that another
+ * name may work? EEXIST may also be eth0 in the job's namespace, or an
+ * address or route after the veth was made (and removed again). */
+bool wire_name_taken(const char *host_if, nw_err err);
 
 /* Deletes host_if (its peer goes with it). Absent is success. Never needs
  * the job's namespace. Refuses (EINVAL) any name ident_ifname_valid() refuses. */

@@ -297,7 +297,7 @@ static void test_patch_hooks_idempotent(void)
 	CHECK_STR(args, "[\"/usr/libexec/oci/hooks.d/netward\",\"--config\","
 			"\"/etc/netward/netward.json\",\"prestart\"]");
 	int64_t t = 0;
-	CHECK(json_int(json_get(pre->v[1], "timeout"), 1, 1000, &t) == 0 && t == 30);
+	CHECK(json_int(json_get(pre->v[1], "timeout"), 1, 1000, &t, NULL) == 0 && t == 30);
 	cleanup_free char *pargs = json_render(json_get(post->v[0], "args"), false, &err);
 	CHECK_STR(pargs, "[\"/usr/libexec/oci/hooks.d/netward\",\"--config\","
 			 "\"/etc/netward/netward.json\",\"poststop\"]");
@@ -360,7 +360,7 @@ static bool rule_matches(const struct json *rule, uint64_t v, uint64_t a2)
 	for (size_t i = 0; args != NULL && i < args->n; i++) {
 		const struct json *a = args->v[i];
 		int64_t idx = 0;
-		json_int(json_get(a, "index"), 0, 5, &idx);
+		json_int(json_get(a, "index"), 0, 5, &idx, NULL);
 		uint64_t x = idx == 0 ? v : a2;
 		const char *op = json_get_str(a, "op");
 		const struct json *jv = json_get(a, "value"), *jv2 = json_get(a, "valueTwo");
