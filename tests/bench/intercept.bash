@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# shellcheck disable=SC2154 # W, R, NETWARD, ORIGIN... come from tests/bench/run
+# shellcheck disable=SC2154,SC2004 # W, R (associative), NETWARD, ORIGIN... come from tests/bench/run
 # `make bench`, intercept part (sourced by tests/bench/run): the cost of the
 # intercepted path beside the explicit one, in the same run and on the same
 # proxy process, so that the ratio compares like with like. One `netward
