@@ -259,6 +259,64 @@ PY
 	assert_clean "$id"
 }
 
+@test "intercept: the proxy waits T_PEEK for the first bytes: a silent connection and a ClientHello cut short are closed then, not before" {
+	local id b t_peek tick lo hi line secs w
+	t_peek=$(sed -n 's/^#define T_PEEK[[:space:]]*\([0-9]*\).*/\1/p' "$NW_ROOT/hook/proxy_int.h")
+	tick=$(sed -n 's/^#define PROXY_TICK_MS[[:space:]]*\([0-9]*\).*/\1/p' "$NW_ROOT/hook/proxy_int.h")
+	[ -n "$t_peek" ] && [ -n "$tick" ]
+	id=$(job_id peek)
+	b=$(ic_bundle "$id" www.test 'python3 /nwt/peek.py '"$TESTNET_WWW"' '"$((t_peek / 1000 * 3))")
+	cat >"$b/rootfs/nwt/peek.py" <<'PY'
+import socket, ssl, sys, threading, time
+ip, wait = sys.argv[1], float(sys.argv[2])
+def hello():
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    o = ssl.create_default_context().wrap_bio(inc, out, server_hostname="www.test")
+    try:
+        o.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return out.read()
+def probe(label, first):
+    s = socket.create_connection((ip, 443), timeout=wait)
+    t = time.monotonic()
+    if first:
+        s.sendall(first)
+    try:
+        r = "closed" if s.recv(100) == b"" else "answered"
+    except ConnectionResetError:
+        r = "closed"
+    except socket.timeout:
+        r = "open"
+    print("PEEK %s %s %.2f" % (label, r, time.monotonic() - t), flush=True)
+ts = [threading.Thread(target=probe, args=a) for a in (("silent", b""), ("cut", hello()[:60]))]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+PY
+	run run_job "$b" "$id"
+	assert_success
+	# Not before T_PEEK (the client's clock starts before the proxy's), and
+	# within a tick and a fifth more (timeouts are checked once a tick).
+	lo=$(awk -v t="$t_peek" 'BEGIN { printf "%.2f", t / 1000 }')
+	hi=$(awk -v t="$t_peek" -v k="$tick" 'BEGIN { printf "%.2f", (t + k) * 1.2 / 1000 }')
+	for w in silent cut; do
+		line=$(grep "^PEEK $w " <<<"$output") || {
+			printf '%s\n' "$output" >&2
+			false
+		}
+		secs=$(awk '{ print $4 }' <<<"$line")
+		echo "$line (between $lo and $hi s)" >&2
+		[[ $line == "PEEK $w closed "* ]]
+		awk -v s="$secs" -v lo="$lo" -v hi="$hi" 'BEGIN { exit !(s >= lo && s <= hi) }'
+	done
+	# The cut ClientHello is refused and logged with the reason; the
+	# silent connection asked for nothing.
+	ic_logged "did not arrive within $t_peek ms" "decision=deny"
+	assert_clean "$id"
+}
+
 # Bytes/s of a transfer line "WHAT BYTES SECONDS".
 rate_of() { awk -v w="$1" '$1 == w && $2 > 0 { printf "%d", $2 / $3 }' <<<"$output"; }
 
