@@ -279,7 +279,7 @@ struct verdict {
 	int status; /* 0 allowed, else the HTTP status the proxy answers */
 	const char *stage;
 	bool report; /* allowed by report mode only */
-	char reason[HTTP_REASON_MAX];
+	char reason[PROXY_REASON_MAX];
 	struct nw_addr pick;
 	struct lookup l;
 };
@@ -291,12 +291,13 @@ static int decide_url(const struct nw_config *cfg, const struct url *u,
 	cleanup_close int ep = -1;
 	struct resolver *r = NULL;
 	struct proxy_deny *dn = NULL;
+	struct proxy_fail f;
 	int rc = -1;
 
 	v->stage = "name";
-	v->status =
-	    proxy_policy_name(&po, u->host, u->is_ip, u->port, u->connect ? VIA_CONNECT : VIA_HTTP,
-			      &v->report, v->reason, sizeof(v->reason));
+	v->status = proxy_policy_name(&po, u->host, u->is_ip, u->port,
+				      u->connect ? VIA_CONNECT : VIA_HTTP, &v->report, &f);
+	snprintf(v->reason, sizeof(v->reason), "%s", f.reason);
 	if (v->status != 0)
 		return 0;
 	v->stage = "resolve";
@@ -319,8 +320,8 @@ static int decide_url(const struct nw_config *cfg, const struct url *u,
 		goto out;
 	}
 	v->stage = "address";
-	v->status = proxy_policy_addrs(&po, dn, u->host, u->port, &v->l.ans, &v->pick, v->reason,
-				       sizeof(v->reason));
+	v->status = proxy_policy_addrs(&po, dn, u->host, u->port, &v->l.ans, &v->pick, &f);
+	snprintf(v->reason, sizeof(v->reason), "%s", f.reason);
 	rc = 0;
 out:
 	proxy_deny_free(dn);

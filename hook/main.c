@@ -17,6 +17,7 @@
 #include "counters.h"
 #include "dryrun.h"
 #include "job.h"
+#include "jobsock.h"
 #include "hostfw.h"
 #include "jobresolv.h"
 #include "json.h"
@@ -373,14 +374,57 @@ static int cmd_check_config(struct cli *c, const struct check_opts *o, nw_err *e
 	return 0;
 }
 
+static int port_arg(const char *s, const char *opt, unsigned *port, nw_err *err)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0' || v == 0 || v > 65535)
+		return nw_fail(err, 0, "proxy: %s wants a port (1-65535), got \"%s\"", opt, s);
+	*port = (unsigned)v;
+	return 0;
+}
+
+/* `netward proxy`'s interception listener and DNS, on --listen's address:
+ * what the hook binds on a job's gateway, for tests and benchmarks
+ * without a container. */
+static int proxy_extra_sockets(const char *host, const char *iport, const char *dport,
+			       struct jobsock *js, nw_err *err)
+{
+	unsigned port;
+
+	if (iport != NULL) {
+		if (port_arg(iport, "--intercept-port", &port, err) < 0)
+			return -1;
+		js->intercept = proxy_listen(host, port, NULL, err);
+		if (js->intercept < 0)
+			return -1;
+	}
+	if (dport != NULL) {
+		if (port_arg(dport, "--dns-port", &port, err) < 0)
+			return -1;
+		js->dns_udp = jobsock_udp(host, port, NULL, err);
+		if (js->dns_udp < 0)
+			return -1;
+		js->dns_tcp = proxy_listen(host, port, NULL, err);
+		if (js->dns_tcp < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int cmd_proxy(struct cli *c, const struct command *cmd, int argc, char **argv, nw_err *err)
 {
 	static const struct option opts[] = {{"listen", required_argument, NULL, 'l'},
 					     {"domains", required_argument, NULL, 'd'},
 					     {"job-id", required_argument, NULL, 'j'},
 					     {"no-sandbox", no_argument, NULL, 'S'},
+					     {"intercept-port", required_argument, NULL, 'i'},
+					     {"dns-port", required_argument, NULL, 'n'},
 					     {NULL, 0, NULL, 0}};
 	const char *listen = NULL, *domains = NULL, *job_id = "proxy";
+	const char *iport = NULL, *dport = NULL;
+	cleanup_jobsock struct jobsock js = JOBSOCK_NONE;
 	bool sandbox = true;
 	char host[64];
 	unsigned port;
@@ -397,6 +441,10 @@ static int cmd_proxy(struct cli *c, const struct command *cmd, int argc, char **
 			job_id = optarg;
 		else if (o == 'S')
 			sandbox = false; /* valgrind cannot run under seccomp */
+		else if (o == 'i')
+			iport = optarg;
+		else if (o == 'n')
+			dport = optarg;
 		else
 			return usage_error(err, cmd->usage);
 	}
@@ -410,8 +458,8 @@ static int cmd_proxy(struct cli *c, const struct command *cmd, int argc, char **
 	c->cfg.allowed_modes |= NW_MODE_BIT(NW_MODE_HTTP);
 	if (policy_decide(&c->cfg, "http", domains, job_id, job_id, &pol, err) < 0)
 		return -1;
-	int fd = proxy_listen(host, port, NULL, err);
-	if (fd < 0) {
+	js.listen = proxy_listen(host, port, NULL, err);
+	if (js.listen < 0 || proxy_extra_sockets(host, iport, dport, &js, err) < 0) {
 		policy_free(&pol);
 		return -1;
 	}
@@ -419,7 +467,10 @@ static int cmd_proxy(struct cli *c, const struct command *cmd, int argc, char **
 				.domains = &pol.domains,
 				.job_id = pol.job_id,
 				.container_id = pol.job_id,
-				.listen_fd = fd,
+				.listen_fd = steal_fd(&js.listen),
+				.intercept_fd = steal_fd(&js.intercept),
+				.dns_udp_fd = steal_fd(&js.dns_udp),
+				.dns_tcp_fd = steal_fd(&js.dns_tcp),
 				.log_fd = -1,
 				.stats_fd = -1,
 				.ready_fd = -1,
@@ -642,8 +693,13 @@ static const struct command commands[] = {
      "LIST is the job's domains (default: the URL's host). Exit 0 allowed,\n"
      "1 refused.",
      false, run_test},
-    {"proxy", "proxy --listen ADDR:PORT --domains LIST [--job-id ID] [--no-sandbox]",
+    {"proxy",
+     "proxy --listen ADDR:PORT --domains LIST [--job-id ID] [--intercept-port PORT]\n"
+     "      [--dns-port PORT] [--no-sandbox]",
      "Runs a job proxy in the foreground under the node config's policy.\n"
+     "--intercept-port also serves redirected connections (the job's\n"
+     "interception: the original destination from SO_ORIGINAL_DST) on that\n"
+     "port of ADDR; --dns-port serves the job's DNS (UDP and TCP) there.\n"
      "--no-sandbox skips the sandbox (ids, capabilities, seccomp) for debugging\n"
      "under valgrind or a debugger only; a job's proxy started by the hook is\n"
      "always sandboxed.",
