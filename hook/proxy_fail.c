@@ -4,7 +4,7 @@
 
 #include "proxy_int.h"
 
-static int fill(struct proxy_fail *f, int status, bool denied, const char *fmt, va_list ap)
+int proxy_fail_v(struct proxy_fail *f, int status, bool denied, const char *fmt, va_list ap)
 {
 	f->status = status;
 	f->denied = denied;
@@ -20,7 +20,7 @@ int proxy_refuse(struct proxy_fail *f, int status, const char *fmt, ...)
 	int rc;
 
 	va_start(ap, fmt);
-	rc = fill(f, status, true, fmt, ap);
+	rc = proxy_fail_v(f, status, true, fmt, ap);
 	va_end(ap);
 	return rc;
 }
@@ -31,7 +31,7 @@ int proxy_failed(struct proxy_fail *f, int status, const char *fmt, ...)
 	int rc;
 
 	va_start(ap, fmt);
-	rc = fill(f, status, false, fmt, ap);
+	rc = proxy_fail_v(f, status, false, fmt, ap);
 	va_end(ap);
 	return rc;
 }

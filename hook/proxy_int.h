@@ -4,6 +4,7 @@
 #ifndef NW_PROXY_INT_H
 #define NW_PROXY_INT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -232,6 +233,8 @@ int proxy_refuse(struct proxy_fail *f, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int proxy_failed(struct proxy_fail *f, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+int proxy_fail_v(struct proxy_fail *f, int status, bool denied, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 /* proxy_policy.c: the one decision every path takes. */
 /* 0 allowed, else the status to answer with f filled. *report is set

@@ -41,12 +41,11 @@ static void refuse(struct conn *c, const char *fmt, ...) __attribute__((format(p
 /* Closes the connection, logged and counted as denied. */
 static void refuse(struct conn *c, const char *fmt, ...)
 {
-	struct proxy_fail f = {.status = 403, .denied = true};
+	struct proxy_fail f;
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vsnprintf(f.reason, sizeof(f.reason), fmt, ap) < 0)
-		f.reason[0] = '\0';
+	proxy_fail_v(&f, 403, true, fmt, ap);
 	va_end(ap);
 	conn_fail(c, &f);
 }

@@ -213,6 +213,29 @@ print("id=%s rcode=%d" % (r[:2].hex(), r[3] & 15))
 PY
 )
 check "DNS: a malformed query is FORMERR" '[ "$out" = "id=abcd rcode=1" ]' "$out"
+# DNS over TCP is bounded: a connection past the cap (DNS_TCP_CONNS in
+# hook/proxy_dns.c) is closed at once; those within it are answered.
+cap=$(sed -n 's/^#define DNS_TCP_CONNS[[:space:]]*\([0-9]*\).*/\1/p' "$here/../../hook/proxy_dns.c")
+out=$(python3 - "$jdns" "$cap" <<'PY'
+import socket, struct, sys
+port, cap = int(sys.argv[1]), int(sys.argv[2])
+q = bytes.fromhex("beef01000001000000000000") + b"\x07allowed\x04test\x00\x00\x01\x00\x01"
+frame = struct.pack(">H", len(q)) + q
+conns = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(cap)]
+extra = socket.create_connection(("127.0.0.1", port), timeout=10)
+try:
+    extra.sendall(frame)
+    past = "closed" if extra.recv(512) == b"" else "answered"
+except OSError:
+    past = "closed"
+conns[0].sendall(frame)
+within = "answered" if len(conns[0].recv(512)) > 2 else "closed"
+print(past, within)
+PY
+)
+check "DNS (TCP): a connection past the cap of $cap is closed, one within it answered" \
+	'[ "$out" = "closed answered" ]' "$out"
+
 for i in 1 2 3; do "${d[@]}" "x$RANDOM$i.evil.test" A >/dev/null; done
 "${d[@]}" "x$RANDOM.sub.allowed.test" A >/dev/null
 sleep 0.3
