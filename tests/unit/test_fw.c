@@ -335,7 +335,7 @@ static void test_intercept_rules(void)
 		const char *pass =
 		    strstr(s, "prerouting iifname @http_ifs ip daddr != 169.254.1.1 tcp "
 			      "dport { 1-81, 443, 8080-9000 } meta mark set meta mark "
-			      "| 0x10 ct zone set iifname map @zones accept\n");
+			      "| 0x10 accept\n");
 		const char *rej = strstr(s, "prerouting iifname @http_ifs ip daddr != 169.254.1.1 "
 					    "reject with icmpx type admin-prohibited\n");
 		const char *cnt =
@@ -345,6 +345,14 @@ static void test_intercept_rules(void)
 		/* The only rule that lets a job's packet past the block. */
 		CHECK(pass != NULL && strstr(pass + 1, "prerouting iifname @http_ifs ip daddr != "
 						       "169.254.1.1 tcp dport") == NULL);
+	}
+	/* Redirected connections live in the default conntrack zone, the
+	 * one SO_ORIGINAL_DST reads, on both sides. */
+	{
+		const char *out =
+		    strstr(s, "output oifname @http_ifs ip saddr 169.254.1.1 tcp sport "
+			      "3129 accept\n");
+		CHECK(out != NULL && out < strstr(s, "output ct zone set oifname map @zones"));
 	}
 	/* Into the host: the redirected flow only (ct status dnat), and DNS,
 	 * each at a socket with the proxy's mark. */
