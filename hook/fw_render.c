@@ -193,11 +193,10 @@ static void render_pre(FILE *f, const struct nw_config *cfg, const char *gw, con
 	/* Interception: TCP on the ports the proxy serves goes on, marked
 	 * (for the guard: guard.h), to dstnat, which redirects it to the
 	 * proxy; the rest, UDP to port 443 (QUIC) among it, is refused here
-	 * at once. It stays in the default conntrack zone, the only one
-	 * SO_ORIGINAL_DST reads: the proxy finds the address the job chose
-	 * there. That breaks no job's isolation: a job's forged ICMP is in
-	 * its own zone (the rule below), and a packet that would match
-	 * another job's connection needs that job's address, dropped above. */
+	 * at once. The redirected connection stays in conntrack's default
+	 * zone: SO_ORIGINAL_DST looks there only. What the job sends is
+	 * still in its own zone, so a forged ICMP error relates to none of
+	 * these connections. */
 	if (ports[0] != '\0')
 		rule(f, "prerouting",
 		     "iifname @http_ifs ip daddr != %s tcp dport %s meta mark set meta mark | 0x%x "
@@ -226,13 +225,12 @@ static void render_dstnat(FILE *f, const char *gw, unsigned port, const char *po
 		     gw, ports, gw, port + 1);
 }
 
-/* The proxy's side of an http job's connections, in the job's zone. */
-static void render_output(FILE *f, const char *gw, unsigned port, const char *ports)
+/* The proxy's side of an http job's connections, in the job's zone;
+ * its side of redirected ones in the default zone, where they are. */
+static void render_output(FILE *f, const char *gw, unsigned port, bool intercept)
 {
 	chain(f, "output", "filter", "output", "raw");
-	/* The proxy's side of redirected connections: in the default zone,
-	 * where they are (prerouting), so their replies are un-DNATed. */
-	if (ports[0] != '\0')
+	if (intercept)
 		rule(f, "output", "oifname @http_ifs ip saddr %s tcp sport %u accept", gw,
 		     port + 1);
 	rule(f, "output", "ct zone set oifname map @zones");
@@ -438,7 +436,7 @@ char *fw_render_base(const struct nw_config *cfg, const struct nw_addr *gw, uint
 		FW_RECENT_SECONDS, FW_RECENT_MAX);
 	render_pre(f, cfg, g, ports);
 	render_dstnat(f, g, port, ports);
-	render_output(f, g, port, ports);
+	render_output(f, g, port, ports[0] != '\0');
 	render_in(f, g, port, cfg->intercept);
 	render_fwd(f, cfg);
 	render_post(f, cfg);
