@@ -23,7 +23,6 @@
 #include "cleanup.h"
 #include "fw.h"
 #include "guard.h"
-#include "job.h"
 #include "log.h"
 #include "proc.h"
 #include "proxy.h"
@@ -112,29 +111,6 @@ static void reap_proxy(pid_t *proxy, struct job_record *r)
 	*proxy = -1;
 }
 
-static void monitor_teardown(const struct job_record *r)
-{
-	nw_err err = NULL;
-	struct job_record cur;
-	int lock = state_lock(&err);
-
-	if (lock < 0) {
-		log_msg(LOG_ERR, "job ended, but teardown cannot lock: %s", nw_err_msg(err));
-		nw_err_free(&err);
-		return;
-	}
-	/* Only the monitor that set this record up may tear it down: the same
-	 * container id may already be starting again. */
-	if (state_read(r->id, &cur, &err) == 1 && cur.monitor_pid == getpid()) {
-		log_msg(LOG_INFO, "container's network namespace is gone; tearing the job down");
-		if (job_teardown_locked(&cur, &err) < 0)
-			log_msg(LOG_ERR, "teardown: %s", nw_err_msg(err));
-	}
-	state_record_free(&cur);
-	nw_err_free(&err);
-	state_unlock(lock);
-}
-
 /* The node-log copies of the proxy's access lines, from its pipe: each
  * whole line goes to the node log under the monitor's own context (the
  * job's ids), so the proxy can add lines but never speak for another job. */
@@ -169,7 +145,8 @@ static bool relay_read(struct relay *rl)
 	return errno == EAGAIN || errno == EINTR;
 }
 
-static void monitor_loop(struct job_record *r, pid_t proxy, struct relay *rl)
+static void monitor_loop(struct job_record *r, pid_t proxy, struct relay *rl,
+			 monitor_teardown_fn teardown)
 {
 	int ifindex = (int)if_nametoindex(r->host_if);
 	int nl = link_socket(), ep = epoll_create1(EPOLL_CLOEXEC);
@@ -235,7 +212,7 @@ static void monitor_loop(struct job_record *r, pid_t proxy, struct relay *rl)
 				kill(proxy, SIGKILL);
 				waitpid(proxy, NULL, 0);
 			}
-			monitor_teardown(r);
+			teardown(r);
 			return;
 		}
 	}
@@ -286,7 +263,8 @@ static void run_proxy(const struct nw_config *cfg, const struct job_policy *pol,
 /* The monitor process itself; never returns. */
 static void monitor_main(const struct nw_config *cfg, const struct job_policy *pol,
 			 struct job_record *r, int listen_fd, int log_fd, int stats_fd,
-			 int report_fd, const int relay[2], uid_t uid, gid_t gid)
+			 int report_fd, const int relay[2], uid_t uid, gid_t gid,
+			 monitor_teardown_fn teardown)
 {
 	struct spawn_report rep = {.ok = 0, .monitor = getpid()};
 	static struct relay rl;
@@ -306,7 +284,7 @@ static void monitor_main(const struct nw_config *cfg, const struct job_policy *p
 			_exit(1);
 		close(report_fd);
 		rl.fd = -1;
-		monitor_loop(r, -1, &rl);
+		monitor_loop(r, -1, &rl, teardown);
 		_exit(0);
 	}
 	if (pipe2(ready, O_CLOEXEC) < 0)
@@ -344,7 +322,7 @@ static void monitor_main(const struct nw_config *cfg, const struct job_policy *p
 		_exit(1);
 	}
 	close(report_fd);
-	monitor_loop(r, rep.proxy, &rl);
+	monitor_loop(r, rep.proxy, &rl, teardown);
 	_exit(0);
 fail:
 	if (write(report_fd, &rep, sizeof(rep)) < 0)
@@ -366,7 +344,7 @@ static int read_report(int fd, struct spawn_report *rep, nw_err *err)
 }
 
 int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, struct job_record *r,
-		  nw_err *err)
+		  monitor_teardown_fn teardown, nw_err *err)
 {
 	cleanup_close int listen_fd = -1, log_fd = -1, stats_fd = -1;
 	int pipefd[2], relay[2] = {-1, -1};
@@ -433,7 +411,8 @@ int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, str
 			log_msg(LOG_ERR, "monitor: %s", nw_err_msg(e));
 			_exit(1);
 		}
-		monitor_main(cfg, pol, r, listen_fd, log_fd, stats_fd, pipefd[1], relay, uid, gid);
+		monitor_main(cfg, pol, r, listen_fd, log_fd, stats_fd, pipefd[1], relay, uid, gid,
+			     teardown);
 	}
 	close(pipefd[1]);
 	int rc = read_report(pipefd[0], &rep, err);
