@@ -3,10 +3,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <linux/filter.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <arpa/inet.h>
 #include <net/if.h>
 #include <poll.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,12 +54,40 @@ static int open_job_file(const char *id, const char *name, int flags, nw_err *er
 	return fd;
 }
 
-static int link_socket(void)
+/* Only RTM_DELLINK of ifindex reaches the socket. Every monitor on the
+ * node listens to the link group, and each job's setup makes several link
+ * messages: unfiltered, the n-th job's setup woke n-1 monitors for each. A
+ * filtered-out message is one the loop would have ignored; a lost one
+ * (ENOBUFS) or a filter that does not attach leaves the periodic check by
+ * name. Classic BPF loads in network byte order, netlink fields are in
+ * host order: hence htons/htonl on the constants. */
+static void link_filter(int fd, int ifindex)
+{
+	struct sock_filter f[] = {
+	    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, offsetof(struct nlmsghdr, nlmsg_type)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htons(RTM_DELLINK), 0, 3),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		     NLMSG_HDRLEN + offsetof(struct ifinfomsg, ifi_index)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl((uint32_t)ifindex), 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+	    BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
+
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
+		log_msg(LOG_WARNING, "monitor: filtering link messages: %m");
+}
+
+static int link_socket(int ifindex)
 {
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK};
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
 
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (fd < 0)
+		return -1;
+	/* Before bind, so no unfiltered message is queued. */
+	link_filter(fd, ifindex);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -149,7 +180,7 @@ static void monitor_loop(struct job_record *r, pid_t proxy, struct relay *rl,
 			 monitor_teardown_fn teardown)
 {
 	int ifindex = (int)if_nametoindex(r->host_if);
-	int nl = link_socket(), ep = epoll_create1(EPOLL_CLOEXEC);
+	int nl = link_socket(ifindex), ep = epoll_create1(EPOLL_CLOEXEC);
 	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	sigset_t mask;
 	struct itimerspec its = {.it_interval = {LINK_RECHECK_S, 0},
