@@ -2,11 +2,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +27,8 @@
 #include "wire.h"
 
 #define SALT_TRIES 8
+/* How long teardown waits for a killed monitor or proxy to exit. */
+#define KILL_WAIT_MS 1000
 
 static int open_netns(pid_t pid, uint64_t *ino, nw_err *err)
 {
@@ -45,10 +49,35 @@ static int open_netns(pid_t pid, uint64_t *ino, nw_err *err)
 	return fd;
 }
 
-static void kill_checked(pid_t pid, uint64_t start)
+/* SIGKILL to the recorded process, if it is still the one recorded; returns
+ * a pidfd to wait on for its exit (-1: nothing to wait for). The pidfd is
+ * opened before the check, so the signal cannot reach a reused pid. */
+static int kill_checked(pid_t pid, uint64_t start)
 {
-	if (proc_alive(pid, start))
+	int fd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+
+	if (!proc_alive(pid, start)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (fd < 0 || syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0) < 0)
 		kill(pid, SIGKILL);
+	return fd;
+}
+
+/* Until the killed processes have exited, at most KILL_WAIT_MS: a process
+ * still dying keeps the job's cgroup from being removed (and gc had to
+ * find it later). */
+static void wait_exits(const int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (fds[i] < 0)
+			continue;
+		struct pollfd p = {.fd = fds[i], .events = POLLIN};
+		poll(&p, 1, KILL_WAIT_MS);
+		close(fds[i]);
+	}
 }
 
 /* One line at teardown that sums up the job's traffic. */
@@ -126,9 +155,11 @@ int job_teardown_locked(const struct job_record *r, nw_err *err)
 	}
 	/* Stop processes only after the links are gone: a job never gets a
 	 * moment with rules down and its proxy still up, or the reverse. */
+	int dying[2] = {-1, -1};
 	if (r->monitor_pid != getpid())
-		kill_checked(r->monitor_pid, r->monitor_start);
-	kill_checked(r->proxy_pid, r->proxy_start);
+		dying[0] = kill_checked(r->monitor_pid, r->monitor_start);
+	dying[1] = kill_checked(r->proxy_pid, r->proxy_start);
+	wait_exits(dying, 2);
 	if (rc < 0)
 		return rc;
 	/* A proxy still dying keeps its uid from the next allocation, which
