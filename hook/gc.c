@@ -12,18 +12,12 @@
 #include "fw_watch.h"
 #include "guard.h"
 #include "hostfw.h"
+#include "ident.h"
 #include "job.h"
 #include "log.h"
 #include "proxyuid.h"
 #include "state.h"
 #include "wire.h"
-
-static bool is_job_ifname(const char *s)
-{
-	if (strlen(s) != 15 || strncmp(s, "nw", 2) != 0)
-		return false;
-	return strspn(s + 2, "0123456789abcdef") == 13;
-}
 
 static bool in_list(char **v, const char *s)
 {
@@ -33,7 +27,9 @@ static bool in_list(char **v, const char *s)
 	return false;
 }
 
-/* Every live job's host interface; what gc must leave alone. */
+/* Every live job's host interface; what gc must leave alone. A job left
+ * out of these lists loses its network to gc, so gc stops at the first
+ * allocation that fails, rather than going on without it. */
 static int gc_records(struct gc_report *rep, FILE *out, char ***live_ifs, char ***live_ids,
 		      nw_err *err)
 {
@@ -49,12 +45,16 @@ static int gc_records(struct gc_report *rep, FILE *out, char ***live_ifs, char *
 	if (*live_ifs == NULL || *live_ids == NULL)
 		return nw_fail(err, ENOMEM, "gc");
 	for (char **p = ids; *p; p++) {
-		struct job_record r;
-		nw_err e = NULL;
+		cleanup_job_record struct job_record r;
+		cleanup_err nw_err e = NULL;
 		int rc = state_read(*p, &r, &e);
+		if (rc < 0 && nw_err_code(e) == ENOMEM)
+			return nw_err_move(err, &e);
 		if (rc == 1 && job_alive(&r)) {
-			(*live_ids)[nl] = strdup(r.id);
-			(*live_ifs)[nl++] = strdup(r.host_if);
+			if (((*live_ids)[nl] = strdup(r.id)) == NULL ||
+			    ((*live_ifs)[nl] = strdup(r.host_if)) == NULL)
+				return nw_fail(err, ENOMEM, "gc: listing the live jobs");
+			nl++;
 		} else if (rc == 1) {
 			if (job_teardown_locked(&r, &e) < 0)
 				log_msg(LOG_ERR, "gc: job %s: %s", *p, nw_err_msg(e));
@@ -64,86 +64,87 @@ static int gc_records(struct gc_report *rep, FILE *out, char ***live_ifs, char *
 			rep->jobs++;
 		} else {
 			/* An unreadable or empty entry: nothing can still use it. */
-			nw_err_free(&e);
-			if (state_remove(*p, &e) == 0 && out)
+			cleanup_err nw_err re = NULL;
+			if (state_remove(*p, &re) == 0 && out)
 				fprintf(out, "removed unreadable state entry %s\n", *p);
 			rep->jobs++;
 		}
-		nw_err_free(&e);
-		state_record_free(&r);
 	}
 	return 0;
+}
+
+/* What netward keeps node-wide, once no job is left. */
+static void gc_node_wide(void)
+{
+	cleanup_err nw_err table = NULL;
+	cleanup_err nw_err guard = NULL;
+	cleanup_err nw_err host = NULL;
+
+	if (fw_remove_table(FW_BASE_FILE, &table) < 0)
+		log_msg(LOG_ERR, "gc: %s", nw_err_msg(table));
+	if (guard_remove(&guard) < 0)
+		log_msg(LOG_ERR, "gc: %s", nw_err_msg(guard));
+	if (hostfw_close(true, &host) < 0)
+		log_msg(LOG_ERR, "gc: closing the host firewall: %s", nw_err_msg(host));
 }
 
 static void gc_firewall(struct gc_report *rep, FILE *out, char **live_ifs, bool any_live)
 {
 	cleanup_strv char **ifs = NULL;
 	cleanup_free uint16_t *zones = NULL;
-	nw_err e = NULL;
+	cleanup_err nw_err e = NULL;
 
 	if (fw_list_jobs(&ifs, &zones, &e) < 0) {
 		log_msg(LOG_ERR, "gc: %s", nw_err_msg(e));
-		nw_err_free(&e);
 		return;
 	}
 	for (char **p = ifs; *p; p++) {
+		cleanup_err nw_err pe = NULL;
 		if (in_list(live_ifs, *p))
 			continue;
-		if (hostfw_release(*p, &e) < 0)
+		cleanup_err nw_err he = NULL;
+		if (hostfw_release(*p, &he) < 0)
 			log_msg(LOG_ERR, "gc: unbinding %s from the host firewall: %s", *p,
-				nw_err_msg(e));
-		nw_err_free(&e);
-		if (wire_link_down(*p, &e) == 0 && fw_remove_job(*p, zones[p - ifs], &e) == 0) {
+				nw_err_msg(he));
+		if (wire_link_down(*p, &pe) == 0 && fw_remove_job(*p, zones[p - ifs], &pe) == 0) {
 			rep->firewall++;
 			if (out)
 				fprintf(out, "removed firewall state of %s\n", *p);
 		}
-		nw_err_free(&e);
 	}
 	/* With no job left the table goes too: a node without jobs carries
 	 * nothing of netward's. */
-	if (!any_live && fw_remove_table(FW_BASE_FILE, &e) < 0)
-		log_msg(LOG_ERR, "gc: %s", nw_err_msg(e));
-	nw_err_free(&e);
-	if (!any_live && guard_remove(&e) < 0)
-		log_msg(LOG_ERR, "gc: %s", nw_err_msg(e));
-	nw_err_free(&e);
-	if (!any_live && hostfw_close(true, &e) < 0)
-		log_msg(LOG_ERR, "gc: closing the host firewall: %s", nw_err_msg(e));
-	nw_err_free(&e);
+	if (!any_live)
+		gc_node_wide();
 }
 
 static void gc_links(struct gc_report *rep, FILE *out, char **live_ifs)
 {
-	DIR *d = opendir("/sys/class/net");
+	cleanup_dir DIR *d = opendir("/sys/class/net");
 	struct dirent *e;
 
 	if (d == NULL)
 		return;
 	while ((e = readdir(d)) != NULL) {
-		nw_err err = NULL;
-		if (!is_job_ifname(e->d_name) || in_list(live_ifs, e->d_name))
+		cleanup_err nw_err err = NULL;
+		if (!ident_ifname_valid(e->d_name) || in_list(live_ifs, e->d_name))
 			continue;
 		if (wire_teardown(e->d_name, &err) == 0) {
 			rep->links++;
 			if (out)
 				fprintf(out, "removed link %s\n", e->d_name);
 		}
-		nw_err_free(&err);
 	}
-	closedir(d);
 }
 
 static void gc_addrs(struct gc_report *rep, FILE *out, char **live_ids)
 {
 	cleanup_strv char **addrs = NULL;
 	cleanup_strv char **owners = NULL;
-	nw_err e = NULL;
+	cleanup_err nw_err e = NULL;
 
-	if (state_list_addrs(&addrs, &owners, &e) < 0) {
-		nw_err_free(&e);
+	if (state_list_addrs(&addrs, &owners, &e) < 0)
 		return;
-	}
 	for (size_t i = 0; addrs[i]; i++) {
 		if (in_list(live_ids, owners[i]))
 			continue;
@@ -166,10 +167,9 @@ static void gc_count(const struct gc_report *rep)
 		 {"addresses", rep->addrs}};
 
 	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
-		nw_err e = NULL;
+		cleanup_err nw_err e = NULL;
 		if (k[i].n > 0 && counters_add("gc_removed", k[i].kind, k[i].n, &e) < 0)
 			log_msg(LOG_WARNING, "gc: %s", nw_err_msg(e));
-		nw_err_free(&e);
 	}
 }
 
@@ -177,15 +177,12 @@ int gc_run(struct gc_report *rep, FILE *out, nw_err *err)
 {
 	cleanup_strv char **live_ifs = NULL;
 	cleanup_strv char **live_ids = NULL;
-	int lock = state_lock(err);
+	cleanup_state_lock int lock = -1;
 
 	memset(rep, 0, sizeof(*rep));
-	if (lock < 0)
+	lock = state_lock(err);
+	if (lock < 0 || gc_records(rep, out, &live_ifs, &live_ids, err) < 0)
 		return -1;
-	if (gc_records(rep, out, &live_ifs, &live_ids, err) < 0) {
-		state_unlock(lock);
-		return -1;
-	}
 	/* Rules first, then links (as at teardown). */
 	gc_firewall(rep, out, live_ifs, live_ids[0] != NULL);
 	gc_links(rep, out, live_ifs);
@@ -193,6 +190,5 @@ int gc_run(struct gc_report *rep, FILE *out, nw_err *err)
 	rep->uids = proxyuid_gc(live_ids, out);
 	cgroup_gc(live_ids);
 	gc_count(rep);
-	state_unlock(lock);
 	return 0;
 }

@@ -21,6 +21,8 @@
 #include "hostfw.h"
 #include "fw_watch.h"
 #include "guard.h"
+#include "ident.h"
+#include "proc.h"
 #include "log.h"
 #include "monitor.h"
 #include "proxyuid.h"
@@ -84,10 +86,10 @@ static void wait_exits(const int *fds, size_t n)
 static void log_summary(const struct job_record *r)
 {
 	struct job_stats s;
-	struct fw_snapshot snap = {0};
+	cleanup_fw_snapshot struct fw_snapshot snap = {0};
 	struct fw_blocked b = {0};
 	char recent[FW_BLOCKED_SHOWN * 48 + 8] = "-";
-	nw_err e = NULL;
+	cleanup_err nw_err e = NULL;
 
 	if (r->host_if[0] != '\0' && fw_blocked_snapshot(&snap, &e) == 0) {
 		fw_blocked_of(&snap, r->host_if, &b);
@@ -97,8 +99,6 @@ static void log_summary(const struct job_record *r)
 						 i ? "," : "", fw_dest_str(&b.d[i], d, sizeof(d)));
 		}
 	}
-	nw_err_free(&e);
-	fw_blocked_snapshot_free(&snap);
 	if (r->mode != NW_MODE_HTTP) {
 		log_msg(LOG_INFO,
 			"job ended: mode=%s addr=%s blocked=%llu blocked_recent=%s age=%llds",
@@ -119,22 +119,20 @@ static void log_summary(const struct job_record *r)
  * does not answer does not keep the job from ending (gc retries). */
 static void hostfw_release_logged(const char *host_if)
 {
-	nw_err e = NULL;
+	cleanup_err nw_err e = NULL;
 
 	if (hostfw_release(host_if, &e) < 0)
 		log_msg(LOG_ERR, "unbinding %s from the host firewall: %s", host_if, nw_err_msg(e));
-	nw_err_free(&e);
 }
 
 /* What netward opened in the node's own firewalls goes with the last job. */
 static void hostfw_close_if_last(void)
 {
 	cleanup_strv char **ids = NULL;
-	nw_err e = NULL;
+	cleanup_err nw_err e = NULL;
 
 	if (state_list(&ids, &e) == 0 && ids[0] == NULL && hostfw_close(false, &e) < 0)
 		log_msg(LOG_ERR, "closing the host firewall: %s", nw_err_msg(e));
-	nw_err_free(&e);
 }
 
 int job_teardown_locked(const struct job_record *r, nw_err *err)
@@ -173,10 +171,9 @@ int job_teardown_locked(const struct job_record *r, nw_err *err)
 		guard_disallow_job(r->addr);
 	if (r->addr[0] != '\0') {
 		struct nw_addr a;
-		nw_err e = NULL;
+		cleanup_err nw_err e = NULL;
 		if (addr_parse(r->addr, &a, &e) == 0 && ct_forget(&a, &e) < 0)
 			log_msg(LOG_ERR, "teardown: %s", nw_err_msg(e));
-		nw_err_free(&e);
 	}
 	state_free_addr(r->addr, r->id);
 	if (state_remove(r->id, err) < 0)
@@ -187,19 +184,16 @@ int job_teardown_locked(const struct job_record *r, nw_err *err)
 }
 
 /* One attempt with one interface name: the firewall first (its sets name
- * the link, so the link is never up without them), then the link. Returns
- * -EEXIST when the name is taken, so the caller tries another. */
+ * the link, so the link is never up without them), then the link. A taken
+ * name fails as wire_name_taken says, so the caller tries another. */
 static int wire_try(const struct nw_config *cfg, struct job_record *r, struct wire_job *w,
 		    nw_err *err)
 {
-	nw_err e = NULL;
-	int rc;
-
 	/* Under the lock, a name with no link is no live job's. What a
 	 * teardown that never finished left for it in the firewall can only
 	 * take network away (see fw_install). */
 	if (wire_link_exists(r->host_if))
-		return -EEXIST;
+		return nw_fail(err, EEXIST, "interface %s", r->host_if);
 	/* Recorded before anything exists, so a hook killed now leaves
 	 * something gc can find. */
 	if (state_write(r, err) < 0)
@@ -207,16 +201,12 @@ static int wire_try(const struct nw_config *cfg, struct job_record *r, struct wi
 	if (fw_job_install(cfg, r, err) < 0)
 		return nw_wrap(err, "installing the job's firewall");
 	memcpy(w->host_if, r->host_if, sizeof(w->host_if));
-	rc = wire_setup(w, &e);
-	if (rc < 0) {
-		nw_err undo = NULL;
+	if (wire_setup(w, err) < 0) {
+		cleanup_err nw_err undo = NULL;
 		if (fw_remove_job(r->host_if, fw_job_zone(r), &undo) < 0)
 			log_msg(LOG_ERR, "undoing the firewall of %s: %s", r->host_if,
 				nw_err_msg(undo));
-		nw_err_free(&undo);
-		*err = e;
-		return rc == -EEXIST ? rc
-				     : nw_wrap(err, "setting up the job's link %s", r->host_if);
+		return nw_wrap(err, "setting up the job's link %s", r->host_if);
 	}
 	return 0;
 }
@@ -233,15 +223,16 @@ static int wire_job(const struct nw_config *cfg, struct job_record *r, int netns
 	if (addr_parse(NW_GATEWAY, &w.gateway, err) < 0)
 		return -1;
 	for (unsigned salt = 0;; salt++) {
+		cleanup_err nw_err e = NULL;
 		wire_ifname(r->id, salt, r->host_if);
-		int rc = wire_try(cfg, r, &w, err);
-		if (rc == -EEXIST && salt + 1 < SALT_TRIES) {
-			nw_err_free(err);
-			continue;
+		if (wire_try(cfg, r, &w, &e) == 0)
+			return 0;
+		if (!wire_name_taken(r->host_if, e))
+			return nw_err_move(err, &e);
+		if (salt + 1 == SALT_TRIES) {
+			nw_err_move(err, &e);
+			return nw_wrap(err, "no free interface name for the job");
 		}
-		if (rc == -EEXIST && *err == NULL)
-			nw_fail(err, EEXIST, "no free interface name for the job");
-		return rc < 0 ? -1 : 0;
 	}
 }
 
@@ -251,21 +242,19 @@ static int wire_job(const struct nw_config *cfg, struct job_record *r, int netns
 static void allow_live_jobs(const struct nw_config *cfg)
 {
 	cleanup_strv char **ids = NULL;
-	nw_err e = NULL;
+	cleanup_err nw_err e = NULL;
 
 	if (state_list(&ids, &e) < 0) {
 		log_msg(LOG_ERR, "guard: listing the live jobs: %s", nw_err_msg(e));
-		nw_err_free(&e);
 		return;
 	}
 	for (size_t i = 0; ids[i] != NULL; i++) {
-		struct job_record r;
-		if (state_read(ids[i], &r, &e) == 1 && r.mode == NW_MODE_HTTP &&
+		cleanup_job_record struct job_record r;
+		cleanup_err nw_err re = NULL;
+		if (state_read(ids[i], &r, &re) == 1 && r.mode == NW_MODE_HTTP &&
 		    r.addr[0] != '\0' && r.proxy_pid > 0 && kill(r.proxy_pid, 0) == 0 &&
-		    guard_allow_job(cfg, r.addr, &e) < 0)
-			log_msg(LOG_ERR, "guard: %s", nw_err_msg(e));
-		nw_err_free(&e);
-		state_record_free(&r);
+		    guard_allow_job(cfg, r.addr, &re) < 0)
+			log_msg(LOG_ERR, "guard: %s", nw_err_msg(re));
 	}
 }
 
@@ -274,13 +263,12 @@ static void allow_live_jobs(const struct nw_config *cfg)
  * same container id may already be starting again. */
 static void teardown_by_monitor(const struct job_record *r)
 {
-	nw_err err = NULL;
-	struct job_record cur;
-	int lock = state_lock(&err);
+	cleanup_err nw_err err = NULL;
+	cleanup_job_record struct job_record cur = {0};
+	cleanup_state_lock int lock = state_lock(&err);
 
 	if (lock < 0) {
 		log_msg(LOG_ERR, "job ended, but teardown cannot lock: %s", nw_err_msg(err));
-		nw_err_free(&err);
 		return;
 	}
 	if (state_read(r->id, &cur, &err) == 1 && cur.monitor_pid == getpid()) {
@@ -288,9 +276,6 @@ static void teardown_by_monitor(const struct job_record *r)
 		if (job_teardown_locked(&cur, &err) < 0)
 			log_msg(LOG_ERR, "teardown: %s", nw_err_msg(err));
 	}
-	state_record_free(&cur);
-	nw_err_free(&err);
-	state_unlock(lock);
 }
 
 static int setup_locked(const struct nw_config *cfg, struct job_record *r,
@@ -338,14 +323,14 @@ static int record_init(struct job_record *r, const struct job_start *st,
 	strcpy(r->bundle, st->bundle);
 	r->mode = pol->mode;
 	r->phase = JOB_SETUP;
-	r->domains = policy_domains_csv(&pol->domains);
+	r->domains = policy_domains_csv(&pol->domains, err);
 	r->hook_pid = getpid();
 	r->hook_start = proc_start_time(r->hook_pid);
 	r->pid = st->pid;
 	r->pid_start = proc_start_time(st->pid);
 	r->created = time(NULL);
 	if (r->domains == NULL)
-		return nw_fail(err, ENOMEM, "recording the job");
+		return nw_wrap(err, "recording the job");
 	return 0;
 }
 
@@ -369,47 +354,43 @@ static int setup_found(const struct job_record *old, const struct job_start *st,
 int job_setup(const struct nw_config *cfg, const struct job_start *st, const struct job_policy *pol,
 	      nw_err *err)
 {
-	struct job_record r, old;
-	int lock = state_lock(err), rc;
+	cleanup_job_record struct job_record r = {0};
+	cleanup_job_record struct job_record old = {0};
+	cleanup_state_lock int lock = state_lock(err);
+	int rc;
 
 	if (lock < 0)
 		return -1;
 	rc = state_read(st->id, &old, err);
 	if (rc == 1)
 		rc = setup_found(&old, st, err);
-	state_record_free(&old);
-	if (rc != 0 || record_init(&r, st, pol, err) < 0) {
-		state_unlock(lock);
+	if (rc != 0 || record_init(&r, st, pol, err) < 0)
 		return rc == 1 ? 0 : -1;
-	}
 	rc = setup_locked(cfg, &r, pol, err);
 	if (rc == 0) {
 		r.phase = JOB_READY;
 		rc = state_write(&r, err);
 	}
 	if (rc < 0) {
-		nw_err undo = NULL;
+		cleanup_err nw_err undo = NULL;
 		if (job_teardown_locked(&r, &undo) < 0)
 			log_msg(LOG_ERR, "undoing a failed setup: %s", nw_err_msg(undo));
-		nw_err_free(&undo);
 	} else {
-		nw_err cerr = NULL;
+		cleanup_err nw_err cerr = NULL;
 		if (counters_add("setups", mode_name(r.mode), 1, &cerr) < 0)
 			log_msg(LOG_WARNING, "%s", nw_err_msg(cerr));
-		nw_err_free(&cerr);
 		log_msg(LOG_INFO, "job set up: mode=%s%s%s%s%s", mode_name(r.mode),
 			r.domains[0] ? " domains=" : "", r.domains, r.addr[0] ? " addr=" : "",
 			r.addr);
 	}
-	state_record_free(&r);
-	state_unlock(lock);
 	return rc;
 }
 
 int job_poststop(const char *id, const char *bundle, bool stopped, nw_err *err)
 {
-	struct job_record r;
-	int lock = state_lock(err), rc;
+	cleanup_job_record struct job_record r = {0};
+	cleanup_state_lock int lock = state_lock(err);
+	int rc;
 
 	if (lock < 0)
 		return -1;
@@ -432,8 +413,6 @@ int job_poststop(const char *id, const char *bundle, bool stopped, nw_err *err)
 	} else if (rc == 1) {
 		rc = job_teardown_locked(&r, err);
 	}
-	state_record_free(&r);
-	state_unlock(lock);
 	return rc < 0 ? -1 : 0;
 }
 

@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cleanup.h"
+#include "io.h"
 
 struct deny_name {
 	struct proxy_deny *owner;
@@ -25,14 +25,6 @@ struct proxy_deny {
 	struct deny_name e[]; /* n of them */
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void on_answer(void *arg, enum resolve_status st, const struct resolve_answer *ans,
 		      const char *detail)
 {
@@ -46,7 +38,7 @@ static void on_answer(void *arg, enum resolve_status st, const struct resolve_an
 		ttl = ans->ttl < PROXY_DENY_TTL_MIN_S	? PROXY_DENY_TTL_MIN_S
 		      : ans->ttl > PROXY_DENY_TTL_MAX_S ? PROXY_DENY_TTL_MAX_S
 							: ans->ttl;
-		e->refresh_ms = now_ms() + (uint64_t)ttl * 1000;
+		e->refresh_ms = io_now_ms() + (uint64_t)ttl * 1000;
 		return;
 	}
 	/* NXDOMAIN or no address: nothing to refuse now. A timeout or a
@@ -54,7 +46,7 @@ static void on_answer(void *arg, enum resolve_status st, const struct resolve_an
 	 * again soon. */
 	if (st == RESOLVE_NXDOMAIN || st == RESOLVE_NODATA)
 		e->n = 0;
-	e->refresh_ms = now_ms() + PROXY_DENY_RETRY_S * 1000;
+	e->refresh_ms = io_now_ms() + PROXY_DENY_RETRY_S * 1000;
 }
 
 static void lookup(struct deny_name *e)
@@ -65,7 +57,7 @@ static void lookup(struct deny_name *e)
 		return;
 	if (resolver_lookup(e->owner->res, e->name, on_answer, e, &e->q, &err) < 0) {
 		e->answered = true;
-		e->refresh_ms = now_ms() + PROXY_DENY_RETRY_S * 1000;
+		e->refresh_ms = io_now_ms() + PROXY_DENY_RETRY_S * 1000;
 	}
 }
 

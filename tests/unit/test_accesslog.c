@@ -1,7 +1,6 @@
 /* The access log: the job's file stays under its cap and counts what it
  * drops, identical lines fold into a count, a failing write costs only the
  * line, and the node's log gets every line. Fake time for the folding. */
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>

@@ -1,7 +1,6 @@
 /* The proxy's one name decision, taken the same way for a request, a
  * CONNECT and the server name of a TLS ClientHello: which port list
  * applies, the allowlist, deny_destinations, and how the reason reads. */
-#include <stdlib.h>
 
 #include "config.h"
 #include "proxy_int.h"
@@ -47,7 +46,7 @@ static void test_cases(void)
 	cleanup_err nw_err err = NULL;
 	static const char node[] = "{\"deny_destinations\": [\"api.wild.test\"]}";
 	struct proxy_opts o = {.cfg = &cfg, .domains = &doms, .job_id = "j"};
-	char reason[2 * HTTP_REASON_MAX];
+	struct proxy_fail f;
 
 	CHECK(config_parse(&cfg, node, strlen(node), &err) == 0);
 	CHECK(domain_list_parse(&doms, "www.a.test, .wild.test, 198.18.0.99", &err) == 0);
@@ -57,17 +56,16 @@ static void test_cases(void)
 
 		bool rep;
 
-		reason[0] = '\0';
+		f.reason[0] = '\0';
 		if (k->via == VIA_SNI)
-			st = proxy_policy_sni(&o, k->host, k->port, &rep, reason, sizeof(reason));
+			st = proxy_policy_sni(&o, k->host, k->port, &rep, &f);
 		else
-			st = proxy_policy_name(&o, k->host, k->is_ip, k->port, k->via, &rep, reason,
-					       sizeof(reason));
+			st = proxy_policy_name(&o, k->host, k->is_ip, k->port, k->via, &rep, &f);
 		/* The node config of these cases has no report mode. */
 		CHECK(!rep);
-		if (st != k->status || (k->why && strstr(reason, k->why) == NULL)) {
+		if (st != k->status || (k->why && strstr(f.reason, k->why) == NULL)) {
 			printf("#   case %zu (%s:%u): %d \"%s\"\n", i, k->host, k->port, st,
-			       reason);
+			       f.reason);
 			CHECK(0);
 		}
 	}
@@ -75,8 +73,39 @@ static void test_cases(void)
 	config_free(&cfg);
 }
 
+/* The job's DNS answers only names the list covers, and no name
+ * deny_destinations holds on every port. */
+static void test_dns_covers(void)
+{
+	struct nw_config cfg = {0};
+	struct domain_list doms = {0};
+	cleanup_err nw_err err = NULL;
+	static const char node[] =
+	    "{\"deny_destinations\": [\"api.wild.test\", \"web.wild.test:8080\"]}";
+	struct proxy_opts o = {.cfg = &cfg, .domains = &doms, .job_id = "j"};
+	static const struct {
+		const char *name;
+		bool covered;
+	} k[] = {
+	    {"www.a.test", true},     {"a.test", false},	  {"x.www.a.test", false},
+	    {"wild.test", true},      {"deep.x.wild.test", true}, {"evilwild.test", false},
+	    {"api.wild.test", false}, {"web.wild.test", true},	  {"", false},
+	};
+
+	CHECK(config_parse(&cfg, node, strlen(node), &err) == 0);
+	CHECK(domain_list_parse(&doms, "www.a.test, .wild.test", &err) == 0);
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+		if (proxy_policy_dns_covers(&o, k[i].name) != k[i].covered) {
+			printf("#   %s: covered %d\n", k[i].name, !k[i].covered);
+			CHECK(0);
+		}
+	domain_list_free(&doms);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	RUN(test_cases);
+	RUN(test_dns_covers);
 	UNIT_DONE();
 }
