@@ -117,3 +117,34 @@ all_leftovers() {
 	[ ! -s "$NW_TMP/left" ]
 	assert_clean "$(job_id s1)"
 }
+
+# The monitor's periodic check of its link, hook/monitor.c LINK_RECHECK_S.
+LINK_RECHECK_S=5
+
+@test "scale: a job's monitor is not woken by other jobs' setup and teardown" {
+	local b a mon before after t0 t1 ticks i id
+	b=$(http_bundle "$(job_id shared)" www.test 'sleep 600')
+	patch_bundle "$b"
+	a=$(job_id watched)
+	run_detached "$b" "$a" "$NW_TMP/run.out"
+	mon=$(job_state_field "$a" monitor_pid)
+	[ -n "$mon" ]
+	t0=$(date +%s%N)
+	before=$(awk '$1 == "voluntary_ctxt_switches:" {print $2}' "/proc/$mon/status")
+	# Each setup and teardown of another job sends several link messages
+	# (the veth created, moved, brought up, deleted).
+	for i in 1 2 3 4; do
+		id=$(job_id "other$i")
+		run_detached "$b" "$id" "$NW_TMP/run.out"
+		runc delete --force "$id" >/dev/null
+	done
+	after=$(awk '$1 == "voluntary_ctxt_switches:" {print $2}' "/proc/$mon/status")
+	t1=$(date +%s%N)
+	# What may wake it meanwhile: its own timer, once per period begun.
+	ticks=$(((t1 - t0) / 1000000000 / LINK_RECHECK_S + 1))
+	echo "monitor $mon: $((after - before)) wakeups during 4 other jobs, $ticks timer ticks allowed" >&2
+	[ $((after - before)) -le "$ticks" ]
+	# It still sees its own link go at once.
+	runc delete --force "$a" >/dev/null
+	eventually_clean "$a" 10
+}
