@@ -200,3 +200,20 @@ dns_socket_queue() {
 	rm -f "$src" "$other"
 	[ "$src" != "$other" ]
 }
+
+@test "redirect: a program that ignores the proxy reaches its domain through the redirect, by the gateway's DNS" {
+	local id b
+	id=$(job_id e2e)
+	b=$(http_bundle "$id" www.test '
+		r http://www.test/ --noproxy "*" --max-time 10
+		r https://www.test/ --noproxy "*" --max-time 10
+		r http://other.test/ --noproxy "*" --max-time 10')
+	run run_job "$b" "$id"
+	assert_success
+	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
+	assert_line_has "RESULT https://www.test/ 200 " "hello from www.test"
+	# Not on the list: the gateway's DNS does not know it.
+	assert_line_has "RESULT http://other.test/ 000" ""
+	assert_output_lacks "hello from other.test"
+	assert_clean "$id"
+}
