@@ -314,8 +314,10 @@ static int decide_url(const struct nw_config *cfg, const struct url *u,
 		goto out;
 	}
 	v->stage = "address";
-	v->status = proxy_policy_addrs(&po, dn, u->host, u->port, &v->l.ans, &v->pick, v->reason,
-				       sizeof(v->reason));
+	/* One decision: the kernel's answer for each address will do. */
+	static const struct nodeaddr_check node = {.is_node = nodeaddr_route_query};
+	v->status = proxy_policy_addrs(&po, dn, &node, u->host, u->port, &v->l.ans, &v->pick,
+				       v->reason, sizeof(v->reason));
 	rc = 0;
 out:
 	proxy_deny_free(dn);

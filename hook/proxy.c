@@ -438,6 +438,11 @@ static int setup(struct proxy *p, const struct proxy_opts *o, nw_err *err)
 	p->deny = proxy_deny_new(cfg, p->res);
 	if (p->deny == NULL)
 		return nw_fail(err, ENOMEM, "proxy: deny_destinations names");
+	/* The node's addresses from rtnetlink, kept current by its
+	 * notifications: no socket per decision (nodeaddr.h). */
+	if (nodeaddr_nl_open(&p->node, err) < 0)
+		return nw_wrap(err, "proxy");
+	p->node_check = (struct nodeaddr_check){.is_node = nodeaddr_nl_is_node, .ctx = &p->node};
 	for (int d = 0; d < 2; d++)
 		bucket_init(&p->bk[d], rate, bucket_burst_for(rate), proxy_now_ns());
 	p->wake_at_least = rate / 200 < WAKE_MIN ? WAKE_MIN : rate / 200;
@@ -455,6 +460,7 @@ static void teardown(struct proxy *p)
 	reap(p);
 	proxy_deny_free(p->deny);
 	resolver_free(p->res);
+	nodeaddr_nl_close(&p->node);
 	if (p->o != NULL)
 		accesslog_flush(&p->alog, proxy_now_ms(), true);
 	if (p->o != NULL && p->o->stats_fd >= 0)
@@ -500,8 +506,11 @@ static void await_deny(struct proxy *p)
 
 int proxy_run(const struct proxy_opts *o, nw_err *err)
 {
-	struct proxy p = {
-	    .ep = -1, .reserve_fd = -1, .node_log_fd = -1, .alog = {.fd = -1, .node_fd = -1}};
+	struct proxy p = {.ep = -1,
+			  .reserve_fd = -1,
+			  .node_log_fd = -1,
+			  .alog = {.fd = -1, .node_fd = -1},
+			  .node = {.fd = -1}};
 	struct epoll_event evs[64];
 	int rc = 0;
 

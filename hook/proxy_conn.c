@@ -268,8 +268,8 @@ static void on_resolved(void *arg, enum resolve_status st, const struct resolve_
 
 	switch (st) {
 	case RESOLVE_OK:
-		status = proxy_policy_addrs(c->p->o, c->p->deny, c->host, c->port, ans, &pick,
-					    reason, sizeof(reason));
+		status = proxy_policy_addrs(c->p->o, c->p->deny, &c->p->node_check, c->host,
+					    c->port, ans, &pick, reason, sizeof(reason));
 		if (status != 0)
 			conn_fail(c, status, status == 403, reason);
 		else

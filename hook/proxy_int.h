@@ -13,6 +13,7 @@
 #include "addr.h"
 #include "bucket.h"
 #include "http.h"
+#include "nodeaddr.h"
 #include "proxy.h"
 #include "proxy_deny.h"
 #include "proxy_ev.h"
@@ -128,6 +129,8 @@ struct proxy {
 	int reserve_fd;
 	struct resolver *res;
 	struct proxy_deny *deny; /* addresses of deny_destinations names */
+	struct nodeaddr_nl node; /* the node's own addresses, kept by rtnetlink */
+	struct nodeaddr_check node_check;
 	struct bucket bk[2];
 	uint64_t wake_at_least; /* bytes worth waking waiters for */
 	struct conn *conns;
@@ -203,10 +206,11 @@ int proxy_policy_sni(const struct proxy_opts *o, const char *sni, uint16_t port,
 		     char *reason, size_t len);
 /* On a DNS answer (or an IP literal as one): its CNAME chain, then every
  * address, including against the addresses deny_destinations names
- * resolve to (dn). */
-int proxy_policy_addrs(const struct proxy_opts *o, const struct proxy_deny *dn, const char *host,
-		       uint16_t port, const struct resolve_answer *ans, struct nw_addr *pick,
-		       char *reason, size_t len);
+ * resolve to (dn) and the node's own addresses (node). */
+int proxy_policy_addrs(const struct proxy_opts *o, const struct proxy_deny *dn,
+		       const struct nodeaddr_check *node, const char *host, uint16_t port,
+		       const struct resolve_answer *ans, struct nw_addr *pick, char *reason,
+		       size_t len);
 
 /* proxy_http.c */
 void forward_start(struct conn *c);
