@@ -240,6 +240,13 @@ int nodeaddr_set_apply(struct nodeaddr_set *s, const void *buf, size_t len, nw_e
 	return done;
 }
 
+int nodeaddr_set_add(struct nodeaddr_set *s, const struct nw_cidr *net, int oif)
+{
+	struct nodeaddr_entry e = {.net = *net, .oif = oif};
+
+	return add(s, &e);
+}
+
 void nodeaddr_set_clear(struct nodeaddr_set *s)
 {
 	s->nhost = s->nnet = 0;

@@ -53,6 +53,8 @@ bool nodeaddr_set_contains(void *ctx, const struct nw_addr *a);
  * 0 otherwise, -1 (ENOMEM, the set left stale) on failure. A message cut
  * short, or NLMSG_ERROR, leaves the set stale. */
 int nodeaddr_set_apply(struct nodeaddr_set *s, const void *buf, size_t len, nw_err *err);
+/* One local route, as a message would add it; -1 when out of memory. */
+int nodeaddr_set_add(struct nodeaddr_set *s, const struct nw_cidr *net, int oif);
 void nodeaddr_set_clear(struct nodeaddr_set *s);
 void nodeaddr_set_free(struct nodeaddr_set *s);
 
