@@ -33,6 +33,12 @@ FUZZ_OWN_CFLAGS  := $(FUZZ_BASE) $(WARN) -Itests/fuzz
 FUZZ_TARGETS     += tls dns
 FUZZ_MODS        += tls_sni dns_msg
 
+# The proxy's decision on a name and its addresses, with the node's
+# addresses given as a set (proxy_deny and resolve come with it: the
+# decision consults the addresses deny_destinations names resolve to).
+FUZZ_TARGETS     += policy
+FUZZ_MODS        += proxy_policy proxy_deny resolve nodeaddr
+
 FUZZ_LF_OBJS     := $(FUZZ_MODS:%=$(FUZZ_B)/lf/hook/%.o)
 FUZZ_REPLAY_OBJS := $(FUZZ_MODS:%=$(FUZZ_B)/replay/hook/%.o)
 FUZZ_BINS        := $(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz_%)
