@@ -33,21 +33,34 @@ bool nodeaddr_route_query(void *ctx, const struct nw_addr *a)
 	return got.family == a->family && memcmp(got.a, a->a, a->family == AF_INET ? 4 : 16) == 0;
 }
 
-/* Big enough for a dump batch (the kernel fills what the buffer takes). */
-#define NL_BUF 32768
+/* A dump batch is at most a page or 8 KiB (NLMSG_GOODSIZE); a
+ * notification is one message. One buffer serves both. */
+#define NL_BUF 8192
+static char nl_buf[NL_BUF] __attribute__((aligned(NLMSG_ALIGNTO)));
 
+/* A dump request. Routes: with strict checking (Linux 5.0) the kernel
+ * sends only local routes, of every table; without it, every route, and
+ * nodeaddr_set_apply keeps the local ones. */
 static int request(struct nodeaddr_nl *nl, uint16_t type, nw_err *err)
 {
 	struct {
 		struct nlmsghdr h;
-		struct rtgenmsg g;
-	} req = {.h = {.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtgenmsg)),
-		       .nlmsg_type = type,
+		union {
+			struct rtmsg r;
+			struct ifaddrmsg a;
+		} u;
+	} req = {.h = {.nlmsg_type = type,
 		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-		       .nlmsg_seq = ++nl->seq},
-		 .g = {.rtgen_family = AF_UNSPEC}};
+		       .nlmsg_seq = ++nl->seq}};
 	struct sockaddr_nl k = {.nl_family = AF_NETLINK};
 
+	if (type == RTM_GETROUTE) {
+		req.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
+		req.u.r = (struct rtmsg){.rtm_family = AF_UNSPEC, .rtm_type = RTN_LOCAL};
+	} else {
+		req.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
+		req.u.a = (struct ifaddrmsg){.ifa_family = AF_UNSPEC};
+	}
 	if (sendto(nl->fd, &req, req.h.nlmsg_len, 0, (struct sockaddr *)&k, sizeof(k)) < 0)
 		return nw_fail(err, errno, "asking for the node's addresses");
 	return 0;
@@ -57,15 +70,13 @@ static int request(struct nodeaddr_nl *nl, uint16_t type, nw_err *err)
  * alike. The socket's receive timeout bounds each wait. */
 static int read_dump(struct nodeaddr_nl *nl, nw_err *err)
 {
-	static char buf[NL_BUF] __attribute__((aligned(NLMSG_ALIGNTO)));
-
 	for (;;) {
-		ssize_t n = recv(nl->fd, buf, sizeof(buf), 0);
+		ssize_t n = recv(nl->fd, nl_buf, sizeof(nl_buf), 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return nw_fail(err, n < 0 ? errno : EPIPE, "reading the node's addresses");
-		int rc = nodeaddr_set_apply(&nl->set, buf, (size_t)n, err);
+		int rc = nodeaddr_set_apply(&nl->set, nl_buf, (size_t)n, err);
 		if (rc != 0)
 			return rc < 0 ? -1 : 0;
 	}
@@ -107,6 +118,9 @@ int nodeaddr_nl_open(struct nodeaddr_nl *nl, nw_err *err)
 		nodeaddr_nl_close(nl);
 		return nw_fail(err, errno, "subscribing to the node's address changes");
 	}
+	/* A node with a thousand jobs has thousands of routes; the local ones
+	 * are what is read. An older kernel refuses this and dumps them all. */
+	(void)setsockopt(nl->fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &(int){1}, sizeof(int));
 	if (dump(nl, err) < 0) {
 		nodeaddr_nl_close(nl);
 		return nw_wrap(err, "reading the node's addresses");
@@ -117,17 +131,15 @@ int nodeaddr_nl_open(struct nodeaddr_nl *nl, nw_err *err)
 /* Reads what is queued without waiting. 0: up to date; -1: must dump. */
 static int drain(struct nodeaddr_nl *nl)
 {
-	static char buf[NL_BUF] __attribute__((aligned(NLMSG_ALIGNTO)));
-
 	for (;;) {
-		ssize_t n = recv(nl->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		ssize_t n = recv(nl->fd, nl_buf, sizeof(nl_buf), MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return 0;
 		if (n <= 0)
 			return -1; /* ENOBUFS: notifications were lost */
-		if (nodeaddr_set_apply(&nl->set, buf, (size_t)n, NULL) < 0 || nl->set.stale)
+		if (nodeaddr_set_apply(&nl->set, nl_buf, (size_t)n, NULL) < 0 || nl->set.stale)
 			return -1;
 	}
 }
