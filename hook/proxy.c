@@ -314,6 +314,8 @@ static void reap(struct proxy *p)
 		conn_free(c);
 	}
 	resolver_reap(p->res);
+	/* The batch's access lines, one write per file. */
+	accesslog_sync(&p->alog);
 }
 
 int proxy_listen(const char *addr, unsigned port, const char *ifname, nw_err *err)
@@ -401,6 +403,7 @@ static int setup(struct proxy *p, const struct proxy_opts *o, nw_err *err)
 	}
 	accesslog_init(&p->alog, o->log_fd, p->node_log_fd, p->syslog, cfg->job_log_max_bytes,
 		       o->job_id, o->container_id, o->log_fd >= 0 ? fd_size(o->log_fd) : 0);
+	p->alog.batch = true;
 	/* Each connection may hold six fds (client, upstream, two pipes). */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
@@ -461,8 +464,10 @@ static void teardown(struct proxy *p)
 	proxy_deny_free(p->deny);
 	resolver_free(p->res);
 	nodeaddr_nl_close(&p->node);
-	if (p->o != NULL)
+	if (p->o != NULL) {
 		accesslog_flush(&p->alog, proxy_now_ms(), true);
+		accesslog_sync(&p->alog);
+	}
 	if (p->o != NULL && p->o->stats_fd >= 0)
 		write_stats(p, proxy_now_ms());
 	/* A node-log pipe is the caller's (it reports a failure there). */
