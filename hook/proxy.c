@@ -43,11 +43,13 @@ uint64_t proxy_now_ms(void)
 	return proxy_now_ns() / 1000000ULL;
 }
 
-void proxy_watch(struct proxy *p, struct proxy_ev *ev, uint32_t mask)
+static void set_interest(struct proxy *p, struct proxy_ev *ev, uint32_t mask)
 {
-	struct epoll_event ee = {.events = mask, .data.ptr = ev};
+	/* EPOLLRDHUP tells a hang-up apart (see proxy_watch); handlers never
+	 * see it. */
+	struct epoll_event ee = {.events = mask | EPOLLRDHUP, .data.ptr = ev};
 
-	if (ev->fd < 0 || mask == ev->mask)
+	if (mask == ev->mask)
 		return;
 	if (mask == 0) {
 		epoll_ctl(p->ep, EPOLL_CTL_DEL, ev->fd, NULL);
@@ -58,6 +60,45 @@ void proxy_watch(struct proxy *p, struct proxy_ev *ev, uint32_t mask)
 	ev->mask = mask;
 }
 
+/* Asking for less EPOLLIN leaves the registration as it is: a connection
+ * that stops reading while it resolves or connects (and reads again after)
+ * mostly sees no byte meanwhile, and two epoll_ctl calls are saved. When
+ * an event it did not ask for comes, dispatch() removes the interest then
+ * and hands the connection nothing (as if it had been removed at once).
+ * After a hang-up the fd stays readable, so the interest goes at once. */
+void proxy_watch(struct proxy *p, struct proxy_ev *ev, uint32_t mask)
+{
+	if (ev->fd < 0)
+		return;
+	ev->managed = true;
+	ev->want = mask;
+	if ((mask & ~ev->mask) == 0 && ((ev->mask & ~mask) & ~(uint32_t)EPOLLIN) == 0 && !ev->hup)
+		return;
+	set_interest(p, ev, mask);
+}
+
+/* One event to its handler, without what it did not ask for. */
+static void dispatch(struct proxy *p, struct proxy_ev *ev, uint32_t events)
+{
+	const uint32_t always = EPOLLERR | EPOLLHUP;
+	uint32_t got;
+
+	if (!ev->managed) {
+		ev->fn(ev, events);
+		return;
+	}
+	if (ev->fd < 0)
+		return;
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		ev->hup = true;
+	events &= ~(uint32_t)EPOLLRDHUP;
+	if (ev->want == 0 || (events & ~(ev->want | always)) != 0)
+		set_interest(p, ev, ev->want);
+	got = ev->want == 0 ? 0 : events & (ev->want | always);
+	if (got)
+		ev->fn(ev, got);
+}
+
 /* Closing takes the descriptor out of the epoll set by itself (no
  * descriptor closed through here is ever duplicated, and the proxy does not
  * fork), so no EPOLL_CTL_DEL first. Events of the current batch may still
@@ -66,7 +107,8 @@ void proxy_close_fd(struct proxy_ev *ev)
 {
 	close(ev->fd);
 	ev->fd = -1;
-	ev->mask = 0;
+	ev->mask = ev->want = 0;
+	ev->hup = false;
 }
 
 static void arm_refill(struct proxy *p)
@@ -500,10 +542,8 @@ static void await_deny(struct proxy *p)
 		if (now >= end)
 			break;
 		int n = epoll_wait(p->ep, evs, 16, (int)(end - now));
-		for (int i = 0; i < n; i++) {
-			struct proxy_ev *ev = evs[i].data.ptr;
-			ev->fn(ev, evs[i].events);
-		}
+		for (int i = 0; i < n; i++)
+			dispatch(p, evs[i].data.ptr, evs[i].events);
 		reap(p);
 	}
 	proxy_watch(p, &p->listen, EPOLLIN);
@@ -539,10 +579,8 @@ int proxy_run(const struct proxy_opts *o, nw_err *err)
 			rc = nw_fail(err, errno, "proxy: epoll_wait");
 			break;
 		}
-		for (int i = 0; i < n; i++) {
-			struct proxy_ev *ev = evs[i].data.ptr;
-			ev->fn(ev, evs[i].events);
-		}
+		for (int i = 0; i < n; i++)
+			dispatch(&p, evs[i].data.ptr, evs[i].events);
 		reap(&p);
 	}
 	teardown(&p);
