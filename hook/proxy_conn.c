@@ -452,7 +452,10 @@ static void connect_event(struct conn *c, bool client, uint32_t events)
 		conn_close(c, "client closed");
 		return;
 	}
-	if (getsockopt(c->uev.fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0)
+	/* A connect that failed reports EPOLLERR (and EPOLLHUP); without
+	 * either, EPOLLOUT means connected and there is no error to fetch. */
+	if ((events & (EPOLLERR | EPOLLHUP)) &&
+	    getsockopt(c->uev.fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0)
 		e = errno;
 	if (e != 0) {
 		snprintf(reason, sizeof(reason), "netward: connecting to %s (%s:%u) failed: %s",
