@@ -80,6 +80,11 @@ int nodeaddr_nl_open(struct nodeaddr_nl *nl, nw_err *err);
  * kernel has made is queued before the call that made it returns), dumps
  * again when they overflowed, then looks a up. Fails closed. */
 bool nodeaddr_nl_is_node(void *ctx, const struct nw_addr *a);
+/* Reads what is queued without waiting, and nothing more: called on the
+ * proxy's tick, so that notifications about other jobs' interfaces do not
+ * pile up in the kernel for every idle proxy. Lost ones (ENOBUFS) leave
+ * the set stale, and the next check reads it again. */
+void nodeaddr_nl_poll(struct nodeaddr_nl *nl);
 void nodeaddr_nl_close(struct nodeaddr_nl *nl);
 
 #endif

@@ -158,6 +158,12 @@ bool nodeaddr_nl_is_node(void *ctx, const struct nw_addr *a)
 	return nodeaddr_set_contains(&nl->set, a);
 }
 
+void nodeaddr_nl_poll(struct nodeaddr_nl *nl)
+{
+	if (nl->fd >= 0 && drain(nl) < 0)
+		nl->set.stale = true;
+}
+
 void nodeaddr_nl_close(struct nodeaddr_nl *nl)
 {
 	if (nl->fd >= 0)

@@ -256,6 +256,7 @@ static void tick_event(struct proxy_ev *ev, uint32_t events)
 	if (read(ev->fd, &exp, sizeof(exp)) < 0 && errno != EAGAIN)
 		return;
 	resolver_tick(p->res);
+	nodeaddr_nl_poll(&p->node);
 	/* After the resolver: what its callbacks stamped is not later. */
 	now = proxy_now_ms();
 	proxy_deny_tick(p->deny, now);

@@ -84,3 +84,25 @@ via() {
 	echo "$output"
 	[[ $output != *"address of this node"* ]]
 }
+
+@test "nodeaddr: after more address changes than its queue holds, the proxy reads the node's addresses again" {
+	local i
+	# 2000 addresses added and removed while the proxy idles: far more
+	# notifications than a netlink socket's queue holds (ENOBUFS), so the
+	# next decision reads the whole set again, inside the sandbox.
+	for i in $(seq 0 1999); do
+		echo "addr add 100.$((64 + i / 250)).$((i % 250)).1/32 dev nwna0"
+	done >"$T/add.batch"
+	sed 's/^addr add/addr del/' "$T/add.batch" >"$T/del.batch"
+	ip -n "$NS" -batch "$T/add.batch"
+	ip -n "$NS" addr add 93.184.216.34/32 dev nwna0
+	ip -n "$NS" -batch "$T/del.batch"
+	run via http://93.184.216.34:8080/
+	echo "$output"
+	[[ $output == "403 "*"93.184.216.34 is an address of this node"* ]]
+	ip -n "$NS" addr del 93.184.216.34/32 dev nwna0
+	run via http://93.184.216.34:8080/
+	echo "$output"
+	[[ $output != *"address of this node"* ]]
+	kill -0 "$(cat "$T/proxy.pid")"
+}
