@@ -9,11 +9,13 @@ pkgs=(build-essential pkg-config clang llvm
       curl wget python3 openssl jq bats procps psmisc valgrind strace apache2-utils
       debhelper dpkg-dev fakeroot lintian rpm cpio
       docker.io ufw firewalld iptables dbus containerd crun
-      clang-format libclang-rt-dev python3-prometheus-client)
+      clang-format libclang-rt-dev python3-prometheus-client
+      squid tinyproxy)
 # clang-format: `make check` starts with make format-check. libclang-rt-dev:
 # clang's libFuzzer runtime for make fuzz-check (clang only recommends it).
 # python3-prometheus-client: the metrics tests parse with a real Prometheus
-# text parser.
+# text parser. squid, tinyproxy: make bench measures the proxy beside them
+# (their services are not started at install, as below).
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed || missing+=("$p")
