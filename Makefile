@@ -65,18 +65,34 @@ $(B)/netward: $(B)/obj/san_options.o
 
 san: $(B)/netward $(B)/tests/san-probe
 
-$(B)/tests/san-probe: tests/san/probe.c $(B)/obj/san_options.o $(B)/libnetward.a
+$(B)/tests/san-probe: tests/san/probe.c $(B)/obj/san_options.o $(B)/libnetward.a $(B)/libnwpure.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/obj/san_options.o $(B)/libnetward.a $(PC_LIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/obj/san_options.o $(B)/libnetward.a \
+		$(B)/libnwpure.a $(PC_LIBS)
 endif
 
+# The pure modules (STYLE.md: no syscalls, no globals, never exit) are one
+# library, libnwpure.a; the rest of hook/ is libnetward.a. The fuzzers and
+# the pure modules' unit tests link libnwpure.a alone, and every build
+# links all of it on its own ($(B)/pure-ok), so a pure module that calls
+# into the rest of hook/ fails to link. Only libc and yajl are allowed.
+PURE_MODS := err json addr domain ident http http_build http_chunked tls_sni dns_msg bucket buf \
+             config config_render policy oci oci_seccomp hooksd hooksd_re hooksd_match fw \
+             proxy_policy proxy_fail proxy_deny_match nodeaddr
+PURE_LIBS := $(shell pkg-config --libs yajl 2>/dev/null)
+PURE_OBJS := $(PURE_MODS:%=$(B)/obj/%.o)
 SRCS      := $(filter-out hook/main.c hook/shim_main.c,$(wildcard hook/*.c))
-OBJS      := $(SRCS:hook/%.c=$(B)/obj/%.o)
+OBJS      := $(filter-out $(PURE_OBJS),$(SRCS:hook/%.c=$(B)/obj/%.o))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+# A pure module's test links libnwpure.a alone, but for these, which also
+# test an effectful neighbour (config_load.c, fw_nft.c, wire.c, oci_bundle.c,
+# nodeaddr_nl.c).
+UNIT_EFFECTS := test_config test_fw test_ident test_oci test_nodeaddr
+UNIT_PURE := $(filter-out $(UNIT_EFFECTS:%=$(B)/tests/%),$(filter $(PURE_MODS:%=$(B)/tests/test_%),$(UNIT_BINS)))
 
 .PHONY: all check unit unit-san san integration demo install install-bin uninstall clean deps deb rpm fuzz bench format format-check
-all: $(B)/netward $(B)/netward-runc
+all: $(B)/netward $(B)/netward-runc $(B)/pure-ok
 
 $(B)/obj/%.o: hook/%.c | $(B)/gen/proxy_syscalls.h $(B)/gen/pc-ok
 	@mkdir -p $(@D)
@@ -97,22 +113,47 @@ $(B)/gen/proxy_syscalls.h: seccomp/proxy.syscalls
 	@mkdir -p $(@D)
 	sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$$/d' -e 's/.*/"&",/' $< > $@.tmp && mv $@.tmp $@
 
-$(B)/libnetward.a: $(OBJS)
-	@rm -f $@
-	ar rcs $@ $^
+# seccomp/container.json, the container-side seccomp additions, as the
+# lines of one C string (hook/oci_seccomp.c): the data is reviewed there.
+SECCOMP_JSON_TO_C = sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/.*/"&\\n"/' $< > $@.tmp && mv $@.tmp $@
+$(B)/gen/container_seccomp.h: seccomp/container.json
+	@mkdir -p $(@D)
+	$(SECCOMP_JSON_TO_C)
+$(B)/obj/oci_seccomp.o: $(B)/gen/container_seccomp.h
 
-$(B)/netward: $(B)/obj/main.o $(B)/libnetward.a
+# Remade when the Makefile changes, as PURE_MODS may have moved a module.
+$(B)/libnetward.a: $(OBJS) Makefile
+	@rm -f $@
+	ar rcs $@ $(OBJS)
+
+$(B)/libnwpure.a: $(PURE_OBJS) Makefile
+	@rm -f $@
+	ar rcs $@ $(PURE_OBJS)
+
+# Every object of libnwpure.a, linked with libc and yajl only.
+$(B)/pure-ok: $(B)/libnwpure.a
+	printf 'int main(void) { return 0; }\n' > $(B)/pure-main.c
+	$(CC) $(ALL_LDFLAGS) -o $(B)/pure-link $(B)/pure-main.c -Wl,--whole-archive $< \
+		-Wl,--no-whole-archive $(PURE_LIBS)
+	@touch $@
+
+$(B)/netward: $(B)/obj/main.o $(B)/libnetward.a $(B)/libnwpure.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PC_LIBS)
 
 # netward-runc is its own small binary, not a mode of netward: it runs on
 # every runtime command an engine makes, and links only libc and yajl
 # (--as-needed drops the rest), which keeps its exec cost low (BENCH.md).
-$(B)/netward-runc: $(B)/obj/shim_main.o $(B)/libnetward.a
+$(B)/netward-runc: $(B)/obj/shim_main.o $(B)/libnetward.a $(B)/libnwpure.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PC_LIBS)
 
-$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/libnetward.a
+$(UNIT_PURE): $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/libnwpure.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(B)/libnetward.a $(PC_LIBS)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(B)/libnwpure.a $(PURE_LIBS)
+
+$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/libnetward.a $(B)/libnwpure.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(B)/libnetward.a $(B)/libnwpure.a \
+		$(PC_LIBS)
 
 # Unit tests: each binary prints "ok"/"not ok" lines and a summary; the
 # runner adds them up.

@@ -1,7 +1,6 @@
 /* Hints and warnings for check-config (advise.h). */
 #include "advise.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>

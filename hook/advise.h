@@ -22,5 +22,6 @@ void advise_hints(const struct json *root, struct advice_list *out);
 /* Warnings for a config that parsed: root as written, cfg as parsed. */
 void advise_warnings(const struct json *root, const struct nw_config *cfg, struct advice_list *out);
 void advice_free(struct advice_list *l);
+#define cleanup_advice __attribute__((cleanup(advice_free)))
 
 #endif

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cleanup.h"
+
 #define NETWARD_CG "netward"
 
 static int write_file(const char *dir, const char *name, const char *text)
@@ -129,7 +131,7 @@ unsigned cgroup_gc(char **live_ids)
 	char mnt[PATH_MAX], top[PATH_MAX + 16], p[PATH_MAX * 2];
 	unsigned n = 0;
 	bool v2;
-	DIR *d;
+	cleanup_dir DIR *d = NULL;
 	struct dirent *e;
 
 	if (memory_mount(mnt, sizeof(mnt), &v2) < 0)
@@ -147,7 +149,6 @@ unsigned cgroup_gc(char **live_ids)
 		if (!live && rmdir(p) == 0)
 			n++;
 	}
-	closedir(d);
 	/* A node without jobs carries nothing of netward's. */
 	if (live_ids == NULL || live_ids[0] == NULL)
 		rmdir(top);

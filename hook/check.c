@@ -3,13 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "advise.h"
 #include "cleanup.h"
 #include "json.h"
+#include "io.h"
 
 /* The config as written, for hints and for telling set keys from
  * defaults; NULL when it cannot be read or is not JSON (config_load then
@@ -19,23 +18,12 @@ static struct json *raw_config(const char *path, bool explicit_path)
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	cleanup_free char *buf = NULL;
 	size_t n = 0;
-	ssize_t r;
 
 	if (fd < 0)
 		return !explicit_path && errno == ENOENT ? json_parse("{}", 2, NULL) : NULL;
-	buf = malloc(NW_CONFIG_MAX + 1);
-	if (buf == NULL)
-		return NULL;
-	while (n <= NW_CONFIG_MAX && (r = read(fd, buf + n, NW_CONFIG_MAX + 1 - n)) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return NULL;
-		n += (size_t)r;
-	}
-	return n > NW_CONFIG_MAX ? NULL : json_parse(buf, n, NULL);
+	buf = io_read_fd(fd, NW_CONFIG_MAX, NULL, &n, NULL);
+	return buf == NULL ? NULL : json_parse(buf, n, NULL);
 }
-
 static const char *source_of(const struct json *raw, const struct nw_config *cfg, const char *key)
 {
 	if (raw != NULL && json_get(raw, key) != NULL)
@@ -120,7 +108,7 @@ static int report_valid(const struct json *raw, const struct nw_config *cfg,
 static void report_invalid(const struct json *raw, nw_err cfg_err, const struct check_opts *o,
 			   FILE *out, FILE *note)
 {
-	struct advice_list hints = {0};
+	cleanup_advice struct advice_list hints = {0};
 	cleanup_json struct json *j = json_new(JSON_OBJECT), *h = NULL;
 	cleanup_free char *s = NULL;
 
@@ -128,7 +116,6 @@ static void report_invalid(const struct json *raw, nw_err cfg_err, const struct 
 	if (!o->json) {
 		for (size_t i = 0; i < hints.n; i++)
 			fprintf(note, "netward: hint: %s\n", hints.msg[i]);
-		advice_free(&hints);
 		return;
 	}
 	struct json *valid = json_new(JSON_BOOL);
@@ -138,14 +125,13 @@ static void report_invalid(const struct json *raw, nw_err cfg_err, const struct 
 	    json_set(j, "hints", steal_ptr(&h), NULL) == 0 &&
 	    (s = json_render(j, true, NULL)) != NULL)
 		fprintf(out, "%s\n", s);
-	advice_free(&hints);
 }
 
 int check_config_run(const char *path, bool explicit_path, const struct check_opts *o, FILE *out,
 		     FILE *note, nw_err *err)
 {
-	struct nw_config cfg = {0};
-	struct advice_list warn = {0};
+	cleanup_config struct nw_config cfg = {0};
+	cleanup_advice struct advice_list warn = {0};
 	cleanup_json struct json *raw = NULL;
 	int rc;
 
@@ -169,7 +155,5 @@ int check_config_run(const char *path, bool explicit_path, const struct check_op
 	else if (rc == 0 && !o->json)
 		fprintf(note, "netward: %s is valid%s\n", cfg.path,
 			warn.n ? ", with the warnings above" : "");
-	advice_free(&warn);
-	config_free(&cfg);
 	return rc;
 }

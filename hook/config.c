@@ -11,7 +11,6 @@
 
 #include "cleanup.h"
 #include "json.h"
-#include "wire.h"
 
 #define RATE_MIN	8000LL
 #define RATE_MAX	100000000000LL
@@ -110,7 +109,7 @@ static int parse_rate(struct nw_config *cfg, const struct json *j, const char *k
 {
 	int64_t v;
 
-	if (json_int(j, 1, INT64_MAX, &v) < 0)
+	if (json_int(j, 1, INT64_MAX, &v, NULL) < 0)
 		return type_error(j, key, "a positive integer (bits per second)", err);
 	if (v < RATE_MIN || v > RATE_MAX)
 		return nw_fail(err, 0,
@@ -121,41 +120,44 @@ static int parse_rate(struct nw_config *cfg, const struct json *j, const char *k
 	return 0;
 }
 
-static int parse_one_port(struct nw_ports *p, const struct json *v, nw_err *err)
+static const char port_want[] = "a port (1-65535) or a range (\"1025-65535\")";
+
+/* Element i of the array under key. */
+static int parse_one_port(struct nw_ports *p, const struct json *v, const char *key, size_t i,
+			  nw_err *err)
 {
 	struct nw_port_range r;
+	char b[GOT_MAX + 8];
 	int64_t n;
 
 	if (v->type == JSON_STRING) {
-		if (ports_parse_range(v->s, &r, err) < 0)
-			return -1;
-		return ports_add(p, r.lo, r.hi, err);
+		if (ports_parse_range(v->s, &r, err) < 0 || ports_add(p, r.lo, r.hi, err) < 0)
+			return nw_wrap(err, "\"%s\"[%zu]", key, i);
+		return 0;
 	}
-	if (json_int(v, 1, 65535, &n) < 0)
-		return -1;
-	return ports_add(p, (uint16_t)n, (uint16_t)n, err);
+	if (json_int(v, 1, 65535, &n, NULL) < 0)
+		return nw_fail(err, 0, "\"%s\"[%zu] must be %s, got %s", key, i, port_want,
+			       got(v, b, sizeof(b)));
+	if (ports_add(p, (uint16_t)n, (uint16_t)n, err) < 0)
+		return nw_wrap(err, "\"%s\"[%zu]", key, i);
+	return 0;
 }
 
 static int parse_ports(struct nw_ports *out, const struct json *j, const char *key, nw_err *err)
 {
-	static const char want[] = "a port (1-65535) or a range (\"1025-65535\")";
 	struct nw_ports p = {0};
 	char b[GOT_MAX + 8];
 
 	if (j->type != JSON_ARRAY)
-		return nw_fail(err, 0, "\"%s\" must be an array of %s, got %s", key, want,
+		return nw_fail(err, 0, "\"%s\" must be an array of %s, got %s", key, port_want,
 			       got(j, b, sizeof(b)));
 	if (j->n == 0)
 		return nw_fail(err, 0, "\"%s\" must not be empty", key);
 	for (size_t i = 0; i < j->n; i++) {
-		const struct json *v = j->v[i];
-		if (parse_one_port(&p, v, err) == 0)
-			continue;
-		ports_free(&p);
-		if (*err != NULL)
-			return nw_wrap(err, "\"%s\"[%zu]", key, i);
-		return nw_fail(err, 0, "\"%s\"[%zu] must be %s, got %s", key, i, want,
-			       got(v, b, sizeof(b)));
+		if (parse_one_port(&p, j->v[i], key, i, err) < 0) {
+			ports_free(&p);
+			return -1;
+		}
 	}
 	ports_free(out);
 	*out = p;
@@ -401,7 +403,7 @@ static int parse_proxy_port(struct nw_config *cfg, const struct json *j, const c
 {
 	int64_t v;
 
-	if (json_int(j, 1, 65535, &v) < 0)
+	if (json_int(j, 1, 65535, &v, NULL) < 0)
 		return type_error(j, key, "a port number from 1 to 65535", err);
 	cfg->proxy_port = (uint16_t)v;
 	return 0;
@@ -467,7 +469,7 @@ static int parse_version(struct nw_config *cfg, const struct json *j, const char
 {
 	int64_t v;
 
-	if (json_int(j, 1, INT64_MAX, &v) < 0)
+	if (json_int(j, 1, INT64_MAX, &v, NULL) < 0)
 		return type_error(j, key, "a positive integer (the config schema version)", err);
 	if (v > NW_CONFIG_VERSION)
 		return nw_fail(
@@ -484,7 +486,7 @@ static int parse_job_log_max(struct nw_config *cfg, const struct json *j, const 
 {
 	int64_t v;
 
-	if (json_int(j, (int64_t)NW_JOB_LOG_MAX_MIN, (int64_t)NW_JOB_LOG_MAX_MAX, &v) < 0)
+	if (json_int(j, (int64_t)NW_JOB_LOG_MAX_MIN, (int64_t)NW_JOB_LOG_MAX_MAX, &v, NULL) < 0)
 		return type_error(j, key, "a number of bytes from 16384 to 536870912", err);
 	cfg->job_log_max_bytes = (uint64_t)v;
 	return 0;
@@ -650,22 +652,18 @@ static int apply(struct nw_config *cfg, const struct json *root, nw_err *err)
 int config_parse(struct nw_config *cfg, const char *text, size_t len, nw_err *err)
 {
 	cleanup_json struct json *root = NULL;
-	struct nw_config c;
+	cleanup_config struct nw_config c;
 
 	config_defaults(&c);
-	if (c.job_id_header == NULL || c.log == NULL) {
-		config_free(&c);
+	if (c.job_id_header == NULL || c.log == NULL)
 		return nw_fail(err, ENOMEM, "node config defaults");
-	}
-	if (len > NW_CONFIG_MAX) {
-		config_free(&c);
+	if (len > NW_CONFIG_MAX)
 		return nw_fail(err, 0, "larger than %d bytes", NW_CONFIG_MAX);
-	}
 	root = json_parse(text, len, err);
-	if (root == NULL || apply(&c, root, err) < 0) {
-		config_free(&c);
+	if (root == NULL || apply(&c, root, err) < 0)
 		return -1;
-	}
+	/* Handed over whole. */
 	*cfg = c;
+	memset(&c, 0, sizeof(c));
 	return 0;
 }

@@ -15,6 +15,11 @@
 #define NW_CONFIG_VERSION 1
 /* Where the DNS servers come from when the config names none. */
 #define NW_RESOLV_CONF "/etc/resolv.conf"
+
+/* The gateway every job sees: one link-local address put on every host-side
+ * veth (as Calico does); each job's proxy binds it on its own veth. The
+ * subnet must not hold it (config.c). */
+#define NW_GATEWAY "169.254.1.1"
 /* job_log_max_bytes: the default, and the range (below the proxy
  * sandbox's 1 GiB RLIMIT_FSIZE). */
 #define NW_JOB_LOG_MAX_DEFAULT (8ULL << 20)
@@ -57,6 +62,11 @@ struct nw_config {
 	bool dns_from_resolv_conf;
 	struct nw_cidr subnet; /* IPv4 */
 	uint16_t proxy_port;
+	/* http jobs' programs that ignore the proxy variables: their TCP on
+	 * http_ports/connect_ports is redirected to the proxy's second port
+	 * (config_intercept_port), and their resolver is the proxy on the
+	 * gateway. */
+	bool intercept;
 	char *job_id_header;	    /* "" = off */
 	char *log;		    /* "syslog" or an absolute path */
 	uint64_t job_log_max_bytes; /* cap on each job's access log in its state entry */
@@ -84,12 +94,20 @@ int config_parse(struct nw_config *cfg, const char *text, size_t len, nw_err *er
  * failure it is left as it was. */
 int config_load(struct nw_config *cfg, const char *path, bool explicit_path, nw_err *err);
 void config_free(struct nw_config *cfg);
+#define cleanup_config __attribute__((cleanup(config_free)))
 /* The effective policy as pretty JSON (check-config). */
 char *config_render(const struct nw_config *cfg, nw_err *err);
 
 /* Does allow_private_destinations let a job reach a:port? (The private
  * range rule itself is the proxy's; this is the operator's exception.) */
 bool config_private_allowed(const struct nw_config *cfg, const struct nw_addr *a, uint16_t port);
+
+/* Where intercepted connections land: the port after proxy_port
+ * (config_parse refuses proxy_port 65535 while intercept is on). */
+static inline unsigned config_intercept_port(const struct nw_config *cfg)
+{
+	return (unsigned)cfg->proxy_port + 1;
+}
 
 const char *mode_name(enum nw_mode m);
 int mode_parse(const char *s, enum nw_mode *out);

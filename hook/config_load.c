@@ -4,13 +4,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "io.h"
 
 #define RESOLV_MAX   (64 * 1024)
 #define RESOLV_MAXNS 3 /* glibc's MAXNS: later nameserver lines are never asked */
@@ -20,35 +19,12 @@
 static char *read_bounded(const char *path, size_t max, size_t *len, nw_err *err)
 {
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	cleanup_free char *buf = NULL;
-	size_t n = 0;
-	ssize_t r;
 
 	if (fd < 0) {
 		nw_fail(err, errno, "cannot read node config %s", path);
 		return NULL;
 	}
-	buf = malloc(max + 1);
-	if (buf == NULL) {
-		nw_fail(err, ENOMEM, "reading %s", path);
-		return NULL;
-	}
-	while ((r = read(fd, buf + n, max + 1 - n)) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			nw_fail(err, errno, "cannot read node config %s", path);
-			return NULL;
-		}
-		n += (size_t)r;
-		if (n > max) {
-			nw_fail(err, 0, "%s: larger than %zu bytes", path, max);
-			return NULL;
-		}
-	}
-	buf[n] = '\0';
-	*len = n;
-	return steal_ptr(&buf);
+	return io_read_fd(fd, max, path, len, err);
 }
 
 /* "nameserver ADDR" with an address we can use; a zone index or a typo is
@@ -118,16 +94,17 @@ static int load_resolv_conf(struct nw_config *cfg, nw_err *err)
 int config_load(struct nw_config *cfg, const char *path, bool explicit_path, nw_err *err)
 {
 	cleanup_free char *text = NULL;
-	struct nw_config c;
+	cleanup_err nw_err rerr = NULL;
+	cleanup_config struct nw_config c = {0};
 	size_t len = 0;
 
 	if (path == NULL)
 		path = NW_DEFAULT_CONFIG;
-	text = read_bounded(path, NW_CONFIG_MAX, &len, err);
-	if (text == NULL && (explicit_path || (*err != NULL && (*err)->code != ENOENT)))
-		return -1;
+	text = read_bounded(path, NW_CONFIG_MAX, &len, &rerr);
+	/* No file where none was asked for: the defaults. */
+	if (text == NULL && (explicit_path || nw_err_code(rerr) != ENOENT))
+		return nw_err_move(err, &rerr);
 	if (text == NULL) {
-		nw_err_free(err);
 		text = strdup("{}");
 		len = 2;
 		if (text == NULL)
@@ -136,17 +113,14 @@ int config_load(struct nw_config *cfg, const char *path, bool explicit_path, nw_
 	if (config_parse(&c, text, len, err) < 0)
 		return nw_wrap(err, "%s", path);
 	c.path = strdup(path);
-	if (c.path == NULL) {
-		config_free(&c);
+	if (c.path == NULL)
 		return nw_fail(err, ENOMEM, "node config");
-	}
-	if (c.n_dns == 0 && load_resolv_conf(&c, err) < 0) {
-		config_free(&c);
+	if (c.n_dns == 0 && load_resolv_conf(&c, err) < 0)
 		return nw_wrap(err, "%s", path);
-	}
 	/* cfg holds a config already (main fills in the defaults first, so a
 	 * stage that cannot load one still has them): replace it whole. */
 	config_free(cfg);
 	*cfg = c;
+	memset(&c, 0, sizeof(c));
 	return 0;
 }

@@ -1,9 +1,8 @@
 /* The effective node config as JSON (config_render in config.h): what
- * `netward config` prints, parsed back to the same config. */
+ * `netward check-config` reports, parsed back to the same config. */
 #include "config.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cleanup.h"

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cleanup.h"
 #include "state.h"
@@ -33,7 +32,7 @@ int counters_read(struct nw_counter *out, int max)
 	return n;
 }
 
-static int write_all(const struct nw_counter *c, int n, nw_err *err)
+static int write_counters(const struct nw_counter *c, int n, nw_err *err)
 {
 	cleanup_close int fd =
 	    open(TMP_PATH, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -70,16 +69,15 @@ static int add_locked(const char *name, const char *label, uint64_t n, nw_err *e
 		cnt++;
 	}
 	c[i].value += n;
-	return write_all(c, cnt, err);
+	return write_counters(c, cnt, err);
 }
 
 int counters_add(const char *name, const char *label, uint64_t n, nw_err *err)
 {
-	int lock = -1, rc;
+	cleanup_state_lock int lock = -1;
 
+	/* Under the lock this process already holds, or one of its own. */
 	if (state_lock_fd() < 0 && (lock = state_lock(err)) < 0)
 		return -1;
-	rc = add_locked(name, label, n, err);
-	state_unlock(lock);
-	return rc < 0 ? nw_wrap(err, "node counters") : 0;
+	return add_locked(name, label, n, err) < 0 ? nw_wrap(err, "node counters") : 0;
 }

@@ -39,6 +39,7 @@ int domain_list_parse(struct domain_list *list, const char *csv, nw_err *err);
 /* Adds one entry as written ("x.com" or ".x.com"). */
 int domain_list_add(struct domain_list *list, const char *entry, nw_err *err);
 void domain_list_free(struct domain_list *list);
+#define cleanup_domain_list __attribute__((cleanup(domain_list_free)))
 
 /* host must already be canonical. */
 bool domain_entry_matches(const struct domain_entry *e, const char *host);

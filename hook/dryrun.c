@@ -6,8 +6,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cleanup.h"
 #include "http.h"
@@ -16,6 +14,7 @@
 #include "proxy_ev.h"
 #include "proxy_int.h"
 #include "resolve.h"
+#include "io.h"
 
 int dry_parse_args(int argc, char **argv, bool want_url, struct dry_opts *o)
 {
@@ -101,16 +100,13 @@ int dry_explain(const struct nw_config *cfg, const struct dry_opts *o, FILE *out
 {
 	cleanup_json struct json *j = json_new(JSON_OBJECT);
 	cleanup_err nw_err refusal = NULL;
-	struct domain_list l = {0};
-	struct job_policy pol;
+	cleanup_domain_list struct domain_list l = {0};
+	cleanup_policy struct job_policy pol = {0};
 	bool admitted;
-	int rc = -1;
 
 	if (j == NULL)
 		return nw_fail(err, ENOMEM, "explain");
 	admitted = policy_decide(cfg, o->network, o->domains, NULL, "explain", &pol, &refusal) == 0;
-	if (admitted)
-		policy_free(&pol);
 	if (!o->json)
 		fprintf(out, "network %s, domains %s\n", o->network,
 			o->domains != NULL ? o->domains : "(none)");
@@ -118,25 +114,22 @@ int dry_explain(const struct nw_config *cfg, const struct dry_opts *o, FILE *out
 	if (o->domains != NULL && domain_list_parse(&l, o->domains, NULL) == 0) {
 		struct json *d = explain_domains(cfg, &l, o->json ? NULL : out, err);
 		if (json_set(j, "domains", d, err) < 0)
-			goto out;
+			return -1;
 	}
 	if (set_str(j, "network", o->network, err) < 0 ||
 	    set_bool(j, "admitted", admitted, err) < 0 ||
 	    set_bool(j, "ceiling", cfg->has_allowlist, err) < 0 ||
 	    set_str(j, "reason", admitted ? NULL : nw_err_msg(refusal), err) < 0)
-		goto out;
+		return -1;
 	if (o->json) {
 		if (emit(out, j, err) < 0)
-			goto out;
+			return -1;
 	} else if (admitted) {
 		fprintf(out, "admitted\n");
 	} else {
 		fprintf(out, "refused: %s\n", nw_err_msg(refusal));
 	}
-	rc = admitted ? 0 : -1;
-out:
-	domain_list_free(&l);
-	return rc;
+	return admitted ? 0 : -1;
 }
 
 /* --- test URL ------------------------------------------------------------ */
@@ -206,14 +199,6 @@ static void on_lookup(void *arg, enum resolve_status st, const struct resolve_an
 	snprintf(l->detail, sizeof(l->detail), "%s", detail != NULL ? detail : "");
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* One lookup through the proxy's resolver and dns_servers, under the
  * proxy's own DNS limit (T_DNS), together with the first answers for the
  * names in deny_destinations, as a job's proxy has them. host NULL: only
@@ -222,7 +207,7 @@ static int lookup(const struct nw_config *cfg, int ep, const char *host, struct 
 		  struct resolver **r, struct proxy_deny **dn, nw_err *err)
 {
 	struct resolve_query *q = NULL;
-	long deadline = now_ms() + T_DNS;
+	uint64_t deadline = io_now_ms() + T_DNS;
 
 	*r = resolver_new(cfg->dns, cfg->n_dns, T_DNS_RESOLVER, ep, err);
 	if (*r == NULL)
@@ -232,7 +217,7 @@ static int lookup(const struct nw_config *cfg, int ep, const char *host, struct 
 		return nw_fail(err, ENOMEM, "resolving deny_destinations names");
 	if (host != NULL && resolver_lookup(*r, host, on_lookup, l, &q, err) < 0)
 		return -1;
-	while ((!l->done || !proxy_deny_ready(*dn)) && now_ms() < deadline) {
+	while ((!l->done || !proxy_deny_ready(*dn)) && io_now_ms() < deadline) {
 		struct epoll_event ev[8];
 		int n = epoll_wait(ep, ev, 8, 100);
 		for (int i = 0; i < n; i++) {
@@ -241,7 +226,7 @@ static int lookup(const struct nw_config *cfg, int ep, const char *host, struct 
 		}
 		resolver_reap(*r);
 		resolver_tick(*r);
-		proxy_deny_tick(*dn, (uint64_t)now_ms());
+		proxy_deny_tick(*dn, io_now_ms());
 	}
 	if (!l->done) {
 		resolve_cancel(q);
@@ -274,7 +259,7 @@ struct verdict {
 	int status; /* 0 allowed, else the HTTP status the proxy answers */
 	const char *stage;
 	bool report; /* allowed by report mode only */
-	char reason[HTTP_REASON_MAX];
+	char reason[PROXY_REASON_MAX];
 	struct nw_addr pick;
 	struct lookup l;
 };
@@ -286,12 +271,13 @@ static int decide_url(const struct nw_config *cfg, const struct url *u,
 	cleanup_close int ep = -1;
 	struct resolver *r = NULL;
 	struct proxy_deny *dn = NULL;
+	struct proxy_fail f;
 	int rc = -1;
 
 	v->stage = "name";
-	v->status =
-	    proxy_policy_name(&po, u->host, u->is_ip, u->port, u->connect ? VIA_CONNECT : VIA_HTTP,
-			      &v->report, v->reason, sizeof(v->reason));
+	v->status = proxy_policy_name(&po, u->host, u->is_ip, u->port,
+				      u->connect ? VIA_CONNECT : VIA_HTTP, &v->report, &f);
+	snprintf(v->reason, sizeof(v->reason), "%s", f.reason);
 	if (v->status != 0)
 		return 0;
 	v->stage = "resolve";
@@ -322,8 +308,8 @@ static int decide_url(const struct nw_config *cfg, const struct url *u,
 	bool have_nl = nodeaddr_nl_open(&nl, NULL) == 0;
 	if (have_nl)
 		node = (struct nodeaddr_check){.is_node = nodeaddr_nl_is_node, .ctx = &nl};
-	v->status = proxy_policy_addrs(&po, dn, &node, u->host, u->port, &v->l.ans, &v->pick,
-				       v->reason, sizeof(v->reason));
+	v->status = proxy_policy_addrs(&po, dn, &node, u->host, u->port, &v->l.ans, &v->pick, &f);
+	snprintf(v->reason, sizeof(v->reason), "%s", f.reason);
 	if (have_nl)
 		nodeaddr_nl_close(&nl);
 	rc = 0;

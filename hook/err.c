@@ -1,6 +1,5 @@
 #include "err.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,19 @@ static char *vformat(const char *fmt, va_list ap)
 	if (vasprintf(&s, fmt, ap) < 0)
 		return NULL;
 	return s;
+}
+
+/* Sets *err to msg (taken over) and code. */
+static int set(nw_err *err, int code, char *msg)
+{
+	*err = calloc(1, sizeof(**err));
+	if (*err == NULL) {
+		free(msg);
+		return -1;
+	}
+	(*err)->code = code;
+	(*err)->msg = msg;
+	return -1;
 }
 
 int nw_fail(nw_err *err, int errnum, const char *fmt, ...)
@@ -30,13 +42,29 @@ int nw_fail(nw_err *err, int errnum, const char *fmt, ...)
 	} else {
 		full = base;
 	}
-	*err = calloc(1, sizeof(**err));
-	if (*err == NULL) {
-		free(full);
+	return set(err, errnum, full);
+}
+
+int nw_fail_code(nw_err *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	if (err == NULL || *err != NULL)
 		return -1;
+	va_start(ap, fmt);
+	msg = vformat(fmt, ap);
+	va_end(ap);
+	return set(err, code, msg);
+}
+
+int nw_err_move(nw_err *dst, nw_err *src)
+{
+	if (dst != NULL && *dst == NULL) {
+		*dst = *src;
+		*src = NULL;
 	}
-	(*err)->code = errnum;
-	(*err)->msg = full;
+	nw_err_free(src);
 	return -1;
 }
 
@@ -69,6 +97,11 @@ void nw_err_free(nw_err *err)
 	free((*err)->msg);
 	free(*err);
 	*err = NULL;
+}
+
+int nw_err_code(nw_err err)
+{
+	return err != NULL ? err->code : 0;
 }
 
 const char *nw_err_msg(nw_err err)

@@ -18,8 +18,17 @@ typedef struct nw_error *nw_err;
 int nw_fail(nw_err *err, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Prefixes the message in *err with "fmt: ". Returns -1. */
 int nw_wrap(nw_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* As nw_fail, with code as the error's errno but no strerror text: for a
+ * message that already says what went wrong (a library's own text, a
+ * refusal, a report relayed from another process). Returns -1. */
+int nw_fail_code(nw_err *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Hands the error in *src on to *dst (unless *dst is already set, then it
+ * is dropped) and clears *src. Returns -1. */
+int nw_err_move(nw_err *dst, nw_err *src);
 void nw_err_free(nw_err *err);
 const char *nw_err_msg(nw_err err);
+/* The error's errno, 0 for none. */
+int nw_err_code(nw_err err);
 
 /* Quotes hostile text s for a message into buf: printable ASCII as is, the
  * rest (and '"', '\\') as \xNN, cut after max characters with "...", so

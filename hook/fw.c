@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "ident.h"
+#include "util.h"
 
 const char *const fw_always_denied[] = {
     "0.0.0.0/8",      /* "this network" */
@@ -32,15 +34,6 @@ const char *const fw_non_global[] = {
     "203.0.113.0/24",  /* TEST-NET-3 */
     NULL,
 };
-
-/* Names end up inside nft scripts: only [a-z0-9_] gets there, so no name
- * can close a string or start another command. */
-static bool safe_name(const char *s, size_t max)
-{
-	size_t n = strlen(s);
-
-	return n > 0 && n <= max && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
-}
 
 uint16_t fw_zone(const struct nw_addr *a)
 {
@@ -251,15 +244,6 @@ static void render_post(FILE *f, const struct nw_config *cfg)
 	     cidr_str(&cfg->subnet, net, sizeof(net)));
 }
 
-static uint64_t fnv1a64(const char *s)
-{
-	uint64_t h = 14695981039346656037ull;
-
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 1099511628211ull;
-	return h;
-}
-
 /* The last "add rule" line of each chain gets the sentinel comment. */
 static char *add_sentinels(const char *body, nw_err *err)
 {
@@ -270,7 +254,7 @@ static char *add_sentinels(const char *body, nw_err *err)
 
 	if (f == NULL)
 		return nw_fail(err, errno, "firewall: rendering"), NULL;
-	snprintf(tag, sizeof(tag), "netward %016llx", (unsigned long long)fnv1a64(body));
+	snprintf(tag, sizeof(tag), "netward %016llx", (unsigned long long)util_fnv64_str(body));
 	while (*line != '\0') {
 		const char *end = strchr(line, '\n');
 		size_t n = end ? (size_t)(end - line) : strlen(line);
@@ -367,7 +351,9 @@ int fw_render_elems(FILE *f, const struct fw_elem *e, size_t n, nw_err *err)
 {
 	for (size_t i = 0; i < n; i++) {
 		const char *ifn = e[i].host_if;
-		if (ifn == NULL || !safe_name(ifn, 15))
+		/* Names end up inside nft scripts: only netward's own (hex
+		 * digits) get there, so no name can close a string. */
+		if (ifn == NULL || !ident_ifname_valid(ifn))
 			return nw_fail(err, EINVAL, "firewall: bad interface name");
 		fprintf(f, "add element inet " FW_TABLE " job_ifs { \"%s\" }\n", ifn);
 		fprintf(f, "add element inet " FW_TABLE " %s { \"%s\" }\n",
@@ -394,7 +380,7 @@ char *fw_render(const struct fw_job *j, nw_err *err)
 	struct fw_elem e;
 	FILE *f;
 
-	if (j->host_if == NULL || !safe_name(j->host_if, 15))
+	if (j->host_if == NULL || !ident_ifname_valid(j->host_if))
 		return nw_fail(err, EINVAL, "firewall: bad interface name"), NULL;
 	if (j->job_addr.family != AF_INET)
 		return nw_fail(err, EINVAL, "firewall: the job needs IPv4 addresses and a config"),

@@ -114,9 +114,9 @@ int fw_remove_job(const char *host_if, uint16_t zone, nw_err *err);
  * NULL-terminated, and each one's zone (0: none) (for gc). */
 int fw_list_jobs(char ***ifnames, uint16_t **zones, nw_err *err);
 struct json;
-/* nft's JSON listing of one of the table's sets; NULL with no error when
+/* nft's JSON listing of one of the table's sets into *out; *out NULL when
  * there is no table or set. */
-struct json *fw_list_set(const char *set, nw_err *err);
+int fw_list_set(const char *set, struct json **out, nw_err *err);
 /* Deletes the table and base_file (when no job is left). Absent is success. */
 int fw_remove_table(const char *base_file, nw_err *err);
 /* Gives a proxy's listening socket FW_PROXY_MARK (its connections inherit

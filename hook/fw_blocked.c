@@ -1,9 +1,7 @@
 #include "fw_blocked.h"
 
-#include <stdlib.h>
 #include <string.h>
 
-#include "cleanup.h"
 #include "fw.h"
 
 /* The elements of the one set in nft's JSON listing. */
@@ -23,7 +21,7 @@ static int64_t num(const struct json *j)
 {
 	int64_t v = 0;
 
-	if (j != NULL && json_int(j, 0, INT64_MAX, &v) < 0)
+	if (j != NULL && json_int(j, 0, INT64_MAX, &v, NULL) < 0)
 		v = 0;
 	return v;
 }
@@ -116,15 +114,10 @@ void fw_blocked_render_out(FILE *f, const struct json *recent, const char *ifnam
 
 int fw_blocked_snapshot(struct fw_snapshot *s, nw_err *err)
 {
-	nw_err e = NULL;
-
 	memset(s, 0, sizeof(*s));
-	s->blocked = fw_list_set(FW_BLOCKED_SET, &e);
-	if (e == NULL)
-		s->recent = fw_list_set(FW_RECENT_SET, &e);
-	if (e != NULL) {
+	if (fw_list_set(FW_BLOCKED_SET, &s->blocked, err) < 0 ||
+	    fw_list_set(FW_RECENT_SET, &s->recent, err) < 0) {
 		fw_blocked_snapshot_free(s);
-		*err = e;
 		return -1;
 	}
 	return 0;

@@ -32,6 +32,7 @@ struct fw_snapshot {
 
 int fw_blocked_snapshot(struct fw_snapshot *s, nw_err *err);
 void fw_blocked_snapshot_free(struct fw_snapshot *s);
+#define cleanup_fw_snapshot __attribute__((cleanup(fw_blocked_snapshot_free)))
 /* Pure: ifname's figures from a snapshot (zeroes when absent). */
 void fw_blocked_of(const struct fw_snapshot *s, const char *ifname, struct fw_blocked *out);
 /* "198.18.0.10:22/tcp" or "198.18.0.10/icmp" into buf. */

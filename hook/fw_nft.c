@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "cleanup.h"
+#include "io.h"
 #include "fw_blocked.h"
 #include "json.h"
 #include "nftlib.h"
@@ -58,12 +59,7 @@ static int nft_fail(nw_err *err, struct nft_ctx *nft, const char *what)
 	if (strncmp(msg, "Error: ", 7) == 0)
 		msg += 7;
 	n = strcspn(msg, "\n");
-	if (err != NULL && *err == NULL) {
-		nw_fail(err, 0, "%s: %.*s", what, (int)n, msg);
-		if (*err != NULL)
-			(*err)->code = code;
-	}
-	return -1;
+	return nw_fail_code(err, code, "%s: %.*s", what, (int)n, msg);
 }
 
 static struct nft_ctx *nft_open(nw_err *err)
@@ -88,17 +84,14 @@ static struct nft_ctx *nft_open(nw_err *err)
 /* Runs cmd; ENOENT (no such table, set or element) counts as done. */
 static int run_absent_ok(struct nft_ctx *nft, const char *cmd, const char *what, nw_err *err)
 {
-	nw_err e = NULL;
+	cleanup_err nw_err e = NULL;
 
 	if (nftlib.run_cmd_from_buffer(nft, cmd) == 0)
 		return 0;
 	nft_fail(&e, nft, what);
-	if (e != NULL && e->code == ENOENT) {
-		nw_err_free(&e);
+	if (nw_err_code(e) == ENOENT)
 		return 0;
-	}
-	*err = steal_ptr(&e);
-	return -1;
+	return nw_err_move(err, &e);
 }
 
 int fw_remove_table(const char *base_file, nw_err *err)
@@ -112,41 +105,38 @@ int fw_remove_table(const char *base_file, nw_err *err)
 			     err);
 }
 
-/* nft's JSON listing of cmd; NULL with no error when the table (or the
+/* nft's JSON listing of cmd into *out; *out NULL when the table (or the
  * chain) does not exist. */
-static struct json *list_json(struct nft_ctx *nft, const char *cmd, const char *what, nw_err *err)
+static int list_json(struct nft_ctx *nft, const char *cmd, const char *what, struct json **out,
+		     nw_err *err)
 {
-	nw_err e = NULL;
-	const char *out;
+	cleanup_err nw_err e = NULL;
+	const char *text;
 
+	*out = NULL;
 	nftlib.output_set_flags(nft, NFT_CTX_OUTPUT_JSON);
 	if (nftlib.run_cmd_from_buffer(nft, cmd) != 0) {
 		nft_fail(&e, nft, what);
-		if (e != NULL && e->code == ENOENT) {
-			nw_err_free(&e);
-			return NULL;
-		}
-		*err = steal_ptr(&e);
-		return NULL;
+		return nw_err_code(e) == ENOENT ? 0 : nw_err_move(err, &e);
 	}
-	out = nftlib.get_output_buffer(nft);
-	return json_parse(out ? out : "", out ? strlen(out) : 0, err);
+	text = nftlib.get_output_buffer(nft);
+	*out = json_parse(text ? text : "", text ? strlen(text) : 0, err);
+	return *out == NULL ? -1 : 0;
 }
 
-struct json *fw_list_set(const char *set, nw_err *err)
+int fw_list_set(const char *set, struct json **out, nw_err *err)
 {
 	cleanup_nft_ctx struct nft_ctx *nft = NULL;
 	char cmd[128];
 
-	if (!safe_name(set, 32)) {
-		nw_fail(err, EINVAL, "firewall: bad set name");
-		return NULL;
-	}
+	*out = NULL;
+	if (!safe_name(set, 32))
+		return nw_fail(err, EINVAL, "firewall: bad set name");
 	nft = nft_open(err);
 	if (nft == NULL)
-		return NULL;
+		return -1;
 	snprintf(cmd, sizeof(cmd), "list set inet " FW_TABLE " %s\n", set);
-	return list_json(nft, cmd, "listing the firewall's blocked attempts", err);
+	return list_json(nft, cmd, "listing the firewall's blocked attempts", out, err);
 }
 
 /* Calls fn for every element of every set or map in nft's JSON listing:
@@ -169,7 +159,7 @@ static int each_element(const struct json *root,
 			struct json *el = elems->v[k];
 			int64_t val = 0;
 			if (el->type == JSON_ARRAY && el->n == 2 && el->v[0]->type == JSON_STRING) {
-				if (json_int(el->v[1], 0, 65535, &val) < 0)
+				if (json_int(el->v[1], 0, 65535, &val, NULL) < 0)
 					val = 0;
 				el = el->v[0];
 			}
@@ -196,17 +186,13 @@ static int chain_intact(struct nft_ctx *nft, const struct fw_expect *x, bool *ok
 	struct json *items;
 	const char *last = NULL;
 	unsigned rules = 0;
-	nw_err e = NULL;
 
 	snprintf(cmd, sizeof(cmd), "list chain inet " FW_TABLE " %.15s\n", x->chain);
-	root = list_json(nft, cmd, "reading the firewall's chains", &e);
-	if (root == NULL) {
-		*ok = false;
-		if (e == NULL)
-			return 0;
-		*err = steal_ptr(&e);
+	*ok = false;
+	if (list_json(nft, cmd, "reading the firewall's chains", &root, err) < 0)
 		return -1;
-	}
+	if (root == NULL)
+		return 0;
 	items = json_get_arr(root, "nftables");
 	for (size_t i = 0; items != NULL && i < items->n; i++) {
 		struct json *r = json_get_obj(items->v[i], "rule");
@@ -337,39 +323,32 @@ int fw_install(const struct fw_job *j, uint16_t zone, fw_live_fn live, void *arg
 	return 0;
 }
 
-static char *slurp(const char *path, nw_err *err)
-{
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	char *buf;
-	ssize_t n;
-	size_t len = 0, cap = 1 << 16;
+#define FW_BASE_MAX (1 << 20)
 
-	if (fd < 0)
-		return errno == ENOENT ? NULL : (nw_fail(err, errno, "opening %s", path), NULL);
-	buf = malloc(cap);
-	if (buf == NULL)
-		return nw_fail(err, ENOMEM, "reading %s", path), NULL;
-	while ((n = read(fd, buf + len, cap - len - 1)) > 0)
-		len += (size_t)n;
-	buf[len] = '\0';
-	return buf;
+/* The base ruleset fw_apply saved into *out; *out NULL when there is none. */
+static int slurp(const char *path, char **out, nw_err *err)
+{
+	cleanup_err nw_err e = NULL;
+
+	*out = io_read_file(AT_FDCWD, path, O_NOFOLLOW, FW_BASE_MAX, NULL, &e);
+	if (*out != NULL || nw_err_code(e) == ENOENT)
+		return 0;
+	nw_wrap(&e, "%s", path);
+	nw_err_move(err, &e);
+	return -1;
 }
 
 int fw_repair(const char *base_file, fw_live_fn live, void *arg, nw_err *err)
 {
 	cleanup_nft_ctx struct nft_ctx *nft = NULL;
 	cleanup_free char *base = NULL;
-	nw_err e = NULL;
 	int intact;
 
-	base = slurp(base_file, &e);
-	if (base == NULL) {
-		/* No table was ever written: nothing to repair. */
-		if (e == NULL)
-			return 0;
-		*err = steal_ptr(&e);
+	if (slurp(base_file, &base, err) < 0)
 		return -1;
-	}
+	/* No table was ever written: nothing to repair. */
+	if (base == NULL)
+		return 0;
 	nft = nft_open(err);
 	if (nft == NULL)
 		return -1;
@@ -421,10 +400,10 @@ static int remove_job(void *arg, nw_err *err)
 	render_out(f, FW_BLOCKED_SET, r->host_if, "");
 	/* The job's recent destinations: at most FW_RECENT_MAX to read,
 	 * whatever the number of jobs. Unreadable, they expire on their own. */
-	cleanup_json struct json *recent =
-	    list_json(nft, "list set inet " FW_TABLE " " FW_RECENT_SET "\n",
-		      "listing blocked attempts", NULL);
-	if (recent != NULL)
+	cleanup_json struct json *recent = NULL;
+	if (list_json(nft, "list set inet " FW_TABLE " " FW_RECENT_SET "\n",
+		      "listing blocked attempts", &recent, NULL) == 0 &&
+	    recent != NULL)
 		fw_blocked_render_out(f, recent, r->host_if);
 	if (ferror(f) || fclose(f) != 0)
 		return nw_fail(err, ENOMEM, "firewall: removing %s", r->host_if);
@@ -453,6 +432,13 @@ struct collected {
 	uint16_t *zones;
 	size_t n;
 };
+
+static void collected_free(struct collected *c)
+{
+	nw_strvfreep(&c->names);
+	nw_freep(&c->zones);
+}
+#define cleanup_collected __attribute__((cleanup(collected_free)))
 
 /* Every name once, whichever sets it is in: one left in http_ifs or
  * full_ifs alone is an orphan too. */
@@ -487,28 +473,20 @@ int fw_list_jobs(char ***ifnames, uint16_t **zones, nw_err *err)
 {
 	cleanup_nft_ctx struct nft_ctx *nft = nft_open(err);
 	cleanup_json struct json *root = NULL;
-	struct collected c = {.names = calloc(1, sizeof(char *)), .zones = calloc(1, 2)};
-	nw_err e = NULL;
+	cleanup_collected struct collected c = {.names = calloc(1, sizeof(char *)),
+						.zones = calloc(1, 2)};
 
-	if (nft == NULL || c.names == NULL || c.zones == NULL) {
-		free(c.names);
-		free(c.zones);
-		return nft == NULL ? -1 : nw_fail(err, ENOMEM, "listing the firewall's jobs");
-	}
-	root = list_json(nft, "list table inet " FW_TABLE "\n", "listing the firewall's sets", &e);
-	if (root == NULL && e != NULL) {
-		*err = steal_ptr(&e);
-		free(c.names);
-		free(c.zones);
+	if (nft == NULL)
 		return -1;
-	}
-	if (root != NULL && each_element(root, collect_job, &c) < 0) {
-		nw_strvfreep(&c.names);
-		free(c.zones);
+	if (c.names == NULL || c.zones == NULL)
 		return nw_fail(err, ENOMEM, "listing the firewall's jobs");
-	}
-	*ifnames = c.names;
-	*zones = c.zones;
+	if (list_json(nft, "list table inet " FW_TABLE "\n", "listing the firewall's sets", &root,
+		      err) < 0)
+		return -1;
+	if (root != NULL && each_element(root, collect_job, &c) < 0)
+		return nw_fail(err, ENOMEM, "listing the firewall's jobs");
+	*ifnames = steal_ptr(&c.names);
+	*zones = steal_ptr(&c.zones);
 	return 0;
 }
 

@@ -15,13 +15,12 @@
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "log.h"
 #include "proc.h"
-#include "wire.h"
+#include "config.h"
 
 uint16_t fw_job_zone(const struct job_record *r)
 {
@@ -46,8 +45,8 @@ int fw_live_from_state(struct fw_elem **elems, size_t *n, void *arg, nw_err *err
 	if (v == NULL)
 		return nw_fail(err, ENOMEM, "listing the live jobs");
 	for (size_t i = 0; i < cap; i++) {
-		struct job_record r;
-		nw_err e = NULL;
+		cleanup_job_record struct job_record r;
+		cleanup_err nw_err e = NULL;
 		if (state_read(ids[i], &r, &e) == 1 && r.host_if[0] != '\0' &&
 		    r.mode != NW_MODE_NONE) {
 			v[k].host_if = strdup(r.host_if);
@@ -56,8 +55,6 @@ int fw_live_from_state(struct fw_elem **elems, size_t *n, void *arg, nw_err *err
 			if (v[k].host_if != NULL)
 				k++;
 		}
-		nw_err_free(&e);
-		state_record_free(&r);
 	}
 	*elems = v;
 	*n = k;
@@ -149,28 +146,28 @@ static bool drain(int fd)
 
 static void repair(const struct nw_config *cfg)
 {
-	nw_err err = NULL;
-	int lock = state_lock(&err), rc;
+	cleanup_err nw_err err = NULL;
+	int rc;
 
-	if (lock < 0) {
-		log_msg(LOG_ERR, "firewall watcher: %s", nw_err_msg(err));
-		nw_err_free(&err);
-		return;
+	{
+		cleanup_state_lock int lock = state_lock(&err);
+		if (lock < 0) {
+			log_msg(LOG_ERR, "firewall watcher: %s", nw_err_msg(err));
+			return;
+		}
+		rc = fw_repair(FW_BASE_FILE, fw_live_from_state, NULL, &err);
 	}
-	rc = fw_repair(FW_BASE_FILE, fw_live_from_state, NULL, &err);
-	state_unlock(lock);
 	if (rc < 0)
 		log_msg(LOG_ERR, "firewall watcher: repairing the table: %s", nw_err_msg(err));
 	else if (rc == 1)
 		log_msg(LOG_WARNING, "the firewall table inet " FW_TABLE
 				     " was removed or changed; written again with every live job");
-	nw_err_free(&err);
 }
 
 /* Is there no state entry at all? One readdir step, not a listing. */
 static bool no_entry(void)
 {
-	DIR *d = opendir(NW_STATE_DIR "/jobs");
+	cleanup_dir DIR *d = opendir(NW_STATE_DIR "/jobs");
 	struct dirent *e;
 	bool none = true;
 
@@ -178,7 +175,6 @@ static bool no_entry(void)
 		return errno == ENOENT;
 	while (none && (e = readdir(d)) != NULL)
 		none = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
-	closedir(d);
 	return none;
 }
 
@@ -186,18 +182,15 @@ static bool no_entry(void)
  * the watcher's exit (the hook calls fw_watch_ensure under that lock). */
 static bool no_job_left(int watch_lock)
 {
-	nw_err err = NULL;
-	int lock = state_lock(&err);
+	cleanup_err nw_err err = NULL;
+	cleanup_state_lock int lock = state_lock(&err);
 	bool none;
 
-	if (lock < 0) {
-		nw_err_free(&err);
+	if (lock < 0)
 		return false;
-	}
 	none = no_entry();
 	if (none)
 		close(watch_lock);
-	state_unlock(lock);
 	return none;
 }
 

@@ -6,8 +6,6 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/xfrm.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -15,7 +13,8 @@
 #include "cleanup.h"
 #include "fw.h"
 #include "nldump.h"
-#include "wire.h"
+#include "config.h"
+#include "util.h"
 
 /* ---- a small netlink requester (XFRM and route alike) ---- */
 
@@ -262,12 +261,10 @@ void guard_disallow_job(const char *addr)
 
 static uint32_t fingerprint(const struct nw_config *cfg)
 {
-	uint32_t h = 2166136261u;
+	uint32_t h = UTIL_FNV32_INIT;
 	char buf[INET6_ADDRSTRLEN + 5];
 
-#define MIX(s)                                                                                     \
-	for (const char *p_ = (s); *p_; p_++)                                                      \
-	h = (h ^ (uint8_t)*p_) * 16777619u
+#define MIX(s) (h = util_fnv32(h, (s), strlen(s)))
 	MIX(cidr_str(&cfg->subnet, buf, sizeof(buf)));
 	for (size_t i = 0; i < cfg->n_full_allow_private; i++)
 		MIX(cidr_str(&cfg->full_allow_private[i], buf, sizeof(buf)));

@@ -74,7 +74,7 @@ static int parse_hook(struct hooksd_hook *h, struct json *hook, nw_err *err)
 		return nw_fail(err, 0, "hook.path \"%.200s\" is not absolute", h->path);
 	if ((args && !str_array(args)) || (env && !str_array(env)))
 		return nw_fail(err, 0, "hook.args and hook.env must be lists of strings");
-	if (timeout && json_int(timeout, 1, 86400, &t) < 0)
+	if (timeout && json_int(timeout, 1, 86400, &t, NULL) < 0)
 		return nw_fail(err, 0, "hook.timeout must be a number of seconds (1 to 86400)");
 	h->timeout = (long)t;
 	return 0;
@@ -179,7 +179,7 @@ static int parse_tree(struct hooksd_hook *h, struct json *root, nw_err *err)
 int hooksd_parse(const char *name, const char *text, size_t len, struct hooksd_hook *h, nw_err *err)
 {
 	cleanup_json struct json *root = NULL;
-	struct hooksd_hook n = {.always = -1, .has_bind_mounts = -1};
+	cleanup_hooksd_hook struct hooksd_hook n = {.always = -1, .has_bind_mounts = -1};
 
 	*h = n;
 	if (len > HOOKSD_FILE_MAX)
@@ -192,10 +192,8 @@ int hooksd_parse(const char *name, const char *text, size_t len, struct hooksd_h
 		nw_fail(err, ENOMEM, "%s", name);
 		return -1;
 	}
-	if (parse_tree(&n, root, err) < 0) {
-		hooksd_hook_free(&n);
+	if (parse_tree(&n, root, err) < 0)
 		return -1;
-	}
 	/* Keep the `hook` object as written, to copy into config.json. */
 	for (size_t i = 0; i < root->n; i++)
 		if (strcmp(root->keys[i], "hook") == 0) {
@@ -204,5 +202,6 @@ int hooksd_parse(const char *name, const char *text, size_t len, struct hooksd_h
 			break;
 		}
 	*h = n;
+	memset(&n, 0, sizeof(n));
 	return 0;
 }

@@ -71,6 +71,7 @@ int hooksd_re_match(const struct hooksd_re *re, const char *s, bool *match, nw_e
 int hooksd_parse(const char *name, const char *text, size_t len, struct hooksd_hook *h,
 		 nw_err *err);
 void hooksd_hook_free(struct hooksd_hook *h);
+#define cleanup_hooksd_hook __attribute__((cleanup(hooksd_hook_free)))
 
 int hooksd_subject(const struct json *conf, struct hooksd_subject *s, nw_err *err);
 void hooksd_subject_free(struct hooksd_subject *s);

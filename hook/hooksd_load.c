@@ -7,15 +7,13 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "io.h"
 
 const char *const hooksd_default_dirs[] = {
     "/usr/share/containers/oci/hooks.d",
@@ -29,43 +27,6 @@ void hooksd_set_free(struct hooksd_set *set)
 		hooksd_hook_free(&set->h[i]);
 	free(set->h);
 	memset(set, 0, sizeof(*set));
-}
-
-static char *read_file(int dir, const char *name, size_t *len, nw_err *err)
-{
-	cleanup_close int fd = openat(dir, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	cleanup_free char *buf = NULL;
-	struct stat st;
-	size_t n = 0;
-	ssize_t r;
-
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		nw_fail(err, errno, "opening");
-		return NULL;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		nw_fail(err, 0, "not a regular file");
-		return NULL;
-	}
-	if (st.st_size > HOOKSD_FILE_MAX || (buf = malloc(HOOKSD_FILE_MAX + 1)) == NULL) {
-		nw_fail(err, buf ? 0 : ENOMEM, "larger than %d bytes", HOOKSD_FILE_MAX);
-		return NULL;
-	}
-	while ((r = read(fd, buf + n, HOOKSD_FILE_MAX + 1 - n)) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			nw_fail(err, errno, "reading");
-			return NULL;
-		}
-		n += (size_t)r;
-		if (n > HOOKSD_FILE_MAX) {
-			nw_fail(err, 0, "larger than %d bytes", HOOKSD_FILE_MAX);
-			return NULL;
-		}
-	}
-	*len = n;
-	return steal_ptr(&buf);
 }
 
 static int check_path(const struct hooksd_hook *h, nw_err *err)
@@ -106,7 +67,7 @@ static int load_one(struct hooksd_set *set, int dir, const char *dpath, const ch
 	struct hooksd_hook h;
 	size_t len = 0;
 
-	text = read_file(dir, name, &len, err);
+	text = io_read_file(dir, name, 0, HOOKSD_FILE_MAX, &len, err);
 	if (text == NULL || hooksd_parse(name, text, len, &h, err) < 0)
 		return nw_wrap(err, "hooks.d file %s/%s", dpath, name);
 	if (check_path(&h, err) < 0) {
@@ -124,7 +85,7 @@ static bool is_json(const char *name)
 
 static int load_dir(struct hooksd_set *set, const char *dpath, nw_err *err)
 {
-	DIR *d = opendir(dpath);
+	cleanup_dir DIR *d = opendir(dpath);
 	struct dirent *e;
 	int rc = 0;
 
@@ -135,7 +96,6 @@ static int load_dir(struct hooksd_set *set, const char *dpath, nw_err *err)
 			rc = load_one(set, dirfd(d), dpath, e->d_name, err);
 	if (rc == 0 && errno != 0)
 		rc = nw_fail(err, errno, "reading hooks.d directory %s", dpath);
-	closedir(d);
 	return rc;
 }
 

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -39,15 +38,15 @@ static int scan(struct scan *s, const char *host_if, nw_err *err)
 		return -1;
 	for (char **t = tables; *t != NULL && s->n < MAX_CHAINS; t++) {
 		cleanup_free char *json = NULL;
+		cleanup_err nw_err te = NULL;
 		char cmd[160];
 		int n;
 
 		snprintf(cmd, sizeof(cmd), "list table %s", *t);
-		if (hostfw_nft_json(cmd, &json, err) < 0) {
+		if (hostfw_nft_json(cmd, &json, &te) < 0) {
 			/* Deleted since it was listed: it drops nothing now. */
-			if (strstr(nw_err_msg(*err), "No such file") == NULL)
-				return -1;
-			nw_err_free(err);
+			if (strstr(nw_err_msg(te), "No such file") == NULL)
+				return nw_err_move(err, &te);
 			continue;
 		}
 		n = hostfw_judge_table(json, strlen(json), host_if, s->c + s->n, MAX_CHAINS - s->n,
@@ -198,15 +197,17 @@ int hostfw_release(const char *host_if, nw_err *err)
 int hostfw_close(bool always, nw_err *err)
 {
 	cleanup_free char *chains = NULL;
+	cleanup_err nw_err lerr = NULL;
 	bool ldrops, lopen, lours;
 	int rc = 0;
 
 	if (!always && access(OPENED_MARKER, F_OK) != 0)
 		return 0;
 
-	/* iptables-nft is asked only when its table holds netward's chains. */
-	if (hostfw_nft_json("list chains ip", &chains, err) < 0)
-		nw_err_free(err);
+	/* iptables-nft is asked only when its table holds netward's chains;
+	 * without a listing, it is not asked. */
+	if (hostfw_nft_json("list chains ip", &chains, &lerr) < 0)
+		;
 	else if (strstr(chains, "\"" HOSTFW_IPT_INPUT "\"") != NULL ||
 		 strstr(chains, "\"" HOSTFW_IPT_FORWARD "\"") != NULL)
 		rc |= hostfw_ipt_close(HOSTFW_IPT_NFT, err);
@@ -255,7 +256,7 @@ static void report_chain(const struct hostfw_chain *c, const char *subnet, FILE 
 void hostfw_report(const struct nw_config *cfg, FILE *out)
 {
 	struct scan s;
-	nw_err e = NULL;
+	cleanup_err nw_err e = NULL;
 	char subnet[INET6_ADDRSTRLEN + 5], fwd[8] = "?";
 	bool ldrops, lopen, lours;
 	cleanup_file FILE *f = fopen("/proc/sys/net/ipv4/ip_forward", "re");
@@ -265,7 +266,6 @@ void hostfw_report(const struct nw_config *cfg, FILE *out)
 		"host firewalls (input: http jobs' path to their proxy; forward: full jobs'):\n");
 	if (scan(&s, NULL, &e) < 0) {
 		fprintf(out, "  nftables unreadable: %s\n", nw_err_msg(e));
-		nw_err_free(&e);
 		s.n = 0;
 	}
 	for (size_t i = 0; i < s.n; i++)

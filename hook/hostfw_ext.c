@@ -21,6 +21,7 @@
 #include "fw.h"
 #include "hostfw.h"
 #include "hostfw_int.h"
+#include "ident.h"
 #include "log.h"
 #include "proc.h"
 #include "state.h"
@@ -113,10 +114,10 @@ static int ipt_must(int rc, const char *ipt, const char *what, const char *line,
 static int ipt_chain(const char *ipt, const char *name, const char *subnet, bool fwd, nw_err *err)
 {
 	char line[256], group[16];
+	cleanup_err nw_err exists = NULL;
 
 	snprintf(group, sizeof(group), "0x%x", FW_IFGROUP);
-	(void)IPT(ipt, line, err, "-N", name);
-	nw_err_free(err);
+	(void)IPT(ipt, line, &exists, "-N", name);
 	if (ipt_must(IPT(ipt, line, err, "-F", name), ipt, "-F", line, err) < 0 ||
 	    ipt_must(IPT(ipt, line, err, "-A", name, "-i", HOSTFW_IFGLOB, "-m", "devgroup",
 			 "--src-group", group, "-s", subnet, "-m", "comment", "--comment", COMMENT,
@@ -148,10 +149,9 @@ static int ipt_jump(const char *ipt, const char *from, const char *to, nw_err *e
 static const char *forward_parent(const char *ipt)
 {
 	char line[256];
-	nw_err e = NULL;
+	cleanup_err nw_err e = NULL;
 	int rc = IPT(ipt, line, &e, "-n", "-L", "DOCKER-USER");
 
-	nw_err_free(&e);
 	return rc == 0 ? "DOCKER-USER" : "FORWARD";
 }
 
@@ -176,17 +176,18 @@ int hostfw_ipt_close(const char *ipt, nw_err *err)
 	char line[256];
 	int rc = 0;
 
+	/* Until no such jump is left, or there is no such chain. */
 	for (size_t i = 0; i < 3; i++)
-		for (int k = 0; k < 8; k++)
-			if (IPT(ipt, line, err, "-D", jumps[i][0], "-m", "comment", "--comment",
+		for (int k = 0; k < 8; k++) {
+			cleanup_err nw_err gone = NULL;
+			if (IPT(ipt, line, &gone, "-D", jumps[i][0], "-m", "comment", "--comment",
 				COMMENT, "-j", jumps[i][1]) != 0)
 				break;
-	nw_err_free(err);
-	for (size_t i = 0; i < 2; i++) {
-		if (IPT(ipt, line, err, "-n", "-L", chains[i]) != 0) {
-			nw_err_free(err);
-			continue;
 		}
+	for (size_t i = 0; i < 2; i++) {
+		cleanup_err nw_err absent = NULL;
+		if (IPT(ipt, line, &absent, "-n", "-L", chains[i]) != 0)
+			continue;
 		if (ipt_must(IPT(ipt, line, err, "-F", chains[i]), ipt, "-F", line, err) < 0 ||
 		    ipt_must(IPT(ipt, line, err, "-X", chains[i]), ipt, "-X", line, err) < 0)
 			rc = -1;
@@ -199,11 +200,10 @@ int hostfw_ipt_close(const char *ipt, nw_err *err)
 int hostfw_legacy_state(bool *drops, bool *open, bool *ours)
 {
 	char out[16384];
-	nw_err e = NULL;
+	cleanup_err nw_err e = NULL;
 	int rc = hostfw_exec((const char *const[]){HOSTFW_IPT_LEGACY "-save", "-t", "filter", NULL},
 			     out, sizeof(out), &e);
 
-	nw_err_free(&e);
 	*drops = *open = *ours = false;
 	if (rc != 0)
 		return -1;
@@ -253,6 +253,7 @@ static int firewalld_call(const char *method, const char *ifname, char *out, siz
 int hostfw_firewalld_open(const char *host_if, nw_err *err)
 {
 	char line[512];
+	cleanup_err nw_err fe = NULL;
 	int fd;
 
 	/* Recorded first: a hook killed after the call leaves a binding that
@@ -261,21 +262,17 @@ int hostfw_firewalld_open(const char *host_if, nw_err *err)
 	if (fd < 0)
 		return nw_fail(err, errno, "creating %s", FIREWALLD_MARKER);
 	close(fd);
-	if (firewalld_call("addInterface", host_if, line, sizeof(line), err) < 0) {
-		if (strstr(nw_err_msg(*err), "ZONE_ALREADY_SET") != NULL) {
-			nw_err_free(err);
+	if (firewalld_call("addInterface", host_if, line, sizeof(line), &fe) < 0) {
+		if (strstr(nw_err_msg(fe), "ZONE_ALREADY_SET") != NULL)
 			return 0;
-		}
-		if (strstr(nw_err_msg(*err), "INVALID_ZONE") != NULL) {
-			nw_err_free(err);
+		if (strstr(nw_err_msg(fe), "INVALID_ZONE") != NULL)
 			return nw_fail(
 			    err, 0,
 			    "firewalld has no zone \"" HOSTFW_ZONE
 			    "\": install netward's zone file as "
 			    "/usr/lib/firewalld/zones/" HOSTFW_ZONE
 			    ".xml (netward's package does) and run firewall-cmd --reload");
-		}
-		return -1;
+		return nw_err_move(err, &fe);
 	}
 	log_msg(LOG_INFO, "firewalld: %s bound to zone %s", host_if, HOSTFW_ZONE);
 	return 0;
@@ -284,14 +281,13 @@ int hostfw_firewalld_open(const char *host_if, nw_err *err)
 static int firewalld_unbind(const char *ifname, nw_err *err)
 {
 	char line[512];
+	cleanup_err nw_err fe = NULL;
 
-	if (firewalld_call("removeInterface", ifname, line, sizeof(line), err) < 0) {
+	if (firewalld_call("removeInterface", ifname, line, sizeof(line), &fe) < 0) {
 		/* Not in the zone (any more): nothing to remove. */
-		if (strstr(nw_err_msg(*err), "UNKNOWN_INTERFACE") != NULL) {
-			nw_err_free(err);
+		if (strstr(nw_err_msg(fe), "UNKNOWN_INTERFACE") != NULL)
 			return 0;
-		}
-		return -1;
+		return nw_err_move(err, &fe);
 	}
 	log_msg(LOG_INFO, "firewalld: %s unbound from zone %s", ifname, HOSTFW_ZONE);
 	return 0;
@@ -304,18 +300,19 @@ int hostfw_firewalld_release(const char *host_if, nw_err *err)
 	return firewalld_unbind(host_if, err);
 }
 
-/* A name netward gives its interfaces: "nw" and 13 hex digits; or the
- * pattern "nw+" that netward bound in earlier versions. */
+/* A name netward gives its interfaces (ident.h); or the pattern "nw+" that
+ * netward bound in earlier versions. */
 static bool netward_ifname(const char *s, size_t n)
 {
+	char name[NW_IFNAMSIZ];
+
 	if (n == 3 && strncmp(s, HOSTFW_IFGLOB, 3) == 0)
 		return true;
-	if (n != 15 || strncmp(s, "nw", 2) != 0)
+	if (n >= sizeof(name))
 		return false;
-	for (size_t i = 2; i < n; i++)
-		if (!strchr("0123456789abcdef", s[i]))
-			return false;
-	return true;
+	memcpy(name, s, n);
+	name[n] = '\0';
+	return ident_ifname_valid(name);
 }
 
 int hostfw_firewalld_close(nw_err *err)

@@ -60,7 +60,7 @@ static bool is_netward_match(const struct json *m, const char *host_if)
 	if (op != NULL && strcmp(op, "==") != 0)
 		return false;
 	if (str_in(key, groups))
-		return json_int(json_get(m, "right"), 0, UINT32_MAX, &group) == 0 &&
+		return json_int(json_get(m, "right"), 0, UINT32_MAX, &group, NULL) == 0 &&
 		       group == FW_IFGROUP;
 	return str_in(key, names) && right != NULL &&
 	       (strcmp(right, HOSTFW_IFGLOB_NFT) == 0 ||
@@ -266,7 +266,7 @@ int hostfw_tables(const char *json, size_t len, char ***tables, nw_err *err)
 	for (size_t i = 0; i < n_chains; i++) {
 		const char *fam = json_get_str(chains[i], "family");
 		const char *tbl = json_get_str(chains[i], "table");
-		char *s = NULL;
+		cleanup_free char *s = NULL;
 		bool seen = false;
 
 		/* The names go into nft commands: plain ones only. */
@@ -277,10 +277,8 @@ int hostfw_tables(const char *json, size_t len, char ***tables, nw_err *err)
 			return nw_fail(err, ENOMEM, "reading the nftables ruleset");
 		for (size_t k = 0; k < n && !seen; k++)
 			seen = strcmp((*tables)[k], s) == 0;
-		if (seen)
-			free(s);
-		else
-			(*tables)[n++] = s;
+		if (!seen)
+			(*tables)[n++] = steal_ptr(&s);
 	}
 	return 0;
 }

@@ -1,7 +1,6 @@
 /* Reading other tools' nftables tables as JSON, through the libnftables
  * that nftlib.c loads for netward's own table. */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "hostfw_int.h"

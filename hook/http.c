@@ -144,9 +144,20 @@ static int parse_target(const char *t, size_t n, struct http_req *r, struct http
 	size_t alen;
 	bool has_port;
 
+	if (r->connect && r->at_port != 0)
+		return fail(f, 405, "netward: CONNECT sent to an origin's address is refused");
 	if (r->connect)
 		return parse_authority(t, n, true, r->host, &r->host_is_ip, &r->port, &has_port, f,
 				       400);
+	if (r->at_port != 0 && t[0] == '/') {
+		/* Origin form: the host is the Host header's (check_host). */
+		r->port = r->at_port;
+		r->path = t;
+		r->path_len = n;
+		if (memchr(t, '#', n) != NULL)
+			return fail(f, 400, "netward: a request target must not carry a #fragment");
+		return 0;
+	}
 	if (t[0] == '/' || t[0] == '*')
 		return fail(f, 400,
 			    "netward: this is a proxy: send absolute-form requests "
@@ -165,6 +176,11 @@ static int parse_target(const char *t, size_t n, struct http_req *r, struct http
 	if (parse_authority(t, alen, false, r->host, &r->host_is_ip, &r->port, &has_port, f, 400) <
 	    0)
 		return -1;
+	if (r->at_port != 0 && r->port != r->at_port)
+		return fail(f, 400,
+			    "netward: the request target's port %u is not the port the connection "
+			    "went to (%u)",
+			    r->port, r->at_port);
 	r->path = t + alen;
 	r->path_len = n - alen;
 	r->path_slash = r->path_len == 0 || r->path[0] == '?';
@@ -365,12 +381,36 @@ static int parse_fields(const char *buf, size_t len, size_t p, struct http_head_
 	}
 }
 
-static int check_host(const struct http_req *r, const struct http_field *hf, struct http_fail *f)
+/* An intercepted origin-form request: its host is the Host header's, on
+ * the port the connection went to. */
+static int host_at(struct http_req *r, const struct http_field *hf, struct http_fail *f)
+{
+	bool has_port;
+	uint16_t port = r->at_port;
+
+	if (hf == NULL)
+		return fail(f, 400,
+			    "netward: a request without a Host header cannot be checked; "
+			    "send one, or use the proxy (http_proxy)");
+	if (parse_authority(hf->value, hf->vlen, false, r->host, &r->host_is_ip, &port, &has_port,
+			    f, 400) < 0)
+		return -1;
+	if (port != r->at_port)
+		return fail(f, 400,
+			    "netward: the Host header's port %u is not the port the connection "
+			    "went to (%u)",
+			    port, r->at_port);
+	return 0;
+}
+
+static int check_host(struct http_req *r, const struct http_field *hf, struct http_fail *f)
 {
 	char host[DOMAIN_MAX + 1];
 	bool is_ip, has_port;
 	uint16_t port = r->connect ? r->port : 80;
 
+	if (r->at_port != 0 && r->host[0] == '\0')
+		return host_at(r, hf, f);
 	if (hf == NULL) {
 		/* CONNECT names its target in the request line already. */
 		if (r->h.minor == 1 && !r->connect)
@@ -389,6 +429,12 @@ static int check_host(const struct http_req *r, const struct http_field *hf, str
 
 int http_parse_request(const char *buf, size_t len, struct http_req *r, struct http_fail *f)
 {
+	return http_parse_request_at(buf, len, 0, r, f);
+}
+
+int http_parse_request_at(const char *buf, size_t len, uint16_t at_port, struct http_req *r,
+			  struct http_fail *f)
+{
 	const struct http_field *host = NULL;
 	bool has_te = false, has_cl = false;
 	long n;
@@ -396,6 +442,7 @@ int http_parse_request(const char *buf, size_t len, struct http_req *r, struct h
 
 	memset(r, 0, sizeof(*r));
 	memset(f, 0, sizeof(*f));
+	r->at_port = at_port;
 	/* Length first: the verdict on a long line must not depend on how much
 	 * of it has arrived. */
 	n = next_line(buf, len < HTTP_MAX_LINE + 2 ? len : HTTP_MAX_LINE + 2, 0, f, 400);

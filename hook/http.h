@@ -1,7 +1,8 @@
 /* HTTP/1.x message heads for the job proxy: a strict request and response
  * head parser, head rewriting, error responses and a chunked-framing
- * tracker. Pure: no syscalls, no globals, nothing allocated. Fields point
- * into the caller's buffer, so use them before that buffer changes.
+ * tracker. Pure: no syscalls, no globals; nothing outlives a call (the
+ * error of a Host check is freed before it returns). Fields point into
+ * the caller's buffer, so use them before that buffer changes.
  * Strictness is the point (tinyproxy CVE-2023-49606, CVE-2022-40468). */
 #ifndef NW_HTTP_H
 #define NW_HTTP_H
@@ -57,6 +58,9 @@ struct http_req {
 	size_t path_len;
 	bool path_slash; /* "/" goes before path (empty path or bare "?query") */
 	bool keep_alive; /* the client asks for a persistent connection */
+	/* An intercepted request (http_parse_request_at): the port the client
+	 * connected to; 0 for a request to the proxy. */
+	uint16_t at_port;
 };
 
 struct http_resp {
@@ -83,6 +87,14 @@ bool http_field_cgi_is(const struct http_field *fl, const char *name);
  * are needed (and none seen so far is wrong, and no cap is passed), -1 with
  * f filled when the request is refused. */
 int http_parse_request(const char *buf, size_t len, struct http_req *req, struct http_fail *f);
+/* The same for a request a client sent to the origin's address, not to a
+ * proxy, and that was redirected to the proxy (interception): origin form
+ * ("GET /path"), or absolute form (RFC 9112 §3.2.2); the host comes from
+ * the Host header, which every version must send; the port is at_port,
+ * the one the client connected to, and a port in the Host header or the
+ * target must agree with it. CONNECT and "*" are refused. */
+int http_parse_request_at(const char *buf, size_t len, uint16_t at_port, struct http_req *req,
+			  struct http_fail *f);
 /* Same for an origin's response to a request (head_method: it was HEAD). */
 int http_parse_response(const char *buf, size_t len, bool head_method, struct http_resp *resp,
 			struct http_fail *f);

@@ -20,6 +20,8 @@
 #include "hostfw.h"
 #include "fw_watch.h"
 #include "guard.h"
+#include "ident.h"
+#include "proc.h"
 #include "log.h"
 #include "monitor.h"
 #include "proxyuid.h"
@@ -56,10 +58,10 @@ static void kill_checked(pid_t pid, uint64_t start)
 static void log_summary(const struct job_record *r)
 {
 	struct job_stats s;
-	struct fw_snapshot snap = {0};
+	cleanup_fw_snapshot struct fw_snapshot snap = {0};
 	struct fw_blocked b = {0};
 	char recent[FW_BLOCKED_SHOWN * 48 + 8] = "-";
-	nw_err e = NULL;
+	cleanup_err nw_err e = NULL;
 
 	if (r->host_if[0] != '\0' && fw_blocked_snapshot(&snap, &e) == 0) {
 		fw_blocked_of(&snap, r->host_if, &b);
@@ -69,8 +71,6 @@ static void log_summary(const struct job_record *r)
 						 i ? "," : "", fw_dest_str(&b.d[i], d, sizeof(d)));
 		}
 	}
-	nw_err_free(&e);
-	fw_blocked_snapshot_free(&snap);
 	if (r->mode != NW_MODE_HTTP) {
 		log_msg(LOG_INFO,
 			"job ended: mode=%s addr=%s blocked=%llu blocked_recent=%s age=%llds",
@@ -91,22 +91,20 @@ static void log_summary(const struct job_record *r)
  * does not answer does not keep the job from ending (gc retries). */
 static void hostfw_release_logged(const char *host_if)
 {
-	nw_err e = NULL;
+	cleanup_err nw_err e = NULL;
 
 	if (hostfw_release(host_if, &e) < 0)
 		log_msg(LOG_ERR, "unbinding %s from the host firewall: %s", host_if, nw_err_msg(e));
-	nw_err_free(&e);
 }
 
 /* What netward opened in the node's own firewalls goes with the last job. */
 static void hostfw_close_if_last(void)
 {
 	cleanup_strv char **ids = NULL;
-	nw_err e = NULL;
+	cleanup_err nw_err e = NULL;
 
 	if (state_list(&ids, &e) == 0 && ids[0] == NULL && hostfw_close(false, &e) < 0)
 		log_msg(LOG_ERR, "closing the host firewall: %s", nw_err_msg(e));
-	nw_err_free(&e);
 }
 
 int job_teardown_locked(const struct job_record *r, nw_err *err)
@@ -143,10 +141,9 @@ int job_teardown_locked(const struct job_record *r, nw_err *err)
 		guard_disallow_job(r->addr);
 	if (r->addr[0] != '\0') {
 		struct nw_addr a;
-		nw_err e = NULL;
+		cleanup_err nw_err e = NULL;
 		if (addr_parse(r->addr, &a, &e) == 0 && ct_forget(&a, &e) < 0)
 			log_msg(LOG_ERR, "teardown: %s", nw_err_msg(e));
-		nw_err_free(&e);
 	}
 	state_free_addr(r->addr, r->id);
 	if (state_remove(r->id, err) < 0)
@@ -157,19 +154,16 @@ int job_teardown_locked(const struct job_record *r, nw_err *err)
 }
 
 /* One attempt with one interface name: the firewall first (its sets name
- * the link, so the link is never up without them), then the link. Returns
- * -EEXIST when the name is taken, so the caller tries another. */
+ * the link, so the link is never up without them), then the link. A taken
+ * name fails as wire_name_taken says, so the caller tries another. */
 static int wire_try(const struct nw_config *cfg, struct job_record *r, struct wire_job *w,
 		    nw_err *err)
 {
-	nw_err e = NULL;
-	int rc;
-
 	/* Under the lock, a name with no link is no live job's. What a
 	 * teardown that never finished left for it in the firewall can only
 	 * take network away (see fw_install). */
 	if (wire_link_exists(r->host_if))
-		return -EEXIST;
+		return nw_fail(err, EEXIST, "interface %s", r->host_if);
 	/* Recorded before anything exists, so a hook killed now leaves
 	 * something gc can find. */
 	if (state_write(r, err) < 0)
@@ -177,16 +171,12 @@ static int wire_try(const struct nw_config *cfg, struct job_record *r, struct wi
 	if (fw_job_install(cfg, r, err) < 0)
 		return nw_wrap(err, "installing the job's firewall");
 	memcpy(w->host_if, r->host_if, sizeof(w->host_if));
-	rc = wire_setup(w, &e);
-	if (rc < 0) {
-		nw_err undo = NULL;
+	if (wire_setup(w, err) < 0) {
+		cleanup_err nw_err undo = NULL;
 		if (fw_remove_job(r->host_if, fw_job_zone(r), &undo) < 0)
 			log_msg(LOG_ERR, "undoing the firewall of %s: %s", r->host_if,
 				nw_err_msg(undo));
-		nw_err_free(&undo);
-		*err = e;
-		return rc == -EEXIST ? rc
-				     : nw_wrap(err, "setting up the job's link %s", r->host_if);
+		return nw_wrap(err, "setting up the job's link %s", r->host_if);
 	}
 	return 0;
 }
@@ -203,15 +193,16 @@ static int wire_job(const struct nw_config *cfg, struct job_record *r, int netns
 	if (addr_parse(NW_GATEWAY, &w.gateway, err) < 0)
 		return -1;
 	for (unsigned salt = 0;; salt++) {
+		cleanup_err nw_err e = NULL;
 		wire_ifname(r->id, salt, r->host_if);
-		int rc = wire_try(cfg, r, &w, err);
-		if (rc == -EEXIST && salt + 1 < SALT_TRIES) {
-			nw_err_free(err);
-			continue;
+		if (wire_try(cfg, r, &w, &e) == 0)
+			return 0;
+		if (!wire_name_taken(r->host_if, e))
+			return nw_err_move(err, &e);
+		if (salt + 1 == SALT_TRIES) {
+			nw_err_move(err, &e);
+			return nw_wrap(err, "no free interface name for the job");
 		}
-		if (rc == -EEXIST && *err == NULL)
-			nw_fail(err, EEXIST, "no free interface name for the job");
-		return rc < 0 ? -1 : 0;
 	}
 }
 
@@ -221,21 +212,19 @@ static int wire_job(const struct nw_config *cfg, struct job_record *r, int netns
 static void allow_live_jobs(const struct nw_config *cfg)
 {
 	cleanup_strv char **ids = NULL;
-	nw_err e = NULL;
+	cleanup_err nw_err e = NULL;
 
 	if (state_list(&ids, &e) < 0) {
 		log_msg(LOG_ERR, "guard: listing the live jobs: %s", nw_err_msg(e));
-		nw_err_free(&e);
 		return;
 	}
 	for (size_t i = 0; ids[i] != NULL; i++) {
-		struct job_record r;
-		if (state_read(ids[i], &r, &e) == 1 && r.mode == NW_MODE_HTTP &&
+		cleanup_job_record struct job_record r;
+		cleanup_err nw_err re = NULL;
+		if (state_read(ids[i], &r, &re) == 1 && r.mode == NW_MODE_HTTP &&
 		    r.addr[0] != '\0' && r.proxy_pid > 0 && kill(r.proxy_pid, 0) == 0 &&
-		    guard_allow_job(cfg, r.addr, &e) < 0)
-			log_msg(LOG_ERR, "guard: %s", nw_err_msg(e));
-		nw_err_free(&e);
-		state_record_free(&r);
+		    guard_allow_job(cfg, r.addr, &re) < 0)
+			log_msg(LOG_ERR, "guard: %s", nw_err_msg(re));
 	}
 }
 
@@ -284,14 +273,14 @@ static int record_init(struct job_record *r, const struct job_start *st,
 	strcpy(r->bundle, st->bundle);
 	r->mode = pol->mode;
 	r->phase = JOB_SETUP;
-	r->domains = policy_domains_csv(&pol->domains);
+	r->domains = policy_domains_csv(&pol->domains, err);
 	r->hook_pid = getpid();
 	r->hook_start = proc_start_time(r->hook_pid);
 	r->pid = st->pid;
 	r->pid_start = proc_start_time(st->pid);
 	r->created = time(NULL);
 	if (r->domains == NULL)
-		return nw_fail(err, ENOMEM, "recording the job");
+		return nw_wrap(err, "recording the job");
 	return 0;
 }
 
@@ -315,47 +304,43 @@ static int setup_found(const struct job_record *old, const struct job_start *st,
 int job_setup(const struct nw_config *cfg, const struct job_start *st, const struct job_policy *pol,
 	      nw_err *err)
 {
-	struct job_record r, old;
-	int lock = state_lock(err), rc;
+	cleanup_job_record struct job_record r = {0};
+	cleanup_job_record struct job_record old = {0};
+	cleanup_state_lock int lock = state_lock(err);
+	int rc;
 
 	if (lock < 0)
 		return -1;
 	rc = state_read(st->id, &old, err);
 	if (rc == 1)
 		rc = setup_found(&old, st, err);
-	state_record_free(&old);
-	if (rc != 0 || record_init(&r, st, pol, err) < 0) {
-		state_unlock(lock);
+	if (rc != 0 || record_init(&r, st, pol, err) < 0)
 		return rc == 1 ? 0 : -1;
-	}
 	rc = setup_locked(cfg, &r, pol, err);
 	if (rc == 0) {
 		r.phase = JOB_READY;
 		rc = state_write(&r, err);
 	}
 	if (rc < 0) {
-		nw_err undo = NULL;
+		cleanup_err nw_err undo = NULL;
 		if (job_teardown_locked(&r, &undo) < 0)
 			log_msg(LOG_ERR, "undoing a failed setup: %s", nw_err_msg(undo));
-		nw_err_free(&undo);
 	} else {
-		nw_err cerr = NULL;
+		cleanup_err nw_err cerr = NULL;
 		if (counters_add("setups", mode_name(r.mode), 1, &cerr) < 0)
 			log_msg(LOG_WARNING, "%s", nw_err_msg(cerr));
-		nw_err_free(&cerr);
 		log_msg(LOG_INFO, "job set up: mode=%s%s%s%s%s", mode_name(r.mode),
 			r.domains[0] ? " domains=" : "", r.domains, r.addr[0] ? " addr=" : "",
 			r.addr);
 	}
-	state_record_free(&r);
-	state_unlock(lock);
 	return rc;
 }
 
 int job_poststop(const char *id, const char *bundle, bool stopped, nw_err *err)
 {
-	struct job_record r;
-	int lock = state_lock(err), rc;
+	cleanup_job_record struct job_record r = {0};
+	cleanup_state_lock int lock = state_lock(err);
+	int rc;
 
 	if (lock < 0)
 		return -1;
@@ -378,8 +363,6 @@ int job_poststop(const char *id, const char *bundle, bool stopped, nw_err *err)
 	} else if (rc == 1) {
 		rc = job_teardown_locked(&r, err);
 	}
-	state_record_free(&r);
-	state_unlock(lock);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -392,13 +375,6 @@ bool job_alive(const struct job_record *r)
 	return r->host_if[0] == '\0' || wire_link_exists(r->host_if);
 }
 
-static bool is_job_ifname(const char *s)
-{
-	if (strlen(s) != 15 || strncmp(s, "nw", 2) != 0)
-		return false;
-	return strspn(s + 2, "0123456789abcdef") == 13;
-}
-
 static bool in_list(char **v, const char *s)
 {
 	for (; v != NULL && *v != NULL; v++)
@@ -407,7 +383,9 @@ static bool in_list(char **v, const char *s)
 	return false;
 }
 
-/* Every live job's host interface; what gc must leave alone. */
+/* Every live job's host interface; what gc must leave alone. A job left
+ * out of these lists loses its network to gc, so gc stops at the first
+ * allocation that fails, rather than going on without it. */
 static int gc_records(struct gc_report *rep, FILE *out, char ***live_ifs, char ***live_ids,
 		      nw_err *err)
 {
@@ -423,12 +401,16 @@ static int gc_records(struct gc_report *rep, FILE *out, char ***live_ifs, char *
 	if (*live_ifs == NULL || *live_ids == NULL)
 		return nw_fail(err, ENOMEM, "gc");
 	for (char **p = ids; *p; p++) {
-		struct job_record r;
-		nw_err e = NULL;
+		cleanup_job_record struct job_record r;
+		cleanup_err nw_err e = NULL;
 		int rc = state_read(*p, &r, &e);
+		if (rc < 0 && nw_err_code(e) == ENOMEM)
+			return nw_err_move(err, &e);
 		if (rc == 1 && job_alive(&r)) {
-			(*live_ids)[nl] = strdup(r.id);
-			(*live_ifs)[nl++] = strdup(r.host_if);
+			if (((*live_ids)[nl] = strdup(r.id)) == NULL ||
+			    ((*live_ifs)[nl] = strdup(r.host_if)) == NULL)
+				return nw_fail(err, ENOMEM, "gc: listing the live jobs");
+			nl++;
 		} else if (rc == 1) {
 			if (job_teardown_locked(&r, &e) < 0)
 				log_msg(LOG_ERR, "gc: job %s: %s", *p, nw_err_msg(e));
@@ -438,83 +420,84 @@ static int gc_records(struct gc_report *rep, FILE *out, char ***live_ifs, char *
 			rep->jobs++;
 		} else {
 			/* An unreadable or empty entry: nothing can still use it. */
-			nw_err_free(&e);
-			if (state_remove(*p, &e) == 0 && out)
+			cleanup_err nw_err re = NULL;
+			if (state_remove(*p, &re) == 0 && out)
 				fprintf(out, "removed unreadable state entry %s\n", *p);
 			rep->jobs++;
 		}
-		nw_err_free(&e);
-		state_record_free(&r);
 	}
 	return 0;
+}
+
+/* What netward keeps node-wide, once no job is left. */
+static void gc_node_wide(void)
+{
+	cleanup_err nw_err table = NULL;
+	cleanup_err nw_err guard = NULL;
+	cleanup_err nw_err host = NULL;
+
+	if (fw_remove_table(FW_BASE_FILE, &table) < 0)
+		log_msg(LOG_ERR, "gc: %s", nw_err_msg(table));
+	if (guard_remove(&guard) < 0)
+		log_msg(LOG_ERR, "gc: %s", nw_err_msg(guard));
+	if (hostfw_close(true, &host) < 0)
+		log_msg(LOG_ERR, "gc: closing the host firewall: %s", nw_err_msg(host));
 }
 
 static void gc_firewall(struct gc_report *rep, FILE *out, char **live_ifs, bool any_live)
 {
 	cleanup_strv char **ifs = NULL;
 	cleanup_free uint16_t *zones = NULL;
-	nw_err e = NULL;
+	cleanup_err nw_err e = NULL;
 
 	if (fw_list_jobs(&ifs, &zones, &e) < 0) {
 		log_msg(LOG_ERR, "gc: %s", nw_err_msg(e));
-		nw_err_free(&e);
 		return;
 	}
 	for (char **p = ifs; *p; p++) {
+		cleanup_err nw_err pe = NULL;
 		if (in_list(live_ifs, *p))
 			continue;
 		hostfw_release_logged(*p);
-		if (wire_link_down(*p, &e) == 0 && fw_remove_job(*p, zones[p - ifs], &e) == 0) {
+		if (wire_link_down(*p, &pe) == 0 && fw_remove_job(*p, zones[p - ifs], &pe) == 0) {
 			rep->firewall++;
 			if (out)
 				fprintf(out, "removed firewall state of %s\n", *p);
 		}
-		nw_err_free(&e);
 	}
 	/* With no job left the table goes too: a node without jobs carries
 	 * nothing of netward's. */
-	if (!any_live && fw_remove_table(FW_BASE_FILE, &e) < 0)
-		log_msg(LOG_ERR, "gc: %s", nw_err_msg(e));
-	nw_err_free(&e);
-	if (!any_live && guard_remove(&e) < 0)
-		log_msg(LOG_ERR, "gc: %s", nw_err_msg(e));
-	nw_err_free(&e);
-	if (!any_live && hostfw_close(true, &e) < 0)
-		log_msg(LOG_ERR, "gc: closing the host firewall: %s", nw_err_msg(e));
-	nw_err_free(&e);
+	if (!any_live)
+		gc_node_wide();
 }
 
 static void gc_links(struct gc_report *rep, FILE *out, char **live_ifs)
 {
-	DIR *d = opendir("/sys/class/net");
+	cleanup_dir DIR *d = opendir("/sys/class/net");
 	struct dirent *e;
 
 	if (d == NULL)
 		return;
 	while ((e = readdir(d)) != NULL) {
-		nw_err err = NULL;
-		if (!is_job_ifname(e->d_name) || in_list(live_ifs, e->d_name))
+		cleanup_err nw_err err = NULL;
+		if (!ident_ifname_valid(e->d_name) || in_list(live_ifs, e->d_name))
 			continue;
 		if (wire_teardown(e->d_name, &err) == 0) {
 			rep->links++;
 			if (out)
 				fprintf(out, "removed link %s\n", e->d_name);
 		}
-		nw_err_free(&err);
 	}
-	closedir(d);
 }
 
 static void gc_addrs(struct gc_report *rep, FILE *out, char **live_ids)
 {
 	cleanup_strv char **addrs = NULL;
 	cleanup_strv char **owners = NULL;
-	nw_err e = NULL;
+	cleanup_err nw_err e = NULL;
 
-	if (state_list_addrs(&addrs, &owners, &e) < 0) {
-		nw_err_free(&e);
+	if (state_list_addrs(&addrs, &owners, &e) < 0)
 		return;
-	}
 	for (size_t i = 0; addrs[i]; i++) {
 		if (in_list(live_ids, owners[i]))
 			continue;
@@ -537,10 +520,9 @@ static void gc_count(const struct gc_report *rep)
 		 {"addresses", rep->addrs}};
 
 	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
-		nw_err e = NULL;
+		cleanup_err nw_err e = NULL;
 		if (k[i].n > 0 && counters_add("gc_removed", k[i].kind, k[i].n, &e) < 0)
 			log_msg(LOG_WARNING, "gc: %s", nw_err_msg(e));
-		nw_err_free(&e);
 	}
 }
 
@@ -548,15 +530,12 @@ int job_gc(struct gc_report *rep, FILE *out, nw_err *err)
 {
 	cleanup_strv char **live_ifs = NULL;
 	cleanup_strv char **live_ids = NULL;
-	int lock = state_lock(err);
+	cleanup_state_lock int lock = -1;
 
 	memset(rep, 0, sizeof(*rep));
-	if (lock < 0)
+	lock = state_lock(err);
+	if (lock < 0 || gc_records(rep, out, &live_ifs, &live_ids, err) < 0)
 		return -1;
-	if (gc_records(rep, out, &live_ifs, &live_ids, err) < 0) {
-		state_unlock(lock);
-		return -1;
-	}
 	/* Rules first, then links (as at teardown). */
 	gc_firewall(rep, out, live_ifs, live_ids[0] != NULL);
 	gc_links(rep, out, live_ifs);
@@ -564,6 +543,5 @@ int job_gc(struct gc_report *rep, FILE *out, nw_err *err)
 	rep->uids = proxyuid_gc(live_ids, out);
 	cgroup_gc(live_ids);
 	gc_count(rep);
-	state_unlock(lock);
 	return 0;
 }

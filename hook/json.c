@@ -1,7 +1,6 @@
 #include "json.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_gen.h>
@@ -169,17 +168,18 @@ struct json *json_get_arr(const struct json *obj, const char *key)
 	return j != NULL && j->type == JSON_ARRAY ? j : NULL;
 }
 
-int json_int(const struct json *j, int64_t min, int64_t max, int64_t *out)
+int json_int(const struct json *j, int64_t min, int64_t max, int64_t *out, nw_err *err)
 {
 	char *end;
 	long long v;
 
 	if (j == NULL || j->type != JSON_NUMBER || j->s == NULL)
-		return -1;
+		return nw_fail_code(err, EINVAL, "expected an integer");
 	errno = 0;
 	v = strtoll(j->s, &end, 10);
 	if (errno != 0 || *end != '\0' || end == j->s || v < min || v > max)
-		return -1;
+		return nw_fail_code(err, ERANGE, "expected an integer from %lld to %lld",
+				    (long long)min, (long long)max);
 	*out = v;
 	return 0;
 }

@@ -39,8 +39,10 @@ struct json *json_get(const struct json *obj, const char *key);
 const char *json_get_str(const struct json *obj, const char *key);
 struct json *json_get_obj(const struct json *obj, const char *key);
 struct json *json_get_arr(const struct json *obj, const char *key);
-/* Parses a JSON_NUMBER as an integer in [min, max]. */
-int json_int(const struct json *j, int64_t min, int64_t max, int64_t *out);
+/* Parses a JSON_NUMBER as an integer in [min, max] (EINVAL when j is
+ * absent or no integer, ERANGE when out of range). Callers with a message of
+ * their own, or a default for a bad value, pass a NULL err. */
+int json_int(const struct json *j, int64_t min, int64_t max, int64_t *out, nw_err *err);
 
 struct json *json_new(enum json_type type);
 struct json *json_new_str(const char *s);

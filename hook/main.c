@@ -17,11 +17,13 @@
 #include "counters.h"
 #include "dryrun.h"
 #include "job.h"
+#include "jobsock.h"
 #include "hostfw.h"
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
 #include "oci.h"
+#include "oci_bundle.h"
 #include "policy.h"
 #include "proxy.h"
 #include "reached.h"
@@ -115,9 +117,9 @@ static int cmd_precreate(struct cli *c, nw_err *err)
 	cleanup_free char *in = read_all(STDIN_FILENO, STDIN_MAX, &len, err);
 	cleanup_json struct json *conf = NULL;
 	cleanup_free char *out = NULL;
-	struct oci_annotations ann = {0};
-	struct job_policy pol;
-	nw_err refusal = NULL;
+	cleanup_oci_annotations struct oci_annotations ann = {0};
+	cleanup_policy struct job_policy pol = {0};
+	cleanup_err nw_err refusal = NULL;
 
 	if (in == NULL)
 		return -1;
@@ -133,14 +135,11 @@ static int cmd_precreate(struct cli *c, nw_err *err)
 	if (load_config(c, &refusal) < 0 || decide(c, &ann, "precreate", &pol, &refusal) < 0) {
 		log_msg(LOG_WARNING, "precreate: %s (createRuntime will refuse the container)",
 			nw_err_msg(refusal));
-		nw_err_free(&refusal);
 		memset(&pol, 0, sizeof(pol));
 		pol.mode = NW_MODE_NONE;
 	}
 	struct oci_patch p = {.mode = pol.mode, .proxy_port = c->cfg.proxy_port};
 	int rc = oci_config_patch(conf, &p, err);
-	policy_free(&pol);
-	oci_annotations_free(&ann);
 	if (rc < 0 || (out = json_render(conf, false, err)) == NULL)
 		return -1;
 	if (fputs(out, stdout) < 0 || fflush(stdout) != 0)
@@ -163,11 +162,10 @@ static int read_state(struct oci_state *st, nw_err *err)
 /* A refusal counted for `netward metrics` under the stage that refused. */
 static void count_refusal(const char *stage)
 {
-	nw_err e = NULL;
+	cleanup_err nw_err e = NULL;
 
 	if (counters_add("refusals", stage, 1, &e) < 0)
 		log_msg(LOG_WARNING, "%s", nw_err_msg(e));
-	nw_err_free(&e);
 }
 
 static int cmd_start(struct cli *c, nw_err *err)
@@ -208,9 +206,8 @@ out:
 
 static int cmd_poststop(struct cli *c, nw_err *err)
 {
-	struct oci_state st = {0};
-	nw_err cerr = NULL;
-	int rc;
+	cleanup_oci_state struct oci_state st = {0};
+	cleanup_err nw_err cerr = NULL;
 
 	if (read_state(&st, err) < 0)
 		return -1;
@@ -220,11 +217,8 @@ static int cmd_poststop(struct cli *c, nw_err *err)
 	if (load_config(c, &cerr) < 0) {
 		log_open("syslog");
 		log_msg(LOG_WARNING, "poststop: %s", nw_err_msg(cerr));
-		nw_err_free(&cerr);
 	}
-	rc = job_poststop(st.id, st.bundle, st.status && strcmp(st.status, "stopped") == 0, err);
-	oci_state_free(&st);
-	return rc;
+	return job_poststop(st.id, st.bundle, st.status && strcmp(st.status, "stopped") == 0, err);
 }
 
 static int self_path(char *buf, size_t len, nw_err *err)
@@ -296,16 +290,15 @@ static int gc_json(const char *lines, const struct gc_report *rep, nw_err *err)
 static int cmd_gc(struct cli *c, bool as_json, nw_err *err)
 {
 	struct gc_report rep;
-	nw_err cerr = NULL;
+	cleanup_err nw_err cerr = NULL;
+	cleanup_err nw_err merr = NULL;
 	cleanup_free char *lines = NULL;
 	size_t lines_len = 0;
 	FILE *mem = NULL;
 	int rc;
 
-	if (load_config(c, &cerr) < 0) {
+	if (load_config(c, &cerr) < 0)
 		log_open("syslog");
-		nw_err_free(&cerr);
-	}
 	if (as_json && (mem = open_memstream(&lines, &lines_len)) == NULL)
 		return nw_fail(err, errno, "gc --json");
 	rc = job_gc(&rep, as_json ? mem : stdout, err);
@@ -322,10 +315,8 @@ static int cmd_gc(struct cli *c, bool as_json, nw_err *err)
 		       rep.jobs, rep.firewall, rep.links, rep.addrs, rep.uids);
 	}
 	/* The textfile copy is a side job of gc: its failure is logged. */
-	nw_err merr = NULL;
 	if (metrics_write_textfile(&merr) < 0)
 		log_msg(LOG_WARNING, "gc: metrics textfile: %s", nw_err_msg(merr));
-	nw_err_free(&merr);
 	if (rep.jobs + rep.firewall + rep.links + rep.addrs + rep.uids > 0)
 		log_msg(LOG_INFO,
 			"gc removed %u job(s), the firewall state of %u interface(s), %u link(s), "
@@ -338,10 +329,9 @@ static int cmd_gc(struct cli *c, bool as_json, nw_err *err)
  * the node's subnet (the default one when the config cannot be read). */
 static void status_hostfw(struct cli *c, FILE *out)
 {
-	nw_err e = NULL;
+	cleanup_err nw_err e = NULL;
 
 	if (config_load(&c->cfg, c->config_path, c->explicit_config, &e) < 0) {
-		nw_err_free(&e);
 		config_free(&c->cfg);
 		config_defaults(&c->cfg);
 	}
@@ -364,14 +354,57 @@ static int cmd_check_config(struct cli *c, const struct check_opts *o, nw_err *e
 	return 0;
 }
 
+static int port_arg(const char *s, const char *opt, unsigned *port, nw_err *err)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0' || v == 0 || v > 65535)
+		return nw_fail(err, 0, "proxy: %s wants a port (1-65535), got \"%s\"", opt, s);
+	*port = (unsigned)v;
+	return 0;
+}
+
+/* `netward proxy`'s interception listener and DNS, on --listen's address:
+ * what the hook binds on a job's gateway, for tests and benchmarks
+ * without a container. */
+static int proxy_extra_sockets(const char *host, const char *iport, const char *dport,
+			       struct jobsock *js, nw_err *err)
+{
+	unsigned port;
+
+	if (iport != NULL) {
+		if (port_arg(iport, "--intercept-port", &port, err) < 0)
+			return -1;
+		js->intercept = proxy_listen(host, port, NULL, err);
+		if (js->intercept < 0)
+			return -1;
+	}
+	if (dport != NULL) {
+		if (port_arg(dport, "--dns-port", &port, err) < 0)
+			return -1;
+		js->dns_udp = jobsock_udp(host, port, NULL, err);
+		if (js->dns_udp < 0)
+			return -1;
+		js->dns_tcp = proxy_listen(host, port, NULL, err);
+		if (js->dns_tcp < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int cmd_proxy(struct cli *c, const struct command *cmd, int argc, char **argv, nw_err *err)
 {
 	static const struct option opts[] = {{"listen", required_argument, NULL, 'l'},
 					     {"domains", required_argument, NULL, 'd'},
 					     {"job-id", required_argument, NULL, 'j'},
 					     {"no-sandbox", no_argument, NULL, 'S'},
+					     {"intercept-port", required_argument, NULL, 'i'},
+					     {"dns-port", required_argument, NULL, 'n'},
 					     {NULL, 0, NULL, 0}};
 	const char *listen = NULL, *domains = NULL, *job_id = "proxy";
+	const char *iport = NULL, *dport = NULL;
+	cleanup_jobsock struct jobsock js = JOBSOCK_NONE;
 	bool sandbox = true;
 	char host[64];
 	unsigned port;
@@ -388,6 +421,10 @@ static int cmd_proxy(struct cli *c, const struct command *cmd, int argc, char **
 			job_id = optarg;
 		else if (o == 'S')
 			sandbox = false; /* valgrind cannot run under seccomp */
+		else if (o == 'i')
+			iport = optarg;
+		else if (o == 'n')
+			dport = optarg;
 		else
 			return usage_error(err, cmd->usage);
 	}
@@ -401,8 +438,8 @@ static int cmd_proxy(struct cli *c, const struct command *cmd, int argc, char **
 	c->cfg.allowed_modes |= NW_MODE_BIT(NW_MODE_HTTP);
 	if (policy_decide(&c->cfg, "http", domains, job_id, job_id, &pol, err) < 0)
 		return -1;
-	int fd = proxy_listen(host, port, NULL, err);
-	if (fd < 0) {
+	js.listen = proxy_listen(host, port, NULL, err);
+	if (js.listen < 0 || proxy_extra_sockets(host, iport, dport, &js, err) < 0) {
 		policy_free(&pol);
 		return -1;
 	}
@@ -410,7 +447,10 @@ static int cmd_proxy(struct cli *c, const struct command *cmd, int argc, char **
 				.domains = &pol.domains,
 				.job_id = pol.job_id,
 				.container_id = pol.job_id,
-				.listen_fd = fd,
+				.listen_fd = steal_fd(&js.listen),
+				.intercept_fd = steal_fd(&js.intercept),
+				.dns_udp_fd = steal_fd(&js.dns_udp),
+				.dns_tcp_fd = steal_fd(&js.dns_tcp),
 				.log_fd = -1,
 				.stats_fd = -1,
 				.ready_fd = -1,
@@ -499,7 +539,7 @@ static int run_domains(struct cli *c, const struct command *cmd, int argc, char 
 {
 	cleanup_strv char **hosts = NULL;
 	cleanup_free char *csv = NULL;
-	struct job_record r;
+	cleanup_job_record struct job_record r = {0};
 	int64_t dropped = 0;
 	size_t n = 0;
 	int rc;
@@ -515,9 +555,7 @@ static int run_domains(struct cli *c, const struct command *cmd, int argc, char 
 					"no job with container id \"%s\" on this node (see netward "
 					"status)",
 					argv[1]);
-	bool http = r.mode == NW_MODE_HTTP;
-	state_record_free(&r);
-	if (!http)
+	if (r.mode != NW_MODE_HTTP)
 		return nw_fail(
 		    err, 0, "container %s is not an http job; domains apply to http only", argv[1]);
 	if (reached_hosts(argv[1], &hosts, &n, &dropped, err) < 0)
@@ -635,8 +673,13 @@ static const struct command commands[] = {
      "LIST is the job's domains (default: the URL's host). Exit 0 allowed,\n"
      "1 refused.",
      false, run_test},
-    {"proxy", "proxy --listen ADDR:PORT --domains LIST [--job-id ID] [--no-sandbox]",
+    {"proxy",
+     "proxy --listen ADDR:PORT --domains LIST [--job-id ID] [--intercept-port PORT]\n"
+     "      [--dns-port PORT] [--no-sandbox]",
      "Runs a job proxy in the foreground under the node config's policy.\n"
+     "--intercept-port also serves redirected connections (the job's\n"
+     "interception: the original destination from SO_ORIGINAL_DST) on that\n"
+     "port of ADDR; --dns-port serves the job's DNS (UDP and TCP) there.\n"
      "--no-sandbox skips the sandbox (ids, capabilities, seccomp) for debugging\n"
      "under valgrind or a debugger only; a job's proxy started by the hook is\n"
      "always sandboxed.",
@@ -741,8 +784,7 @@ int main(int argc, char **argv)
 			/* A refusal must reach the operator even when the runtime
 			 * swallows hook output (crun, runc outside its errors). */
 			size_t len;
-			char *rest = read_all(STDIN_FILENO, 0, &len, NULL);
-			free(rest);
+			cleanup_free char *rest = read_all(STDIN_FILENO, 0, &len, NULL);
 			log_msg(LOG_ERR, "%s refused: %s", argv[i], nw_err_msg(err));
 		}
 		if (err != NULL)

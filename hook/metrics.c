@@ -127,38 +127,49 @@ static void node_print(FILE *out, const struct job_row *j, size_t n)
 		    "What gc removed since boot, by kind.");
 }
 
+/* The rows read, each record freed with the array. */
+struct job_rows {
+	struct job_row *v;
+	size_t cap;
+};
+
+static void job_rows_free(struct job_rows *rs)
+{
+	for (size_t i = 0; rs->v != NULL && i < rs->cap; i++)
+		state_record_free(&rs->v[i].r);
+	nw_freep(&rs->v);
+}
+#define cleanup_job_rows __attribute__((cleanup(job_rows_free)))
+
 int metrics_print(FILE *out, nw_err *err)
 {
 	cleanup_strv char **ids = NULL;
-	cleanup_free struct job_row *rows = NULL;
+	cleanup_job_rows struct job_rows rs = {0};
 	size_t n = 0, k = 0;
-	struct fw_snapshot snap = {0};
-	nw_err serr = NULL;
+	cleanup_fw_snapshot struct fw_snapshot snap = {0};
+	cleanup_err nw_err serr = NULL;
 
 	if (state_list(&ids, err) < 0)
 		return -1;
 	while (ids[n] != NULL)
 		n++;
-	rows = calloc(n + 1, sizeof(*rows));
-	if (rows == NULL)
+	rs.v = calloc(n + 1, sizeof(*rs.v));
+	rs.cap = n + 1;
+	if (rs.v == NULL)
 		return nw_fail(err, ENOMEM, "reading job records");
+	struct job_row *rows = rs.v;
 	/* Without the firewall's figures (no table yet) blocked reads 0. */
-	if (fw_blocked_snapshot(&snap, &serr) < 0)
-		nw_err_free(&serr);
+	fw_blocked_snapshot(&snap, &serr);
 	for (size_t i = 0; i < n; i++) {
-		nw_err e = NULL;
+		cleanup_err nw_err e = NULL;
 		if (state_read(ids[i], &rows[k].r, &e) == 1) {
 			state_read_stats(rows[k].r.id, &rows[k].s);
 			fw_blocked_of(&snap, rows[k].r.host_if, &rows[k].b);
 			k++;
 		}
-		nw_err_free(&e);
 	}
-	fw_blocked_snapshot_free(&snap);
 	jobs_print(out, rows, k);
 	node_print(out, rows, k);
-	for (size_t i = 0; i < k; i++)
-		state_record_free(&rows[i].r);
 	if (fflush(out) != 0 || ferror(out))
 		return nw_fail(err, errno, "writing the metrics");
 	return 0;

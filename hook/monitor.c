@@ -9,7 +9,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
@@ -22,12 +21,13 @@
 #include "cgroup.h"
 #include "cleanup.h"
 #include "fw.h"
+#include "jobsock.h"
 #include "guard.h"
 #include "job.h"
 #include "log.h"
 #include "proc.h"
 #include "proxy.h"
-#include "wire.h"
+#include "config.h"
 
 #define READY_TIMEOUT_MS 10000
 #define LINK_RECHECK_S	 5
@@ -44,8 +44,8 @@ static int open_job_file(const char *id, const char *name, int flags, nw_err *er
 	char p[4096];
 	int fd;
 
-	if (state_path(id, name, p, sizeof(p)) < 0)
-		return nw_fail(err, ENAMETOOLONG, "state path for %s", id);
+	if (state_path(id, name, p, sizeof(p), err) < 0)
+		return -1;
 	fd = open(p, flags | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return nw_fail(err, errno, "opening %s", p);
@@ -114,13 +114,12 @@ static void reap_proxy(pid_t *proxy, struct job_record *r)
 
 static void monitor_teardown(const struct job_record *r)
 {
-	nw_err err = NULL;
-	struct job_record cur;
-	int lock = state_lock(&err);
+	cleanup_err nw_err err = NULL;
+	cleanup_job_record struct job_record cur = {0};
+	cleanup_state_lock int lock = state_lock(&err);
 
 	if (lock < 0) {
 		log_msg(LOG_ERR, "job ended, but teardown cannot lock: %s", nw_err_msg(err));
-		nw_err_free(&err);
 		return;
 	}
 	/* Only the monitor that set this record up may tear it down: the same
@@ -130,9 +129,6 @@ static void monitor_teardown(const struct job_record *r)
 		if (job_teardown_locked(&cur, &err) < 0)
 			log_msg(LOG_ERR, "teardown: %s", nw_err_msg(err));
 	}
-	state_record_free(&cur);
-	nw_err_free(&err);
-	state_unlock(lock);
 }
 
 /* The node-log copies of the proxy's access lines, from its pipe: each
@@ -248,10 +244,11 @@ stop:
 }
 
 static void run_proxy(const struct nw_config *cfg, const struct job_policy *pol,
-		      const struct job_record *r, int listen_fd, int log_fd, int stats_fd,
+		      const struct job_record *r, const struct jobsock *s, int log_fd, int stats_fd,
 		      int ready_fd, int relay_fd, uid_t uid, gid_t gid)
 {
-	int keep[] = {listen_fd, log_fd, stats_fd, ready_fd, relay_fd};
+	int keep[] = {s->listen, s->intercept, s->dns_udp, s->dns_tcp,
+		      log_fd,	 stats_fd,     ready_fd,   relay_fd};
 
 	/* Only the job's own files and pipes: not the node log (a proxy that
 	 * held it could write lines for any job), nothing else. */
@@ -262,7 +259,10 @@ static void run_proxy(const struct nw_config *cfg, const struct job_policy *pol,
 	    .domains = &pol->domains,
 	    .job_id = pol->job_id,
 	    .container_id = r->id,
-	    .listen_fd = listen_fd,
+	    .listen_fd = s->listen,
+	    .intercept_fd = s->intercept,
+	    .dns_udp_fd = s->dns_udp,
+	    .dns_tcp_fd = s->dns_tcp,
 	    .log_fd = log_fd,
 	    .stats_fd = stats_fd,
 	    .ready_fd = ready_fd,
@@ -285,7 +285,7 @@ static void run_proxy(const struct nw_config *cfg, const struct job_policy *pol,
 
 /* The monitor process itself; never returns. */
 static void monitor_main(const struct nw_config *cfg, const struct job_policy *pol,
-			 struct job_record *r, int listen_fd, int log_fd, int stats_fd,
+			 struct job_record *r, struct jobsock *s, int log_fd, int stats_fd,
 			 int report_fd, const int relay[2], uid_t uid, gid_t gid)
 {
 	struct spawn_report rep = {.ok = 0, .monitor = getpid()};
@@ -299,7 +299,7 @@ static void monitor_main(const struct nw_config *cfg, const struct job_policy *p
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	if (listen_fd < 0) {
+	if (s->listen < 0) {
 		/* A full job has no proxy: only the watch on its link. */
 		rep.ok = 1;
 		if (write(report_fd, &rep, sizeof(rep)) != sizeof(rep))
@@ -319,12 +319,12 @@ static void monitor_main(const struct nw_config *cfg, const struct job_policy *p
 		close(ready[0]);
 		close(report_fd);
 		close(relay[0]);
-		run_proxy(cfg, pol, r, listen_fd, log_fd, stats_fd, ready[1], relay[1], uid, gid);
+		run_proxy(cfg, pol, r, s, log_fd, stats_fd, ready[1], relay[1], uid, gid);
 	}
 	close(ready[1]);
 	close(relay[1]);
 	rl.fd = relay[0];
-	close(listen_fd);
+	jobsock_close(s);
 	close(stats_fd);
 	close(log_fd);
 	struct pollfd p = {.fd = ready[0], .events = POLLIN};
@@ -368,7 +368,8 @@ static int read_report(int fd, struct spawn_report *rep, nw_err *err)
 int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, struct job_record *r,
 		  nw_err *err)
 {
-	cleanup_close int listen_fd = -1, log_fd = -1, stats_fd = -1;
+	cleanup_close int log_fd = -1, stats_fd = -1;
+	cleanup_jobsock struct jobsock socks = JOBSOCK_NONE;
 	int pipefd[2], relay[2] = {-1, -1};
 	char cg[4096];
 	cleanup_close int relay_r = -1, relay_w = -1;
@@ -378,9 +379,8 @@ int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, str
 	struct spawn_report rep;
 
 	if (r->mode == NW_MODE_HTTP) {
-		listen_fd = proxy_listen(NW_GATEWAY, cfg->proxy_port, r->host_if, err);
-		/* The firewall lets the job reach only a socket so marked. */
-		if (listen_fd < 0 || fw_mark_proxy_socket(listen_fd, err) < 0)
+		/* Marked: the firewall lets the job reach only such sockets. */
+		if (jobsock_open(cfg, NW_GATEWAY, r->host_if, true, &socks, err) < 0)
 			return nw_wrap(err, "starting the job's proxy");
 		log_fd = open_job_file(r->id, "access.log", O_WRONLY | O_APPEND, err);
 		if (log_fd < 0)
@@ -419,8 +419,9 @@ int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, str
 		 * would: a second fork would only cost the hook 0.3 ms more. */
 		close(pipefd[0]);
 		setsid();
-		int keep[] = {listen_fd, log_fd,  stats_fd,	pipefd[1],
-			      relay_r,	 relay_w, log_file_fd()};
+		int keep[] = {socks.listen, socks.intercept, socks.dns_udp, socks.dns_tcp,
+			      log_fd,	    stats_fd,	     pipefd[1],	    relay_r,
+			      relay_w,	    log_file_fd()};
 		/* Nothing else, so the monitor and the proxy hold no runtime pipe
 		 * open (runc would wait on it) and no stray descriptor. */
 		proc_stdio_to_null();
@@ -433,7 +434,7 @@ int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, str
 			log_msg(LOG_ERR, "monitor: %s", nw_err_msg(e));
 			_exit(1);
 		}
-		monitor_main(cfg, pol, r, listen_fd, log_fd, stats_fd, pipefd[1], relay, uid, gid);
+		monitor_main(cfg, pol, r, &socks, log_fd, stats_fd, pipefd[1], relay, uid, gid);
 	}
 	close(pipefd[1]);
 	int rc = read_report(pipefd[0], &rep, err);

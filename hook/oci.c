@@ -1,15 +1,12 @@
 #include "oci.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cleanup.h"
-#include "wire.h"
+#include "ident.h"
 
 #define NO_PROXY     "localhost,127.0.0.1,::1"
 #define HOOK_TIMEOUT 30
@@ -33,19 +30,7 @@ bool oci_id_valid(const char *id)
 	    strchr("_.-", id[0]) != NULL)
 		return false;
 	n = strlen(id);
-	return n <= OCI_ID_MAX && strspn(id, chars) == n;
-}
-
-static bool job_id_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > OCI_JOB_ID_MAX)
-		return false;
-	for (const char *p = s; *p; p++)
-		if (*p <= ' ' || *p > '~' || *p == '"' || *p == '\'' || *p == '\\')
-			return false;
-	return true;
+	return n <= NW_ID_MAX && strspn(id, chars) == n;
 }
 
 /* One of our annotations: absent is NULL, anything but a string an error. */
@@ -84,12 +69,12 @@ int oci_annotations_parse(const struct json *annotations, struct oci_annotations
 		oci_annotations_free(&a);
 		return -1;
 	}
-	if (a.job_id != NULL && !job_id_valid(a.job_id)) {
+	if (a.job_id != NULL && !ident_job_id_valid(a.job_id)) {
 		oci_annotations_free(&a);
 		return nw_fail(err, 0,
 			       "annotation \"%s\" must be 1 to %d printable ASCII characters "
 			       "without spaces, quotes or backslashes",
-			       OCI_ANN_JOB_ID, OCI_JOB_ID_MAX);
+			       OCI_ANN_JOB_ID, NW_ID_MAX);
 	}
 	*out = a;
 	return 0;
@@ -137,10 +122,10 @@ static int state_fill(const struct json *root, struct oci_state *s, nw_err *err)
 		return nw_fail(err, 0,
 			       "container id \"%.*s\" is not 1 to %d characters of [A-Za-z0-9_.-] "
 			       "starting with a letter or digit",
-			       OCI_ID_MAX + 1, s->id, OCI_ID_MAX);
+			       NW_ID_MAX + 1, s->id, NW_ID_MAX);
 	if (s->bundle[0] != '/')
 		return nw_fail(err, 0, "the runtime's state: \"bundle\" must be an absolute path");
-	if (pid != NULL && json_int(pid, 0, INT32_MAX, &v) < 0)
+	if (pid != NULL && json_int(pid, 0, INT32_MAX, &v, NULL) < 0)
 		return nw_fail(err, 0, "the runtime's state: \"pid\" must be a process id");
 	s->pid = (int)v;
 	if (oci_annotations_parse(json_get(root, "annotations"), &s->ann, err) < 0)
@@ -266,85 +251,6 @@ int oci_config_extract(const struct json *config, struct oci_config *out, nw_err
 		return -1;
 	}
 	*out = c;
-	return 0;
-}
-
-static int open_bundle(const char *bundle, nw_err *err)
-{
-	int fd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0)
-		return nw_fail(err, errno, "opening bundle %s", bundle);
-	return fd;
-}
-
-/* Reads an open regular file of at most max bytes. */
-static char *read_fd_bounded(int fd, size_t max, size_t *len, nw_err *err)
-{
-	cleanup_free char *buf = NULL;
-	struct stat st;
-	size_t n = 0;
-	ssize_t r;
-
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		nw_fail(err, errno, "config.json is not a regular file");
-		return NULL;
-	}
-	buf = malloc(max + 1);
-	if (buf == NULL) {
-		nw_fail(err, ENOMEM, "reading config.json");
-		return NULL;
-	}
-	while ((r = read(fd, buf + n, max + 1 - n)) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			nw_fail(err, errno, "reading config.json");
-			return NULL;
-		}
-		n += (size_t)r;
-		if (n > max) {
-			nw_fail(err, 0, "config.json is larger than %zu bytes", max);
-			return NULL;
-		}
-	}
-	*len = n;
-	return steal_ptr(&buf);
-}
-
-struct json *oci_config_load(const char *bundle, nw_err *err)
-{
-	cleanup_close int dir = open_bundle(bundle, err);
-	cleanup_close int fd = -1;
-	cleanup_free char *text = NULL;
-	size_t len = 0;
-
-	if (dir < 0)
-		return NULL;
-	/* A config.json that is a symlink could point the hook anywhere. */
-	fd = openat(dir, "config.json", O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		nw_fail(err, errno, "opening %s/config.json", bundle);
-		return NULL;
-	}
-	text = read_fd_bounded(fd, OCI_CONFIG_MAX, &len, err);
-	if (text == NULL) {
-		nw_wrap(err, "%s", bundle);
-		return NULL;
-	}
-	return oci_config_parse(text, len, err);
-}
-
-int oci_config_read(const char *bundle, struct oci_config *out, nw_err *err)
-{
-	cleanup_json struct json *config = oci_config_load(bundle, err);
-
-	memset(out, 0, sizeof(*out));
-	if (config == NULL)
-		return -1;
-	if (oci_config_extract(config, out, err) < 0)
-		return nw_wrap(err, "%s", bundle);
-	out->json = steal_ptr(&config);
 	return 0;
 }
 
@@ -547,50 +453,4 @@ int oci_config_patch(struct json *config, const struct oci_patch *p, nw_err *err
 char *oci_config_render(const struct json *config, bool pretty, nw_err *err)
 {
 	return json_render(config, pretty, err);
-}
-
-static int write_all(int fd, const char *s, size_t n, nw_err *err)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, s, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return nw_fail(err, errno, "writing config.json.tmp");
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-int oci_config_write(const char *bundle, const struct json *config, nw_err *err)
-{
-	cleanup_free char *text = oci_config_render(config, true, err);
-	cleanup_close int dir = -1;
-	cleanup_close int fd = -1;
-	struct stat st = {.st_mode = 0644, .st_uid = (uid_t)-1, .st_gid = (gid_t)-1};
-
-	if (text == NULL || (dir = open_bundle(bundle, err)) < 0)
-		return -1;
-	fstatat(dir, "config.json", &st, AT_SYMLINK_NOFOLLOW);
-	/* A leftover .tmp (or a planted symlink) is removed, never followed. */
-	if (unlinkat(dir, "config.json.tmp", 0) < 0 && errno != ENOENT)
-		return nw_fail(err, errno, "removing %s/config.json.tmp", bundle);
-	fd = openat(dir, "config.json.tmp", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		    st.st_mode & 07777);
-	if (fd < 0)
-		return nw_fail(err, errno, "creating %s/config.json.tmp", bundle);
-	/* Keep the bundle's owner: a root patch-bundle must not lock its user out.
-	 * Failing (not root) leaves our own ids, which is then the same thing. */
-	if (fchown(fd, st.st_uid, st.st_gid) < 0 && errno != EPERM)
-		return nw_fail(err, errno, "chown %s/config.json.tmp", bundle);
-	if (write_all(fd, text, strlen(text), err) < 0 || write_all(fd, "\n", 1, err) < 0)
-		return nw_wrap(err, "%s", bundle);
-	if (fsync(fd) < 0)
-		return nw_fail(err, errno, "fsync %s/config.json.tmp", bundle);
-	if (renameat(dir, "config.json.tmp", dir, "config.json") < 0)
-		return nw_fail(err, errno, "renaming %s/config.json.tmp", bundle);
-	if (fsync(dir) < 0)
-		return nw_fail(err, errno, "fsync %s", bundle);
-	return 0;
 }

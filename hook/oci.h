@@ -1,5 +1,6 @@
-/* OCI input and output: the runtime's state JSON, the bundle's config.json,
- * the job's annotations, and the precreate transform (DESIGN.md §1). Only
+/* OCI input and output, pure: the runtime's state JSON, the bundle's
+ * config.json, the job's annotations, and the precreate transform
+ * (DESIGN.md §1). Reading and writing a bundle is oci_bundle.h's. Only
  * json.h is used; no yajl type appears here. */
 #ifndef NW_OCI_H
 #define NW_OCI_H
@@ -10,12 +11,11 @@
 
 #include "config.h"
 #include "err.h"
+#include "ident.h"
 #include "json.h"
 
 #define OCI_STATE_MAX  (1 << 20)
 #define OCI_CONFIG_MAX (4 << 20)
-#define OCI_ID_MAX     128
-#define OCI_JOB_ID_MAX 128
 
 #define OCI_ANN_NETWORK "io.netward.network"
 #define OCI_ANN_DOMAINS "io.netward.domains"
@@ -27,11 +27,11 @@
 struct oci_annotations {
 	char *network;
 	char *domains;
-	char *job_id; /* printable ASCII, no space, quote or backslash, <= 128 */
+	char *job_id; /* ident_job_id_valid() */
 };
 
 struct oci_state {
-	char *id;     /* a safe path component: [A-Za-z0-9][A-Za-z0-9_.-]{0,127} */
+	char *id;     /* oci_id_valid(): a safe path component, <= NW_ID_MAX */
 	int pid;      /* 0 when the runtime gives none (runc and crun in poststop) */
 	char *status; /* "creating", "created", "running", "stopped" ... as given */
 	char *bundle;
@@ -42,6 +42,7 @@ struct oci_state {
  * other than the ones above are allowed: runtimes add their own. */
 int oci_state_parse(const char *buf, size_t len, struct oci_state *out, nw_err *err);
 void oci_state_free(struct oci_state *s);
+#define cleanup_oci_state __attribute__((cleanup(oci_state_free)))
 bool oci_id_valid(const char *id);
 
 /* Reads the netward keys from an "annotations" object (NULL: none). */
@@ -50,6 +51,7 @@ int oci_annotations_parse(const struct json *annotations, struct oci_annotations
 int oci_annotations_from_config(const struct json *config, struct oci_annotations *out,
 				nw_err *err);
 void oci_annotations_free(struct oci_annotations *a);
+#define cleanup_oci_annotations __attribute__((cleanup(oci_annotations_free)))
 
 enum oci_netns {
 	OCI_NETNS_HOST, /* no network entry: the container shares the host's */
@@ -61,19 +63,14 @@ struct oci_config {
 	struct oci_annotations ann;
 	enum oci_netns netns;
 	char *netns_path;  /* OCI_NETNS_PATH only */
-	struct json *json; /* the whole tree, from oci_config_read only */
+	struct json *json; /* the whole tree, from oci_config_read only (oci_bundle.h) */
 };
 
 /* A config.json text (at most OCI_CONFIG_MAX bytes) as a tree; must be an
  * object. */
 struct json *oci_config_parse(const char *buf, size_t len, nw_err *err);
-/* bundle/config.json as a tree. The file is opened with O_NOFOLLOW and must
- * be a regular file of at most OCI_CONFIG_MAX bytes. */
-struct json *oci_config_load(const char *bundle, nw_err *err);
 /* Annotations and the network namespace entry of a config tree. */
 int oci_config_extract(const struct json *config, struct oci_config *out, nw_err *err);
-/* oci_config_load + oci_config_extract; keeps the tree in out->json. */
-int oci_config_read(const char *bundle, struct oci_config *out, nw_err *err);
 void oci_config_free(struct oci_config *c);
 
 struct oci_patch {
@@ -110,9 +107,5 @@ int oci_seccomp_check(const struct json *config, nw_err *err);
 
 /* config.json text for precreate's stdout or a bundle. Caller frees. */
 char *oci_config_render(const struct json *config, bool pretty, nw_err *err);
-/* Writes bundle/config.json atomically: config.json.tmp (created afresh,
- * O_EXCL, with the old file's mode and owner), fsync, rename, fsync of the
- * directory. */
-int oci_config_write(const char *bundle, const struct json *config, nw_err *err);
 
 #endif

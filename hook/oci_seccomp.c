@@ -37,6 +37,10 @@
 
 #define PATS_MAX 256
 
+const char oci_seccomp_json[] =
+#include "container_seccomp.h"
+    ;
+
 /* seccomp/container.json states errno values as numbers. */
 _Static_assert(EAFNOSUPPORT == 97 && ENOSYS == 38, "seccomp/container.json errno values");
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "ident.h"
 
 static void modes_text(unsigned modes, char *buf, size_t len)
 {
@@ -99,18 +100,6 @@ static int decide_domains(const struct nw_config *cfg, enum nw_mode mode, const 
 	return refuse_uncovered(cfg, out, err);
 }
 
-static int valid_job_id(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 128)
-		return 0;
-	for (const char *p = s; *p; p++)
-		if (*p <= ' ' || *p >= 0x7f || *p == '"' || *p == '\\')
-			return 0;
-	return 1;
-}
-
 int policy_decide(const struct nw_config *cfg, const char *network, const char *domains,
 		  const char *job_id, const char *container_id, struct job_policy *out, nw_err *err)
 {
@@ -121,11 +110,12 @@ int policy_decide(const struct nw_config *cfg, const char *network, const char *
 		policy_free(out);
 		return -1;
 	}
-	if (job_id != NULL && !valid_job_id(job_id)) {
+	if (job_id != NULL && !ident_job_id_valid(job_id)) {
 		policy_free(out);
 		return nw_fail(err, 0,
-			       "io.netward.job-id must be 1-128 printable characters without "
-			       "spaces or quotes");
+			       "io.netward.job-id must be 1-%d printable characters without "
+			       "spaces or quotes",
+			       NW_ID_MAX);
 	}
 	out->job_id = strdup(job_id != NULL ? job_id : container_id);
 	if (out->job_id == NULL) {
@@ -142,7 +132,7 @@ void policy_free(struct job_policy *p)
 	p->job_id = NULL;
 }
 
-char *policy_domains_csv(const struct domain_list *l)
+char *policy_domains_csv(const struct domain_list *l, nw_err *err)
 {
 	size_t len = 1;
 	char *s, *p;
@@ -150,8 +140,10 @@ char *policy_domains_csv(const struct domain_list *l)
 	for (size_t i = 0; i < l->n; i++)
 		len += strlen(l->e[i].name) + 2;
 	s = p = malloc(len);
-	if (s == NULL)
+	if (s == NULL) {
+		nw_fail(err, ENOMEM, "listing the job's domains");
 		return NULL;
+	}
 	*p = '\0';
 	for (size_t i = 0; i < l->n; i++)
 		p += sprintf(p, "%s%s%s", i ? "," : "", l->e[i].wildcard ? "." : "", l->e[i].name);

@@ -18,7 +18,8 @@ int policy_decide(const struct nw_config *cfg, const char *network, const char *
 		  const char *job_id, const char *container_id, struct job_policy *out,
 		  nw_err *err);
 void policy_free(struct job_policy *p);
+#define cleanup_policy __attribute__((cleanup(policy_free)))
 /* "a.x,.y.z" (canonical form) for records and the proxy. Caller frees. */
-char *policy_domains_csv(const struct domain_list *l);
+char *policy_domains_csv(const struct domain_list *l, nw_err *err);
 
 #endif

@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "io.h"
+
 void proc_close_fds_except(const int *keep, size_t n)
 {
 	DIR *d = opendir("/proc/self/fd");
@@ -61,21 +63,6 @@ struct detached_report {
 	char msg[1024];
 };
 
-static void write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
 static ssize_t read_all(int fd, void *buf, size_t len)
 {
 	char *p = buf;
@@ -97,23 +84,22 @@ static void report_failure(int report, int code, const char *msg)
 	struct detached_report rep = {.rc = -1, .code = code};
 
 	snprintf(rep.msg, sizeof(rep.msg), "%s: %s", msg, strerror(code));
-	write_all(report, &rep, sizeof(rep));
+	(void)io_write_all(report, &rep, sizeof(rep));
 }
 
 static void grandchild(int (*fn)(void *, nw_err *), void *arg, int keep_fd, int report)
 {
 	struct detached_report rep = {0};
-	nw_err e = NULL;
+	cleanup_err nw_err e = NULL;
 
 	rep.rc = fn(arg, &e);
 	if (keep_fd >= 0)
 		close(keep_fd);
 	if (rep.rc < 0) {
-		rep.code = e != NULL ? e->code : 0;
+		rep.code = nw_err_code(e);
 		snprintf(rep.msg, sizeof(rep.msg), "%s", e != NULL ? nw_err_msg(e) : "failed");
 	}
-	nw_err_free(&e);
-	write_all(report, &rep, sizeof(rep));
+	(void)io_write_all(report, &rep, sizeof(rep));
 	close(report);
 }
 
@@ -160,9 +146,37 @@ int proc_call_detached(int (*fn)(void *arg, nw_err *err), void *arg, int keep_fd
 	close(p[0]);
 	if (rep.rc < 0) {
 		rep.msg[sizeof(rep.msg) - 1] = '\0';
-		nw_fail(err, 0, "%s", rep.msg);
-		if (err != NULL && *err != NULL)
-			(*err)->code = rep.code;
+		nw_fail_code(err, rep.code, "%s", rep.msg);
 	}
 	return rep.rc;
+}
+
+uint64_t proc_start_time(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+
+	if (pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (io_read_small(path, buf, sizeof(buf)) < 0)
+		return 0;
+	/* comm may hold spaces and parentheses: fields start after the last ')'. */
+	p = strrchr(buf, ')');
+	if (p == NULL)
+		return 0;
+	/* field 3 is the state (a zombie counts as gone); starttime is field 22. */
+	if (p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
+		return 0;
+	if (sscanf(p + 2,
+		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+		   "%*d %*d %llu",
+		   &start) != 1)
+		return 0;
+	return start;
+}
+
+bool proc_alive(pid_t pid, uint64_t start)
+{
+	return pid > 0 && start != 0 && proc_start_time(pid) == start;
 }

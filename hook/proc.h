@@ -4,9 +4,17 @@
 #ifndef NW_PROC_H
 #define NW_PROC_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "err.h"
+
+/* Start time of pid (from /proc/PID/stat), 0 when it does not exist. */
+uint64_t proc_start_time(pid_t pid);
+/* Is pid still the process that had this start time? */
+bool proc_alive(pid_t pid, uint64_t start);
 
 /* Closes every descriptor from 3 up but those in keep[0..n). */
 void proc_close_fds_except(const int *keep, size_t n);

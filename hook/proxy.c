@@ -6,11 +6,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -26,21 +24,20 @@
 #include "cleanup.h"
 #include "proxy_int.h"
 #include "sandbox.h"
+#include "io.h"
+#include "util.h"
 
 #define MAX_CONNS_DEFAULT 256
 #define WAKE_MIN	  4096
 
 uint64_t proxy_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return io_now_ns();
 }
 
 uint64_t proxy_now_ms(void)
 {
-	return proxy_now_ns() / 1000000ULL;
+	return io_now_ms();
 }
 
 static void set_interest(struct proxy *p, struct proxy_ev *ev, uint32_t mask)
@@ -205,7 +202,7 @@ void proxy_spend(struct proxy *p, enum dir d, size_t n)
 
 static void refill_event(struct proxy_ev *ev, uint32_t events)
 {
-	struct proxy *p = (struct proxy *)((char *)ev - offsetof(struct proxy, refill));
+	struct proxy *p = container_of(ev, struct proxy, refill);
 	uint64_t exp;
 
 	if (read(ev->fd, &exp, sizeof(exp)) < 0 && errno != EAGAIN)
@@ -247,9 +244,17 @@ static void write_stats(struct proxy *p, uint64_t now)
 	p->stats.written_ms = now;
 }
 
+/* The listeners stop and start together. */
+static void watch_listeners(struct proxy *p, uint32_t mask)
+{
+	proxy_watch(p, &p->listen, mask);
+	proxy_watch(p, &p->intercept, mask);
+	proxy_dns_watch(p, mask);
+}
+
 static void tick_event(struct proxy_ev *ev, uint32_t events)
 {
-	struct proxy *p = (struct proxy *)((char *)ev - offsetof(struct proxy, tick));
+	struct proxy *p = container_of(ev, struct proxy, tick);
 	uint64_t exp, now;
 	struct conn *c, *next;
 
@@ -260,13 +265,14 @@ static void tick_event(struct proxy_ev *ev, uint32_t events)
 	/* After the resolver: what its callbacks stamped is not later. */
 	now = proxy_now_ms();
 	proxy_deny_tick(p->deny, now);
+	proxy_dns_tick(p, now);
 	for (c = p->conns; c != NULL; c = next) {
 		next = c->next;
 		conn_timeout_check(c, now);
 	}
 	if (p->accept_paused && now >= p->accept_resume) {
 		p->accept_paused = false;
-		proxy_watch(p, &p->listen, EPOLLIN);
+		watch_listeners(p, EPOLLIN);
 	}
 	accesslog_flush(&p->alog, now, false);
 	if (p->alog.dropped != p->stats.log_dropped) {
@@ -279,7 +285,7 @@ static void tick_event(struct proxy_ev *ev, uint32_t events)
 
 static void signal_event(struct proxy_ev *ev, uint32_t events)
 {
-	struct proxy *p = (struct proxy *)((char *)ev - offsetof(struct proxy, sig));
+	struct proxy *p = container_of(ev, struct proxy, sig);
 	struct signalfd_siginfo si;
 
 	if (read(ev->fd, &si, sizeof(si)) == sizeof(si))
@@ -310,13 +316,13 @@ static void pause_accept(struct proxy *p)
 {
 	p->accept_paused = true;
 	p->accept_resume = proxy_now_ms() + 1000;
-	proxy_watch(p, &p->listen, 0);
+	watch_listeners(p, 0);
 }
 
-static void accept_event(struct proxy_ev *ev, uint32_t events)
+static void accept_on(struct proxy *p, struct proxy_ev *ev, bool intercepted)
 {
-	struct proxy *p = (struct proxy *)((char *)ev - offsetof(struct proxy, listen));
 	char reason[HTTP_REASON_MAX];
+	struct conn *c;
 
 	for (int i = 0; i < 64; i++) {
 		int fd = accept4(ev->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -342,9 +348,22 @@ static void accept_event(struct proxy_ev *ev, uint32_t events)
 			shed(p, fd, reason);
 			continue;
 		}
-		if (conn_new(p, fd) == NULL)
+		c = conn_new(p, fd);
+		if (c == NULL)
 			shed(p, fd, "netward: the proxy is out of memory");
+		else if (intercepted)
+			intercept_start(c);
 	}
+}
+
+static void accept_event(struct proxy_ev *ev, uint32_t events)
+{
+	accept_on(container_of(ev, struct proxy, listen), ev, false);
+}
+
+static void intercept_event(struct proxy_ev *ev, uint32_t events)
+{
+	accept_on(container_of(ev, struct proxy, intercept), ev, true);
 }
 
 /* After a batch of events: what was closed during it is freed now, when no
@@ -356,6 +375,7 @@ static void reap(struct proxy *p)
 		p->dead = c->next;
 		conn_free(c);
 	}
+	proxy_dns_reap(p);
 	resolver_reap(p->res);
 	/* The batch's access lines, one write per file. */
 	accesslog_sync(&p->alog);
@@ -473,6 +493,9 @@ static int setup(struct proxy *p, const struct proxy_opts *o, nw_err *err)
 	    add_fd(p, &p->refill, timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC),
 		   refill_event, err) < 0)
 		return -1;
+	if (o->intercept_fd >= 0 &&
+	    add_fd(p, &p->intercept, o->intercept_fd, intercept_event, err) < 0)
+		return -1;
 	if (timerfd_settime(p->tick.fd, 0, &tick, NULL) < 0)
 		return nw_fail(err, errno, "timerfd_settime");
 	p->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -489,6 +512,8 @@ static int setup(struct proxy *p, const struct proxy_opts *o, nw_err *err)
 	if (nodeaddr_nl_open(&p->node, err) < 0)
 		return nw_wrap(err, "proxy");
 	p->node_check = (struct nodeaddr_check){.is_node = nodeaddr_nl_is_node, .ctx = &p->node};
+	if (proxy_dns_setup(p, err) < 0)
+		return -1;
 	for (int d = 0; d < 2; d++)
 		bucket_init(&p->bk[d], rate, bucket_burst_for(rate), proxy_now_ns());
 	p->wake_at_least = rate / 200 < WAKE_MIN ? WAKE_MIN : rate / 200;
@@ -504,6 +529,7 @@ static void teardown(struct proxy *p)
 	while (p->conns != NULL)
 		conn_close(p->conns, "proxy stopping");
 	reap(p);
+	proxy_dns_free(p);
 	proxy_deny_free(p->deny);
 	resolver_free(p->res);
 	nodeaddr_nl_close(&p->node);
@@ -515,8 +541,13 @@ static void teardown(struct proxy *p)
 		write_stats(p, proxy_now_ms());
 	/* A node-log pipe is the caller's (it reports a failure there). */
 	bool own_log = p->o == NULL || p->o->node_log_pipe <= 0;
-	int fds[] = {p->listen.fd, p->sig.fd,	  p->tick.fd,
-		     p->refill.fd, p->reserve_fd, own_log ? p->node_log_fd : -1,
+	int fds[] = {p->listen.fd,
+		     p->intercept.fd,
+		     p->sig.fd,
+		     p->tick.fd,
+		     p->refill.fd,
+		     p->reserve_fd,
+		     own_log ? p->node_log_fd : -1,
 		     p->ep};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
@@ -537,7 +568,7 @@ static void await_deny(struct proxy *p)
 
 	if (proxy_deny_ready(p->deny))
 		return;
-	proxy_watch(p, &p->listen, 0);
+	watch_listeners(p, 0);
 	while (!proxy_deny_ready(p->deny) && !p->stop) {
 		uint64_t now = proxy_now_ms();
 		if (now >= end)
@@ -547,7 +578,7 @@ static void await_deny(struct proxy *p)
 			dispatch(p, evs[i].data.ptr, evs[i].events);
 		reap(p);
 	}
-	proxy_watch(p, &p->listen, EPOLLIN);
+	watch_listeners(p, EPOLLIN);
 }
 
 int proxy_run(const struct proxy_opts *o, nw_err *err)
@@ -560,7 +591,8 @@ int proxy_run(const struct proxy_opts *o, nw_err *err)
 	struct epoll_event evs[64];
 	int rc = 0;
 
-	p.listen.fd = p.sig.fd = p.tick.fd = p.refill.fd = -1;
+	p.listen.fd = p.intercept.fd = p.sig.fd = p.tick.fd = p.refill.fd = -1;
+	proxy_dns_init(&p);
 	if (setup(&p, o, err) < 0 || (o->sandbox && sandbox_enter(o->uid, o->gid, err) < 0)) {
 		teardown(&p);
 		return nw_wrap(err, "proxy");

@@ -1,6 +1,9 @@
 /* A client connection: its life from accept to conn_close, the request
- * head, the decision, DNS, and connecting upstream. Forwarding is in
- * proxy_http.c, tunnels in proxy_tunnel.c. */
+ * head, the decision, DNS, and connecting upstream, the same for every
+ * kind of connection (struct conn_kind says what differs). Forwarding is
+ * in proxy_http.c, tunnels in proxy_tunnel.c, a tunnel's ClientHello in
+ * proxy_peek.c, intercepted connections' first bytes in
+ * proxy_intercept.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,30 +15,7 @@
 
 #include "accesslog.h"
 #include "proxy_int.h"
-
-size_t buf_room(struct buf *b)
-{
-	return b->cap - b->off - b->len;
-}
-
-void buf_compact(struct buf *b)
-{
-	if (b->len == 0)
-		b->off = 0;
-	else if (b->off > 0 && buf_room(b) < b->cap / 2) {
-		memmove(b->d, b->d + b->off, b->len);
-		b->off = 0;
-	}
-}
-
-void buf_put(struct buf *b, const char *s, size_t n)
-{
-	buf_compact(b);
-	if (n > buf_room(b))
-		n = buf_room(b);
-	memcpy(b->d + b->off + b->len, s, n);
-	b->len += n;
-}
+#include "util.h"
 
 static void client_event(struct proxy_ev *ev, uint32_t events);
 static void upstream_event(struct proxy_ev *ev, uint32_t events);
@@ -59,6 +39,7 @@ struct conn *conn_new(struct proxy *p, int fd)
 		return NULL;
 	}
 	c->p = p;
+	c->kind = &conn_kind_http;
 	c->cin = (struct buf){.d = mem, .cap = PROXY_BUF};
 	c->c2u = (struct buf){.d = mem + PROXY_BUF, .cap = PROXY_BUF};
 	c->uin = (struct buf){.d = mem + 2 * PROXY_BUF, .cap = PROXY_BUF};
@@ -159,15 +140,20 @@ void conn_log(struct conn *c, bool allow, const char *reason)
 	c->method[0] = '\0'; /* logged: conn_close must not log it again */
 }
 
-void conn_fail(struct conn *c, int status, bool denied, const char *reason)
+void conn_fail(struct conn *c, const struct proxy_fail *f)
 {
 	char resp[HTTP_REASON_MAX + 256];
-	size_t n = http_error_response(status, reason, resp, sizeof(resp));
+	size_t n = http_error_response(f->status, f->reason, resp, sizeof(resp));
 
 	if (c->t_start == 0)
 		c->t_start = c->t_head;
-	c->status = status;
-	conn_log(c, !denied, reason);
+	c->status = f->status;
+	if (!c->kind->http_errors) {
+		conn_log(c, !f->denied, f->reason);
+		conn_close(c, f->reason);
+		return;
+	}
+	conn_log(c, !f->denied, f->reason);
 	conn_close_upstream(c);
 	tunnel_free(c);
 	proxy_unwait(c->p, c);
@@ -181,10 +167,10 @@ void conn_fail(struct conn *c, int status, bool denied, const char *reason)
 
 void conn_dns_timeout(struct conn *c)
 {
-	char reason[HTTP_REASON_MAX];
+	struct proxy_fail f;
 
-	snprintf(reason, sizeof(reason), "netward: DNS lookup of %s timed out", c->host);
-	conn_fail(c, 504, false, reason);
+	proxy_failed(&f, 504, "netward: DNS lookup of %s timed out", c->host);
+	conn_fail(c, &f);
 }
 
 ssize_t conn_read(struct conn *c, int fd, struct buf *b, enum dir d)
@@ -235,12 +221,11 @@ static void start_connect(struct conn *c, const struct nw_addr *a)
 	struct sockaddr_storage ss;
 	socklen_t sl = addr_to_sockaddr(a, c->port, &ss);
 	int fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
-	char reason[HTTP_REASON_MAX];
+	struct proxy_fail f;
 
 	if (fd < 0) {
-		snprintf(reason, sizeof(reason), "netward: no socket for %s: %s", c->host,
-			 strerror(errno));
-		conn_fail(c, 502, false, reason);
+		proxy_failed(&f, 502, "netward: no socket for %s: %s", c->host, strerror(errno));
+		conn_fail(c, &f);
 		return;
 	}
 	c->uev.fd = fd;
@@ -249,9 +234,9 @@ static void start_connect(struct conn *c, const struct nw_addr *a)
 	c->up_port = c->port;
 	if (connect(fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS) {
 		char as[64];
-		snprintf(reason, sizeof(reason), "netward: connecting to %s (%s:%u) failed: %s",
-			 c->host, addr_str(a, as, sizeof(as)), c->port, strerror(errno));
-		conn_fail(c, 502, false, reason);
+		proxy_failed(&f, 502, "netward: connecting to %s (%s:%u) failed: %s", c->host,
+			     addr_str(a, as, sizeof(as)), c->port, strerror(errno));
+		conn_fail(c, &f);
 		return;
 	}
 	conn_set_state(c, CS_CONNECT);
@@ -262,36 +247,30 @@ static void on_resolved(void *arg, enum resolve_status st, const struct resolve_
 			const char *detail)
 {
 	struct conn *c = arg;
-	char reason[HTTP_REASON_MAX];
+	struct proxy_fail f;
 	struct nw_addr pick;
-	int status;
 
 	switch (st) {
 	case RESOLVE_OK:
-		status = proxy_policy_addrs(c->p->o, c->p->deny, &c->p->node_check, c->host,
-					    c->port, ans, &pick, reason, sizeof(reason));
-		if (status != 0)
-			conn_fail(c, status, status == 403, reason);
+		if (proxy_policy_addrs(c->p->o, c->p->deny, &c->p->node_check, c->host, c->port,
+				       ans, &pick, &f) != 0)
+			conn_fail(c, &f);
 		else
 			start_connect(c, &pick);
 		return;
 	case RESOLVE_NXDOMAIN:
-		snprintf(reason, sizeof(reason), "netward: DNS says %s does not exist (NXDOMAIN)",
-			 c->host);
-		conn_fail(c, 502, false, reason);
-		return;
+		proxy_failed(&f, 502, "netward: DNS says %s does not exist (NXDOMAIN)", c->host);
+		break;
 	case RESOLVE_NODATA:
-		snprintf(reason, sizeof(reason), "netward: DNS has no address for %s", c->host);
-		conn_fail(c, 502, false, reason);
-		return;
+		proxy_failed(&f, 502, "netward: DNS has no address for %s", c->host);
+		break;
 	case RESOLVE_TIMEOUT:
 		conn_dns_timeout(c);
 		return;
 	default:
-		snprintf(reason, sizeof(reason), "netward: DNS lookup of %s failed: %s", c->host,
-			 detail);
-		conn_fail(c, 502, false, reason);
+		proxy_failed(&f, 502, "netward: DNS lookup of %s failed: %s", c->host, detail);
 	}
+	conn_fail(c, &f);
 }
 
 /* Is the kept upstream still open? A closed one shows EOF to a peek. */
@@ -306,28 +285,26 @@ static bool upstream_alive(struct conn *c)
 	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-static void route(struct conn *c)
+void conn_route(struct conn *c)
 {
 	cleanup_err nw_err err = NULL;
-	char reason[HTTP_REASON_MAX];
+	struct proxy_fail f;
 	struct resolve_answer ans = {0};
-	int status;
 
-	status = proxy_policy_name(c->p->o, c->host, c->host_is_ip, c->port,
-				   c->is_connect ? VIA_CONNECT : VIA_HTTP, &c->reported, reason,
-				   sizeof(reason));
-	if (status != 0) {
-		conn_fail(c, status, true, reason);
+	if (proxy_policy_name(c->p->o, c->host, c->host_is_ip, c->port, c->kind->via, &c->reported,
+			      &f) != 0) {
+		conn_fail(c, &f);
 		return;
 	}
-	if (!c->is_connect && upstream_alive(c)) {
-		forward_start(c);
+	if (c->kind->reuse_upstream && upstream_alive(c)) {
+		c->kind->connected(c);
 		return;
 	}
 	conn_close_upstream(c);
 	if (c->host_is_ip) {
 		if (addr_parse(c->host, &ans.addrs[0], &err) < 0) {
-			conn_fail(c, 400, true, "netward: invalid IP address");
+			proxy_refuse(&f, 400, "netward: invalid IP address");
+			conn_fail(c, &f);
 			return;
 		}
 		ans.n = 1;
@@ -340,9 +317,9 @@ static void route(struct conn *c)
 	}
 	conn_set_state(c, CS_RESOLVE);
 	if (resolver_lookup(c->p->res, c->host, on_resolved, c, &c->dnsq, &err) < 0) {
-		snprintf(reason, sizeof(reason), "netward: DNS lookup of %s failed: %s", c->host,
-			 nw_err_msg(err));
-		conn_fail(c, 502, false, reason);
+		proxy_failed(&f, 502, "netward: DNS lookup of %s failed: %s", c->host,
+			     nw_err_msg(err));
+		conn_fail(c, &f);
 		return;
 	}
 	conn_update(c);
@@ -356,7 +333,8 @@ static void take_request(struct conn *c, const struct http_req *r)
 	snprintf(c->host, sizeof(c->host), "%s", r->host);
 	c->host_is_ip = r->host_is_ip;
 	c->port = r->port;
-	c->is_connect = r->connect;
+	if (r->connect)
+		c->kind = &conn_kind_connect;
 	c->head_method = r->head_method;
 	c->client_ka = r->keep_alive;
 	c->req_body = r->h.body;
@@ -380,17 +358,20 @@ static void take_request(struct conn *c, const struct http_req *r)
 	c->cin.off += r->h.head_len;
 	c->cin.len -= r->h.head_len;
 	if (!r->connect && n == 0) {
-		conn_fail(c, 431, true, "netward: the rewritten request head is too large");
+		struct proxy_fail f;
+		proxy_refuse(&f, 431, "netward: the rewritten request head is too large");
+		conn_fail(c, &f);
 		return;
 	}
 	c->c2u.len += n;
-	route(c);
+	conn_route(c);
 }
 
 void conn_head_parse(struct conn *c)
 {
 	struct http_req *r;
-	struct http_fail f;
+	struct http_fail hf;
+	struct proxy_fail f;
 	const char *buf = c->cin.d + c->cin.off;
 	int rc;
 
@@ -401,19 +382,21 @@ void conn_head_parse(struct conn *c)
 		return;
 	r = calloc(1, sizeof(*r));
 	if (r == NULL) {
-		conn_fail(c, 503, false, "netward: out of memory");
+		proxy_failed(&f, 503, "netward: out of memory");
+		conn_fail(c, &f);
 		return;
 	}
-	rc = http_parse_request(buf, c->cin.len, r, &f);
+	rc = http_parse_request_at(buf, c->cin.len, c->at_port, r, &hf);
 	if (rc == 0 && (buf_room(&c->cin) == 0 || c->cin.len > HTTP_MAX_HEAD))
-		rc = -1, f.status = 431,
-		snprintf(f.reason, sizeof(f.reason), "netward: request head too large");
+		rc = -1, hf.status = 431,
+		snprintf(hf.reason, sizeof(hf.reason), "netward: request head too large");
 	if (rc < 0) {
 		c->method[0] = '\0';
 		c->host[0] = '\0';
 		c->port = 0;
 		c->up_bytes = c->cin.len;
-		conn_fail(c, f.status, true, f.reason);
+		proxy_refuse(&f, hf.status, "%s", hf.reason);
+		conn_fail(c, &f);
 	} else if (rc == 1) {
 		c->scan = 0;
 		take_request(c, r);
@@ -446,7 +429,8 @@ static void connect_event(struct conn *c, bool client, uint32_t events)
 {
 	int e = 0;
 	socklen_t el = sizeof(e);
-	char reason[HTTP_REASON_MAX], as[64];
+	struct proxy_fail f;
+	char as[64];
 
 	if (client) {
 		conn_close(c, "client closed");
@@ -458,15 +442,12 @@ static void connect_event(struct conn *c, bool client, uint32_t events)
 	    getsockopt(c->uev.fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0)
 		e = errno;
 	if (e != 0) {
-		snprintf(reason, sizeof(reason), "netward: connecting to %s (%s:%u) failed: %s",
-			 c->host, addr_str(&c->up_addr, as, sizeof(as)), c->port, strerror(e));
-		conn_fail(c, 502, false, reason);
+		proxy_failed(&f, 502, "netward: connecting to %s (%s:%u) failed: %s", c->host,
+			     addr_str(&c->up_addr, as, sizeof(as)), c->port, strerror(e));
+		conn_fail(c, &f);
 		return;
 	}
-	if (c->is_connect)
-		peek_start(c);
-	else
-		forward_start(c);
+	c->kind->connected(c);
 }
 
 static void error_event(struct conn *c, bool client, uint32_t events)
@@ -511,26 +492,55 @@ static void resolve_event(struct conn *c, bool client, uint32_t events)
 		conn_close(c, "client closed");
 }
 
-static void (*const handlers[CS_NSTATES])(struct conn *, bool, uint32_t) = {
-    [CS_HEAD] = head_event,   [CS_RESOLVE] = resolve_event, [CS_CONNECT] = connect_event,
-    [CS_PEEK] = peek_event,   [CS_FORWARD] = forward_event, [CS_TUNNEL] = tunnel_event,
-    [CS_ERROR] = error_event,
+static void head_interest(struct conn *c, uint32_t *cm, uint32_t *um)
+{
+	*cm = c->waiting[DIR_UP] ? 0 : EPOLLIN;
+}
+
+static void resolve_interest(struct conn *c, uint32_t *cm, uint32_t *um)
+{
+}
+
+static void connect_interest(struct conn *c, uint32_t *cm, uint32_t *um)
+{
+	*um = EPOLLOUT;
+}
+
+static void error_interest(struct conn *c, uint32_t *cm, uint32_t *um)
+{
+	*cm = c->u2c.len ? EPOLLOUT : EPOLLIN;
+}
+
+/* One handler per state: what an event on either socket does, and which
+ * events to ask for next. */
+static const struct {
+	void (*event)(struct conn *c, bool client, uint32_t events);
+	void (*interest)(struct conn *c, uint32_t *cm, uint32_t *um);
+} states[CS_NSTATES] = {
+    [CS_HEAD] = {head_event, head_interest},
+    [CS_RESOLVE] = {resolve_event, resolve_interest},
+    [CS_CONNECT] = {connect_event, connect_interest},
+    [CS_PEEK] = {peek_event, peek_interest},
+    [CS_SNIFF] = {sniff_event, sniff_interest},
+    [CS_FORWARD] = {forward_event, forward_interest},
+    [CS_TUNNEL] = {tunnel_event, tunnel_interest},
+    [CS_ERROR] = {error_event, error_interest},
 };
 
 static void client_event(struct proxy_ev *ev, uint32_t events)
 {
-	struct conn *c = (struct conn *)((char *)ev - offsetof(struct conn, cev));
+	struct conn *c = container_of(ev, struct conn, cev);
 
 	if (!c->closed)
-		handlers[c->st](c, true, events);
+		states[c->st].event(c, true, events);
 }
 
 static void upstream_event(struct proxy_ev *ev, uint32_t events)
 {
-	struct conn *c = (struct conn *)((char *)ev - offsetof(struct conn, uev));
+	struct conn *c = container_of(ev, struct conn, uev);
 
 	if (!c->closed)
-		handlers[c->st](c, false, events);
+		states[c->st].event(c, false, events);
 }
 
 void conn_update(struct conn *c)
@@ -539,30 +549,7 @@ void conn_update(struct conn *c)
 
 	if (c->closed)
 		return;
-	switch (c->st) {
-	case CS_HEAD:
-		cm = c->waiting[DIR_UP] ? 0 : EPOLLIN;
-		break;
-	case CS_RESOLVE:
-		break;
-	case CS_CONNECT:
-		um = EPOLLOUT;
-		break;
-	case CS_PEEK:
-		peek_interest(c, &cm, &um);
-		break;
-	case CS_FORWARD:
-		forward_interest(c, &cm, &um);
-		break;
-	case CS_TUNNEL:
-		tunnel_interest(c, &cm, &um);
-		break;
-	case CS_ERROR:
-		cm = c->u2c.len ? EPOLLOUT : EPOLLIN;
-		break;
-	default:
-		break;
-	}
+	states[c->st].interest(c, &cm, &um);
 	proxy_watch(c->p, &c->cev, cm);
 	if (c->uev.fd >= 0)
 		proxy_watch(c->p, &c->uev, um);
@@ -588,8 +575,11 @@ void conn_timeout_check(struct conn *c, uint64_t now)
 		else if ((c->cin.len > 0 || c->t_start == 0) && ago(now, c->t_head) >= T_HEAD) {
 			if (c->cin.len == 0)
 				conn_close(c, "no request");
-			else
-				conn_fail(c, 408, true, "netward: the request head took too long");
+			else {
+				struct proxy_fail f;
+				proxy_refuse(&f, 408, "netward: the request head took too long");
+				conn_fail(c, &f);
+			}
 		}
 		break;
 	case CS_RESOLVE:
@@ -598,15 +588,18 @@ void conn_timeout_check(struct conn *c, uint64_t now)
 		break;
 	case CS_CONNECT:
 		if (since >= T_CONNECT) {
-			char reason[HTTP_REASON_MAX], as[64];
-			snprintf(reason, sizeof(reason),
-				 "netward: connecting to %s (%s:%u) timed out", c->host,
-				 addr_str(&c->up_addr, as, sizeof(as)), c->port);
-			conn_fail(c, 504, false, reason);
+			struct proxy_fail f;
+			char as[64];
+			proxy_failed(&f, 504, "netward: connecting to %s (%s:%u) timed out",
+				     c->host, addr_str(&c->up_addr, as, sizeof(as)), c->port);
+			conn_fail(c, &f);
 		}
 		break;
 	case CS_PEEK:
 		peek_timeout_check(c, now);
+		break;
+	case CS_SNIFF:
+		sniff_timeout_check(c, now);
 		break;
 	case CS_FORWARD:
 	case CS_TUNNEL:

@@ -4,34 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cleanup.h"
-
-struct deny_name {
-	struct proxy_deny *owner;
-	const struct nw_deny *rule;
-	char name[DOMAIN_MAX + 1];
-	struct nw_addr addrs[RESOLVE_MAX_ADDRS];
-	size_t n;
-	bool answered;	     /* a first answer (or failure) came */
-	uint64_t refresh_ms; /* look up again from then on */
-	struct resolve_query *q;
-};
-
-struct proxy_deny {
-	struct resolver *res;
-	size_t n;
-	struct deny_name e[]; /* n of them */
-};
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
+#include "io.h"
 
 static void on_answer(void *arg, enum resolve_status st, const struct resolve_answer *ans,
 		      const char *detail)
@@ -46,7 +21,7 @@ static void on_answer(void *arg, enum resolve_status st, const struct resolve_an
 		ttl = ans->ttl < PROXY_DENY_TTL_MIN_S	? PROXY_DENY_TTL_MIN_S
 		      : ans->ttl > PROXY_DENY_TTL_MAX_S ? PROXY_DENY_TTL_MAX_S
 							: ans->ttl;
-		e->refresh_ms = now_ms() + (uint64_t)ttl * 1000;
+		e->refresh_ms = io_now_ms() + (uint64_t)ttl * 1000;
 		return;
 	}
 	/* NXDOMAIN or no address: nothing to refuse now. A timeout or a
@@ -54,7 +29,7 @@ static void on_answer(void *arg, enum resolve_status st, const struct resolve_an
 	 * again soon. */
 	if (st == RESOLVE_NXDOMAIN || st == RESOLVE_NODATA)
 		e->n = 0;
-	e->refresh_ms = now_ms() + PROXY_DENY_RETRY_S * 1000;
+	e->refresh_ms = io_now_ms() + PROXY_DENY_RETRY_S * 1000;
 }
 
 static void lookup(struct deny_name *e)
@@ -65,7 +40,7 @@ static void lookup(struct deny_name *e)
 		return;
 	if (resolver_lookup(e->owner->res, e->name, on_answer, e, &e->q, &err) < 0) {
 		e->answered = true;
-		e->refresh_ms = now_ms() + PROXY_DENY_RETRY_S * 1000;
+		e->refresh_ms = io_now_ms() + PROXY_DENY_RETRY_S * 1000;
 	}
 }
 
@@ -113,25 +88,6 @@ bool proxy_deny_ready(const struct proxy_deny *d)
 		if (!d->e[i].answered)
 			return false;
 	return true;
-}
-
-const struct nw_deny *proxy_deny_match(const struct proxy_deny *d, const struct nw_addr *a,
-				       uint16_t port, const char **name)
-{
-	for (size_t i = 0; d != NULL && i < d->n; i++) {
-		const struct deny_name *e = &d->e[i];
-		if (e->rule->port != 0 && e->rule->port != port)
-			continue;
-		for (size_t k = 0; k < e->n; k++) {
-			struct nw_addr u = addr_unmap(&e->addrs[k]);
-			if (u.family == a->family &&
-			    memcmp(u.a, a->a, a->family == AF_INET ? 4 : 16) == 0) {
-				*name = e->name;
-				return e->rule;
-			}
-		}
-	}
-	return NULL;
 }
 
 void proxy_deny_free(struct proxy_deny *d)

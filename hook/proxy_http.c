@@ -50,6 +50,13 @@ static int move_body(struct buf *in, struct buf *out, enum http_body body, uint6
 	return 0;
 }
 
+const struct conn_kind conn_kind_http = {
+    .via = VIA_HTTP,
+    .reuse_upstream = true,
+    .http_errors = true,
+    .connected = forward_start,
+};
+
 void forward_start(struct conn *c)
 {
 	conn_set_state(c, CS_FORWARD);
@@ -63,7 +70,8 @@ void forward_start(struct conn *c)
 static int parse_head(struct conn *c)
 {
 	struct http_resp *r = calloc(1, sizeof(*r));
-	struct http_fail f;
+	struct http_fail hf;
+	struct proxy_fail f;
 	bool ka;
 	size_t n;
 	int rc;
@@ -72,21 +80,22 @@ static int parse_head(struct conn *c)
 		conn_close(c, "out of memory");
 		return -1;
 	}
-	rc = http_parse_response(c->uin.d + c->uin.off, c->uin.len, c->head_method, r, &f);
-	if (rc == 0 && (c->up_eof || buf_space(&c->uin) == 0)) {
+	rc = http_parse_response(c->uin.d + c->uin.off, c->uin.len, c->head_method, r, &hf);
+	if (rc < 0) {
+		proxy_failed(&f, 502, "%s", hf.reason);
+	} else if (rc == 0 && (c->up_eof || buf_space(&c->uin) == 0)) {
 		rc = -1;
-		snprintf(f.reason, sizeof(f.reason), "netward: %s sent an incomplete response head",
-			 c->host);
-	}
-	if (rc == 1 && r->status == 101) {
+		proxy_failed(&f, 502, "netward: %s sent an incomplete response head", c->host);
+	} else if (rc == 1 && r->status == 101) {
 		rc = -1;
-		snprintf(f.reason, sizeof(f.reason),
-			 "netward: %s switched protocols, which netward does not proxy", c->host);
+		proxy_failed(&f, 502,
+			     "netward: %s switched protocols, which netward does not proxy",
+			     c->host);
 	}
 	if (rc <= 0) {
 		free(r);
 		if (rc < 0)
-			conn_fail(c, 502, false, f.reason);
+			conn_fail(c, &f);
 		return rc;
 	}
 	ka = c->client_ka && r->h.body != HTTP_BODY_CLOSE;
@@ -94,7 +103,8 @@ static int parse_head(struct conn *c)
 	n = http_build_response(r, ka, c->u2c.d + c->u2c.off + c->u2c.len, buf_room(&c->u2c));
 	if (n == 0) {
 		free(r);
-		conn_fail(c, 502, false, "netward: the origin's response head is too large");
+		proxy_failed(&f, 502, "netward: the origin's response head is too large");
+		conn_fail(c, &f);
 		return -1;
 	}
 	c->u2c.len += n;
@@ -119,10 +129,10 @@ static int process_response(struct conn *c)
 		int rc;
 
 		if (c->uin.len == 0 && c->up_eof) {
-			char reason[HTTP_REASON_MAX];
-			snprintf(reason, sizeof(reason),
-				 "netward: %s closed the connection without answering", c->host);
-			conn_fail(c, 502, false, reason);
+			struct proxy_fail f;
+			proxy_failed(&f, 502, "netward: %s closed the connection without answering",
+				     c->host);
+			conn_fail(c, &f);
 			return -1;
 		}
 		/* An interim response (100 Continue) goes out before the next head. */
@@ -191,18 +201,20 @@ static void read_client(struct conn *c)
 static int move_request(struct conn *c)
 {
 	if (move_body(&c->cin, &c->c2u, c->req_body, &c->req_left, &c->req_ch, &c->req_done) < 0) {
-		if (c->status == 0 && c->u2c.len == 0)
-			conn_fail(c, 400, true, "netward: malformed chunked request body");
-		else
+		if (c->status == 0 && c->u2c.len == 0) {
+			struct proxy_fail f;
+			proxy_refuse(&f, 400, "netward: malformed chunked request body");
+			conn_fail(c, &f);
+		} else
 			conn_close(c, "malformed chunked request body");
 		return -1;
 	}
 	if (c->c2u.len > 0 && conn_write(c, c->uev.fd, &c->c2u) < 0) {
-		char reason[HTTP_REASON_MAX];
-		snprintf(reason, sizeof(reason), "netward: sending the request to %s failed: %s",
-			 c->host, strerror(errno));
+		struct proxy_fail f;
+		proxy_failed(&f, 502, "netward: sending the request to %s failed: %s", c->host,
+			     strerror(errno));
 		if (c->status == 0)
-			conn_fail(c, 502, false, reason);
+			conn_fail(c, &f);
 		else
 			conn_close(c, "origin gone");
 		return -1;

@@ -4,6 +4,7 @@
 #ifndef NW_PROXY_INT_H
 #define NW_PROXY_INT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +12,7 @@
 
 #include "accesslog.h"
 #include "addr.h"
+#include "buf.h"
 #include "bucket.h"
 #include "http.h"
 #include "nodeaddr.h"
@@ -43,16 +45,58 @@
 
 enum dir { DIR_UP, DIR_DOWN }; /* job→origin, origin→job */
 
-struct buf {
-	char *d;
-	size_t off, len, cap;
+/* Why the proxy refused a request or could not serve it, as http.c's
+ * struct http_fail: the status to answer, whether it is a refusal (counted
+ * denied) or a failure on the way (logged as allowed, with the reason), and
+ * one line for the log, the X-Netward-Reason header and the body. */
+#define PROXY_REASON_MAX (2 * HTTP_REASON_MAX)
+struct proxy_fail {
+	int status;
+	bool denied;
+	char reason[PROXY_REASON_MAX];
 };
+
+/* How the name came: which port list applies and how the reason reads. */
+enum proxy_via {
+	VIA_HTTP,    /* an absolute-form request to the proxy: http_ports */
+	VIA_CONNECT, /* CONNECT host:port: connect_ports */
+	VIA_SNI,     /* the server name of a TLS ClientHello: connect_ports */
+};
+
+struct conn;
+
+/* What kind of connection a conn is, and all that changes with it:
+ * proxy_conn.c takes every other step (head, decision, DNS, connect,
+ * close) the same way for each kind, and dispatches here. */
+struct conn_kind {
+	enum proxy_via via; /* the decision's port list and wording */
+	/* A kept-alive upstream to the same host and port serves the next
+	 * request. */
+	bool reuse_upstream;
+	/* A refusal gets an HTTP error response; otherwise the connection is
+	 * closed (the client speaks TLS, or nothing known yet). Logged and
+	 * counted either way. */
+	bool http_errors;
+	/* The upstream accepted the connection. */
+	void (*connected)(struct conn *c);
+};
+/* An absolute-form request (proxy_http.c). */
+extern const struct conn_kind conn_kind_http;
+/* A CONNECT tunnel: its ClientHello read (proxy_peek.c), then bytes both
+ * ways (proxy_tunnel.c). */
+extern const struct conn_kind conn_kind_connect;
+/* Redirected by the firewall (proxy_intercept.c): until its first bytes
+ * are read (sniff), then a TLS stream judged on its server name (tls), or
+ * HTTP/1.x requests judged each on its Host (conn_kind_http, the head read
+ * in origin form on c->at_port). */
+extern const struct conn_kind conn_kind_sniff, conn_kind_tls;
 
 enum conn_state {
 	CS_HEAD,
 	CS_RESOLVE,
 	CS_CONNECT,
 	CS_PEEK,
+	CS_SNIFF, /* an intercepted connection's first bytes */
 	CS_FORWARD,
 	CS_TUNNEL,
 	CS_ERROR,
@@ -65,6 +109,7 @@ struct tls_sni;
 
 struct conn {
 	struct proxy *p;
+	const struct conn_kind *kind;
 	struct conn *prev, *next;	  /* every live conn */
 	struct conn *wprev[2], *wnext[2]; /* waiting on bucket DIR_UP / DIR_DOWN */
 	bool waiting[2];
@@ -77,9 +122,10 @@ struct conn {
 	/* the request in progress */
 	char method[HTTP_MAX_METHOD + 1];
 	char host[DOMAIN_MAX + 1];
-	bool host_is_ip, is_connect, head_method, client_ka;
+	bool host_is_ip, head_method, client_ka;
 	bool reported; /* the current request is allowed by report mode only */
 	uint16_t port;
+	uint16_t at_port; /* intercepted: the port the job connected to; 0 explicit */
 	enum http_body req_body;
 	uint64_t req_left;
 	struct http_chunked req_ch;
@@ -128,8 +174,10 @@ struct proxy {
 	struct proxy_ev listen, sig, tick, refill;
 	int reserve_fd;
 	struct resolver *res;
-	struct proxy_deny *deny; /* addresses of deny_destinations names */
-	struct nodeaddr_nl node; /* the node's own addresses, kept by rtnetlink */
+	struct proxy_deny *deny;   /* addresses of deny_destinations names */
+	struct proxy_ev intercept; /* the interception listener (fd -1: none) */
+	struct proxy_dns *dns;	   /* the job's DNS on the gateway, or NULL */
+	struct nodeaddr_nl node;   /* the node's own addresses, kept by rtnetlink */
 	struct nodeaddr_check node_check;
 	struct bucket bk[2];
 	uint64_t wake_at_least; /* bytes worth waking waiters for */
@@ -168,7 +216,7 @@ void conn_close_upstream(struct conn *c);
 void conn_update(struct conn *c);
 void conn_timeout_check(struct conn *c, uint64_t now);
 /* Refuses the request in progress with an error response, then closes. */
-void conn_fail(struct conn *c, int status, bool denied, const char *reason);
+void conn_fail(struct conn *c, const struct proxy_fail *f);
 /* conn_fail for a DNS lookup that got no answer in time: 504. */
 void conn_dns_timeout(struct conn *c);
 void conn_log(struct conn *c, bool allow, const char *reason);
@@ -178,39 +226,44 @@ void conn_set_state(struct conn *c, enum conn_state st);
 ssize_t conn_read(struct conn *c, int fd, struct buf *b, enum dir d);
 /* Writes what b holds: >=0 written, -1 error. */
 ssize_t conn_write(struct conn *c, int fd, struct buf *b);
-size_t buf_room(struct buf *b);
-/* Room once compacted. */
-static inline size_t buf_space(const struct buf *b)
-{
-	return b->cap - b->len;
-}
-void buf_compact(struct buf *b);
-void buf_put(struct buf *b, const char *s, size_t n);
 void conn_head_parse(struct conn *c);
+/* The decision on c->host:c->port for c's kind, then DNS and connecting. */
+void conn_route(struct conn *c);
 
-/* proxy_policy.c: the one decision every path takes. How the name came:
- * which port list applies and how the reason reads. */
-enum proxy_via {
-	VIA_HTTP,    /* an absolute-form request to the proxy: http_ports */
-	VIA_CONNECT, /* CONNECT host:port: connect_ports */
-	VIA_SNI,     /* the server name of a TLS ClientHello: connect_ports */
-};
-/* 0 allowed, else the status to answer with reason set. *report is set
+/* proxy_fail.c: fill f and return status. A refusal by policy (counted
+ * denied), and a failure on the way to the origin. */
+int proxy_refuse(struct proxy_fail *f, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int proxy_failed(struct proxy_fail *f, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int proxy_fail_v(struct proxy_fail *f, int status, bool denied, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+/* proxy_policy.c: the one decision every path takes. */
+/* 0 allowed, else the status to answer with f filled. *report is set
  * when the name is allowed only by report mode (outside the job's list,
- * inside the node's ceiling); reason then says so. */
+ * inside the node's ceiling); f->reason then says so. */
 int proxy_policy_name(const struct proxy_opts *o, const char *host, bool is_ip, uint16_t port,
-		      enum proxy_via via, bool *report, char *reason, size_t len);
+		      enum proxy_via via, bool *report, struct proxy_fail *f);
 /* A ClientHello's server name as sent (tls_sni): canonicalised, then the
  * same decision as proxy_policy_name with VIA_SNI. */
 int proxy_policy_sni(const struct proxy_opts *o, const char *sni, uint16_t port, bool *report,
-		     char *reason, size_t len);
+		     struct proxy_fail *f);
+/* The canonical host of a ClientHello's server name, or 403 with f
+ * filled (the first step of proxy_policy_sni). host: DOMAIN_MAX + 1. */
+int proxy_policy_sni_host(const char *sni, char *host, bool *is_ip, struct proxy_fail *f);
+/* Does the job's DNS on the gateway answer name (canonical, no trailing
+ * dot)? Only names the job's list covers, and no deny_destinations name
+ * (one with a port is left to the connection's own check). Report mode
+ * adds nothing here: a name outside the list never leaves the node. */
+bool proxy_policy_dns_covers(const struct proxy_opts *o, const char *name);
 /* On a DNS answer (or an IP literal as one): its CNAME chain, then every
  * address, including against the addresses deny_destinations names
  * resolve to (dn) and the node's own addresses (node). */
 int proxy_policy_addrs(const struct proxy_opts *o, const struct proxy_deny *dn,
 		       const struct nodeaddr_check *node, const char *host, uint16_t port,
-		       const struct resolve_answer *ans, struct nw_addr *pick, char *reason,
-		       size_t len);
+		       const struct resolve_answer *ans, struct nw_addr *pick,
+		       struct proxy_fail *f);
 
 /* proxy_http.c */
 void forward_start(struct conn *c);
@@ -222,6 +275,26 @@ void peek_start(struct conn *c);
 void peek_event(struct conn *c, bool client, uint32_t events);
 void peek_interest(struct conn *c, uint32_t *cm, uint32_t *um);
 void peek_timeout_check(struct conn *c, uint64_t now);
+
+/* proxy_intercept.c */
+/* A connection accepted on the interception listener. */
+void intercept_start(struct conn *c);
+void sniff_event(struct conn *c, bool client, uint32_t events);
+void sniff_interest(struct conn *c, uint32_t *cm, uint32_t *um);
+void sniff_timeout_check(struct conn *c, uint64_t now);
+
+/* proxy_dns.c: the job's DNS on the gateway (o->dns_udp_fd, dns_tcp_fd). */
+struct proxy_dns;
+void proxy_dns_init(struct proxy *p);
+int proxy_dns_setup(struct proxy *p, nw_err *err);
+/* Pauses (0) or resumes (EPOLLIN) taking queries, with the listeners:
+ * until the addresses of deny_destinations names are known, and while
+ * descriptors run out. */
+void proxy_dns_watch(struct proxy *p, uint32_t mask);
+void proxy_dns_tick(struct proxy *p, uint64_t now);
+/* Frees what was closed during the batch. */
+void proxy_dns_reap(struct proxy *p);
+void proxy_dns_free(struct proxy *p);
 
 /* proxy_tunnel.c */
 void tunnel_start(struct conn *c);

@@ -25,7 +25,8 @@ static void deny(struct conn *c, const char *reason)
 static void judge(struct conn *c, size_t from)
 {
 	const uint8_t *d = (const uint8_t *)c->cin.d + c->cin.off;
-	char reason[2 * HTTP_REASON_MAX];
+	char reason[PROXY_REASON_MAX];
+	struct proxy_fail f;
 	bool rep = false;
 	int rc;
 
@@ -57,12 +58,11 @@ static void judge(struct conn *c, size_t from)
 		}
 		return;
 	case TLS_SNI_FOUND:
-		if (proxy_policy_sni(c->p->o, c->sni->name, c->port, &rep, reason,
-				     sizeof(reason)) != 0) {
-			size_t l = strlen(reason);
-			snprintf(reason + l, sizeof(reason) - l, " (in a CONNECT tunnel to %s)",
+		if (proxy_policy_sni(c->p->o, c->sni->name, c->port, &rep, &f) != 0) {
+			size_t l = strlen(f.reason);
+			snprintf(f.reason + l, sizeof(f.reason) - l, " (in a CONNECT tunnel to %s)",
 				 c->host);
-			deny(c, reason);
+			deny(c, f.reason);
 			return;
 		}
 		/* A server name outside the job's list that report mode let
@@ -145,7 +145,7 @@ void peek_interest(struct conn *c, uint32_t *cm, uint32_t *um)
 
 void peek_timeout_check(struct conn *c, uint64_t now)
 {
-	char reason[2 * HTTP_REASON_MAX];
+	char reason[PROXY_REASON_MAX];
 
 	if (now - c->t_state < T_PEEK)
 		return;

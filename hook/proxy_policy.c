@@ -50,7 +50,7 @@ static const char *what(enum proxy_via via)
 }
 
 int proxy_policy_name(const struct proxy_opts *o, const char *host, bool is_ip, uint16_t port,
-		      enum proxy_via via, bool *report, char *reason, size_t len)
+		      enum proxy_via via, bool *report, struct proxy_fail *f)
 {
 	const struct nw_config *cfg = o->cfg;
 	bool tunnel = via != VIA_HTTP;
@@ -58,78 +58,88 @@ int proxy_policy_name(const struct proxy_opts *o, const char *host, bool is_ip, 
 	*report = false;
 
 	if (tunnel && !ports_contain(&cfg->connect_ports, port)) {
-		snprintf(reason, len, "netward: port %u is not in connect_ports", port);
-		return 403;
+		return proxy_refuse(f, 403, "netward: port %u is not in connect_ports", port);
 	}
 	if (!tunnel && !ports_contain(&cfg->http_ports, port)) {
-		snprintf(reason, len, "netward: port %u is not in http_ports", port);
-		return 403;
+		return proxy_refuse(f, 403, "netward: port %u is not in http_ports", port);
 	}
 	if (is_ip && !ip_listed(o->domains, host)) {
-		snprintf(reason, len,
-			 "netward: %s%s is an IP address that this job's allowlist does not list",
-			 via == VIA_SNI ? "the TLS server name " : "", host);
-		return 403;
+		return proxy_refuse(
+		    f, 403,
+		    "netward: %s%s is an IP address that this job's allowlist does not list",
+		    via == VIA_SNI ? "the TLS server name " : "", host);
 	}
 	if (!is_ip && domain_list_match(o->domains, host) == NULL) {
 		if (!reportable(cfg, host)) {
-			snprintf(reason, len, "netward: %s \"%s\" is not in this job's allowlist",
-				 what(via), host);
-			return 403;
+			return proxy_refuse(f, 403,
+					    "netward: %s \"%s\" is not in this job's allowlist",
+					    what(via), host);
 		}
 		*report = true;
 	}
 	const struct nw_deny *d = is_ip ? NULL : denied_name(cfg, host, port);
 	if (d != NULL) {
 		*report = false;
-		snprintf(reason, len, "netward: %s%s:%u is in deny_destinations (\"%s\")",
-			 via == VIA_SNI ? "the TLS server name " : "", host, port, d->text);
-		return 403;
+		return proxy_refuse(f, 403, "netward: %s%s:%u is in deny_destinations (\"%s\")",
+				    via == VIA_SNI ? "the TLS server name " : "", host, port,
+				    d->text);
 	}
+	f->status = 0;
+	f->denied = false;
+	f->reason[0] = '\0';
 	if (*report)
-		snprintf(reason, len,
+		snprintf(f->reason, sizeof(f->reason),
 			 "netward: domain \"%s\" is not in this job's allowlist; "
 			 "report_unlisted_domains lets it through",
 			 host);
 	return 0;
 }
 
-int proxy_policy_sni(const struct proxy_opts *o, const char *sni, uint16_t port, bool *report,
-		     char *reason, size_t len)
+int proxy_policy_sni_host(const char *sni, char *host, bool *is_ip, struct proxy_fail *f)
 {
 	cleanup_err nw_err err = NULL;
+
+	if (domain_canon(sni, host, is_ip, &err) < 0)
+		return proxy_refuse(f, 403, "netward: the TLS server name is not a host name: %s",
+				    nw_err_msg(err));
+	return 0;
+}
+
+int proxy_policy_sni(const struct proxy_opts *o, const char *sni, uint16_t port, bool *report,
+		     struct proxy_fail *f)
+{
 	char host[DOMAIN_MAX + 1];
 	bool is_ip;
 
 	*report = false;
-	if (domain_canon(sni, host, &is_ip, &err) < 0) {
-		snprintf(reason, len, "netward: the TLS server name is not a host name: %s",
-			 nw_err_msg(err));
-		return 403;
-	}
-	return proxy_policy_name(o, host, is_ip, port, VIA_SNI, report, reason, len);
+	if (proxy_policy_sni_host(sni, host, &is_ip, f) != 0)
+		return f->status;
+	return proxy_policy_name(o, host, is_ip, port, VIA_SNI, report, f);
+}
+
+bool proxy_policy_dns_covers(const struct proxy_opts *o, const char *name)
+{
+	return domain_list_match(o->domains, name) != NULL && denied_name(o->cfg, name, 0) == NULL;
 }
 
 /* Every name the answer's CNAME chain went through is held to the deny
  * entries, as the name asked for is. */
 static int check_cnames(const struct nw_config *cfg, const char *host, uint16_t port,
-			const struct resolve_answer *ans, char *reason, size_t len)
+			const struct resolve_answer *ans, struct proxy_fail *f)
 {
 	if (ans->cnames_cut) {
-		snprintf(reason, len,
-			 "netward: the CNAME chain of %s is longer than %d names (or holds a "
-			 "name netward cannot read); refused",
-			 host, RESOLVE_MAX_CNAMES);
-		return 403;
+		return proxy_refuse(f, 403,
+				    "netward: the CNAME chain of %s is longer than %d names (or "
+				    "holds a name netward cannot read); refused",
+				    host, RESOLVE_MAX_CNAMES);
 	}
 	for (size_t i = 0; i < ans->ncnames; i++) {
 		const struct nw_deny *d = denied_name(cfg, ans->cnames[i], port);
 		if (d != NULL) {
-			snprintf(reason, len,
-				 "netward: %s is an alias (CNAME) of %s, which is in "
-				 "deny_destinations (\"%s\")",
-				 host, ans->cnames[i], d->text);
-			return 403;
+			return proxy_refuse(f, 403,
+					    "netward: %s is an alias (CNAME) of %s, which is in "
+					    "deny_destinations (\"%s\")",
+					    host, ans->cnames[i], d->text);
 		}
 	}
 	return 0;
@@ -137,7 +147,7 @@ static int check_cnames(const struct nw_config *cfg, const char *host, uint16_t 
 
 static int check_addr(const struct proxy_opts *o, const struct proxy_deny *dn,
 		      const struct nodeaddr_check *node, const char *host, uint16_t port,
-		      const struct nw_addr *a, char *reason, size_t len)
+		      const struct nw_addr *a, struct proxy_fail *f)
 {
 	const struct nw_config *cfg = o->cfg;
 	const struct nw_deny *by_name;
@@ -149,32 +159,30 @@ static int check_addr(const struct proxy_opts *o, const struct proxy_deny *dn,
 		const struct nw_deny *d = &cfg->deny[i];
 		if (!d->is_domain && cidr_contains(&d->cidr, a) &&
 		    (d->port == 0 || d->port == port)) {
-			snprintf(reason, len, "netward: %s%s%s:%u is in deny_destinations (\"%s\")",
-				 a->family == AF_INET6 ? "[" : "", s,
-				 a->family == AF_INET6 ? "]" : "", port, d->text);
-			return 403;
+			return proxy_refuse(f, 403,
+					    "netward: %s%s%s:%u is in deny_destinations (\"%s\")",
+					    a->family == AF_INET6 ? "[" : "", s,
+					    a->family == AF_INET6 ? "]" : "", port, d->text);
 		}
 	}
 	by_name = proxy_deny_match(dn, a, port, &name);
 	if (by_name != NULL) {
-		snprintf(reason, len,
-			 "netward: %s resolves to %s, an address of %s, which is in "
-			 "deny_destinations (\"%s\")",
-			 host, s, name, by_name->text);
-		return 403;
+		return proxy_refuse(f, 403,
+				    "netward: %s resolves to %s, an address of %s, which is in "
+				    "deny_destinations (\"%s\")",
+				    host, s, name, by_name->text);
 	}
 	if (!addr_is_global(a) && !config_private_allowed(cfg, a, port)) {
 		if (strcmp(host, s) == 0)
-			snprintf(reason, len,
-				 "netward: %s is a private address (allow_private_destinations "
-				 "does not include it on port %u)",
-				 s, port);
-		else
-			snprintf(reason, len,
-				 "netward: %s resolves to %s, a private address "
-				 "(allow_private_destinations does not include it on port %u)",
-				 host, s, port);
-		return 403;
+			return proxy_refuse(f, 403,
+					    "netward: %s is a private address "
+					    "(allow_private_destinations does not include it on "
+					    "port %u)",
+					    s, port);
+		return proxy_refuse(f, 403,
+				    "netward: %s resolves to %s, a private address "
+				    "(allow_private_destinations does not include it on port %u)",
+				    host, s, port);
 	}
 	/* Loopback listed in allow_private_destinations is an operator's
 	 * explicit choice (a mirror on this node's 127.0.0.x); any other
@@ -183,41 +191,39 @@ static int check_addr(const struct proxy_opts *o, const struct proxy_deny *dn,
 	 * (nodeaddr.h): this decision makes no syscall. */
 	if (node->is_node(node->ctx, a) && !(loopback(a) && config_private_allowed(cfg, a, port))) {
 		if (strcmp(host, s) == 0)
-			snprintf(reason, len,
-				 "netward: %s is an address of this node, which jobs never reach",
-				 s);
-		else
-			snprintf(reason, len,
-				 "netward: %s resolves to %s, an address of this node, which jobs "
-				 "never reach",
-				 host, s);
-		return 403;
+			return proxy_refuse(
+			    f, 403,
+			    "netward: %s is an address of this node, which jobs never reach", s);
+		return proxy_refuse(
+		    f, 403,
+		    "netward: %s resolves to %s, an address of this node, which jobs "
+		    "never reach",
+		    host, s);
 	}
 	return 0;
 }
 
 int proxy_policy_addrs(const struct proxy_opts *o, const struct proxy_deny *dn,
 		       const struct nodeaddr_check *node, const char *host, uint16_t port,
-		       const struct resolve_answer *ans, struct nw_addr *pick, char *reason,
-		       size_t len)
+		       const struct resolve_answer *ans, struct nw_addr *pick, struct proxy_fail *f)
 {
 	const struct nw_addr *a = ans->addrs;
 	size_t n = ans->n;
 	bool have = false;
-	int cst = check_cnames(o->cfg, host, port, ans, reason, len);
+	int cst = check_cnames(o->cfg, host, port, ans, f);
 
 	if (cst != 0)
 		return cst;
 	for (size_t i = 0; i < n; i++) {
 		struct nw_addr u = addr_unmap(&a[i]);
-		int st = check_addr(o, dn, node, host, port, &u, reason, len);
+		int st = check_addr(o, dn, node, host, port, &u, f);
 
 		if (st != 0) {
 			/* A name mixing allowed and refused answers is what DNS
 			 * rebinding looks like: refuse it whole. */
 			if (n > 1) {
-				size_t l = strlen(reason);
-				snprintf(reason + l, len - l,
+				size_t l = strlen(f->reason);
+				snprintf(f->reason + l, sizeof(f->reason) - l,
 					 "; one refused address of %zu refuses the name", n);
 			}
 			return st;
@@ -228,11 +234,10 @@ int proxy_policy_addrs(const struct proxy_opts *o, const struct proxy_deny *dn,
 		}
 	}
 	if (!have) {
-		snprintf(reason, len,
-			 "netward: %s has no IPv4 address, and netward connects over "
-			 "IPv4 only",
-			 host);
-		return 502;
+		return proxy_failed(f, 502,
+				    "netward: %s has no IPv4 address, and netward connects over "
+				    "IPv4 only",
+				    host);
 	}
 	return 0;
 }

@@ -48,6 +48,13 @@ static size_t pending(struct conn *c, enum dir d)
 	return dbuf(c, d)->len + c->inpipe[d];
 }
 
+const struct conn_kind conn_kind_connect = {
+    .via = VIA_CONNECT,
+    .reuse_upstream = false,
+    .http_errors = true,
+    .connected = peek_start,
+};
+
 void tunnel_free(struct conn *c)
 {
 	free(c->sni);

@@ -15,6 +15,8 @@
 
 #include "cleanup.h"
 #include "state.h"
+#include "util.h"
+#include "io.h"
 
 #define UID_DIR NW_STATE_DIR "/uids"
 
@@ -37,7 +39,7 @@ static bool marked(const uint8_t *used, unsigned i)
 /* Every uid and gid in the block that a process holds now. */
 static void scan_procs(uint8_t *used)
 {
-	DIR *d = opendir("/proc");
+	cleanup_dir DIR *d = opendir("/proc");
 	struct dirent *e;
 
 	if (d == NULL)
@@ -47,7 +49,7 @@ static void scan_procs(uint8_t *used)
 		if (e->d_name[0] < '1' || e->d_name[0] > '9')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/status", e->d_name);
-		FILE *f = fopen(path, "re");
+		cleanup_file FILE *f = fopen(path, "re");
 		if (f == NULL)
 			continue;
 		while (fgets(line, sizeof(line), f) != NULL) {
@@ -57,42 +59,21 @@ static void scan_procs(uint8_t *used)
 				for (int k = 0; k < 4; k++)
 					mark(used, v[k]);
 		}
-		fclose(f);
 	}
-	closedir(d);
-}
-
-static uint32_t hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
 }
 
 static int take(uid_t uid, const char *id, nw_err *err)
 {
 	char path[PATH_MAX];
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/%u", UID_DIR, (unsigned)uid);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return errno == EEXIST ? 0 : nw_fail(err, errno, "allocating %s", path);
-	ssize_t w = write(fd, id, strlen(id));
-	close(fd);
-	if (w != (ssize_t)strlen(id)) {
-		unlink(path);
-		return nw_fail(err, EIO, "allocating %s", path);
-	}
-	return 1;
+	return io_claim_file(path, id, err);
 }
 
 int proxyuid_alloc(const char *id, uid_t *out, nw_err *err)
 {
 	cleanup_free uint8_t *used = calloc(PROXYUID_COUNT / 8, 1);
-	uint32_t start = hash(id) % PROXYUID_COUNT;
+	uint32_t start = util_fnv32_str(id) % PROXYUID_COUNT;
 
 	if (used == NULL)
 		return nw_fail(err, ENOMEM, "allocating a proxy uid");
@@ -121,21 +102,10 @@ int proxyuid_alloc(const char *id, uid_t *out, nw_err *err)
 static int owner_of(unsigned long uid, char *owner, size_t len)
 {
 	char path[PATH_MAX];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/%lu", UID_DIR, uid);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -1;
-	n = read(fd, owner, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	owner[n] = '\0';
-	return 0;
+	return io_read_small(path, owner, len);
 }
-
 void proxyuid_free(uid_t uid, const char *id)
 {
 	char owner[NW_ID_MAX + 2], path[PATH_MAX];
@@ -148,7 +118,7 @@ void proxyuid_free(uid_t uid, const char *id)
 
 unsigned proxyuid_gc(char **live_ids, FILE *out)
 {
-	DIR *d = opendir(UID_DIR);
+	cleanup_dir DIR *d = opendir(UID_DIR);
 	struct dirent *e;
 	unsigned n = 0;
 
@@ -172,6 +142,5 @@ unsigned proxyuid_gc(char **live_ids, FILE *out)
 				fprintf(out, "released proxy uid %lu\n", uid);
 		}
 	}
-	closedir(d);
 	return n;
 }

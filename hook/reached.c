@@ -110,7 +110,7 @@ char *reached_cover(char **hosts, size_t n, const struct domain_list *ceiling, n
 	cleanup_free char **h = calloc(n + 1, sizeof(char *));
 	cleanup_free struct entry *e = calloc(n + 1, sizeof(*e));
 	size_t m = 0, k = 0, len = 1;
-	char *csv;
+	cleanup_free char *csv = NULL;
 
 	if (h == NULL || e == NULL) {
 		nw_fail(err, ENOMEM, "listing the domains");
@@ -144,7 +144,6 @@ char *reached_cover(char **hosts, size_t n, const struct domain_list *ceiling, n
 		len += strlen(e[i].name) + 2;
 		char *nc = realloc(csv, len);
 		if (nc == NULL) {
-			free(csv);
 			nw_fail(err, ENOMEM, "listing the domains");
 			return NULL;
 		}
@@ -153,7 +152,7 @@ char *reached_cover(char **hosts, size_t n, const struct domain_list *ceiling, n
 		strcat(csv, e[i].dot ? "." : "");
 		strcat(csv, e[i].name);
 	}
-	return csv;
+	return steal_ptr(&csv);
 }
 
 /* The value of " key=" in an access line, up to the next space. */
@@ -187,7 +186,9 @@ int reached_hosts(const char *id, char ***hosts, size_t *n, int64_t *dropped, nw
 
 	if (v == NULL)
 		return nw_fail(err, ENOMEM, "reading the access log");
-	if (state_path(id, "access.log", path, sizeof(path)) < 0 || (f = fopen(path, "re")) == NULL)
+	if (state_path(id, "access.log", path, sizeof(path), err) < 0)
+		return -1;
+	if ((f = fopen(path, "re")) == NULL)
 		return nw_fail(err, errno, "no access log for container %s (%s)", id, path);
 	while (fgets(line, sizeof(line), f) != NULL) {
 		if (!field(line, "decision", dec, sizeof(dec)) ||

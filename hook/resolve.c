@@ -9,10 +9,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
-#include <time.h>
 
 #include "domain.h"
 #include "proxy_ev.h"
+#include "io.h"
 
 struct watch {
 	struct proxy_ev ev;
@@ -52,21 +52,13 @@ struct resolve_query {
 	char host[DOMAIN_MAX + 1];
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 size_t resolver_cached(struct resolver *r, const char *host, struct resolve_answer *ans)
 {
 	uint64_t now;
 
 	if (r->cache == NULL)
 		return 0;
-	now = now_ms();
+	now = io_now_ms();
 	for (size_t i = 0; i < CACHE_SLOTS; i++) {
 		struct cache_entry *e = &r->cache[i];
 		if (e->expires_ms > now && strcasecmp(e->host, host) == 0) {
@@ -99,7 +91,7 @@ static void cache_put(struct resolver *r, const char *host, const struct resolve
 	}
 	snprintf(e->host, sizeof(e->host), "%s", host);
 	e->ans = *ans;
-	e->expires_ms = now_ms() + (uint64_t)(ttl > CACHE_TTL_MAX ? CACHE_TTL_MAX : ttl) * 1000;
+	e->expires_ms = io_now_ms() + (uint64_t)(ttl > CACHE_TTL_MAX ? CACHE_TTL_MAX : ttl) * 1000;
 }
 
 static void watch_event(struct proxy_ev *ev, uint32_t events)

@@ -3,8 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,33 +13,20 @@
 #include "config.h"
 #include "hooksd_load.h"
 #include "json.h"
-#include "oci.h"
+#include "oci_bundle.h"
 #include "shim_precreate.h"
+#include "io.h"
 
 static char *read_config_file(const char *path, size_t *len, nw_err *err)
 {
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	cleanup_free char *buf = malloc(NW_CONFIG_MAX + 1);
-	size_t n = 0;
-	ssize_t r;
 
-	if (fd < 0 || buf == NULL) {
-		nw_fail(err, fd < 0 ? errno : ENOMEM, "%s", path);
+	if (fd < 0) {
+		nw_fail(err, errno, "%s", path);
 		return NULL;
 	}
-	while ((r = read(fd, buf + n, NW_CONFIG_MAX + 1 - n)) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 || (n += (size_t)r) > NW_CONFIG_MAX) {
-			nw_fail(err, r < 0 ? errno : 0, "%s: larger than %d bytes or unreadable",
-				path, NW_CONFIG_MAX);
-			return NULL;
-		}
-	}
-	*len = n;
-	return steal_ptr(&buf);
+	return io_read_fd(fd, NW_CONFIG_MAX, path, len, err);
 }
-
 /* The node config; a missing default file means the defaults. */
 static int load_config(const struct shim_args *a, struct nw_config *cfg, nw_err *err)
 {

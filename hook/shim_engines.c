@@ -2,31 +2,27 @@
 #include "shim_engines.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cleanup.h"
+#include "io.h"
 #include "json.h"
 
 #define ENGINE_FILE_MAX (1 << 20)
 
+/* An engine's config file under root; NULL when it is missing, unreadable
+ * or too large: the engine is then reported as not using netward. */
 static char *slurp(const char *root, const char *path, char *full, size_t len)
 {
-	cleanup_file FILE *f = NULL;
-	cleanup_free char *buf = NULL;
-	size_t n;
+	cleanup_err nw_err e = NULL;
 
 	snprintf(full, len, "%s%s", strcmp(root, "/") == 0 ? "" : root, path);
-	f = fopen(full, "re");
-	if (f == NULL || (buf = malloc(ENGINE_FILE_MAX + 1)) == NULL)
-		return NULL;
-	n = fread(buf, 1, ENGINE_FILE_MAX + 1, f);
-	if (n > ENGINE_FILE_MAX)
-		return NULL;
-	buf[n] = '\0';
-	return steal_ptr(&buf);
+	return io_read_file(AT_FDCWD, full, 0, ENGINE_FILE_MAX, NULL, &e);
 }
 
 static bool is_shim(const char *path)

@@ -1,10 +1,8 @@
 /* netward-runc: main. Prints the one error line and picks the exit code. */
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cleanup.h"
 #include "log.h"

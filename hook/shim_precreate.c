@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "oci.h"
+#include "io.h"
 
 struct io {
 	const char *in;
@@ -37,22 +37,15 @@ static char **strv(const struct json *arr, const char *first)
 	return v;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Feeds and drains until the hook closes its stdout. */
 static int pump(struct io *io, long timeout_s, nw_err *err)
 {
-	long long deadline = timeout_s > 0 ? now_ms() + timeout_s * 1000LL : -1;
+	long long deadline = timeout_s > 0 ? (long long)io_now_ms() + timeout_s * 1000LL : -1;
 
 	while (io->from >= 0) {
 		struct pollfd p[2] = {{.fd = io->from, .events = POLLIN},
 				      {.fd = io->to, .events = POLLOUT}};
-		int wait = deadline < 0 ? -1 : (int)(deadline - now_ms());
+		int wait = deadline < 0 ? -1 : (int)(deadline - (long long)io_now_ms());
 		if (deadline >= 0 && wait <= 0)
 			return nw_fail(err, 0, "timed out after %ld s", timeout_s);
 		if (poll(p, io->to >= 0 ? 2 : 1, wait) < 0) {
@@ -166,7 +159,7 @@ int shim_precreate(const struct hooksd_hook *h, const char *bundle, struct json 
 	cleanup_free char *out = malloc(OCI_CONFIG_MAX + 1);
 	struct io io = {.to = -1, .from = -1};
 	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
-	struct json *next;
+	cleanup_json struct json *next = NULL;
 	int rc;
 
 	if (text == NULL || out == NULL)
@@ -181,12 +174,12 @@ int shim_precreate(const struct hooksd_hook *h, const char *bundle, struct json 
 		return nw_wrap(err, "precreate hook %s of hooks.d file %s", h->path, h->name);
 	next = json_parse(out, io.out_len, err);
 	if (next == NULL || next->type != JSON_OBJECT) {
-		json_free(next);
 		nw_fail(err, 0, "not a JSON object");
 		return nw_wrap(err, "output of precreate hook %s of hooks.d file %s", h->path,
 			       h->name);
 	}
+	/* The caller's config is replaced by the hook's. */
 	json_free(*conf);
-	*conf = next;
+	*conf = steal_ptr(&next);
 	return 0;
 }

@@ -14,25 +14,13 @@
 
 #include "cleanup.h"
 #include "json.h"
+#include "util.h"
+#include "io.h"
 
 #define JOBS_DIR   NW_STATE_DIR "/jobs"
 #define ADDR_DIR   NW_STATE_DIR "/addr"
 #define HELD_DIR   NW_STATE_DIR "/addr-held"
 #define RECORD_MAX (64 * 1024)
-
-static int read_small(const char *path, char *buf, size_t len)
-{
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return 0;
-}
 
 static int mkdir_0700(const char *p, nw_err *err)
 {
@@ -78,19 +66,21 @@ int state_lock_fd(void)
 	return held_lock;
 }
 
-int state_path(const char *id, const char *name, char *buf, size_t len)
+int state_path(const char *id, const char *name, char *buf, size_t len, nw_err *err)
 {
 	int n = name ? snprintf(buf, len, "%s/%s/%s", JOBS_DIR, id, name)
 		     : snprintf(buf, len, "%s/%s", JOBS_DIR, id);
-	return n < 0 || (size_t)n >= len ? -1 : 0;
+	if (n < 0 || (size_t)n >= len)
+		return nw_fail(err, ENAMETOOLONG, "state path for %s", id);
+	return 0;
 }
 
 int state_mkdir(const char *id, nw_err *err)
 {
 	char p[PATH_MAX];
 
-	if (state_path(id, NULL, p, sizeof(p)) < 0)
-		return nw_fail(err, ENAMETOOLONG, "state path for %s", id);
+	if (state_path(id, NULL, p, sizeof(p), err) < 0)
+		return -1;
 	if (mkdir_0700(NW_STATE_DIR, err) < 0 || mkdir_0700(JOBS_DIR, err) < 0)
 		return -1;
 	return mkdir_0700(p, err);
@@ -140,9 +130,9 @@ int state_write(const struct job_record *r, nw_err *err)
 
 	if (o == NULL || (text = json_render(o, false, err)) == NULL)
 		return -1;
-	if (state_path(r->id, "state.json", p, sizeof(p)) < 0 ||
-	    state_path(r->id, "state.json.tmp", tmp, sizeof(tmp)) < 0)
-		return nw_fail(err, ENAMETOOLONG, "state path for %s", r->id);
+	if (state_path(r->id, "state.json", p, sizeof(p), err) < 0 ||
+	    state_path(r->id, "state.json.tmp", tmp, sizeof(tmp), err) < 0)
+		return -1;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return nw_fail(err, errno, "writing %s", tmp);
@@ -157,7 +147,7 @@ int state_write(const struct job_record *r, nw_err *err)
 static uint64_t get_u64(const struct json *o, const char *k)
 {
 	int64_t v = 0;
-	json_int(json_get(o, k), 0, INT64_MAX, &v);
+	json_int(json_get(o, k), 0, INT64_MAX, &v, NULL);
 	return (uint64_t)v;
 }
 
@@ -205,8 +195,8 @@ int state_read(const char *id, struct job_record *r, nw_err *err)
 	ssize_t n;
 
 	memset(r, 0, sizeof(*r));
-	if (state_path(id, "state.json", p, sizeof(p)) < 0)
-		return nw_fail(err, ENAMETOOLONG, "state path for %s", id);
+	if (state_path(id, "state.json", p, sizeof(p), err) < 0)
+		return -1;
 	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -236,11 +226,11 @@ int state_remove(const char *id, nw_err *err)
 {
 	char p[PATH_MAX];
 	cleanup_close int dfd = -1;
-	DIR *d;
+	cleanup_dir DIR *d = NULL;
 	struct dirent *e;
 
-	if (state_path(id, NULL, p, sizeof(p)) < 0)
-		return nw_fail(err, ENAMETOOLONG, "state path for %s", id);
+	if (state_path(id, NULL, p, sizeof(p), err) < 0)
+		return -1;
 	dfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (dfd < 0)
 		return errno == ENOENT ? 0 : nw_fail(err, errno, "opening %s", p);
@@ -251,13 +241,10 @@ int state_remove(const char *id, nw_err *err)
 	while ((e = readdir(d)) != NULL) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		if (unlinkat(dirfd(d), e->d_name, 0) < 0 && errno != ENOENT) {
-			int saved = errno;
-			closedir(d);
-			return nw_fail(err, saved, "removing %s/%s", p, e->d_name);
-		}
+		if (unlinkat(dirfd(d), e->d_name, 0) < 0 && errno != ENOENT)
+			return nw_fail(err, errno, "removing %s/%s", p, e->d_name);
 	}
-	closedir(d);
+	/* Linux removes a directory that is still open. */
 	if (rmdir(p) < 0 && errno != ENOENT)
 		return nw_fail(err, errno, "removing %s", p);
 	return 0;
@@ -267,7 +254,7 @@ static int list_dir(const char *dir, char ***out, nw_err *err)
 {
 	cleanup_strv char **v = calloc(1, sizeof(char *));
 	size_t n = 0;
-	DIR *d;
+	cleanup_dir DIR *d = NULL;
 	struct dirent *e;
 
 	if (v == NULL)
@@ -286,13 +273,11 @@ static int list_dir(const char *dir, char ***out, nw_err *err)
 		if (nv == NULL || (nv[n] = strdup(e->d_name)) == NULL) {
 			if (nv != NULL)
 				v = nv;
-			closedir(d);
 			return nw_fail(err, ENOMEM, "listing %s", dir);
 		}
 		v = nv;
 		v[++n] = NULL;
 	}
-	closedir(d);
 	*out = steal_ptr(&v);
 	return 0;
 }
@@ -308,25 +293,18 @@ void state_read_stats(const char *id, struct job_stats *s)
 	cleanup_json struct json *o = NULL;
 
 	memset(s, 0, sizeof(*s));
-	if (state_path(id, "stats.json", p, sizeof(p)) < 0 || read_small(p, buf, sizeof(buf)) < 0)
+	if (state_path(id, "stats.json", p, sizeof(p), NULL) < 0 ||
+	    io_read_small(p, buf, sizeof(buf)) < 0)
 		return;
 	buf[strcspn(buf, "\n")] = '\0';
 	o = json_parse(buf, strlen(buf), NULL);
-	json_int(json_get(o, "bytes_up"), 0, INT64_MAX, &s->bytes_up);
-	json_int(json_get(o, "bytes_down"), 0, INT64_MAX, &s->bytes_down);
-	json_int(json_get(o, "requests_allowed"), 0, INT64_MAX, &s->allowed);
-	json_int(json_get(o, "requests_denied"), 0, INT64_MAX, &s->denied);
-	json_int(json_get(o, "requests_reported"), 0, INT64_MAX, &s->reported);
-	json_int(json_get(o, "live_connections"), 0, INT64_MAX, &s->conns);
-	json_int(json_get(o, "log_dropped"), 0, INT64_MAX, &s->log_dropped);
-}
-
-static uint32_t fnv1a(const char *s)
-{
-	uint32_t h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
+	json_int(json_get(o, "bytes_up"), 0, INT64_MAX, &s->bytes_up, NULL);
+	json_int(json_get(o, "bytes_down"), 0, INT64_MAX, &s->bytes_down, NULL);
+	json_int(json_get(o, "requests_allowed"), 0, INT64_MAX, &s->allowed, NULL);
+	json_int(json_get(o, "requests_denied"), 0, INT64_MAX, &s->denied, NULL);
+	json_int(json_get(o, "requests_reported"), 0, INT64_MAX, &s->reported, NULL);
+	json_int(json_get(o, "live_connections"), 0, INT64_MAX, &s->conns, NULL);
+	json_int(json_get(o, "log_dropped"), 0, INT64_MAX, &s->log_dropped, NULL);
 }
 
 /* A freed address is held back for NW_ADDR_HOLD_S: what is still in
@@ -371,7 +349,7 @@ int state_alloc_addr(const struct nw_cidr *subnet, const char *id, struct nw_add
 	base = ntohl(base);
 	size = 1u << (32 - subnet->prefix);
 	/* Starting where the id hashes to keeps allocation O(1) on average. */
-	start = fnv1a(id) % (size - 2);
+	start = util_fnv32_str(id) % (size - 2);
 	for (uint32_t i = 0; i < size - 2; i++) {
 		uint32_t host = base + 1 + (start + i) % (size - 2), be = htonl(host);
 		memset(out, 0, sizeof(*out));
@@ -381,18 +359,11 @@ int state_alloc_addr(const struct nw_cidr *subnet, const char *id, struct nw_add
 		snprintf(path, sizeof(path), "%s/%s", ADDR_DIR, text);
 		if (addr_held(text))
 			continue;
-		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0) {
-			if (errno == EEXIST)
-				continue;
-			return nw_fail(err, errno, "allocating %s", path);
-		}
-		ssize_t w = write(fd, id, strlen(id));
-		close(fd);
-		if (w != (ssize_t)strlen(id)) {
-			unlink(path);
-			return nw_fail(err, EIO, "allocating %s", path);
-		}
+		int rc = io_claim_file(path, id, err);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			continue;
 		return 0;
 	}
 	char sn[64];
@@ -409,7 +380,7 @@ void state_free_addr(const char *addr, const char *id)
 	if (addr == NULL || addr[0] == '\0' || strchr(addr, '/') != NULL)
 		return;
 	snprintf(path, sizeof(path), "%s/%s", ADDR_DIR, addr);
-	if (read_small(path, owner, sizeof(owner)) == 0 && strcmp(owner, id) == 0)
+	if (io_read_small(path, owner, sizeof(owner)) == 0 && strcmp(owner, id) == 0)
 		addr_hold(addr, path);
 }
 
@@ -429,41 +400,11 @@ int state_list_addrs(char ***addrs, char ***owners, nw_err *err)
 	for (size_t i = 0; i < n; i++) {
 		char path[PATH_MAX], owner[NW_ID_MAX + 2] = "";
 		snprintf(path, sizeof(path), "%s/%s", ADDR_DIR, a[i]);
-		read_small(path, owner, sizeof(owner));
+		io_read_small(path, owner, sizeof(owner));
 		if ((o[i] = strdup(owner)) == NULL)
 			return nw_fail(err, ENOMEM, "listing addresses");
 	}
 	*addrs = steal_ptr(&a);
 	*owners = steal_ptr(&o);
 	return 0;
-}
-
-uint64_t proc_start_time(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
-
-	if (pid <= 0)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (read_small(path, buf, sizeof(buf)) < 0)
-		return 0;
-	/* comm may hold spaces and parentheses: fields start after the last ')'. */
-	p = strrchr(buf, ')');
-	if (p == NULL)
-		return 0;
-	/* field 3 is the state (a zombie counts as gone); starttime is field 22. */
-	if (p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
-		return 0;
-	if (sscanf(p + 2,
-		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
-		   "%*d %*d %llu",
-		   &start) != 1)
-		return 0;
-	return start;
-}
-
-bool proc_alive(pid_t pid, uint64_t start)
-{
-	return pid > 0 && start != 0 && proc_start_time(pid) == start;
 }

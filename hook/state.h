@@ -10,9 +10,9 @@
 #include "addr.h"
 #include "config.h"
 #include "err.h"
+#include "ident.h"
 
 #define NW_STATE_DIR "/run/netward"
-#define NW_ID_MAX    128
 
 enum job_phase { JOB_SETUP, JOB_READY };
 
@@ -43,16 +43,25 @@ struct job_record {
 /* Takes the node-wide lock (creating /run/netward as needed). */
 int state_lock(nw_err *err);
 void state_unlock(int fd);
+static inline void state_unlockp(int *fd)
+{
+	state_unlock(*fd);
+	*fd = -1;
+}
+/* Holds the lock to the end of the scope: cleanup_state_lock int lock = state_lock(err); */
+#define cleanup_state_lock __attribute__((cleanup(state_unlockp)))
 /* The descriptor of the lock this process holds, or -1. A child that keeps
  * a copy keeps the lock held, even past its parent's end (flock). */
 int state_lock_fd(void);
 
-/* NW_STATE_DIR/jobs/<id>[/name] into buf. */
-int state_path(const char *id, const char *name, char *buf, size_t len);
+/* NW_STATE_DIR/jobs/<id>[/name] into buf (ENAMETOOLONG when it does not fit). */
+int state_path(const char *id, const char *name, char *buf, size_t len, nw_err *err);
 int state_write(const struct job_record *r, nw_err *err);
 /* Returns 1 when read, 0 when there is no record, -1 on error. */
 int state_read(const char *id, struct job_record *r, nw_err *err);
 void state_record_free(struct job_record *r);
+/* A record read or built in this scope (zeroed, or filled by state_read). */
+#define cleanup_job_record __attribute__((cleanup(state_record_free)))
 /* Removes the job's directory and everything in it. Absent is success. */
 int state_remove(const char *id, nw_err *err);
 /* Container ids with a record, NULL-terminated. */
@@ -80,10 +89,5 @@ int state_alloc_addr(const struct nw_cidr *subnet, const char *id, struct nw_add
 void state_free_addr(const char *addr, const char *id);
 /* Allocation files whose owner has no record (for gc): NULL-terminated. */
 int state_list_addrs(char ***addrs, char ***owners, nw_err *err);
-
-/* Start time of pid (from /proc/PID/stat), 0 when it does not exist. */
-uint64_t proc_start_time(pid_t pid);
-/* Is pid still the process that had this start time? */
-bool proc_alive(pid_t pid, uint64_t start);
 
 #endif

@@ -1,7 +1,6 @@
 #include "status.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,53 +11,70 @@
 #include "job.h"
 #include "json.h"
 #include "state.h"
-#include "wire.h"
+#include "config.h"
 
-static struct json *blocked_json(const struct fw_blocked *b)
+static int set_int(struct json *o, const char *k, int64_t v, nw_err *err)
 {
-	struct json *a = json_new(JSON_ARRAY);
+	return json_set(o, k, json_new_int(v), err);
+}
 
-	for (size_t i = 0; i < b->n; i++) {
-		struct json *d = json_new(JSON_OBJECT);
-		json_set(d, "address", json_new_str(b->d[i].addr), NULL);
-		json_set(d, "protocol", json_new_str(b->d[i].proto), NULL);
-		json_set(d, "port", json_new_int(b->d[i].port), NULL);
-		json_push(a, d, NULL);
+static int set_str(struct json *o, const char *k, const char *v, nw_err *err)
+{
+	return json_set(o, k, json_new_str(v), err);
+}
+
+static struct json *blocked_json(const struct fw_blocked *b, nw_err *err)
+{
+	cleanup_json struct json *a = json_new(JSON_ARRAY);
+
+	if (a == NULL) {
+		nw_fail(err, ENOMEM, "listing blocked destinations");
+		return NULL;
 	}
-	return a;
+	for (size_t i = 0; i < b->n; i++) {
+		cleanup_json struct json *d = json_new(JSON_OBJECT);
+		if (set_str(d, "address", b->d[i].addr, err) < 0 ||
+		    set_str(d, "protocol", b->d[i].proto, err) < 0 ||
+		    set_int(d, "port", b->d[i].port, err) < 0 ||
+		    json_push(a, steal_ptr(&d), err) < 0)
+			return NULL;
+	}
+	return steal_ptr(&a);
+}
+
+static const char *state_name(const struct job_record *r, bool alive)
+{
+	return r->phase == JOB_SETUP ? "setting-up" : alive ? "running" : "gone";
 }
 
 static struct json *job_json(const struct job_record *r, const struct job_stats *c,
-			     const struct fw_blocked *b, bool alive)
+			     const struct fw_blocked *b, bool alive, nw_err *err)
 {
-	struct json *o = json_new(JSON_OBJECT);
+	cleanup_json struct json *o = json_new(JSON_OBJECT);
 
-	json_set(o, "id", json_new_str(r->id), NULL);
-	json_set(o, "job_id", json_new_str(r->job_id), NULL);
-	json_set(o, "mode", json_new_str(mode_name(r->mode)), NULL);
-	json_set(o, "state",
-		 json_new_str(r->phase == JOB_SETUP ? "setting-up"
-			      : alive		    ? "running"
-						    : "gone"),
-		 NULL);
-	json_set(o, "domains", json_new_str(r->domains ? r->domains : ""), NULL);
-	json_set(o, "gateway", json_new_str(r->mode == NW_MODE_NONE ? "" : NW_GATEWAY), NULL);
-	json_set(o, "address", json_new_str(r->addr), NULL);
-	json_set(o, "interface", json_new_str(r->host_if), NULL);
-	json_set(o, "pid", json_new_int(r->pid), NULL);
-	json_set(o, "proxy_pid", json_new_int(r->proxy_pid), NULL);
-	json_set(o, "proxy_uid", json_new_int(r->proxy_uid), NULL);
-	json_set(o, "bytes_up", json_new_int(c->bytes_up), NULL);
-	json_set(o, "bytes_down", json_new_int(c->bytes_down), NULL);
-	json_set(o, "requests_allowed", json_new_int(c->allowed), NULL);
-	json_set(o, "requests_denied", json_new_int(c->denied), NULL);
-	json_set(o, "requests_reported", json_new_int(c->reported), NULL);
-	json_set(o, "live_connections", json_new_int(c->conns), NULL);
-	json_set(o, "access_log_lines_dropped", json_new_int(c->log_dropped), NULL);
-	json_set(o, "blocked", json_new_int((int64_t)b->count), NULL);
-	json_set(o, "blocked_recent", blocked_json(b), NULL);
-	json_set(o, "age_seconds", json_new_int(time(NULL) - r->created), NULL);
-	return o;
+	if (set_str(o, "id", r->id, err) < 0 || set_str(o, "job_id", r->job_id, err) < 0 ||
+	    set_str(o, "mode", mode_name(r->mode), err) < 0 ||
+	    set_str(o, "state", state_name(r, alive), err) < 0 ||
+	    set_str(o, "domains", r->domains ? r->domains : "", err) < 0 ||
+	    set_str(o, "gateway", r->mode == NW_MODE_NONE ? "" : NW_GATEWAY, err) < 0 ||
+	    set_str(o, "address", r->addr, err) < 0 ||
+	    set_str(o, "interface", r->host_if, err) < 0 || set_int(o, "pid", r->pid, err) < 0 ||
+	    set_int(o, "proxy_pid", r->proxy_pid, err) < 0 ||
+	    set_int(o, "proxy_uid", r->proxy_uid, err) < 0 ||
+	    set_int(o, "bytes_up", c->bytes_up, err) < 0 ||
+	    set_int(o, "bytes_down", c->bytes_down, err) < 0 ||
+	    set_int(o, "requests_allowed", c->allowed, err) < 0 ||
+	    set_int(o, "requests_denied", c->denied, err) < 0 ||
+	    set_int(o, "requests_reported", c->reported, err) < 0 ||
+	    set_int(o, "live_connections", c->conns, err) < 0 ||
+	    set_int(o, "access_log_lines_dropped", c->log_dropped, err) < 0 ||
+	    set_int(o, "blocked", (int64_t)b->count, err) < 0 ||
+	    json_set(o, "blocked_recent", blocked_json(b, err), err) < 0 ||
+	    set_int(o, "age_seconds", time(NULL) - r->created, err) < 0) {
+		nw_wrap(err, "the status of job %s", r->id);
+		return NULL;
+	}
+	return steal_ptr(&o);
 }
 
 static const char *human(int64_t b, char *buf, size_t len)
@@ -121,37 +137,53 @@ static int width(const char *id, int cur)
 	return n > cur ? n : cur;
 }
 
+/* The records read, each freed with the array. */
+struct records {
+	struct job_record *r;
+	size_t cap, n;
+};
+
+static void records_free(struct records *rs)
+{
+	for (size_t i = 0; rs->r != NULL && i < rs->cap; i++)
+		state_record_free(&rs->r[i]);
+	nw_freep(&rs->r);
+}
+#define cleanup_records __attribute__((cleanup(records_free)))
+
 int status_print(bool as_json, FILE *out, nw_err *err)
 {
 	cleanup_strv char **ids = NULL;
 	cleanup_json struct json *arr = json_new(JSON_ARRAY);
 	cleanup_free char *text = NULL;
-	cleanup_free struct job_record *recs = NULL;
+	cleanup_records struct records recs = {0};
 	cleanup_free int64_t *dropped = NULL, *reported = NULL;
 	cleanup_free struct fw_blocked *blk = NULL;
-	struct fw_snapshot snap = {0};
-	nw_err serr = NULL;
-	size_t n = 0, nrec = 0;
+	cleanup_fw_snapshot struct fw_snapshot snap = {0};
+	cleanup_err nw_err serr = NULL;
+	size_t n = 0;
 	int w_id = 9, w_job = 3;
 
-	if (arr == NULL || state_list(&ids, err) < 0)
+	if (arr == NULL)
+		return nw_fail(err, ENOMEM, "listing jobs");
+	if (state_list(&ids, err) < 0)
 		return -1;
 	while (ids[n] != NULL)
 		n++;
-	recs = calloc(n + 1, sizeof(*recs));
+	recs.r = calloc(n + 1, sizeof(*recs.r));
+	recs.cap = n + 1;
 	dropped = calloc(n + 1, sizeof(*dropped));
 	reported = calloc(n + 1, sizeof(*reported));
 	blk = calloc(n + 1, sizeof(*blk));
-	if (recs == NULL || dropped == NULL || reported == NULL || blk == NULL)
+	if (recs.r == NULL || dropped == NULL || reported == NULL || blk == NULL)
 		return nw_fail(err, ENOMEM, "reading job records");
 	for (size_t i = 0; i < n; i++) {
-		nw_err e = NULL;
-		if (state_read(ids[i], &recs[nrec], &e) == 1) {
-			w_id = width(recs[nrec].id, w_id);
-			w_job = width(recs[nrec].job_id, w_job);
-			nrec++;
+		cleanup_err nw_err e = NULL;
+		if (state_read(ids[i], &recs.r[recs.n], &e) == 1) {
+			w_id = width(recs.r[recs.n].id, w_id);
+			w_job = width(recs.r[recs.n].job_id, w_job);
+			recs.n++;
 		}
-		nw_err_free(&e);
 	}
 	if (!as_json)
 		fprintf(out, "%-*s %-*s %-5s %-8s %-15s %-8s %-10s %9s %9s %7s %7s %7s %5s  %s\n",
@@ -160,31 +192,31 @@ int status_print(bool as_json, FILE *out, nw_err *err)
 			"DOMAINS");
 	/* Without the firewall's figures (no table yet, not root) the
 	 * counts read zero; the rest of the status stands. */
-	if (fw_blocked_snapshot(&snap, &serr) < 0)
-		nw_err_free(&serr);
-	for (size_t i = 0; i < nrec; i++) {
+	fw_blocked_snapshot(&snap, &serr);
+	for (size_t i = 0; i < recs.n; i++) {
+		const struct job_record *r = &recs.r[i];
 		struct job_stats c;
-		state_read_stats(recs[i].id, &c);
-		bool alive = job_alive(&recs[i]);
-		fw_blocked_of(&snap, recs[i].host_if, &blk[i]);
-		if (as_json)
-			json_push(arr, job_json(&recs[i], &c, &blk[i], alive), NULL);
-		else
-			print_row(out, w_id, w_job, &recs[i], &c, &blk[i], alive);
+		state_read_stats(r->id, &c);
+		bool alive = job_alive(r);
+		fw_blocked_of(&snap, r->host_if, &blk[i]);
+		if (as_json && json_push(arr, job_json(r, &c, &blk[i], alive, err), err) < 0)
+			return -1;
+		if (!as_json)
+			print_row(out, w_id, w_job, r, &c, &blk[i], alive);
 		dropped[i] = c.log_dropped;
 		reported[i] = c.reported;
 	}
 	/* Below the table, so its columns stay as they are for scripts. */
-	for (size_t i = 0; !as_json && i < nrec; i++) {
+	for (size_t i = 0; !as_json && i < recs.n; i++) {
 		char id[NW_ID_MAX + 1];
 		if (dropped[i] > 0)
 			fprintf(out,
 				"%s: access log full, %lld lines dropped (job_log_max_bytes; the "
 				"node log has every line)\n",
-				short_id(recs[i].id, id, sizeof(id)), (long long)dropped[i]);
+				short_id(recs.r[i].id, id, sizeof(id)), (long long)dropped[i]);
 		if (blk[i].n > 0) {
-			fprintf(out,
-				"%s: blocked, newest first:", short_id(recs[i].id, id, sizeof(id)));
+			fprintf(out, "%s: blocked, newest first:",
+				short_id(recs.r[i].id, id, sizeof(id)));
 			for (size_t k = 0; k < blk[i].n; k++) {
 				char d[48];
 				fprintf(out, " %s", fw_dest_str(&blk[i].d[k], d, sizeof(d)));
@@ -195,12 +227,9 @@ int status_print(bool as_json, FILE *out, nw_err *err)
 			fprintf(out,
 				"%s: %lld request(s) outside its domains allowed by "
 				"report_unlisted_domains (netward domains %s)\n",
-				short_id(recs[i].id, id, sizeof(id)), (long long)reported[i],
-				recs[i].id);
+				short_id(recs.r[i].id, id, sizeof(id)), (long long)reported[i],
+				recs.r[i].id);
 	}
-	fw_blocked_snapshot_free(&snap);
-	for (size_t i = 0; i < nrec; i++)
-		state_record_free(&recs[i]);
 	if (!as_json)
 		return 0;
 	text = json_render(arr, true, err);

@@ -27,6 +27,7 @@
 #include <netlink/socket.h>
 
 #include "cleanup.h"
+#include "util.h"
 #include "fw.h"
 
 #define JOB_IF "eth0"
@@ -140,23 +141,20 @@ static int nl_fail(nw_err *err, int nlerr, const char *fmt, ...)
 	va_end(ap);
 	if (code != 0)
 		return nw_fail(err, code, "%s", what ? what : "netlink");
-	nw_fail(err, 0, "%s: %s", what ? what : "netlink", nl_geterror(nlerr));
-	if (*err != NULL)
-		(*err)->code = EIO;
-	return -1;
+	return nw_fail_code(err, EIO, "%s: %s", what ? what : "netlink", nl_geterror(nlerr));
 }
 
 void wire_ifname(const char *container_id, unsigned salt, char out[NW_IFNAMSIZ])
 {
-	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a 64 */
+	uint64_t h = util_fnv64(UTIL_FNV64_INIT, container_id, strlen(container_id) + 1);
+	unsigned char le[4];
 
-	for (const unsigned char *p = (const unsigned char *)container_id; *p; p++)
-		h = (h ^ *p) * 0x100000001b3ull;
-	/* A separator keeps ("ab", salt) and ("a", salt') apart. */
-	h = (h ^ 0) * 0x100000001b3ull;
+	/* The NUL hashed above keeps ("ab", salt) and ("a", salt') apart. */
 	for (int i = 0; i < 4; i++)
-		h = (h ^ ((salt >> (8 * i)) & 0xff)) * 0x100000001b3ull;
-	snprintf(out, NW_IFNAMSIZ, "nw%013llx", (unsigned long long)(h >> 12));
+		le[i] = (salt >> (8 * i)) & 0xff;
+	h = util_fnv64(h, le, sizeof(le));
+	snprintf(out, NW_IFNAMSIZ, NW_IF_PREFIX "%0*llx", NW_IF_HEX,
+		 (unsigned long long)(h >> (64 - 4 * NW_IF_HEX)));
 }
 
 /* ---- namespaces ---- */
@@ -336,10 +334,7 @@ static int refuse(nw_err *err, const char *fmt, ...)
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
-	nw_fail(err, 0, "%s", msg ? msg : "network namespace refused");
-	if (*err != NULL)
-		(*err)->code = EPERM;
-	return -1;
+	return nw_fail_code(err, EPERM, "%s", msg ? msg : "network namespace refused");
 }
 
 int wire_netns_check(int netns_fd, nw_err *err)
@@ -488,14 +483,8 @@ static int veth_create(struct nl_sock *host, const struct wire_job *j, nw_err *e
 	rtnl_link_set_name(peer, JOB_IF);
 	rtnl_link_set_ns_fd(peer, j->netns_fd);
 	r = rtnl_link_add(host, veth, NLM_F_CREATE | NLM_F_EXCL);
-	if (r < 0) {
-		nl_fail(err, r, "creating veth %s", j->host_if);
-		/* EEXIST may also be eth0 in the job's namespace; only a taken
-		 * host name is worth retrying under another name. */
-		if (nl_errno(r) == EEXIST && wire_link_exists(j->host_if))
-			return -EEXIST;
-		return -1;
-	}
+	if (r < 0)
+		return nl_fail(err, r, "creating veth %s", j->host_if);
 	return 0;
 }
 
@@ -533,37 +522,31 @@ static int job_side(const struct wire_job *j, nw_err *err)
 	return 0;
 }
 
-static int bad_ifname(const char *name)
-{
-	size_t n = strlen(name);
-
-	if (n < 3 || n >= NW_IFNAMSIZ || strncmp(name, "nw", 2) != 0)
-		return 1;
-	return strspn(name, "0123456789abcdefghijklmnopqrstuvwxyz") != n;
-}
-
 int wire_setup(const struct wire_job *j, nw_err *err)
 {
 	cleanup_nl_sock struct nl_sock *sk = NULL;
-	int r;
 
-	if (bad_ifname(j->host_if) || j->job_addr.family != AF_INET || j->gateway.family != AF_INET)
+	if (!ident_ifname_valid(j->host_if) || j->job_addr.family != AF_INET ||
+	    j->gateway.family != AF_INET)
 		return nw_fail(err, EINVAL, "wiring: bad interface name or address family");
 	if (nl_open(&sk, err) < 0)
 		return -1;
 	/* Before eth0 exists, so that it is born without IPv6. */
 	if (ipv6_off(j->netns_fd, "all", err) < 0 || ipv6_off(j->netns_fd, "default", err) < 0)
 		return -1;
-	r = veth_create(sk, j, err);
-	if (r < 0)
-		return r;
+	if (veth_create(sk, j, err) < 0)
+		return -1;
 	if (host_side(sk, j, err) < 0 || job_side(j, err) < 0) {
-		nw_err ignored = NULL;
+		cleanup_err nw_err ignored = NULL;
 		wire_teardown(j->host_if, &ignored);
-		nw_err_free(&ignored);
 		return -1;
 	}
 	return 0;
+}
+
+bool wire_name_taken(const char *host_if, nw_err err)
+{
+	return nw_err_code(err) == EEXIST && wire_link_exists(host_if);
 }
 
 int wire_teardown(const char *host_if, nw_err *err)
@@ -573,7 +556,7 @@ int wire_teardown(const char *host_if, nw_err *err)
 	int r;
 
 	/* Names come from state files too: never delete anything but ours. */
-	if (bad_ifname(host_if))
+	if (!ident_ifname_valid(host_if))
 		return nw_fail(err, EINVAL, "refusing to delete interface \"%s\": not netward's",
 			       host_if);
 	if (nl_open(&sk, err) < 0)

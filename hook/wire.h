@@ -6,37 +6,38 @@
 #include <stdbool.h>
 
 #include "addr.h"
+#include "config.h"
 #include "err.h"
-
-/* The gateway every job sees: one link-local address put on every host-side
- * veth (as Calico does); each job's proxy binds it on its own veth. */
-#define NW_GATEWAY  "169.254.1.1"
-#define NW_IFNAMSIZ 16
+#include "ident.h"
 
 struct wire_job {
-	char host_if[NW_IFNAMSIZ]; /* host end, "nw" + 13 hex digits */
+	char host_if[NW_IFNAMSIZ]; /* host end, ident_ifname_valid() */
 	int netns_fd;		   /* the job's network namespace */
 	struct nw_addr job_addr;   /* IPv4, from the node's subnet, /32 on eth0 */
 	struct nw_addr gateway;	   /* NW_GATEWAY */
 	bool routed;		   /* full mode: the host forwards its packets */
 };
 
-/* "nw" + 13 hex digits of a hash of the container id and salt. */
+/* NW_IF_PREFIX + NW_IF_HEX hex digits of a hash of the container id and salt. */
 void wire_ifname(const char *container_id, unsigned salt, char out[NW_IFNAMSIZ]);
 
 /* Refuses (err->code EPERM, with the reason) a namespace that is the host's own, or that
  * holds any interface but loopback (e.g. podman's default network). */
 int wire_netns_check(int netns_fd, nw_err *err);
 
-/* Makes the veth (EEXIST on host_if is returned as -EEXIST with err set, so
- * the caller can pick another name), then: host end up with the gateway /32,
+/* Makes the veth (a taken host_if fails with err->code EEXIST and host_if
+ * still there: see wire_name_taken), then: host end up with the gateway /32,
  * IPv6 off, a /32 route to the job; in the job's namespace lo and eth0 up,
  * the job's /32 on eth0, a link route to the gateway and a default route via
  * it, IPv6 off. On failure removes what it made. */
 int wire_setup(const struct wire_job *j, nw_err *err);
+/* Did wire_setup fail with err because host_if was taken, so that another
+ * name may work? EEXIST may also be eth0 in the job's namespace, or an
+ * address or route after the veth was made (and removed again). */
+bool wire_name_taken(const char *host_if, nw_err err);
 
 /* Deletes host_if (its peer goes with it). Absent is success. Never needs
- * the job's namespace. Refuses (EINVAL) any name that is not "nw" + [a-z0-9]. */
+ * the job's namespace. Refuses (EINVAL) any name ident_ifname_valid() refuses. */
 int wire_teardown(const char *host_if, nw_err *err);
 bool wire_link_exists(const char *host_if);
 /* Takes host_if down, so no packet crosses it while its firewall state is

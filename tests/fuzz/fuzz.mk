@@ -17,37 +17,41 @@ FUZZ_CHECK_SECONDS ?= 10
 # Without clang the replay binaries are built with the default compiler.
 FUZZ_REPLAY_CC ?= $(if $(shell command -v $(FUZZ_CC) 2>/dev/null),$(FUZZ_CC),$(CC))
 
-# The pure modules the targets reach; the rest of hook/ talks to the kernel
-# and stays out, so a fuzz build never waits on it.
-FUZZ_MODS    := err json addr domain http http_build http_chunked config config_render oci oci_seccomp \
-                hooksd hooksd_re hooksd_match
+# The targets link libnwpure.a (PURE_MODS in the Makefile) built with the
+# fuzz flags, and nothing else of hook/: a target can reach only pure code,
+# and a fuzz build never waits on the rest.
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_BASE    := -std=gnu11 -O1 -g -fno-omit-frame-pointer -D_GNU_SOURCE \
                 -DNW_VERSION='"$(VERSION)"' -Ihook $(PC_CFLAGS) -MMD -MP $(FUZZ_SAN)
 # hook/ already builds with -Werror under the project compiler; a warning
 # only clang or this compiler knows must not hide what the fuzzers find.
-FUZZ_HOOK_CFLAGS := $(FUZZ_BASE) $(filter-out -Werror,$(WARN)) -Wno-format-nonliteral
+FUZZ_HOOK_CFLAGS := $(FUZZ_BASE) $(filter-out -Werror,$(WARN)) -Wno-format-nonliteral -I$(FUZZ_B)/gen
 FUZZ_OWN_CFLAGS  := $(FUZZ_BASE) $(WARN) -Itests/fuzz
 
 # The TLS ClientHello and DNS query readers of the proxy.
 FUZZ_TARGETS     += tls dns
-FUZZ_MODS        += tls_sni dns_msg
 
-# The proxy's decision on a name and its addresses, with the node's
-# addresses given as a set (proxy_deny and resolve come with it: the
-# decision consults the addresses deny_destinations names resolve to).
+# The proxy's decision on a name and its DNS answer, with the node's
+# addresses given as a set (proxy_policy, proxy_deny_match and nodeaddr are
+# pure modules).
 FUZZ_TARGETS     += policy
-FUZZ_MODS        += proxy_policy proxy_deny resolve nodeaddr
 
-FUZZ_LF_OBJS     := $(FUZZ_MODS:%=$(FUZZ_B)/lf/hook/%.o)
-FUZZ_REPLAY_OBJS := $(FUZZ_MODS:%=$(FUZZ_B)/replay/hook/%.o)
+FUZZ_LF_OBJS     := $(PURE_MODS:%=$(FUZZ_B)/lf/hook/%.o)
+FUZZ_REPLAY_OBJS := $(PURE_MODS:%=$(FUZZ_B)/replay/hook/%.o)
+FUZZ_LF_LIB      := $(FUZZ_B)/lf/libnwpure.a
+FUZZ_REPLAY_LIB  := $(FUZZ_B)/replay/libnwpure.a
 FUZZ_BINS        := $(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz_%)
 FUZZ_REPLAY_BINS := $(FUZZ_TARGETS:%=$(FUZZ_B)/replay_%)
 
 .PHONY: fuzz fuzz-check fuzz-build fuzz-replay fuzz-replay-build
 # Kept between runs: make would otherwise delete them as intermediates.
-.SECONDARY: $(FUZZ_LF_OBJS) $(FUZZ_REPLAY_OBJS) $(FUZZ_TARGETS:%=$(FUZZ_B)/lf/fuzz_%.o) \
+.SECONDARY: $(FUZZ_LF_OBJS) $(FUZZ_REPLAY_OBJS) $(FUZZ_LF_LIB) $(FUZZ_REPLAY_LIB) $(FUZZ_TARGETS:%=$(FUZZ_B)/lf/fuzz_%.o) \
 	$(FUZZ_TARGETS:%=$(FUZZ_B)/replay/fuzz_%.o) $(FUZZ_B)/replay/replay.o
+
+$(FUZZ_B)/gen/container_seccomp.h: seccomp/container.json
+	@mkdir -p $(@D)
+	$(SECCOMP_JSON_TO_C)
+$(FUZZ_B)/lf/hook/oci_seccomp.o $(FUZZ_B)/replay/hook/oci_seccomp.o: $(FUZZ_B)/gen/container_seccomp.h
 
 $(FUZZ_B)/lf/hook/%.o: hook/%.c
 	@mkdir -p $(@D)
@@ -57,8 +61,16 @@ $(FUZZ_B)/lf/fuzz_%.o: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_OWN_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
-$(FUZZ_B)/fuzz_%: $(FUZZ_B)/lf/fuzz_%.o $(FUZZ_LF_OBJS)
-	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(PC_LIBS)
+$(FUZZ_LF_LIB): $(FUZZ_LF_OBJS) Makefile
+	@rm -f $@
+	ar rcs $@ $(FUZZ_LF_OBJS)
+
+$(FUZZ_REPLAY_LIB): $(FUZZ_REPLAY_OBJS) Makefile
+	@rm -f $@
+	ar rcs $@ $(FUZZ_REPLAY_OBJS)
+
+$(FUZZ_B)/fuzz_%: $(FUZZ_B)/lf/fuzz_%.o $(FUZZ_LF_LIB)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(PURE_LIBS)
 
 $(FUZZ_B)/replay/hook/%.o: hook/%.c
 	@mkdir -p $(@D)
@@ -68,8 +80,8 @@ $(FUZZ_B)/replay/%.o: tests/fuzz/%.c tests/fuzz/fuzz.h
 	@mkdir -p $(@D)
 	$(FUZZ_REPLAY_CC) $(FUZZ_OWN_CFLAGS) -c $< -o $@
 
-$(FUZZ_B)/replay_%: $(FUZZ_B)/replay/fuzz_%.o $(FUZZ_B)/replay/replay.o $(FUZZ_REPLAY_OBJS)
-	$(FUZZ_REPLAY_CC) $(FUZZ_SAN) -o $@ $^ $(PC_LIBS)
+$(FUZZ_B)/replay_%: $(FUZZ_B)/replay/fuzz_%.o $(FUZZ_B)/replay/replay.o $(FUZZ_REPLAY_LIB)
+	$(FUZZ_REPLAY_CC) $(FUZZ_SAN) -o $@ $^ $(PURE_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -290,6 +290,27 @@ static void check_request(const char *b, size_t n)
 		check_chunked(b + r.h.head_len, n - r.h.head_len);
 }
 
+/* The same bytes as an intercepted request on port 8080: the host and
+ * port sent upstream are the ones checked. */
+static void check_request_at(const char *b, size_t n)
+{
+	static struct http_req r;
+	struct http_fail f;
+	char canon[DOMAIN_MAX + 1];
+	bool is_ip;
+	int rc = http_parse_request_at(b, n, 8080, &r, &f);
+
+	if (rc == -1)
+		check_fail(&f);
+	if (rc != 1)
+		return;
+	FUZZ_ASSERT(r.port == 8080 && !r.connect, "intercepted port %u", r.port);
+	FUZZ_ASSERT(domain_canon(r.host, canon, &is_ip, NULL) == 0 && strcmp(canon, r.host) == 0 &&
+			is_ip == r.host_is_ip,
+		    "host \"%s\" is not canonical", r.host);
+	check_rebuilt_request(&r);
+}
+
 static void check_response(const char *b, size_t n, bool head_method)
 {
 	static struct http_resp r;
@@ -317,6 +338,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			scan == size,
 		    "http_new_line");
 	check_request(b, size);
+	check_request_at(b, size);
 	check_response(b, size, false);
 	check_response(b, size, true);
 	check_chunked(b, size);

@@ -58,7 +58,7 @@ static void check_answer(const char *host, uint16_t port, const uint8_t *d, size
 	struct resolve_answer ans = {0};
 	struct nodeaddr_check nc = {.is_node = nodeaddr_set_contains, .ctx = &node};
 	struct proxy_opts o = {.cfg = &cfg, .domains = &doms, .job_id = "j"};
-	char reason[HTTP_REASON_MAX];
+	struct proxy_fail f;
 	struct nw_addr pick = {0};
 	int st;
 
@@ -72,9 +72,10 @@ static void check_answer(const char *host, uint16_t port, const uint8_t *d, size
 		ans.n++;
 		d += 1 + l, n -= 1 + l;
 	}
-	st = proxy_policy_addrs(&o, NULL, &nc, host, port, &ans, &pick, reason, sizeof(reason));
+	st = proxy_policy_addrs(&o, NULL, &nc, host, port, &ans, &pick, &f);
 	FUZZ_ASSERT(st == 0 || st == 403 || st == 502, "status %d", st);
-	FUZZ_ASSERT(st == 0 || memchr(reason, '\0', sizeof(reason)) != NULL, "reason unterminated");
+	FUZZ_ASSERT(st == 0 || memchr(f.reason, '\0', sizeof(f.reason)) != NULL,
+		    "reason unterminated");
 	if (st != 0)
 		return;
 	bool picked = false;
@@ -97,7 +98,8 @@ static void check_answer(const char *host, uint16_t port, const uint8_t *d, size
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char raw[DOMAIN_MAX + 64], host[DOMAIN_MAX + 1], reason[HTTP_REASON_MAX];
+	char raw[DOMAIN_MAX + 64], host[DOMAIN_MAX + 1];
+	struct proxy_fail f;
 	struct proxy_opts o = {.cfg = &cfg, .domains = &doms, .job_id = "j"};
 	enum proxy_via via;
 	uint16_t port;
@@ -121,7 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	data += n, size -= n;
 
 	if (via == VIA_SNI) {
-		st = proxy_policy_sni(&o, raw, port, &rep, reason, sizeof(reason));
+		st = proxy_policy_sni(&o, raw, port, &rep, &f);
 		nw_err err = NULL;
 		if (domain_canon(raw, host, &is_ip, &err) < 0) {
 			nw_err_free(&err);
@@ -134,7 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			nw_err_free(&err);
 			return 0;
 		}
-		st = proxy_policy_name(&o, host, is_ip, port, via, &rep, reason, sizeof(reason));
+		st = proxy_policy_name(&o, host, is_ip, port, via, &rep, &f);
 	}
 	FUZZ_ASSERT(st == 0 || st == 403, "status %d", st);
 	if (st != 0)

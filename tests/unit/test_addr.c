@@ -1,7 +1,6 @@
 /* Golden tables for addresses, CIDRs, ports and the IANA special-purpose
  * registries. */
 #include <arpa/inet.h>
-#include <stdlib.h>
 
 #include "addr.h"
 #include "unit.h"

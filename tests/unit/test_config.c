@@ -1,5 +1,4 @@
 /* The node config: defaults, every key good and bad, render round trip. */
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <unistd.h>
 

@@ -1,7 +1,6 @@
 /* The job resolver's wire format: queries read strictly (golden table of
  * accepted and refused messages), answers built and read back. */
 #include <stdbool.h>
-#include <stdlib.h>
 
 #include "dns_msg.h"
 #include "unit.h"

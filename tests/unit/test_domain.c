@@ -1,6 +1,5 @@
 /* Golden tables for domain canonicalisation, matching and the node ceiling
  * (DESIGN.md §3), attack strings included. */
-#include <stdlib.h>
 
 #include "domain.h"
 #include "unit.h"

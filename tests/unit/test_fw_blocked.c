@@ -1,5 +1,4 @@
 /* fw_blocked_of and fw_blocked_render_out on nft's JSON listings. */
-#include <stdlib.h>
 
 #include "cleanup.h"
 #include "fw_blocked.h"

@@ -1,5 +1,4 @@
 /* hooks.d: the 1.0.0 schema, RE2 patterns on POSIX ERE, When.Match. */
-#include <stdlib.h>
 
 #include "cleanup.h"
 #include "hooksd.h"

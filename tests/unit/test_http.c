@@ -128,6 +128,67 @@ static void test_request_table(void)
 	}
 }
 
+/* Intercepted requests (http_parse_request_at, the connection on port
+ * 8080): the host from Host, the port the connection's. */
+static const struct at_case {
+	const char *in;
+	int rc, status;
+	const char *host, *why;
+} at_cases[] = {
+    {"GET /p?q HTTP/1.1\r\nHost: A.test:8080\r\n\r\n", 1, 0, "a.test", NULL},
+    {"GET / HTTP/1.1\r\nHost: a.test\r\n\r\n", 1, 0, "a.test", NULL},
+    {"GET / HTTP/1.0\r\nHost: 198.18.0.9\r\n\r\n", 1, 0, "198.18.0.9", NULL},
+    {"GET http://a.test:8080/ HTTP/1.1\r\nHost: a.test:8080\r\n\r\n", 1, 0, "a.test", NULL},
+    {"GET / HTTP/1.0\r\n\r\n", -1, 400, NULL, "without a Host header"},
+    {"GET / HTTP/1.1\r\nHost: a.test:80\r\n\r\n", -1, 400, NULL, "port 80 is not the port"},
+    {"GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\n\r\n", -1, 400, NULL,
+     "port 80 is not the port"},
+    {"GET / HTTP/1.1\r\nHost: a.test\r\nHost: b.test\r\n\r\n", -1, 400, NULL, "more than one Host"},
+    {"GET / HTTP/1.1\r\nHost: user@a.test\r\n\r\n", -1, 400, NULL, "userinfo"},
+    {"CONNECT a.test:443 HTTP/1.1\r\nHost: a.test:443\r\n\r\n", -1, 405, NULL, "CONNECT"},
+    {"GET /#f HTTP/1.1\r\nHost: a.test\r\n\r\n", -1, 400, NULL, "fragment"},
+    {"GET / HTTP/1.1\r\nHost: a.test\r\n", 0, 0, NULL, NULL},
+};
+
+static void test_request_at(void)
+{
+	for (size_t i = 0; i < sizeof(at_cases) / sizeof(at_cases[0]); i++) {
+		const struct at_case *c = &at_cases[i];
+		struct http_req *r = calloc(1, sizeof(*r));
+		struct http_fail f;
+		int rc = http_parse_request_at(c->in, strlen(c->in), 8080, r, &f);
+		if (rc != c->rc || (rc < 0 && f.status != c->status) ||
+		    (rc < 0 && c->why && strstr(f.reason, c->why) == NULL) ||
+		    (rc == 1 && (strcmp(r->host, c->host) != 0 || r->port != 8080))) {
+			printf("#   case %zu (%.40s): rc %d status %d reason \"%s\" host %s:%u\n",
+			       i, c->in, rc, rc < 0 ? f.status : 0, rc < 0 ? f.reason : "", r->host,
+			       r->port);
+			unit_cur_failed++;
+		}
+		free(r);
+	}
+}
+
+/* The head sent upstream for an origin-form request names the host and
+ * port checked. */
+static void test_build_request_at(void)
+{
+	static const char in[] = "GET /x HTTP/1.1\r\nHost: a.test:8080\r\nX-Bacalhau-Job-ID: "
+				 "forged\r\n\r\n";
+	static const char want[] = "GET /x HTTP/1.1\r\nHost: a.test:8080\r\n";
+	struct http_req *r = calloc(1, sizeof(*r));
+	struct http_fail f;
+	char out[1024];
+	size_t n;
+
+	CHECK(http_parse_request_at(in, sizeof(in) - 1, 8080, r, &f) == 1);
+	n = http_build_request(r, "X-Bacalhau-Job-ID", "job-1", out, sizeof(out));
+	out[n] = '\0';
+	CHECK(strncmp(out, want, sizeof(want) - 1) == 0);
+	CHECK(strstr(out, "forged") == NULL && strstr(out, "X-Bacalhau-Job-ID: job-1\r\n") != NULL);
+	free(r);
+}
+
 static void test_nul_byte(void)
 {
 	static const char in[] = "GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\nX-A: a\0b\r\n\r\n";
@@ -464,6 +525,8 @@ static void test_chunked(void)
 int main(void)
 {
 	RUN(test_request_table);
+	RUN(test_request_at);
+	RUN(test_build_request_at);
 	RUN(test_nul_byte);
 	RUN(test_request_fields);
 	RUN(test_caps);

@@ -1,11 +1,11 @@
 /* OCI state, config.json and the precreate transform. */
-#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "oci.h"
+#include "oci_bundle.h"
 #include "oci_seccomp.h"
 #include "unit.h"
 
@@ -111,16 +111,16 @@ static void test_state_bad(void)
 
 static void test_ids(void)
 {
-	char long_id[OCI_ID_MAX + 2];
+	char long_id[NW_ID_MAX + 2];
 
 	CHECK(oci_id_valid("a") && oci_id_valid("0abc") && oci_id_valid("A-b_c.d"));
 	CHECK(!oci_id_valid("") && !oci_id_valid("../x") && !oci_id_valid("-a"));
 	CHECK(!oci_id_valid("_a") && !oci_id_valid("a/b") && !oci_id_valid(NULL));
 	memset(long_id, 'a', sizeof(long_id));
-	long_id[OCI_ID_MAX] = '\0';
+	long_id[NW_ID_MAX] = '\0';
 	CHECK(oci_id_valid(long_id));
-	long_id[OCI_ID_MAX] = 'a';
-	long_id[OCI_ID_MAX + 1] = '\0';
+	long_id[NW_ID_MAX] = 'a';
+	long_id[NW_ID_MAX + 1] = '\0';
 	CHECK(!oci_id_valid(long_id));
 
 	struct oci_state s;
@@ -297,7 +297,7 @@ static void test_patch_hooks_idempotent(void)
 	CHECK_STR(args, "[\"/usr/libexec/oci/hooks.d/netward\",\"--config\","
 			"\"/etc/netward/netward.json\",\"prestart\"]");
 	int64_t t = 0;
-	CHECK(json_int(json_get(pre->v[1], "timeout"), 1, 1000, &t) == 0 && t == 30);
+	CHECK(json_int(json_get(pre->v[1], "timeout"), 1, 1000, &t, NULL) == 0 && t == 30);
 	cleanup_free char *pargs = json_render(json_get(post->v[0], "args"), false, &err);
 	CHECK_STR(pargs, "[\"/usr/libexec/oci/hooks.d/netward\",\"--config\","
 			 "\"/etc/netward/netward.json\",\"poststop\"]");
@@ -360,7 +360,7 @@ static bool rule_matches(const struct json *rule, uint64_t v, uint64_t a2)
 	for (size_t i = 0; args != NULL && i < args->n; i++) {
 		const struct json *a = args->v[i];
 		int64_t idx = 0;
-		json_int(json_get(a, "index"), 0, 5, &idx);
+		json_int(json_get(a, "index"), 0, 5, &idx, NULL);
 		uint64_t x = idx == 0 ? v : a2;
 		const char *op = json_get_str(a, "op");
 		const struct json *jv = json_get(a, "value"), *jv2 = json_get(a, "valueTwo");

@@ -104,7 +104,7 @@ static void test_domains_csv(void)
 
 	CHECK(load(&cfg, "{\"allowed_modes\":[\"http\"],\"dns_servers\":[\"198.18.0.2\"]}") == 0);
 	CHECK(policy_decide(&cfg, "http", " WWW.test. , .X.test", "j", "c", &pol, &err) == 0);
-	char *csv = policy_domains_csv(&pol.domains);
+	char *csv = policy_domains_csv(&pol.domains, &err);
 	CHECK_STR(csv, "www.test,.x.test");
 	free(csv);
 	policy_free(&pol);

@@ -1,6 +1,7 @@
 /* The proxy's one name decision, taken the same way for a request, a
  * CONNECT and the server name of a TLS ClientHello: which port list
  * applies, the allowlist, deny_destinations, and how the reason reads. */
+
 #include <stdlib.h>
 
 #include "config.h"
@@ -48,7 +49,7 @@ static void test_cases(void)
 	cleanup_err nw_err err = NULL;
 	static const char node[] = "{\"deny_destinations\": [\"api.wild.test\"]}";
 	struct proxy_opts o = {.cfg = &cfg, .domains = &doms, .job_id = "j"};
-	char reason[2 * HTTP_REASON_MAX];
+	struct proxy_fail f;
 
 	CHECK(config_parse(&cfg, node, strlen(node), &err) == 0);
 	CHECK(domain_list_parse(&doms, "www.a.test, .wild.test, 198.18.0.99", &err) == 0);
@@ -58,20 +59,49 @@ static void test_cases(void)
 
 		bool rep;
 
-		reason[0] = '\0';
+		f.reason[0] = '\0';
 		if (k->via == VIA_SNI)
-			st = proxy_policy_sni(&o, k->host, k->port, &rep, reason, sizeof(reason));
+			st = proxy_policy_sni(&o, k->host, k->port, &rep, &f);
 		else
-			st = proxy_policy_name(&o, k->host, k->is_ip, k->port, k->via, &rep, reason,
-					       sizeof(reason));
+			st = proxy_policy_name(&o, k->host, k->is_ip, k->port, k->via, &rep, &f);
 		/* The node config of these cases has no report mode. */
 		CHECK(!rep);
-		if (st != k->status || (k->why && strstr(reason, k->why) == NULL)) {
+		if (st != k->status || (k->why && strstr(f.reason, k->why) == NULL)) {
 			printf("#   case %zu (%s:%u): %d \"%s\"\n", i, k->host, k->port, st,
-			       reason);
+			       f.reason);
 			CHECK(0);
 		}
 	}
+	domain_list_free(&doms);
+	config_free(&cfg);
+}
+
+/* The job's DNS answers only names the list covers, and no name
+ * deny_destinations holds on every port. */
+static void test_dns_covers(void)
+{
+	struct nw_config cfg = {0};
+	struct domain_list doms = {0};
+	cleanup_err nw_err err = NULL;
+	static const char node[] =
+	    "{\"deny_destinations\": [\"api.wild.test\", \"web.wild.test:8080\"]}";
+	struct proxy_opts o = {.cfg = &cfg, .domains = &doms, .job_id = "j"};
+	static const struct {
+		const char *name;
+		bool covered;
+	} k[] = {
+	    {"www.a.test", true},     {"a.test", false},	  {"x.www.a.test", false},
+	    {"wild.test", true},      {"deep.x.wild.test", true}, {"evilwild.test", false},
+	    {"api.wild.test", false}, {"web.wild.test", true},	  {"", false},
+	};
+
+	CHECK(config_parse(&cfg, node, strlen(node), &err) == 0);
+	CHECK(domain_list_parse(&doms, "www.a.test, .wild.test", &err) == 0);
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+		if (proxy_policy_dns_covers(&o, k[i].name) != k[i].covered) {
+			printf("#   %s: covered %d\n", k[i].name, !k[i].covered);
+			CHECK(0);
+		}
 	domain_list_free(&doms);
 	config_free(&cfg);
 }
@@ -170,7 +200,8 @@ static void test_addr_cases(void)
 	struct proxy_opts o = {.cfg = &cfg, .domains = &doms, .job_id = "j"};
 	struct nodeaddr_set set = {0};
 	struct nodeaddr_check nc = {.is_node = nodeaddr_set_contains, .ctx = &set};
-	char reason[2 * HTTP_REASON_MAX], s[64];
+	struct proxy_fail f;
+	char s[64];
 
 	CHECK(config_parse(&cfg, node, strlen(node), &err) == 0);
 	CHECK(domain_list_parse(&doms, "www.a.test, 93.184.216.34", &err) == 0);
@@ -182,13 +213,12 @@ static void test_addr_cases(void)
 		int st;
 
 		answer_from(&ans, k->addrs, k->cnames);
-		reason[0] = '\0';
-		st = proxy_policy_addrs(&o, NULL, &nc, k->host, k->port, &ans, &pick, reason,
-					sizeof(reason));
-		if (st != k->status || (k->why && strstr(reason, k->why) == NULL) ||
+		f.reason[0] = '\0';
+		st = proxy_policy_addrs(&o, NULL, &nc, k->host, k->port, &ans, &pick, &f);
+		if (st != k->status || (k->why && strstr(f.reason, k->why) == NULL) ||
 		    (k->pick && strcmp(addr_str(&pick, s, sizeof(s)), k->pick) != 0)) {
 			printf("#   case %zu (%s:%u %s): %d \"%s\"\n", i, k->host, k->port,
-			       k->addrs, st, reason);
+			       k->addrs, st, f.reason);
 			CHECK(0);
 		}
 	}
@@ -200,9 +230,8 @@ static void test_addr_cases(void)
 		struct nw_addr pick;
 
 		answer_from(&ans, "8.8.8.8", NULL);
-		CHECK(proxy_policy_addrs(&o, NULL, &nc, "www.a.test", 443, &ans, &pick, reason,
-					 sizeof(reason)) == 403);
-		CHECK(strstr(reason, "an address of this node") != NULL);
+		CHECK(proxy_policy_addrs(&o, NULL, &nc, "www.a.test", 443, &ans, &pick, &f) == 403);
+		CHECK(strstr(f.reason, "an address of this node") != NULL);
 	}
 	nodeaddr_set_free(&set);
 	domain_list_free(&doms);
@@ -212,6 +241,7 @@ static void test_addr_cases(void)
 int main(void)
 {
 	RUN(test_cases);
+	RUN(test_dns_covers);
 	RUN(test_addr_cases);
 	UNIT_DONE();
 }

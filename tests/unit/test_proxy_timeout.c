@@ -1,6 +1,5 @@
 /* The proxy's timeout check against stamps made after the tick read the
  * clock, on a real connection (a socketpair, a real epoll set). */
-#include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>

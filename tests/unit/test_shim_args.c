@@ -1,5 +1,4 @@
 /* netward-runc's reading of runc and crun command lines. */
-#include <stdlib.h>
 
 #include "shim_args.h"
 #include "unit.h"

@@ -2,7 +2,6 @@
  * from config files under a scratch root. */
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "shim_engines.h"
 #include "unit.h"

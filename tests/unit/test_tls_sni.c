@@ -3,7 +3,6 @@
  * re-split across TLS records at every point; built ClientHellos for the
  * refusals. */
 #include <stdbool.h>
-#include <stdlib.h>
 
 #include "tls_sni.h"
 #include "unit.h"

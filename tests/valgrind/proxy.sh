@@ -3,7 +3,9 @@
 # and tunnels on loopback: keep-alive (HTTP/1.0 and 1.1), denied names,
 # private and NXDOMAIN answers, chunked bodies both ways, CONNECT tunnels
 # carrying plain TCP or a ClientHello (allowed, denied, cut short), refused
-# CONNECTs, clients that vanish mid-request.
+# CONNECTs, clients that vanish mid-request; the job's DNS over UDP and TCP
+# (allowed, refused and malformed queries, TCP clients that leave with a
+# lookup in flight) and connections straight to the interception port.
 # Then SIGTERM; valgrind must report no error and no definitely or
 # indirectly lost byte. Prints TAP. Needs valgrind, ab, curl, dnsmasq,
 # python3. seccomp and valgrind cannot share a process, hence
@@ -38,6 +40,7 @@ wait_port() { # host port seconds
 
 base=$((20000 + RANDOM % 20000))
 dns_port=$base plain=$((base + 1)) echo_port=$((base + 2)) pport=$((base + 3))
+iport=$((base + 4)) jdns=$((base + 5))
 
 dnsmasq -k --no-resolv --no-hosts --bind-interfaces --listen-address=127.0.0.53 \
 	--port="$dns_port" --pid-file= --address=/allowed.test/127.0.0.2 \
@@ -75,6 +78,7 @@ timeout -s KILL "$budget" valgrind --leak-check=full --show-leak-kinds=definite,
 	--num-callers=30 --log-file="$vlog" \
 	"$netward" --config "$tmp/netward.json" proxy --listen "127.0.0.1:$pport" \
 	--domains allowed.test,private.test,nx.test,127.0.0.2 --job-id job-valgrind --no-sandbox \
+	--intercept-port "$iport" --dns-port "$jdns" \
 	2>"$tmp/proxy.err" &
 proxy=$!
 pids+=("$proxy")
@@ -221,6 +225,80 @@ PY
 )
 check "840 CONNECT tunnels echo their bytes, 120 refused, 160 clients vanish; 40 ClientHellos for an allowed name pass, 40 for a denied one are cut off" \
 	'[ "$out" = "840 120 160 0 40 40" ]' "tunnel refused gone bad tls tls_refused: $out"
+
+# The job's DNS, and connections straight to the interception port (they
+# were not redirected: refused). Answers are counted by rcode.
+out=$(python3 - "$jdns" "$iport" <<'PY'
+import socket, struct, sys, threading
+port, iport = int(sys.argv[1]), int(sys.argv[2])
+names = [b"allowed.test", b"private.test", b"nx.test", b"evil.test", b"x.evil.test"]
+
+def query(qid, name, qtype):
+    q = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0)
+    for label in name.split(b"."):
+        q += bytes([len(label)]) + label
+    return q + b"\0" + struct.pack(">HH", qtype, 1)
+
+res = {}
+lock = threading.Lock()
+def count(r):
+    k = "rcode%d" % (r[3] & 15) if len(r) >= 4 else "short"
+    res[k] = res.get(k, 0) + 1
+
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(20)
+sent = 0
+for i in range(300):
+    m = query(i, names[i % 5], (1, 28, 65, 16)[i % 4]) if i % 10 else b"\x12\x34\x01\x00\x00\x01" + b"\0" * 6 + b"\x05ab"
+    u.sendto(m, ("127.0.0.1", port))
+    sent += 1
+    count(u.recv(512))
+
+def tcp(k):
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=20)
+        msgs = b"".join(struct.pack(">H", len(m)) + m
+                        for m in (query(k * 10 + j, names[(k + j) % 5], 1) for j in range(5)))
+        if k % 4 == 3:
+            s.sendall(msgs[:40])  # leaves with a lookup in flight
+            s.close()
+            return
+        s.sendall(msgs)
+        got, answers = b"", 0
+        while answers < 5:
+            d = s.recv(4096)
+            if not d:
+                break
+            got += d
+            while len(got) >= 2 and len(got) >= 2 + struct.unpack(">H", got[:2])[0]:
+                got = got[2 + struct.unpack(">H", got[:2])[0]:]
+                answers += 1
+        with lock:
+            res["tcp"] = res.get("tcp", 0) + (answers == 5)
+        s.close()
+    except OSError:
+        pass
+
+# Fewer at once than the proxy's cap on DNS connections (16).
+def tcp_worker(w):
+    for k in range(w, 32, 8):
+        tcp(k)
+ts = [threading.Thread(target=tcp_worker, args=(w,)) for w in range(8)]
+for t in ts: t.start()
+for t in ts: t.join()
+for _ in range(20):
+    try:
+        s = socket.create_connection(("127.0.0.1", iport), timeout=20)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: allowed.test\r\n\r\n")
+        s.recv(100)
+        s.close()
+    except OSError:
+        pass
+print(" ".join("%s=%d" % kv for kv in sorted(res.items())))
+PY
+)
+check "300 DNS queries over UDP all answered (NOERROR, FORMERR, NXDOMAIN); 24 TCP clients get their 5 answers each, 8 leave early" \
+	'[ "$out" = "rcode0=135 rcode1=30 rcode3=135 tcp=24" ]' "$out"
 
 requests=$(wc -l <"$tmp/access.log" 2>/dev/null || echo 0)
 check "the access log has a line per request and tunnel ($requests)" '[ "$requests" -ge 4000 ]'

@@ -1,0 +1,428 @@
+/* The job's DNS on the gateway, UDP and TCP port 53 (DESIGN.md §3): a name
+ * the job's list covers gets, for A, the proxy's own answer (its resolver,
+ * then the address rules) with the TTL capped; AAAA, HTTPS/SVCB and every
+ * other type get an empty answer; any other name NXDOMAIN, decided here
+ * without a query leaving the node, so query names carry nothing out;
+ * anything malformed FORMERR (dns_msg.c reads and writes the messages).
+ * TCP is bounded: length-prefixed queries of at most DNS_TCP_MAX bytes, one
+ * at a time per connection, DNS_TCP_CONNS connections, T_DNS_IDLE idle. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dns_msg.h"
+#include "proxy_int.h"
+#include "util.h"
+
+#define DNS_TCP_CONNS 16
+#define DNS_PENDING   64    /* lookups waiting for the resolver at once */
+#define DNS_UDP_BATCH 64    /* datagrams read per wakeup */
+#define T_DNS_IDLE    10000 /* ms: a TCP connection with no query in flight */
+
+struct dns_tcp;
+
+/* A query waiting for the resolver; answered over UDP to `from`, or on tcp. */
+struct dns_pending {
+	struct proxy_dns *d;
+	struct dns_pending *prev, *next;
+	struct resolve_query *q;
+	struct dns_tcp *tcp;
+	struct sockaddr_storage from;
+	socklen_t fromlen;
+	struct dns_query dq;
+	uint8_t msg[DNS_TCP_MAX];
+};
+
+struct dns_tcp {
+	struct proxy_dns *d;
+	struct proxy_ev ev;
+	struct dns_tcp *prev, *next;
+	uint8_t in[2 + DNS_TCP_MAX];
+	size_t inlen;
+	uint8_t out[2 + DNS_UDP_MAX];
+	size_t outoff, outlen;
+	struct dns_pending *busy; /* the query in flight */
+	uint64_t t_active;
+	bool closed;
+};
+
+struct proxy_dns {
+	struct proxy *p;
+	struct proxy_ev udp, tcp;
+	struct dns_tcp *conns, *dead;
+	unsigned nconns;
+	struct dns_pending *pend;
+	unsigned npend;
+};
+
+static void tcp_update(struct dns_tcp *t);
+static void pending_free(struct dns_pending *pq);
+
+static void tcp_close(struct dns_tcp *t)
+{
+	struct proxy_dns *d = t->d;
+
+	if (t->closed)
+		return;
+	t->closed = true;
+	if (t->busy != NULL)
+		pending_free(t->busy); /* its lookup is cancelled */
+	proxy_close_fd(&t->ev);
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		d->conns = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	t->prev = NULL;
+	t->next = d->dead;
+	d->dead = t;
+	d->nconns--;
+}
+
+/* Sends an answer built into out (n bytes) the way q came. */
+static void reply(struct proxy_dns *d, struct dns_tcp *t, const struct sockaddr_storage *from,
+		  socklen_t fromlen, const uint8_t *out, size_t n)
+{
+	if (n == 0)
+		return;
+	if (t == NULL) {
+		if (sendto(d->udp.fd, out, n, MSG_DONTWAIT | MSG_NOSIGNAL,
+			   (const struct sockaddr *)from, fromlen) < 0) {
+			/* A full socket buffer drops the answer; the client asks again. */
+		}
+		return;
+	}
+	if (t->closed)
+		return;
+	t->out[0] = (uint8_t)(n >> 8);
+	t->out[1] = (uint8_t)n;
+	memcpy(t->out + 2, out, n);
+	t->outoff = 0;
+	t->outlen = n + 2; /* written once the socket says it can take it */
+}
+
+static void answer(struct proxy_dns *d, struct dns_tcp *t, const struct sockaddr_storage *from,
+		   socklen_t fromlen, const uint8_t *m, const struct dns_query *q, int rcode,
+		   const struct resolve_answer *ans)
+{
+	uint8_t out[DNS_UDP_MAX], a4[DNS_MAX_ANSWERS][4];
+	size_t na = 0;
+
+	for (size_t i = 0; ans != NULL && i < ans->n && na < DNS_MAX_ANSWERS; i++) {
+		struct nw_addr u = addr_unmap(&ans->addrs[i]);
+		if (u.family == AF_INET)
+			memcpy(a4[na++], u.a, 4);
+	}
+	reply(d, t, from, fromlen, out,
+	      dns_build(out, sizeof(out), m, q, rcode, (const uint8_t(*)[4])a4, na,
+			ans != NULL && ans->ttl > 0 ? (uint32_t)ans->ttl : 0));
+}
+
+/* What the resolver said, held to the address rules: only addresses the
+ * proxy would connect to go to the job. Port 0: the rules that hold on
+ * every port (a rule for one port is the connection's to apply). */
+static void answer_resolved(struct proxy_dns *d, struct dns_tcp *t,
+			    const struct sockaddr_storage *from, socklen_t fromlen,
+			    const uint8_t *m, const struct dns_query *q, enum resolve_status st,
+			    const struct resolve_answer *ans)
+{
+	struct proxy_fail f;
+	struct nw_addr pick;
+
+	switch (st) {
+	case RESOLVE_OK:
+		if (proxy_policy_addrs(d->p->o, d->p->deny, &d->p->node_check, q->name, 0, ans,
+				       &pick, &f) != 0)
+			ans = NULL; /* refused: an empty answer */
+		answer(d, t, from, fromlen, m, q, DNS_R_NOERROR, ans);
+		return;
+	case RESOLVE_NXDOMAIN:
+		answer(d, t, from, fromlen, m, q, DNS_R_NXDOMAIN, NULL);
+		return;
+	case RESOLVE_NODATA:
+		answer(d, t, from, fromlen, m, q, DNS_R_NOERROR, NULL);
+		return;
+	default:
+		answer(d, t, from, fromlen, m, q, DNS_R_SERVFAIL, NULL);
+	}
+}
+
+static void pending_free(struct dns_pending *pq)
+{
+	struct proxy_dns *d = pq->d;
+
+	resolve_cancel(pq->q);
+	if (pq->tcp != NULL)
+		pq->tcp->busy = NULL;
+	if (pq->prev)
+		pq->prev->next = pq->next;
+	else
+		d->pend = pq->next;
+	if (pq->next)
+		pq->next->prev = pq->prev;
+	d->npend--;
+	free(pq);
+}
+
+static void on_resolved(void *arg, enum resolve_status st, const struct resolve_answer *ans,
+			const char *detail)
+{
+	struct dns_pending *pq = arg;
+	struct dns_tcp *t = pq->tcp;
+
+	if (t != NULL)
+		t->busy = NULL;
+	answer_resolved(pq->d, t, &pq->from, pq->fromlen, pq->msg, &pq->dq, st, ans);
+	pq->tcp = NULL;
+	pending_free(pq);
+	if (t != NULL && !t->closed)
+		tcp_update(t);
+}
+
+/* One query: answered at once, or when the resolver answers. */
+static void query(struct proxy_dns *d, struct dns_tcp *t, const struct sockaddr_storage *from,
+		  socklen_t fromlen, const uint8_t *m, size_t n)
+{
+	cleanup_err nw_err err = NULL;
+	struct resolve_answer ans;
+	struct dns_pending *pq;
+	struct dns_query q;
+	const char *why;
+	int rc = dns_parse_query(m, n, &q, &why);
+
+	if (rc < 0)
+		return; /* not answerable: dropped */
+	if (rc == 0)
+		rc = dns_rcode_for(&q, q.name_ok && proxy_policy_dns_covers(d->p->o, q.name));
+	if (rc != DNS_R_NOERROR || dns_shape_for(q.qtype) != DNS_ANSWER_A) {
+		answer(d, t, from, fromlen, m, &q, rc, NULL);
+		return;
+	}
+	if (resolver_cached(d->p->res, q.name, &ans) > 0) {
+		answer_resolved(d, t, from, fromlen, m, &q, RESOLVE_OK, &ans);
+		return;
+	}
+	if (d->npend >= DNS_PENDING || n > sizeof(pq->msg) ||
+	    (pq = calloc(1, sizeof(*pq))) == NULL) {
+		answer(d, t, from, fromlen, m, &q, DNS_R_SERVFAIL, NULL);
+		return;
+	}
+	pq->d = d;
+	pq->tcp = t;
+	if (from != NULL)
+		pq->from = *from;
+	pq->fromlen = fromlen;
+	pq->dq = q;
+	memcpy(pq->msg, m, n);
+	pq->next = d->pend;
+	if (d->pend)
+		d->pend->prev = pq;
+	d->pend = pq;
+	d->npend++;
+	if (t != NULL)
+		t->busy = pq;
+	if (resolver_lookup(d->p->res, q.name, on_resolved, pq, &pq->q, &err) < 0) {
+		if (t != NULL)
+			t->busy = NULL;
+		pq->tcp = NULL;
+		pending_free(pq);
+		answer(d, t, from, fromlen, m, &q, DNS_R_SERVFAIL, NULL);
+	}
+}
+
+static void udp_event(struct proxy_ev *ev, uint32_t events)
+{
+	struct proxy_dns *d = container_of(ev, struct proxy_dns, udp);
+	uint8_t m[DNS_TCP_MAX];
+
+	for (int i = 0; i < DNS_UDP_BATCH; i++) {
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof(from);
+		ssize_t n =
+		    recvfrom(ev->fd, m, sizeof(m), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+
+		if (n < 0)
+			return;
+		query(d, NULL, &from, fl, m, (size_t)n);
+	}
+}
+
+/* Reads, answers one query at a time, writes; closes on a bad frame. */
+static void tcp_event(struct proxy_ev *ev, uint32_t events)
+{
+	struct dns_tcp *t = container_of(ev, struct dns_tcp, ev);
+
+	if (t->closed)
+		return;
+	if (t->outlen > 0) {
+		ssize_t n =
+		    send(ev->fd, t->out + t->outoff, t->outlen, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			tcp_close(t);
+			return;
+		}
+		if (n > 0) {
+			t->outoff += (size_t)n;
+			t->outlen -= (size_t)n;
+			t->t_active = proxy_now_ms();
+		}
+	}
+	if ((events & EPOLLIN) && t->busy == NULL && t->outlen == 0) {
+		ssize_t n = recv(ev->fd, t->in + t->inlen, sizeof(t->in) - t->inlen, MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			tcp_close(t);
+			return;
+		}
+		if (n > 0) {
+			t->inlen += (size_t)n;
+			t->t_active = proxy_now_ms();
+		}
+	}
+	while (!t->closed && t->busy == NULL && t->outlen == 0 && t->inlen >= 2) {
+		size_t len = (size_t)t->in[0] << 8 | t->in[1];
+
+		if (len < DNS_HEADER || len > DNS_TCP_MAX) {
+			tcp_close(t);
+			return;
+		}
+		if (t->inlen < 2 + len)
+			break;
+		query(t->d, t, NULL, 0, t->in + 2, len);
+		/* The query was copied where it waits; the next one moves up. */
+		memmove(t->in, t->in + 2 + len, t->inlen - 2 - len);
+		t->inlen -= 2 + len;
+	}
+	if (!t->closed && (events & (EPOLLHUP | EPOLLERR)) && t->outlen == 0 && t->busy == NULL)
+		tcp_close(t);
+	if (!t->closed)
+		tcp_update(t);
+}
+
+static void tcp_update(struct dns_tcp *t)
+{
+	uint32_t m = 0;
+
+	if (t->outlen > 0)
+		m = EPOLLOUT;
+	else if (t->busy == NULL)
+		m = EPOLLIN;
+	proxy_watch(t->d->p, &t->ev, m);
+}
+
+static void tcp_accept_event(struct proxy_ev *ev, uint32_t events)
+{
+	struct proxy_dns *d = container_of(ev, struct proxy_dns, tcp);
+
+	for (int i = 0; i < 16; i++) {
+		int fd = accept4(ev->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct dns_tcp *t;
+
+		if (fd < 0)
+			return;
+		if (d->nconns >= DNS_TCP_CONNS || (t = calloc(1, sizeof(*t))) == NULL) {
+			close(fd);
+			continue;
+		}
+		t->d = d;
+		t->ev = (struct proxy_ev){.fn = tcp_event, .fd = fd};
+		t->t_active = proxy_now_ms();
+		t->next = d->conns;
+		if (d->conns)
+			d->conns->prev = t;
+		d->conns = t;
+		d->nconns++;
+		tcp_update(t);
+	}
+}
+
+void proxy_dns_init(struct proxy *p)
+{
+	p->dns = NULL;
+}
+
+static int add(struct proxy *p, struct proxy_ev *ev, int fd,
+	       void (*fn)(struct proxy_ev *, uint32_t), nw_err *err)
+{
+	ev->fd = fd;
+	ev->fn = fn;
+	ev->mask = 0;
+	proxy_watch(p, ev, EPOLLIN);
+	if (ev->mask == 0)
+		return nw_fail(err, errno, "epoll_ctl (the job's DNS)");
+	return 0;
+}
+
+int proxy_dns_setup(struct proxy *p, nw_err *err)
+{
+	const struct proxy_opts *o = p->o;
+	struct proxy_dns *d;
+
+	if (o->dns_udp_fd < 0 && o->dns_tcp_fd < 0)
+		return 0;
+	d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return nw_fail(err, ENOMEM, "the job's DNS");
+	d->p = p;
+	d->udp.fd = d->tcp.fd = -1;
+	p->dns = d;
+	if (o->dns_udp_fd >= 0 && add(p, &d->udp, o->dns_udp_fd, udp_event, err) < 0)
+		return -1;
+	if (o->dns_tcp_fd >= 0 && add(p, &d->tcp, o->dns_tcp_fd, tcp_accept_event, err) < 0)
+		return -1;
+	return 0;
+}
+
+void proxy_dns_watch(struct proxy *p, uint32_t mask)
+{
+	if (p->dns == NULL)
+		return;
+	proxy_watch(p, &p->dns->udp, mask);
+	proxy_watch(p, &p->dns->tcp, mask);
+}
+
+void proxy_dns_tick(struct proxy *p, uint64_t now)
+{
+	struct dns_tcp *t, *next;
+
+	if (p->dns == NULL)
+		return;
+	for (t = p->dns->conns; t != NULL; t = next) {
+		next = t->next;
+		if (t->busy == NULL && now > t->t_active && now - t->t_active >= T_DNS_IDLE)
+			tcp_close(t);
+	}
+}
+
+void proxy_dns_reap(struct proxy *p)
+{
+	if (p->dns == NULL)
+		return;
+	while (p->dns->dead != NULL) {
+		struct dns_tcp *t = p->dns->dead;
+		p->dns->dead = t->next;
+		free(t);
+	}
+}
+
+void proxy_dns_free(struct proxy *p)
+{
+	struct proxy_dns *d = p->dns;
+
+	if (d == NULL)
+		return;
+	while (d->pend != NULL)
+		pending_free(d->pend);
+	while (d->conns != NULL)
+		tcp_close(d->conns);
+	proxy_dns_reap(p);
+	if (d->udp.fd >= 0)
+		close(d->udp.fd);
+	if (d->tcp.fd >= 0)
+		close(d->tcp.fd);
+	free(d);
+	p->dns = NULL;
+}
