@@ -14,6 +14,7 @@
 #include "cleanup.h"
 #include "io.h"
 #include "fw_blocked.h"
+#include "fw_chain.h"
 #include "json.h"
 #include "nftlib.h"
 #include "proc.h"
@@ -178,30 +179,15 @@ static int each_element(const struct json *root,
 /* ---- checking what the kernel holds ---- */
 
 /* One chain against what base says it holds: the number of rules, and the
- * sentinel on the last. */
+ * sentinel on the last (fw_chain.h: read without libnftables' cache). */
 static int chain_intact(struct nft_ctx *nft, const struct fw_expect *x, bool *ok, nw_err *err)
 {
-	char cmd[96];
-	cleanup_json struct json *root = NULL;
-	struct json *items;
-	const char *last = NULL;
+	char last[sizeof(x->sentinel) + 1];
 	unsigned rules = 0;
 
-	snprintf(cmd, sizeof(cmd), "list chain inet " FW_TABLE " %.15s\n", x->chain);
-	*ok = false;
-	if (list_json(nft, cmd, "reading the firewall's chains", &root, err) < 0)
+	if (fw_chain_rules(FW_TABLE, x->chain, &rules, last, sizeof(last), err) < 0)
 		return -1;
-	if (root == NULL)
-		return 0;
-	items = json_get_arr(root, "nftables");
-	for (size_t i = 0; items != NULL && i < items->n; i++) {
-		struct json *r = json_get_obj(items->v[i], "rule");
-		if (r == NULL)
-			continue;
-		rules++;
-		last = json_get_str(r, "comment");
-	}
-	*ok = rules == x->rules && last != NULL && strcmp(last, x->sentinel) == 0;
+	*ok = rules == x->rules && last[0] != '\0' && strcmp(last, x->sentinel) == 0;
 	return 0;
 }
 

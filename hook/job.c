@@ -1,13 +1,14 @@
 #include "job.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +29,8 @@
 #include "wire.h"
 
 #define SALT_TRIES 8
+/* How long teardown waits for a killed monitor or proxy to exit. */
+#define KILL_WAIT_MS 1000
 
 static int open_netns(pid_t pid, uint64_t *ino, nw_err *err)
 {
@@ -48,10 +51,35 @@ static int open_netns(pid_t pid, uint64_t *ino, nw_err *err)
 	return fd;
 }
 
-static void kill_checked(pid_t pid, uint64_t start)
+/* SIGKILL to the recorded process, if it is still the one recorded; returns
+ * a pidfd to wait on for its exit (-1: nothing to wait for). The pidfd is
+ * opened before the check, so the signal cannot reach a reused pid. */
+static int kill_checked(pid_t pid, uint64_t start)
 {
-	if (proc_alive(pid, start))
+	int fd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+
+	if (!proc_alive(pid, start)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (fd < 0 || syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0) < 0)
 		kill(pid, SIGKILL);
+	return fd;
+}
+
+/* Until the killed processes have exited, at most KILL_WAIT_MS: a process
+ * still dying keeps the job's cgroup from being removed (and gc had to
+ * find it later). */
+static void wait_exits(const int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (fds[i] < 0)
+			continue;
+		struct pollfd p = {.fd = fds[i], .events = POLLIN};
+		poll(&p, 1, KILL_WAIT_MS);
+		close(fds[i]);
+	}
 }
 
 /* One line at teardown that sums up the job's traffic. */
@@ -125,9 +153,11 @@ int job_teardown_locked(const struct job_record *r, nw_err *err)
 	}
 	/* Stop processes only after the links are gone: a job never gets a
 	 * moment with rules down and its proxy still up, or the reverse. */
+	int dying[2] = {-1, -1};
 	if (r->monitor_pid != getpid())
-		kill_checked(r->monitor_pid, r->monitor_start);
-	kill_checked(r->proxy_pid, r->proxy_start);
+		dying[0] = kill_checked(r->monitor_pid, r->monitor_start);
+	dying[1] = kill_checked(r->proxy_pid, r->proxy_start);
+	wait_exits(dying, 2);
 	if (rc < 0)
 		return rc;
 	/* A proxy still dying keeps its uid from the next allocation, which
@@ -228,6 +258,26 @@ static void allow_live_jobs(const struct nw_config *cfg)
 	}
 }
 
+/* The monitor's teardown, in the monitor process, once the job's link is
+ * gone. Only the monitor that set this record up may tear it down: the
+ * same container id may already be starting again. */
+static void teardown_by_monitor(const struct job_record *r)
+{
+	cleanup_err nw_err err = NULL;
+	cleanup_job_record struct job_record cur = {0};
+	cleanup_state_lock int lock = state_lock(&err);
+
+	if (lock < 0) {
+		log_msg(LOG_ERR, "job ended, but teardown cannot lock: %s", nw_err_msg(err));
+		return;
+	}
+	if (state_read(r->id, &cur, &err) == 1 && cur.monitor_pid == getpid()) {
+		log_msg(LOG_INFO, "container's network namespace is gone; tearing the job down");
+		if (job_teardown_locked(&cur, &err) < 0)
+			log_msg(LOG_ERR, "teardown: %s", nw_err_msg(err));
+	}
+}
+
 static int setup_locked(const struct nw_config *cfg, struct job_record *r,
 			const struct job_policy *pol, nw_err *err)
 {
@@ -257,7 +307,7 @@ static int setup_locked(const struct nw_config *cfg, struct job_record *r,
 	if (r->mode == NW_MODE_HTTP && guard_allow_job(cfg, r->addr, err) < 0)
 		return -1;
 	fw_watch_ensure(cfg);
-	return monitor_spawn(cfg, pol, r, err);
+	return monitor_spawn(cfg, pol, r, teardown_by_monitor, err);
 }
 
 static int record_init(struct job_record *r, const struct job_start *st,
@@ -373,175 +423,4 @@ bool job_alive(const struct job_record *r)
 	if (!proc_alive(r->pid, r->pid_start))
 		return false;
 	return r->host_if[0] == '\0' || wire_link_exists(r->host_if);
-}
-
-static bool in_list(char **v, const char *s)
-{
-	for (; v != NULL && *v != NULL; v++)
-		if (strcmp(*v, s) == 0)
-			return true;
-	return false;
-}
-
-/* Every live job's host interface; what gc must leave alone. A job left
- * out of these lists loses its network to gc, so gc stops at the first
- * allocation that fails, rather than going on without it. */
-static int gc_records(struct gc_report *rep, FILE *out, char ***live_ifs, char ***live_ids,
-		      nw_err *err)
-{
-	cleanup_strv char **ids = NULL;
-	size_t n = 0, nl = 0;
-
-	if (state_list(&ids, err) < 0)
-		return -1;
-	for (char **p = ids; *p; p++)
-		n++;
-	*live_ifs = calloc(n + 1, sizeof(char *));
-	*live_ids = calloc(n + 1, sizeof(char *));
-	if (*live_ifs == NULL || *live_ids == NULL)
-		return nw_fail(err, ENOMEM, "gc");
-	for (char **p = ids; *p; p++) {
-		cleanup_job_record struct job_record r;
-		cleanup_err nw_err e = NULL;
-		int rc = state_read(*p, &r, &e);
-		if (rc < 0 && nw_err_code(e) == ENOMEM)
-			return nw_err_move(err, &e);
-		if (rc == 1 && job_alive(&r)) {
-			if (((*live_ids)[nl] = strdup(r.id)) == NULL ||
-			    ((*live_ifs)[nl] = strdup(r.host_if)) == NULL)
-				return nw_fail(err, ENOMEM, "gc: listing the live jobs");
-			nl++;
-		} else if (rc == 1) {
-			if (job_teardown_locked(&r, &e) < 0)
-				log_msg(LOG_ERR, "gc: job %s: %s", *p, nw_err_msg(e));
-			else if (out)
-				fprintf(out, "removed job %s (mode %s%s%s)\n", r.id,
-					mode_name(r.mode), r.addr[0] ? ", address " : "", r.addr);
-			rep->jobs++;
-		} else {
-			/* An unreadable or empty entry: nothing can still use it. */
-			cleanup_err nw_err re = NULL;
-			if (state_remove(*p, &re) == 0 && out)
-				fprintf(out, "removed unreadable state entry %s\n", *p);
-			rep->jobs++;
-		}
-	}
-	return 0;
-}
-
-/* What netward keeps node-wide, once no job is left. */
-static void gc_node_wide(void)
-{
-	cleanup_err nw_err table = NULL;
-	cleanup_err nw_err guard = NULL;
-	cleanup_err nw_err host = NULL;
-
-	if (fw_remove_table(FW_BASE_FILE, &table) < 0)
-		log_msg(LOG_ERR, "gc: %s", nw_err_msg(table));
-	if (guard_remove(&guard) < 0)
-		log_msg(LOG_ERR, "gc: %s", nw_err_msg(guard));
-	if (hostfw_close(true, &host) < 0)
-		log_msg(LOG_ERR, "gc: closing the host firewall: %s", nw_err_msg(host));
-}
-
-static void gc_firewall(struct gc_report *rep, FILE *out, char **live_ifs, bool any_live)
-{
-	cleanup_strv char **ifs = NULL;
-	cleanup_free uint16_t *zones = NULL;
-	cleanup_err nw_err e = NULL;
-
-	if (fw_list_jobs(&ifs, &zones, &e) < 0) {
-		log_msg(LOG_ERR, "gc: %s", nw_err_msg(e));
-		return;
-	}
-	for (char **p = ifs; *p; p++) {
-		cleanup_err nw_err pe = NULL;
-		if (in_list(live_ifs, *p))
-			continue;
-		hostfw_release_logged(*p);
-		if (wire_link_down(*p, &pe) == 0 && fw_remove_job(*p, zones[p - ifs], &pe) == 0) {
-			rep->firewall++;
-			if (out)
-				fprintf(out, "removed firewall state of %s\n", *p);
-		}
-	}
-	/* With no job left the table goes too: a node without jobs carries
-	 * nothing of netward's. */
-	if (!any_live)
-		gc_node_wide();
-}
-
-static void gc_links(struct gc_report *rep, FILE *out, char **live_ifs)
-{
-	cleanup_dir DIR *d = opendir("/sys/class/net");
-	struct dirent *e;
-
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		cleanup_err nw_err err = NULL;
-		if (!ident_ifname_valid(e->d_name) || in_list(live_ifs, e->d_name))
-			continue;
-		if (wire_teardown(e->d_name, &err) == 0) {
-			rep->links++;
-			if (out)
-				fprintf(out, "removed link %s\n", e->d_name);
-		}
-	}
-}
-
-static void gc_addrs(struct gc_report *rep, FILE *out, char **live_ids)
-{
-	cleanup_strv char **addrs = NULL;
-	cleanup_strv char **owners = NULL;
-	cleanup_err nw_err e = NULL;
-
-	if (state_list_addrs(&addrs, &owners, &e) < 0)
-		return;
-	for (size_t i = 0; addrs[i]; i++) {
-		if (in_list(live_ids, owners[i]))
-			continue;
-		state_free_addr(addrs[i], owners[i]);
-		rep->addrs++;
-		if (out)
-			fprintf(out, "released address %s\n", addrs[i]);
-	}
-}
-
-/* For `netward metrics`; a lost count is logged, never a failed gc. */
-static void gc_count(const struct gc_report *rep)
-{
-	const struct {
-		const char *kind;
-		unsigned n;
-	} k[] = {{"jobs", rep->jobs},
-		 {"firewall", rep->firewall},
-		 {"links", rep->links},
-		 {"addresses", rep->addrs}};
-
-	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
-		cleanup_err nw_err e = NULL;
-		if (k[i].n > 0 && counters_add("gc_removed", k[i].kind, k[i].n, &e) < 0)
-			log_msg(LOG_WARNING, "gc: %s", nw_err_msg(e));
-	}
-}
-
-int job_gc(struct gc_report *rep, FILE *out, nw_err *err)
-{
-	cleanup_strv char **live_ifs = NULL;
-	cleanup_strv char **live_ids = NULL;
-	cleanup_state_lock int lock = -1;
-
-	memset(rep, 0, sizeof(*rep));
-	lock = state_lock(err);
-	if (lock < 0 || gc_records(rep, out, &live_ifs, &live_ids, err) < 0)
-		return -1;
-	/* Rules first, then links (as at teardown). */
-	gc_firewall(rep, out, live_ifs, live_ids[0] != NULL);
-	gc_links(rep, out, live_ifs);
-	gc_addrs(rep, out, live_ids);
-	rep->uids = proxyuid_gc(live_ids, out);
-	cgroup_gc(live_ids);
-	gc_count(rep);
-	return 0;
 }

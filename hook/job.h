@@ -33,12 +33,6 @@ int job_poststop(const char *id, const char *bundle, bool stopped, nw_err *err);
  * then processes, then the state entry. */
 int job_teardown_locked(const struct job_record *r, nw_err *err);
 
-struct gc_report {
-	unsigned jobs, firewall, links, addrs, uids;
-};
-/* Removes what jobs that no longer exist left behind; prints each removal
- * to out when out is non-NULL. */
-int job_gc(struct gc_report *rep, FILE *out, nw_err *err);
 /* Is the job recorded in r still running? */
 bool job_alive(const struct job_record *r);
 

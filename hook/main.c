@@ -16,6 +16,7 @@
 #include "config.h"
 #include "counters.h"
 #include "dryrun.h"
+#include "gc.h"
 #include "job.h"
 #include "jobsock.h"
 #include "hostfw.h"
@@ -301,7 +302,7 @@ static int cmd_gc(struct cli *c, bool as_json, nw_err *err)
 		log_open("syslog");
 	if (as_json && (mem = open_memstream(&lines, &lines_len)) == NULL)
 		return nw_fail(err, errno, "gc --json");
-	rc = job_gc(&rep, as_json ? mem : stdout, err);
+	rc = gc_run(&rep, as_json ? mem : stdout, err);
 	if (mem != NULL)
 		fclose(mem);
 	if (rc < 0)

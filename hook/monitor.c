@@ -3,10 +3,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <linux/filter.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <arpa/inet.h>
 #include <net/if.h>
 #include <poll.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,7 +26,6 @@
 #include "fw.h"
 #include "jobsock.h"
 #include "guard.h"
-#include "job.h"
 #include "log.h"
 #include "proc.h"
 #include "proxy.h"
@@ -52,12 +54,40 @@ static int open_job_file(const char *id, const char *name, int flags, nw_err *er
 	return fd;
 }
 
-static int link_socket(void)
+/* Only RTM_DELLINK of ifindex reaches the socket. Every monitor on the
+ * node listens to the link group, and each job's setup makes several link
+ * messages: unfiltered, the n-th job's setup woke n-1 monitors for each. A
+ * filtered-out message is one the loop would have ignored; a lost one
+ * (ENOBUFS) or a filter that does not attach leaves the periodic check by
+ * name. Classic BPF loads in network byte order, netlink fields are in
+ * host order: hence htons/htonl on the constants. */
+static void link_filter(int fd, int ifindex)
+{
+	struct sock_filter f[] = {
+	    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, offsetof(struct nlmsghdr, nlmsg_type)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htons(RTM_DELLINK), 0, 3),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		     NLMSG_HDRLEN + offsetof(struct ifinfomsg, ifi_index)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl((uint32_t)ifindex), 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+	    BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
+
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
+		log_msg(LOG_WARNING, "monitor: filtering link messages: %m");
+}
+
+static int link_socket(int ifindex)
 {
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK};
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
 
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (fd < 0)
+		return -1;
+	/* Before bind, so no unfiltered message is queued. */
+	link_filter(fd, ifindex);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -112,25 +142,6 @@ static void reap_proxy(pid_t *proxy, struct job_record *r)
 	*proxy = -1;
 }
 
-static void monitor_teardown(const struct job_record *r)
-{
-	cleanup_err nw_err err = NULL;
-	cleanup_job_record struct job_record cur = {0};
-	cleanup_state_lock int lock = state_lock(&err);
-
-	if (lock < 0) {
-		log_msg(LOG_ERR, "job ended, but teardown cannot lock: %s", nw_err_msg(err));
-		return;
-	}
-	/* Only the monitor that set this record up may tear it down: the same
-	 * container id may already be starting again. */
-	if (state_read(r->id, &cur, &err) == 1 && cur.monitor_pid == getpid()) {
-		log_msg(LOG_INFO, "container's network namespace is gone; tearing the job down");
-		if (job_teardown_locked(&cur, &err) < 0)
-			log_msg(LOG_ERR, "teardown: %s", nw_err_msg(err));
-	}
-}
-
 /* The node-log copies of the proxy's access lines, from its pipe: each
  * whole line goes to the node log under the monitor's own context (the
  * job's ids), so the proxy can add lines but never speak for another job. */
@@ -165,10 +176,11 @@ static bool relay_read(struct relay *rl)
 	return errno == EAGAIN || errno == EINTR;
 }
 
-static void monitor_loop(struct job_record *r, pid_t proxy, struct relay *rl)
+static void monitor_loop(struct job_record *r, pid_t proxy, struct relay *rl,
+			 monitor_teardown_fn teardown)
 {
 	int ifindex = (int)if_nametoindex(r->host_if);
-	int nl = link_socket(), ep = epoll_create1(EPOLL_CLOEXEC);
+	int nl = link_socket(ifindex), ep = epoll_create1(EPOLL_CLOEXEC);
 	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	sigset_t mask;
 	struct itimerspec its = {.it_interval = {LINK_RECHECK_S, 0},
@@ -231,7 +243,7 @@ static void monitor_loop(struct job_record *r, pid_t proxy, struct relay *rl)
 				kill(proxy, SIGKILL);
 				waitpid(proxy, NULL, 0);
 			}
-			monitor_teardown(r);
+			teardown(r);
 			return;
 		}
 	}
@@ -286,7 +298,8 @@ static void run_proxy(const struct nw_config *cfg, const struct job_policy *pol,
 /* The monitor process itself; never returns. */
 static void monitor_main(const struct nw_config *cfg, const struct job_policy *pol,
 			 struct job_record *r, struct jobsock *s, int log_fd, int stats_fd,
-			 int report_fd, const int relay[2], uid_t uid, gid_t gid)
+			 int report_fd, const int relay[2], uid_t uid, gid_t gid,
+			 monitor_teardown_fn teardown)
 {
 	struct spawn_report rep = {.ok = 0, .monitor = getpid()};
 	static struct relay rl;
@@ -306,7 +319,7 @@ static void monitor_main(const struct nw_config *cfg, const struct job_policy *p
 			_exit(1);
 		close(report_fd);
 		rl.fd = -1;
-		monitor_loop(r, -1, &rl);
+		monitor_loop(r, -1, &rl, teardown);
 		_exit(0);
 	}
 	if (pipe2(ready, O_CLOEXEC) < 0)
@@ -344,7 +357,7 @@ static void monitor_main(const struct nw_config *cfg, const struct job_policy *p
 		_exit(1);
 	}
 	close(report_fd);
-	monitor_loop(r, rep.proxy, &rl);
+	monitor_loop(r, rep.proxy, &rl, teardown);
 	_exit(0);
 fail:
 	if (write(report_fd, &rep, sizeof(rep)) < 0)
@@ -366,7 +379,7 @@ static int read_report(int fd, struct spawn_report *rep, nw_err *err)
 }
 
 int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, struct job_record *r,
-		  nw_err *err)
+		  monitor_teardown_fn teardown, nw_err *err)
 {
 	cleanup_close int log_fd = -1, stats_fd = -1;
 	cleanup_jobsock struct jobsock socks = JOBSOCK_NONE;
@@ -434,7 +447,8 @@ int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, str
 			log_msg(LOG_ERR, "monitor: %s", nw_err_msg(e));
 			_exit(1);
 		}
-		monitor_main(cfg, pol, r, &socks, log_fd, stats_fd, pipefd[1], relay, uid, gid);
+		monitor_main(cfg, pol, r, &socks, log_fd, stats_fd, pipefd[1], relay, uid, gid,
+			     teardown);
 	}
 	close(pipefd[1]);
 	int rc = read_report(pipefd[0], &rep, err);

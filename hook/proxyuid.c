@@ -36,29 +36,37 @@ static bool marked(const uint8_t *used, unsigned i)
 	return used[i / 8] & (1u << (i % 8));
 }
 
-/* Every uid and gid in the block that a process holds now. */
+/* The four ids of a "Uid:" or "Gid:" line of /proc/PID/status. */
+static void mark_line(uint8_t *used, const char *buf, const char *key)
+{
+	const char *l = strstr(buf, key);
+	unsigned long v[4];
+
+	if (l != NULL && sscanf(l + 5, "%lu %lu %lu %lu", &v[0], &v[1], &v[2], &v[3]) == 4)
+		for (int k = 0; k < 4; k++)
+			mark(used, v[k]);
+}
+
+/* Every uid and gid in the block that a process holds now. One read per
+ * process: the kernel renders the whole status file at the first read
+ * anyway, and the scan runs over every process on the node at each http
+ * job's setup. */
 static void scan_procs(uint8_t *used)
 {
 	cleanup_dir DIR *d = opendir("/proc");
 	struct dirent *e;
+	char path[64], buf[4096];
 
 	if (d == NULL)
 		return;
 	while ((e = readdir(d)) != NULL) {
-		char path[PATH_MAX], line[256];
 		if (e->d_name[0] < '1' || e->d_name[0] > '9')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s/status", e->d_name);
-		cleanup_file FILE *f = fopen(path, "re");
-		if (f == NULL)
+		snprintf(path, sizeof(path), "/proc/%.20s/status", e->d_name);
+		if (io_read_small(path, buf, sizeof(buf)) < 0)
 			continue;
-		while (fgets(line, sizeof(line), f) != NULL) {
-			unsigned long v[4];
-			if ((strncmp(line, "Uid:", 4) == 0 || strncmp(line, "Gid:", 4) == 0) &&
-			    sscanf(line + 4, "%lu %lu %lu %lu", &v[0], &v[1], &v[2], &v[3]) == 4)
-				for (int k = 0; k < 4; k++)
-					mark(used, v[k]);
-		}
+		mark_line(used, buf, "\nUid:");
+		mark_line(used, buf, "\nGid:");
 	}
 }
 
