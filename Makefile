@@ -78,7 +78,7 @@ endif
 # into the rest of hook/ fails to link. Only libc and yajl are allowed.
 PURE_MODS := err json addr domain ident http http_build http_chunked tls_sni dns_msg bucket buf \
              config config_render policy oci oci_seccomp hooksd hooksd_re hooksd_match fw_render \
-             oci_resolv
+             oci_resolv proxy_policy proxy_fail proxy_deny_match nodeaddr
 PURE_LIBS := $(shell pkg-config --libs yajl 2>/dev/null)
 PURE_OBJS := $(PURE_MODS:%=$(B)/obj/%.o)
 SRCS      := $(filter-out hook/main.c hook/shim_main.c,$(wildcard hook/*.c))
@@ -86,8 +86,9 @@ OBJS      := $(filter-out $(PURE_OBJS),$(SRCS:hook/%.c=$(B)/obj/%.o))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 # A pure module's test links libnwpure.a alone, but for these, which also
-# test an effectful neighbour (config_load.c, fw.c, wire.c, oci_bundle.c).
-UNIT_EFFECTS := test_config test_fw test_ident test_oci
+# test an effectful neighbour (config_load.c, fw.c, wire.c, oci_bundle.c,
+# nodeaddr_nl.c).
+UNIT_EFFECTS := test_config test_fw test_ident test_oci test_nodeaddr
 UNIT_PURE := $(filter-out $(UNIT_EFFECTS:%=$(B)/tests/%),$(filter $(PURE_MODS:%=$(B)/tests/test_%),$(UNIT_BINS)))
 
 .PHONY: all check unit unit-san san integration demo install install-bin uninstall clean deps deb rpm fuzz bench format format-check

@@ -52,12 +52,67 @@ static void timestamp(char *ts, size_t len)
 		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+static void sync_job(struct accesslog *l)
+{
+	ssize_t w;
+
+	if (l->jlen == 0)
+		return;
+	w = write(l->fd, l->jbuf, l->jlen);
+	if (w < 0 || (size_t)w < l->jlen) {
+		/* Counted in size when queued; what did not go out is dropped. */
+		l->size -= l->jlen - (w < 0 ? 0 : (size_t)w);
+		l->dropped += w < 0 ? l->jlines : 1;
+	}
+	l->jlen = 0;
+	l->jlines = 0;
+}
+
+static void sync_node(struct accesslog *l)
+{
+	if (l->nlen > 0 && write(l->node_fd, l->nbuf, l->nlen) < 0) {
+		/* As for a single line: the node's log loses them. */
+	}
+	l->nlen = 0;
+}
+
+void accesslog_sync(struct accesslog *l)
+{
+	if (l->fd >= 0)
+		sync_job(l);
+	if (l->node_fd >= 0)
+		sync_node(l);
+}
+
+/* A line for the job's file, written now or queued; size counts it. */
+static void job_emit(struct accesslog *l, const char *line, size_t n, uint64_t lines)
+{
+	ssize_t w;
+
+	if (l->batch && n <= sizeof(l->jbuf)) {
+		if (l->jlen + n > sizeof(l->jbuf))
+			sync_job(l);
+		memcpy(l->jbuf + l->jlen, line, n);
+		l->jlen += n;
+		l->jlines += lines;
+		l->size += n;
+		return;
+	}
+	/* A full disk or EFBIG (SIGXFSZ is ignored) loses the line, not the
+	 * proxy. */
+	w = write(l->fd, line, n);
+	if (w < 0) {
+		l->dropped += lines;
+		return;
+	}
+	l->size += (uint64_t)w;
+}
+
 /* Appends to the job's file within the cap. The first line that does not
  * fit is replaced by one saying the file is full (in the reserve). */
 static void job_put(struct accesslog *l, const char *line, size_t n, uint64_t lines)
 {
 	char note[ACCESSLOG_FULL_RESERVE], ts[80];
-	ssize_t w;
 	int k;
 
 	if (l->size + n > l->cap - ACCESSLOG_FULL_RESERVE) {
@@ -72,18 +127,11 @@ static void job_put(struct accesslog *l, const char *line, size_t n, uint64_t li
 		    "bytes (job_log_max_bytes); later lines are dropped and counted "
 		    "(netward status)\"\n",
 		    ts, l->job, l->container, (unsigned long long)l->cap);
-		if (k > 0 && (size_t)k < sizeof(note) && (w = write(l->fd, note, (size_t)k)) > 0)
-			l->size += (uint64_t)w;
+		if (k > 0 && (size_t)k < sizeof(note))
+			job_emit(l, note, (size_t)k, 0);
 		return;
 	}
-	/* A full disk or EFBIG (SIGXFSZ is ignored) loses the line, not the
-	 * proxy. */
-	w = write(l->fd, line, n);
-	if (w < 0) {
-		l->dropped += lines;
-		return;
-	}
-	l->size += (uint64_t)w;
+	job_emit(l, line, n, lines);
 }
 
 void accesslog_flush(struct accesslog *l, uint64_t now_ms, bool force)
@@ -156,7 +204,12 @@ void accesslog_write(struct accesslog *l, const struct accesslog_entry *e, uint6
 			      (unsigned long long)e->ms);
 	job_line(l, line, (size_t)n, strlen(ts), (size_t)key_to, now_ms);
 	/* A full disk must not stop the proxy; the counters still move. */
-	if (l->node_fd >= 0 && write(l->node_fd, line, (size_t)n) < 0) {
+	if (l->node_fd >= 0 && l->batch) {
+		if (l->nlen + (size_t)n > sizeof(l->nbuf))
+			sync_node(l);
+		memcpy(l->nbuf + l->nlen, line, (size_t)n);
+		l->nlen += (size_t)n;
+	} else if (l->node_fd >= 0 && write(l->node_fd, line, (size_t)n) < 0) {
 		/* The node's log is the operator's to rotate; the line is lost. */
 	}
 	if (l->syslog)

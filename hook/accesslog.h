@@ -13,6 +13,9 @@
 /* Room kept below the cap for the line that says the file is full. */
 #define ACCESSLOG_FULL_RESERVE 512
 #define ACCESSLOG_LINE	       1200
+/* Lines written together when batching: no more than PIPE_BUF, so that a
+ * write to the monitor's non-blocking pipe is whole or nothing. */
+#define ACCESSLOG_BATCH 4096
 
 struct accesslog_entry {
 	const char *job, *container, *method, *host, *reason;
@@ -37,6 +40,12 @@ struct accesslog {
 	size_t last_len;
 	uint64_t last_ms; /* when */
 	uint64_t repeats; /* identical lines since, not written */
+	/* Batching (the proxy): lines wait here until accesslog_sync, one
+	 * write per file per batch of events instead of one per line. */
+	bool batch;
+	char jbuf[ACCESSLOG_BATCH], nbuf[ACCESSLOG_BATCH];
+	size_t jlen, nlen;
+	uint64_t jlines; /* lines in jbuf */
 };
 
 /* fd's current size counts towards cap. The ids name the summary lines. */
@@ -47,6 +56,9 @@ void accesslog_init(struct accesslog *l, int fd, int node_fd, bool use_syslog, u
  * line. A failing write never stops the proxy: the line counts as
  * dropped. now_ms: a monotonic clock, for folding repeats. */
 void accesslog_write(struct accesslog *l, const struct accesslog_entry *e, uint64_t now_ms);
+/* Writes what batching holds (nothing when not batching). The proxy calls
+ * it after each batch of events and before it exits. */
+void accesslog_sync(struct accesslog *l);
 /* Writes the count of a run of repeats once ACCESSLOG_REPEAT_MS have
  * passed (force: now); call from a periodic tick and at exit. */
 void accesslog_flush(struct accesslog *l, uint64_t now_ms, bool force);

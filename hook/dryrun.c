@@ -320,8 +320,18 @@ static int decide_url(const struct nw_config *cfg, const struct url *u,
 		goto out;
 	}
 	v->stage = "address";
-	v->status = proxy_policy_addrs(&po, dn, u->host, u->port, &v->l.ans, &v->pick, &f);
+	/* The node's addresses as the proxy reads them (nodeaddr.h), so
+	 * that this answer is the proxy's; without rtnetlink, the kernel's
+	 * answer per address. */
+	struct nodeaddr_nl nl;
+	struct nodeaddr_check node = {.is_node = nodeaddr_route_query};
+	bool have_nl = nodeaddr_nl_open(&nl, NULL) == 0;
+	if (have_nl)
+		node = (struct nodeaddr_check){.is_node = nodeaddr_nl_is_node, .ctx = &nl};
+	v->status = proxy_policy_addrs(&po, dn, &node, u->host, u->port, &v->l.ans, &v->pick, &f);
 	snprintf(v->reason, sizeof(v->reason), "%s", f.reason);
+	if (have_nl)
+		nodeaddr_nl_close(&nl);
 	rc = 0;
 out:
 	proxy_deny_free(dn);

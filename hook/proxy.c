@@ -40,11 +40,13 @@ uint64_t proxy_now_ms(void)
 	return io_now_ms();
 }
 
-void proxy_watch(struct proxy *p, struct proxy_ev *ev, uint32_t mask)
+static void set_interest(struct proxy *p, struct proxy_ev *ev, uint32_t mask)
 {
-	struct epoll_event ee = {.events = mask, .data.ptr = ev};
+	/* EPOLLRDHUP tells a hang-up apart (see proxy_watch); handlers never
+	 * see it. */
+	struct epoll_event ee = {.events = mask | EPOLLRDHUP, .data.ptr = ev};
 
-	if (ev->fd < 0 || mask == ev->mask)
+	if (mask == ev->mask)
 		return;
 	if (mask == 0) {
 		epoll_ctl(p->ep, EPOLL_CTL_DEL, ev->fd, NULL);
@@ -55,6 +57,45 @@ void proxy_watch(struct proxy *p, struct proxy_ev *ev, uint32_t mask)
 	ev->mask = mask;
 }
 
+/* Asking for less EPOLLIN leaves the registration as it is: a connection
+ * that stops reading while it resolves or connects (and reads again after)
+ * mostly sees no byte meanwhile, and two epoll_ctl calls are saved. When
+ * an event it did not ask for comes, dispatch() removes the interest then
+ * and hands the connection nothing (as if it had been removed at once).
+ * After a hang-up the fd stays readable, so the interest goes at once. */
+void proxy_watch(struct proxy *p, struct proxy_ev *ev, uint32_t mask)
+{
+	if (ev->fd < 0)
+		return;
+	ev->managed = true;
+	ev->want = mask;
+	if ((mask & ~ev->mask) == 0 && ((ev->mask & ~mask) & ~(uint32_t)EPOLLIN) == 0 && !ev->hup)
+		return;
+	set_interest(p, ev, mask);
+}
+
+/* One event to its handler, without what it did not ask for. */
+static void dispatch(struct proxy *p, struct proxy_ev *ev, uint32_t events)
+{
+	const uint32_t always = EPOLLERR | EPOLLHUP;
+	uint32_t got;
+
+	if (!ev->managed) {
+		ev->fn(ev, events);
+		return;
+	}
+	if (ev->fd < 0)
+		return;
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		ev->hup = true;
+	events &= ~(uint32_t)EPOLLRDHUP;
+	if (ev->want == 0 || (events & ~(ev->want | always)) != 0)
+		set_interest(p, ev, ev->want);
+	got = ev->want == 0 ? 0 : events & (ev->want | always);
+	if (got)
+		ev->fn(ev, got);
+}
+
 /* Closing takes the descriptor out of the epoll set by itself (no
  * descriptor closed through here is ever duplicated, and the proxy does not
  * fork), so no EPOLL_CTL_DEL first. Events of the current batch may still
@@ -63,7 +104,8 @@ void proxy_close_fd(struct proxy_ev *ev)
 {
 	close(ev->fd);
 	ev->fd = -1;
-	ev->mask = 0;
+	ev->mask = ev->want = 0;
+	ev->hup = false;
 }
 
 static void arm_refill(struct proxy *p)
@@ -219,6 +261,7 @@ static void tick_event(struct proxy_ev *ev, uint32_t events)
 	if (read(ev->fd, &exp, sizeof(exp)) < 0 && errno != EAGAIN)
 		return;
 	resolver_tick(p->res);
+	nodeaddr_nl_poll(&p->node);
 	/* After the resolver: what its callbacks stamped is not later. */
 	now = proxy_now_ms();
 	proxy_deny_tick(p->deny, now);
@@ -334,6 +377,8 @@ static void reap(struct proxy *p)
 	}
 	proxy_dns_reap(p);
 	resolver_reap(p->res);
+	/* The batch's access lines, one write per file. */
+	accesslog_sync(&p->alog);
 }
 
 int proxy_listen(const char *addr, unsigned port, const char *ifname, nw_err *err)
@@ -421,6 +466,7 @@ static int setup(struct proxy *p, const struct proxy_opts *o, nw_err *err)
 	}
 	accesslog_init(&p->alog, o->log_fd, p->node_log_fd, p->syslog, cfg->job_log_max_bytes,
 		       o->job_id, o->container_id, o->log_fd >= 0 ? fd_size(o->log_fd) : 0);
+	p->alog.batch = true;
 	/* Each connection may hold six fds (client, upstream, two pipes). */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
@@ -461,6 +507,11 @@ static int setup(struct proxy *p, const struct proxy_opts *o, nw_err *err)
 	p->deny = proxy_deny_new(cfg, p->res);
 	if (p->deny == NULL)
 		return nw_fail(err, ENOMEM, "proxy: deny_destinations names");
+	/* The node's addresses from rtnetlink, kept current by its
+	 * notifications: no socket per decision (nodeaddr.h). */
+	if (nodeaddr_nl_open(&p->node, err) < 0)
+		return nw_wrap(err, "proxy");
+	p->node_check = (struct nodeaddr_check){.is_node = nodeaddr_nl_is_node, .ctx = &p->node};
 	if (proxy_dns_setup(p, err) < 0)
 		return -1;
 	for (int d = 0; d < 2; d++)
@@ -481,8 +532,11 @@ static void teardown(struct proxy *p)
 	proxy_dns_free(p);
 	proxy_deny_free(p->deny);
 	resolver_free(p->res);
-	if (p->o != NULL)
+	nodeaddr_nl_close(&p->node);
+	if (p->o != NULL) {
 		accesslog_flush(&p->alog, proxy_now_ms(), true);
+		accesslog_sync(&p->alog);
+	}
 	if (p->o != NULL && p->o->stats_fd >= 0)
 		write_stats(p, proxy_now_ms());
 	/* A node-log pipe is the caller's (it reports a failure there). */
@@ -520,10 +574,8 @@ static void await_deny(struct proxy *p)
 		if (now >= end)
 			break;
 		int n = epoll_wait(p->ep, evs, 16, (int)(end - now));
-		for (int i = 0; i < n; i++) {
-			struct proxy_ev *ev = evs[i].data.ptr;
-			ev->fn(ev, evs[i].events);
-		}
+		for (int i = 0; i < n; i++)
+			dispatch(p, evs[i].data.ptr, evs[i].events);
 		reap(p);
 	}
 	watch_listeners(p, EPOLLIN);
@@ -531,8 +583,11 @@ static void await_deny(struct proxy *p)
 
 int proxy_run(const struct proxy_opts *o, nw_err *err)
 {
-	struct proxy p = {
-	    .ep = -1, .reserve_fd = -1, .node_log_fd = -1, .alog = {.fd = -1, .node_fd = -1}};
+	struct proxy p = {.ep = -1,
+			  .reserve_fd = -1,
+			  .node_log_fd = -1,
+			  .alog = {.fd = -1, .node_fd = -1},
+			  .node = {.fd = -1}};
 	struct epoll_event evs[64];
 	int rc = 0;
 
@@ -557,10 +612,8 @@ int proxy_run(const struct proxy_opts *o, nw_err *err)
 			rc = nw_fail(err, errno, "proxy: epoll_wait");
 			break;
 		}
-		for (int i = 0; i < n; i++) {
-			struct proxy_ev *ev = evs[i].data.ptr;
-			ev->fn(ev, evs[i].events);
-		}
+		for (int i = 0; i < n; i++)
+			dispatch(&p, evs[i].data.ptr, evs[i].events);
 		reap(&p);
 	}
 	teardown(&p);

@@ -252,7 +252,8 @@ static void on_resolved(void *arg, enum resolve_status st, const struct resolve_
 
 	switch (st) {
 	case RESOLVE_OK:
-		if (proxy_policy_addrs(c->p->o, c->p->deny, c->host, c->port, ans, &pick, &f) != 0)
+		if (proxy_policy_addrs(c->p->o, c->p->deny, &c->p->node_check, c->host, c->port,
+				       ans, &pick, &f) != 0)
 			conn_fail(c, &f);
 		else
 			start_connect(c, &pick);
@@ -435,7 +436,10 @@ static void connect_event(struct conn *c, bool client, uint32_t events)
 		conn_close(c, "client closed");
 		return;
 	}
-	if (getsockopt(c->uev.fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0)
+	/* A connect that failed reports EPOLLERR (and EPOLLHUP); without
+	 * either, EPOLLOUT means connected and there is no error to fetch. */
+	if ((events & (EPOLLERR | EPOLLHUP)) &&
+	    getsockopt(c->uev.fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0)
 		e = errno;
 	if (e != 0) {
 		proxy_failed(&f, 502, "netward: connecting to %s (%s:%u) failed: %s", c->host,

@@ -8,23 +8,6 @@
 #include "cleanup.h"
 #include "io.h"
 
-struct deny_name {
-	struct proxy_deny *owner;
-	const struct nw_deny *rule;
-	char name[DOMAIN_MAX + 1];
-	struct nw_addr addrs[RESOLVE_MAX_ADDRS];
-	size_t n;
-	bool answered;	     /* a first answer (or failure) came */
-	uint64_t refresh_ms; /* look up again from then on */
-	struct resolve_query *q;
-};
-
-struct proxy_deny {
-	struct resolver *res;
-	size_t n;
-	struct deny_name e[]; /* n of them */
-};
-
 static void on_answer(void *arg, enum resolve_status st, const struct resolve_answer *ans,
 		      const char *detail)
 {
@@ -105,25 +88,6 @@ bool proxy_deny_ready(const struct proxy_deny *d)
 		if (!d->e[i].answered)
 			return false;
 	return true;
-}
-
-const struct nw_deny *proxy_deny_match(const struct proxy_deny *d, const struct nw_addr *a,
-				       uint16_t port, const char **name)
-{
-	for (size_t i = 0; d != NULL && i < d->n; i++) {
-		const struct deny_name *e = &d->e[i];
-		if (e->rule->port != 0 && e->rule->port != port)
-			continue;
-		for (size_t k = 0; k < e->n; k++) {
-			struct nw_addr u = addr_unmap(&e->addrs[k]);
-			if (u.family == a->family &&
-			    memcmp(u.a, a->a, a->family == AF_INET ? 4 : 16) == 0) {
-				*name = e->name;
-				return e->rule;
-			}
-		}
-	}
-	return NULL;
 }
 
 void proxy_deny_free(struct proxy_deny *d)

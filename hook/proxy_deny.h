@@ -23,7 +23,24 @@
 /* After a failed or empty lookup, ask again this much later. */
 #define PROXY_DENY_RETRY_S 5
 
-struct proxy_deny;
+/* The lookups' state: proxy_deny.c keeps it, proxy_deny_match.c (pure,
+ * for the decision in proxy_policy.c) reads it. */
+struct deny_name {
+	struct proxy_deny *owner;
+	const struct nw_deny *rule;
+	char name[DOMAIN_MAX + 1];
+	struct nw_addr addrs[RESOLVE_MAX_ADDRS];
+	size_t n;
+	bool answered;	     /* a first answer (or failure) came */
+	uint64_t refresh_ms; /* look up again from then on */
+	struct resolve_query *q;
+};
+
+struct proxy_deny {
+	struct resolver *res;
+	size_t n;
+	struct deny_name e[]; /* n of them */
+};
 
 /* Starts a lookup of every domain entry of cfg->deny (a wildcard
  * ".x.com": of x.com). NULL only when out of memory. */

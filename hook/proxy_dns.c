@@ -135,7 +135,8 @@ static void answer_resolved(struct proxy_dns *d, struct dns_tcp *t,
 
 	switch (st) {
 	case RESOLVE_OK:
-		if (proxy_policy_addrs(d->p->o, d->p->deny, q->name, 0, ans, &pick, &f) != 0)
+		if (proxy_policy_addrs(d->p->o, d->p->deny, &d->p->node_check, q->name, 0, ans,
+				       &pick, &f) != 0)
 			ans = NULL; /* refused: an empty answer */
 		answer(d, t, from, fromlen, m, q, DNS_R_NOERROR, ans);
 		return;

@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "bucket.h"
 #include "http.h"
+#include "nodeaddr.h"
 #include "proxy.h"
 #include "proxy_deny.h"
 #include "proxy_ev.h"
@@ -176,6 +177,8 @@ struct proxy {
 	struct proxy_deny *deny;   /* addresses of deny_destinations names */
 	struct proxy_ev intercept; /* the interception listener (fd -1: none) */
 	struct proxy_dns *dns;	   /* the job's DNS on the gateway, or NULL */
+	struct nodeaddr_nl node;   /* the node's own addresses, kept by rtnetlink */
+	struct nodeaddr_check node_check;
 	struct bucket bk[2];
 	uint64_t wake_at_least; /* bytes worth waking waiters for */
 	struct conn *conns;
@@ -256,9 +259,10 @@ int proxy_policy_sni_host(const char *sni, char *host, bool *is_ip, struct proxy
 bool proxy_policy_dns_covers(const struct proxy_opts *o, const char *name);
 /* On a DNS answer (or an IP literal as one): its CNAME chain, then every
  * address, including against the addresses deny_destinations names
- * resolve to (dn). */
-int proxy_policy_addrs(const struct proxy_opts *o, const struct proxy_deny *dn, const char *host,
-		       uint16_t port, const struct resolve_answer *ans, struct nw_addr *pick,
+ * resolve to (dn) and the node's own addresses (node). */
+int proxy_policy_addrs(const struct proxy_opts *o, const struct proxy_deny *dn,
+		       const struct nodeaddr_check *node, const char *host, uint16_t port,
+		       const struct resolve_answer *ans, struct nw_addr *pick,
 		       struct proxy_fail *f);
 
 /* proxy_http.c */

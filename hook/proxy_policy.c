@@ -1,39 +1,9 @@
 /* Whether a job may reach a destination: on the name first, then on every
  * address it resolves to (DESIGN.md §3). The reason names the rule. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "proxy_int.h"
-
-/* Is a an address of this node? The kernel's own answer, whatever the
- * interfaces look like right now: a UDP socket "connected" to a local
- * address is routed through the local table, which picks that very address
- * as the source. Nothing is sent. A job must not reach the node's services
- * through its proxy, even under a globally reachable address. */
-static bool node_address(const struct nw_addr *a)
-{
-	struct sockaddr_storage ss, src;
-	socklen_t len = addr_to_sockaddr(a, 9, &ss), slen = sizeof(src);
-	int fd = socket(a->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	struct nw_addr got;
-	bool local = true; /* cannot tell: refuse */
-
-	if (fd < 0)
-		return local;
-	if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
-		/* No route at all: not ours, and the connect will fail. */
-		local = errno == EACCES || errno == EPERM;
-	} else if (getsockname(fd, (struct sockaddr *)&src, &slen) == 0) {
-		addr_from_sockaddr((struct sockaddr *)&src, &got);
-		local = got.family == a->family &&
-			memcmp(got.a, a->a, a->family == AF_INET ? 4 : 16) == 0;
-	}
-	close(fd);
-	return local;
-}
 
 static bool loopback(const struct nw_addr *a)
 {
@@ -175,8 +145,9 @@ static int check_cnames(const struct nw_config *cfg, const char *host, uint16_t 
 	return 0;
 }
 
-static int check_addr(const struct proxy_opts *o, const struct proxy_deny *dn, const char *host,
-		      uint16_t port, const struct nw_addr *a, struct proxy_fail *f)
+static int check_addr(const struct proxy_opts *o, const struct proxy_deny *dn,
+		      const struct nodeaddr_check *node, const char *host, uint16_t port,
+		      const struct nw_addr *a, struct proxy_fail *f)
 {
 	const struct nw_config *cfg = o->cfg;
 	const struct nw_deny *by_name;
@@ -215,8 +186,10 @@ static int check_addr(const struct proxy_opts *o, const struct proxy_deny *dn, c
 	}
 	/* Loopback listed in allow_private_destinations is an operator's
 	 * explicit choice (a mirror on this node's 127.0.0.x); any other
-	 * address of the node is never reachable. */
-	if (node_address(a) && !(loopback(a) && config_private_allowed(cfg, a, port))) {
+	 * address of the node is never reachable, even a globally reachable
+	 * one. Which addresses are the node's is the caller's answer
+	 * (nodeaddr.h): this decision makes no syscall. */
+	if (node->is_node(node->ctx, a) && !(loopback(a) && config_private_allowed(cfg, a, port))) {
 		if (strcmp(host, s) == 0)
 			return proxy_refuse(
 			    f, 403,
@@ -230,9 +203,9 @@ static int check_addr(const struct proxy_opts *o, const struct proxy_deny *dn, c
 	return 0;
 }
 
-int proxy_policy_addrs(const struct proxy_opts *o, const struct proxy_deny *dn, const char *host,
-		       uint16_t port, const struct resolve_answer *ans, struct nw_addr *pick,
-		       struct proxy_fail *f)
+int proxy_policy_addrs(const struct proxy_opts *o, const struct proxy_deny *dn,
+		       const struct nodeaddr_check *node, const char *host, uint16_t port,
+		       const struct resolve_answer *ans, struct nw_addr *pick, struct proxy_fail *f)
 {
 	const struct nw_addr *a = ans->addrs;
 	size_t n = ans->n;
@@ -243,7 +216,7 @@ int proxy_policy_addrs(const struct proxy_opts *o, const struct proxy_deny *dn, 
 		return cst;
 	for (size_t i = 0; i < n; i++) {
 		struct nw_addr u = addr_unmap(&a[i]);
-		int st = check_addr(o, dn, host, port, &u, f);
+		int st = check_addr(o, dn, node, host, port, &u, f);
 
 		if (st != 0) {
 			/* A name mixing allowed and refused answers is what DNS

@@ -10,12 +10,14 @@ pkgs=(build-essential pkg-config clang llvm
       debhelper dpkg-dev fakeroot lintian rpm cpio
       docker.io ufw firewalld iptables dbus containerd crun
       clang-format libclang-rt-dev python3-prometheus-client
-      nodejs bind9-dnsutils)
+      nodejs bind9-dnsutils squid tinyproxy)
 # clang-format: `make check` starts with make format-check. libclang-rt-dev:
 # clang's libFuzzer runtime for make fuzz-check (clang only recommends it).
 # python3-prometheus-client: the metrics tests parse with a real Prometheus
 # text parser. nodejs, bind9-dnsutils (dig, nslookup): clients that ignore
 # the proxy, and the job's DNS, in the interception tests and make demo.
+# squid, tinyproxy: make bench measures the proxy beside them (their
+# services are not started at install, as below).
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed || missing+=("$p")

@@ -31,6 +31,11 @@ FUZZ_OWN_CFLAGS  := $(FUZZ_BASE) $(WARN) -Itests/fuzz
 # The TLS ClientHello and DNS query readers of the proxy.
 FUZZ_TARGETS     += tls dns
 
+# The proxy's decision on a name and its DNS answer, with the node's
+# addresses given as a set (proxy_policy, proxy_deny_match and nodeaddr are
+# pure modules).
+FUZZ_TARGETS     += policy
+
 FUZZ_LF_OBJS     := $(PURE_MODS:%=$(FUZZ_B)/lf/hook/%.o)
 FUZZ_REPLAY_OBJS := $(PURE_MODS:%=$(FUZZ_B)/replay/hook/%.o)
 FUZZ_LF_LIB      := $(FUZZ_B)/lf/libnwpure.a

@@ -1,6 +1,7 @@
 /* The access log: the job's file stays under its cap and counts what it
  * drops, identical lines fold into a count, a failing write costs only the
  * line, and the node's log gets every line. Fake time for the folding. */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -140,10 +141,58 @@ static void test_efbig(void)
 	close(fd);
 }
 
+/* Batching (the proxy's way): nothing is written until accesslog_sync,
+ * then every line; the cap holds as without it. */
+static void test_batch(void)
+{
+	int fd = tmpfd(), node = tmpfd(), p[2];
+	struct accesslog l;
+	char host[32], buf[ACCESSLOG_BATCH + 1];
+
+	CHECK(pipe2(p, O_NONBLOCK) == 0);
+	accesslog_init(&l, fd, p[1], false, 16384, "j1", "c1", 0);
+	l.batch = true;
+	for (int i = 0; i < 3; i++) {
+		snprintf(host, sizeof(host), "b%d.test", i);
+		struct accesslog_entry e = entry(host);
+		accesslog_write(&l, &e, 1000);
+	}
+	CHECK(fsize(fd) == 0);
+	accesslog_sync(&l);
+	CHECK(count(fd, "host=b") == 3);
+	ssize_t n = read(p[0], buf, sizeof(buf));
+	CHECK(n > 0 && buf[n - 1] == '\n');
+	/* Many lines, in several writes: every one arrives, whole. */
+	for (int i = 0; i < 200; i++) {
+		snprintf(host, sizeof(host), "m%d.test", i);
+		struct accesslog_entry e = entry(host);
+		accesslog_write(&l, &e, 2000);
+	}
+	accesslog_sync(&l);
+	int lines = 0;
+	char last = 0;
+	while ((n = read(p[0], buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++)
+			lines += buf[i] == '\n';
+		last = buf[n - 1];
+	}
+	CHECK(lines == 200 && last == '\n');
+	/* The job's file kept under its cap, what it dropped counted. */
+	CHECK(fsize(fd) <= 16384);
+	CHECK(l.size == fsize(fd));
+	CHECK(l.dropped > 0);
+	CHECK(count(fd, "reached its cap") == 1);
+	close(p[0]);
+	close(p[1]);
+	close(fd);
+	close(node);
+}
+
 int main(void)
 {
 	RUN(test_cap);
 	RUN(test_fold);
 	RUN(test_efbig);
+	RUN(test_batch);
 	UNIT_DONE();
 }
