@@ -76,7 +76,7 @@ endif
 # the pure modules' unit tests link libnwpure.a alone, and every build
 # links all of it on its own ($(B)/pure-ok), so a pure module that calls
 # into the rest of hook/ fails to link. Only libc and yajl are allowed.
-PURE_MODS := err json addr domain ident http http_build http_chunked tls_sni dns_msg bucket buf \
+PURE_MODS := err json addr ports mode domain ident http http_build http_chunked tls_sni dns_msg bucket buf \
              config config_render policy oci oci_seccomp hooksd hooksd_re hooksd_match fw_render \
              oci_resolv proxy_policy proxy_fail proxy_deny_match nodeaddr
 PURE_LIBS := $(shell pkg-config --libs yajl 2>/dev/null)

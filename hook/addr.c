@@ -1,4 +1,4 @@
-/* IP addresses, CIDRs, ports and the IANA special-purpose registries. Pure:
+/* IP addresses, CIDRs and the IANA special-purpose registries. Pure:
  * inet_pton/inet_ntop are the only library calls, and they make no syscalls. */
 #include "addr.h"
 
@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "ports.h"
 
 /* How much of a hostile string a message quotes. */
 #define QUOTE_MAX 64
@@ -39,24 +41,6 @@ static void clear_host_bits(uint8_t *a, int bits, int total)
 {
 	for (int i = bits; i < total; i++)
 		a[i / 8] &= (uint8_t) ~(0x80 >> (i % 8));
-}
-
-/* Decimal 1..65535 over exactly n bytes: digits only, no sign, no leading zero. */
-static int parse_port(const char *s, size_t n, uint16_t *out)
-{
-	unsigned long v = 0;
-
-	if (n == 0 || n > 5 || s[0] == '0')
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	if (v > 65535)
-		return -1;
-	*out = (uint16_t)v;
-	return 0;
 }
 
 /* Decimal 0..max, digits only, no leading zero. */
@@ -101,7 +85,7 @@ int addr_parse(const char *s, struct nw_addr *out, nw_err *err)
 		       quote(s, q, sizeof(q)));
 }
 
-int cidr_parse(const char *s, struct nw_cidr *out, nw_err *err)
+int addr_cidr_parse(const char *s, struct nw_cidr *out, nw_err *err)
 {
 	char q[QUOTE_BUF], abuf[INET6_ADDRSTRLEN], net[INET6_ADDRSTRLEN];
 	const char *slash;
@@ -134,8 +118,8 @@ int cidr_parse(const char *s, struct nw_cidr *out, nw_err *err)
 		return nw_fail(err, 0,
 			       "CIDR \"%s\": host bits are set; the network is \"%s\" "
 			       "(or write \"%s/%d\" for that one address)",
-			       quote(s, q, sizeof(q)), cidr_str(&masked, net, sizeof(net)), abuf,
-			       max);
+			       quote(s, q, sizeof(q)), addr_cidr_str(&masked, net, sizeof(net)),
+			       abuf, max);
 	*out = c;
 	return 0;
 }
@@ -155,7 +139,7 @@ static int bracketed_parse(const char *s, struct nw_cidr_port *out, nw_err *err)
 			       quote(s, q, sizeof(q)));
 	memcpy(inner, s + 1, n);
 	inner[n] = '\0';
-	if (cidr_parse(inner, &out->cidr, err) < 0)
+	if (addr_cidr_parse(inner, &out->cidr, err) < 0)
 		return nw_wrap(err, "\"%s\"", quote(s, q, sizeof(q)));
 	if (out->cidr.addr.family != AF_INET6)
 		return nw_fail(err, 0,
@@ -163,13 +147,13 @@ static int bracketed_parse(const char *s, struct nw_cidr_port *out, nw_err *err)
 			       quote(s, q, sizeof(q)));
 	if (close[1] == '\0')
 		return 0;
-	if (close[1] != ':' || parse_port(close + 2, strlen(close + 2), &out->port) < 0)
+	if (close[1] != ':' || ports_parse_number(close + 2, strlen(close + 2), &out->port) < 0)
 		return nw_fail(err, 0, "\"%s\": after ']' expected \":PORT\" with PORT 1-65535",
 			       quote(s, q, sizeof(q)));
 	return 0;
 }
 
-int cidr_port_parse(const char *s, struct nw_cidr_port *out, nw_err *err)
+int addr_cidr_port_parse(const char *s, struct nw_cidr_port *out, nw_err *err)
 {
 	char q[QUOTE_BUF], head[INET6_ADDRSTRLEN + 4];
 	const char *colon;
@@ -183,16 +167,16 @@ int cidr_port_parse(const char *s, struct nw_cidr_port *out, nw_err *err)
 	colon = strchr(s, ':');
 	/* More than one ':' is bare IPv6, which cannot carry a port unbracketed. */
 	if (colon == NULL || strchr(colon + 1, ':') != NULL)
-		return cidr_parse(s, &out->cidr, err);
+		return addr_cidr_parse(s, &out->cidr, err);
 	n = (size_t)(colon - s);
 	if (n >= sizeof(head))
 		return nw_fail(err, 0, "\"%s\": not an IPv4 or IPv6 network",
 			       quote(s, q, sizeof(q)));
 	memcpy(head, s, n);
 	head[n] = '\0';
-	if (cidr_parse(head, &out->cidr, err) < 0)
+	if (addr_cidr_parse(head, &out->cidr, err) < 0)
 		return nw_wrap(err, "\"%s\"", quote(s, q, sizeof(q)));
-	if (parse_port(colon + 1, strlen(colon + 1), &out->port) < 0)
+	if (ports_parse_number(colon + 1, strlen(colon + 1), &out->port) < 0)
 		return nw_fail(err, 0, "\"%s\": port must be a number from 1 to 65535",
 			       quote(s, q, sizeof(q)));
 	return 0;
@@ -211,7 +195,7 @@ static void as_v6(const struct nw_addr *a, uint8_t out[16])
 	}
 }
 
-bool cidr_contains(const struct nw_cidr *c, const struct nw_addr *a)
+bool addr_cidr_contains(const struct nw_cidr *c, const struct nw_addr *a)
 {
 	uint8_t net[16], host[16];
 
@@ -338,7 +322,7 @@ const char *addr_str(const struct nw_addr *a, char *buf, size_t len)
 	return buf;
 }
 
-const char *cidr_str(const struct nw_cidr *c, char *buf, size_t len)
+const char *addr_cidr_str(const struct nw_cidr *c, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];
 
@@ -380,65 +364,4 @@ socklen_t addr_to_sockaddr(const struct nw_addr *a, uint16_t port, struct sockad
 		return sizeof(*in6);
 	}
 	return 0;
-}
-
-bool ports_contain(const struct nw_ports *p, uint16_t port)
-{
-	for (size_t i = 0; i < p->n; i++)
-		if (port >= p->r[i].lo && port <= p->r[i].hi)
-			return true;
-	return false;
-}
-
-int ports_add(struct nw_ports *p, uint16_t lo, uint16_t hi, nw_err *err)
-{
-	struct nw_port_range *r;
-
-	if (lo == 0 || lo > hi)
-		return nw_fail(err, 0, "port range %u-%u: need 1 <= start <= end <= 65535",
-			       (unsigned)lo, (unsigned)hi);
-	if (p->n >= 65535)
-		return nw_fail(err, 0, "too many port ranges");
-	r = realloc(p->r, (p->n + 1) * sizeof(*r));
-	if (r == NULL)
-		return nw_fail(err, ENOMEM, "adding port range");
-	p->r = r;
-	p->r[p->n].lo = lo;
-	p->r[p->n].hi = hi;
-	p->n++;
-	return 0;
-}
-
-int ports_parse_range(const char *s, struct nw_port_range *out, nw_err *err)
-{
-	char q[QUOTE_BUF];
-	const char *dash;
-	struct nw_port_range r;
-
-	if (s == NULL)
-		return nw_fail(err, EINVAL, "port range missing");
-	dash = strchr(s, '-');
-	if (dash == NULL) {
-		if (parse_port(s, strlen(s), &r.lo) < 0)
-			return nw_fail(err, 0, "port \"%s\": must be a number from 1 to 65535",
-				       quote(s, q, sizeof(q)));
-		r.hi = r.lo;
-	} else if (parse_port(s, (size_t)(dash - s), &r.lo) < 0 ||
-		   parse_port(dash + 1, strlen(dash + 1), &r.hi) < 0) {
-		return nw_fail(err, 0,
-			       "port range \"%s\": expected \"LO-HI\" with numbers from 1 to 65535",
-			       quote(s, q, sizeof(q)));
-	}
-	if (r.lo > r.hi)
-		return nw_fail(err, 0, "port range \"%s\": start %u is above end %u",
-			       quote(s, q, sizeof(q)), (unsigned)r.lo, (unsigned)r.hi);
-	*out = r;
-	return 0;
-}
-
-void ports_free(struct nw_ports *p)
-{
-	free(p->r);
-	p->r = NULL;
-	p->n = 0;
 }

@@ -30,9 +30,9 @@ struct nw_cidr_port {
 int addr_parse(const char *s, struct nw_addr *out, nw_err *err);
 /* "a.b.c.d/n" or "v6/n"; a bare address means /32 or /128. Refuses host
  * bits set ("10.0.0.1/8") so a typo is not silently widened. */
-int cidr_parse(const char *s, struct nw_cidr *out, nw_err *err);
-int cidr_port_parse(const char *s, struct nw_cidr_port *out, nw_err *err);
-bool cidr_contains(const struct nw_cidr *c, const struct nw_addr *a);
+int addr_cidr_parse(const char *s, struct nw_cidr *out, nw_err *err);
+int addr_cidr_port_parse(const char *s, struct nw_cidr_port *out, nw_err *err);
+bool addr_cidr_contains(const struct nw_cidr *c, const struct nw_addr *a);
 /* IPv4-mapped IPv6 (::ffff:a.b.c.d) unwrapped to IPv4; otherwise a copy. */
 struct nw_addr addr_unmap(const struct nw_addr *a);
 /* True when the address is globally reachable by the IANA IPv4 and IPv6
@@ -41,22 +41,9 @@ struct nw_addr addr_unmap(const struct nw_addr *a);
  * IPv4-mapped forms of those ... are not). */
 bool addr_is_global(const struct nw_addr *a);
 const char *addr_str(const struct nw_addr *a, char *buf, size_t len);
-const char *cidr_str(const struct nw_cidr *c, char *buf, size_t len);
+const char *addr_cidr_str(const struct nw_cidr *c, char *buf, size_t len);
 void addr_from_sockaddr(const struct sockaddr *sa, struct nw_addr *out);
 /* Fills ss from a and port; returns its length. */
 socklen_t addr_to_sockaddr(const struct nw_addr *a, uint16_t port, struct sockaddr_storage *ss);
-
-/* Ports: "80", 443, "1025-65535". */
-struct nw_port_range {
-	uint16_t lo, hi;
-};
-struct nw_ports {
-	size_t n;
-	struct nw_port_range *r;
-};
-bool ports_contain(const struct nw_ports *p, uint16_t port);
-int ports_add(struct nw_ports *p, uint16_t lo, uint16_t hi, nw_err *err);
-int ports_parse_range(const char *s, struct nw_port_range *out, nw_err *err);
-void ports_free(struct nw_ports *p);
 
 #endif

@@ -212,7 +212,7 @@ static bool in_cidr(const char *cidr, const struct nw_addr *a)
 {
 	struct nw_cidr c;
 
-	return cidr_parse(cidr, &c, NULL) == 0 && cidr_contains(&c, a);
+	return addr_cidr_parse(cidr, &c, NULL) == 0 && addr_cidr_contains(&c, a);
 }
 
 /* Does c hold a loopback address, or lie inside loopback? */
@@ -222,14 +222,15 @@ static bool has_loopback(const struct nw_cidr *c)
 
 	addr_parse("127.0.0.1", &lo4, NULL);
 	addr_parse("::1", &lo6, NULL);
-	return cidr_contains(c, &lo4) || cidr_contains(c, &lo6) || in_cidr("127.0.0.0/8", &c->addr);
+	return addr_cidr_contains(c, &lo4) || addr_cidr_contains(c, &lo6) ||
+	       in_cidr("127.0.0.0/8", &c->addr);
 }
 
 static void warn_allow_private(const struct json *j, struct advice_list *out)
 {
 	for (size_t i = 0; j != NULL && j->type == JSON_ARRAY && i < j->n; i++) {
 		struct nw_cidr_port cp;
-		if (j->v[i]->type != JSON_STRING || cidr_port_parse(j->v[i]->s, &cp, NULL) < 0)
+		if (j->v[i]->type != JSON_STRING || addr_cidr_port_parse(j->v[i]->s, &cp, NULL) < 0)
 			continue;
 		if (cp.cidr.prefix == 0)
 			add(out,
@@ -263,7 +264,7 @@ static void warn_subnet(const struct nw_config *cfg, struct advice_list *out)
 	add(out,
 	    "\"subnet\" \"%s\" is not a private network: job addresses would collide with real "
 	    "hosts; use a range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16",
-	    cidr_str(&cfg->subnet, b, sizeof(b)));
+	    addr_cidr_str(&cfg->subnet, b, sizeof(b)));
 }
 
 static void warn_header(const struct nw_config *cfg, struct advice_list *out)

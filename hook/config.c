@@ -7,33 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "cleanup.h"
 #include "json.h"
+#include "ports.h"
 
 #define RATE_MIN	8000LL
 #define RATE_MAX	100000000000LL
 #define HEADER_NAME_MAX 128
 #define GOT_MAX		60
-
-static const char *const mode_names[] = {"none", "http", "full"};
-
-const char *mode_name(enum nw_mode m)
-{
-	return (unsigned)m < sizeof(mode_names) / sizeof(mode_names[0]) ? mode_names[m] : "?";
-}
-
-int mode_parse(const char *s, enum nw_mode *out)
-{
-	for (unsigned i = 0; s != NULL && i < sizeof(mode_names) / sizeof(mode_names[0]); i++) {
-		if (strcasecmp(s, mode_names[i]) == 0) {
-			*out = (enum nw_mode)i;
-			return 0;
-		}
-	}
-	return -1;
-}
 
 /* A value as the user wrote it, shortened, for "got ..." in messages. */
 static const char *got(const struct json *j, char *buf, size_t len)
@@ -219,7 +201,7 @@ static int deny_one(struct nw_deny *d, const char *s, nw_err *err)
 
 	memset(d, 0, sizeof(*d));
 	if (looks_like_cidr(s)) {
-		if (cidr_port_parse(s, &cp, err) < 0)
+		if (addr_cidr_port_parse(s, &cp, err) < 0)
 			return -1;
 		d->cidr = cp.cidr;
 		d->port = cp.port;
@@ -279,7 +261,7 @@ static int parse_allow_private(struct nw_config *cfg, const struct json *j, cons
 	if (c == NULL)
 		return nw_fail(err, ENOMEM, "parsing \"%s\"", key);
 	for (size_t i = 0; i < j->n; i++) {
-		if (cidr_port_parse(j->v[i]->s, &c[i], err) < 0) {
+		if (addr_cidr_port_parse(j->v[i]->s, &c[i], err) < 0) {
 			free(c);
 			return nw_wrap(err, "\"%s\"[%zu]", key, i);
 		}
@@ -294,7 +276,7 @@ bool config_private_allowed(const struct nw_config *cfg, const struct nw_addr *a
 {
 	for (size_t i = 0; i < cfg->n_allow_private; i++) {
 		const struct nw_cidr_port *c = &cfg->allow_private[i];
-		if (cidr_contains(&c->cidr, a) && (c->port == 0 || c->port == port))
+		if (addr_cidr_contains(&c->cidr, a) && (c->port == 0 || c->port == port))
 			return true;
 	}
 	return false;
@@ -314,7 +296,7 @@ static int parse_full_allow_private(struct nw_config *cfg, const struct json *j,
 		return nw_fail(err, ENOMEM, "parsing \"%s\"", key);
 	for (size_t i = 0; i < j->n; i++) {
 		const char *bad = NULL;
-		if (cidr_parse(j->v[i]->s, &c[i], err) < 0) {
+		if (addr_cidr_parse(j->v[i]->s, &c[i], err) < 0) {
 			free(c);
 			return nw_wrap(err, "\"%s\"[%zu]", key, i);
 		}
@@ -341,7 +323,7 @@ static int dns_one(const char *s, struct nw_dns_server *out, nw_err *err)
 {
 	struct nw_cidr_port cp;
 
-	if (cidr_port_parse(s, &cp, err) < 0)
+	if (addr_cidr_port_parse(s, &cp, err) < 0)
 		return -1;
 	if (cp.cidr.prefix != (cp.cidr.addr.family == AF_INET ? 32 : 128))
 		return nw_fail(err, 0, "\"%s\": a DNS server is one address, not a network", s);
@@ -383,7 +365,7 @@ static int parse_subnet(struct nw_config *cfg, const struct json *j, const char 
 
 	if (j->type != JSON_STRING)
 		return type_error(j, key, "an IPv4 CIDR (\"10.213.0.0/16\")", err);
-	if (cidr_parse(j->s, &c, err) < 0)
+	if (addr_cidr_parse(j->s, &c, err) < 0)
 		return nw_wrap(err, "\"%s\"", key);
 	if (c.addr.family != AF_INET || c.prefix < 8 || c.prefix > 29)
 		return nw_fail(err, 0,
@@ -391,7 +373,7 @@ static int parse_subnet(struct nw_config *cfg, const struct json *j, const char 
 			       "\"%s\"",
 			       key, j->s);
 	/* Job addresses must never collide with the gateway every job sees. */
-	if (addr_parse(NW_GATEWAY, &gw, NULL) == 0 && cidr_contains(&c, &gw))
+	if (addr_parse(NW_GATEWAY, &gw, NULL) == 0 && addr_cidr_contains(&c, &gw))
 		return nw_fail(err, 0, "\"%s\" \"%s\" contains the jobs' gateway %s", key, j->s,
 			       NW_GATEWAY);
 	cfg->subnet = c;
@@ -624,7 +606,7 @@ void config_defaults(struct nw_config *cfg)
 	ports_add(&cfg->http_ports, 443, 443, NULL);
 	ports_add(&cfg->http_ports, 1025, 65535, NULL);
 	ports_add(&cfg->connect_ports, 443, 443, NULL);
-	cidr_parse("10.213.0.0/16", &cfg->subnet, NULL);
+	addr_cidr_parse("10.213.0.0/16", &cfg->subnet, NULL);
 	cfg->proxy_port = 3128;
 	cfg->intercept = true;
 	cfg->job_id_header = strdup("X-Bacalhau-Job-ID");

@@ -8,6 +8,8 @@
 #include "addr.h"
 #include "domain.h"
 #include "err.h"
+#include "mode.h"
+#include "ports.h"
 
 #define NW_DEFAULT_CONFIG "/etc/netward/netward.json"
 #define NW_CONFIG_MAX	  (1 << 20)
@@ -25,9 +27,6 @@
 #define NW_JOB_LOG_MAX_DEFAULT (8ULL << 20)
 #define NW_JOB_LOG_MAX_MIN     16384ULL
 #define NW_JOB_LOG_MAX_MAX     (512ULL << 20)
-
-enum nw_mode { NW_MODE_NONE, NW_MODE_HTTP, NW_MODE_FULL };
-#define NW_MODE_BIT(m) (1u << (m))
 
 struct nw_deny {
 	bool is_domain;
@@ -108,8 +107,5 @@ static inline unsigned config_intercept_port(const struct nw_config *cfg)
 {
 	return (unsigned)cfg->proxy_port + 1;
 }
-
-const char *mode_name(enum nw_mode m);
-int mode_parse(const char *s, enum nw_mode *out);
 
 #endif

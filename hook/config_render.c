@@ -7,6 +7,7 @@
 
 #include "cleanup.h"
 #include "json.h"
+#include "ports.h"
 
 static int push_str(struct json *arr, const char *s, nw_err *err)
 {
@@ -69,19 +70,19 @@ static struct json *render_cidrs(const struct nw_cidr *c, size_t n, nw_err *err)
 	char b[INET6_ADDRSTRLEN + 8];
 
 	for (size_t i = 0; i < n; i++)
-		if (push_str(a, cidr_str(&c[i], b, sizeof(b)), err) < 0)
+		if (push_str(a, addr_cidr_str(&c[i], b, sizeof(b)), err) < 0)
 			return NULL;
 	return steal_ptr(&a);
 }
 
-/* "CIDR" or "CIDR:port" ("[v6/n]:port"), as cidr_port_parse reads it. */
+/* "CIDR" or "CIDR:port" ("[v6/n]:port"), as addr_cidr_port_parse reads it. */
 static struct json *render_cidr_ports(const struct nw_cidr_port *c, size_t n, nw_err *err)
 {
 	cleanup_json struct json *a = json_new(JSON_ARRAY);
 	char cb[INET6_ADDRSTRLEN + 8], b[INET6_ADDRSTRLEN + 24];
 
 	for (size_t i = 0; i < n; i++) {
-		cidr_str(&c[i].cidr, cb, sizeof(cb));
+		addr_cidr_str(&c[i].cidr, cb, sizeof(cb));
 		if (c[i].port == 0)
 			snprintf(b, sizeof(b), "%s", cb);
 		else if (c[i].cidr.addr.family == AF_INET6)
@@ -156,7 +157,8 @@ char *config_render(const struct nw_config *cfg, nw_err *err)
 		return NULL;
 	}
 	if (render_lists(o, cfg, err) < 0 ||
-	    json_set(o, "subnet", json_new_str(cidr_str(&cfg->subnet, b, sizeof(b))), err) < 0 ||
+	    json_set(o, "subnet", json_new_str(addr_cidr_str(&cfg->subnet, b, sizeof(b))), err) <
+		0 ||
 	    json_set(o, "proxy_port", json_new_int(cfg->proxy_port), err) < 0 ||
 	    json_set(o, "intercept", render_bool(cfg->intercept), err) < 0 ||
 	    json_set(o, "job_id_header", json_new_str(cfg->job_id_header ? cfg->job_id_header : ""),

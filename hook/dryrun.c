@@ -12,6 +12,7 @@
 #include "jobsock.h"
 #include "json.h"
 #include "policy.h"
+#include "ports.h"
 #include "proxy_ev.h"
 #include "proxy_int.h"
 #include "resolve.h"

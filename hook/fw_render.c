@@ -10,6 +10,7 @@
 
 #include "cleanup.h"
 #include "ident.h"
+#include "ports.h"
 #include "util.h"
 
 const char *const fw_always_denied[] = {
@@ -185,7 +186,7 @@ static void render_pre(FILE *f, const struct nw_config *cfg, const char *gw, con
 	chain(f, "prerouting", "filter", "prerouting", "raw");
 	rule(f, "prerouting", "iifgroup 0x%x meta nfproto ipv6 drop", FW_IFGROUP);
 	rule(f, "prerouting", "iifgroup 0x%x ip saddr != %s drop", FW_IFGROUP,
-	     cidr_str(&cfg->subnet, net, sizeof(net)));
+	     addr_cidr_str(&cfg->subnet, net, sizeof(net)));
 	rule(f, "prerouting", "iifgroup 0x%x fib saddr . iif oif missing drop", FW_IFGROUP);
 	/* An http job's interface forwards nothing (wire.c), and the kernel
 	 * drops what it would route from there without a word: refuse it
@@ -291,7 +292,7 @@ static void render_deny(FILE *f, const struct nw_deny *d)
 	/* Domains are the proxy's business; IPv6 never gets this far. */
 	if (d->is_domain || d->cidr.addr.family != AF_INET)
 		return;
-	cidr_str(&d->cidr, net, sizeof(net));
+	addr_cidr_str(&d->cidr, net, sizeof(net));
 	if (d->port == 0) {
 		snprintf(m, sizeof(m), "iifname @full_ifs ip daddr %s", net);
 		block(f, "forward", m);
@@ -319,7 +320,7 @@ static void render_full_allowed(FILE *f, const struct nw_config *cfg)
 	for (size_t i = 0; i < cfg->n_full_allow_private; i++)
 		if (cfg->full_allow_private[i].addr.family == AF_INET)
 			fprintf(f, "%s%s", n++ ? ", " : "",
-				cidr_str(&cfg->full_allow_private[i], net, sizeof(net)));
+				addr_cidr_str(&cfg->full_allow_private[i], net, sizeof(net)));
 	fprintf(f, " } accept\n");
 }
 
@@ -333,7 +334,7 @@ static void render_fwd(FILE *f, const struct nw_config *cfg)
 {
 	char net[INET6_ADDRSTRLEN + 5], m[1024];
 
-	cidr_str(&cfg->subnet, net, sizeof(net));
+	addr_cidr_str(&cfg->subnet, net, sizeof(net));
 	chain(f, "forward", "filter", "forward", "filter - 10");
 	block(f, "forward", "iifname @http_ifs");
 	/* Toward a job, a reply would tell the sender that a job is there. */
@@ -360,7 +361,7 @@ static void render_post(FILE *f, const struct nw_config *cfg)
 
 	chain(f, "postrouting", "nat", "postrouting", "srcnat");
 	rule(f, "postrouting", "ip saddr %s oifname != @job_ifs masquerade",
-	     cidr_str(&cfg->subnet, net, sizeof(net)));
+	     addr_cidr_str(&cfg->subnet, net, sizeof(net)));
 }
 
 /* The last "add rule" line of each chain gets the sentinel comment. */

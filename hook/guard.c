@@ -302,12 +302,12 @@ static uint32_t fingerprint(const struct nw_config *cfg)
 	char buf[INET6_ADDRSTRLEN + 5];
 
 #define MIX(s) (h = util_fnv32(h, (s), strlen(s)))
-	MIX(cidr_str(&cfg->subnet, buf, sizeof(buf)));
+	MIX(addr_cidr_str(&cfg->subnet, buf, sizeof(buf)));
 	for (size_t i = 0; i < cfg->n_full_allow_private; i++)
-		MIX(cidr_str(&cfg->full_allow_private[i], buf, sizeof(buf)));
+		MIX(addr_cidr_str(&cfg->full_allow_private[i], buf, sizeof(buf)));
 	for (size_t i = 0; i < cfg->n_deny; i++)
 		if (!cfg->deny[i].is_domain && cfg->deny[i].port == 0)
-			MIX(cidr_str(&cfg->deny[i].cidr, buf, sizeof(buf)));
+			MIX(addr_cidr_str(&cfg->deny[i].cidr, buf, sizeof(buf)));
 #undef MIX
 	return GUARD_TABLE_BASE | (h & 0xffff);
 }
@@ -337,7 +337,7 @@ static int cidr_route(int fd, uint32_t table, const char *text, unsigned char ty
 {
 	struct nw_cidr c;
 
-	if (cidr_parse(text, &c, NULL) < 0)
+	if (addr_cidr_parse(text, &c, NULL) < 0)
 		return -EINVAL;
 	return route_put(fd, table, c.addr.a, c.prefix, type, RTM_NEWROUTE,
 			 NLM_F_CREATE | NLM_F_REPLACE);
@@ -356,13 +356,14 @@ static int table_fill(int fd, const struct nw_config *cfg, uint32_t table)
 	 * specific than it stays prohibited (longest prefix wins). */
 	for (size_t i = 0; rc == 0 && i < cfg->n_full_allow_private; i++)
 		if (cfg->full_allow_private[i].addr.family == AF_INET)
-			rc = cidr_route(fd, table,
-					cidr_str(&cfg->full_allow_private[i], buf, sizeof(buf)),
-					RTN_THROW);
+			rc = cidr_route(
+			    fd, table, addr_cidr_str(&cfg->full_allow_private[i], buf, sizeof(buf)),
+			    RTN_THROW);
 	for (size_t i = 0; rc == 0 && i < cfg->n_deny; i++)
 		if (!cfg->deny[i].is_domain && cfg->deny[i].port == 0 &&
 		    cfg->deny[i].cidr.addr.family == AF_INET)
-			rc = cidr_route(fd, table, cidr_str(&cfg->deny[i].cidr, buf, sizeof(buf)),
+			rc = cidr_route(fd, table,
+					addr_cidr_str(&cfg->deny[i].cidr, buf, sizeof(buf)),
 					RTN_PROHIBIT);
 	if (rc == 0)
 		rc = route_put(fd, table, cfg->subnet.addr.a, cfg->subnet.prefix, RTN_PROHIBIT,

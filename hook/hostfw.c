@@ -179,7 +179,7 @@ int hostfw_open(const struct nw_config *cfg, enum nw_mode mode, const char *host
 	char subnet[INET6_ADDRSTRLEN + 5];
 	bool changed;
 
-	cidr_str(&cfg->subnet, subnet, sizeof(subnet));
+	addr_cidr_str(&cfg->subnet, subnet, sizeof(subnet));
 	if (scan(&s, host_if, err) < 0 || open_known(&s, subnet, host_if, &changed, err) < 0 ||
 	    (changed && scan(&s, host_if, err) < 0))
 		return nw_wrap(err, "the host firewall");
@@ -261,7 +261,7 @@ void hostfw_report(const struct nw_config *cfg, FILE *out)
 	bool ldrops, lopen, lours;
 	cleanup_file FILE *f = fopen("/proc/sys/net/ipv4/ip_forward", "re");
 
-	cidr_str(&cfg->subnet, subnet, sizeof(subnet));
+	addr_cidr_str(&cfg->subnet, subnet, sizeof(subnet));
 	fprintf(out,
 		"host firewalls (input: http jobs' path to their proxy; forward: full jobs'):\n");
 	if (scan(&s, NULL, &e) < 0) {

@@ -56,7 +56,7 @@ bool nodeaddr_set_contains(void *ctx, const struct nw_addr *a)
 	if (i < s->nhost && cmp_host(a, 0, &s->host[i], false) == 0)
 		return true;
 	for (i = 0; i < s->nnet; i++)
-		if (cidr_contains(&s->net[i].net, a))
+		if (addr_cidr_contains(&s->net[i].net, a))
 			return true;
 	return false;
 }

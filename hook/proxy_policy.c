@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ports.h"
 #include "proxy_int.h"
 
 static bool loopback(const struct nw_addr *a)
@@ -157,7 +158,7 @@ static int check_addr(const struct proxy_opts *o, const struct proxy_deny *dn,
 	addr_str(a, s, sizeof(s));
 	for (size_t i = 0; i < cfg->n_deny; i++) {
 		const struct nw_deny *d = &cfg->deny[i];
-		if (!d->is_domain && cidr_contains(&d->cidr, a) &&
+		if (!d->is_domain && addr_cidr_contains(&d->cidr, a) &&
 		    (d->port == 0 || d->port == port)) {
 			return proxy_refuse(f, 403,
 					    "netward: %s%s%s:%u is in deny_destinations (\"%s\")",

@@ -370,7 +370,7 @@ int state_alloc_addr(const struct nw_cidr *subnet, const char *id, struct nw_add
 	return nw_fail(err, 0,
 		       "no free address left in subnet %s (every one is held by a live job, "
 		       "or held back for %d s after its job ended)",
-		       cidr_str(subnet, sn, sizeof(sn)), NW_ADDR_HOLD_S);
+		       addr_cidr_str(subnet, sn, sizeof(sn)), NW_ADDR_HOLD_S);
 }
 
 void state_free_addr(const char *addr, const char *id)

@@ -8,6 +8,7 @@
 #include "cleanup.h"
 #include "config.h"
 #include "fuzz.h"
+#include "ports.h"
 
 static bool same_ports(const struct nw_ports *a, const struct nw_ports *b)
 {

@@ -174,15 +174,15 @@ static void check_addr(const char *s)
 			    "address \"%s\" canonicalises to \"%s\"", t, canon);
 		(void)addr_is_global(&a);
 	}
-	if (cidr_port_parse(s, &cp, NULL) == 0) {
+	if (addr_cidr_port_parse(s, &cp, NULL) == 0) {
 		const struct nw_cidr *c = &cp.cidr;
 		int bits = c->addr.family == AF_INET ? 32 : 128;
 
 		FUZZ_ASSERT(c->addr.family == AF_INET || c->addr.family == AF_INET6, "family");
 		FUZZ_ASSERT(c->prefix >= 0 && c->prefix <= bits, "prefix %d", c->prefix);
-		FUZZ_ASSERT(cidr_contains(c, &c->addr), "a CIDR without its own network");
-		cidr_str(c, t, sizeof(t));
-		FUZZ_ASSERT(cidr_parse(t, &c2, NULL) == 0 && c2.prefix == c->prefix &&
+		FUZZ_ASSERT(addr_cidr_contains(c, &c->addr), "a CIDR without its own network");
+		addr_cidr_str(c, t, sizeof(t));
+		FUZZ_ASSERT(addr_cidr_parse(t, &c2, NULL) == 0 && c2.prefix == c->prefix &&
 				memcmp(&c2.addr, &c->addr, sizeof(c2.addr)) == 0,
 			    "\"%s\" does not read back", t);
 		(void)addr_is_global(&c->addr);

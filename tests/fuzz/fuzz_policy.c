@@ -14,6 +14,7 @@
 #include "domain.h"
 #include "fuzz.h"
 #include "nodeaddr.h"
+#include "ports.h"
 #include "proxy_int.h"
 
 static struct nw_config cfg;
@@ -38,7 +39,7 @@ static void setup(void)
 		    "domains");
 	for (size_t i = 0; i < sizeof(node_nets) / sizeof(node_nets[0]); i++) {
 		struct nw_cidr c;
-		FUZZ_ASSERT(cidr_parse(node_nets[i], &c, &err) == 0, "%s", node_nets[i]);
+		FUZZ_ASSERT(addr_cidr_parse(node_nets[i], &c, &err) == 0, "%s", node_nets[i]);
 		FUZZ_ASSERT(nodeaddr_set_add(&node, &c, (int)i) == 0, "set");
 	}
 	ready = true;
@@ -47,7 +48,7 @@ static void setup(void)
 static bool denied_cidr(const struct nw_addr *a, uint16_t port)
 {
 	for (size_t i = 0; i < cfg.n_deny; i++)
-		if (!cfg.deny[i].is_domain && cidr_contains(&cfg.deny[i].cidr, a) &&
+		if (!cfg.deny[i].is_domain && addr_cidr_contains(&cfg.deny[i].cidr, a) &&
 		    (cfg.deny[i].port == 0 || cfg.deny[i].port == port))
 			return true;
 	return false;

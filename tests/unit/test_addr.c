@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include "addr.h"
+#include "ports.h"
 #include "unit.h"
 
 /* Prints the refusal when a case's expectation fails, so a table row that
@@ -73,7 +74,7 @@ static void test_addr_parse(void)
 
 struct cidr_case {
 	const char *in;
-	const char *out; /* cidr_str (plus ":port" when there is one); NULL: refused */
+	const char *out; /* addr_cidr_str (plus ":port" when there is one); NULL: refused */
 	const char *why;
 };
 
@@ -111,7 +112,7 @@ static void test_cidr_parse(void)
 		struct nw_cidr n;
 		cleanup_err nw_err err = NULL;
 		char buf[64];
-		int r = cidr_parse(c->in, &n, &err);
+		int r = addr_cidr_parse(c->in, &n, &err);
 
 		if (c->out == NULL) {
 			CHECK(r == -1);
@@ -120,7 +121,7 @@ static void test_cidr_parse(void)
 			continue;
 		}
 		CHECK(r == 0);
-		CHECK_STR(cidr_str(&n, buf, sizeof(buf)), c->out);
+		CHECK_STR(addr_cidr_str(&n, buf, sizeof(buf)), c->out);
 	}
 }
 
@@ -163,7 +164,7 @@ static void test_cidr_port_parse(void)
 		struct nw_cidr_port cp;
 		cleanup_err nw_err err = NULL;
 		char buf[64], got[80];
-		int r = cidr_port_parse(c->in, &cp, &err);
+		int r = addr_cidr_port_parse(c->in, &cp, &err);
 
 		if (c->out == NULL) {
 			if (r == 0)
@@ -176,10 +177,10 @@ static void test_cidr_port_parse(void)
 			printf("#   \"%s\": %s\n", c->in, nw_err_msg(err));
 		CHECK(r == 0);
 		if (cp.port != 0)
-			snprintf(got, sizeof(got), "%s:%u", cidr_str(&cp.cidr, buf, sizeof(buf)),
-				 (unsigned)cp.port);
+			snprintf(got, sizeof(got), "%s:%u",
+				 addr_cidr_str(&cp.cidr, buf, sizeof(buf)), (unsigned)cp.port);
 		else
-			snprintf(got, sizeof(got), "%s", cidr_str(&cp.cidr, buf, sizeof(buf)));
+			snprintf(got, sizeof(got), "%s", addr_cidr_str(&cp.cidr, buf, sizeof(buf)));
 		CHECK_STR(got, c->out);
 	}
 }
@@ -223,15 +224,15 @@ static void test_contains(void)
 		struct nw_addr a;
 		cleanup_err nw_err err = NULL;
 
-		CHECK(cidr_parse(c->cidr, &n, &err) == 0);
+		CHECK(addr_cidr_parse(c->cidr, &n, &err) == 0);
 		CHECK(addr_parse(c->addr, &a, &err) == 0);
-		if (cidr_contains(&n, &a) != c->in)
+		if (addr_cidr_contains(&n, &a) != c->in)
 			printf("#   %s in %s: expected %d\n", c->addr, c->cidr, c->in);
-		CHECK(cidr_contains(&n, &a) == c->in);
+		CHECK(addr_cidr_contains(&n, &a) == c->in);
 	}
 	struct nw_cidr none = {0};
 	struct nw_addr any = {0};
-	CHECK(!cidr_contains(&none, &any));
+	CHECK(!addr_cidr_contains(&none, &any));
 }
 
 static void test_unmap(void)

@@ -4,6 +4,7 @@
 
 #include "cleanup.h"
 #include "config.h"
+#include "ports.h"
 #include "unit.h"
 
 static int parse(struct nw_config *c, const char *text, nw_err *err)
@@ -26,7 +27,7 @@ static void test_defaults(void)
 	CHECK(!ports_contain(&c.http_ports, 22) && !ports_contain(&c.http_ports, 1024));
 	CHECK(ports_contain(&c.connect_ports, 443) && !ports_contain(&c.connect_ports, 80));
 	CHECK(c.n_deny == 0 && c.n_allow_private == 0 && c.n_dns == 0);
-	CHECK_STR(cidr_str(&c.subnet, b, sizeof(b)), "10.213.0.0/16");
+	CHECK_STR(addr_cidr_str(&c.subnet, b, sizeof(b)), "10.213.0.0/16");
 	CHECK(c.proxy_port == 3128);
 	CHECK_STR(c.job_id_header, "X-Bacalhau-Job-ID");
 	CHECK_STR(c.log, "syslog");
@@ -96,7 +97,7 @@ static void test_good_values(void)
 	CHECK(c.dns[0].port == 53 && c.dns[1].port == 5353 && c.dns[2].port == 53);
 	CHECK(c.dns[2].addr.family == AF_INET6 && c.dns[3].addr.family == AF_INET6);
 	CHECK_STR(addr_str(&c.dns[1].addr, b, sizeof(b)), "198.18.0.2");
-	CHECK_STR(cidr_str(&c.subnet, b, sizeof(b)), "10.50.0.0/24");
+	CHECK_STR(addr_cidr_str(&c.subnet, b, sizeof(b)), "10.50.0.0/24");
 	CHECK(c.proxy_port == 8888);
 	CHECK_STR(c.job_id_header, "");
 	CHECK_STR(c.log, "/var/log/netward.log");

@@ -7,6 +7,7 @@
 #include "cleanup.h"
 #include "config.h"
 #include "fw.h"
+#include "ports.h"
 #include "unit.h"
 
 #define IFN "nw0123456789abc"
@@ -409,7 +410,8 @@ static void test_non_global_matches_addr(void)
 	for (size_t l = 0; l < 2; l++)
 		for (size_t i = 0; lists[l][i] != NULL; i++) {
 			struct nw_cidr c;
-			CHECK(cidr_parse(lists[l][i], &c, NULL) == 0 && !addr_is_global(&c.addr));
+			CHECK(addr_cidr_parse(lists[l][i], &c, NULL) == 0 &&
+			      !addr_is_global(&c.addr));
 		}
 	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
 		struct nw_addr a = v4(probes[i]);
@@ -417,7 +419,8 @@ static void test_non_global_matches_addr(void)
 		for (size_t l = 0; l < 2; l++)
 			for (size_t k = 0; lists[l][k] != NULL; k++) {
 				struct nw_cidr c;
-				if (cidr_parse(lists[l][k], &c, NULL) == 0 && cidr_contains(&c, &a))
+				if (addr_cidr_parse(lists[l][k], &c, NULL) == 0 &&
+				    addr_cidr_contains(&c, &a))
 					listed = true;
 			}
 		CHECK(listed == !addr_is_global(&a));

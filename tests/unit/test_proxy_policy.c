@@ -166,7 +166,7 @@ static void set_from(struct nodeaddr_set *s, const char *const *v, size_t n)
 		snprintf(buf, sizeof(buf), "%s", v[i]);
 		at = strchr(buf, '@');
 		*at = '\0';
-		CHECK(cidr_parse(buf, &c, &err) == 0);
+		CHECK(addr_cidr_parse(buf, &c, &err) == 0);
 		CHECK(nodeaddr_set_add(s, &c, atoi(at + 1)) == 0);
 	}
 }
