@@ -29,6 +29,7 @@
 
 #define MAX_CONNS_DEFAULT 256
 #define WAKE_MIN	  4096
+#define CHUNK_SHARE	  16 /* a read takes at most burst / CHUNK_SHARE */
 
 uint64_t proxy_now_ns(void)
 {
@@ -176,8 +177,8 @@ size_t proxy_allow(struct proxy *p, struct conn *c, enum dir d, size_t want)
 
 	if (p->bk[d].rate == 0)
 		return want;
-	if (want > PROXY_CHUNK)
-		want = PROXY_CHUNK;
+	if (want > p->chunk)
+		want = p->chunk;
 	need = want < p->wake_at_least ? want : p->wake_at_least;
 	avail = bucket_avail(&p->bk[d], proxy_now_ns());
 	/* Waiting for a useful amount keeps reads from shrinking to a few
@@ -521,6 +522,13 @@ static int setup(struct proxy *p, const struct proxy_opts *o, nw_err *err)
 		p->wake_at_least = p->bk[0].burst;
 	if (p->wake_at_least > PROXY_CHUNK)
 		p->wake_at_least = PROXY_CHUNK;
+	/* A read takes at most a sixteenth of the burst, and at least
+	 * PROXY_CHUNK: small enough that connections sharing a low rate take
+	 * turns (10 Mbit/s: 16 KiB), large enough that a fast limit costs a
+	 * few syscalls per 256 KiB rather than per 16 KiB (4 MiB burst). */
+	p->chunk = (size_t)(p->bk[0].burst / CHUNK_SHARE);
+	if (p->chunk < PROXY_CHUNK)
+		p->chunk = PROXY_CHUNK;
 	return 0;
 }
 

@@ -22,7 +22,7 @@
 #include "resolve.h"
 
 #define PROXY_BUF     (HTTP_MAX_HEAD + 8192) /* a whole request head fits */
-#define PROXY_CHUNK   16384		     /* most bytes moved per read when rate limited */
+#define PROXY_CHUNK   16384 /* least of the most bytes moved per read when rate limited */
 #define PROXY_TICK_MS 250
 
 /* Timeouts (ms). */
@@ -181,6 +181,7 @@ struct proxy {
 	struct nodeaddr_check node_check;
 	struct bucket bk[2];
 	uint64_t wake_at_least; /* bytes worth waking waiters for */
+	size_t chunk;		/* most bytes one read may take from the bucket */
 	struct conn *conns;
 	struct conn *dead; /* closed, freed after the current batch */
 	struct conn *whead[2], *wtail[2];
