@@ -230,13 +230,13 @@ static int lookup(const struct nw_config *cfg, int ep, const char *host, struct 
 	struct resolve_query *q = NULL;
 	uint64_t deadline = io_now_ms() + T_DNS;
 
-	*r = resolver_new(cfg->dns, cfg->n_dns, T_DNS_RESOLVER, ep, err);
+	*r = resolve_new(cfg->dns, cfg->n_dns, T_DNS_RESOLVER, ep, err);
 	if (*r == NULL)
 		return -1;
 	*dn = proxy_deny_new(cfg, *r);
 	if (*dn == NULL)
 		return nw_fail(err, ENOMEM, "resolving deny_destinations names");
-	if (host != NULL && resolver_lookup(*r, host, on_lookup, l, &q, err) < 0)
+	if (host != NULL && resolve_lookup(*r, host, on_lookup, l, &q, err) < 0)
 		return -1;
 	while ((!l->done || !proxy_deny_ready(*dn)) && io_now_ms() < deadline) {
 		struct epoll_event ev[8];
@@ -245,8 +245,8 @@ static int lookup(const struct nw_config *cfg, int ep, const char *host, struct 
 			struct proxy_ev *pe = ev[i].data.ptr;
 			pe->fn(pe, ev[i].events);
 		}
-		resolver_reap(*r);
-		resolver_tick(*r);
+		resolve_reap(*r);
+		resolve_tick(*r);
 		proxy_deny_tick(*dn, io_now_ms());
 	}
 	if (!l->done) {
@@ -337,7 +337,7 @@ static int decide_url(const struct nw_config *cfg, const struct url *u,
 out:
 	proxy_deny_free(dn);
 	if (r != NULL)
-		resolver_free(r);
+		resolve_free(r);
 	return rc;
 }
 

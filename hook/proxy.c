@@ -261,7 +261,7 @@ static void tick_event(struct proxy_ev *ev, uint32_t events)
 
 	if (read(ev->fd, &exp, sizeof(exp)) < 0 && errno != EAGAIN)
 		return;
-	resolver_tick(p->res);
+	resolve_tick(p->res);
 	nodeaddr_nl_poll(&p->node);
 	/* After the resolver: what its callbacks stamped is not later. */
 	now = proxy_now_ms();
@@ -377,7 +377,7 @@ static void reap(struct proxy *p)
 		conn_free(c);
 	}
 	proxy_dns_reap(p);
-	resolver_reap(p->res);
+	resolve_reap(p->res);
 	/* The batch's access lines, one write per file. */
 	accesslog_sync(&p->alog);
 }
@@ -502,7 +502,7 @@ static int setup(struct proxy *p, const struct proxy_opts *o, nw_err *err)
 	p->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (p->reserve_fd < 0)
 		return nw_fail(err, errno, "opening the reserve fd");
-	p->res = resolver_new(cfg->dns, cfg->n_dns, T_DNS_RESOLVER, p->ep, err);
+	p->res = resolve_new(cfg->dns, cfg->n_dns, T_DNS_RESOLVER, p->ep, err);
 	if (p->res == NULL)
 		return nw_wrap(err, "proxy DNS");
 	p->deny = proxy_deny_new(cfg, p->res);
@@ -539,7 +539,7 @@ static void teardown(struct proxy *p)
 	reap(p);
 	proxy_dns_free(p);
 	proxy_deny_free(p->deny);
-	resolver_free(p->res);
+	resolve_free(p->res);
 	nodeaddr_nl_close(&p->node);
 	if (p->o != NULL) {
 		accesslog_flush(&p->alog, proxy_now_ms(), true);

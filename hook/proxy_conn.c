@@ -84,7 +84,7 @@ void conn_close(struct conn *c, const char *reason)
 	c->closed = true;
 	proxy_unwait(p, c);
 	conn_close_upstream(c);
-	tunnel_free(c);
+	proxy_tunnel_free(c);
 	proxy_close_fd(&c->cev);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -155,7 +155,7 @@ void conn_fail(struct conn *c, const struct proxy_fail *f)
 	}
 	conn_log(c, !f->denied, f->reason);
 	conn_close_upstream(c);
-	tunnel_free(c);
+	proxy_tunnel_free(c);
 	proxy_unwait(c->p, c);
 	c->c2u.off = c->c2u.len = 0;
 	c->u2c.off = c->u2c.len = 0;
@@ -311,12 +311,12 @@ void conn_route(struct conn *c)
 		on_resolved(c, RESOLVE_OK, &ans, "");
 		return;
 	}
-	if (resolver_cached(c->p->res, c->host, &ans) > 0) {
+	if (resolve_cached(c->p->res, c->host, &ans) > 0) {
 		on_resolved(c, RESOLVE_OK, &ans, "");
 		return;
 	}
 	conn_set_state(c, CS_RESOLVE);
-	if (resolver_lookup(c->p->res, c->host, on_resolved, c, &c->dnsq, &err) < 0) {
+	if (resolve_lookup(c->p->res, c->host, on_resolved, c, &c->dnsq, &err) < 0) {
 		proxy_failed(&f, 502, "netward: DNS lookup of %s failed: %s", c->host,
 			     nw_err_msg(err));
 		conn_fail(c, &f);
@@ -520,10 +520,10 @@ static const struct {
     [CS_HEAD] = {head_event, head_interest},
     [CS_RESOLVE] = {resolve_event, resolve_interest},
     [CS_CONNECT] = {connect_event, connect_interest},
-    [CS_PEEK] = {peek_event, peek_interest},
+    [CS_PEEK] = {proxy_peek_event, proxy_peek_interest},
     [CS_SNIFF] = {sniff_event, sniff_interest},
-    [CS_FORWARD] = {forward_event, forward_interest},
-    [CS_TUNNEL] = {tunnel_event, tunnel_interest},
+    [CS_FORWARD] = {proxy_http_event, proxy_http_interest},
+    [CS_TUNNEL] = {proxy_tunnel_event, proxy_tunnel_interest},
     [CS_ERROR] = {error_event, error_interest},
 };
 
@@ -556,7 +556,7 @@ void conn_update(struct conn *c)
 }
 
 /* How long ago t was at now; 0 when t is later: a handler of this tick
- * (a DNS answer or timeout delivered by resolver_tick) may have stamped
+ * (a DNS answer or timeout delivered by resolve_tick) may have stamped
  * the connection after the tick read the clock. Unsigned, a negative
  * difference would read as a timeout long passed. */
 static uint64_t ago(uint64_t now, uint64_t t)
@@ -596,7 +596,7 @@ void conn_timeout_check(struct conn *c, uint64_t now)
 		}
 		break;
 	case CS_PEEK:
-		peek_timeout_check(c, now);
+		proxy_peek_timeout_check(c, now);
 		break;
 	case CS_SNIFF:
 		sniff_timeout_check(c, now);

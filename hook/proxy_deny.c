@@ -38,7 +38,7 @@ static void lookup(struct deny_name *e)
 
 	if (e->q != NULL)
 		return;
-	if (resolver_lookup(e->owner->res, e->name, on_answer, e, &e->q, &err) < 0) {
+	if (resolve_lookup(e->owner->res, e->name, on_answer, e, &e->q, &err) < 0) {
 		e->answered = true;
 		e->refresh_ms = io_now_ms() + PROXY_DENY_RETRY_S * 1000;
 	}

@@ -202,7 +202,7 @@ static void query(struct proxy_dns *d, struct dns_tcp *t, const struct sockaddr_
 		answer(d, t, from, fromlen, m, &q, rc, NULL);
 		return;
 	}
-	if (resolver_cached(d->p->res, q.name, &ans) > 0) {
+	if (resolve_cached(d->p->res, q.name, &ans) > 0) {
 		answer_resolved(d, t, from, fromlen, m, &q, RESOLVE_OK, &ans);
 		return;
 	}
@@ -225,7 +225,7 @@ static void query(struct proxy_dns *d, struct dns_tcp *t, const struct sockaddr_
 	d->npend++;
 	if (t != NULL)
 		t->busy = pq;
-	if (resolver_lookup(d->p->res, q.name, on_resolved, pq, &pq->q, &err) < 0) {
+	if (resolve_lookup(d->p->res, q.name, on_resolved, pq, &pq->q, &err) < 0) {
 		if (t != NULL)
 			t->busy = NULL;
 		pq->tcp = NULL;

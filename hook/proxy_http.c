@@ -54,17 +54,17 @@ const struct conn_kind conn_kind_http = {
     .via = VIA_HTTP,
     .reuse_upstream = true,
     .http_errors = true,
-    .connected = forward_start,
+    .connected = proxy_http_start,
 };
 
-void forward_start(struct conn *c)
+void proxy_http_start(struct conn *c)
 {
 	conn_set_state(c, CS_FORWARD);
 	c->rp = RP_HEAD;
 	c->status = 0;
 	c->resp_ka = false;
 	memset(&c->resp_ch, 0, sizeof(c->resp_ch));
-	forward_event(c, false, EPOLLOUT);
+	proxy_http_event(c, false, EPOLLOUT);
 }
 
 static int parse_head(struct conn *c)
@@ -223,7 +223,7 @@ static int move_request(struct conn *c)
 }
 
 /* Moves bytes both ways until nothing more moves. Then, in each direction,
- * the source buffer is empty (forward_interest asks for a read) or bytes
+ * the source buffer is empty (proxy_http_interest asks for a read) or bytes
  * wait in the destination buffer (it asks for a write): a partial move
  * never leaves bytes that only an event nobody asked for would move on.
  * Reads happen only on events; this only moves and writes, so it ends. */
@@ -250,7 +250,7 @@ static int move_all(struct conn *c)
 	}
 }
 
-void forward_event(struct conn *c, bool client, uint32_t events)
+void proxy_http_event(struct conn *c, bool client, uint32_t events)
 {
 	uint32_t ce = client ? events : 0, ue = client ? 0 : events;
 
@@ -277,7 +277,7 @@ void forward_event(struct conn *c, bool client, uint32_t events)
 
 /* Derived from the buffers alone (see move_all): a side is read when what
  * it sent before has all moved on, written when bytes wait for it. */
-void forward_interest(struct conn *c, uint32_t *cm, uint32_t *um)
+void proxy_http_interest(struct conn *c, uint32_t *cm, uint32_t *um)
 {
 	if (!c->req_done && !c->client_eof && !c->waiting[DIR_UP] && c->cin.len == 0)
 		*cm |= EPOLLIN;

@@ -267,15 +267,15 @@ int proxy_policy_addrs(const struct proxy_opts *o, const struct proxy_deny *dn,
 		       struct proxy_fail *f);
 
 /* proxy_http.c */
-void forward_start(struct conn *c);
-void forward_event(struct conn *c, bool client, uint32_t events);
-void forward_interest(struct conn *c, uint32_t *cm, uint32_t *um);
+void proxy_http_start(struct conn *c);
+void proxy_http_event(struct conn *c, bool client, uint32_t events);
+void proxy_http_interest(struct conn *c, uint32_t *cm, uint32_t *um);
 
 /* proxy_peek.c: a CONNECT tunnel's first bytes, before they go on. */
-void peek_start(struct conn *c);
-void peek_event(struct conn *c, bool client, uint32_t events);
-void peek_interest(struct conn *c, uint32_t *cm, uint32_t *um);
-void peek_timeout_check(struct conn *c, uint64_t now);
+void proxy_peek_start(struct conn *c);
+void proxy_peek_event(struct conn *c, bool client, uint32_t events);
+void proxy_peek_interest(struct conn *c, uint32_t *cm, uint32_t *um);
+void proxy_peek_timeout_check(struct conn *c, uint64_t now);
 
 /* proxy_intercept.c */
 /* A connection accepted on the interception listener. */
@@ -298,12 +298,12 @@ void proxy_dns_reap(struct proxy *p);
 void proxy_dns_free(struct proxy *p);
 
 /* proxy_tunnel.c */
-void tunnel_start(struct conn *c);
-/* The tunnel proper, once the client has its 200 (tunnel_start sends it;
- * peek_start did). */
-void tunnel_run(struct conn *c);
-void tunnel_event(struct conn *c, bool client, uint32_t events);
-void tunnel_interest(struct conn *c, uint32_t *cm, uint32_t *um);
-void tunnel_free(struct conn *c);
+void proxy_tunnel_start(struct conn *c);
+/* The tunnel proper, once the client has its 200 (proxy_tunnel_start sends it;
+ * proxy_peek_start did). */
+void proxy_tunnel_run(struct conn *c);
+void proxy_tunnel_event(struct conn *c, bool client, uint32_t events);
+void proxy_tunnel_interest(struct conn *c, uint32_t *cm, uint32_t *um);
+void proxy_tunnel_free(struct conn *c);
 
 #endif

@@ -33,7 +33,7 @@ const struct conn_kind conn_kind_sniff = {0};
 /* A TLS stream judged on its ClientHello's server name. */
 const struct conn_kind conn_kind_tls = {
     .via = VIA_SNI,
-    .connected = tunnel_run,
+    .connected = proxy_tunnel_run,
 };
 
 static void refuse(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -33,7 +33,7 @@ static void judge(struct conn *c, size_t from)
 	if (c->cin.len == 0)
 		return;
 	if (!tls_looks_like(d, c->cin.len)) {
-		tunnel_run(c);
+		proxy_tunnel_run(c);
 		return;
 	}
 	/* Allocated only for a stream that starts like TLS: other tunnels,
@@ -68,11 +68,11 @@ static void judge(struct conn *c, size_t from)
 		/* A server name outside the job's list that report mode let
 		 * through makes the tunnel a reported one. */
 		c->reported |= rep;
-		tunnel_run(c);
+		proxy_tunnel_run(c);
 		return;
 	case TLS_SNI_NONE:
 		/* No name to front with: the tunnel goes to the host checked. */
-		tunnel_run(c);
+		proxy_tunnel_run(c);
 		return;
 	default:
 		snprintf(reason, sizeof(reason),
@@ -82,7 +82,7 @@ static void judge(struct conn *c, size_t from)
 	}
 }
 
-void peek_start(struct conn *c)
+void proxy_peek_start(struct conn *c)
 {
 	conn_set_state(c, CS_PEEK);
 	c->status = 200;
@@ -98,7 +98,7 @@ void peek_start(struct conn *c)
 		conn_update(c);
 }
 
-void peek_event(struct conn *c, bool client, uint32_t events)
+void proxy_peek_event(struct conn *c, bool client, uint32_t events)
 {
 	size_t before = c->cin.len;
 	ssize_t n;
@@ -107,7 +107,7 @@ void peek_event(struct conn *c, bool client, uint32_t events)
 		/* A server that speaks first is not waiting for a ClientHello;
 		 * one that hangs up mid-hello ends the tunnel. */
 		if (c->cin.len == 0)
-			tunnel_run(c);
+			proxy_tunnel_run(c);
 		else
 			conn_close(c, "upstream closed");
 		return;
@@ -124,7 +124,7 @@ void peek_event(struct conn *c, bool client, uint32_t events)
 	if (n == 0) {
 		c->client_eof = true;
 		if (c->cin.len == 0) {
-			tunnel_run(c);
+			proxy_tunnel_run(c);
 			return;
 		}
 	}
@@ -133,7 +133,7 @@ void peek_event(struct conn *c, bool client, uint32_t events)
 		conn_update(c);
 }
 
-void peek_interest(struct conn *c, uint32_t *cm, uint32_t *um)
+void proxy_peek_interest(struct conn *c, uint32_t *cm, uint32_t *um)
 {
 	if (!c->waiting[DIR_UP] && !c->client_eof)
 		*cm |= EPOLLIN;
@@ -143,7 +143,7 @@ void peek_interest(struct conn *c, uint32_t *cm, uint32_t *um)
 		*um |= EPOLLIN;
 }
 
-void peek_timeout_check(struct conn *c, uint64_t now)
+void proxy_peek_timeout_check(struct conn *c, uint64_t now)
 {
 	char reason[PROXY_REASON_MAX];
 
@@ -151,7 +151,7 @@ void peek_timeout_check(struct conn *c, uint64_t now)
 		return;
 	/* A client that has said nothing has sent nothing to check. */
 	if (c->cin.len == 0) {
-		tunnel_run(c);
+		proxy_tunnel_run(c);
 		return;
 	}
 	snprintf(reason, sizeof(reason),

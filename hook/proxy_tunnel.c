@@ -52,10 +52,10 @@ const struct conn_kind conn_kind_connect = {
     .via = VIA_CONNECT,
     .reuse_upstream = false,
     .http_errors = true,
-    .connected = peek_start,
+    .connected = proxy_peek_start,
 };
 
-void tunnel_free(struct conn *c)
+void proxy_tunnel_free(struct conn *c)
 {
 	free(c->sni);
 	c->sni = NULL;
@@ -70,13 +70,13 @@ void tunnel_free(struct conn *c)
 	}
 }
 
-void tunnel_start(struct conn *c)
+void proxy_tunnel_start(struct conn *c)
 {
 	buf_put(&c->u2c, established, sizeof(established) - 1);
-	tunnel_run(c);
+	proxy_tunnel_run(c);
 }
 
-void tunnel_run(struct conn *c)
+void proxy_tunnel_run(struct conn *c)
 {
 	free(c->sni);
 	c->sni = NULL;
@@ -89,7 +89,7 @@ void tunnel_run(struct conn *c)
 	c->cin.off = c->cin.len = 0;
 	for (int d = 0; d < 2; d++)
 		c->use_splice[d] = true;
-	tunnel_event(c, false, EPOLLOUT);
+	proxy_tunnel_event(c, false, EPOLLOUT);
 }
 
 static int flush(struct conn *c, enum dir d)
@@ -190,7 +190,7 @@ static int pump(struct conn *c, enum dir d, uint32_t src_events)
 	return 0;
 }
 
-void tunnel_event(struct conn *c, bool client, uint32_t events)
+void proxy_tunnel_event(struct conn *c, bool client, uint32_t events)
 {
 	uint32_t ce = client ? events : 0, ue = client ? 0 : events;
 
@@ -212,7 +212,7 @@ void tunnel_event(struct conn *c, bool client, uint32_t events)
 	conn_update(c);
 }
 
-void tunnel_interest(struct conn *c, uint32_t *cm, uint32_t *um)
+void proxy_tunnel_interest(struct conn *c, uint32_t *cm, uint32_t *um)
 {
 	for (int i = 0; i < 2; i++) {
 		enum dir d = (enum dir)i;

@@ -37,7 +37,7 @@ struct resolver {
 	ares_channel ch;
 	int epfd;
 	struct watch *watches;
-	/* Sockets c-ares has closed, freed by resolver_reap once the current
+	/* Sockets c-ares has closed, freed by resolve_reap once the current
 	 * batch of epoll events is done: a later event of the batch may still
 	 * point at one (its fd is -1 and watch_event ignores it). */
 	struct watch *dead;
@@ -52,7 +52,7 @@ struct resolve_query {
 	char host[DOMAIN_MAX + 1];
 };
 
-size_t resolver_cached(struct resolver *r, const char *host, struct resolve_answer *ans)
+size_t resolve_cached(struct resolver *r, const char *host, struct resolve_answer *ans)
 {
 	uint64_t now;
 
@@ -161,8 +161,8 @@ unsigned resolve_timing_total(struct resolve_timing t, size_t n_dns)
 	return (unsigned)(n_dns * (size_t)t.try_ms * (((size_t)1 << t.tries) - 1));
 }
 
-struct resolver *resolver_new(const struct nw_dns_server *dns, size_t n_dns, unsigned budget_ms,
-			      int epfd, nw_err *err)
+struct resolver *resolve_new(const struct nw_dns_server *dns, size_t n_dns, unsigned budget_ms,
+			     int epfd, nw_err *err)
 {
 	struct resolve_timing t = resolve_timing_for(n_dns, budget_ms);
 	struct ares_options opts = {0};
@@ -225,7 +225,7 @@ struct resolver *resolver_new(const struct nw_dns_server *dns, size_t n_dns, uns
 	rc = ares_set_servers_ports(r->ch, nodes);
 	free(nodes);
 	if (rc != ARES_SUCCESS) {
-		resolver_free(r);
+		resolve_free(r);
 		return nw_fail(err, 0, "c-ares servers: %s", ares_strerror(rc)), NULL;
 	}
 	return r;
@@ -319,8 +319,8 @@ static void on_result(void *arg, int status, int timeouts, struct ares_addrinfo 
 	free(q);
 }
 
-int resolver_lookup(struct resolver *r, const char *host, resolve_cb cb, void *arg,
-		    struct resolve_query **slot, nw_err *err)
+int resolve_lookup(struct resolver *r, const char *host, resolve_cb cb, void *arg,
+		   struct resolve_query **slot, nw_err *err)
 {
 	struct ares_addrinfo_hints hints = {0};
 	struct resolve_query *q;
@@ -362,18 +362,18 @@ static void free_list(struct watch **list)
 	}
 }
 
-void resolver_tick(struct resolver *r)
+void resolve_tick(struct resolver *r)
 {
 	ares_process_fd(r->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 }
 
-void resolver_reap(struct resolver *r)
+void resolve_reap(struct resolver *r)
 {
 	if (r != NULL)
 		free_list(&r->dead);
 }
 
-void resolver_free(struct resolver *r)
+void resolve_free(struct resolver *r)
 {
 	if (r == NULL)
 		return;

@@ -58,27 +58,27 @@ unsigned resolve_timing_total(struct resolve_timing t, size_t n_dns);
 
 /* Sockets are registered with epfd as they come and go. Every lookup gives
  * up (RESOLVE_TIMEOUT) within budget_ms, not counting how late the caller
- * calls resolver_tick. */
-struct resolver *resolver_new(const struct nw_dns_server *dns, size_t n_dns, unsigned budget_ms,
-			      int epfd, nw_err *err);
+ * calls resolve_tick. */
+struct resolver *resolve_new(const struct nw_dns_server *dns, size_t n_dns, unsigned budget_ms,
+			     int epfd, nw_err *err);
 /* Starts an A and AAAA lookup. *slot is set to the query now and cleared
  * just before cb runs (cb may run before this returns), so the caller's
  * pointer is never stale. */
-int resolver_lookup(struct resolver *r, const char *host, resolve_cb cb, void *arg,
-		    struct resolve_query **slot, nw_err *err);
+int resolve_lookup(struct resolver *r, const char *host, resolve_cb cb, void *arg,
+		   struct resolve_query **slot, nw_err *err);
 /* Fills ans with what a lookup of host answered within that answer's TTL
  * (at most 5 minutes); returns how many addresses, 0 when nothing is kept. */
-size_t resolver_cached(struct resolver *r, const char *host, struct resolve_answer *ans);
+size_t resolve_cached(struct resolver *r, const char *host, struct resolve_answer *ans);
 /* cb will not run; clears *slot. NULL is fine. */
 void resolve_cancel(struct resolve_query *q);
 /* Lets c-ares handle its own retransmissions and timeouts; call every few
  * hundred milliseconds. Frees nothing. */
-void resolver_tick(struct resolver *r);
+void resolve_tick(struct resolver *r);
 /* Frees what the resolver let go of (the watches of sockets c-ares
  * closed). The epoll loop calls it after each batch of events, never from
  * a handler: until then an event of the batch may still point at one. */
-void resolver_reap(struct resolver *r);
+void resolve_reap(struct resolver *r);
 /* Cancels what is pending (no callbacks) and frees. */
-void resolver_free(struct resolver *r);
+void resolve_free(struct resolver *r);
 
 #endif

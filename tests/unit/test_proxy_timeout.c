@@ -7,7 +7,7 @@
 #include "proxy_int.h"
 #include "unit.h"
 
-/* The tick reads the clock, then resolver_tick delivers a DNS timeout:
+/* The tick reads the clock, then resolve_tick delivers a DNS timeout:
  * the connection gets its 504 and is stamped after the tick's clock.
  * The timeout check that follows in the same tick must not take the
  * difference for a timeout long passed (unsigned, it wrapped) and close

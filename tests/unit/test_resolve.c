@@ -70,7 +70,7 @@ static void on_done(void *arg, enum resolve_status st, const struct resolve_answ
 }
 
 /* With the server silent, the lookup ends in RESOLVE_TIMEOUT within its
- * budget plus the tick interval the test calls resolver_tick at. */
+ * budget plus the tick interval the test calls resolve_tick at. */
 static void test_silent_server_times_out_in_budget(void)
 {
 	const unsigned budget = 600;
@@ -83,23 +83,23 @@ static void test_silent_server_times_out_in_budget(void)
 	uint64_t t0, took;
 
 	CHECK(srv >= 0 && ep >= 0);
-	r = resolver_new(&s, 1, budget, ep, &err);
+	r = resolve_new(&s, 1, budget, ep, &err);
 	CHECK(r != NULL);
 	if (r == NULL)
 		return;
 	t0 = ms_now();
-	CHECK(resolver_lookup(r, "silent.test", on_done, &o, &q, &err) == 0);
+	CHECK(resolve_lookup(r, "silent.test", on_done, &o, &q, &err) == 0);
 	while (o.calls == 0 && ms_now() - t0 < 4 * budget) {
 		usleep(PROXY_TICK_MS * 1000 / 5);
-		resolver_tick(r);
-		resolver_reap(r);
+		resolve_tick(r);
+		resolve_reap(r);
 	}
 	took = ms_now() - t0;
 	CHECK(o.calls == 1);
 	CHECK(o.st == RESOLVE_TIMEOUT);
 	CHECK(q == NULL);
 	CHECK(took <= budget + PROXY_TICK_MS);
-	resolver_free(r);
+	resolve_free(r);
 	close(srv);
 	close(ep);
 }
@@ -108,8 +108,8 @@ static void test_silent_server_times_out_in_budget(void)
  * an event for a c-ares socket; before it is dispatched, an earlier handler
  * of the batch lets c-ares time the query out (which closes the socket)
  * and the tick runs. The event is then dispatched and must find its watch
- * still allocated; it is freed by resolver_reap after the batch. Before
- * resolver_reap existed, the tick freed it and this was a use after free
+ * still allocated; it is freed by resolve_reap after the batch. Before
+ * resolve_reap existed, the tick freed it and this was a use after free
  * (ASan: make unit-san; a plain build calls through the freed memory). */
 static void test_watch_outlives_the_batch(void)
 {
@@ -127,11 +127,11 @@ static void test_watch_outlives_the_batch(void)
 	char qbuf[512];
 
 	CHECK(srv >= 0 && ep >= 0);
-	r = resolver_new(&s, 1, budget, ep, &err);
+	r = resolve_new(&s, 1, budget, ep, &err);
 	CHECK(r != NULL);
 	if (r == NULL)
 		return;
-	CHECK(resolver_lookup(r, "batch.test", on_done, &o, &q, &err) == 0);
+	CHECK(resolve_lookup(r, "batch.test", on_done, &o, &q, &err) == 0);
 	/* Something for c-ares's socket to read (not an answer: too short). */
 	CHECK(recvfrom(srv, qbuf, sizeof(qbuf), 0, (struct sockaddr *)&from, &fl) > 0);
 	CHECK(sendto(srv, "x", 1, 0, (struct sockaddr *)&from, fl) == 1);
@@ -142,14 +142,14 @@ static void test_watch_outlives_the_batch(void)
 	pev = ev[0].data.ptr;
 	CHECK(pev->fd >= 0);
 	usleep((budget + PROXY_TICK_MS) * 1000);
-	resolver_tick(r); /* the query times out: c-ares closes the socket */
+	resolve_tick(r); /* the query times out: c-ares closes the socket */
 	CHECK(o.calls == 1 && o.st == RESOLVE_TIMEOUT);
 	CHECK(pev->fd == -1);
-	resolver_tick(r);	    /* the tick of the same batch */
+	resolve_tick(r);	    /* the tick of the same batch */
 	pev->fn(pev, ev[0].events); /* the batch's later event */
-	resolver_reap(r);	    /* after the batch */
+	resolve_reap(r);	    /* after the batch */
 	CHECK(o.calls == 1);
-	resolver_free(r);
+	resolve_free(r);
 	close(srv);
 	close(ep);
 }
