@@ -12,17 +12,19 @@
 #include "fw.h"
 #include "proxy.h"
 
-int jobsock_udp(const char *addr, unsigned port, const char *ifname, nw_err *err)
+/* A socket of type bound to addr:port on ifname (NULL or "": no device). */
+static int bound(int type, const char *addr, unsigned port, const char *ifname, nw_err *err)
 {
 	cleanup_close int fd = -1;
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	const char *proto = type == SOCK_DGRAM ? "udp" : "tcp";
 	int one = 1;
 
 	if (port == 0 || port > 65535)
 		return nw_fail(err, EINVAL, "port %u is out of range", port);
 	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1)
 		return nw_fail(err, EINVAL, "\"%s\" is not an IPv4 address", addr);
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return nw_fail(err, errno, "socket");
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
@@ -31,7 +33,23 @@ int jobsock_udp(const char *addr, unsigned port, const char *ifname, nw_err *err
 	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname) + 1) < 0)
 		return nw_fail(err, errno, "binding to %s", ifname);
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
-		return nw_fail(err, errno, "binding %s:%u (udp)", addr, port);
+		return nw_fail(err, errno, "binding %s:%u (%s)", addr, port, proto);
+	return steal_fd(&fd);
+}
+
+int jobsock_udp(const char *addr, unsigned port, const char *ifname, nw_err *err)
+{
+	return bound(SOCK_DGRAM, addr, port, ifname, err);
+}
+
+int jobsock_tcp(const char *addr, unsigned port, const char *ifname, nw_err *err)
+{
+	cleanup_close int fd = bound(SOCK_STREAM, addr, port, ifname, err);
+
+	if (fd < 0)
+		return -1;
+	if (listen(fd, 512) < 0)
+		return nw_fail(err, errno, "listen on %s:%u", addr, port);
 	return steal_fd(&fd);
 }
 
@@ -65,11 +83,11 @@ int jobsock_open(const struct nw_config *cfg, const char *gw, const char *ifname
 	struct jobsock n = JOBSOCK_NONE;
 	int *fds[] = {&n.listen, &n.intercept, &n.dns_udp, &n.dns_tcp};
 
-	n.listen = proxy_listen(gw, cfg->proxy_port, ifname, err);
+	n.listen = jobsock_tcp(gw, cfg->proxy_port, ifname, err);
 	if (n.listen < 0)
 		return bind_failed(err, "proxy", cfg->proxy_port);
 	if (cfg->intercept) {
-		n.intercept = proxy_listen(gw, config_intercept_port(cfg), ifname, err);
+		n.intercept = jobsock_tcp(gw, config_intercept_port(cfg), ifname, err);
 		if (n.intercept < 0) {
 			bind_failed(err, "intercepted connections", config_intercept_port(cfg));
 			goto fail;
@@ -79,7 +97,7 @@ int jobsock_open(const struct nw_config *cfg, const char *gw, const char *ifname
 			bind_failed(err, "DNS", JOBSOCK_DNS_PORT);
 			goto fail;
 		}
-		n.dns_tcp = proxy_listen(gw, JOBSOCK_DNS_PORT, ifname, err);
+		n.dns_tcp = jobsock_tcp(gw, JOBSOCK_DNS_PORT, ifname, err);
 		if (n.dns_tcp < 0) {
 			bind_failed(err, "DNS over TCP", JOBSOCK_DNS_PORT);
 			goto fail;

@@ -32,7 +32,9 @@ int jobsock_open(const struct nw_config *cfg, const char *gw, const char *ifname
 /* Closes what s holds and sets it to JOBSOCK_NONE. */
 void jobsock_close(struct jobsock *s);
 #define cleanup_jobsock __attribute__((cleanup(jobsock_close)))
-/* A bound UDP socket, non-blocking, as proxy_listen makes a TCP one. */
+/* A socket bound to addr:port on ifname (NULL or "": no device),
+ * non-blocking: UDP, or TCP listening. */
 int jobsock_udp(const char *addr, unsigned port, const char *ifname, nw_err *err);
+int jobsock_tcp(const char *addr, unsigned port, const char *ifname, nw_err *err);
 
 #endif

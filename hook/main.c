@@ -397,7 +397,7 @@ static int proxy_extra_sockets(const char *host, const char *iport, const char *
 	if (iport != NULL) {
 		if (port_arg(iport, "--intercept-port", &port, err) < 0)
 			return -1;
-		js->intercept = proxy_listen(host, port, NULL, err);
+		js->intercept = jobsock_tcp(host, port, NULL, err);
 		if (js->intercept < 0)
 			return -1;
 	}
@@ -407,7 +407,7 @@ static int proxy_extra_sockets(const char *host, const char *iport, const char *
 		js->dns_udp = jobsock_udp(host, port, NULL, err);
 		if (js->dns_udp < 0)
 			return -1;
-		js->dns_tcp = proxy_listen(host, port, NULL, err);
+		js->dns_tcp = jobsock_tcp(host, port, NULL, err);
 		if (js->dns_tcp < 0)
 			return -1;
 	}
@@ -459,7 +459,7 @@ static int cmd_proxy(struct cli *c, const struct command *cmd, int argc, char **
 	c->cfg.allowed_modes |= NW_MODE_BIT(NW_MODE_HTTP);
 	if (policy_decide(&c->cfg, "http", domains, job_id, job_id, &pol, err) < 0)
 		return -1;
-	js.listen = proxy_listen(host, port, NULL, err);
+	js.listen = jobsock_tcp(host, port, NULL, err);
 	if (js.listen < 0 || proxy_extra_sockets(host, iport, dport, &js, err) < 0) {
 		policy_free(&pol);
 		return -1;

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -52,43 +54,85 @@ static void job_sample(FILE *out, const char *name, const struct job_row *j, con
 	fprintf(out, "} %lld\n", (long long)v);
 }
 
+/* The job families: each sample reads one field of the job's proxy stats,
+ * or (JOB_BLOCKED) the firewall's count of its refused packets. */
+#define JOB_STAT(f) offsetof(struct job_stats, f)
+#define JOB_BLOCKED SIZE_MAX
+
+struct job_family {
+	const char *name, *type, *help;
+	const char *label; /* NULL: one sample per job */
+	struct {
+		const char *value;
+		size_t at;
+	} v[3];
+	size_t n;
+};
+
+static const struct job_family job_families[] = {
+    {"netward_job_bytes_up_total",
+     "counter",
+     "Bytes the job sent upstream through its proxy.",
+     NULL,
+     {{NULL, JOB_STAT(bytes_up)}},
+     1},
+    {"netward_job_bytes_down_total",
+     "counter",
+     "Bytes the job received through its proxy.",
+     NULL,
+     {{NULL, JOB_STAT(bytes_down)}},
+     1},
+    {"netward_job_requests_total",
+     "counter",
+     "Requests and tunnels the job's proxy judged, by decision.",
+     "decision",
+     {{"allowed", JOB_STAT(allowed)},
+      {"denied", JOB_STAT(denied)},
+      {"reported", JOB_STAT(reported)}},
+     3},
+    {"netward_job_blocked_total",
+     "counter",
+     "Packets of the job the firewall refused (reset or ICMP prohibited).",
+     NULL,
+     {{NULL, JOB_BLOCKED}},
+     1},
+    {"netward_job_live_connections",
+     "gauge",
+     "Client connections open on the job's proxy.",
+     NULL,
+     {{NULL, JOB_STAT(conns)}},
+     1},
+    {"netward_job_log_lines_dropped_total",
+     "counter",
+     "Access log lines the job's capped log lost (the node log has them).",
+     NULL,
+     {{NULL, JOB_STAT(log_dropped)}},
+     1},
+};
+
+static int64_t job_value(const struct job_row *j, size_t at)
+{
+	int64_t v;
+
+	if (at == JOB_BLOCKED)
+		return (int64_t)j->b.count;
+	memcpy(&v, (const char *)&j->s + at, sizeof(v));
+	return v;
+}
+
 /* One family per counter, every job's sample under it (the format wants
  * a family's samples together). */
 static void jobs_print(FILE *out, const struct job_row *j, size_t n)
 {
-	head(out, "netward_job_bytes_up_total", "counter",
-	     "Bytes the job sent upstream through its proxy.");
-	for (size_t i = 0; i < n; i++)
-		job_sample(out, "netward_job_bytes_up_total", &j[i], NULL, NULL, j[i].s.bytes_up);
-	head(out, "netward_job_bytes_down_total", "counter",
-	     "Bytes the job received through its proxy.");
-	for (size_t i = 0; i < n; i++)
-		job_sample(out, "netward_job_bytes_down_total", &j[i], NULL, NULL,
-			   j[i].s.bytes_down);
-	head(out, "netward_job_requests_total", "counter",
-	     "Requests and tunnels the job's proxy judged, by decision.");
-	for (size_t i = 0; i < n; i++) {
-		job_sample(out, "netward_job_requests_total", &j[i], "decision", "allowed",
-			   j[i].s.allowed);
-		job_sample(out, "netward_job_requests_total", &j[i], "decision", "denied",
-			   j[i].s.denied);
-		job_sample(out, "netward_job_requests_total", &j[i], "decision", "reported",
-			   j[i].s.reported);
+	for (size_t f = 0; f < sizeof(job_families) / sizeof(job_families[0]); f++) {
+		const struct job_family *m = &job_families[f];
+
+		head(out, m->name, m->type, m->help);
+		for (size_t i = 0; i < n; i++)
+			for (size_t k = 0; k < m->n; k++)
+				job_sample(out, m->name, &j[i], m->label, m->v[k].value,
+					   job_value(&j[i], m->v[k].at));
 	}
-	head(out, "netward_job_blocked_total", "counter",
-	     "Packets of the job the firewall refused (reset or ICMP prohibited).");
-	for (size_t i = 0; i < n; i++)
-		job_sample(out, "netward_job_blocked_total", &j[i], NULL, NULL,
-			   (int64_t)j[i].b.count);
-	head(out, "netward_job_live_connections", "gauge",
-	     "Client connections open on the job's proxy.");
-	for (size_t i = 0; i < n; i++)
-		job_sample(out, "netward_job_live_connections", &j[i], NULL, NULL, j[i].s.conns);
-	head(out, "netward_job_log_lines_dropped_total", "counter",
-	     "Access log lines the job's capped log lost (the node log has them).");
-	for (size_t i = 0; i < n; i++)
-		job_sample(out, "netward_job_log_lines_dropped_total", &j[i], NULL, NULL,
-			   j[i].s.log_dropped);
 }
 
 static void node_family(FILE *out, const struct nw_counter *c, int n, const char *name,

@@ -382,31 +382,6 @@ static void reap(struct proxy *p)
 	accesslog_sync(&p->alog);
 }
 
-int proxy_listen(const char *addr, unsigned port, const char *ifname, nw_err *err)
-{
-	cleanup_close int fd = -1;
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	int one = 1;
-
-	if (port == 0 || port > 65535)
-		return nw_fail(err, EINVAL, "proxy port %u is out of range", port);
-	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1)
-		return nw_fail(err, EINVAL, "proxy address \"%s\" is not an IPv4 address", addr);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return nw_fail(err, errno, "socket");
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
-		return nw_fail(err, errno, "SO_REUSEADDR");
-	if (ifname != NULL && ifname[0] != '\0' &&
-	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname) + 1) < 0)
-		return nw_fail(err, errno, "binding the proxy to %s", ifname);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
-		return nw_fail(err, errno, "binding the proxy to %s:%u", addr, port);
-	if (listen(fd, 512) < 0)
-		return nw_fail(err, errno, "listen on %s:%u", addr, port);
-	return steal_fd(&fd);
-}
-
 static int add_fd(struct proxy *p, struct proxy_ev *ev, int fd,
 		  void (*fn)(struct proxy_ev *, uint32_t), nw_err *err)
 {

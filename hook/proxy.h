@@ -39,10 +39,6 @@ struct proxy_opts {
 	int node_log_pipe;
 };
 
-/* Binds addr:port (IPv4 literal) for a job: SO_REUSEADDR, and when ifname is
- * set SO_BINDTODEVICE so every job's proxy can share the gateway address. */
-int proxy_listen(const char *addr, unsigned port, const char *ifname, nw_err *err);
-
 /* Serves until SIGTERM/SIGINT; returns 0 then. Fatal errors return -1. */
 int proxy_run(const struct proxy_opts *o, nw_err *err);
 

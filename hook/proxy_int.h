@@ -276,6 +276,10 @@ void proxy_peek_start(struct conn *c);
 void proxy_peek_event(struct conn *c, bool client, uint32_t events);
 void proxy_peek_interest(struct conn *c, uint32_t *cm, uint32_t *um);
 void proxy_peek_timeout_check(struct conn *c, uint64_t now);
+/* Feeds what the client sent from offset from (all of it on the first
+ * call) to c's ClientHello reader, made on first use; *rc is
+ * tls_sni_feed's result. false: out of memory, and c is closed. */
+bool proxy_peek_feed(struct conn *c, size_t from, int *rc);
 
 /* proxy_intercept.c */
 /* A connection accepted on the interception listener. */

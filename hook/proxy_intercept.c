@@ -84,19 +84,12 @@ static void take_sni(struct conn *c)
 
 static void judge_tls(struct conn *c, size_t from)
 {
-	const uint8_t *d = (const uint8_t *)c->cin.d + c->cin.off;
+	int rc;
 
 	snprintf(c->method, sizeof(c->method), "TLS");
-	if (c->sni == NULL) {
-		c->sni = malloc(sizeof(*c->sni));
-		if (c->sni == NULL) {
-			conn_close(c, "out of memory");
-			return;
-		}
-		tls_sni_init(c->sni);
-		from = 0;
-	}
-	switch (tls_sni_feed(c->sni, d + from, c->cin.len - from)) {
+	if (!proxy_peek_feed(c, from, &rc))
+		return;
+	switch (rc) {
 	case TLS_SNI_MORE:
 		if (buf_space(&c->cin) == 0 || c->client_eof)
 			refuse(c, "netward: the TLS ClientHello intercepted to %s:%u %s", c->host,

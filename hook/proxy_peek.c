@@ -22,6 +22,23 @@ static void deny(struct conn *c, const char *reason)
 }
 
 /* Feeds what arrived since `from` and acts on the result. */
+bool proxy_peek_feed(struct conn *c, size_t from, int *rc)
+{
+	const uint8_t *d = (const uint8_t *)c->cin.d + c->cin.off;
+
+	if (c->sni == NULL) {
+		c->sni = malloc(sizeof(*c->sni));
+		if (c->sni == NULL) {
+			conn_close(c, "out of memory");
+			return false;
+		}
+		tls_sni_init(c->sni);
+		from = 0;
+	}
+	*rc = tls_sni_feed(c->sni, d + from, c->cin.len - from);
+	return true;
+}
+
 static void judge(struct conn *c, size_t from)
 {
 	const uint8_t *d = (const uint8_t *)c->cin.d + c->cin.off;
@@ -38,16 +55,8 @@ static void judge(struct conn *c, size_t from)
 	}
 	/* Allocated only for a stream that starts like TLS: other tunnels,
 	 * and a client that only checks it can connect, never pay for it. */
-	if (c->sni == NULL) {
-		c->sni = malloc(sizeof(*c->sni));
-		if (c->sni == NULL) {
-			conn_close(c, "out of memory");
-			return;
-		}
-		tls_sni_init(c->sni);
-		from = 0;
-	}
-	rc = tls_sni_feed(c->sni, d + from, c->cin.len - from);
+	if (!proxy_peek_feed(c, from, &rc))
+		return;
 	switch (rc) {
 	case TLS_SNI_MORE:
 		if (buf_space(&c->cin) == 0 || c->client_eof) {
