@@ -29,6 +29,7 @@
 #include "log.h"
 #include "proc.h"
 #include "proxy.h"
+#include "stackdrop.h"
 #include "config.h"
 
 /* The port the firewall lets a job's DNS reach is the one bound here. */
@@ -435,6 +436,9 @@ int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, str
 		 * would: a second fork would only cost the hook 0.3 ms more. */
 		close(pipefd[0]);
 		setsid();
+		/* What the hook's deeper calls left on the stack: the monitor
+		 * and its proxy would carry a copy for the job's lifetime. */
+		stackdrop_below_caller();
 		int keep[] = {socks.listen, socks.intercept, socks.dns_udp, socks.dns_tcp,
 			      log_fd,	    stats_fd,	     pipefd[1],	    relay_r,
 			      relay_w,	    log_file_fd()};
