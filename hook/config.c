@@ -367,10 +367,13 @@ static int parse_subnet(struct nw_config *cfg, const struct json *j, const char 
 		return type_error(j, key, "an IPv4 CIDR (\"10.213.0.0/16\")", err);
 	if (addr_cidr_parse(j->s, &c, err) < 0)
 		return nw_wrap(err, "\"%s\"", key);
-	if (c.addr.family != AF_INET || c.prefix < 8 || c.prefix > 29)
+	/* Each http job's conntrack zone is the low 16 bits of its address
+	 * (fw_zone): unique, and never the default zone 0 (the network
+	 * address, never handed out), only in a /16 or narrower. */
+	if (c.addr.family != AF_INET || c.prefix < 16 || c.prefix > 29)
 		return nw_fail(err, 0,
-			       "\"%s\" must be an IPv4 network with a prefix from /8 to /29, got "
-			       "\"%s\"",
+			       "\"%s\" must be an IPv4 network with a prefix from /16 to /29 (one "
+			       "conntrack zone per job address), got \"%s\"",
 			       key, j->s);
 	/* Job addresses must never collide with the gateway every job sees. */
 	if (addr_parse(NW_GATEWAY, &gw, NULL) == 0 && addr_cidr_contains(&c, &gw))

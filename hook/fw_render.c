@@ -200,9 +200,9 @@ static void render_pre(FILE *f, const struct nw_config *cfg, const char *gw, con
 	 * these connections. */
 	if (ports[0] != '\0')
 		rule(f, "prerouting",
-		     "iifname @http_ifs ip daddr != %s tcp dport %s meta mark set meta mark | 0x%x "
-		     "accept",
-		     gw, ports, FW_INTERCEPT_MARK);
+		     "iifname @http_ifs ip daddr != %s tcp dport %s meta mark set meta mark & "
+		     "0x%x | 0x%x accept",
+		     gw, ports, ~FW_INTERCEPT_MASK, FW_INTERCEPT_MARK);
 	snprintf(m, sizeof(m), "iifname @http_ifs ip daddr != %s", gw);
 	block(f, "prerouting", m);
 	rule(f, "prerouting", "ct zone set iifname map @zones");

@@ -37,11 +37,14 @@
  * 0x8000, Calico 0xffff0000, Cilium 0x0f00, Tailscale 0xff0000); the
  * proxy's replies to the job carry it. */
 #define FW_PROXY_MARK 0x10u
-/* The packet mark interception gives what it redirects to the proxy
- * (the same bit as the proxy's socket mark: traffic of the proxy's), which
- * the guard's XFRM allowance matches, since XFRM judges a DNATed packet by
- * the destination the job chose. */
-#define FW_INTERCEPT_MARK FW_PROXY_MARK
+/* The packet mark interception gives what it redirects to the proxy,
+ * which the guard's XFRM allowance matches, since XFRM judges a DNATed
+ * packet by the destination the job chose: four bits under their mask, so
+ * another firewall's mark that shares one of them (Istio's 0x539 has
+ * 0x10) does not pass for it while the table is missing. The other bits
+ * of the packet's mark are kept. */
+#define FW_INTERCEPT_MARK 0xd0u
+#define FW_INTERCEPT_MASK 0xf0u
 /* Interception: the job's resolver on the gateway, and the longest
  * rendered set of the ports redirected to the proxy. */
 #define FW_DNS_PORT  53u

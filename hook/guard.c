@@ -274,7 +274,7 @@ int guard_allow_job(const struct nw_config *cfg, const char *addr, nw_err *err)
 	 * cleared as it leaves the job's namespace), and with the table gone
 	 * nothing carries it, so nothing gets through this way. */
 	if (rc == 0 && cfg->intercept) {
-		struct xfrm_mark m = {.v = FW_INTERCEPT_MARK, .m = FW_INTERCEPT_MARK};
+		struct xfrm_mark m = {.v = FW_INTERCEPT_MARK, .m = FW_INTERCEPT_MASK};
 		allowance_fill(&p, (const uint8_t *)&a.s_addr, IPPROTO_TCP, 0);
 		p.sel.daddr.a4 = 0;
 		p.sel.prefixlen_d = 0;

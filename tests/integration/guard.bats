@@ -100,7 +100,7 @@ teardown() {
 	[ "$(grep -c '^src .*/32 dst 169.254.1.1/32 proto tcp dport 3128' "$NW_TMP/allow")" -eq 2 ]
 	[ "$(grep -c '^src .*/32 dst 169.254.1.1/32 proto udp dport 53' "$NW_TMP/allow")" -eq 2 ]
 	[ "$(grep -c '^src .*/32 dst 0.0.0.0/0 proto tcp' "$NW_TMP/allow")" -eq 2 ]
-	[ "$(grep -c 'mark 0x10/0x10' "$NW_TMP/allow")" -eq 2 ]
+	[ "$(grep -c 'mark 0xd0/0xf0' "$NW_TMP/allow")" -eq 2 ]
 }
 
 # Interception with the table gone: nothing marks or redirects, so an

@@ -336,7 +336,7 @@ static void test_intercept_rules(void)
 		const char *pass =
 		    strstr(s, "prerouting iifname @http_ifs ip daddr != 169.254.1.1 tcp "
 			      "dport { 1-81, 443, 8080-9000 } meta mark set meta mark "
-			      "| 0x10 accept\n");
+			      "& 0xffffff0f | 0xd0 accept\n");
 		const char *rej = strstr(s, "prerouting iifname @http_ifs ip daddr != 169.254.1.1 "
 					    "reject with icmpx type admin-prohibited\n");
 		const char *cnt =
