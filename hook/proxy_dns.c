@@ -13,8 +13,9 @@
  * once ("try again later": a stub resolver neither caches it as it may a
  * REFUSED, nor gives up on the server). Every query, answered locally or
  * not, also passes a bucket of queries per second derived from the same
- * rate (dns_qps_for), so neither the proxy's CPU nor the node's log (which
- * gets every line) is the job's to burn. Each outcome is logged (method
+ * rate (dns_qps_for); past it queries are dropped unanswered, counted,
+ * and noted in one line a second, so neither the proxy's CPU nor the
+ * node's log (which gets every line) is the job's to burn. Each outcome is logged (method
  * DNS, the name as host, the rcode as status) and counted as a request,
  * allowed or denied, like any other. */
 #include <errno.h>
@@ -72,6 +73,8 @@ struct proxy_dns {
 	struct proxy *p;
 	struct bucket qps; /* queries, every kind (dns_qps_for) */
 	bool qps_set;
+	uint64_t qps_dropped; /* past the bound since the last line saying so */
+	uint64_t qps_noted_ms;
 	struct proxy_ev udp, tcp;
 	struct dns_tcp *conns, *dead;
 	unsigned nconns;
@@ -255,24 +258,41 @@ static bool dns_take_upstream(struct proxy_dns *d, uint64_t cost)
 	return true;
 }
 
-static void over_limit(struct proxy_dns *d, struct dns_tcp *t, const struct sockaddr_storage *from,
-		       socklen_t fromlen, const uint8_t *m, const struct dns_query *q,
-		       bool upstream)
+/* A lookup the upstream bucket cannot pay for: SERVFAIL at once. */
+static void over_rate(struct proxy_dns *d, struct dns_tcp *t, const struct sockaddr_storage *from,
+		      socklen_t fromlen, const uint8_t *m, const struct dns_query *q)
 {
 	char why[PROXY_REASON_MAX];
 
 	answer(d, t, from, fromlen, m, q, DNS_R_SERVFAIL, NULL);
-	if (upstream)
-		snprintf(why, sizeof(why),
-			 "netward: DNS lookups for this job are over its rate limit "
-			 "(%llu bytes/s upstream)",
-			 (unsigned long long)d->p->bk[DIR_UP].rate);
-	else
-		snprintf(why, sizeof(why),
-			 "netward: DNS queries for this job are over their limit (%llu per second, "
-			 "from its rate limit)",
-			 (unsigned long long)d->qps.rate);
+	snprintf(
+	    why, sizeof(why),
+	    "netward: DNS lookups for this job are over its rate limit (%llu bytes/s upstream)",
+	    (unsigned long long)d->p->bk[DIR_UP].rate);
 	dns_log(d, q, false, DNS_R_SERVFAIL, 0, why);
+}
+
+/* A query past the per-second bound is dropped unanswered (as a full
+ * socket buffer would drop it; the client asks again) and counted denied;
+ * one line a second says how many, so a flood writes no line per query. */
+static void over_qps(struct proxy_dns *d)
+{
+	uint64_t now = proxy_now_ms();
+	char why[PROXY_REASON_MAX];
+
+	d->qps_dropped++;
+	d->p->stats.denied++;
+	d->p->stats.dirty = true;
+	if (d->qps_noted_ms != 0 && now - d->qps_noted_ms < 1000)
+		return;
+	snprintf(why, sizeof(why),
+		 "netward: DNS queries for this job are over their limit (%llu per second, from "
+		 "its rate limit): %llu dropped",
+		 (unsigned long long)d->qps.rate, (unsigned long long)d->qps_dropped);
+	d->p->stats.denied--; /* dns_log counts this one */
+	dns_log(d, NULL, false, DNS_R_SERVFAIL, 0, why);
+	d->qps_dropped = 0;
+	d->qps_noted_ms = now;
 }
 
 static void pending_free(struct dns_pending *pq)
@@ -343,7 +363,7 @@ static void query(struct proxy_dns *d, struct dns_tcp *t, const struct sockaddr_
 	if (rc < 0)
 		return; /* not answerable: dropped */
 	if (!dns_take_query(d)) {
-		over_limit(d, t, from, fromlen, m, &q, false);
+		over_qps(d);
 		return;
 	}
 	if (rc == 0)
@@ -365,7 +385,7 @@ static void query(struct proxy_dns *d, struct dns_tcp *t, const struct sockaddr_
 		return;
 	}
 	if (!dns_take_upstream(d, dns_upstream_cost(q.name))) {
-		over_limit(d, t, from, fromlen, m, &q, true);
+		over_rate(d, t, from, fromlen, m, &q);
 		return;
 	}
 	if ((pq = calloc(1, sizeof(*pq))) == NULL) {

@@ -309,6 +309,15 @@ check "DNS flood: every outcome logged, method DNS, refusals with their reason" 
 	'[[ $flog == *"method=DNS host=f"*".flood.test port=53 decision=allow reason=\"answered\" status=0"* &&
 	   $flog == *"method=DNS host=f"*".flood.test port=53 decision=deny reason=\"netward: DNS "*"over"*"limit"* ]]' \
 	"$(head -c 2000 "$tmp/flood.log")"
+# Past a bound of queries per second (any kind) derived from the same
+# rate, queries are dropped with one line a second: the log gets no line
+# per query of the flood.
+qps=$((rate / (overhead * lookups))) qburst=$((burst / (overhead * lookups)))
+lines=$(grep -c 'method=DNS' "$tmp/flood.log")
+lbound=$((qburst + (qps + 1) * (${took%.*} + 2)))
+check "DNS flood: at most $lbound log lines for $sent queries, the dropped ones noted" \
+	'[ "$lines" -le "$lbound" ] && grep -q "over their limit ($qps per second, from its rate limit): [0-9]* dropped" "$tmp/flood.log"' \
+	"lines=$lines"
 log=$(cat "$tmp/access.log")
 check "DNS: a name outside the list is logged as denied" \
 	'[[ $log == *"method=DNS host=evil.test port=53 decision=deny reason=\"netward: the name evil.test is not in this job'"'"'s allowlist (NXDOMAIN)\" status=3"* ]]' \
