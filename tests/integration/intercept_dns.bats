@@ -196,7 +196,9 @@ $script")
 	bound=$(((burst + rate * (secs + 2)) / cost))
 	up=$(dns_since | grep -cE 'query\[A\] f[0-9a-f]{60}\.[0-9a-f]{60}\.[0-9a-f]{60}\.a\.www\.test ')
 	echo "# $sent queries in ${secs}s: $up reached the test internet's DNS (at most $bound), $servfail SERVFAIL" >&3
-	[ "$up" -ge 1 ] && [ "$up" -le "$bound" ] && [ "$servfail" -ge 1 ]
+	[ "$up" -ge 1 ]
+	[ "$up" -le "$bound" ]
+	[ "$servfail" -ge 1 ]
 	st=$("$NETWARD" --config "$NW_CONFIG" status --json </dev/null |
 		jq -c --arg id "$id" '.[] | select(.id == $id)')
 	echo "$st" >&2
