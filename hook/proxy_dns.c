@@ -5,8 +5,21 @@
  * without a query leaving the node, so query names carry nothing out;
  * anything malformed FORMERR (dns_msg.c reads and writes the messages).
  * TCP is bounded: length-prefixed queries of at most DNS_TCP_MAX bytes, one
- * at a time per connection, DNS_TCP_CONNS connections, T_DNS_IDLE idle. */
+ * at a time per connection, DNS_TCP_CONNS connections, T_DNS_IDLE idle.
+ *
+ * Held to the job's rate limit: a query sent upstream (a covered name not
+ * in the cache) spends from the job's upstream bucket what its lookups
+ * send, dns_upstream_cost; with too few tokens it is answered SERVFAIL at
+ * once ("try again later": a stub resolver neither caches it as it may a
+ * REFUSED, nor gives up on the server). Every query, answered locally or
+ * not, also passes a bucket of queries per second derived from the same
+ * rate (dns_qps_for); past it queries are dropped unanswered, counted,
+ * and noted in one line a second, so neither the proxy's CPU nor the
+ * node's log (which gets every line) is the job's to burn. Each outcome is logged (method
+ * DNS, the name as host, the rcode as status) and counted as a request,
+ * allowed or denied, like any other. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -21,6 +34,12 @@
 #define DNS_PENDING   64    /* lookups waiting for the resolver at once */
 #define DNS_UDP_BATCH 64    /* datagrams read per wakeup */
 #define T_DNS_IDLE    10000 /* ms: a TCP connection with no query in flight */
+/* Bytes one upstream lookup sends besides its name: the DNS header (12),
+ * the name's first length octet and root (2), type and class (4), an EDNS
+ * OPT record (11), the UDP and IPv4 headers (28); rounded up. */
+#define DNS_LOOKUP_OVERHEAD 64
+/* Upstream lookups per query: resolve_lookup asks A and AAAA. */
+#define DNS_LOOKUPS 2
 
 struct dns_tcp;
 
@@ -33,6 +52,7 @@ struct dns_pending {
 	struct sockaddr_storage from;
 	socklen_t fromlen;
 	struct dns_query dq;
+	uint64_t t_start; /* ms */
 	uint8_t msg[DNS_TCP_MAX];
 };
 
@@ -51,6 +71,10 @@ struct dns_tcp {
 
 struct proxy_dns {
 	struct proxy *p;
+	struct bucket qps; /* queries, every kind (dns_qps_for) */
+	bool qps_set;
+	uint64_t qps_dropped; /* past the bound since the last line saying so */
+	uint64_t qps_noted_ms;
 	struct proxy_ev udp, tcp;
 	struct dns_tcp *conns, *dead;
 	unsigned nconns;
@@ -122,33 +146,153 @@ static void answer(struct proxy_dns *d, struct dns_tcp *t, const struct sockaddr
 			ans != NULL && ans->ttl > 0 ? (uint32_t)ans->ttl : 0));
 }
 
+/* One line in the access log and one count per query answered. */
+static void dns_log(struct proxy_dns *d, const struct dns_query *q, bool allow, int rcode,
+		    uint64_t t_start, const char *reason)
+{
+	const struct proxy_opts *o = d->p->o;
+	uint64_t now = proxy_now_ms();
+	struct accesslog_entry e = {
+	    .job = o->job_id,
+	    .container = o->container_id ? o->container_id : o->job_id,
+	    .method = "DNS",
+	    .host = q != NULL && q->name_ok && q->name[0] ? q->name : "-",
+	    .reason = reason,
+	    .port = 53,
+	    .allow = allow,
+	    .status = rcode,
+	    .ms = t_start != 0 && now > t_start ? now - t_start : 0,
+	};
+
+	accesslog_write(&d->p->alog, &e, now);
+	if (allow)
+		d->p->stats.allowed++;
+	else
+		d->p->stats.denied++;
+	d->p->stats.dirty = true;
+}
+
 /* What the resolver said, held to the address rules: only addresses the
  * proxy would connect to go to the job. Port 0: the rules that hold on
  * every port (a rule for one port is the connection's to apply). */
 static void answer_resolved(struct proxy_dns *d, struct dns_tcp *t,
 			    const struct sockaddr_storage *from, socklen_t fromlen,
 			    const uint8_t *m, const struct dns_query *q, enum resolve_status st,
-			    const struct resolve_answer *ans)
+			    const struct resolve_answer *ans, uint64_t t_start, const char *detail)
 {
 	struct proxy_fail f;
 	struct nw_addr pick;
+	char why[PROXY_REASON_MAX];
 
 	switch (st) {
 	case RESOLVE_OK:
 		if (proxy_policy_addrs(d->p->o, d->p->deny, &d->p->node_check, q->name, 0, ans,
-				       &pick, &f) != 0)
-			ans = NULL; /* refused: an empty answer */
+				       &pick, &f) != 0) {
+			answer(d, t, from, fromlen, m, q, DNS_R_NOERROR, NULL);
+			dns_log(d, q, false, DNS_R_NOERROR, t_start, f.reason);
+			return;
+		}
 		answer(d, t, from, fromlen, m, q, DNS_R_NOERROR, ans);
+		dns_log(d, q, true, DNS_R_NOERROR, t_start,
+			t_start == 0 ? "answered from the cache" : "answered");
 		return;
 	case RESOLVE_NXDOMAIN:
 		answer(d, t, from, fromlen, m, q, DNS_R_NXDOMAIN, NULL);
+		dns_log(d, q, true, DNS_R_NXDOMAIN, t_start, "the name does not exist upstream");
 		return;
 	case RESOLVE_NODATA:
 		answer(d, t, from, fromlen, m, q, DNS_R_NOERROR, NULL);
+		dns_log(d, q, true, DNS_R_NOERROR, t_start, "no address upstream");
 		return;
 	default:
 		answer(d, t, from, fromlen, m, q, DNS_R_SERVFAIL, NULL);
+		snprintf(why, sizeof(why), "netward: DNS lookup of %s failed: %s", q->name,
+			 detail != NULL ? detail : "no answer");
+		dns_log(d, q, true, DNS_R_SERVFAIL, t_start, why);
 	}
+}
+
+/* What a query for name costs the job's upstream bucket: the bytes its
+ * lookups send. */
+static uint64_t dns_upstream_cost(const char *name)
+{
+	return (uint64_t)(strlen(name) + DNS_LOOKUP_OVERHEAD) * DNS_LOOKUPS;
+}
+
+/* Queries per second, of any kind, for an upstream rate of rate bytes/s:
+ * as many as the rate would pay for if each were sent upstream with the
+ * shortest name; its burst the same share of the upstream burst. */
+static void dns_qps_for(struct bucket *b, const struct bucket *up)
+{
+	uint64_t least = dns_upstream_cost("");
+
+	bucket_init(b, up->rate / least, up->burst / least ? up->burst / least : 1, proxy_now_ns());
+	if (up->rate != 0 && b->rate == 0)
+		b->rate = 1;
+}
+
+/* Takes one query from the per-second bucket; false when it is empty. */
+static bool dns_take_query(struct proxy_dns *d)
+{
+	if (!d->qps_set) { /* the job's buckets are made after the listeners */
+		dns_qps_for(&d->qps, &d->p->bk[DIR_UP]);
+		d->qps_set = true;
+	}
+	if (d->qps.rate == 0)
+		return true;
+	if (bucket_avail(&d->qps, proxy_now_ns()) < 1)
+		return false;
+	bucket_take(&d->qps, 1);
+	return true;
+}
+
+/* Spends cost bytes from the job's upstream bucket; false, spending
+ * nothing, when it holds fewer. */
+static bool dns_take_upstream(struct proxy_dns *d, uint64_t cost)
+{
+	struct bucket *up = &d->p->bk[DIR_UP];
+
+	if (up->rate != 0 && bucket_avail(up, proxy_now_ns()) < cost)
+		return false;
+	proxy_spend(d->p, DIR_UP, cost);
+	return true;
+}
+
+/* A lookup the upstream bucket cannot pay for: SERVFAIL at once. */
+static void over_rate(struct proxy_dns *d, struct dns_tcp *t, const struct sockaddr_storage *from,
+		      socklen_t fromlen, const uint8_t *m, const struct dns_query *q)
+{
+	char why[PROXY_REASON_MAX];
+
+	answer(d, t, from, fromlen, m, q, DNS_R_SERVFAIL, NULL);
+	snprintf(
+	    why, sizeof(why),
+	    "netward: DNS lookups for this job are over its rate limit (%llu bytes/s upstream)",
+	    (unsigned long long)d->p->bk[DIR_UP].rate);
+	dns_log(d, q, false, DNS_R_SERVFAIL, 0, why);
+}
+
+/* A query past the per-second bound is dropped unanswered (as a full
+ * socket buffer would drop it; the client asks again) and counted denied;
+ * one line a second says how many, so a flood writes no line per query. */
+static void over_qps(struct proxy_dns *d)
+{
+	uint64_t now = proxy_now_ms();
+	char why[PROXY_REASON_MAX];
+
+	d->qps_dropped++;
+	d->p->stats.denied++;
+	d->p->stats.dirty = true;
+	if (d->qps_noted_ms != 0 && now - d->qps_noted_ms < 1000)
+		return;
+	snprintf(why, sizeof(why),
+		 "netward: DNS queries for this job are over their limit (%llu per second, from "
+		 "its rate limit): %llu dropped",
+		 (unsigned long long)d->qps.rate, (unsigned long long)d->qps_dropped);
+	d->p->stats.denied--; /* dns_log counts this one */
+	dns_log(d, NULL, false, DNS_R_SERVFAIL, 0, why);
+	d->qps_dropped = 0;
+	d->qps_noted_ms = now;
 }
 
 static void pending_free(struct dns_pending *pq)
@@ -176,11 +320,32 @@ static void on_resolved(void *arg, enum resolve_status st, const struct resolve_
 
 	if (t != NULL)
 		t->busy = NULL;
-	answer_resolved(pq->d, t, &pq->from, pq->fromlen, pq->msg, &pq->dq, st, ans);
+	answer_resolved(pq->d, t, &pq->from, pq->fromlen, pq->msg, &pq->dq, st, ans,
+			pq->t_start ? pq->t_start : 1, detail);
 	pq->tcp = NULL;
 	pending_free(pq);
 	if (t != NULL && !t->closed)
 		tcp_update(t);
+}
+
+/* The reason for a query answered at once without the resolver. */
+static const char *local_reason(const struct dns_query *q, int rc, const char *why, char *buf,
+				size_t len)
+{
+	switch (rc) {
+	case DNS_R_NXDOMAIN:
+		snprintf(buf, len, "netward: the name %s is not in this job's allowlist (NXDOMAIN)",
+			 q->name_ok && q->name[0] ? q->name : "(not a host name)");
+		return buf;
+	case DNS_R_NOERROR:
+		snprintf(buf, len, "empty answer for type %u", (unsigned)q->qtype);
+		return buf;
+	case DNS_R_REFUSED:
+		return "netward: only class IN is answered";
+	default:
+		snprintf(buf, len, "netward: malformed DNS query: %s", why ? why : "unreadable");
+		return buf;
+	}
 }
 
 /* One query: answered at once, or when the resolver answers. */
@@ -190,29 +355,47 @@ static void query(struct proxy_dns *d, struct dns_tcp *t, const struct sockaddr_
 	cleanup_err nw_err err = NULL;
 	struct resolve_answer ans;
 	struct dns_pending *pq;
-	struct dns_query q;
-	const char *why;
+	struct dns_query q = {0};
+	const char *why = NULL;
+	char buf[PROXY_REASON_MAX];
 	int rc = dns_parse_query(m, n, &q, &why);
 
 	if (rc < 0)
 		return; /* not answerable: dropped */
+	if (!dns_take_query(d)) {
+		over_qps(d);
+		return;
+	}
 	if (rc == 0)
 		rc = dns_rcode_for(&q, q.name_ok && proxy_policy_dns_covers(d->p->o, q.name));
 	if (rc != DNS_R_NOERROR || dns_shape_for(q.qtype) != DNS_ANSWER_A) {
 		answer(d, t, from, fromlen, m, &q, rc, NULL);
+		dns_log(d, &q, rc == DNS_R_NOERROR, rc, 0,
+			local_reason(&q, rc, why, buf, sizeof(buf)));
 		return;
 	}
 	if (resolve_cached(d->p->res, q.name, &ans) > 0) {
-		answer_resolved(d, t, from, fromlen, m, &q, RESOLVE_OK, &ans);
+		answer_resolved(d, t, from, fromlen, m, &q, RESOLVE_OK, &ans, 0, NULL);
 		return;
 	}
-	if (d->npend >= DNS_PENDING || n > sizeof(pq->msg) ||
-	    (pq = calloc(1, sizeof(*pq))) == NULL) {
+	if (d->npend >= DNS_PENDING || n > sizeof(pq->msg)) {
 		answer(d, t, from, fromlen, m, &q, DNS_R_SERVFAIL, NULL);
+		dns_log(d, &q, false, DNS_R_SERVFAIL, 0,
+			"netward: too many DNS lookups of this job in flight");
+		return;
+	}
+	if (!dns_take_upstream(d, dns_upstream_cost(q.name))) {
+		over_rate(d, t, from, fromlen, m, &q);
+		return;
+	}
+	if ((pq = calloc(1, sizeof(*pq))) == NULL) {
+		answer(d, t, from, fromlen, m, &q, DNS_R_SERVFAIL, NULL);
+		dns_log(d, &q, true, DNS_R_SERVFAIL, 0, "netward: the proxy is out of memory");
 		return;
 	}
 	pq->d = d;
 	pq->tcp = t;
+	pq->t_start = proxy_now_ms();
 	if (from != NULL)
 		pq->from = *from;
 	pq->fromlen = fromlen;
@@ -231,6 +414,7 @@ static void query(struct proxy_dns *d, struct dns_tcp *t, const struct sockaddr_
 		pq->tcp = NULL;
 		pending_free(pq);
 		answer(d, t, from, fromlen, m, &q, DNS_R_SERVFAIL, NULL);
+		dns_log(d, &q, true, DNS_R_SERVFAIL, 0, nw_err_msg(err));
 	}
 }
 

@@ -167,3 +167,46 @@ $script")
 	done
 	assert_clean "$id"
 }
+
+@test "intercept DNS: a flood of long random names under a listed wildcard is held to the job's rate limit, logged and counted" {
+	local id b rate=20000 burst over lookups len cost secs sent servfail bound up st
+	# A job limited to rate B/s: each query sent upstream costs
+	# (name + DNS_LOOKUP_OVERHEAD) * DNS_LOOKUPS of the upstream bucket
+	# (hook/proxy_dns.c), which starts full with its burst (BURST_MIN at
+	# this rate, hook/bucket.c).
+	write_node_config "$NW_CONFIG" ".rate_limit_bps = $((rate * 8))"
+	burst=$(sed -n 's/^#define BURST_MIN[[:space:]]*(\([0-9]*\)u \* \([0-9]*\)).*/\1 * \2/p' "$NW_ROOT/hook/bucket.c")
+	burst=$((burst))
+	over=$(sed -n 's/^#define DNS_LOOKUP_OVERHEAD[[:space:]]*\([0-9]*\).*/\1/p' "$NW_ROOT/hook/proxy_dns.c")
+	lookups=$(sed -n 's/^#define DNS_LOOKUPS[[:space:]]*\([0-9]*\).*/\1/p' "$NW_ROOT/hook/proxy_dns.c")
+	len=$((1 + 60 + 1 + 60 + 1 + 60 + 1 + 10)) # f<60>.<60>.<60>.a.www.test
+	cost=$(((len + over) * lookups))
+	id=$(job_id flood)
+	b=$(dns_bundle "$id" www.test,.a.www.test '
+		python3 /nwt/dns-probe.py flood '"$NW_GATEWAY"' a.www.test 3
+		echo DONE
+		exec sleep 300')
+	patch_bundle "$b"
+	run_detached "$b" "$id" "$NW_TMP/job.out"
+	wait_for_text "$NW_TMP/job.out" DONE 60
+	sleep 1.5 # the lookups let out last end, the counters are written
+	run cat "$NW_TMP/job.out"
+	read -r sent servfail secs < <(sed -n 's/^FLOOD sent=\([0-9]*\) servfail=\([0-9]*\) other=[0-9]* secs=\([0-9]*\)$/\1 \2 \3/p' <<<"$output")
+	# Two seconds more than the flood lasted: lookups let out as it ended.
+	bound=$(((burst + rate * (secs + 2)) / cost))
+	up=$(dns_since | grep -cE 'query\[A\] f[0-9a-f]{60}\.[0-9a-f]{60}\.[0-9a-f]{60}\.a\.www\.test ')
+	echo "# $sent queries in ${secs}s: $up reached the test internet's DNS (at most $bound), $servfail SERVFAIL" >&3
+	[ "$up" -ge 1 ]
+	[ "$up" -le "$bound" ]
+	[ "$servfail" -ge 1 ]
+	st=$("$NETWARD" --config "$NW_CONFIG" status --json </dev/null |
+		jq -c --arg id "$id" '.[] | select(.id == $id)')
+	echo "$st" >&2
+	jq -e --argjson s "$servfail" --argjson u "$up" \
+		'.requests_denied >= $s and .requests_allowed >= $u' <<<"$st"
+	grep -q "job=$id .*method=DNS host=f[0-9a-f]*\..*\.a\.www\.test port=53 decision=deny reason=\"netward: DNS .*over.*limit" "$NW_LOG"
+	grep -q "job=$id .*method=DNS host=f[0-9a-f]*\..*\.a\.www\.test port=53 decision=allow " "$NW_LOG"
+	kill_job "$id"
+	runc delete "$id"
+	eventually_clean "$id" 10
+}

@@ -9,11 +9,16 @@ and bypass.bats), one line per query:
       BAD LABEL PROTO rcode=R | BAD LABEL PROTO noreply
   dns-probe.py q SERVER NAME TYPE PROTO   one query: Q NAME TYPE PROTO rcode=R
       answers=N types=T,T ttls=S,S
+  dns-probe.py flood SERVER BASE SECS  A queries over UDP for names
+      f<three 60-hex labels>.BASE, as fast as they go for SECS seconds:
+      FLOOD sent=N servfail=S other=O secs=T
 """
 import os
+import select
 import socket
 import struct
 import sys
+import time
 
 TYPES = {"A": 1, "TXT": 16, "AAAA": 28, "ANY": 255, "HTTPS": 65, "SVCB": 64}
 
@@ -123,9 +128,38 @@ def one(server, name, t, proto):
         "types=" + ",".join(str(x[0]) for x in rrs), "ttls=" + ",".join(str(x[1]) for x in rrs))
 
 
+def flood(server, base, secs):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setblocking(False)
+    sent = servfail = other = 0
+    start = time.monotonic()
+    end = start + float(secs)
+    while time.monotonic() < end:
+        name = "f%s.%s.%s.%s" % (os.urandom(30).hex(), os.urandom(30).hex(),
+                                 os.urandom(30).hex(), base)
+        try:
+            s.sendto(query(name, 1), (server, 53))
+            sent += 1
+        except (BlockingIOError, OSError):
+            pass
+        while True:
+            try:
+                r = s.recv(65535)
+            except (BlockingIOError, OSError):
+                break
+            if len(r) >= 4 and r[3] & 0xF == 2:
+                servfail += 1
+            else:
+                other += 1
+        if sent % 64 == 0:
+            select.select([s], [], [], 0.001)
+    out("FLOOD", "sent=%d" % sent, "servfail=%d" % servfail, "other=%d" % other,
+        "secs=%d" % int(time.monotonic() - start + 0.999))
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"rand": rand, "bad": bad, "q": one}[cmd](*args)
+    {"rand": rand, "bad": bad, "q": one, "flood": flood}[cmd](*args)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert
 dnsmasq -k --no-resolv --no-hosts --bind-interfaces --listen-address=127.0.0.53 \
 	--port="$dns_port" --pid-file= --log-queries --log-facility="$tmp/dnsmasq.log" \
 	--address=/allowed.test/127.0.0.2 --address=/other.test/127.0.0.2 \
-	--address=/private.test/10.0.0.5 2>"$tmp/dnsmasq.err" &
+	--address=/private.test/10.0.0.5 --address=/flood.test/127.0.0.2 2>"$tmp/dnsmasq.err" &
 pids+=($!)
 python3 "$here/origin.py" 127.0.0.2 "$plain" & pids+=($!)
 python3 "$here/origin.py" 127.0.0.2 "$tls" "$tmp/cert.pem" "$tmp/key.pem" & pids+=($!)
@@ -242,6 +242,86 @@ sleep 0.3
 q=$(cat "$tmp/dnsmasq.log")
 check "DNS: names outside the list never reach the upstream server" \
 	'[[ $q != *evil.test* && $q == *allowed.test* ]]' "$q"
+
+# The job's DNS is held to the job's rate limit: a flood of random names
+# under an allowed wildcard, to a proxy of its own limited to $rate
+# bytes/s. Each query sent upstream costs its lookups' bytes
+# ((name + DNS_LOOKUP_OVERHEAD) * DNS_LOOKUPS, hook/proxy_dns.c) from the
+# upstream bucket, which starts with its burst (bucket_burst_for: 16 KiB
+# at least, at this rate); so over a flood of W seconds no more than
+# (burst + rate * W) / cost queries reach the upstream server, however
+# fast the machine. The rest get SERVFAIL at once, logged and counted.
+src=$here/../../hook/proxy_dns.c
+overhead=$(sed -n 's/^#define DNS_LOOKUP_OVERHEAD[[:space:]]*\([0-9]*\).*/\1/p' "$src")
+lookups=$(sed -n 's/^#define DNS_LOOKUPS[[:space:]]*\([0-9]*\).*/\1/p' "$src")
+rate=20000 burst=16384 fdns=5354 secs=2
+cat >"$tmp/flood.json" <<JSON
+{"allowed_modes": ["http"], "allow_private_destinations": ["127.0.0.2/32"],
+ "dns_servers": ["127.0.0.53:$dns_port"], "rate_limit_bps": $((rate * 8)),
+ "log": "$tmp/flood.log"}
+JSON
+"$netward" --config "$tmp/flood.json" proxy --listen "127.0.0.1:3130" --dns-port "$fdns" \
+	--domains .flood.test --job-id job-flood ${NW_PROXY_ARGS:-} 2>"$tmp/flood.err" &
+pids+=($!)
+wait_port 127.0.0.1 3130
+out=$(python3 - "$fdns" "$secs" <<'PY'
+import os, random, select, socket, string, sys, time
+port, secs = int(sys.argv[1]), float(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setblocking(False)
+def name():
+    lab = lambda: "".join(random.choice(string.ascii_lowercase) for _ in range(60))
+    return "f%s.%s.%s.flood.test" % (lab(), lab(), lab())
+sent = servfail = answered = 0
+end = time.monotonic() + secs
+while time.monotonic() < end:
+    q = os.urandom(2) + bytes.fromhex("01000001000000000000")
+    q += b"".join(bytes([len(l)]) + l.encode() for l in name().split(".")) + b"\0\0\1\0\1"
+    try:
+        s.sendto(q, ("127.0.0.1", port)); sent += 1
+    except BlockingIOError:
+        pass
+    while True:
+        try:
+            r = s.recv(4096)
+        except BlockingIOError:
+            break
+        if r[3] & 15 == 2: servfail += 1
+        else: answered += 1
+    if sent % 64 == 0:
+        select.select([s], [], [], 0.001)
+print(sent, servfail, answered, time.monotonic() - end + secs)
+PY
+)
+sleep 1.5 # the lookups in flight end, the log is written
+read -r sent servfail answered took <<<"$out"
+len=$((3 * 61 + 11)) # the flood's names: f + three 60-letter labels + .flood.test
+cost=$(((len + overhead) * lookups))
+# Two seconds more than the flood lasted (whole seconds): lookups let out as it ended.
+bound=$(((burst + rate * (${took%.*} + 2)) / cost))
+up=$(grep -c 'query\[A\] f[a-z]*\.[a-z]*\.[a-z]*\.flood\.test' "$tmp/dnsmasq.log")
+echo "# DNS flood: $up queries reached the upstream server, $servfail answered SERVFAIL, $answered otherwise"
+check "DNS flood: $sent queries in ${took}s; at most $bound reach the upstream server (rate $rate B/s, $cost B each)" \
+	'[ "$up" -ge 1 ] && [ "$up" -le "$bound" ] && [ "$servfail" -ge 1 ]' \
+	"upstream=$up servfail=$servfail answered=$answered"
+flog=$(cat "$tmp/flood.log")
+check "DNS flood: every outcome logged, method DNS, refusals with their reason" \
+	'[[ $flog == *"method=DNS host=f"*".flood.test port=53 decision=allow reason=\"answered\" status=0"* &&
+	   $flog == *"method=DNS host=f"*".flood.test port=53 decision=deny reason=\"netward: DNS "*"over"*"limit"* ]]' \
+	"$(head -c 2000 "$tmp/flood.log")"
+# Past a bound of queries per second (any kind) derived from the same
+# rate, queries are dropped with one line a second: the log gets no line
+# per query of the flood.
+qps=$((rate / (overhead * lookups))) qburst=$((burst / (overhead * lookups)))
+lines=$(grep -c 'method=DNS' "$tmp/flood.log")
+lbound=$((qburst + (qps + 1) * (${took%.*} + 2)))
+check "DNS flood: at most $lbound log lines for $sent queries, the dropped ones noted" \
+	'[ "$lines" -le "$lbound" ] && grep -q "over their limit ($qps per second, from its rate limit): [0-9]* dropped" "$tmp/flood.log"' \
+	"lines=$lines"
+log=$(cat "$tmp/access.log")
+check "DNS: a name outside the list is logged as denied" \
+	'[[ $log == *"method=DNS host=evil.test port=53 decision=deny reason=\"netward: the name evil.test is not in this job'"'"'s allowlist (NXDOMAIN)\" status=3"* ]]' \
+	"$(grep method=DNS "$tmp/access.log" | head -5)"
 
 nft delete table ip icpt
 if [ "$failed" -ne 0 ]; then
