@@ -12,6 +12,10 @@
 
 #include "cleanup.h"
 
+/* How long cgroup_job_remove waits for a busy cgroup to empty: 2 s. */
+#define RMDIR_TRIES    200
+#define RMDIR_PAUSE_US 10000
+
 #define NETWARD_CG "netward"
 
 static int write_file(const char *dir, const char *name, const char *text)
@@ -115,7 +119,7 @@ int cgroup_enter(const char *path, nw_err *err)
 	return 0;
 }
 
-void cgroup_job_remove(const char *id)
+void cgroup_job_remove(const char *id, bool wait)
 {
 	char mnt[PATH_MAX], p[PATH_MAX + 160];
 	bool v2;
@@ -123,7 +127,11 @@ void cgroup_job_remove(const char *id)
 	if (memory_mount(mnt, sizeof(mnt), &v2) < 0)
 		return;
 	snprintf(p, sizeof(p), "%s/%s/%s", mnt, NETWARD_CG, id);
-	rmdir(p);
+	/* A killed process leaves its cgroup once it is reaped, which a
+	 * loaded node may do after the exit teardown waited for: try again
+	 * for a while rather than leave the cgroup to gc. */
+	for (int i = 0; rmdir(p) < 0 && errno == EBUSY && wait && i < RMDIR_TRIES; i++)
+		usleep(RMDIR_PAUSE_US);
 }
 
 unsigned cgroup_gc(char **live_ids)

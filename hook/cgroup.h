@@ -12,6 +12,7 @@
 #ifndef NW_CGROUP_H
 #define NW_CGROUP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -24,9 +25,11 @@
 int cgroup_job_create(const char *id, char *path, size_t len, nw_err *err);
 /* Moves the calling process into the group at path. */
 int cgroup_enter(const char *path, nw_err *err);
-/* Removes the job's group if it is empty (best effort: its processes may
- * still be dying, and a monitor tearing its own job down is inside it). */
-void cgroup_job_remove(const char *id);
+/* Removes the job's group once it is empty, waiting up to 2 s for killed
+ * processes to leave it when wait is set (best effort: gc removes what is
+ * left; a monitor tearing its own job down is inside it and does not
+ * wait). */
+void cgroup_job_remove(const char *id, bool wait);
 /* Removes the empty groups of jobs not in live_ids; returns how many. */
 unsigned cgroup_gc(char **live_ids);
 
