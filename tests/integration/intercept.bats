@@ -10,16 +10,7 @@
 load helpers
 load http_helpers
 
-setup_file() { nw_setup_file; }
-teardown_file() { nw_teardown_file; }
-setup() {
-	nw_ensure_testnet
-	nw_setup
-}
-teardown() {
-	nw_teardown
-	nw_unreachable_cleanup
-}
+nw_suite testnet unreachable
 
 # The job side: tls NAME MODE opens a CONNECT tunnel to www.test:443, sends
 # a ClientHello for NAME (MODE whole, bytes: one byte per TCP segment,

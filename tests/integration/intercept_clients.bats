@@ -15,16 +15,7 @@ load helpers
 load http_helpers
 load intercept_helpers
 
-setup_file() { nw_setup_file; }
-teardown_file() { nw_teardown_file; }
-setup() {
-	nw_ensure_testnet
-	nw_setup
-}
-teardown() {
-	nw_teardown
-	nw_unreachable_cleanup
-}
+nw_suite testnet unreachable
 
 # The test internet's DNS log size now, to read only what came after.
 dns_mark() { stat -c %s "$TESTNET_DIR/log/dnsmasq.log"; }

@@ -8,11 +8,9 @@ load http_helpers
 
 PY3=/usr/bin/python3
 
-setup_file() { nw_setup_file; }
-teardown_file() { nw_teardown_file; }
+nw_suite testnet
 setup() {
-	nw_ensure_testnet
-	nw_setup
+	nw_suite_setup
 	"$PY3" -c 'import prometheus_client' 2>/dev/null ||
 		skip "python3-prometheus-client is missing (tests/deps.sh installs it)"
 }
