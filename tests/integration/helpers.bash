@@ -47,6 +47,7 @@ nw_teardown_file() {
 # http_helpers.bash); teardown as nw_suite_teardown (with unreachable, the
 # routes nw_unreachable added removed after nw_teardown). A suite with more
 # to do defines its own setup or teardown after the call, calling these.
+# shellcheck disable=SC2317 # bats calls the hooks
 nw_suite() {
 	NW_SUITE_OPTS=" $* "
 	setup_file() { nw_setup_file; }

@@ -221,3 +221,69 @@ nw_unreachable_cleanup() {
 	done <"$NW_TMP/routes"
 	rm -f "$NW_TMP/routes"
 }
+
+# nw_tls_cut_py: Python for a job's script, defining tls_cut(s, ca, name,
+# mode, host): on the connected socket s, a TLS handshake for the server
+# name NAME (verified against CA) whose ClientHello goes out whole (MODE
+# whole), one byte per TCP segment (bytes) or in two TLS records (records),
+# then GET / with Host HOST. Returns "ok BODY" (the body's words) or
+# "closed" where the other side ended the connection first.
+nw_tls_cut_py() {
+	cat <<'PY'
+import socket, ssl, time
+def tls_cut(s, ca, name, mode, host):
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    o = ssl.create_default_context(cafile=ca).wrap_bio(inc, out, server_hostname=name)
+    try:
+        o.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    hello = out.read()
+    if mode == "bytes":
+        for i in range(len(hello)):
+            s.send(hello[i:i + 1])
+            time.sleep(0.002)
+    elif mode == "records":
+        body = hello[5:]
+        k = len(body) // 2
+        rec = lambda p: hello[:3] + len(p).to_bytes(2, "big") + p
+        s.sendall(rec(body[:k]))
+        time.sleep(0.05)
+        s.sendall(rec(body[k:]))
+    else:
+        s.sendall(hello)
+    while True:
+        try:
+            o.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            d = out.read()
+            if d:
+                s.sendall(d)
+            try:
+                d = s.recv(65536)
+            except ConnectionResetError:
+                d = b""
+            if not d:
+                return "closed"
+            inc.write(d)
+    s.sendall(out.read())
+    o.write(b"GET / HTTP/1.1\r\nHost: " + host.encode() + b"\r\nConnection: close\r\n\r\n")
+    s.sendall(out.read())
+    got = b""
+    while True:
+        try:
+            d = o.read(65536)
+            if not d:
+                break
+            got += d
+        except ssl.SSLWantReadError:
+            d = s.recv(65536)
+            if not d:
+                break
+            inc.write(d)
+        except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+            break
+    return "ok " + " ".join(got.split(b"\r\n\r\n", 1)[-1].decode().split())
+PY
+}

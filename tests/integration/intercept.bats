@@ -17,6 +17,7 @@ nw_suite testnet unreachable
 # records: the handshake in two TLS records), and prints
 # TLS NAME MODE ok BODY | TLS NAME MODE closed | TLS NAME MODE ERR TEXT.
 tls_py() {
+	nw_tls_cut_py
 	cat <<'PY'
 import socket, ssl, sys, time
 gw, ca, name, mode = sys.argv[1:5]
@@ -32,59 +33,7 @@ def run():
         head += b
     if not head.startswith(b"HTTP/1.1 200"):
         return "ERR " + head.split(b"\r\n")[0].decode()
-    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    o = ssl.create_default_context(cafile=ca).wrap_bio(inc, out, server_hostname=name)
-    try:
-        o.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    hello = out.read()
-    if mode == "bytes":
-        for i in range(len(hello)):
-            s.send(hello[i:i + 1])
-            time.sleep(0.002)
-    elif mode == "records":
-        body = hello[5:]
-        k = len(body) // 2
-        rec = lambda p: hello[:3] + len(p).to_bytes(2, "big") + p
-        s.sendall(rec(body[:k]))
-        time.sleep(0.05)
-        s.sendall(rec(body[k:]))
-    else:
-        s.sendall(hello)
-    while True:
-        try:
-            o.do_handshake()
-            break
-        except ssl.SSLWantReadError:
-            d = out.read()
-            if d:
-                s.sendall(d)
-            try:
-                d = s.recv(65536)
-            except ConnectionResetError:
-                d = b""
-            if not d:
-                return "closed"
-            inc.write(d)
-    s.sendall(out.read())
-    o.write(b"GET / HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n")
-    s.sendall(out.read())
-    got = b""
-    while True:
-        try:
-            d = o.read(65536)
-            if not d:
-                break
-            got += d
-        except ssl.SSLWantReadError:
-            d = s.recv(65536)
-            if not d:
-                break
-            inc.write(d)
-        except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
-            break
-    return "ok " + " ".join(got.split(b"\r\n\r\n", 1)[-1].decode().split())
+    return tls_cut(s, ca, name, mode, "www.test")
 try:
     r = run()
 except Exception as e:
