@@ -40,11 +40,11 @@ teardown() {
 
 MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "ME $me"'
 
-@test "bypass: interception off: no direct TCP, UDP or DNS to the test internet or the gateway" {
-	local id b
-	write_node_config "$NW_CONFIG" '.intercept = false'
-	id=$(job_id direct)
-	b=$(bp_bundle "$id" www.test '
+# bp_direct_probes: the job's direct tries both interception settings make,
+# each in the background (the caller waits): TCP to the test internet's web
+# ports and the sink, UDP to the sinks, DNS to every resolver by UDP and TCP.
+bp_direct_probes() {
+	echo '
 		a tcp '"$TESTNET_WWW"' 80 &
 		a tcp '"$TESTNET_WWW"' 443 &
 		a tcp '"$TESTNET_WWW $BP_SINK_PORT"' &
@@ -57,6 +57,14 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 		a dns '"$BP_DNS"' www.test udp &
 		a dns '"$NW_GATEWAY"' www.test udp &
 		a dns '"$NW_GATEWAY"' www.test tcp &
+'
+}
+
+@test "bypass: interception off: no direct TCP, UDP or DNS to the test internet or the gateway" {
+	local id b
+	write_node_config "$NW_CONFIG" '.intercept = false'
+	id=$(job_id direct)
+	b=$(bp_bundle "$id" www.test "$(bp_direct_probes)"'
 		wait
 		r http://www.test/')
 	run run_job "$b" "$id"
@@ -84,20 +92,8 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 @test "bypass: interception on: direct TCP on the allowed ports lands on the proxy, never on its target; no UDP; DNS only from the gateway" {
 	local id b t
 	id=$(job_id directon)
-	b=$(bp_bundle "$id" www.test '
-		a tcp '"$TESTNET_WWW"' 80 &
-		a tcp '"$TESTNET_WWW"' 443 &
-		a tcp '"$TESTNET_WWW $BP_SINK_PORT"' &
-		a tcp '"$TESTNET_OTHER"' 80 &
-		a tcp '"$TESTNET_FAR"' 80 &
+	b=$(bp_bundle "$id" www.test "$(bp_direct_probes)"'
 		a tcp '"$TESTNET_DNS"' 53 &
-		a udp '"$TESTNET_WWW $BP_SINK_PORT"' &
-		a udp '"$TESTNET_FAR $BP_SINK_PORT"' &
-		a dns '"$TESTNET_DNS"' www.test udp &
-		a dns '"$TESTNET_DNS"' www.test tcp &
-		a dns '"$BP_DNS"' www.test udp &
-		a dns '"$NW_GATEWAY"' www.test udp &
-		a dns '"$NW_GATEWAY"' www.test tcp &
 		a dns '"$NW_GATEWAY"' other.test udp &
 		wait
 		r http://www.test/')
