@@ -133,6 +133,16 @@ run_detached() {
 	timeout -k 5 "$NW_JOB_TIMEOUT" runc run -d --bundle "$1" "$2" </dev/null >"$3" 2>&1 3>&-
 }
 
+# run_until_done BUNDLE ID: the bundle patched and run detached (its output
+# in $NW_TMP/job.out) until the job prints DONE (60 s at most); then `run`
+# on that output, for the test's assertions, while the job lives on.
+run_until_done() {
+	patch_bundle "$1"
+	run_detached "$1" "$2" "$NW_TMP/job.out"
+	wait_for_text "$NW_TMP/job.out" DONE 60
+	run cat "$NW_TMP/job.out"
+}
+
 # kill_job ID: SIGKILL to the job's container, then up to 5 s until runc
 # reports it stopped (delete it after).
 kill_job() {

@@ -112,10 +112,7 @@ dns_since() { tail -c +"$(($1 + 1))" "$TESTNET_DIR/log/dnsmasq.log"; }
 		cn http://'"$TESTNET_OTHER"'/
 		echo DONE
 		exec sleep 300')
-	patch_bundle "$b"
-	run_detached "$b" "$id" "$NW_TMP/job.out"
-	wait_for_text "$NW_TMP/job.out" DONE 60
-	run cat "$NW_TMP/job.out"
+	run_until_done "$b" "$id"
 	# Even with the address itself on the job's list: TLS with no name
 	# has nothing to judge.
 	grep -qE "^CN https://$TESTNET_WWW/ 000 .* rc=(35|56) " <<<"$output"

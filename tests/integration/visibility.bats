@@ -139,10 +139,7 @@ wait_stats() {
 		r http://far.test/
 		echo DONE
 		exec sleep 300')
-	patch_bundle "$b"
-	run_detached "$b" "$id" "$NW_TMP/job.out"
-	wait_for_text "$NW_TMP/job.out" DONE 60
-	run cat "$NW_TMP/job.out"
+	run_until_done "$b" "$id"
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
 	assert_line_has "RESULT http://a.www.test/ 200 " "hello from www.test"
 	assert_line_has "RESULT https://sub.www.test/ 200 " "hello from www.test"
@@ -189,10 +186,7 @@ wait_stats() {
 		r http://other.test/
 		echo DONE
 		exec sleep 300')
-	patch_bundle "$b"
-	run_detached "$b" "$id" "$NW_TMP/job.out"
-	wait_for_text "$NW_TMP/job.out" DONE 60
-	run cat "$NW_TMP/job.out"
+	run_until_done "$b" "$id"
 	assert_refused_request http://a.www.test/ "is not in this job's allowlist"
 	run "$NETWARD" --config "$NW_CONFIG" domains "$id"
 	assert_success
