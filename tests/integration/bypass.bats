@@ -85,7 +85,7 @@ bp_direct_probes() {
 	bp_assert_no_job_source
 	# The job had its proxy all along, and the proxy logged its request.
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
-	bp_assert_logged "host=www.test" "decision=allow"
+	nw_logged "host=www.test" "decision=allow"
 	assert_clean "$id"
 }
 
@@ -116,7 +116,7 @@ bp_direct_probes() {
 	bp_assert_untouched sink usink dns
 	bp_assert_no_job_source
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
-	bp_assert_logged "host=www.test" "decision=allow"
+	nw_logged "host=www.test" "decision=allow"
 	assert_clean "$id"
 }
 
@@ -184,8 +184,8 @@ bp_direct_probes() {
 	assert_output_lacks "hello from other.test"
 	bp_assert_untouched sink usink
 	bp_assert_no_job_source
-	bp_assert_logged "host=other.test" "decision=deny"
-	bp_assert_logged "host=$NW_GATEWAY" "decision=deny"
+	nw_logged "host=other.test" "decision=deny"
+	nw_logged "host=$NW_GATEWAY" "decision=deny"
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
 	assert_clean "$id"
 }
@@ -265,7 +265,7 @@ bp_direct_probes() {
 	bp_assert_untouched usink sink
 	bp_assert_no_job_source
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
-	bp_assert_logged "host=www.test" "decision=allow"
+	nw_logged "host=www.test" "decision=allow"
 	assert_clean "$id"
 }
 
@@ -357,7 +357,7 @@ bp_direct_probes() {
 	bp_assert_untouched sink usink
 	bp_assert_no_job_source
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
-	bp_assert_logged "host=www.test" "decision=allow"
+	nw_logged "host=www.test" "decision=allow"
 	assert_clean "$id"
 }
 
@@ -413,7 +413,7 @@ bp_direct_probes() {
 	assert_output_lacks "sent reply"
 	bp_assert_host_untouched v6sink v6usink
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
-	bp_assert_logged "host=www.test" "decision=allow"
+	nw_logged "host=www.test" "decision=allow"
 	assert_clean "$id"
 }
 
@@ -472,8 +472,8 @@ bp_direct_probes() {
 		assert_line_has "RESULT $u 403 " "netward: "
 	done
 	bp_assert_host_untouched loop
-	bp_assert_logged "host=127.0.0.1" "port=$lport" "decision=deny"
-	bp_assert_logged "host=localhost" "reason=\"netward: "
+	nw_logged "host=127.0.0.1" "port=$lport" "decision=deny"
+	nw_logged "host=localhost" "reason=\"netward: "
 	# 127.1 and ::ffff:127.0.0.1 are logged as the address they spell.
 	[ "$(grep -F "host=127.0.0.1 " "$NW_LOG" | grep -cF "decision=deny")" -ge 3 ]
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
@@ -487,8 +487,8 @@ bp_direct_probes() {
 	assert_line_has "RESULT http://hostself.test:$port/ 403 " "netward: "
 	assert_output_lacks "sink"
 	bp_assert_host_untouched any anyu
-	bp_assert_logged "host=$TESTNET_HOST_ADDR" "decision=deny"
-	bp_assert_logged "host=hostself.test" "decision=deny"
+	nw_logged "host=$TESTNET_HOST_ADDR" "decision=deny"
+	nw_logged "host=hostself.test" "decision=deny"
 }
 
 @test "bypass: another job's address and proxy, directly and through the proxy" {
@@ -529,7 +529,7 @@ bp_direct_probes() {
 	# refuses other.test.
 	grep -qE "^RESULT http://other.test/ (000|403) " <<<"$output"
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
-	bp_assert_logged "host=$addr_a" "decision=deny"
+	nw_logged "host=$addr_a" "decision=deny"
 	if [ -s "$shared/a-got" ]; then
 		echo "job A's listener saw job B:" >&2
 		cat "$shared/a-got" >&2
@@ -624,11 +624,11 @@ P="$NW_GATEWAY 3128"
 	assert_line_has "SEND connip STATUS 403" ""
 	assert_line_has "RESULT https://www.test/ 200 " "hello from www.test"
 	# The proxy logged its decisions.
-	bp_assert_logged "host=evilexample.test" "decision=deny"
-	bp_assert_logged "host=www.test.evil.test" "decision=deny"
-	bp_assert_logged "method=CONNECT" "host=www.test" "port=22" "decision=deny"
-	bp_assert_logged "method=CONNECT" "host=www.test" "port=80" "decision=deny"
-	bp_assert_logged "host=198.18.0.10" "decision=deny"
+	nw_logged "host=evilexample.test" "decision=deny"
+	nw_logged "host=www.test.evil.test" "decision=deny"
+	nw_logged "method=CONNECT" "host=www.test" "port=22" "decision=deny"
+	nw_logged "method=CONNECT" "host=www.test" "port=80" "decision=deny"
+	nw_logged "host=198.18.0.10" "decision=deny"
 	assert_clean "$id"
 }
 
@@ -677,8 +677,8 @@ P="$NW_GATEWAY 3128"
 	# framing on the way out: the origin sees one request per client
 	# request, never the one hidden in the body.
 	bp_assert_never_smuggled
-	bp_assert_logged "status=414" "decision=deny"
-	bp_assert_logged "status=431" "decision=deny"
+	nw_logged "status=414" "decision=deny"
+	nw_logged "status=431" "decision=deny"
 	assert_clean "$id"
 }
 
@@ -718,7 +718,7 @@ bp_assert_never_smuggled() {
 		printf '%s\n' "$output" >&2
 		false
 	fi
-	bp_assert_logged "decision=deny" "connections open (the limit)"
+	nw_logged "decision=deny" "connections open (the limit)"
 	# After the flood, and while one client sits on /big, the proxy serves.
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
 	assert_line_has "RESULT https://www.test/ 200 " "hello from www.test"
@@ -754,7 +754,7 @@ bp_assert_never_smuggled() {
 	assert_success
 	for n in $names; do
 		assert_line_has "RESULT http://$n:$port/ 403 " "netward: "
-		bp_assert_logged "host=$n" "decision=deny"
+		nw_logged "host=$n" "decision=deny"
 	done
 	assert_line_has "RESULT http://cgnat.test:$port/ 403 " "100.64.0.1"
 	assert_line_has "RESULT http://ula.test:$port/ 403 " "fd00::1"
@@ -795,9 +795,9 @@ bp_assert_never_smuggled() {
 		false
 	fi
 	assert_line_has "RESULT http://rebind.test:$BP_SINK_PORT/ 200 " "sink"
-	bp_assert_logged "method=GET" "host=rebind.test" "decision=deny" "127.0.0.1"
-	bp_assert_logged "method=CONNECT" "host=rebind.test" "decision=deny" "127.0.0.1"
-	bp_assert_logged "method=CONNECT" "host=rebind.test" "decision=allow"
+	nw_logged "method=GET" "host=rebind.test" "decision=deny" "127.0.0.1"
+	nw_logged "method=CONNECT" "host=rebind.test" "decision=deny" "127.0.0.1"
+	nw_logged "method=CONNECT" "host=rebind.test" "decision=allow"
 	assert_clean "$id"
 }
 
@@ -821,8 +821,8 @@ bp_assert_never_smuggled() {
 	assert_line_has "RESULT http://apialias.test:$TESTNET_API_PORT/ 403" ""
 	# Port 80 of the same host is not in the entry.
 	assert_line_has "RESULT http://apialias.test/ 200 " "hello from api.test"
-	bp_assert_logged "host=apialias.test" "port=$TESTNET_API_PORT" "decision=deny" "deny_destinations"
-	bp_assert_logged "method=CONNECT" "host=apialias.test" "decision=deny" "deny_destinations"
+	nw_logged "host=apialias.test" "port=$TESTNET_API_PORT" "decision=deny" "deny_destinations"
+	nw_logged "method=CONNECT" "host=apialias.test" "decision=deny" "deny_destinations"
 	assert_clean "$id"
 }
 
@@ -868,6 +868,6 @@ bp_assert_never_smuggled() {
 		grep -i forged "$BP_SRV/echo.log" >&2
 		false
 	fi
-	bp_assert_logged "job=job-$id" "host=www.test" "decision=allow"
+	nw_logged "job=job-$id" "host=www.test" "decision=allow"
 	assert_clean "$id"
 }

@@ -172,6 +172,26 @@ job_state_field() {
 	jq -r --arg f "$2" '.[$f] // empty' "$NW_STATE/jobs/$1/state.json" 2>/dev/null
 }
 
+# nw_logged TEXT...: one line of the node log (the test config's "log"
+# file, which gets every access-log line too) holds all the TEXTs.
+nw_logged() {
+	local line t ok
+	while read -r line; do
+		ok=1
+		for t in "$@"; do
+			if ! grep -qF -- "$t" <<<"$line"; then
+				ok=0
+				break
+			fi
+		done
+		[ "$ok" = 1 ] && return 0
+	done <"$NW_LOG"
+	echo "no node log line holds all of: $*" >&2
+	echo "node log ($NW_LOG):" >&2
+	tail -n 40 "$NW_LOG" >&2 2>/dev/null
+	return 1
+}
+
 # wait_for_text FILE TEXT [SECONDS]: until FILE holds TEXT.
 wait_for_text() {
 	local file=$1 text=$2 secs=${3:-20} _

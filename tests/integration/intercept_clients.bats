@@ -94,8 +94,8 @@ dns_since() { tail -c +"$(($1 + 1))" "$TESTNET_DIR/log/dnsmasq.log"; }
 	assert_line_has "PYD http://other.test/ 403 " "netward: "
 	assert_line_has "CN http://www.test/ 403 " "other.test"
 	assert_output_lacks "hello from other.test"
-	ic_logged "host=other.test " "decision=deny"
-	ic_logged "host=www.test " "decision=allow"
+	nw_logged "host=other.test " "decision=deny"
+	nw_logged "host=www.test " "decision=allow"
 	assert_clean "$id"
 }
 
@@ -166,7 +166,7 @@ dns_since() { tail -c +"$(($1 + 1))" "$TESTNET_DIR/log/dnsmasq.log"; }
 	assert_line_has "HELLO www.test $TESTNET_WWW:8080 whole closed" ""
 	assert_output_lacks "hello from other.test"
 	[ "$(ic_count 'host=other.test ' 'decision=deny')" -ge 4 ]
-	ic_logged "host=www.test " "port=8080" "decision=deny"
+	nw_logged "host=www.test " "port=8080" "decision=deny"
 	assert_clean "$id"
 }
 
@@ -301,7 +301,7 @@ PY
 	done
 	# The cut ClientHello is refused and logged with the reason; the
 	# silent connection asked for nothing.
-	ic_logged "did not arrive within $t_peek ms" "decision=deny"
+	nw_logged "did not arrive within $t_peek ms" "decision=deny"
 	assert_clean "$id"
 }
 

@@ -212,25 +212,6 @@ ic_assert_resolve_fail() {
 	fi
 }
 
-# ic_logged TEXT...: one line of the node log (every access-log line goes
-# there too) holds all the TEXTs.
-ic_logged() {
-	local line t ok
-	while read -r line; do
-		ok=1
-		for t in "$@"; do
-			if ! grep -qF -- "$t" <<<"$line"; then
-				ok=0
-				break
-			fi
-		done
-		[ "$ok" = 1 ] && return 0
-	done <"$NW_LOG"
-	echo "no node log line holds all of: $*" >&2
-	tail -n 40 "$NW_LOG" >&2 2>/dev/null
-	return 1
-}
-
 # ic_count TEXT...: how many node log lines hold all the TEXTs.
 ic_count() {
 	local f=$NW_LOG t
