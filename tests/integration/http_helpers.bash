@@ -192,6 +192,20 @@ nw_logged() {
 	return 1
 }
 
+# wait_stats ID JQ: until the job's status --json entry satisfies JQ (the
+# proxy writes its counters on its tick, at most a second apart).
+wait_stats() {
+	local id=$1 cond=$2 st _
+	for _ in $(seq 1 50); do
+		st=$("$NETWARD" --config "$NW_CONFIG" status --json </dev/null |
+			jq -c --arg id "$id" '.[] | select(.id == $id)')
+		jq -e "$cond" <<<"$st" >/dev/null && return 0
+		sleep 0.1
+	done
+	echo "status never satisfied $cond: $st" >&2
+	return 1
+}
+
 # wait_for_text FILE TEXT [SECONDS]: until FILE holds TEXT.
 wait_for_text() {
 	local file=$1 text=$2 secs=${3:-20} _

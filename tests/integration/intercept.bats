@@ -50,7 +50,7 @@ tls_bundle() {
 }
 
 @test "intercept: a CONNECT tunnel to an allowed host carrying a denied server name is closed, however the ClientHello is cut" {
-	local id b log st i m
+	local id b log i m
 	id=$(job_id sni)
 	b=$(tls_bundle "$id" www.test '
 		for m in whole bytes records; do
@@ -77,13 +77,7 @@ tls_bundle() {
 	[ "$(grep -F 'decision=deny' "$log" | grep -F 'method=CONNECT' |
 		grep -cF "the TLS server name 'other.test' is not in this job")" -eq 3 ]
 	[ "$(grep -F 'decision=allow' "$log" | grep -cF 'host=www.test')" -ge 3 ]
-	for i in $(seq 1 50); do
-		st=$("$NETWARD" --config "$NW_CONFIG" status --json </dev/null |
-			jq -c --arg id "$id" '.[] | select(.id == $id)')
-		jq -e '.requests_denied >= 3' <<<"$st" >/dev/null && break
-		sleep 0.1
-	done
-	jq -e '.requests_denied >= 3' <<<"$st"
+	wait_stats "$id" '.requests_denied >= 3'
 	kill_job "$id"
 	runc delete "$id"
 	eventually_clean "$id" 10

@@ -101,7 +101,7 @@ dns_since() { tail -c +"$(($1 + 1))" "$TESTNET_DIR/log/dnsmasq.log"; }
 
 @test "intercept: TLS to an IP literal (no server name) is refused, logged and counted; plain HTTP to one gets 403" {
 	ic_need node
-	local id b st
+	local id b
 	id=$(job_id iplit)
 	b=$(ic_bundle "$id" "www.test,$TESTNET_WWW" '
 		cn https://'"$TESTNET_WWW"'/
@@ -121,14 +121,7 @@ dns_since() { tail -c +"$(($1 + 1))" "$TESTNET_DIR/log/dnsmasq.log"; }
 	assert_line_has "CN http://$TESTNET_OTHER/ 403 " "netward: "
 	assert_output_lacks "hello from"
 	ic_wait_log "$id" "decision=deny" 4
-	for _ in $(seq 1 50); do
-		st=$("$NETWARD" --config "$NW_CONFIG" status --json </dev/null |
-			jq -c --arg id "$id" '.[] | select(.id == $id)')
-		jq -e '.requests_denied >= 4' <<<"$st" >/dev/null && break
-		sleep 0.1
-	done
-	echo "$st" >&2
-	jq -e '.requests_denied >= 4' <<<"$st"
+	wait_stats "$id" '.requests_denied >= 4'
 	kill_job "$id"
 	runc delete "$id"
 	eventually_clean "$id" 10

@@ -43,20 +43,6 @@ prom_value() {
 	prom "$@" | awk '{ print $2 }'
 }
 
-# wait_stats ID JQ: until the job's status --json entry satisfies JQ (the
-# proxy writes its counters on its tick, at most a second apart).
-wait_stats() {
-	local id=$1 cond=$2 st _
-	for _ in $(seq 1 50); do
-		st=$("$NETWARD" --config "$NW_CONFIG" status --json </dev/null |
-			jq -c --arg id "$id" '.[] | select(.id == $id)')
-		jq -e "$cond" <<<"$st" >/dev/null && return 0
-		sleep 0.1
-	done
-	echo "status never satisfied $cond: $st" >&2
-	return 1
-}
-
 @test "visibility: metrics parse, carry the job's counters and the node's, and gc writes them as a textfile" {
 	local id rid b m=$NW_TMP/metrics.prom tf=$NW_TMP/textfile before after refused
 	write_node_config "$NW_CONFIG"
