@@ -40,6 +40,22 @@ teardown() {
 
 MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "ME $me"'
 
+# bp_refused_any CODES LABEL...: each raw request LABEL got one of the
+# statuses CODES (an ERE alternation, 403|502) with netward's text in its
+# body.
+bp_refused_any() {
+	local codes=$1 l
+	shift
+	for l in "$@"; do
+		if ! grep -qE "^SEND $l STATUS ($codes)$" <<<"$output"; then
+			echo "request $l was not refused:" >&2
+			grep -E "^(SEND|BODY|REASON) $l " <<<"$output" >&2
+			return 1
+		fi
+		assert_line_has "BODY $l " "netward: " || return 1
+	done
+}
+
 # bp_direct_probes: the job's direct tries both interception settings make,
 # each in the background (the caller waits): TCP to the test internet's web
 # ports and the sink, UDP to the sinks, DNS to every resolver by UDP and TCP.
@@ -170,14 +186,7 @@ bp_direct_probes() {
 	assert_line_has "HELLO www.test $TESTNET_HOST_ADDR:$port whole closed" ""
 	bp_assert_host_untouched hostsvc
 	bp_send_refused denied 403 other.test
-	for l in loop1 loop2 loop3 loop4 loop5; do
-		if ! grep -qE "^SEND $l STATUS (403|502)$" <<<"$output"; then
-			echo "request $l was not refused:" >&2
-			grep -E "^(SEND|BODY|REASON) $l " <<<"$output" >&2
-			false
-		fi
-		assert_line_has "BODY $l " "netward: "
-	done
+	bp_refused_any '403|502' loop1 loop2 loop3 loop4 loop5
 	# Closed unanswered (or, read as a malformed request, 400): never
 	# passed on.
 	grep -qE "^SEND junk STATUS (none|400)$" <<<"$output"
@@ -587,14 +596,7 @@ P="$NW_GATEWAY 3128"
 	done
 	# Other spellings of an address are no address and no name: refused
 	# before any lookup (400 invalid host, or 403).
-	for l in decimal octal hex short; do
-		if ! grep -qE "^SEND $l STATUS (400|403)$" <<<"$output"; then
-			echo "request $l was not refused:" >&2
-			grep -E "^(SEND|BODY|REASON) $l " <<<"$output" >&2
-			false
-		fi
-		assert_line_has "BODY $l " "netward: "
-	done
+	bp_refused_any '400|403' decimal octal hex short
 	bp_send_refused evil 403 evilexample.test
 	bp_send_refused evilwww 403 evilwww.test
 	bp_send_refused suffix 403 www.test.evil.test
