@@ -131,7 +131,7 @@ ic_tls() {
 intercept_benches() {
 	local pid cfg=$W/netward-intercept.json
 	log "intercept: the explicit and the intercepted path on one proxy"
-	cc -O2 -o "$W/tlsconns" "$ROOT/tests/bench/tlsconns.c" || {
+	cc -O2 -o "$W/tlsconns" "$ROOT/tests/bench/tlsconns.c" "$ROOT/tests/bench/conns.c" || {
 		R[icnote,setup]="building the TLS client failed"
 		return
 	}

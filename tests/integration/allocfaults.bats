@@ -7,13 +7,7 @@
 load helpers
 load http_helpers
 
-setup_file() { nw_setup_file; }
-teardown_file() { nw_teardown_file; }
-setup() {
-	nw_ensure_testnet
-	nw_setup
-}
-teardown() { nw_teardown; }
+nw_suite testnet
 
 # af_shim DIR: builds DIR/failstrdup.so, or says why not.
 af_shim() {

@@ -40,11 +40,27 @@ teardown() {
 
 MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "ME $me"'
 
-@test "bypass: interception off: no direct TCP, UDP or DNS to the test internet or the gateway" {
-	local id b
-	write_node_config "$NW_CONFIG" '.intercept = false'
-	id=$(job_id direct)
-	b=$(bp_bundle "$id" www.test '
+# bp_refused_any CODES LABEL...: each raw request LABEL got one of the
+# statuses CODES (an ERE alternation, 403|502) with netward's text in its
+# body.
+bp_refused_any() {
+	local codes=$1 l
+	shift
+	for l in "$@"; do
+		if ! grep -qE "^SEND $l STATUS ($codes)$" <<<"$output"; then
+			echo "request $l was not refused:" >&2
+			grep -E "^(SEND|BODY|REASON) $l " <<<"$output" >&2
+			return 1
+		fi
+		assert_line_has "BODY $l " "netward: " || return 1
+	done
+}
+
+# bp_direct_probes: the job's direct tries both interception settings make,
+# each in the background (the caller waits): TCP to the test internet's web
+# ports and the sink, UDP to the sinks, DNS to every resolver by UDP and TCP.
+bp_direct_probes() {
+	echo '
 		a tcp '"$TESTNET_WWW"' 80 &
 		a tcp '"$TESTNET_WWW"' 443 &
 		a tcp '"$TESTNET_WWW $BP_SINK_PORT"' &
@@ -57,6 +73,14 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 		a dns '"$BP_DNS"' www.test udp &
 		a dns '"$NW_GATEWAY"' www.test udp &
 		a dns '"$NW_GATEWAY"' www.test tcp &
+'
+}
+
+@test "bypass: interception off: no direct TCP, UDP or DNS to the test internet or the gateway" {
+	local id b
+	write_node_config "$NW_CONFIG" '.intercept = false'
+	id=$(job_id direct)
+	b=$(bp_bundle "$id" www.test "$(bp_direct_probes)"'
 		wait
 		r http://www.test/')
 	run run_job "$b" "$id"
@@ -77,27 +101,15 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 	bp_assert_no_job_source
 	# The job had its proxy all along, and the proxy logged its request.
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
-	bp_assert_logged "host=www.test" "decision=allow"
+	nw_logged "host=www.test" "decision=allow"
 	assert_clean "$id"
 }
 
 @test "bypass: interception on: direct TCP on the allowed ports lands on the proxy, never on its target; no UDP; DNS only from the gateway" {
 	local id b t
 	id=$(job_id directon)
-	b=$(bp_bundle "$id" www.test '
-		a tcp '"$TESTNET_WWW"' 80 &
-		a tcp '"$TESTNET_WWW"' 443 &
-		a tcp '"$TESTNET_WWW $BP_SINK_PORT"' &
-		a tcp '"$TESTNET_OTHER"' 80 &
-		a tcp '"$TESTNET_FAR"' 80 &
+	b=$(bp_bundle "$id" www.test "$(bp_direct_probes)"'
 		a tcp '"$TESTNET_DNS"' 53 &
-		a udp '"$TESTNET_WWW $BP_SINK_PORT"' &
-		a udp '"$TESTNET_FAR $BP_SINK_PORT"' &
-		a dns '"$TESTNET_DNS"' www.test udp &
-		a dns '"$TESTNET_DNS"' www.test tcp &
-		a dns '"$BP_DNS"' www.test udp &
-		a dns '"$NW_GATEWAY"' www.test udp &
-		a dns '"$NW_GATEWAY"' www.test tcp &
 		a dns '"$NW_GATEWAY"' other.test udp &
 		wait
 		r http://www.test/')
@@ -120,7 +132,7 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 	bp_assert_untouched sink usink dns
 	bp_assert_no_job_source
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
-	bp_assert_logged "host=www.test" "decision=allow"
+	nw_logged "host=www.test" "decision=allow"
 	assert_clean "$id"
 }
 
@@ -174,22 +186,15 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 	assert_line_has "HELLO www.test $TESTNET_HOST_ADDR:$port whole closed" ""
 	bp_assert_host_untouched hostsvc
 	bp_send_refused denied 403 other.test
-	for l in loop1 loop2 loop3 loop4 loop5; do
-		if ! grep -qE "^SEND $l STATUS (403|502)$" <<<"$output"; then
-			echo "request $l was not refused:" >&2
-			grep -E "^(SEND|BODY|REASON) $l " <<<"$output" >&2
-			false
-		fi
-		assert_line_has "BODY $l " "netward: "
-	done
+	bp_refused_any '403|502' loop1 loop2 loop3 loop4 loop5
 	# Closed unanswered (or, read as a malformed request, 400): never
 	# passed on.
 	grep -qE "^SEND junk STATUS (none|400)$" <<<"$output"
 	assert_output_lacks "hello from other.test"
 	bp_assert_untouched sink usink
 	bp_assert_no_job_source
-	bp_assert_logged "host=other.test" "decision=deny"
-	bp_assert_logged "host=$NW_GATEWAY" "decision=deny"
+	nw_logged "host=other.test" "decision=deny"
+	nw_logged "host=$NW_GATEWAY" "decision=deny"
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
 	assert_clean "$id"
 }
@@ -269,7 +274,7 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 	bp_assert_untouched usink sink
 	bp_assert_no_job_source
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
-	bp_assert_logged "host=www.test" "decision=allow"
+	nw_logged "host=www.test" "decision=allow"
 	assert_clean "$id"
 }
 
@@ -361,7 +366,7 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 	bp_assert_untouched sink usink
 	bp_assert_no_job_source
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
-	bp_assert_logged "host=www.test" "decision=allow"
+	nw_logged "host=www.test" "decision=allow"
 	assert_clean "$id"
 }
 
@@ -417,7 +422,7 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 	assert_output_lacks "sent reply"
 	bp_assert_host_untouched v6sink v6usink
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
-	bp_assert_logged "host=www.test" "decision=allow"
+	nw_logged "host=www.test" "decision=allow"
 	assert_clean "$id"
 }
 
@@ -476,8 +481,8 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 		assert_line_has "RESULT $u 403 " "netward: "
 	done
 	bp_assert_host_untouched loop
-	bp_assert_logged "host=127.0.0.1" "port=$lport" "decision=deny"
-	bp_assert_logged "host=localhost" "reason=\"netward: "
+	nw_logged "host=127.0.0.1" "port=$lport" "decision=deny"
+	nw_logged "host=localhost" "reason=\"netward: "
 	# 127.1 and ::ffff:127.0.0.1 are logged as the address they spell.
 	[ "$(grep -F "host=127.0.0.1 " "$NW_LOG" | grep -cF "decision=deny")" -ge 3 ]
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
@@ -491,8 +496,8 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 	assert_line_has "RESULT http://hostself.test:$port/ 403 " "netward: "
 	assert_output_lacks "sink"
 	bp_assert_host_untouched any anyu
-	bp_assert_logged "host=$TESTNET_HOST_ADDR" "decision=deny"
-	bp_assert_logged "host=hostself.test" "decision=deny"
+	nw_logged "host=$TESTNET_HOST_ADDR" "decision=deny"
+	nw_logged "host=hostself.test" "decision=deny"
 }
 
 @test "bypass: another job's address and proxy, directly and through the proxy" {
@@ -533,7 +538,7 @@ MYADDR='me=$(ip -4 -o addr show eth0 | awk "{print \$4}" | cut -d/ -f1); echo "M
 	# refuses other.test.
 	grep -qE "^RESULT http://other.test/ (000|403) " <<<"$output"
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
-	bp_assert_logged "host=$addr_a" "decision=deny"
+	nw_logged "host=$addr_a" "decision=deny"
 	if [ -s "$shared/a-got" ]; then
 		echo "job A's listener saw job B:" >&2
 		cat "$shared/a-got" >&2
@@ -591,14 +596,7 @@ P="$NW_GATEWAY 3128"
 	done
 	# Other spellings of an address are no address and no name: refused
 	# before any lookup (400 invalid host, or 403).
-	for l in decimal octal hex short; do
-		if ! grep -qE "^SEND $l STATUS (400|403)$" <<<"$output"; then
-			echo "request $l was not refused:" >&2
-			grep -E "^(SEND|BODY|REASON) $l " <<<"$output" >&2
-			false
-		fi
-		assert_line_has "BODY $l " "netward: "
-	done
+	bp_refused_any '400|403' decimal octal hex short
 	bp_send_refused evil 403 evilexample.test
 	bp_send_refused evilwww 403 evilwww.test
 	bp_send_refused suffix 403 www.test.evil.test
@@ -628,11 +626,11 @@ P="$NW_GATEWAY 3128"
 	assert_line_has "SEND connip STATUS 403" ""
 	assert_line_has "RESULT https://www.test/ 200 " "hello from www.test"
 	# The proxy logged its decisions.
-	bp_assert_logged "host=evilexample.test" "decision=deny"
-	bp_assert_logged "host=www.test.evil.test" "decision=deny"
-	bp_assert_logged "method=CONNECT" "host=www.test" "port=22" "decision=deny"
-	bp_assert_logged "method=CONNECT" "host=www.test" "port=80" "decision=deny"
-	bp_assert_logged "host=198.18.0.10" "decision=deny"
+	nw_logged "host=evilexample.test" "decision=deny"
+	nw_logged "host=www.test.evil.test" "decision=deny"
+	nw_logged "method=CONNECT" "host=www.test" "port=22" "decision=deny"
+	nw_logged "method=CONNECT" "host=www.test" "port=80" "decision=deny"
+	nw_logged "host=198.18.0.10" "decision=deny"
 	assert_clean "$id"
 }
 
@@ -681,8 +679,8 @@ P="$NW_GATEWAY 3128"
 	# framing on the way out: the origin sees one request per client
 	# request, never the one hidden in the body.
 	bp_assert_never_smuggled
-	bp_assert_logged "status=414" "decision=deny"
-	bp_assert_logged "status=431" "decision=deny"
+	nw_logged "status=414" "decision=deny"
+	nw_logged "status=431" "decision=deny"
 	assert_clean "$id"
 }
 
@@ -722,7 +720,7 @@ bp_assert_never_smuggled() {
 		printf '%s\n' "$output" >&2
 		false
 	fi
-	bp_assert_logged "decision=deny" "connections open (the limit)"
+	nw_logged "decision=deny" "connections open (the limit)"
 	# After the flood, and while one client sits on /big, the proxy serves.
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
 	assert_line_has "RESULT https://www.test/ 200 " "hello from www.test"
@@ -758,7 +756,7 @@ bp_assert_never_smuggled() {
 	assert_success
 	for n in $names; do
 		assert_line_has "RESULT http://$n:$port/ 403 " "netward: "
-		bp_assert_logged "host=$n" "decision=deny"
+		nw_logged "host=$n" "decision=deny"
 	done
 	assert_line_has "RESULT http://cgnat.test:$port/ 403 " "100.64.0.1"
 	assert_line_has "RESULT http://ula.test:$port/ 403 " "fd00::1"
@@ -799,9 +797,9 @@ bp_assert_never_smuggled() {
 		false
 	fi
 	assert_line_has "RESULT http://rebind.test:$BP_SINK_PORT/ 200 " "sink"
-	bp_assert_logged "method=GET" "host=rebind.test" "decision=deny" "127.0.0.1"
-	bp_assert_logged "method=CONNECT" "host=rebind.test" "decision=deny" "127.0.0.1"
-	bp_assert_logged "method=CONNECT" "host=rebind.test" "decision=allow"
+	nw_logged "method=GET" "host=rebind.test" "decision=deny" "127.0.0.1"
+	nw_logged "method=CONNECT" "host=rebind.test" "decision=deny" "127.0.0.1"
+	nw_logged "method=CONNECT" "host=rebind.test" "decision=allow"
 	assert_clean "$id"
 }
 
@@ -825,8 +823,8 @@ bp_assert_never_smuggled() {
 	assert_line_has "RESULT http://apialias.test:$TESTNET_API_PORT/ 403" ""
 	# Port 80 of the same host is not in the entry.
 	assert_line_has "RESULT http://apialias.test/ 200 " "hello from api.test"
-	bp_assert_logged "host=apialias.test" "port=$TESTNET_API_PORT" "decision=deny" "deny_destinations"
-	bp_assert_logged "method=CONNECT" "host=apialias.test" "decision=deny" "deny_destinations"
+	nw_logged "host=apialias.test" "port=$TESTNET_API_PORT" "decision=deny" "deny_destinations"
+	nw_logged "method=CONNECT" "host=apialias.test" "decision=deny" "deny_destinations"
 	assert_clean "$id"
 }
 
@@ -872,6 +870,6 @@ bp_assert_never_smuggled() {
 		grep -i forged "$BP_SRV/echo.log" >&2
 		false
 	fi
-	bp_assert_logged "job=job-$id" "host=www.test" "decision=allow"
+	nw_logged "job=job-$id" "host=www.test" "decision=allow"
 	assert_clean "$id"
 }

@@ -176,26 +176,6 @@ bp_assert_no_job_source() {
 	return "$bad"
 }
 
-# bp_assert_logged TEXT...: one line of the node log (the test config's
-# "log" file, which gets every access-log line) holds all the TEXTs.
-bp_assert_logged() {
-	local line ok
-	while read -r line; do
-		ok=1
-		for t in "$@"; do
-			grep -qF -- "$t" <<<"$line" || {
-				ok=0
-				break
-			}
-		done
-		[ "$ok" = 1 ] && return 0
-	done <"$NW_LOG"
-	echo "no node log line holds all of: $*" >&2
-	echo "node log ($NW_LOG):" >&2
-	tail -n 40 "$NW_LOG" >&2 2>/dev/null
-	return 1
-}
-
 # bp_send_refused LABEL CODE TEXT: the raw request LABEL got status CODE and
 # TEXT in its body or X-Netward-Reason.
 bp_send_refused() {

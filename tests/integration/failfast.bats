@@ -7,16 +7,7 @@ load helpers
 load http_helpers
 load bypass_helpers
 
-setup_file() { nw_setup_file; }
-teardown_file() { nw_teardown_file; }
-setup() {
-	nw_ensure_testnet
-	nw_setup
-}
-teardown() {
-	nw_teardown
-	nw_unreachable_cleanup
-}
+nw_suite testnet unreachable
 
 # The job's probes, each printing one line:
 #   TCP HOST:PORT RESULT SECONDS     RESULT: open, or ExceptionName/errno

@@ -9,12 +9,7 @@ load helpers
 load http_helpers
 load bypass_helpers
 
-setup_file() { nw_setup_file; }
-teardown_file() { nw_teardown_file; }
-setup() {
-	nw_ensure_testnet
-	nw_setup
-}
+nw_suite testnet
 teardown() {
 	local pid
 	if [ -n "${NW_TMP:-}" ] && [ -f "$NW_TMP/gcloop.pid" ]; then

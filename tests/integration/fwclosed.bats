@@ -10,11 +10,9 @@ load helpers
 load http_helpers
 load fwclosed_helpers
 
-setup_file() { nw_setup_file; }
-teardown_file() { nw_teardown_file; }
+nw_suite testnet
 setup() {
-	nw_ensure_testnet
-	nw_setup
+	nw_suite_setup
 	mkdir -p "$NW_TMP/shared"
 	chmod 1777 "$NW_TMP/shared"
 }

@@ -3,8 +3,9 @@
 # shellcheck disable=SC2154
 # Shared by the integration suites: runc bundles, node configs, running a job
 # through `netward patch-bundle` + `runc run`, and checking that a job left
-# nothing behind. Every suite loads it and calls nw_setup_file/nw_setup and
-# nw_teardown/nw_teardown_file from its own setup_file/setup/teardown hooks.
+# nothing behind. Every suite loads it and gets its setup_file/setup/teardown
+# hooks from nw_suite, or calls nw_setup_file/nw_setup and
+# nw_teardown/nw_teardown_file from hooks of its own.
 
 NW_ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 NETWARD=${NETWARD:-$NW_ROOT/build/netward}
@@ -37,6 +38,32 @@ nw_teardown_file() {
 	if [ "${NW_TESTNET_OWNED:-}" = 1 ]; then
 		"$NW_TESTNET" down 3>&-
 	fi
+}
+
+# nw_suite [testnet] [unreachable]: the hooks most suites share, called once
+# at the top of a suite: setup_file/teardown_file as nw_setup_file and
+# nw_teardown_file; setup as nw_suite_setup (with testnet, the test internet
+# brought back up first if another run took it down: nw_ensure_testnet from
+# http_helpers.bash); teardown as nw_suite_teardown (with unreachable, the
+# routes nw_unreachable added removed after nw_teardown). A suite with more
+# to do defines its own setup or teardown after the call, calling these.
+# shellcheck disable=SC2317 # bats calls the hooks
+nw_suite() {
+	NW_SUITE_OPTS=" $* "
+	setup_file() { nw_setup_file; }
+	teardown_file() { nw_teardown_file; }
+	setup() { nw_suite_setup; }
+	teardown() { nw_suite_teardown; }
+}
+
+nw_suite_setup() {
+	case ${NW_SUITE_OPTS:-} in *" testnet "*) nw_ensure_testnet ;; esac
+	nw_setup
+}
+
+nw_suite_teardown() {
+	nw_teardown
+	case ${NW_SUITE_OPTS:-} in *" unreachable "*) nw_unreachable_cleanup ;; esac
 }
 
 nw_setup() {

@@ -15,11 +15,9 @@ load hostfw_helpers
 
 FETCH='f() { if wget -q -T 3 -t 1 -O - "$1"; then :; else echo "UNREACHABLE $1"; fi; }'
 
-setup_file() { nw_setup_file; }
-teardown_file() { nw_teardown_file; }
+nw_suite testnet
 setup() {
-	nw_ensure_testnet
-	nw_setup
+	nw_suite_setup
 	hostfw_save
 }
 teardown() {

@@ -133,6 +133,16 @@ run_detached() {
 	timeout -k 5 "$NW_JOB_TIMEOUT" runc run -d --bundle "$1" "$2" </dev/null >"$3" 2>&1 3>&-
 }
 
+# run_until_done BUNDLE ID: the bundle patched and run detached (its output
+# in $NW_TMP/job.out) until the job prints DONE (60 s at most); then `run`
+# on that output, for the test's assertions, while the job lives on.
+run_until_done() {
+	patch_bundle "$1"
+	run_detached "$1" "$2" "$NW_TMP/job.out"
+	wait_for_text "$NW_TMP/job.out" DONE 60
+	run cat "$NW_TMP/job.out"
+}
+
 # kill_job ID: SIGKILL to the job's container, then up to 5 s until runc
 # reports it stopped (delete it after).
 kill_job() {
@@ -160,6 +170,40 @@ assert_link_gone() {
 # job_state_field ID FIELD: a field of the job's state entry.
 job_state_field() {
 	jq -r --arg f "$2" '.[$f] // empty' "$NW_STATE/jobs/$1/state.json" 2>/dev/null
+}
+
+# nw_logged TEXT...: one line of the node log (the test config's "log"
+# file, which gets every access-log line too) holds all the TEXTs.
+nw_logged() {
+	local line t ok
+	while read -r line; do
+		ok=1
+		for t in "$@"; do
+			if ! grep -qF -- "$t" <<<"$line"; then
+				ok=0
+				break
+			fi
+		done
+		[ "$ok" = 1 ] && return 0
+	done <"$NW_LOG"
+	echo "no node log line holds all of: $*" >&2
+	echo "node log ($NW_LOG):" >&2
+	tail -n 40 "$NW_LOG" >&2 2>/dev/null
+	return 1
+}
+
+# wait_stats ID JQ: until the job's status --json entry satisfies JQ (the
+# proxy writes its counters on its tick, at most a second apart).
+wait_stats() {
+	local id=$1 cond=$2 st _
+	for _ in $(seq 1 50); do
+		st=$("$NETWARD" --config "$NW_CONFIG" status --json </dev/null |
+			jq -c --arg id "$id" '.[] | select(.id == $id)')
+		jq -e "$cond" <<<"$st" >/dev/null && return 0
+		sleep 0.1
+	done
+	echo "status never satisfied $cond: $st" >&2
+	return 1
 }
 
 # wait_for_text FILE TEXT [SECONDS]: until FILE holds TEXT.
@@ -220,4 +264,70 @@ nw_unreachable_cleanup() {
 		[ -n "$r" ] && ip route del unreachable "$r" 2>/dev/null
 	done <"$NW_TMP/routes"
 	rm -f "$NW_TMP/routes"
+}
+
+# nw_tls_cut_py: Python for a job's script, defining tls_cut(s, ca, name,
+# mode, host): on the connected socket s, a TLS handshake for the server
+# name NAME (verified against CA) whose ClientHello goes out whole (MODE
+# whole), one byte per TCP segment (bytes) or in two TLS records (records),
+# then GET / with Host HOST. Returns "ok BODY" (the body's words) or
+# "closed" where the other side ended the connection first.
+nw_tls_cut_py() {
+	cat <<'PY'
+import socket, ssl, time
+def tls_cut(s, ca, name, mode, host):
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    o = ssl.create_default_context(cafile=ca).wrap_bio(inc, out, server_hostname=name)
+    try:
+        o.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    hello = out.read()
+    if mode == "bytes":
+        for i in range(len(hello)):
+            s.send(hello[i:i + 1])
+            time.sleep(0.002)
+    elif mode == "records":
+        body = hello[5:]
+        k = len(body) // 2
+        rec = lambda p: hello[:3] + len(p).to_bytes(2, "big") + p
+        s.sendall(rec(body[:k]))
+        time.sleep(0.05)
+        s.sendall(rec(body[k:]))
+    else:
+        s.sendall(hello)
+    while True:
+        try:
+            o.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            d = out.read()
+            if d:
+                s.sendall(d)
+            try:
+                d = s.recv(65536)
+            except ConnectionResetError:
+                d = b""
+            if not d:
+                return "closed"
+            inc.write(d)
+    s.sendall(out.read())
+    o.write(b"GET / HTTP/1.1\r\nHost: " + host.encode() + b"\r\nConnection: close\r\n\r\n")
+    s.sendall(out.read())
+    got = b""
+    while True:
+        try:
+            d = o.read(65536)
+            if not d:
+                break
+            got += d
+        except ssl.SSLWantReadError:
+            d = s.recv(65536)
+            if not d:
+                break
+            inc.write(d)
+        except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+            break
+    return "ok " + " ".join(got.split(b"\r\n\r\n", 1)[-1].decode().split())
+PY
 }

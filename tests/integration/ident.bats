@@ -6,15 +6,12 @@
 
 load helpers
 
-setup_file() { nw_setup_file; }
-teardown_file() { nw_teardown_file; }
+nw_suite
 
 setup() {
-	nw_setup
+	nw_suite_setup
 	write_node_config "$NW_CONFIG" '.allowed_modes = ["none", "http"]'
 }
-
-teardown() { nw_teardown; }
 
 @test "netward proxy --job-id refuses a quote, as the annotation does" {
 	for id in "a'b" 'a"b' 'a b' 'a\b'; do

@@ -10,22 +10,14 @@
 load helpers
 load http_helpers
 
-setup_file() { nw_setup_file; }
-teardown_file() { nw_teardown_file; }
-setup() {
-	nw_ensure_testnet
-	nw_setup
-}
-teardown() {
-	nw_teardown
-	nw_unreachable_cleanup
-}
+nw_suite testnet unreachable
 
 # The job side: tls NAME MODE opens a CONNECT tunnel to www.test:443, sends
 # a ClientHello for NAME (MODE whole, bytes: one byte per TCP segment,
 # records: the handshake in two TLS records), and prints
 # TLS NAME MODE ok BODY | TLS NAME MODE closed | TLS NAME MODE ERR TEXT.
 tls_py() {
+	nw_tls_cut_py
 	cat <<'PY'
 import socket, ssl, sys, time
 gw, ca, name, mode = sys.argv[1:5]
@@ -41,59 +33,7 @@ def run():
         head += b
     if not head.startswith(b"HTTP/1.1 200"):
         return "ERR " + head.split(b"\r\n")[0].decode()
-    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    o = ssl.create_default_context(cafile=ca).wrap_bio(inc, out, server_hostname=name)
-    try:
-        o.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    hello = out.read()
-    if mode == "bytes":
-        for i in range(len(hello)):
-            s.send(hello[i:i + 1])
-            time.sleep(0.002)
-    elif mode == "records":
-        body = hello[5:]
-        k = len(body) // 2
-        rec = lambda p: hello[:3] + len(p).to_bytes(2, "big") + p
-        s.sendall(rec(body[:k]))
-        time.sleep(0.05)
-        s.sendall(rec(body[k:]))
-    else:
-        s.sendall(hello)
-    while True:
-        try:
-            o.do_handshake()
-            break
-        except ssl.SSLWantReadError:
-            d = out.read()
-            if d:
-                s.sendall(d)
-            try:
-                d = s.recv(65536)
-            except ConnectionResetError:
-                d = b""
-            if not d:
-                return "closed"
-            inc.write(d)
-    s.sendall(out.read())
-    o.write(b"GET / HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n")
-    s.sendall(out.read())
-    got = b""
-    while True:
-        try:
-            d = o.read(65536)
-            if not d:
-                break
-            got += d
-        except ssl.SSLWantReadError:
-            d = s.recv(65536)
-            if not d:
-                break
-            inc.write(d)
-        except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
-            break
-    return "ok " + " ".join(got.split(b"\r\n\r\n", 1)[-1].decode().split())
+    return tls_cut(s, ca, name, mode, "www.test")
 try:
     r = run()
 except Exception as e:
@@ -110,7 +50,7 @@ tls_bundle() {
 }
 
 @test "intercept: a CONNECT tunnel to an allowed host carrying a denied server name is closed, however the ClientHello is cut" {
-	local id b log st i m
+	local id b log i m
 	id=$(job_id sni)
 	b=$(tls_bundle "$id" www.test '
 		for m in whole bytes records; do
@@ -137,13 +77,7 @@ tls_bundle() {
 	[ "$(grep -F 'decision=deny' "$log" | grep -F 'method=CONNECT' |
 		grep -cF "the TLS server name 'other.test' is not in this job")" -eq 3 ]
 	[ "$(grep -F 'decision=allow' "$log" | grep -cF 'host=www.test')" -ge 3 ]
-	for i in $(seq 1 50); do
-		st=$("$NETWARD" --config "$NW_CONFIG" status --json </dev/null |
-			jq -c --arg id "$id" '.[] | select(.id == $id)')
-		jq -e '.requests_denied >= 3' <<<"$st" >/dev/null && break
-		sleep 0.1
-	done
-	jq -e '.requests_denied >= 3' <<<"$st"
+	wait_stats "$id" '.requests_denied >= 3'
 	kill_job "$id"
 	runc delete "$id"
 	eventually_clean "$id" 10

@@ -15,16 +15,7 @@ load helpers
 load http_helpers
 load intercept_helpers
 
-setup_file() { nw_setup_file; }
-teardown_file() { nw_teardown_file; }
-setup() {
-	nw_ensure_testnet
-	nw_setup
-}
-teardown() {
-	nw_teardown
-	nw_unreachable_cleanup
-}
+nw_suite testnet unreachable
 
 # The test internet's DNS log size now, to read only what came after.
 dns_mark() { stat -c %s "$TESTNET_DIR/log/dnsmasq.log"; }
@@ -103,14 +94,14 @@ dns_since() { tail -c +"$(($1 + 1))" "$TESTNET_DIR/log/dnsmasq.log"; }
 	assert_line_has "PYD http://other.test/ 403 " "netward: "
 	assert_line_has "CN http://www.test/ 403 " "other.test"
 	assert_output_lacks "hello from other.test"
-	ic_logged "host=other.test " "decision=deny"
-	ic_logged "host=www.test " "decision=allow"
+	nw_logged "host=other.test " "decision=deny"
+	nw_logged "host=www.test " "decision=allow"
 	assert_clean "$id"
 }
 
 @test "intercept: TLS to an IP literal (no server name) is refused, logged and counted; plain HTTP to one gets 403" {
 	ic_need node
-	local id b st
+	local id b
 	id=$(job_id iplit)
 	b=$(ic_bundle "$id" "www.test,$TESTNET_WWW" '
 		cn https://'"$TESTNET_WWW"'/
@@ -121,10 +112,7 @@ dns_since() { tail -c +"$(($1 + 1))" "$TESTNET_DIR/log/dnsmasq.log"; }
 		cn http://'"$TESTNET_OTHER"'/
 		echo DONE
 		exec sleep 300')
-	patch_bundle "$b"
-	run_detached "$b" "$id" "$NW_TMP/job.out"
-	wait_for_text "$NW_TMP/job.out" DONE 60
-	run cat "$NW_TMP/job.out"
+	run_until_done "$b" "$id"
 	# Even with the address itself on the job's list: TLS with no name
 	# has nothing to judge.
 	grep -qE "^CN https://$TESTNET_WWW/ 000 .* rc=(35|56) " <<<"$output"
@@ -133,14 +121,7 @@ dns_since() { tail -c +"$(($1 + 1))" "$TESTNET_DIR/log/dnsmasq.log"; }
 	assert_line_has "CN http://$TESTNET_OTHER/ 403 " "netward: "
 	assert_output_lacks "hello from"
 	ic_wait_log "$id" "decision=deny" 4
-	for _ in $(seq 1 50); do
-		st=$("$NETWARD" --config "$NW_CONFIG" status --json </dev/null |
-			jq -c --arg id "$id" '.[] | select(.id == $id)')
-		jq -e '.requests_denied >= 4' <<<"$st" >/dev/null && break
-		sleep 0.1
-	done
-	echo "$st" >&2
-	jq -e '.requests_denied >= 4' <<<"$st"
+	wait_stats "$id" '.requests_denied >= 4'
 	kill_job "$id"
 	runc delete "$id"
 	eventually_clean "$id" 10
@@ -178,7 +159,7 @@ dns_since() { tail -c +"$(($1 + 1))" "$TESTNET_DIR/log/dnsmasq.log"; }
 	assert_line_has "HELLO www.test $TESTNET_WWW:8080 whole closed" ""
 	assert_output_lacks "hello from other.test"
 	[ "$(ic_count 'host=other.test ' 'decision=deny')" -ge 4 ]
-	ic_logged "host=www.test " "port=8080" "decision=deny"
+	nw_logged "host=www.test " "port=8080" "decision=deny"
 	assert_clean "$id"
 }
 
@@ -313,7 +294,7 @@ PY
 	done
 	# The cut ClientHello is refused and logged with the reason; the
 	# silent connection asked for nothing.
-	ic_logged "did not arrive within $t_peek ms" "decision=deny"
+	nw_logged "did not arrive within $t_peek ms" "decision=deny"
 	assert_clean "$id"
 }
 

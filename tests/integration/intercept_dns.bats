@@ -10,16 +10,10 @@ load helpers
 load http_helpers
 load intercept_helpers
 
-setup_file() { nw_setup_file; }
-teardown_file() { nw_teardown_file; }
+nw_suite testnet unreachable
 setup() {
-	nw_ensure_testnet
-	nw_setup
+	nw_suite_setup
 	DNS_MARK=$(stat -c %s "$TESTNET_DIR/log/dnsmasq.log")
-}
-teardown() {
-	nw_teardown
-	nw_unreachable_cleanup
 }
 
 # What dnsmasq logged since the test began.

@@ -108,6 +108,7 @@ EOF
 # The ClientHello, cut three ways, straight to the address (no CONNECT):
 # what netward intercepts and must read whole before it decides.
 ic_hello_py() {
+	nw_tls_cut_py
 	cat <<'EOF'
 import socket, ssl, sys, time
 ip, port, name, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
@@ -115,59 +116,7 @@ ca = "/etc/netward-test-ca.pem"
 def run():
     s = socket.create_connection((ip, port), timeout=10)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    o = ssl.create_default_context(cafile=ca).wrap_bio(inc, out, server_hostname=name)
-    try:
-        o.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    hello = out.read()
-    if mode == "bytes":
-        for i in range(len(hello)):
-            s.send(hello[i:i + 1])
-            time.sleep(0.002)
-    elif mode == "records":
-        body = hello[5:]
-        k = len(body) // 2
-        rec = lambda p: hello[:3] + len(p).to_bytes(2, "big") + p
-        s.sendall(rec(body[:k]))
-        time.sleep(0.05)
-        s.sendall(rec(body[k:]))
-    else:
-        s.sendall(hello)
-    while True:
-        try:
-            o.do_handshake()
-            break
-        except ssl.SSLWantReadError:
-            d = out.read()
-            if d:
-                s.sendall(d)
-            try:
-                d = s.recv(65536)
-            except ConnectionResetError:
-                d = b""
-            if not d:
-                return "closed"
-            inc.write(d)
-    s.sendall(out.read())
-    o.write(b"GET / HTTP/1.1\r\nHost: " + name.encode() + b"\r\nConnection: close\r\n\r\n")
-    s.sendall(out.read())
-    got = b""
-    while True:
-        try:
-            d = o.read(65536)
-            if not d:
-                break
-            got += d
-        except ssl.SSLWantReadError:
-            d = s.recv(65536)
-            if not d:
-                break
-            inc.write(d)
-        except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
-            break
-    return "ok " + " ".join(got.split(b"\r\n\r\n", 1)[-1].decode().split())
+    return tls_cut(s, ca, name, mode, name)
 try:
     r = run()
 except Exception as e:
@@ -261,25 +210,6 @@ ic_assert_resolve_fail() {
 		echo "the failure took ${ms:-?} ms (a timeout, not an answer): $line" >&2
 		return 1
 	fi
-}
-
-# ic_logged TEXT...: one line of the node log (every access-log line goes
-# there too) holds all the TEXTs.
-ic_logged() {
-	local line t ok
-	while read -r line; do
-		ok=1
-		for t in "$@"; do
-			if ! grep -qF -- "$t" <<<"$line"; then
-				ok=0
-				break
-			fi
-		done
-		[ "$ok" = 1 ] && return 0
-	done <"$NW_LOG"
-	echo "no node log line holds all of: $*" >&2
-	tail -n 40 "$NW_LOG" >&2 2>/dev/null
-	return 1
 }
 
 # ic_count TEXT...: how many node log lines hold all the TEXTs.

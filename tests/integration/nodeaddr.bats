@@ -56,17 +56,26 @@ via() {
 			END {print s r}'
 }
 
+# refused ADDR: the proxy refuses http://ADDR:8080/ as an address of this
+# node. allowed ADDR: no such refusal (the reply stays in $output).
+refused() {
+	run via "http://$1:8080/"
+	echo "$output"
+	[[ $output == "403 "*"$1 is an address of this node"* ]]
+}
+allowed() {
+	run via "http://$1:8080/"
+	echo "$output"
+	[[ $output != *"address of this node"* ]]
+}
+
 @test "nodeaddr: an address added while the proxy runs is refused at once, and reachable once removed" {
 	ip -n "$NS" addr add 93.184.216.34/32 dev nwna0
-	run via http://93.184.216.34:8080/
-	echo "$output"
-	[[ $output == "403 "*"93.184.216.34 is an address of this node"* ]]
+	refused 93.184.216.34
 	ip -n "$NS" addr del 93.184.216.34/32 dev nwna0
 	# No longer the node's: the proxy connects (nothing answers out of
 	# the veth), so it is no refusal by the node rule.
-	run via http://93.184.216.34:8080/
-	echo "$output"
-	[[ $output != *"address of this node"* ]]
+	allowed 93.184.216.34
 	[[ $output == 50[24]* ]]
 }
 
@@ -76,13 +85,9 @@ via() {
 	# route's source, 127.0.0.1: the proxy connected, and the node's own
 	# service on 0.0.0.0:8080 answered the job with 200.
 	ip -n "$NS" route add local 45.10.20.128/25 dev lo src 127.0.0.1
-	run via http://45.10.20.200:8080/
-	echo "$output"
-	[[ $output == "403 "*"45.10.20.200 is an address of this node"* ]]
+	refused 45.10.20.200
 	ip -n "$NS" route del local 45.10.20.128/25 dev lo src 127.0.0.1
-	run via http://45.10.20.200:8080/
-	echo "$output"
-	[[ $output != *"address of this node"* ]]
+	allowed 45.10.20.200
 }
 
 @test "nodeaddr: after more address changes than its queue holds, the proxy reads the node's addresses again" {
@@ -97,12 +102,8 @@ via() {
 	ip -n "$NS" -batch "$T/add.batch"
 	ip -n "$NS" addr add 93.184.216.34/32 dev nwna0
 	ip -n "$NS" -batch "$T/del.batch"
-	run via http://93.184.216.34:8080/
-	echo "$output"
-	[[ $output == "403 "*"93.184.216.34 is an address of this node"* ]]
+	refused 93.184.216.34
 	ip -n "$NS" addr del 93.184.216.34/32 dev nwna0
-	run via http://93.184.216.34:8080/
-	echo "$output"
-	[[ $output != *"address of this node"* ]]
+	allowed 93.184.216.34
 	kill -0 "$(cat "$T/proxy.pid")"
 }

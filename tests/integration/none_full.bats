@@ -5,10 +5,7 @@
 
 load helpers
 
-setup_file() { nw_setup_file; }
-teardown_file() { nw_teardown_file; }
-setup() { nw_setup; }
-teardown() { nw_teardown; }
+nw_suite
 
 # Inside a job: fetch URL with GNU wget (from the host's /usr), print the
 # body or a marker saying it could not.

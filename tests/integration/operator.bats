@@ -6,18 +6,15 @@
 
 load helpers
 
-setup_file() { nw_setup_file; }
-teardown_file() { nw_teardown_file; }
+nw_suite
 
 setup() {
-	nw_setup
+	nw_suite_setup
 	write_node_config "$NW_CONFIG" \
 		'.domain_allowlist = [".www.test", "other.test", "private.test", "meta.test", "api.test", "mixed.test"]
 		 | .deny_destinations = ["'"$TESTNET_API"'", "other.test:8443"]
 		 | .allow_private_destinations = ["198.18.0.0/15"]'
 }
-
-teardown() { nw_teardown; }
 
 fail() {
 	printf '%s\n' "$*" >&2

@@ -210,7 +210,7 @@ nwp_cid() {
 	ic_assert_resolve_fail "NFETCH https://other.test/ "
 	ic_assert_resolve_fail "CN https://other.test/ "
 	assert_output_lacks "hello from other.test"
-	ic_logged "host=www.test " "decision=allow"
+	nw_logged "host=www.test " "decision=allow"
 	assert_clean "$(nwp_cid intercept)"
 }
 

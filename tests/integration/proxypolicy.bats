@@ -8,16 +8,7 @@
 load helpers
 load http_helpers
 
-setup_file() { nw_setup_file; }
-teardown_file() { nw_teardown_file; }
-setup() {
-	nw_ensure_testnet
-	nw_setup
-}
-teardown() {
-	nw_teardown
-	nw_unreachable_cleanup
-}
+nw_suite testnet unreachable
 
 @test "proxypolicy: allow_private_destinations CIDR:port opens that port only" {
 	local id b

@@ -12,13 +12,7 @@ SCALE_JOBS=${NW_SCALE_JOBS:-50}
 # The issue's target for the last jobs' setup against the first ones'.
 SCALE_RATIO=1.5
 
-setup_file() { nw_setup_file; }
-teardown_file() { nw_teardown_file; }
-setup() {
-	nw_ensure_testnet
-	nw_setup
-}
-teardown() { nw_teardown; }
+nw_suite testnet
 
 # median FILE FIRST COUNT: the median of COUNT lines of FILE from line FIRST.
 median() {

@@ -9,11 +9,9 @@ load helpers
 load http_helpers
 load shim_helpers
 
-setup_file() { nw_setup_file; }
-teardown_file() { nw_teardown_file; }
+nw_suite testnet
 setup() {
-	nw_ensure_testnet
-	nw_setup
+	nw_suite_setup
 	shim_setup
 }
 teardown() {

@@ -17,12 +17,7 @@ load http_helpers
 load hostfw_helpers
 load shim_helpers
 
-setup_file() { nw_setup_file; }
-teardown_file() { nw_teardown_file; }
-setup() {
-	nw_ensure_testnet
-	nw_setup
-}
+nw_suite testnet
 teardown() {
 	nw_teardown
 	if [ -n "${SP_HOSTFW:-}" ]; then

@@ -8,11 +8,9 @@ load http_helpers
 
 PY3=/usr/bin/python3
 
-setup_file() { nw_setup_file; }
-teardown_file() { nw_teardown_file; }
+nw_suite testnet
 setup() {
-	nw_ensure_testnet
-	nw_setup
+	nw_suite_setup
 	"$PY3" -c 'import prometheus_client' 2>/dev/null ||
 		skip "python3-prometheus-client is missing (tests/deps.sh installs it)"
 }
@@ -43,20 +41,6 @@ PY
 # prom_value FILE SELECTOR: the value alone.
 prom_value() {
 	prom "$@" | awk '{ print $2 }'
-}
-
-# wait_stats ID JQ: until the job's status --json entry satisfies JQ (the
-# proxy writes its counters on its tick, at most a second apart).
-wait_stats() {
-	local id=$1 cond=$2 st _
-	for _ in $(seq 1 50); do
-		st=$("$NETWARD" --config "$NW_CONFIG" status --json </dev/null |
-			jq -c --arg id "$id" '.[] | select(.id == $id)')
-		jq -e "$cond" <<<"$st" >/dev/null && return 0
-		sleep 0.1
-	done
-	echo "status never satisfied $cond: $st" >&2
-	return 1
 }
 
 @test "visibility: metrics parse, carry the job's counters and the node's, and gc writes them as a textfile" {
@@ -141,10 +125,7 @@ wait_stats() {
 		r http://far.test/
 		echo DONE
 		exec sleep 300')
-	patch_bundle "$b"
-	run_detached "$b" "$id" "$NW_TMP/job.out"
-	wait_for_text "$NW_TMP/job.out" DONE 60
-	run cat "$NW_TMP/job.out"
+	run_until_done "$b" "$id"
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
 	assert_line_has "RESULT http://a.www.test/ 200 " "hello from www.test"
 	assert_line_has "RESULT https://sub.www.test/ 200 " "hello from www.test"
@@ -191,10 +172,7 @@ wait_stats() {
 		r http://other.test/
 		echo DONE
 		exec sleep 300')
-	patch_bundle "$b"
-	run_detached "$b" "$id" "$NW_TMP/job.out"
-	wait_for_text "$NW_TMP/job.out" DONE 60
-	run cat "$NW_TMP/job.out"
+	run_until_done "$b" "$id"
 	assert_refused_request http://a.www.test/ "is not in this job's allowlist"
 	run "$NETWARD" --config "$NW_CONFIG" domains "$id"
 	assert_success

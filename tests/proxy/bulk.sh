@@ -15,6 +15,7 @@ root=$(cd "$here/../.." && pwd)
 netward=${NETWARD:-$root/build/netward}
 tmp=$(mktemp -d /tmp/netward-bulk.XXXXXX)
 . "$here/../lib/tap.sh"
+. "$here/lib.sh"
 # Sizes: large ones where the peers are fast, smaller ones where a peer is
 # slow on purpose (the point there is the proxy's waiting, not volume).
 big=${NW_BULK_BIG:-$((256 << 20))} small=${NW_BULK_SMALL:-$((24 << 20))}
@@ -26,14 +27,6 @@ done
 base=$((20000 + RANDOM % 20000))
 bulk=$((base + 1)) pport=$((base + 3))
 origin=127.0.0.2:$bulk
-
-wait_port() {
-	for _ in $(seq 50); do
-		(exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 python3 "$root/tests/lib/flow-servers.py" bulk --bind 127.0.0.2 --port "$bulk" 2>"$tmp/bulk.err" &
 pids+=("$!")

@@ -18,27 +18,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 netward=${NETWARD:-$here/../../build/netward}
 tmp=$(mktemp -d /tmp/netward-intercept.XXXXXX)
 . "$here/../lib/tap.sh"
+. "$here/lib.sh"
 ip link set lo up
 
 dns_port=5300 plain=8080 tls=8443 pport=3128 iport=3129 jdns=5353
 
-wait_port() {
-	for _ in $(seq 50); do
-		(exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "# nothing listens on $1:$2"; return 1
-}
-
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert.pem" \
-	-days 1 -subj /CN=allowed.test 2>/dev/null
 dnsmasq -k --no-resolv --no-hosts --bind-interfaces --listen-address=127.0.0.53 \
 	--port="$dns_port" --pid-file= --log-queries --log-facility="$tmp/dnsmasq.log" \
 	--address=/allowed.test/127.0.0.2 --address=/other.test/127.0.0.2 \
 	--address=/private.test/10.0.0.5 --address=/flood.test/127.0.0.2 2>"$tmp/dnsmasq.err" &
 pids+=($!)
-python3 "$here/origin.py" 127.0.0.2 "$plain" & pids+=($!)
-python3 "$here/origin.py" 127.0.0.2 "$tls" "$tmp/cert.pem" "$tmp/key.pem" & pids+=($!)
+origins "$plain" "$tls"
 cat >"$tmp/netward.json" <<JSON
 {"allowed_modes": ["http"], "allow_private_destinations": ["127.0.0.2/32"],
  "dns_servers": ["127.0.0.53:$dns_port"], "connect_ports": [$tls],
@@ -107,16 +97,7 @@ out=$(python3 - "$tls" <<'PY'
 import socket, ssl, sys, time
 port = int(sys.argv[1])
 
-def hello(name):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    try:
-        ctx.wrap_bio(inc, out, server_hostname=name).do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    return out.read()
+from tlshello import hello
 
 def two_records(h):
     body = h[5:]

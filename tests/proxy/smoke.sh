@@ -8,20 +8,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 netward=${NETWARD:-$here/../../build/netward}
 tmp=$(mktemp -d /tmp/netward-smoke.XXXXXX)
 . "$here/../lib/tap.sh"
+. "$here/lib.sh"
 
 base=$((20000 + RANDOM % 20000))
 dns_port=$base plain=$((base + 1)) tls=$((base + 2)) pport=$((base + 3))
 
-wait_port() {
-	for _ in $(seq 50); do
-		(exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "# nothing listens on $1:$2"; return 1
-}
-
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert.pem" \
-	-days 1 -subj /CN=allowed.test 2>/dev/null
 dnsmasq -k --no-resolv --no-hosts --bind-interfaces --listen-address=127.0.0.53 \
 	--port="$dns_port" --pid-file= --address=/allowed.test/127.0.0.2 \
 	--address=/private.test/10.0.0.5 --address=/mixed.test/127.0.0.2 \
@@ -30,8 +21,7 @@ dnsmasq -k --no-resolv --no-hosts --bind-interfaces --listen-address=127.0.0.53 
 	2>"$tmp/dnsmasq.log" &
 dns=$!
 pids+=($dns)
-python3 "$here/origin.py" 127.0.0.2 "$plain" & pids+=($!)
-python3 "$here/origin.py" 127.0.0.2 "$tls" "$tmp/cert.pem" "$tmp/key.pem" & pids+=($!)
+origins "$plain" "$tls"
 cat >"$tmp/netward.json" <<JSON
 {"allowed_modes": ["http"], "allow_private_destinations": ["127.0.0.0/8"],
  "dns_servers": ["127.0.0.53:$dns_port"], "connect_ports": [$tls],

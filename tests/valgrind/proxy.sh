@@ -20,6 +20,7 @@ netward=${NETWARD:-$root/build/netward}
 budget=${NW_VALGRIND_BUDGET:-170}
 tmp=$(mktemp -d /tmp/netward-valgrind.XXXXXX)
 . "$here/../lib/tap.sh"
+. "$root/tests/proxy/lib.sh"
 skip_all() { echo "1..1"; echo "ok 1 - proxy under valgrind # skip $1"; exit 0; }
 
 missing=()
@@ -28,15 +29,6 @@ for t in valgrind ab curl dnsmasq python3 timeout; do
 done
 [ ${#missing[@]} -eq 0 ] || skip_all "missing: ${missing[*]}"
 [ -x "$netward" ] || skip_all "no $netward (make first)"
-
-wait_port() { # host port seconds
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		(exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 base=$((20000 + RANDOM % 20000))
 dns_port=$base plain=$((base + 1)) echo_port=$((base + 2)) pport=$((base + 3))
@@ -137,16 +129,7 @@ pport, eport = int(sys.argv[1]), int(sys.argv[2])
 lock = threading.Lock()
 res = {"tunnel": 0, "refused": 0, "gone": 0, "bad": 0, "tls": 0, "tls_refused": 0}
 
-def hello(name):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    try:
-        ctx.wrap_bio(inc, out, server_hostname=name).do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    return out.read()
+from tlshello import hello
 
 def recv_n(s, n):
     got = b""
