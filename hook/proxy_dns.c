@@ -40,6 +40,16 @@
 #define DNS_LOOKUP_OVERHEAD 64
 /* Upstream lookups per query: resolve_lookup asks A and AAAA. */
 #define DNS_LOOKUPS 2
+/* Times one lookup may be sent to each of the node's dns_servers: c-ares's
+ * tries (2 at most, resolve_timing_for; a SERVFAIL or a silence moves on to
+ * the next server), each asked again over TCP when the answer comes back
+ * truncated. A lookup is charged all of them. */
+#define DNS_SENDS 4
+/* Lines a second for queries answered here without a lookup (names
+ * outside the list, other types, malformed); the rest are counted and
+ * summed up in one line a second, so a flood of them costs the node's log
+ * next to nothing. */
+#define DNS_LOCAL_LINES 10
 
 struct dns_tcp;
 
@@ -75,6 +85,9 @@ struct proxy_dns {
 	bool qps_set;
 	uint64_t qps_dropped; /* past the bound since the last line saying so */
 	uint64_t qps_noted_ms;
+	unsigned local_lines;	 /* lines for local answers in this second */
+	uint64_t local_unlogged; /* local answers past DNS_LOCAL_LINES, not yet noted */
+	uint64_t local_sec_ms;	 /* when this second began */
 	struct proxy_ev udp, tcp;
 	struct dns_tcp *conns, *dead;
 	unsigned nconns;
@@ -213,18 +226,20 @@ static void answer_resolved(struct proxy_dns *d, struct dns_tcp *t,
 }
 
 /* What a query for name costs the job's upstream bucket: the bytes its
- * lookups send. */
-static uint64_t dns_upstream_cost(const char *name)
+ * lookups may send, to every server, each try, UDP and TCP. */
+static uint64_t dns_upstream_cost(const struct proxy_dns *d, const char *name)
 {
-	return (uint64_t)(strlen(name) + DNS_LOOKUP_OVERHEAD) * DNS_LOOKUPS;
+	size_t n = d->p->o->cfg->n_dns ? d->p->o->cfg->n_dns : 1;
+
+	return (uint64_t)(strlen(name) + DNS_LOOKUP_OVERHEAD) * DNS_LOOKUPS * DNS_SENDS * n;
 }
 
 /* Queries per second, of any kind, for an upstream rate of rate bytes/s:
  * as many as the rate would pay for if each were sent upstream with the
  * shortest name; its burst the same share of the upstream burst. */
-static void dns_qps_for(struct bucket *b, const struct bucket *up)
+static void dns_qps_for(const struct proxy_dns *d, struct bucket *b, const struct bucket *up)
 {
-	uint64_t least = dns_upstream_cost("");
+	uint64_t least = dns_upstream_cost(d, "");
 
 	bucket_init(b, up->rate / least, up->burst / least ? up->burst / least : 1, proxy_now_ns());
 	if (up->rate != 0 && b->rate == 0)
@@ -235,7 +250,7 @@ static void dns_qps_for(struct bucket *b, const struct bucket *up)
 static bool dns_take_query(struct proxy_dns *d)
 {
 	if (!d->qps_set) { /* the job's buckets are made after the listeners */
-		dns_qps_for(&d->qps, &d->p->bk[DIR_UP]);
+		dns_qps_for(d, &d->qps, &d->p->bk[DIR_UP]);
 		d->qps_set = true;
 	}
 	if (d->qps.rate == 0)
@@ -328,15 +343,62 @@ static void on_resolved(void *arg, enum resolve_status st, const struct resolve_
 		tcp_update(t);
 }
 
+/* Logs a query answered here, DNS_LOCAL_LINES a second; past them only
+ * counted, and said in one line when the next second's first comes. */
+static void dns_log_local(struct proxy_dns *d, const struct dns_query *q, bool allow, int rcode,
+			  const char *reason)
+{
+	uint64_t now = proxy_now_ms();
+	char why[PROXY_REASON_MAX];
+
+	if (now - d->local_sec_ms >= 1000) {
+		if (d->local_unlogged != 0) {
+			snprintf(why, sizeof(why),
+				 "netward: %llu more DNS queries answered here (names outside "
+				 "the list, other types) were counted but not logged, past %d "
+				 "lines a second",
+				 (unsigned long long)d->local_unlogged, DNS_LOCAL_LINES);
+			accesslog_write(&d->p->alog,
+					&(struct accesslog_entry){
+					    .job = d->p->o->job_id,
+					    .container = d->p->o->container_id
+							     ? d->p->o->container_id
+							     : d->p->o->job_id,
+					    .method = "DNS",
+					    .host = "-",
+					    .reason = why,
+					    .port = 53,
+					    .allow = false,
+					    .status = DNS_R_NOERROR,
+					},
+					now);
+		}
+		d->local_sec_ms = now;
+		d->local_lines = 0;
+		d->local_unlogged = 0;
+	}
+	if (d->local_lines < DNS_LOCAL_LINES) {
+		d->local_lines++;
+		dns_log(d, q, allow, rcode, 0, reason);
+		return;
+	}
+	d->local_unlogged++;
+	if (allow)
+		d->p->stats.allowed++;
+	else
+		d->p->stats.denied++;
+	d->p->stats.dirty = true;
+}
+
 /* The reason for a query answered at once without the resolver. */
 static const char *local_reason(const struct dns_query *q, int rc, const char *why, char *buf,
 				size_t len)
 {
 	switch (rc) {
 	case DNS_R_NXDOMAIN:
-		snprintf(buf, len, "netward: the name %s is not in this job's allowlist (NXDOMAIN)",
-			 q->name_ok && q->name[0] ? q->name : "(not a host name)");
-		return buf;
+		return q->name_ok && q->name[0]
+			   ? "netward: the name is not in this job's allowlist (NXDOMAIN)"
+			   : "netward: not a host name (NXDOMAIN)";
 	case DNS_R_NOERROR:
 		snprintf(buf, len, "empty answer for type %u", (unsigned)q->qtype);
 		return buf;
@@ -370,8 +432,8 @@ static void query(struct proxy_dns *d, struct dns_tcp *t, const struct sockaddr_
 		rc = dns_rcode_for(&q, q.name_ok && proxy_policy_dns_covers(d->p->o, q.name));
 	if (rc != DNS_R_NOERROR || dns_shape_for(q.qtype) != DNS_ANSWER_A) {
 		answer(d, t, from, fromlen, m, &q, rc, NULL);
-		dns_log(d, &q, rc == DNS_R_NOERROR, rc, 0,
-			local_reason(&q, rc, why, buf, sizeof(buf)));
+		dns_log_local(d, &q, rc == DNS_R_NOERROR, rc,
+			      local_reason(&q, rc, why, buf, sizeof(buf)));
 		return;
 	}
 	if (resolve_cached(d->p->res, q.name, &ans) > 0) {
@@ -384,7 +446,7 @@ static void query(struct proxy_dns *d, struct dns_tcp *t, const struct sockaddr_
 			"netward: too many DNS lookups of this job in flight");
 		return;
 	}
-	if (!dns_take_upstream(d, dns_upstream_cost(q.name))) {
+	if (!dns_take_upstream(d, dns_upstream_cost(d, q.name))) {
 		over_rate(d, t, from, fromlen, m, &q);
 		return;
 	}

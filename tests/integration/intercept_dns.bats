@@ -163,9 +163,10 @@ $script")
 }
 
 @test "intercept DNS: a flood of long random names under a listed wildcard is held to the job's rate limit, logged and counted" {
-	local id b rate=20000 burst over lookups len cost secs sent servfail bound up st
+	local id b rate=20000 burst over lookups sends len cost secs sent servfail bound up st
 	# A job limited to rate B/s: each query sent upstream costs
-	# (name + DNS_LOOKUP_OVERHEAD) * DNS_LOOKUPS of the upstream bucket
+	# (name + DNS_LOOKUP_OVERHEAD) * DNS_LOOKUPS * DNS_SENDS per DNS server
+	# of the upstream bucket
 	# (hook/proxy_dns.c), which starts full with its burst (BURST_MIN at
 	# this rate, hook/bucket.c).
 	write_node_config "$NW_CONFIG" ".rate_limit_bps = $((rate * 8))"
@@ -173,8 +174,9 @@ $script")
 	burst=$((burst))
 	over=$(sed -n 's/^#define DNS_LOOKUP_OVERHEAD[[:space:]]*\([0-9]*\).*/\1/p' "$NW_ROOT/hook/proxy_dns.c")
 	lookups=$(sed -n 's/^#define DNS_LOOKUPS[[:space:]]*\([0-9]*\).*/\1/p' "$NW_ROOT/hook/proxy_dns.c")
+	sends=$(sed -n 's/^#define DNS_SENDS[[:space:]]*\([0-9]*\).*/\1/p' "$NW_ROOT/hook/proxy_dns.c")
 	len=$((1 + 60 + 1 + 60 + 1 + 60 + 1 + 10)) # f<60>.<60>.<60>.a.www.test
-	cost=$(((len + over) * lookups))
+	cost=$(((len + over) * lookups * sends)) # one DNS server
 	id=$(job_id flood)
 	b=$(dns_bundle "$id" www.test,.a.www.test '
 		python3 /nwt/dns-probe.py flood '"$NW_GATEWAY"' a.www.test 3

@@ -227,7 +227,8 @@ check "DNS: names outside the list never reach the upstream server" \
 # The job's DNS is held to the job's rate limit: a flood of random names
 # under an allowed wildcard, to a proxy of its own limited to $rate
 # bytes/s. Each query sent upstream costs its lookups' bytes
-# ((name + DNS_LOOKUP_OVERHEAD) * DNS_LOOKUPS, hook/proxy_dns.c) from the
+# ((name + DNS_LOOKUP_OVERHEAD) * DNS_LOOKUPS * DNS_SENDS per server,
+# hook/proxy_dns.c; this proxy has one server) from the
 # upstream bucket, which starts with its burst (bucket_burst_for: 16 KiB
 # at least, at this rate); so over a flood of W seconds no more than
 # (burst + rate * W) / cost queries reach the upstream server, however
@@ -235,6 +236,8 @@ check "DNS: names outside the list never reach the upstream server" \
 src=$here/../../hook/proxy_dns.c
 overhead=$(sed -n 's/^#define DNS_LOOKUP_OVERHEAD[[:space:]]*\([0-9]*\).*/\1/p' "$src")
 lookups=$(sed -n 's/^#define DNS_LOOKUPS[[:space:]]*\([0-9]*\).*/\1/p' "$src")
+sends=$(sed -n 's/^#define DNS_SENDS[[:space:]]*\([0-9]*\).*/\1/p' "$src")
+locallines=$(sed -n 's/^#define DNS_LOCAL_LINES[[:space:]]*\([0-9]*\).*/\1/p' "$src")
 rate=20000 burst=16384 fdns=5354 secs=2
 cat >"$tmp/flood.json" <<JSON
 {"allowed_modes": ["http"], "allow_private_destinations": ["127.0.0.2/32"],
@@ -245,14 +248,14 @@ JSON
 	--domains .flood.test --job-id job-flood ${NW_PROXY_ARGS:-} 2>"$tmp/flood.err" &
 pids+=($!)
 wait_port 127.0.0.1 3130
-out=$(python3 - "$fdns" "$secs" <<'PY'
+flood_py=$(cat <<'PY'
 import os, random, select, socket, string, sys, time
-port, secs = int(sys.argv[1]), float(sys.argv[2])
+port, secs, base = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setblocking(False)
 def name():
     lab = lambda: "".join(random.choice(string.ascii_lowercase) for _ in range(60))
-    return "f%s.%s.%s.flood.test" % (lab(), lab(), lab())
+    return "f%s.%s.%s.%s" % (lab(), lab(), lab(), base)
 sent = servfail = answered = 0
 end = time.monotonic() + secs
 while time.monotonic() < end:
@@ -274,10 +277,11 @@ while time.monotonic() < end:
 print(sent, servfail, answered, time.monotonic() - end + secs)
 PY
 )
+out=$(python3 -c "$flood_py" "$fdns" "$secs" flood.test)
 sleep 1.5 # the lookups in flight end, the log is written
 read -r sent servfail answered took <<<"$out"
 len=$((3 * 61 + 11)) # the flood's names: f + three 60-letter labels + .flood.test
-cost=$(((len + overhead) * lookups))
+cost=$(((len + overhead) * lookups * sends))
 # Two seconds more than the flood lasted (whole seconds): lookups let out as it ended.
 bound=$(((burst + rate * (${took%.*} + 2)) / cost))
 up=$(grep -c 'query\[A\] f[a-z]*\.[a-z]*\.[a-z]*\.flood\.test' "$tmp/dnsmasq.log")
@@ -293,15 +297,26 @@ check "DNS flood: every outcome logged, method DNS, refusals with their reason" 
 # Past a bound of queries per second (any kind) derived from the same
 # rate, queries are dropped with one line a second: the log gets no line
 # per query of the flood.
-qps=$((rate / (overhead * lookups))) qburst=$((burst / (overhead * lookups)))
+qps=$((rate / (overhead * lookups * sends))) qburst=$((burst / (overhead * lookups * sends)))
 lines=$(grep -c 'method=DNS' "$tmp/flood.log")
 lbound=$((qburst + (qps + 1) * (${took%.*} + 2)))
 check "DNS flood: at most $lbound log lines for $sent queries, the dropped ones noted" \
 	'[ "$lines" -le "$lbound" ] && grep -q "over their limit ($qps per second, from its rate limit): [0-9]* dropped" "$tmp/flood.log"' \
 	"lines=$lines"
+# Queries answered here (names outside the list) write DNS_LOCAL_LINES
+# lines a second at most; the rest are counted and summed up in one line
+# the next second, so a flood of them costs the node's log next to nothing.
+out=$(python3 -c "$flood_py" "$fdns" "$secs" evil.test)
+sleep 1.5
+read -r lsent _ _ ltook <<<"$out"
+llines=$(grep -c 'method=DNS host=f[a-z]*\.[a-z]*\.[a-z]*\.evil\.test ' "$tmp/flood.log")
+llbound=$((locallines * (${ltook%.*} + 2)))
+check "DNS flood outside the list: $lsent queries, at most $llbound lines naming them, the rest summed up" \
+	'[ "$llines" -ge 1 ] && [ "$llines" -le "$llbound" ] && grep -q "more DNS queries answered here .* were counted but not logged" "$tmp/flood.log"' \
+	"lines=$llines"
 log=$(cat "$tmp/access.log")
 check "DNS: a name outside the list is logged as denied" \
-	'[[ $log == *"method=DNS host=evil.test port=53 decision=deny reason=\"netward: the name evil.test is not in this job'"'"'s allowlist (NXDOMAIN)\" status=3"* ]]' \
+	'[[ $log == *"method=DNS host=evil.test port=53 decision=deny reason=\"netward: the name is not in this job'"'"'s allowlist (NXDOMAIN)\" status=3"* ]]' \
 	"$(grep method=DNS "$tmp/access.log" | head -5)"
 
 nft delete table ip icpt
