@@ -159,9 +159,9 @@ static void answer(struct proxy_dns *d, struct dns_tcp *t, const struct sockaddr
 			ans != NULL && ans->ttl > 0 ? (uint32_t)ans->ttl : 0));
 }
 
-/* One line in the access log and one count per query answered. */
-static void dns_log(struct proxy_dns *d, const struct dns_query *q, bool allow, int rcode,
-		    uint64_t t_start, const char *reason)
+/* One line in the access log (q NULL: about no one query). */
+static void dns_line(struct proxy_dns *d, const struct dns_query *q, bool allow, int rcode,
+		     uint64_t t_start, const char *reason)
 {
 	const struct proxy_opts *o = d->p->o;
 	uint64_t now = proxy_now_ms();
@@ -178,11 +178,24 @@ static void dns_log(struct proxy_dns *d, const struct dns_query *q, bool allow, 
 	};
 
 	accesslog_write(&d->p->alog, &e, now);
+}
+
+/* One query counted in the job's status, allowed or denied. */
+static void dns_count(struct proxy_dns *d, bool allow)
+{
 	if (allow)
 		d->p->stats.allowed++;
 	else
 		d->p->stats.denied++;
 	d->p->stats.dirty = true;
+}
+
+/* One line and one count per query answered. */
+static void dns_log(struct proxy_dns *d, const struct dns_query *q, bool allow, int rcode,
+		    uint64_t t_start, const char *reason)
+{
+	dns_line(d, q, allow, rcode, t_start, reason);
+	dns_count(d, allow);
 }
 
 /* What the resolver said, held to the address rules: only addresses the
@@ -296,16 +309,14 @@ static void over_qps(struct proxy_dns *d)
 	char why[PROXY_REASON_MAX];
 
 	d->qps_dropped++;
-	d->p->stats.denied++;
-	d->p->stats.dirty = true;
+	dns_count(d, false);
 	if (d->qps_noted_ms != 0 && now - d->qps_noted_ms < 1000)
 		return;
 	snprintf(why, sizeof(why),
 		 "netward: DNS queries for this job are over their limit (%llu per second, from "
 		 "its rate limit): %llu dropped",
 		 (unsigned long long)d->qps.rate, (unsigned long long)d->qps_dropped);
-	d->p->stats.denied--; /* dns_log counts this one */
-	dns_log(d, NULL, false, DNS_R_SERVFAIL, 0, why);
+	dns_line(d, NULL, false, DNS_R_SERVFAIL, 0, why);
 	d->qps_dropped = 0;
 	d->qps_noted_ms = now;
 }
@@ -358,20 +369,7 @@ static void dns_log_local(struct proxy_dns *d, const struct dns_query *q, bool a
 				 "the list, other types) were counted but not logged, past %d "
 				 "lines a second",
 				 (unsigned long long)d->local_unlogged, DNS_LOCAL_LINES);
-			accesslog_write(&d->p->alog,
-					&(struct accesslog_entry){
-					    .job = d->p->o->job_id,
-					    .container = d->p->o->container_id
-							     ? d->p->o->container_id
-							     : d->p->o->job_id,
-					    .method = "DNS",
-					    .host = "-",
-					    .reason = why,
-					    .port = 53,
-					    .allow = false,
-					    .status = DNS_R_NOERROR,
-					},
-					now);
+			dns_line(d, NULL, false, DNS_R_NOERROR, 0, why);
 		}
 		d->local_sec_ms = now;
 		d->local_lines = 0;
@@ -383,11 +381,7 @@ static void dns_log_local(struct proxy_dns *d, const struct dns_query *q, bool a
 		return;
 	}
 	d->local_unlogged++;
-	if (allow)
-		d->p->stats.allowed++;
-	else
-		d->p->stats.denied++;
-	d->p->stats.dirty = true;
+	dns_count(d, allow);
 }
 
 /* The reason for a query answered at once without the resolver. */
