@@ -119,7 +119,7 @@ int cgroup_enter(const char *path, nw_err *err)
 	return 0;
 }
 
-void cgroup_job_remove(const char *id, bool wait)
+void cgroup_job_remove(const char *id, bool inside)
 {
 	char mnt[PATH_MAX], p[PATH_MAX + 160];
 	bool v2;
@@ -127,10 +127,15 @@ void cgroup_job_remove(const char *id, bool wait)
 	if (memory_mount(mnt, sizeof(mnt), &v2) < 0)
 		return;
 	snprintf(p, sizeof(p), "%s/%s/%s", mnt, NETWARD_CG, id);
-	/* A killed process leaves its cgroup once it is reaped, which a
-	 * loaded node may do after the exit teardown waited for: try again
-	 * for a while rather than leave the cgroup to gc. */
-	for (int i = 0; rmdir(p) < 0 && errno == EBUSY && wait && i < RMDIR_TRIES; i++)
+	/* A monitor tearing its own job down is in the group: it moves to the
+	 * hierarchy's root (the one group cgroup v2 lets hold processes beside
+	 * children with controllers) for the little it has left to do. */
+	if (inside)
+		write_file(mnt, "cgroup.procs", "0");
+	/* A killed process leaves its group once it is reaped, which a loaded
+	 * node may do after the exit teardown waited for: try again for a
+	 * while rather than leave the group to gc. */
+	for (int i = 0; rmdir(p) < 0 && errno == EBUSY && i < RMDIR_TRIES; i++)
 		usleep(RMDIR_PAUSE_US);
 }
 

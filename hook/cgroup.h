@@ -26,10 +26,10 @@ int cgroup_job_create(const char *id, char *path, size_t len, nw_err *err);
 /* Moves the calling process into the group at path. */
 int cgroup_enter(const char *path, nw_err *err);
 /* Removes the job's group once it is empty, waiting up to 2 s for killed
- * processes to leave it when wait is set (best effort: gc removes what is
- * left; a monitor tearing its own job down is inside it and does not
- * wait). */
-void cgroup_job_remove(const char *id, bool wait);
+ * processes to leave it (best effort: gc removes what is left). inside:
+ * the caller is in the group (a monitor tearing its own job down), and
+ * leaves it first. */
+void cgroup_job_remove(const char *id, bool inside);
 /* Removes the empty groups of jobs not in live_ids; returns how many. */
 unsigned cgroup_gc(char **live_ids);
 

@@ -164,7 +164,7 @@ int job_teardown_locked(const struct job_record *r, nw_err *err)
 	/* A proxy still dying keeps its uid from the next allocation, which
 	 * skips every uid a process holds. */
 	proxyuid_free(r->proxy_uid, r->id);
-	cgroup_job_remove(r->id, r->monitor_pid != getpid());
+	cgroup_job_remove(r->id, r->monitor_pid == getpid());
 	/* With the link gone nothing adds to them: what the job's address
 	 * had in conntrack goes before the address is freed, and so does its
 	 * allowance to the proxy. */
