@@ -12,18 +12,10 @@ load fwclosed_helpers
 
 nw_suite testnet
 setup() {
-	nw_suite_setup
-	mkdir -p "$NW_TMP/shared"
-	chmod 1777 "$NW_TMP/shared"
+	fc_setup
 }
 teardown() {
-	fc_watcher_cont
-	fc_restore_ruleset
-	nw_teardown
-	fc_links_cleanup
-	fc_private_cleanup
-	fc_podman_cleanup
-	fc_assert_guard_gone
+	fc_teardown fc_links_cleanup fc_private_cleanup fc_podman_cleanup
 }
 
 @test "fwclosed: nft flush ruleset while http and full jobs run: nothing new is reached, and the table comes back with every job" {

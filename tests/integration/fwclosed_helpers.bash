@@ -274,3 +274,24 @@ fc_podman_cleanup() {
 	done < <(tac "$NW_TMP/podman")
 	rm -f "$NW_TMP/podman"
 }
+
+# The suites' setup: nw_suite_setup, and a directory every job may write.
+fc_setup() {
+	nw_suite_setup
+	mkdir -p "$NW_TMP/shared"
+	chmod 1777 "$NW_TMP/shared"
+}
+
+# The suites' teardown: the watcher running again and the ruleset as it
+# was, the jobs gone, then each cleanup named (in order), and no guard
+# left behind.
+fc_teardown() {
+	local f
+	fc_watcher_cont
+	fc_restore_ruleset
+	nw_teardown
+	for f in "$@"; do
+		"$f"
+	done
+	fc_assert_guard_gone
+}

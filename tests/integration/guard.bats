@@ -10,15 +10,10 @@ load fwclosed_helpers
 
 nw_suite testnet
 setup() {
-	nw_suite_setup
-	mkdir -p "$NW_TMP/shared"
-	chmod 1777 "$NW_TMP/shared"
+	fc_setup
 }
 teardown() {
-	fc_watcher_cont
-	fc_restore_ruleset
-	nw_teardown
-	fc_assert_guard_gone
+	fc_teardown
 }
 
 # The guard's XFRM "allow" policy admits TCP from the whole job subnet to

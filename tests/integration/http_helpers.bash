@@ -206,14 +206,14 @@ wait_stats() {
 	return 1
 }
 
-# wait_for_text FILE TEXT [SECONDS]: until FILE holds TEXT.
+# wait_for_text FILE TEXT [SECONDS [N]]: until FILE holds TEXT on N lines (1).
 wait_for_text() {
-	local file=$1 text=$2 secs=${3:-20} _
+	local file=$1 text=$2 secs=${3:-20} n=${4:-1} _
 	for _ in $(seq 1 $((secs * 10))); do
-		grep -qF -- "$text" "$file" 2>/dev/null && return 0
+		[ "$(grep -cF -- "$text" "$file" 2>/dev/null)" -ge "$n" ] && return 0
 		sleep 0.1
 	done
-	echo "'$text' never appeared in $file:" >&2
+	echo "fewer than $n lines with '$text' in $file:" >&2
 	cat "$file" >&2 2>/dev/null
 	return 1
 }

@@ -179,14 +179,7 @@ ic_need() {
 # ic_wait_log ID TEXT [N]: until the job's access log holds N (1) lines
 # with TEXT.
 ic_wait_log() {
-	local log=$NW_STATE/jobs/$1/access.log text=$2 n=${3:-1} _
-	for _ in $(seq 1 50); do
-		[ "$(grep -cF -- "$text" "$log" 2>/dev/null)" -ge "$n" ] && return 0
-		sleep 0.1
-	done
-	echo "fewer than $n lines with '$text' in $log:" >&2
-	cat "$log" >&2 2>/dev/null
-	return 1
+	wait_for_text "$NW_STATE/jobs/$1/access.log" "$2" 5 "${3:-1}"
 }
 
 # ic_assert_resolve_fail LINE-PREFIX: the client's line says the name did
