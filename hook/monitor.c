@@ -27,6 +27,7 @@
 #include "jobsock.h"
 #include "guard.h"
 #include "log.h"
+#include "nftlib.h"
 #include "proc.h"
 #include "proxy.h"
 #include "stackdrop.h"
@@ -439,6 +440,7 @@ int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, str
 		/* What the hook's deeper calls left on the stack: the monitor
 		 * and its proxy would carry a copy for the job's lifetime. */
 		stackdrop_below_caller();
+		nftlib_unload();
 		int keep[] = {socks.listen, socks.intercept, socks.dns_udp, socks.dns_tcp,
 			      log_fd,	    stats_fd,	     pipefd[1],	    relay_r,
 			      relay_w,	    log_file_fd()};
