@@ -389,6 +389,51 @@ int job_setup(const struct nw_config *cfg, const struct job_start *st, const str
 	return rc;
 }
 
+/* The finisher: the whole teardown, under the lock the hook handed it. */
+static void finish(void *arg)
+{
+	const struct job_record *r = arg;
+	cleanup_err nw_err e = NULL;
+
+	if (job_teardown_locked(r, &e) < 0)
+		log_msg(LOG_ERR, "teardown: %s (netward gc finishes it)", nw_err_msg(e));
+}
+
+/* poststop's teardown. What the runtime waits for is only the cut: the
+ * job's link down, so that no packet of the job crosses it (a veth
+ * delivers nothing while either end is down), and its monitor and proxy
+ * killed. The rest, whose kernel work waits for RCU grace periods (a
+ * link's deletion, 10-30 ms) or walks the whole conntrack table, is
+ * job_teardown_locked in a detached process that holds the state lock
+ * until it is done: no job is set up, no address allocated and no gc runs
+ * meanwhile, so the job's conntrack entries are gone before its address
+ * can go to another job, and the same container id set up again (podman's
+ * restart) waits for the end of its last teardown. A finisher killed
+ * midway leaves the record (removed last), which gc and the next setup
+ * under that id tear down. */
+static int teardown_detached(const struct job_record *r, int lock, nw_err *err)
+{
+	const int keep[] = {lock};
+	cleanup_err nw_err e = NULL;
+
+	if (wire_link_down(r->host_if, &e) < 0)
+		return job_teardown_locked(r, err);
+	if (r->monitor_pid != getpid()) {
+		int fd = kill_checked(r->monitor_pid, r->monitor_start);
+		if (fd >= 0)
+			close(fd);
+	}
+	int fd = kill_checked(r->proxy_pid, r->proxy_start);
+	if (fd >= 0)
+		close(fd);
+	if (proc_detach(finish, (void *)r, "netward-finish", keep, 1, &e) < 0) {
+		log_msg(LOG_WARNING, "teardown in the background: %s; done in poststop",
+			nw_err_msg(e));
+		return job_teardown_locked(r, err);
+	}
+	return 0;
+}
+
 int job_poststop(const char *id, const char *bundle, bool stopped, nw_err *err)
 {
 	cleanup_job_record struct job_record r = {0};
@@ -413,6 +458,8 @@ int job_poststop(const char *id, const char *bundle, bool stopped, nw_err *err)
 			"%d); left alone",
 			(int)r.pid);
 		rc = 0;
+	} else if (rc == 1 && r.host_if[0] != '\0') {
+		rc = teardown_detached(&r, lock, err);
 	} else if (rc == 1) {
 		rc = job_teardown_locked(&r, err);
 	}

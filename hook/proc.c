@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "io.h"
+#include "log.h"
 
 void proc_close_fds_except(const int *keep, size_t n)
 {
@@ -149,6 +151,36 @@ int proc_call_detached(int (*fn)(void *arg, nw_err *err), void *arg, int keep_fd
 		nw_fail_code(err, rep.code, "%s", rep.msg);
 	}
 	return rep.rc;
+}
+
+int proc_detach(void (*fn)(void *arg), void *arg, const char *name, const int *keep, size_t n,
+		nw_err *err)
+{
+	int all[16];
+	sigset_t none;
+	pid_t child;
+
+	if (n + 1 > sizeof(all) / sizeof(all[0]))
+		return nw_fail(err, EINVAL, "detaching: too many descriptors to keep");
+	memcpy(all, keep, n * sizeof(int));
+	all[n] = log_file_fd();
+	fflush(NULL);
+	child = fork();
+	if (child < 0)
+		return nw_fail(err, errno, "fork");
+	if (child > 0)
+		return 0;
+	/* Not in the runtime's process group: its signals are not ours. */
+	setsid();
+	prctl(PR_SET_NAME, name);
+	proc_stdio_to_null();
+	proc_close_fds_except(all, n + 1);
+	if (log_file_fd() < 0)
+		log_open("syslog");
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	fn(arg);
+	_exit(0);
 }
 
 uint64_t proc_start_time(pid_t pid)

@@ -30,4 +30,14 @@ void proc_stdio_to_null(void);
  * caller dies meanwhile. fn must not print: its stdio is /dev/null. */
 int proc_call_detached(int (*fn)(void *arg, nw_err *err), void *arg, int keep_fd, nw_err *err);
 
+/* Runs fn(arg) in a child of a session of its own, with stdio on
+ * /dev/null, no signal blocked, and none of the caller's descriptors but
+ * keep[0..n) and the node log, and returns at once without waiting for
+ * it: for a caller about to exit (a hook), whose child then goes to the
+ * nearest subreaper or init. The child is named name (ps, pgrep) and
+ * exits when fn returns. Returns 0, or -1 when it could not be started
+ * (fn has not run). */
+int proc_detach(void (*fn)(void *arg), void *arg, const char *name, const int *keep, size_t n,
+		nw_err *err);
+
 #endif

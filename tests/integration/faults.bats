@@ -136,6 +136,8 @@ fl_hook_killed() {
 		echo "$how $n: complete (rc $rc)" >>"$NW_TMP/hk-summary"
 		[ "$(cat "/proc/$(job_state_field "$id" proxy_pid)/comm" 2>/dev/null)" = netward-proxy ]
 		runc state "$id" | "$NETWARD" --config "$NW_CONFIG" poststop >/dev/null 2>&1
+		# The rest of its teardown follows poststop, under the node lock.
+		nw_settled
 	else
 		echo "$how $n: killed (rc $rc)" >>"$NW_TMP/hk-summary"
 	fi
@@ -216,17 +218,22 @@ fl_hook_killed() {
 }
 
 @test "faults: poststop called twice (and for an unknown id) is idempotent and exits 0" {
-	local id st hostif
+	local id st hostif proxy mon
 	id=$(job_id twice)
 	fl_sleeper "$id"
 	hostif=$(job_state_field "$id" host_if)
+	proxy=$(job_state_field "$id" proxy_pid)
+	mon=$(job_state_field "$id" monitor_pid)
 	st=$(runc state "$id")
 	run "$NETWARD" --config "$NW_CONFIG" poststop <<<"$st"
 	assert_success
-	# The first poststop took the job's network away at once.
-	assert_link_gone "$hostif"
+	# The first poststop took the job's network away at once: its link
+	# down, its monitor and proxy killed; the rest of its teardown follows.
+	assert_cut_off "$hostif" "$proxy" "$mon"
 	run "$NETWARD" --config "$NW_CONFIG" poststop <<<"$st"
 	assert_success
+	# The second waited for the first's teardown to end.
+	assert_link_gone "$hostif"
 	run fl_exec "$id" 'r http://www.test/ -m 3; a tcp '"$TESTNET_WWW"' 80'
 	assert_line_has "RESULT http://www.test/ 000" ""
 	assert_output_has "TCP $TESTNET_WWW:80 closed"

@@ -344,11 +344,20 @@ nw_leftovers() {
 	done <<<"$items"
 }
 
+# nw_settled: until no teardown is under way. poststop returns once the
+# job is cut off and leaves the rest of its teardown to a process that
+# holds the node lock until it is done (netward(8)), seconds at most.
+nw_settled() {
+	[ -e "$NW_STATE/lock" ] || return 0
+	timeout 10 flock "$NW_STATE/lock" true
+}
+
 # assert_clean ID: nothing of the job remains: no veth, no nftables table,
 # no interface of it in the ruleset, no state entry, no netward process
 # (hook, monitor or proxy) of this test, no runc container.
 assert_clean() {
 	local id=$1 bad=0 line pid left
+	nw_settled || echo "a teardown still holds $NW_STATE/lock" >&2
 	left=$(nw_leftovers)
 	if [ -n "$left" ]; then
 		# Another job may have been between its steps; ours would stay.

@@ -235,6 +235,40 @@ pid_gone() {
 	[ "$state" = Z ] || [ "$state" = X ]
 }
 
+# pid_killed PID: gone, or on its way out: SIGKILL pending (bit 8 of a
+# pending mask) or already exiting (PF_EXITING, 0x4, in the flags of
+# /proc/PID/stat).
+pid_killed() {
+	local pid=$1 mask flags rest
+	pid_gone "$pid" && return 0
+	for mask in $(awk '/^(ShdPnd|SigPnd):/ {print $2}' "/proc/$pid/status" 2>/dev/null); do
+		[ $((0x$mask & 0x100)) -ne 0 ] && return 0
+	done
+	rest=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || return 0
+	flags=$(awk '{print $7}' <<<"$rest")
+	[ -n "$flags" ] && [ $((flags & 4)) -ne 0 ] && return 0
+	pid_gone "$pid"
+}
+
+# assert_cut_off HOSTIF PID...: what poststop leaves when it returns: the
+# job's link gone or down (a veth delivers nothing while an end is down)
+# and each PID (its monitor, its proxy) killed.
+assert_cut_off() {
+	local hostif=$1 pid flags
+	shift
+	if flags=$(ip -j link show "$hostif" 2>/dev/null | jq -r '.[0].flags | join(" ")'); then
+		if grep -qw UP <<<"$flags"; then
+			echo "link $hostif is still up ($flags)" >&2
+			return 1
+		fi
+	fi
+	for pid in "$@"; do
+		pid_killed "$pid" && continue
+		echo "process $pid ($(cat "/proc/$pid/comm" 2>/dev/null)) was not killed" >&2
+		return 1
+	done
+}
+
 # Other runs on this machine (make demo, another suite run alone) take the
 # shared test internet down when they finish; a test that finds it gone
 # builds it again rather than failing on a missing CA.
