@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -119,14 +121,60 @@ int cgroup_enter(const char *path, nw_err *err)
 	return 0;
 }
 
+/* Is pid in the group whose path below the hierarchy's root is rel? */
+static bool member_of(pid_t pid, const char *rel)
+{
+	char p[64], line[PATH_MAX + 64];
+	size_t n = strlen(rel);
+	bool in = false;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/proc/%d/cgroup", (int)pid);
+	if ((f = fopen(p, "re")) == NULL)
+		return false;
+	while (!in && fgets(line, sizeof(line), f) != NULL) {
+		const char *path = strrchr(line, ':');
+		in = path != NULL && strncmp(path + 1, rel, n) == 0 &&
+		     (path[1 + n] == '\n' || path[1 + n] == '\0');
+	}
+	fclose(f);
+	return in;
+}
+
+/* SIGKILL to whatever is still in the job's group: its monitor and proxy
+ * are killed by their recorded pids, but a proxy forked after its hook was
+ * killed is recorded nowhere, and would keep the group (and its uid) for
+ * ever. Each pid is held by a pidfd before it is checked to be in the
+ * group, so a pid reused meanwhile is never signalled. */
+static void kill_members(const char *dir, const char *rel)
+{
+	char p[PATH_MAX + 192];
+	long pid;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/cgroup.procs", dir);
+	if ((f = fopen(p, "re")) == NULL)
+		return;
+	while (fscanf(f, "%ld", &pid) == 1) {
+		int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+		if (fd < 0)
+			continue;
+		if ((pid_t)pid != getpid() && member_of((pid_t)pid, rel))
+			syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+		close(fd);
+	}
+	fclose(f);
+}
+
 void cgroup_job_remove(const char *id, bool inside)
 {
-	char mnt[PATH_MAX], p[PATH_MAX + 160];
+	char mnt[PATH_MAX], p[PATH_MAX + 160], rel[PATH_MAX];
 	bool v2;
 
 	if (memory_mount(mnt, sizeof(mnt), &v2) < 0)
 		return;
 	snprintf(p, sizeof(p), "%s/%s/%s", mnt, NETWARD_CG, id);
+	snprintf(rel, sizeof(rel), "/%s/%s", NETWARD_CG, id);
 	/* A monitor tearing its own job down is in the group: it moves to the
 	 * hierarchy's root (the one group cgroup v2 lets hold processes beside
 	 * children with controllers) for the little it has left to do. */
@@ -135,8 +183,10 @@ void cgroup_job_remove(const char *id, bool inside)
 	/* A killed process leaves its group once it is reaped, which a loaded
 	 * node may do after the exit teardown waited for: try again for a
 	 * while rather than leave the group to gc. */
-	for (int i = 0; rmdir(p) < 0 && errno == EBUSY && i < RMDIR_TRIES; i++)
+	for (int i = 0; rmdir(p) < 0 && errno == EBUSY && i < RMDIR_TRIES; i++) {
+		kill_members(p, rel);
 		usleep(RMDIR_PAUSE_US);
+	}
 }
 
 unsigned cgroup_gc(char **live_ids)

@@ -269,6 +269,18 @@ assert_cut_off() {
 	done
 }
 
+# The hierarchy with the memory controller, as "v2 MOUNT" or "v1 MOUNT".
+memory_hierarchy() {
+	local u v1
+	u=$(findmnt -rn -t cgroup2 -o TARGET | head -n 1)
+	if [ -n "$u" ] && grep -qw memory "$u/cgroup.controllers" 2>/dev/null; then
+		echo "v2 $u"
+		return
+	fi
+	v1=$(findmnt -rn -t cgroup -o TARGET,OPTIONS | awk '$2 ~ /(^|,)memory(,|$)/ { print $1; exit }')
+	[ -n "$v1" ] && echo "v1 $v1"
+}
+
 # Other runs on this machine (make demo, another suite run alone) take the
 # shared test internet down when they finish; a test that finds it gone
 # builds it again rather than failing on a missing CA.

@@ -295,18 +295,6 @@ rerun_job() {
 	stop_job "$a"
 }
 
-# The hierarchy with the memory controller, as "v2 MOUNT" or "v1 MOUNT".
-memory_hierarchy() {
-	local u v1
-	u=$(findmnt -rn -t cgroup2 -o TARGET | head -n 1)
-	if [ -n "$u" ] && grep -qw memory "$u/cgroup.controllers" 2>/dev/null; then
-		echo "v2 $u"
-		return
-	fi
-	v1=$(findmnt -rn -t cgroup -o TARGET,OPTIONS | awk '$2 ~ /(^|,)memory(,|$)/ { print $1; exit }')
-	[ -n "$v1" ] && echo "v1 $v1"
-}
-
 @test "proxy cgroup: the monitor and the proxy sit in the job's own netward cgroup, with a memory limit" {
 	local id h kind mnt pid proxy mon limit
 	h=$(memory_hierarchy) || skip "no cgroup hierarchy with the memory controller"
