@@ -99,9 +99,10 @@ all_leftovers() {
 	while read -r id _ _ _ _; do
 		runc delete --force "$id" >/dev/null 2>&1
 	done <"$NW_TMP/jobs"
-	# Teardown is poststop's, done when runc delete returns; the kernel may
-	# still be freeing a namespace or reaping a killed proxy, so the node
-	# gets a few seconds to show it.
+	# Teardown is poststop's and the process it leaves, done once the node
+	# lock is free; the kernel may still be freeing a namespace or reaping
+	# a killed proxy, so the node gets a few seconds to show it.
+	nw_settled
 	for _ in $(seq 1 10); do
 		all_leftovers "$NW_TMP/snap" >"$NW_TMP/left"
 		[ -s "$NW_TMP/left" ] || break
