@@ -27,6 +27,8 @@
 
 /* How long the watcher waits for the kernel to confirm its subscription. */
 #define UIDWATCH_ACK_MS 1000
+/* After lost events, a scan at most this often between answers. */
+#define UIDWATCH_LOST_MS 1000
 
 /* A process holding an id of the block, with its ids. */
 struct holder {
@@ -307,7 +309,7 @@ static uint64_t now_ms(void)
 __attribute__((noreturn)) static void watch(pid_t parent)
 {
 	struct uidwatch w = {.cn = -1, .lsn = -1};
-	uint64_t next;
+	uint64_t next, scanned;
 
 	int keep[] = {log_file_fd()};
 
@@ -328,12 +330,13 @@ __attribute__((noreturn)) static void watch(pid_t parent)
 		log_msg(LOG_ERR, "uid watcher: listening on " UIDWATCH_SOCK ": %m");
 		_exit(0);
 	}
-	next = now_ms() + UIDWATCH_RESCAN_MS;
+	scanned = now_ms();
+	next = scanned + UIDWATCH_RESCAN_MS;
 	for (;;) {
 		struct pollfd p[] = {{.fd = w.cn, .events = POLLIN},
 				     {.fd = w.lsn, .events = POLLIN}};
-		uint64_t now = now_ms();
-		int n = poll(p, 2, now >= next ? 0 : (int)(next - now));
+		uint64_t now = now_ms(), wake = w.lost ? scanned + UIDWATCH_LOST_MS : next;
+		int n = poll(p, 2, now >= wake ? 0 : (int)(wake - now));
 
 		if (n > 0 && (p[0].revents & POLLIN) && drain(&w, NULL) < 0) {
 			log_msg(LOG_ERR, "uid watcher: reading process events: %m");
@@ -342,9 +345,14 @@ __attribute__((noreturn)) static void watch(pid_t parent)
 		}
 		if (n > 0 && (p[1].revents & POLLIN))
 			serve(&w);
-		if (w.lost || now_ms() >= next) {
+		/* Lost events: a scan at most every UIDWATCH_LOST_MS here (a
+		 * flood of process events must not keep it scanning), and at
+		 * once before an answer (serve). */
+		now = now_ms();
+		if (now >= next || (w.lost && now >= scanned + UIDWATCH_LOST_MS)) {
 			rescan(&w);
-			next = now_ms() + UIDWATCH_RESCAN_MS;
+			scanned = now_ms();
+			next = scanned + UIDWATCH_RESCAN_MS;
 		}
 	}
 }

@@ -12,8 +12,11 @@
  * socket; before answering, the watcher reads every event queued, and the
  * kernel queues an event before the call that caused it returns, so the
  * answer covers every change made before the question. Events lost
- * (ENOBUFS) mean a new scan, and so does every UIDWATCH_RESCAN_MS, for an
- * event the kernel could not allocate at all. Where the proc connector is
+ * (ENOBUFS) mean a new scan before the next answer (and at most once a
+ * second meanwhile), and every UIDWATCH_RESCAN_MS there is one anyway, for
+ * an event the kernel could not allocate at all. A process counts from its
+ * fork (the ids of the thread that forked it, as read then) to its exit;
+ * an exited process its parent has not reaped yet counts no more. Where the proc connector is
  * not available (outside the initial network, user or pid namespace),
  * there is no watcher and each setup scans as before.
  *
