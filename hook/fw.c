@@ -15,6 +15,7 @@
 #include "io.h"
 #include "fw_blocked.h"
 #include "fw_chain.h"
+#include "fw_nl.h"
 #include "json.h"
 #include "nftlib.h"
 #include "proc.h"
@@ -171,7 +172,7 @@ static int each_element(const struct json *root,
  * sentinel on the last (fw_chain.h: read without libnftables' cache). A
  * chain written empty (dstnat, interception off) holds no rule and no
  * sentinel; a missing one reads the same, and loses nothing. */
-static int chain_intact(struct nft_ctx *nft, const struct fw_expect *x, bool *ok, nw_err *err)
+static int chain_intact(const struct fw_expect *x, bool *ok, nw_err *err)
 {
 	char last[sizeof(x->sentinel) + 1];
 	unsigned rules = 0;
@@ -183,7 +184,7 @@ static int chain_intact(struct nft_ctx *nft, const struct fw_expect *x, bool *ok
 	return 0;
 }
 
-static int check(struct nft_ctx *nft, const char *base, nw_err *err)
+static int check(const char *base, nw_err *err)
 {
 	struct fw_expect x[FW_CHAINS];
 
@@ -191,7 +192,7 @@ static int check(struct nft_ctx *nft, const char *base, nw_err *err)
 		return -1;
 	for (size_t i = 0; i < FW_CHAINS; i++) {
 		bool ok;
-		if (chain_intact(nft, &x[i], &ok, err) < 0)
+		if (chain_intact(&x[i], &ok, err) < 0)
 			return -1;
 		if (!ok)
 			return 0;
@@ -201,11 +202,7 @@ static int check(struct nft_ctx *nft, const char *base, nw_err *err)
 
 int fw_check(const char *base, nw_err *err)
 {
-	cleanup_nft_ctx struct nft_ctx *nft = nft_open(err);
-
-	if (nft == NULL)
-		return -1;
-	return check(nft, base, err);
+	return check(base, err);
 }
 
 /* ---- installing ---- */
@@ -264,10 +261,7 @@ int fw_install(const struct fw_job *j, uint16_t zone, fw_live_fn live, void *arg
 {
 	cleanup_nft_ctx struct nft_ctx *nft = NULL;
 	cleanup_free char *base = NULL;
-	cleanup_free char *elems = NULL;
 	struct fw_elem e = {.host_if = j->host_if, .mode = j->mode, .zone = zone};
-	size_t len = 0;
-	FILE *f;
 	int intact;
 
 	if (j->host_if == NULL || !fw_safe_name(j->host_if, 15) || j->job_addr.family != AF_INET)
@@ -275,26 +269,20 @@ int fw_install(const struct fw_job *j, uint16_t zone, fw_live_fn live, void *arg
 	base = fw_render_base(j->cfg, &j->gateway, j->proxy_port, err);
 	if (base == NULL)
 		return -1;
-	f = open_memstream(&elems, &len);
-	if (f == NULL)
-		return nw_fail(err, errno, "firewall: rendering");
-	if (fw_render_elems(f, &e, 1, err) < 0) {
-		fclose(f);
+	intact = check(base, err);
+	if (intact < 0)
 		return -1;
+	/* The common case, without libnftables (fw_nl.h). */
+	if (intact == 1) {
+		cleanup_err nw_err added = NULL;
+		if (fw_nl_add_elems(&e, &added) == 0)
+			return 0;
 	}
-	if (fclose(f) != 0)
-		return nw_fail(err, ENOMEM, "firewall: rendering");
+	/* No table, a flushed or changed one, or an element a teardown that
+	 * never finished left with another zone: write it all again. */
 	nft = nft_open(err);
 	if (nft == NULL)
 		return -1;
-	intact = check(nft, base, err);
-	if (intact < 0)
-		return -1;
-	nftlib.output_set_flags(nft, 0);
-	if (intact == 1 && nftlib.run_cmd_from_buffer(nft, elems) == 0)
-		return 0;
-	/* No table, a flushed or changed one, or an element a teardown that
-	 * never finished left with another zone: write it all again. */
 	if (rebuild(nft, base, &e, live, arg, err) < 0)
 		return -1;
 	base_save(base_file, base);
@@ -327,12 +315,12 @@ int fw_repair(const char *base_file, fw_live_fn live, void *arg, nw_err *err)
 	/* No table was ever written: nothing to repair. */
 	if (base == NULL)
 		return 0;
+	intact = check(base, err);
+	if (intact != 0)
+		return intact < 0 ? -1 : 0;
 	nft = nft_open(err);
 	if (nft == NULL)
 		return -1;
-	intact = check(nft, base, err);
-	if (intact != 0)
-		return intact < 0 ? -1 : 0;
 	if (rebuild(nft, base, NULL, live, arg, err) < 0)
 		return -1;
 	return 1;

@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "fw.h"
+#include "fw_nl.h"
 #include "hostfw_int.h"
 #include "state.h"
 
@@ -31,8 +32,14 @@ static int scan(struct scan *s, const char *host_if, nw_err *err)
 {
 	cleanup_free char *chains = NULL;
 	cleanup_strv char **tables = NULL;
+	bool foreign;
 
 	s->n = 0;
+	/* Only a base chain sees packets: with none outside netward's own
+	 * table, no chain can drop a job's traffic, and libnftables need not
+	 * be loaded to judge them (fw_nl.h). */
+	if (fw_nl_foreign_base_chains(&foreign, NULL) == 0 && !foreign)
+		return 0;
 	if (hostfw_nft_json("list chains", &chains, err) < 0 ||
 	    hostfw_tables(chains, strlen(chains), &tables, err) < 0)
 		return -1;
