@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -19,6 +20,8 @@
 #define RMDIR_PAUSE_US 10000
 
 #define NETWARD_CG "netward"
+/* gc leaves groups younger than this alone (cgroup_gc). */
+#define CGROUP_GC_MIN_AGE_S 60
 
 static int write_file(const char *dir, const char *name, const char *text)
 {
@@ -214,12 +217,19 @@ unsigned cgroup_gc(char **live_ids)
 		return 0;
 	while ((e = readdir(d)) != NULL) {
 		bool live = false;
+		struct stat st;
 		if (e->d_type != DT_DIR || e->d_name[0] == '.')
 			continue;
 		for (char **l = live_ids; l != NULL && *l != NULL && !live; l++)
 			live = strcmp(*l, e->d_name) == 0;
 		snprintf(p, sizeof(p), "%s/%s", top, e->d_name);
-		if (!live && rmdir(p) == 0)
+		/* A group stays empty from its creation until its monitor joins
+		 * it, after the proxy serves: a young one may be the setup of a
+		 * netward whose state this gc does not see (another mount
+		 * namespace with its own /run, the same cgroup hierarchy). */
+		if (live || (stat(p, &st) == 0 && time(NULL) - st.st_mtime < CGROUP_GC_MIN_AGE_S))
+			continue;
+		if (rmdir(p) == 0)
 			n++;
 	}
 	/* A node without jobs carries nothing of netward's. */

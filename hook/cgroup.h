@@ -35,7 +35,8 @@ int cgroup_move(const char *path, pid_t pid, nw_err *err);
  * the caller is in the group (a monitor tearing its own job down), and
  * leaves it first. */
 void cgroup_job_remove(const char *id, bool inside);
-/* Removes the empty groups of jobs not in live_ids; returns how many. */
+/* Removes the empty groups of jobs not in live_ids, a minute old or more;
+ * returns how many. */
 unsigned cgroup_gc(char **live_ids);
 
 #endif

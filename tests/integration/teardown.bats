@@ -150,3 +150,20 @@ td_conntrack() {
 	pid_gone "$stray"
 	[ ! -e "$mnt/netward/$id" ]
 }
+
+@test "teardown: gc leaves a job cgroup no record names alone for its first minute (a setup under way in a netward with another /run), then removes it" {
+	local h mnt id
+	h=$(memory_hierarchy) || skip "no cgroup hierarchy with the memory controller"
+	mnt=${h#* }
+	id=$(job_id foreign)
+	mkdir -p "$mnt/netward/$id"
+	"$NETWARD" --config "$NW_CONFIG" gc </dev/null >/dev/null
+	[ -d "$mnt/netward/$id" ] || {
+		echo "gc removed a group created a moment ago" >&2
+		false
+	}
+	# hook/cgroup.c CGROUP_GC_MIN_AGE_S is 60.
+	touch -d '61 seconds ago' "$mnt/netward/$id"
+	"$NETWARD" --config "$NW_CONFIG" gc </dev/null >/dev/null
+	[ ! -e "$mnt/netward/$id" ]
+}
