@@ -19,6 +19,7 @@
 
 static void client_event(struct proxy_ev *ev, uint32_t events);
 static void upstream_event(struct proxy_ev *ev, uint32_t events);
+static void start_connect(struct conn *c, const struct nw_addr *a);
 
 #define CONN_MEM (4 * PROXY_BUF)
 
@@ -66,8 +67,34 @@ void conn_close_upstream(struct conn *c)
 	if (c->uev.fd >= 0)
 		proxy_close_fd(&c->uev);
 	c->up_host[0] = '\0';
-	c->up_eof = c->up_shut = false;
+	c->up_eof = c->up_shut = c->up_keep = false;
 	c->uin.off = c->uin.len = 0;
+}
+
+void conn_release_upstream(struct conn *c)
+{
+	if (c->up_keep && c->uev.fd >= 0 && !c->uev.hup)
+		proxy_pool_park(c);
+	else
+		conn_close_upstream(c);
+}
+
+bool conn_retry(struct conn *c)
+{
+	struct nw_addr a = c->up_addr;
+
+	if (!c->up_reused || c->retried ||
+	    !proxy_reuse_retry(c->method, c->req_body, c->down_bytes))
+		return false;
+	c->retried = true;
+	conn_close_upstream(c);
+	/* A request without a body put its head alone at the start of c2u
+	 * (take_request), and sending only moves the offset: the same bytes
+	 * go out again. */
+	c->c2u.off = 0;
+	c->c2u.len = c->req_head;
+	start_connect(c, &a);
+	return true;
 }
 
 /* The one way a connection ends; safe to call twice. The memory is freed
@@ -83,7 +110,7 @@ void conn_close(struct conn *c, const char *reason)
 		conn_log(c, true, reason);
 	c->closed = true;
 	proxy_unwait(p, c);
-	conn_close_upstream(c);
+	conn_release_upstream(c);
 	proxy_tunnel_free(c);
 	proxy_close_fd(&c->cev);
 	if (c->prev)
@@ -154,7 +181,7 @@ void conn_fail(struct conn *c, const struct proxy_fail *f)
 		return;
 	}
 	conn_log(c, !f->denied, f->reason);
-	conn_close_upstream(c);
+	conn_release_upstream(c);
 	proxy_tunnel_free(c);
 	proxy_unwait(c->p, c);
 	c->c2u.off = c->c2u.len = 0;
@@ -229,6 +256,7 @@ static void start_connect(struct conn *c, const struct nw_addr *a)
 		return;
 	}
 	c->uev.fd = fd;
+	c->up_reused = false;
 	c->up_addr = *a;
 	snprintf(c->up_host, sizeof(c->up_host), "%s", c->host);
 	c->up_port = c->port;
@@ -253,10 +281,14 @@ static void on_resolved(void *arg, enum resolve_status st, const struct resolve_
 	switch (st) {
 	case RESOLVE_OK:
 		if (proxy_policy_addrs(c->p->o, c->p->deny, &c->p->node_check, c->host, c->port,
-				       ans, &pick, &f) != 0)
+				       ans, &pick, &f) != 0) {
 			conn_fail(c, &f);
-		else
+		} else if (c->kind->reuse_upstream && proxy_pool_take(c, &pick)) {
+			c->up_reused = true;
+			c->kind->connected(c);
+		} else {
 			start_connect(c, &pick);
+		}
 		return;
 	case RESOLVE_NXDOMAIN:
 		proxy_failed(&f, 502, "netward: DNS says %s does not exist (NXDOMAIN)", c->host);
@@ -297,10 +329,11 @@ void conn_route(struct conn *c)
 		return;
 	}
 	if (c->kind->reuse_upstream && upstream_alive(c)) {
+		c->up_reused = true;
 		c->kind->connected(c);
 		return;
 	}
-	conn_close_upstream(c);
+	conn_release_upstream(c);
 	if (c->host_is_ip) {
 		if (addr_parse(c->host, &ans.addrs[0], &err) < 0) {
 			proxy_refuse(&f, 400, "netward: invalid IP address");
@@ -341,6 +374,7 @@ static void take_request(struct conn *c, const struct http_req *r)
 	c->req_left = r->h.length;
 	memset(&c->req_ch, 0, sizeof(c->req_ch));
 	c->req_done = r->h.body == HTTP_BODY_NONE;
+	c->retried = false;
 	c->up_bytes = r->h.head_len; /* the head was counted as it came in; log it per request */
 	c->down_bytes = 0;
 	c->t_start = c->t_head;
@@ -364,6 +398,7 @@ static void take_request(struct conn *c, const struct http_req *r)
 		return;
 	}
 	c->c2u.len += n;
+	c->req_head = n;
 	conn_route(c);
 }
 

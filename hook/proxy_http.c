@@ -60,6 +60,7 @@ const struct conn_kind conn_kind_http = {
 void proxy_http_start(struct conn *c)
 {
 	conn_set_state(c, CS_FORWARD);
+	c->up_keep = false;
 	c->rp = RP_HEAD;
 	c->status = 0;
 	c->resp_ka = false;
@@ -130,6 +131,8 @@ static int process_response(struct conn *c)
 
 		if (c->uin.len == 0 && c->up_eof) {
 			struct proxy_fail f;
+			if (conn_retry(c))
+				return -1;
 			proxy_failed(&f, 502, "netward: %s closed the connection without answering",
 				     c->host);
 			conn_fail(c, &f);
@@ -166,14 +169,24 @@ static int process_response(struct conn *c)
  * was wholly forwarded: its body's framing ended and none of it still
  * waits in c2u (an origin may answer before reading the body). What is
  * left of a body belongs to this request and its upstream alone; a kept
- * client would send its next request, to any host, behind it. */
+ * client would send its next request, to any host, behind it. A kept
+ * upstream waits for this client's next request, or in the pool once the
+ * client goes or asks elsewhere (conn_release_upstream). */
 static void finish(struct conn *c)
 {
 	bool forwarded = c->req_done && c->c2u.len == 0;
 	bool ka = c->client_ka && forwarded && !c->client_eof;
+	struct proxy_reuse_end e = {.status = c->status,
+				    .body = c->resp_body,
+				    .resp_done = c->rp == RP_DONE,
+				    .origin_keeps = c->resp_ka,
+				    .origin_eof = c->up_eof || c->uev.hup,
+				    .extra = c->uin.len,
+				    .req_forwarded = forwarded};
 
 	conn_log(c, true, "");
-	if (!c->resp_ka || c->up_eof || c->uin.len > 0 || !forwarded)
+	c->up_keep = proxy_reuse_keep(&e);
+	if (!c->up_keep)
 		conn_close_upstream(c);
 	if (!ka) {
 		conn_close(c, "done");
@@ -213,6 +226,8 @@ static int move_request(struct conn *c)
 		struct proxy_fail f;
 		proxy_failed(&f, 502, "netward: sending the request to %s failed: %s", c->host,
 			     strerror(errno));
+		if (c->status == 0 && conn_retry(c))
+			return -1;
 		if (c->status == 0)
 			conn_fail(c, &f);
 		else
