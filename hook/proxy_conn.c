@@ -67,13 +67,13 @@ void conn_close_upstream(struct conn *c)
 	if (c->uev.fd >= 0)
 		proxy_close_fd(&c->uev);
 	c->up_host[0] = '\0';
-	c->up_eof = c->up_shut = c->up_keep = false;
+	c->up_eof = c->up_shut = c->up_keep = c->up_pool = false;
 	c->uin.off = c->uin.len = 0;
 }
 
 void conn_release_upstream(struct conn *c)
 {
-	if (c->up_keep && c->uev.fd >= 0 && !c->uev.hup)
+	if (c->up_pool && c->uev.fd >= 0 && !c->uev.hup)
 		proxy_pool_park(c);
 	else
 		conn_close_upstream(c);

@@ -60,7 +60,7 @@ const struct conn_kind conn_kind_http = {
 void proxy_http_start(struct conn *c)
 {
 	conn_set_state(c, CS_FORWARD);
-	c->up_keep = false;
+	c->up_keep = c->up_pool = false;
 	c->rp = RP_HEAD;
 	c->status = 0;
 	c->resp_ka = false;
@@ -182,10 +182,12 @@ static void finish(struct conn *c)
 				    .origin_keeps = c->resp_ka,
 				    .origin_eof = c->up_eof || c->uev.hup,
 				    .extra = c->uin.len,
-				    .req_forwarded = forwarded};
+				    .req_forwarded = forwarded,
+				    .req_body = c->req_body != HTTP_BODY_NONE};
 
 	conn_log(c, true, "");
 	c->up_keep = proxy_reuse_keep(&e);
+	c->up_pool = proxy_reuse_pool(&e);
 	if (!c->up_keep)
 		conn_close_upstream(c);
 	if (!ka) {

@@ -163,6 +163,7 @@ struct conn {
 	/* The upstream ended its last exchange so that it may serve another
 	 * (proxy_reuse_keep); cleared once a request goes out on it. */
 	bool up_keep;
+	bool up_pool; /* and may then serve other clients (proxy_reuse_pool) */
 	/* The request in progress went out on a connection that had served
 	 * an earlier one (kept by this client or taken from the pool). */
 	bool up_reused;
@@ -244,7 +245,7 @@ void conn_close(struct conn *c, const char *reason);
 void conn_free(struct conn *c);
 void conn_close_upstream(struct conn *c);
 /* Parks the upstream in the pool when it may serve another request
- * (c->up_keep), else closes it. */
+ * (c->up_pool), else closes it. */
 void conn_release_upstream(struct conn *c);
 /* A request that failed on a reused upstream (c->up_reused) before its
  * response began, sent again on a fresh connection to the address already

@@ -16,6 +16,11 @@ bool proxy_reuse_keep(const struct proxy_reuse_end *e)
 	       !e->origin_eof && e->extra == 0 && e->req_forwarded;
 }
 
+bool proxy_reuse_pool(const struct proxy_reuse_end *e)
+{
+	return proxy_reuse_keep(e) && !e->req_body;
+}
+
 bool proxy_reuse_retry(const char *method, enum http_body req_body, uint64_t resp_bytes)
 {
 	return resp_bytes == 0 && req_body == HTTP_BODY_NONE &&

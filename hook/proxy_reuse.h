@@ -33,6 +33,7 @@ struct proxy_reuse_end {
 	bool origin_eof;     /* the origin closed, or its socket failed or hung up */
 	size_t extra;	     /* bytes from the origin past the response */
 	bool req_forwarded;  /* the whole request, body and all, went out */
+	bool req_body;	     /* the request carried a body */
 };
 
 /* May the origin connection wait, idle, for another request? Only after a
@@ -41,6 +42,12 @@ struct proxy_reuse_end {
  * whole, from an origin that keeps the connection. Interim (1xx) and
  * switching (101) responses never end an exchange. */
 bool proxy_reuse_keep(const struct proxy_reuse_end *e);
+/* May it then wait in the pool, for other clients' requests, too? Only
+ * when it is kept and its request had no body: an origin may answer
+ * before it has read a body and then never read the rest, or read it as
+ * a request of its own (a body is the client's to fill); the client that
+ * sent the body may still reuse the connection, as it always could. */
+bool proxy_reuse_pool(const struct proxy_reuse_end *e);
 
 /* May a request that failed on a connection that had served an earlier
  * one be sent again, once, on a fresh connection? Only before a byte of

@@ -131,10 +131,14 @@ check "... and logged once, as the 200 it got" \
 	'[ "$(tail -n 2 "$tmp/access.log" | grep -c "method=GET host=allowed.test port=$o1 decision=allow reason=\"-\" status=200")" = 2 ] &&
 	 [ "$(wc -l <"$tmp/access.log")" = $((lines + 2)) ]' "$(tail -n 3 "$tmp/access.log")"
 
+out=$(req "POST http://$A/post HTTP/1.0\\r\\nContent-Length: 4\\r\\n\\r\\nbody" "$(get10 "$A" /)")
+check "a connection whose request had a body serves no other client" \
+	'[[ $out == *conn=6*conn=7* ]]' "$out"
+
 out=$(req "$(get10 "$A" /die-next)" \
 	"POST http://$A/post HTTP/1.0\\r\\nContent-Length: 4\\r\\n\\r\\nbody")
 check "a POST that a reused connection drops unanswered is not sent again: 502" \
-	'[[ $out == *conn=6*"HTTP/1.1 502"* ]] && [ "$(reqs o1 "POST /post")" = 1 ]' \
+	'[[ $out == *conn=7*"HTTP/1.1 502"* ]] && [ "$(reqs o1 "POST /post")" = 2 ]' \
 	"$out$(grep -v '^req .* / ' "$tmp/o1.log")"
 
 # Bounds: twice POOL_PER_ORIGIN requests at once (the origin answers none

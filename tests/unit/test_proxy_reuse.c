@@ -74,6 +74,26 @@ static void test_keep(void)
 	CHECK(!proxy_reuse_keep(&e));
 }
 
+static void test_pool(void)
+{
+	const struct proxy_reuse_end ok = {.status = 200,
+					   .body = HTTP_BODY_LENGTH,
+					   .resp_done = true,
+					   .origin_keeps = true,
+					   .req_forwarded = true};
+	struct proxy_reuse_end e;
+
+	CHECK(proxy_reuse_pool(&ok));
+	/* after a body, only its own client may go on using the connection */
+	e = ok, e.req_body = true;
+	CHECK(proxy_reuse_keep(&e) && !proxy_reuse_pool(&e));
+	/* what is not kept is not pooled */
+	e = ok, e.extra = 1;
+	CHECK(!proxy_reuse_pool(&e));
+	e = ok, e.origin_keeps = false;
+	CHECK(!proxy_reuse_pool(&e));
+}
+
 static void test_retry(void)
 {
 	CHECK(proxy_reuse_retry("GET", HTTP_BODY_NONE, 0));
@@ -94,6 +114,7 @@ int main(void)
 {
 	RUN(test_same_key);
 	RUN(test_keep);
+	RUN(test_pool);
 	RUN(test_retry);
 	UNIT_DONE();
 }
