@@ -21,6 +21,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "proc.h"
+#include "uidwatch.h"
 #include "config.h"
 
 /* How long a stopping watcher may take to exit and release its lock. */
@@ -193,8 +194,12 @@ static bool no_job_left(int watch_lock)
 	if (lock < 0)
 		return false;
 	none = no_entry();
-	if (none)
+	if (none) {
+		/* The uid watcher dies with this process; before the lock goes,
+		 * so that a watcher started next keeps its own socket. */
+		unlink(UIDWATCH_SOCK);
 		close(watch_lock);
+	}
 	return none;
 }
 
@@ -204,6 +209,8 @@ static bool no_job_left(int watch_lock)
 static void on_term(int sig)
 {
 	(void)sig;
+	/* The uid watcher dies with this process: no socket left to ask. */
+	unlink(UIDWATCH_SOCK);
 	_exit(0);
 }
 
@@ -253,6 +260,8 @@ static void watch_main(const struct nw_config *cfg, int watch_lock)
 	if (fd < 0)
 		log_msg(LOG_ERR, "firewall watcher: no nftables events (%m); checking every %d ms",
 			FW_WATCH_TICK_MS);
+	/* The proxy uids' holders, for the hooks (uidwatch.h). */
+	uidwatch_start();
 	/* A table lost while no watcher ran. */
 	repair(cfg);
 	for (;;) {

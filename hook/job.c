@@ -281,6 +281,11 @@ static void teardown_by_monitor(const struct job_record *r)
 	}
 }
 
+void job_monitor_main(const char *spec_fd)
+{
+	monitor_exec_main(spec_fd, teardown_by_monitor);
+}
+
 static int setup_locked(const struct nw_config *cfg, struct job_record *r,
 			const struct job_policy *pol, nw_err *err)
 {
@@ -310,7 +315,7 @@ static int setup_locked(const struct nw_config *cfg, struct job_record *r,
 	if (r->mode == NW_MODE_HTTP && guard_allow_job(cfg, r->addr, err) < 0)
 		return -1;
 	fw_watch_ensure(cfg);
-	return monitor_spawn(cfg, pol, r, teardown_by_monitor, err);
+	return monitor_spawn(cfg, pol, r, err);
 }
 
 static int record_init(struct job_record *r, const struct job_start *st,

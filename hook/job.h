@@ -27,6 +27,10 @@ int job_setup(const struct nw_config *cfg, const struct job_start *st, const str
 /* poststop: the teardown of the job under id, unless the record is another
  * container's: another bundle, or (stopped: the runtime says its container
  * has stopped) a recorded container that still runs. */
+/* `netward job-monitor FD`: the job's monitor, started by the hook's
+ * monitor_spawn; never returns. */
+__attribute__((noreturn)) void job_monitor_main(const char *spec_fd);
+
 int job_poststop(const char *id, const char *bundle, bool stopped, nw_err *err);
 /* Removes everything the job has, for a record already read, with the lock
  * held; idempotent, needs no pid or namespace. Firewall first, then links,

@@ -18,6 +18,7 @@
 #include "dryrun.h"
 #include "gc.h"
 #include "job.h"
+#include "monitor.h"
 #include "jobsock.h"
 #include "hostfw.h"
 #include "jobresolv.h"
@@ -789,6 +790,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* Not a command of netward(8)'s: the job's monitor, which the hook
+	 * starts with the spec's descriptor (monitor.h). */
+	if (strcmp(argv[i], MONITOR_EXEC_COMMAND) == 0 && i + 2 == argc)
+		job_monitor_main(argv[i + 1]);
 	cmd = find_command(argv[i]);
 	if (cmd == NULL) {
 		fprintf(stderr, "netward: unknown command \"%s\" (see netward --help)\n", argv[i]);

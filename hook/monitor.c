@@ -2,6 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/mman.h>
 #include <malloc.h>
 #include <linux/filter.h>
 #include <linux/netlink.h>
@@ -26,11 +29,11 @@
 #include "fw.h"
 #include "jobsock.h"
 #include "guard.h"
+#include "io.h"
 #include "log.h"
-#include "nftlib.h"
+#include "monitor_spec.h"
 #include "proc.h"
 #include "proxy.h"
-#include "stackdrop.h"
 #include "config.h"
 
 /* The port the firewall lets a job's DNS reach is the one bound here. */
@@ -301,13 +304,13 @@ static void run_proxy(const struct nw_config *cfg, const struct job_policy *pol,
 }
 
 /* The monitor process itself; never returns. */
-static void monitor_main(const struct nw_config *cfg, const struct job_policy *pol,
-			 struct job_record *r, struct jobsock *s, int log_fd, int stats_fd,
-			 int report_fd, const int relay[2], uid_t uid, gid_t gid,
-			 monitor_teardown_fn teardown)
+__attribute__((noreturn)) static void monitor_main(struct monitor_spec *sp,
+						   monitor_teardown_fn teardown)
 {
 	struct spawn_report rep = {.ok = 0, .monitor = getpid()};
 	static struct relay rl;
+	struct job_record *r = &sp->r;
+	int report_fd = sp->report_fd;
 	int ready[2];
 	sigset_t mask;
 
@@ -317,7 +320,7 @@ static void monitor_main(const struct nw_config *cfg, const struct job_policy *p
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	if (s->listen < 0) {
+	if (sp->socks.listen < 0) {
 		/* A full job has no proxy: only the watch on its link. */
 		rep.ok = 1;
 		if (write(report_fd, &rep, sizeof(rep)) != sizeof(rep))
@@ -329,6 +332,8 @@ static void monitor_main(const struct nw_config *cfg, const struct job_policy *p
 	}
 	if (pipe2(ready, O_CLOEXEC) < 0)
 		goto fail;
+	/* What parsing the spec left free, before the proxy shares the heap. */
+	malloc_trim(0);
 	rep.proxy = fork();
 	if (rep.proxy < 0)
 		goto fail;
@@ -336,15 +341,16 @@ static void monitor_main(const struct nw_config *cfg, const struct job_policy *p
 		sigprocmask(SIG_UNBLOCK, &mask, NULL);
 		close(ready[0]);
 		close(report_fd);
-		close(relay[0]);
-		run_proxy(cfg, pol, r, s, log_fd, stats_fd, ready[1], relay[1], uid, gid);
+		close(sp->relay[0]);
+		run_proxy(&sp->cfg, &sp->pol, r, &sp->socks, sp->log_fd, sp->stats_fd, ready[1],
+			  sp->relay[1], r->proxy_uid, (gid_t)r->proxy_uid);
 	}
 	close(ready[1]);
-	close(relay[1]);
-	rl.fd = relay[0];
-	jobsock_close(s);
-	close(stats_fd);
-	close(log_fd);
+	close(sp->relay[1]);
+	rl.fd = sp->relay[0];
+	jobsock_close(&sp->socks);
+	close(sp->stats_fd);
+	close(sp->log_fd);
 	struct pollfd p = {.fd = ready[0], .events = POLLIN};
 	char byte;
 	if (poll(&p, 1, READY_TIMEOUT_MS) == 1 && read(ready[0], &byte, 1) == 1)
@@ -370,6 +376,35 @@ fail:
 	_exit(1);
 }
 
+void monitor_exec_main(const char *spec_fd, monitor_teardown_fn teardown)
+{
+	cleanup_monitor_spec struct monitor_spec sp;
+	cleanup_err nw_err err = NULL;
+	cleanup_free char *text = NULL;
+	char *end;
+	long fd;
+	size_t len;
+
+	errno = 0;
+	fd = strtol(spec_fd, &end, 10);
+	if (errno != 0 || *end != '\0' || fd < 3 || fd > INT_MAX) {
+		log_open("syslog");
+		log_msg(LOG_ERR, "monitor: \"%s\" is no spec descriptor", spec_fd);
+		_exit(1);
+	}
+	text = io_read_fd((int)fd, MONITOR_SPEC_MAX, "the monitor's spec", &len, &err);
+	close((int)fd);
+	if (text == NULL || monitor_spec_parse(text, len, &sp, &err) < 0) {
+		log_open("syslog");
+		log_msg(LOG_ERR, "monitor: %s", nw_err_msg(err));
+		_exit(1);
+	}
+	free(steal_ptr(&text));
+	log_open(sp.cfg.log);
+	log_set_context(sp.r.id, sp.r.job_id);
+	monitor_main(&sp, teardown);
+}
+
 static int read_report(int fd, struct spawn_report *rep, nw_err *err)
 {
 	struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -383,16 +418,77 @@ static int read_report(int fd, struct spawn_report *rep, nw_err *err)
 	return 0;
 }
 
-int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, struct job_record *r,
-		  monitor_teardown_fn teardown, nw_err *err)
+/* The spec in a sealed memfd at the start of its file. */
+static int spec_memfd(const struct monitor_spec *sp, nw_err *err)
 {
-	cleanup_close int log_fd = -1, stats_fd = -1;
+	cleanup_free char *text = monitor_spec_render(sp, err);
+	cleanup_close int fd = -1;
+
+	if (text == NULL)
+		return -1;
+	fd = memfd_create("netward-monitor-spec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return nw_fail(err, errno, "starting the job's monitor: memfd_create");
+	if (io_write_all(fd, text, strlen(text)) < 0 || lseek(fd, 0, SEEK_SET) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+		return nw_fail(err, errno, "starting the job's monitor: writing its spec");
+	return steal_fd(&fd);
+}
+
+/* The forked child, until it is the monitor by exec: nothing of the hook's
+ * but the descriptors the spec names, in the job's cgroup. */
+static void exec_monitor(const struct monitor_spec *sp, int spec_fd, const char *cg,
+			 const char *config_path)
+{
+	int keep[] = {
+	    sp->socks.listen, sp->socks.intercept, sp->socks.dns_udp, sp->socks.dns_tcp, sp->log_fd,
+	    sp->stats_fd,     sp->report_fd,	   sp->relay[0],      sp->relay[1],	 spec_fd};
+	char fdarg[16], self[PATH_MAX];
+	ssize_t n;
+	nw_err e = NULL;
+
+	/* A session of its own, so no signal to the runtime's process group
+	 * reaches it. When the hook exits the monitor goes to the nearest
+	 * subreaper, or init, as a second fork's grandchild would. */
+	setsid();
+	/* No runtime pipe (runc would wait on it), not the state lock. */
+	proc_stdio_to_null();
+	proc_close_fds_except(keep, sizeof(keep) / sizeof(keep[0]));
+	/* Before the proxy exists, so that it starts there too. */
+	if (cgroup_enter(cg, &e) < 0) {
+		log_msg(LOG_ERR, "monitor: %s", nw_err_msg(e));
+		_exit(1);
+	}
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		if (keep[i] >= 0 && fcntl(keep[i], F_SETFD, 0) < 0)
+			_exit(1);
+	snprintf(fdarg, sizeof(fdarg), "%d", spec_fd);
+	/* The running binary itself, also when the file was replaced since,
+	 * named by its path. --config only names the node config in the
+	 * process list, as the hook's own command line did; the monitor reads
+	 * the spec's copy. */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[n > 0 ? n : 0] = '\0';
+	char *argv[] = {n > 0 ? self : "netward", "--config", (char *)config_path,
+			MONITOR_EXEC_COMMAND,	  fdarg,      NULL};
+	if (config_path == NULL) {
+		argv[1] = MONITOR_EXEC_COMMAND;
+		argv[2] = fdarg;
+		argv[3] = NULL;
+	}
+	execv("/proc/self/exe", argv);
+	log_msg(LOG_ERR, "monitor: exec of /proc/self/exe: %m");
+	_exit(1);
+}
+
+int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, struct job_record *r,
+		  nw_err *err)
+{
+	cleanup_close int log_fd = -1, stats_fd = -1, spec_fd = -1;
 	cleanup_jobsock struct jobsock socks = JOBSOCK_NONE;
 	int pipefd[2], relay[2] = {-1, -1};
 	char cg[4096];
 	cleanup_close int relay_r = -1, relay_w = -1;
-	uid_t uid;
-	gid_t gid;
 	pid_t child;
 	struct spawn_report rep;
 
@@ -410,9 +506,7 @@ int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, str
 	if (cgroup_job_create(r->id, cg, sizeof(cg), err) < 0)
 		return nw_wrap(err, "the cgroup of the job's monitor and proxy");
 	/* The job's own uid (proxyuid.h), as its gid too. */
-	uid = r->proxy_uid;
-	gid = (gid_t)r->proxy_uid;
-	if (r->mode == NW_MODE_HTTP && uid == 0)
+	if (r->mode == NW_MODE_HTTP && r->proxy_uid == 0)
 		return nw_fail(err, EINVAL, "the job's proxy has no uid of its own");
 	if (r->mode == NW_MODE_HTTP && pipe2(relay, O_CLOEXEC | O_NONBLOCK) < 0)
 		return nw_fail(err, errno, "starting the job's proxy: pipe");
@@ -420,10 +514,21 @@ int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, str
 	relay_w = relay[1];
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return nw_fail(err, errno, "starting the job's proxy: pipe");
+	struct monitor_spec sp = {.cfg = *cfg,
+				  .pol = *pol,
+				  .r = *r,
+				  .socks = socks,
+				  .log_fd = log_fd,
+				  .stats_fd = stats_fd,
+				  .report_fd = pipefd[1],
+				  .relay = {relay_r, relay_w}};
+	spec_fd = spec_memfd(&sp, err);
+	if (spec_fd < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return -1;
+	}
 	fflush(NULL);
-	/* The monitor and the proxy live as long as the job: hand the heap the
-	 * hook no longer needs back first, so they do not carry it. */
-	malloc_trim(0);
 	child = fork();
 	if (child < 0) {
 		close(pipefd[0]);
@@ -431,33 +536,8 @@ int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, str
 		return nw_fail(err, errno, "starting the job's proxy: fork");
 	}
 	if (child == 0) {
-		/* A session of its own, so no signal to the runtime's process
-		 * group reaches it. When the hook exits the monitor goes to the
-		 * nearest subreaper, or init, as a second fork's grandchild
-		 * would: a second fork would only cost the hook 0.3 ms more. */
 		close(pipefd[0]);
-		setsid();
-		/* What the hook's deeper calls left on the stack: the monitor
-		 * and its proxy would carry a copy for the job's lifetime. */
-		stackdrop_below_caller();
-		nftlib_unload();
-		int keep[] = {socks.listen, socks.intercept, socks.dns_udp, socks.dns_tcp,
-			      log_fd,	    stats_fd,	     pipefd[1],	    relay_r,
-			      relay_w,	    log_file_fd()};
-		/* Nothing else, so the monitor and the proxy hold no runtime pipe
-		 * open (runc would wait on it) and no stray descriptor. */
-		proc_stdio_to_null();
-		proc_close_fds_except(keep, sizeof(keep) / sizeof(keep[0]));
-		if (log_file_fd() < 0)
-			log_open("syslog");
-		/* Before the proxy exists, so that it starts there too. */
-		nw_err e = NULL;
-		if (cgroup_enter(cg, &e) < 0) {
-			log_msg(LOG_ERR, "monitor: %s", nw_err_msg(e));
-			_exit(1);
-		}
-		monitor_main(cfg, pol, r, &socks, log_fd, stats_fd, pipefd[1], relay, uid, gid,
-			     teardown);
+		exec_monitor(&sp, spec_fd, cg, cfg->path);
 	}
 	close(pipefd[1]);
 	int rc = read_report(pipefd[0], &rep, err);

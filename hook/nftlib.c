@@ -37,10 +37,3 @@ int nftlib_load(nw_err *err)
 		return -1;
 	return 0;
 }
-
-void nftlib_unload(void)
-{
-	if (nftlib.handle != NULL)
-		dlclose(nftlib.handle);
-	memset(&nftlib, 0, sizeof(nftlib));
-}

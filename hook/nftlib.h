@@ -30,8 +30,4 @@ extern struct nftlib nftlib;
 /* dlopen()s libnftables and resolves its functions; a no-op once done. */
 int nftlib_load(nw_err *err);
 
-/* Unmaps libnftables and its dependencies (no context may be left); the
- * next nftlib_load maps them again. */
-void nftlib_unload(void);
-
 #endif

@@ -19,18 +19,25 @@
 #include "state.h"
 #include "util.h"
 #include "io.h"
+#include "uidwatch.h"
 
 #define UID_DIR NW_STATE_DIR "/uids"
 
-static bool in_block(unsigned long v)
+bool proxyuid_in_block(unsigned long v)
 {
 	return v >= PROXYUID_BASE && v - PROXYUID_BASE < PROXYUID_COUNT;
 }
 
 static void mark(uint8_t *used, unsigned long v)
 {
-	if (in_block(v))
+	if (proxyuid_in_block(v))
 		used[(v - PROXYUID_BASE) / 8] |= (uint8_t)(1u << ((v - PROXYUID_BASE) % 8));
+}
+
+void proxyuid_mark(uint8_t *used, const uint32_t ids[PROXYUID_IDS])
+{
+	for (size_t k = 0; k < PROXYUID_IDS; k++)
+		mark(used, ids[k]);
 }
 
 static bool marked(const uint8_t *used, unsigned i)
@@ -39,14 +46,16 @@ static bool marked(const uint8_t *used, unsigned i)
 }
 
 /* The four ids of a "Uid:" or "Gid:" line of /proc/PID/status. */
-static void mark_line(uint8_t *used, const char *buf, const char *key)
+static bool status_line(const char *buf, const char *key, uint32_t *out)
 {
 	const char *l = strstr(buf, key);
 	unsigned long v[4];
 
-	if (l != NULL && sscanf(l + 5, "%lu %lu %lu %lu", &v[0], &v[1], &v[2], &v[3]) == 4)
-		for (int k = 0; k < 4; k++)
-			mark(used, v[k]);
+	if (l == NULL || sscanf(l + 5, "%lu %lu %lu %lu", &v[0], &v[1], &v[2], &v[3]) != 4)
+		return false;
+	for (int k = 0; k < 4; k++)
+		out[k] = (uint32_t)v[k];
+	return true;
 }
 
 /* The kernel's record of a process's ids (PIDFD_GET_INFO on a pidfd, Linux
@@ -62,9 +71,9 @@ struct proxyuid_pidinfo {
 #define PROXYUID_PIDFD_GET_INFO	  _IOWR(0xFF, 11, struct proxyuid_pidinfo)
 #define PROXYUID_PIDFD_INFO_CREDS 2u
 
-/* 1: the ids of pid marked; 0: the kernel does not tell (older than 6.13,
- * or the process is gone), for the caller to read /proc/PID/status. */
-static int mark_pidfd(uint8_t *used, pid_t pid, bool *unsupported)
+/* 1: ids filled; 0: the kernel does not tell (older than 6.13, or the
+ * process is gone), for the caller to read /proc/PID/status. */
+static int ids_pidfd(pid_t pid, uint32_t *ids, bool *unsupported)
 {
 	struct proxyuid_pidinfo in = {.mask = PROXYUID_PIDFD_INFO_CREDS};
 	cleanup_close int fd = -1;
@@ -77,39 +86,46 @@ static int mark_pidfd(uint8_t *used, pid_t pid, bool *unsupported)
 	}
 	if (!(in.mask & PROXYUID_PIDFD_INFO_CREDS))
 		return 0;
-	const uint32_t ids[] = {in.ruid, in.euid, in.suid, in.fsuid,
-				in.rgid, in.egid, in.sgid, in.fsgid};
-	for (size_t k = 0; k < sizeof(ids) / sizeof(ids[0]); k++)
-		mark(used, ids[k]);
+	const uint32_t v[PROXYUID_IDS] = {in.ruid, in.euid, in.suid, in.fsuid,
+					  in.rgid, in.egid, in.sgid, in.fsgid};
+	memcpy(ids, v, sizeof(v));
 	return 1;
 }
 
-/* Every uid and gid in the block that a process holds now. The scan runs
- * over every process on the node at each http job's setup: one pidfd and
- * one ioctl per process where the kernel offers PIDFD_GET_INFO (about half
- * the cost of rendering the status file), else one read of
- * /proc/PID/status (the kernel renders the whole file at the first read
- * anyway). */
-static void scan_procs(uint8_t *used)
+int proxyuid_proc_ids(pid_t pid, uint32_t ids[PROXYUID_IDS], bool *unsupported)
+{
+	char path[64], buf[4096];
+
+	if (ids_pidfd(pid, ids, unsupported) == 1)
+		return 1;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (io_read_small(path, buf, sizeof(buf)) < 0)
+		return 0;
+	return status_line(buf, "\nUid:", ids) && status_line(buf, "\nGid:", ids + 4) ? 1 : 0;
+}
+
+void proxyuid_scan(void (*each)(pid_t pid, const uint32_t ids[PROXYUID_IDS], void *arg), void *arg)
 {
 	cleanup_dir DIR *d = opendir("/proc");
 	struct dirent *e;
-	char path[64], buf[4096];
 	bool unsupported = false;
 
 	if (d == NULL)
 		return;
 	while ((e = readdir(d)) != NULL) {
+		uint32_t ids[PROXYUID_IDS];
 		if (e->d_name[0] < '1' || e->d_name[0] > '9')
 			continue;
-		if (mark_pidfd(used, (pid_t)atoi(e->d_name), &unsupported) == 1)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%.20s/status", e->d_name);
-		if (io_read_small(path, buf, sizeof(buf)) < 0)
-			continue;
-		mark_line(used, buf, "\nUid:");
-		mark_line(used, buf, "\nGid:");
+		pid_t pid = (pid_t)atoi(e->d_name);
+		if (proxyuid_proc_ids(pid, ids, &unsupported) == 1)
+			each(pid, ids, arg);
 	}
+}
+
+static void mark_each(pid_t pid, const uint32_t ids[PROXYUID_IDS], void *arg)
+{
+	(void)pid;
+	proxyuid_mark(arg, ids);
 }
 
 static int take(uid_t uid, const char *id, nw_err *err)
@@ -129,7 +145,12 @@ int proxyuid_alloc(const char *id, uid_t *out, nw_err *err)
 		return nw_fail(err, ENOMEM, "allocating a proxy uid");
 	if (mkdir(UID_DIR, 0700) < 0 && errno != EEXIST)
 		return nw_fail(err, errno, "creating %s", UID_DIR);
-	scan_procs(used);
+	/* From the node's uid watcher when one answers (uidwatch.h), else a
+	 * scan of every process. */
+	if (uidwatch_query(used, PROXYUID_COUNT / 8) != 1) {
+		memset(used, 0, PROXYUID_COUNT / 8);
+		proxyuid_scan(mark_each, used);
+	}
 	for (uint32_t i = 0; i < PROXYUID_COUNT; i++) {
 		unsigned k = (start + i) % PROXYUID_COUNT;
 		uid_t uid = PROXYUID_BASE + k;
@@ -160,7 +181,8 @@ void proxyuid_free(uid_t uid, const char *id)
 {
 	char owner[NW_ID_MAX + 2], path[PATH_MAX];
 
-	if (!in_block(uid) || owner_of(uid, owner, sizeof(owner)) < 0 || strcmp(owner, id) != 0)
+	if (!proxyuid_in_block(uid) || owner_of(uid, owner, sizeof(owner)) < 0 ||
+	    strcmp(owner, id) != 0)
 		return;
 	snprintf(path, sizeof(path), "%s/%u", UID_DIR, (unsigned)uid);
 	unlink(path);
@@ -178,7 +200,7 @@ unsigned proxyuid_gc(char **live_ids, FILE *out)
 		char owner[NW_ID_MAX + 2], path[PATH_MAX], *end;
 		bool live = false;
 		unsigned long uid = strtoul(e->d_name, &end, 10);
-		if (e->d_name[0] == '.' || *end != '\0' || !in_block(uid) ||
+		if (e->d_name[0] == '.' || *end != '\0' || !proxyuid_in_block(uid) ||
 		    owner_of(uid, owner, sizeof(owner)) < 0)
 			continue;
 		for (char **p = live_ids; p != NULL && *p != NULL && !live; p++)

@@ -363,8 +363,8 @@ assert_clean() {
 		echo "left behind: state entry $NW_STATE/jobs/$id" >&2
 		bad=1
 	fi
-	# The hook's monitor and proxy are forks of it, so their command line
-	# carries this test's own --config path.
+	# The hook starts the monitor (and the monitor its proxy) with this
+	# test's own --config path on the command line.
 	for pid in $(pgrep '^netward' || true); do
 		line=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
 		if grep -qF -- "$id" <<<"$line" || grep -qF -- "$NW_CONFIG" <<<"$line"; then

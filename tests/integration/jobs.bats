@@ -295,6 +295,92 @@ rerun_job() {
 	stop_job "$a"
 }
 
+# uid_watch_bit UID: 1 when the node's uid watcher answers that a process
+# holds UID (as any of its ids), 0 when not; fails when none answers.
+uid_watch_bit() {
+	python3 - "$1" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.settimeout(5)
+s.connect("/run/netward/uidwatch.sock")
+b = s.recv(65536)
+assert len(b) == 8192, "answer of %d bytes" % len(b)
+i = int(sys.argv[1]) - 1879113728
+print((b[i // 8] >> (i % 8)) & 1)
+EOF
+}
+
+# wait_uid_bit UID WANT: until the watcher answers WANT for UID (10 s).
+wait_uid_bit() {
+	local got=
+	for _ in $(seq 1 100); do
+		got=$(uid_watch_bit "$1") && [ "$got" = "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "the uid watcher says $got for uid $1, not $2" >&2
+	return 1
+}
+
+@test "proxy uids: the node's uid watcher follows ids taken after it started (setresuid, setfsgid, fork, exit)" {
+	local keep a ua got holder kind
+	keep=$(waiting_job uwkeep)
+	for _ in $(seq 1 100); do
+		[ -S "$NW_STATE/uidwatch.sock" ] && break
+		grep -q "no process events" "$NW_LOG" 2>/dev/null && break
+		sleep 0.1
+	done
+	if ! [ -S "$NW_STATE/uidwatch.sock" ]; then
+		grep "no process events" "$NW_LOG" >&2 || true
+		skip "no uid watcher: the proc connector answers in the initial namespaces only"
+	fi
+	a=$(waiting_job uwheld)
+	ua=$(job_state_field "$a" proxy_uid)
+	[ -n "$ua" ] && [ "$ua" != 0 ]
+	wait_uid_bit "$ua" 1
+	stop_one_job "$a"
+	# The proxy's exit.
+	wait_uid_bit "$ua" 0
+	# setresuid, then setfsgid, in processes started after the watcher.
+	for kind in suid fsgid; do
+		hold_id "$kind" "$ua"
+		wait_uid_bit "$ua" 1
+		rerun_job "$a"
+		got=$(job_state_field "$a" proxy_uid)
+		kill "$(cat "$NW_TMP/hold-$kind.pid")"
+		stop_one_job "$a"
+		[ -n "$got" ] && [ "$got" != "$ua" ] || {
+			echo "uid $ua, held by a process as its $kind, was handed out to $a" >&2
+			false
+		}
+		wait_uid_bit "$ua" 0
+	done
+	# A holder's child holds it after the holder exits.
+	python3 -c '
+import ctypes, os, sys, time
+ctypes.CDLL(None).setfsgid(int(sys.argv[1]))
+if os.fork() == 0:
+    with open(sys.argv[2] + ".tmp", "w") as f:
+        f.write("%d\n" % os.getpid())
+    os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+    time.sleep(120)
+os._exit(0)
+' "$ua" "$NW_TMP/hold-child.pid"
+	for _ in $(seq 1 100); do
+		[ -s "$NW_TMP/hold-child.pid" ] && break
+		sleep 0.1
+	done
+	holder=$(cat "$NW_TMP/hold-child.pid")
+	[ -n "$holder" ]
+	grep -q "$ua" "/proc/$holder/status"
+	wait_uid_bit "$ua" 1
+	kill "$holder"
+	wait_uid_bit "$ua" 0
+	rerun_job "$a"
+	[ "$(job_state_field "$a" proxy_uid)" = "$ua" ]
+	stop_one_job "$a"
+	stop_job "$keep"
+}
+
 # The hierarchy with the memory controller, as "v2 MOUNT" or "v1 MOUNT".
 memory_hierarchy() {
 	local u v1
