@@ -291,6 +291,7 @@ static void tick_event(struct proxy_ev *ev, uint32_t events)
 	proxy_deny_tick(p->deny, now);
 	proxy_dns_tick(p, now);
 	proxy_pool_tick(p, now);
+	proxy_mem_tick(p, now);
 	for (c = p->conns; c != NULL; c = next) {
 		next = c->next;
 		conn_timeout_check(c, now);
@@ -540,6 +541,7 @@ static void teardown(struct proxy *p)
 		conn_close(p->conns, "proxy stopping");
 	proxy_pool_drop_all(p);
 	reap(p);
+	proxy_mem_free_all(p);
 	proxy_dns_free(p);
 	proxy_deny_free(p->deny);
 	resolve_free(p->res);

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -21,22 +20,17 @@ static void client_event(struct proxy_ev *ev, uint32_t events);
 static void upstream_event(struct proxy_ev *ev, uint32_t events);
 static void start_connect(struct conn *c, const struct nw_addr *a);
 
-#define CONN_MEM (4 * PROXY_BUF)
-
 struct conn *conn_new(struct proxy *p, int fd)
 {
 	struct conn *c = calloc(1, sizeof(*c));
-	/* Zeroed buffers: nothing uninitialised can ever be echoed back. Fresh
-	 * anonymous pages come zeroed from the kernel and only the pages a
-	 * connection touches cost anything: a tunnel that splices touches one,
-	 * where calloc from a reused heap would clear all four buffers. */
-	char *mem =
-	    mmap(NULL, CONN_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/* Zeroed buffers: nothing uninitialised, and nothing of an earlier
+	 * connection, can ever be echoed back (proxy_mem.c). Only the pages
+	 * a connection touches cost anything: a tunnel that splices touches
+	 * one, where calloc from a reused heap would clear all four buffers. */
+	char *mem = c ? proxy_mem_get(p) : NULL;
 
-	if (c == NULL || mem == MAP_FAILED) {
+	if (mem == NULL) {
 		free(c);
-		if (mem != MAP_FAILED)
-			munmap(mem, CONN_MEM);
 		return NULL;
 	}
 	c->p = p;
@@ -128,7 +122,7 @@ void conn_close(struct conn *c, const char *reason)
 
 void conn_free(struct conn *c)
 {
-	munmap(c->cin.d, CONN_MEM);
+	proxy_mem_put(c);
 	free(c);
 }
 
@@ -213,9 +207,12 @@ ssize_t conn_read(struct conn *c, int fd, struct buf *b, enum dir d)
 	if (allow == 0)
 		return -2;
 	n = read(fd, b->d + b->off + b->len, allow);
-	if (n < 0)
+	if (n < 0) {
+		buf_wrote(b, allow);
 		return errno == EAGAIN || errno == EINTR ? -2 : -1;
+	}
 	b->len += (size_t)n;
+	buf_wrote(b, 0);
 	proxy_spend(c->p, d, (size_t)n);
 	if (d == DIR_UP)
 		c->up_bytes += (size_t)n;
@@ -388,6 +385,9 @@ static void take_request(struct conn *c, const struct http_req *r)
 		buf_compact(&c->c2u);
 		n = http_build_request(r, c->p->o->cfg->job_id_header, c->p->o->job_id,
 				       c->c2u.d + c->c2u.off + c->c2u.len, buf_room(&c->c2u));
+		/* It writes what it returns, or some of the room when it
+		 * returns 0 (too large). */
+		buf_wrote(&c->c2u, n ? n : buf_room(&c->c2u));
 	}
 	c->cin.off += r->h.head_len;
 	c->cin.len -= r->h.head_len;

@@ -30,8 +30,11 @@ static int move_body(struct buf *in, struct buf *out, enum http_body body, uint6
 			*done = *left == 0;
 		} else if (body == HTTP_BODY_CHUNKED) {
 			size_t kept;
-			ssize_t r = http_chunked_feed(ch, in->d + in->off, n,
-						      out->d + out->off + out->len, &kept, done);
+			ssize_t r;
+
+			buf_wrote(out, n); /* it writes at most n */
+			r = http_chunked_feed(ch, in->d + in->off, n, out->d + out->off + out->len,
+					      &kept, done);
 			if (r < 0)
 				return -1;
 			out->len += kept;
@@ -102,6 +105,7 @@ static int parse_head(struct conn *c)
 	ka = c->client_ka && r->h.body != HTTP_BODY_CLOSE;
 	buf_compact(&c->u2c);
 	n = http_build_response(r, ka, c->u2c.d + c->u2c.off + c->u2c.len, buf_room(&c->u2c));
+	buf_wrote(&c->u2c, n ? n : buf_room(&c->u2c)); /* as in take_request */
 	if (n == 0) {
 		free(r);
 		proxy_failed(&f, 502, "netward: the origin's response head is too large");

@@ -50,6 +50,15 @@
 #define POOL_PER_ORIGIN 16
 #define POOL_MAX	64
 
+/* A connection's buffers, and how many closed connections' buffers are
+ * kept for new ones (proxy_mem.c): zeroed where written, which is cheaper
+ * than a fresh mapping only up to CONN_SPARE_CLEAR bytes (four pages: a
+ * small request and its answer). T_SPARE_IDLE unused, they go. */
+#define CONN_MEM	 (4 * PROXY_BUF)
+#define CONN_SPARE	 16
+#define CONN_SPARE_CLEAR (4 * 4096)
+#define T_SPARE_IDLE	 T_POOL_IDLE
+
 /* c-ares's own retries end within this. It is asked about its timeouts
  * once a tick, so it may report a tick late; even two ticks late, it still
  * reports a tick before T_DNS, so the lookup's own answer (a 504 naming
@@ -210,6 +219,9 @@ struct proxy {
 	struct conn *dead;				/* closed, freed after the current batch */
 	struct pool_conn *pool, *pool_tail, *pool_dead; /* newest first; freed after the batch */
 	unsigned npool;
+	char *spare[CONN_SPARE]; /* zeroed buffer memory for new connections */
+	unsigned nspare;
+	uint64_t spare_ms; /* last taken or given back */
 	struct conn *whead[2], *wtail[2];
 	bool refill_armed;
 	unsigned nconns, max_conns;
@@ -316,6 +328,13 @@ void proxy_pool_tick(struct proxy *p, uint64_t now);
 void proxy_pool_drop_all(struct proxy *p);
 /* Frees what left the pool during the batch. */
 void proxy_pool_reap(struct proxy *p);
+
+/* proxy_mem.c: a connection's buffer memory (CONN_MEM), zeroed. */
+char *proxy_mem_get(struct proxy *p);
+/* Gives c's buffer memory back: cleared and kept, or unmapped. */
+void proxy_mem_put(struct conn *c);
+void proxy_mem_tick(struct proxy *p, uint64_t now);
+void proxy_mem_free_all(struct proxy *p);
 
 /* proxy_http.c */
 void proxy_http_start(struct conn *c);
