@@ -112,6 +112,16 @@ int cgroup_job_create(const char *id, char *path, size_t len, nw_err *err)
 	return 0;
 }
 
+int cgroup_move(const char *path, pid_t pid, nw_err *err)
+{
+	char text[16];
+
+	snprintf(text, sizeof(text), "%d", (int)pid);
+	if (write_file(path, "cgroup.procs", text) < 0)
+		return nw_fail(err, errno, "moving process %d into cgroup %s", (int)pid, path);
+	return 0;
+}
+
 int cgroup_enter(const char *path, nw_err *err)
 {
 	if (write_file(path, "cgroup.procs", "0") < 0)

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "err.h"
 
@@ -25,6 +26,10 @@
 int cgroup_job_create(const char *id, char *path, size_t len, nw_err *err);
 /* Moves the calling process into the group at path. */
 int cgroup_enter(const char *path, nw_err *err);
+/* Moves process pid (with all its threads) into the group at path. Each
+ * move waits for an RCU grace period in the kernel under cgroup v1 (about
+ * 8 ms here), hence done once the job's proxy serves, not before. */
+int cgroup_move(const char *path, pid_t pid, nw_err *err);
 /* Removes the job's group once it is empty, waiting up to 2 s for killed
  * processes to leave it (best effort: gc removes what is left). inside:
  * the caller is in the group (a monitor tearing its own job down), and

@@ -24,6 +24,7 @@
 #include "guard.h"
 #include "ident.h"
 #include "proc.h"
+#include "io.h"
 #include "log.h"
 #include "monitor.h"
 #include "proxyuid.h"
@@ -362,6 +363,9 @@ static int setup_found(const struct job_record *old, const struct job_start *st,
 int job_setup(const struct nw_config *cfg, const struct job_start *st, const struct job_policy *pol,
 	      nw_err *err)
 {
+	/* From before the lock: waiting for another job's setup or teardown
+	 * is part of what this one costs. */
+	const uint64_t t0 = io_now_ns();
 	cleanup_job_record struct job_record r = {0};
 	cleanup_job_record struct job_record old = {0};
 	cleanup_state_lock int lock = state_lock(err);
@@ -387,9 +391,9 @@ int job_setup(const struct nw_config *cfg, const struct job_start *st, const str
 		cleanup_err nw_err cerr = NULL;
 		if (counters_add("setups", mode_name(r.mode), 1, &cerr) < 0)
 			log_msg(LOG_WARNING, "%s", nw_err_msg(cerr));
-		log_msg(LOG_INFO, "job set up: mode=%s%s%s%s%s", mode_name(r.mode),
+		log_msg(LOG_INFO, "job set up: mode=%s%s%s%s%s in %.1f ms", mode_name(r.mode),
 			r.domains[0] ? " domains=" : "", r.domains, r.addr[0] ? " addr=" : "",
-			r.addr);
+			r.addr, (double)(io_now_ns() - t0) / 1e6);
 	}
 	return rc;
 }

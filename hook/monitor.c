@@ -304,6 +304,23 @@ static void run_proxy(const struct nw_config *cfg, const struct job_policy *pol,
 }
 
 /* The monitor process itself; never returns. */
+/* The monitor, then its proxy, into the job's cgroup. Once the proxy
+ * serves, not before: each move waits for an RCU grace period under cgroup
+ * v1, and the hook, with the container's start, waits for the report. A
+ * move that fails takes the job's proxy away (logged), so that no proxy
+ * runs without the job's memory limit. */
+static int join_cgroup(const char *cg, pid_t proxy)
+{
+	cleanup_err nw_err e = NULL;
+
+	if (cgroup_enter(cg, &e) < 0 || (proxy > 0 && cgroup_move(cg, proxy, &e) < 0)) {
+		log_msg(LOG_ERR, "monitor: %s; the job has no network until it ends",
+			nw_err_msg(e));
+		return -1;
+	}
+	return 0;
+}
+
 __attribute__((noreturn)) static void monitor_main(struct monitor_spec *sp,
 						   monitor_teardown_fn teardown)
 {
@@ -327,6 +344,8 @@ __attribute__((noreturn)) static void monitor_main(struct monitor_spec *sp,
 			_exit(1);
 		close(report_fd);
 		rl.fd = -1;
+		if (join_cgroup(sp->cgroup, -1) < 0)
+			_exit(1);
 		monitor_loop(r, -1, &rl, teardown);
 		_exit(0);
 	}
@@ -368,6 +387,12 @@ __attribute__((noreturn)) static void monitor_main(struct monitor_spec *sp,
 		_exit(1);
 	}
 	close(report_fd);
+	if (join_cgroup(sp->cgroup, rep.proxy) < 0) {
+		kill(rep.proxy, SIGKILL);
+		waitpid(rep.proxy, NULL, 0);
+		guard_disallow_job(r->addr);
+		_exit(1);
+	}
 	monitor_loop(r, rep.proxy, &rl, teardown);
 	_exit(0);
 fail:
@@ -388,13 +413,17 @@ void monitor_exec_main(const char *spec_fd, monitor_teardown_fn teardown)
 	errno = 0;
 	fd = strtol(spec_fd, &end, 10);
 	if (errno != 0 || *end != '\0' || fd < 3 || fd > INT_MAX) {
-		log_open("syslog");
-		log_msg(LOG_ERR, "monitor: \"%s\" is no spec descriptor", spec_fd);
-		_exit(1);
+		fprintf(stderr,
+			"netward: job-monitor is started by the hook, with the descriptor "
+			"of its spec (\"%s\" is none)\n",
+			spec_fd);
+		_exit(2);
 	}
 	text = io_read_fd((int)fd, MONITOR_SPEC_MAX, "the monitor's spec", &len, &err);
 	close((int)fd);
 	if (text == NULL || monitor_spec_parse(text, len, &sp, &err) < 0) {
+		/* stderr is /dev/null under the hook, the terminal by hand. */
+		fprintf(stderr, "netward: job-monitor: %s\n", nw_err_msg(err));
 		log_open("syslog");
 		log_msg(LOG_ERR, "monitor: %s", nw_err_msg(err));
 		_exit(1);
@@ -436,16 +465,14 @@ static int spec_memfd(const struct monitor_spec *sp, nw_err *err)
 }
 
 /* The forked child, until it is the monitor by exec: nothing of the hook's
- * but the descriptors the spec names, in the job's cgroup. */
-static void exec_monitor(const struct monitor_spec *sp, int spec_fd, const char *cg,
-			 const char *config_path)
+ * but the descriptors the spec names. */
+static void exec_monitor(const struct monitor_spec *sp, int spec_fd, const char *config_path)
 {
 	int keep[] = {
 	    sp->socks.listen, sp->socks.intercept, sp->socks.dns_udp, sp->socks.dns_tcp, sp->log_fd,
 	    sp->stats_fd,     sp->report_fd,	   sp->relay[0],      sp->relay[1],	 spec_fd};
 	char fdarg[16], self[PATH_MAX];
 	ssize_t n;
-	nw_err e = NULL;
 
 	/* A session of its own, so no signal to the runtime's process group
 	 * reaches it. When the hook exits the monitor goes to the nearest
@@ -454,11 +481,6 @@ static void exec_monitor(const struct monitor_spec *sp, int spec_fd, const char 
 	/* No runtime pipe (runc would wait on it), not the state lock. */
 	proc_stdio_to_null();
 	proc_close_fds_except(keep, sizeof(keep) / sizeof(keep[0]));
-	/* Before the proxy exists, so that it starts there too. */
-	if (cgroup_enter(cg, &e) < 0) {
-		log_msg(LOG_ERR, "monitor: %s", nw_err_msg(e));
-		_exit(1);
-	}
 	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
 		if (keep[i] >= 0 && fcntl(keep[i], F_SETFD, 0) < 0)
 			_exit(1);
@@ -521,7 +543,8 @@ int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, str
 				  .log_fd = log_fd,
 				  .stats_fd = stats_fd,
 				  .report_fd = pipefd[1],
-				  .relay = {relay_r, relay_w}};
+				  .relay = {relay_r, relay_w},
+				  .cgroup = cg};
 	spec_fd = spec_memfd(&sp, err);
 	if (spec_fd < 0) {
 		close(pipefd[0]);
@@ -537,7 +560,7 @@ int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, str
 	}
 	if (child == 0) {
 		close(pipefd[0]);
-		exec_monitor(&sp, spec_fd, cg, cfg->path);
+		exec_monitor(&sp, spec_fd, cfg->path);
 	}
 	close(pipefd[1]);
 	int rc = read_report(pipefd[0], &rep, err);

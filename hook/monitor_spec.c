@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cleanup.h"
@@ -48,6 +49,7 @@ char *monitor_spec_render(const struct monitor_spec *s, nw_err *err)
 	    json_set(o, "addr", json_new_str(s->r.addr), err) < 0 ||
 	    json_set(o, "proxy_uid", json_new_int(s->r.proxy_uid), err) < 0 ||
 	    json_set(o, "domains", json_new_str(domains ? domains : ""), err) < 0 ||
+	    json_set(o, "cgroup", json_new_str(s->cgroup ? s->cgroup : ""), err) < 0 ||
 	    json_set(o, "fds", fds = json_new(JSON_OBJECT), err) < 0)
 		return NULL;
 	for (size_t i = 0; i < N_FDS; i++)
@@ -132,6 +134,12 @@ int monitor_spec_parse(const char *text, size_t len, struct monitor_spec *s, nw_
 		return nw_wrap(err, "the monitor's spec: config");
 	if (parse_job(o, s, err) < 0 || parse_fds(o, s, err) < 0)
 		return -1;
+	const char *cg = json_get_str(o, "cgroup");
+	if (cg == NULL || cg[0] != '/')
+		return nw_fail(err, EINVAL, "the monitor's spec: no cgroup directory");
+	if ((s->cgroup_buf = strdup(cg)) == NULL)
+		return nw_fail(err, ENOMEM, "the monitor's spec");
+	s->cgroup = s->cgroup_buf;
 	if (s->report_fd < 0 || (s->r.mode == NW_MODE_HTTP && s->socks.listen < 0))
 		return nw_fail(err, EINVAL,
 			       "the monitor's spec: no report pipe, or an http job "
@@ -143,4 +151,6 @@ void monitor_spec_free(struct monitor_spec *s)
 {
 	config_free(&s->cfg);
 	policy_free(&s->pol);
+	free(s->cgroup_buf);
+	s->cgroup_buf = NULL;
 }

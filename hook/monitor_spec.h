@@ -20,6 +20,8 @@ struct monitor_spec {
 	int log_fd, stats_fd; /* the job's access log and counters; -1 for a full job */
 	int report_fd;	      /* where the monitor says it serves (struct in monitor.c) */
 	int relay[2];	      /* the proxy's node-log pipe; -1 for a full job */
+	const char *cgroup;   /* the job's cgroup directory (cgroup.h) */
+	char *cgroup_buf;     /* what cgroup points to, when parsed */
 };
 
 /* The spec as JSON text (caller frees). */

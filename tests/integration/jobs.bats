@@ -401,6 +401,12 @@ memory_hierarchy() {
 	id=$(waiting_job cg)
 	proxy=$(job_state_field "$id" proxy_pid)
 	mon=$(job_state_field "$id" monitor_pid)
+	# The monitor moves itself and the proxy there once the proxy serves
+	# (each move waits for the kernel), so possibly after the fetch.
+	for _ in $(seq 1 100); do
+		grep -qx "$proxy" "$mnt/netward/$id/cgroup.procs" && break
+		sleep 0.1
+	done
 	for pid in "$proxy" "$mon"; do
 		cat "/proc/$pid/cgroup" >&2
 		if [ "$kind" = v2 ]; then

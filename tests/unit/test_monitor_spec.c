@@ -23,7 +23,8 @@ static char *render_http(void)
 				 .log_fd = 7,
 				 .stats_fd = 8,
 				 .report_fd = 9,
-				 .relay = {10, 11}};
+				 .relay = {10, 11},
+				 .cgroup = "/sys/fs/cgroup/memory/netward/ctr-1"};
 	nw_err err = NULL;
 	char *text = NULL;
 
@@ -68,6 +69,7 @@ static void round_trip(void)
 	CHECK_STR(s.r.host_if, "nw0123456789abc");
 	CHECK_STR(s.r.addr, "10.77.0.9");
 	CHECK(s.r.proxy_uid == 4200001);
+	CHECK_STR(s.cgroup, "/sys/fs/cgroup/memory/netward/ctr-1");
 	CHECK(s.socks.listen == 3 && s.socks.intercept == 4 && s.socks.dns_udp == 5 &&
 	      s.socks.dns_tcp == 6);
 	CHECK(s.log_fd == 7 && s.stats_fd == 8 && s.report_fd == 9 && s.relay[0] == 10 &&
@@ -125,6 +127,7 @@ static void refusals(void)
 	     "\"host_if\" too long"},
 	    {"\"domains\":\"x.www.test", "\"domains\":\"x y.www.test", "domains"},
 	    {"\"config\":\"{", "\"config\":\"[", "config"},
+	    {"\"cgroup\":\"/", "\"cgroup\":\"x", "no cgroup directory"},
 	};
 	char *text = render_http();
 
