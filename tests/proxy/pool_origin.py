@@ -3,12 +3,13 @@
 line each to LOG, every connection that sends a request ("conn ID", IDs
 from 1 in that order: a probe that only connects gets none), every request
 ("req ID METHOD PATH HOST"), when it sends unsolicited bytes ("junk ID")
-and when a connection ends ("eof ID MS", MS since its last response).
+and when it has closed a connection ("eof ID MS", MS since its last
+response).
 Keeps a connection for HTTP/1.1 and for HTTP/1.0 with Connection:
 keep-alive, else closes it after the response. Every body says which
 connection served it ("conn=ID"). Paths:
-  /junk      after the response, once the log says so, a whole response
-             nobody asked for ("POISONED") on the idle connection
+  /junk      0.2 s after the response, a whole response nobody asked for
+             ("POISONED") on the idle connection, then the "junk" line
   /extra     the same bytes sent right behind the response
   /close     the connection is closed 0.2 s after the response
   /die-next  the next request on this connection is read whole, then the
@@ -103,9 +104,9 @@ def serve(s):
                 die_next = True
     except OSError:
         pass
+    s.close()  # before the line: a test that waits for it finds the FIN sent
     if cid is not None:
         log("eof %d %d" % (cid, (time.monotonic() - last) * 1000))
-    s.close()
 
 
 def main():
