@@ -31,7 +31,7 @@ python3 "$here/pool_origin.py" 127.0.0.2 "$o2" "$tmp/o2.log" 2>"$tmp/o2.err" &
 pids+=($!)
 cat >"$tmp/netward.json" <<JSON
 {"allowed_modes": ["http"], "allow_private_destinations": ["127.0.0.0/8"],
- "dns_servers": ["127.0.0.53:$dns_port"], "log": "$tmp/access.log"}
+ "dns_servers": ["127.0.0.53:$dns_port"], "connect_ports": [$o1], "log": "$tmp/access.log"}
 JSON
 "$netward" --config "$tmp/netward.json" proxy --listen "127.0.0.1:$pport" \
 	--domains allowed.test,other.test --job-id job-pool \
@@ -175,6 +175,33 @@ c2=$(conns o1)
 check "pool bounded: at most $per_origin idle connections per origin kept" \
 	'[ "$w1" = $((2 * per_origin)) ] && [ "$w2" = $((2 * per_origin)) ] && [ $((c2 - c1)) = "$per_origin" ]' \
 	"w1=$w1 w2=$w2 conns $c0 $c1 $c2"
+
+# A CONNECT tunnel's origin connection is the tunnel's alone: closed with
+# it, long before T_POOL_IDLE, and never taken by a request.
+c0=$(conns o1)
+out=$(python3 - "$pport" "$A" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(10)
+host = sys.argv[2].encode()
+s.sendall(b"CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (host, host))
+got = b""
+while b"\r\n\r\n" not in got:
+    got += s.recv(65536)
+s.sendall(b"GET /in-tunnel HTTP/1.1\r\nHost: %s\r\n\r\n" % host)
+while b"conn=" not in got:
+    got += s.recv(65536)
+s.close()
+print(" ".join(got.decode("latin-1").split()))
+PY
+)
+t=$((c0 + 1))
+wait_log o1.log "^eof $t "
+ms=$(awk -v t="$t" '$1 == "eof" && $2 == t {print $3}' "$tmp/o1.log")
+out2=$(req "$(get10 "$A" /)")
+check "a CONNECT tunnel's origin connection closes with the tunnel, not pooled" \
+	'[[ $out == *"200 Connection established"*"conn=$t"* ]] && [ -n "$ms" ] && [ "$ms" -lt "$idle_ms" ] && [[ $out2 == *"HTTP/1.1 200"* && $out2 != *"conn=$t"* ]]' \
+	"$out / $out2 / eof after ${ms:-never} ms"
 
 # Idle timeout: the proxy lets go of an idle connection no sooner than
 # T_POOL_IDLE after its response, and within a few ticks after.
