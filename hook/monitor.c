@@ -290,11 +290,21 @@ static void run_proxy(const struct nw_config *cfg, const struct job_policy *pol,
  * v1, and the hook, with the container's start, waits for the report. A
  * move that fails takes the job's proxy away (logged), so that no proxy
  * runs without the job's memory limit. */
-static int join_cgroup(const char *cg, pid_t proxy)
+static int join_cgroup(const char *id, const char *cg, pid_t proxy)
 {
 	cleanup_err nw_err e = NULL;
+	char made[4096];
 
-	if (cgroup_enter(cg, &e) < 0 || (proxy > 0 && cgroup_move(cg, proxy, &e) < 0)) {
+	/* The group was made empty by the hook, and an empty group of a job
+	 * that another netward's state does not know (another state
+	 * directory on the same cgroup hierarchy) is that one's gc's to
+	 * remove: made again here. */
+	if (cgroup_enter(cg, &e) < 0 && nw_err_code(e) == ENOENT) {
+		nw_err_free(&e);
+		if (cgroup_job_create(id, made, sizeof(made), &e) == 0 && strcmp(made, cg) == 0)
+			cgroup_enter(cg, &e);
+	}
+	if (e != NULL || (proxy > 0 && cgroup_move(cg, proxy, &e) < 0)) {
 		log_msg(LOG_ERR, "monitor: %s; the job has no network until it ends",
 			nw_err_msg(e));
 		return -1;
@@ -325,7 +335,7 @@ __attribute__((noreturn)) static void monitor_main(struct monitor_spec *sp,
 			_exit(1);
 		close(report_fd);
 		rl.fd = -1;
-		if (join_cgroup(sp->cgroup, -1) < 0)
+		if (join_cgroup(r->id, sp->cgroup, -1) < 0)
 			_exit(1);
 		monitor_loop(r, -1, &rl, teardown);
 		_exit(0);
@@ -368,7 +378,7 @@ __attribute__((noreturn)) static void monitor_main(struct monitor_spec *sp,
 		_exit(1);
 	}
 	close(report_fd);
-	if (join_cgroup(sp->cgroup, rep.proxy) < 0) {
+	if (join_cgroup(r->id, sp->cgroup, rep.proxy) < 0) {
 		kill(rep.proxy, SIGKILL);
 		waitpid(rep.proxy, NULL, 0);
 		guard_disallow_job(r->addr);
