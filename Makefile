@@ -78,7 +78,7 @@ endif
 # into the rest of hook/ fails to link. Only libc and yajl are allowed.
 PURE_MODS := err json addr ports mode domain ident http http_build http_chunked tls_sni dns_msg bucket buf \
              config config_render policy oci oci_seccomp hooksd hooksd_re hooksd_match fw_render \
-             oci_resolv proxy_policy proxy_fail proxy_deny_match nodeaddr monitor_spec
+             oci_resolv proxy_policy proxy_fail proxy_deny_match nodeaddr monitor_spec proxy_reuse
 PURE_LIBS := $(shell pkg-config --libs yajl 2>/dev/null)
 PURE_OBJS := $(PURE_MODS:%=$(B)/obj/%.o)
 SRCS      := $(filter-out hook/main.c hook/shim_main.c,$(wildcard hook/*.c))

@@ -25,6 +25,7 @@ void buf_put(struct buf *b, const char *s, size_t n)
 		n = buf_room(b);
 	memcpy(b->d + b->off + b->len, s, n);
 	b->len += n;
+	buf_wrote(b, 0);
 }
 
 void buf_consume(struct buf *b, size_t n)
@@ -33,4 +34,18 @@ void buf_consume(struct buf *b, size_t n)
 	b->len -= n;
 	if (b->len == 0)
 		b->off = 0;
+}
+
+void buf_wrote(struct buf *b, size_t n)
+{
+	size_t end = b->off + b->len + (n < buf_room(b) ? n : buf_room(b));
+
+	if (end > b->dirty)
+		b->dirty = end;
+}
+
+void buf_clear(struct buf *b)
+{
+	memset(b->d, 0, b->dirty);
+	b->off = b->len = b->dirty = 0;
 }

@@ -1,7 +1,8 @@
 /* A byte buffer over memory its owner provides: bytes live at d[off,
  * off + len), and room is what follows them. Moving bytes to the front
- * is deferred until it pays (buf_compact). Pure: no syscalls, no
- * allocation. */
+ * is deferred until it pays (buf_compact). What may ever have been
+ * written is recorded (dirty), so that buf_clear zeroes all of it and the
+ * memory can serve again as if fresh. Pure: no syscalls, no allocation. */
 #ifndef NW_BUF_H
 #define NW_BUF_H
 
@@ -10,6 +11,10 @@
 struct buf {
 	char *d;
 	size_t off, len, cap;
+	/* d[0, dirty) holds every byte ever written. Whoever writes into
+	 * the room other than by buf_put marks it: buf_wrote, with all the
+	 * room handed out when the writer does not say how much it wrote. */
+	size_t dirty;
 };
 
 /* Room after the bytes held, as they lie now. */
@@ -26,5 +31,10 @@ void buf_compact(struct buf *b);
 void buf_put(struct buf *b, const char *s, size_t n);
 /* Drops the first n bytes held (n <= len). */
 void buf_consume(struct buf *b, size_t n);
+/* Records that n bytes of the room (from d + off + len) may have been
+ * written. */
+void buf_wrote(struct buf *b, size_t n);
+/* Zeroes every byte ever written and empties the buffer. */
+void buf_clear(struct buf *b);
 
 #endif

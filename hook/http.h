@@ -102,7 +102,9 @@ int http_parse_response(const char *buf, size_t len, bool head_method, struct ht
 /* The head sent upstream: origin form, canonical Host, hop-by-hop headers
  * and any client copy of job_hdr (in every spelling http_field_cgi_is
  * matches) dropped, Via and job_hdr: job_id added (job_hdr NULL or "" =
- * none). Returns its length, 0 if cap is too small. */
+ * none). Returns its length, 0 if cap is too small. Writes out[0, length)
+ * and nothing past it (some of out when it returns 0), as does
+ * http_build_response. */
 size_t http_build_request(const struct http_req *r, const char *job_hdr, const char *job_id,
 			  char *out, size_t cap);
 /* The head sent to the client: hop-by-hop headers dropped, Via added, and

@@ -6,9 +6,6 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <malloc.h>
-#include <linux/filter.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <poll.h>
@@ -19,6 +16,7 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -41,6 +39,9 @@ _Static_assert(JOBSOCK_DNS_PORT == FW_DNS_PORT, "the job's DNS port: jobsock.h a
 
 #define READY_TIMEOUT_MS 10000
 #define LINK_RECHECK_S	 5
+/* After the container's first process exits: checks this often, this long. */
+#define LINK_FAST_MS	 20
+#define LINK_FAST_FOR_MS 5000
 #define RELAY_MAX	 4096
 
 struct spawn_report {
@@ -62,67 +63,19 @@ static int open_job_file(const char *id, const char *name, int flags, nw_err *er
 	return fd;
 }
 
-/* Only RTM_DELLINK of ifindex reaches the socket. Every monitor on the
- * node listens to the link group, and each job's setup makes several link
- * messages: unfiltered, the n-th job's setup woke n-1 monitors for each. A
- * filtered-out message is one the loop would have ignored; a lost one
- * (ENOBUFS) or a filter that does not attach leaves the periodic check by
- * name. Classic BPF loads in network byte order, netlink fields are in
- * host order: hence htons/htonl on the constants. */
-static void link_filter(int fd, int ifindex)
+/* The container's first process, by pidfd: readable once it has exited.
+ * -1 when it is gone already (or is no longer the process recorded at
+ * setup), which the caller treats as exited. */
+static int container_pidfd(const struct job_record *r)
 {
-	struct sock_filter f[] = {
-	    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, offsetof(struct nlmsghdr, nlmsg_type)),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htons(RTM_DELLINK), 0, 3),
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-		     NLMSG_HDRLEN + offsetof(struct ifinfomsg, ifi_index)),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl((uint32_t)ifindex), 0, 1),
-	    BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
-	    BPF_STMT(BPF_RET | BPF_K, 0),
-	};
-	struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
+	int fd = (int)syscall(SYS_pidfd_open, r->pid, 0);
 
-	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
-		log_msg(LOG_WARNING, "monitor: filtering link messages: %m");
-}
-
-static int link_socket(int ifindex)
-{
-	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK};
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
-
-	if (fd < 0)
-		return -1;
-	/* Before bind, so no unfiltered message is queued. */
-	link_filter(fd, ifindex);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	/* Opened first, then checked: the pidfd pins the process it names. */
+	if (fd >= 0 && proc_start_time(r->pid) != r->pid_start) {
 		close(fd);
-		return -1;
+		fd = -1;
 	}
 	return fd;
-}
-
-/* True when a link message says our link is gone (or messages were lost,
- * in which case the caller checks by name). */
-static bool link_event_gone(int fd, int ifindex, bool *lost)
-{
-	char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
-	ssize_t n;
-
-	while ((n = recv(fd, buf, sizeof(buf), 0)) != 0) {
-		if (n < 0) {
-			if (errno == ENOBUFS)
-				*lost = true;
-			return false;
-		}
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
-		     h = NLMSG_NEXT(h, n)) {
-			struct ifinfomsg *ifi = NLMSG_DATA(h);
-			if (h->nlmsg_type == RTM_DELLINK && ifi->ifi_index == ifindex)
-				return true;
-		}
-	}
-	return false;
 }
 
 static bool link_still_there(const char *ifname, int ifindex)
@@ -184,15 +137,29 @@ static bool relay_read(struct relay *rl)
 	return errno == EAGAIN || errno == EINTR;
 }
 
+/* Checks by name: every LINK_RECHECK_S, and every LINK_FAST_MS for
+ * LINK_FAST_FOR_MS once the container's first process has exited (the
+ * kernel deletes the link when the namespace goes, shortly after its last
+ * process). Not a netlink subscription: every link message on the node
+ * would be copied to every job's monitor, a cost each job's setup paid
+ * once per monitor alive. */
+static void link_checks(int tfd, bool fast)
+{
+	long ms = fast ? LINK_FAST_MS : LINK_RECHECK_S * 1000L;
+	struct itimerspec its = {.it_interval = {ms / 1000, (ms % 1000) * 1000000L},
+				 .it_value = {ms / 1000, (ms % 1000) * 1000000L}};
+
+	timerfd_settime(tfd, 0, &its, NULL);
+}
+
 static void monitor_loop(struct job_record *r, pid_t proxy, struct relay *rl,
 			 monitor_teardown_fn teardown)
 {
 	int ifindex = (int)if_nametoindex(r->host_if);
-	int nl = link_socket(ifindex), ep = epoll_create1(EPOLL_CLOEXEC);
+	int pfd = container_pidfd(r), ep = epoll_create1(EPOLL_CLOEXEC);
 	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	uint64_t fast_until = 0;
 	sigset_t mask;
-	struct itimerspec its = {.it_interval = {LINK_RECHECK_S, 0},
-				 .it_value = {LINK_RECHECK_S, 0}};
 	int sfd;
 
 	sigemptyset(&mask);
@@ -200,19 +167,21 @@ static void monitor_loop(struct job_record *r, pid_t proxy, struct relay *rl,
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGCHLD);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (ifindex == 0 || ep < 0 || tfd < 0 || sfd < 0 ||
-	    timerfd_settime(tfd, 0, &its, NULL) < 0) {
+	if (ifindex == 0 || ep < 0 || tfd < 0 || sfd < 0) {
 		log_msg(LOG_ERR, "monitor cannot watch %s: %m", r->host_if);
-		return;
+		goto stop;
 	}
+	if (pfd < 0)
+		fast_until = io_now_ms() + LINK_FAST_FOR_MS;
+	link_checks(tfd, pfd < 0);
 	struct epoll_event ev = {.events = EPOLLIN};
 	ev.data.fd = sfd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
 	ev.data.fd = tfd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
-	if (nl >= 0) {
-		ev.data.fd = nl;
-		epoll_ctl(ep, EPOLL_CTL_ADD, nl, &ev);
+	if (pfd >= 0) {
+		ev.data.fd = pfd;
+		epoll_ctl(ep, EPOLL_CTL_ADD, pfd, &ev);
 	}
 	if (rl->fd >= 0) {
 		ev.data.fd = rl->fd;
@@ -221,7 +190,7 @@ static void monitor_loop(struct job_record *r, pid_t proxy, struct relay *rl,
 	for (;;) {
 		struct epoll_event evs[4];
 		int n = epoll_wait(ep, evs, 4, -1);
-		bool gone = false, lost = false;
+		bool check = false;
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.fd == sfd) {
 				struct signalfd_siginfo si;
@@ -241,12 +210,22 @@ static void monitor_loop(struct job_record *r, pid_t proxy, struct relay *rl,
 				uint64_t ticks;
 				if (read(tfd, &ticks, sizeof(ticks)) < 0)
 					ticks = 0;
-				lost = true;
-			} else {
-				gone = link_event_gone(nl, ifindex, &lost);
+				check = true;
+				if (fast_until != 0 && io_now_ms() >= fast_until) {
+					fast_until = 0;
+					link_checks(tfd, false);
+				}
+			} else if (evs[i].data.fd == pfd) {
+				/* The container's first process exited. */
+				epoll_ctl(ep, EPOLL_CTL_DEL, pfd, NULL);
+				close(pfd);
+				pfd = -1;
+				fast_until = io_now_ms() + LINK_FAST_FOR_MS;
+				link_checks(tfd, true);
+				check = true;
 			}
 		}
-		if (gone || (lost && !link_still_there(r->host_if, ifindex))) {
+		if (check && !link_still_there(r->host_if, ifindex)) {
 			if (proxy > 0) {
 				kill(proxy, SIGKILL);
 				waitpid(proxy, NULL, 0);
@@ -265,7 +244,7 @@ stop:
 
 static void run_proxy(const struct nw_config *cfg, const struct job_policy *pol,
 		      const struct job_record *r, const struct jobsock *s, int log_fd, int stats_fd,
-		      int ready_fd, int relay_fd, uid_t uid, gid_t gid)
+		      int ready_fd, int relay_fd, uid_t uid, gid_t gid, pid_t monitor)
 {
 	int keep[] = {s->listen, s->intercept, s->dns_udp, s->dns_tcp,
 		      log_fd,	 stats_fd,     ready_fd,   relay_fd};
@@ -293,8 +272,10 @@ static void run_proxy(const struct nw_config *cfg, const struct job_policy *pol,
 	};
 	nw_err err = NULL;
 
-	/* The proxy must not outlive its monitor. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* The proxy must not outlive its monitor, also one killed (by a
+	 * teardown) before this line: then the parent is another already. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != monitor)
+		_exit(1);
 	prctl(PR_SET_NAME, "netward-proxy");
 	if (proxy_run(&o, &err) < 0) {
 		dprintf(relay_fd, "proxy: %s\n", nw_err_msg(err));
@@ -309,11 +290,21 @@ static void run_proxy(const struct nw_config *cfg, const struct job_policy *pol,
  * v1, and the hook, with the container's start, waits for the report. A
  * move that fails takes the job's proxy away (logged), so that no proxy
  * runs without the job's memory limit. */
-static int join_cgroup(const char *cg, pid_t proxy)
+static int join_cgroup(const char *id, const char *cg, pid_t proxy)
 {
 	cleanup_err nw_err e = NULL;
+	char made[4096];
 
-	if (cgroup_enter(cg, &e) < 0 || (proxy > 0 && cgroup_move(cg, proxy, &e) < 0)) {
+	/* The group was made empty by the hook, and an empty group of a job
+	 * that another netward's state does not know (another state
+	 * directory on the same cgroup hierarchy) is that one's gc's to
+	 * remove: made again here. */
+	if (cgroup_enter(cg, &e) < 0 && nw_err_code(e) == ENOENT) {
+		nw_err_free(&e);
+		if (cgroup_job_create(id, made, sizeof(made), &e) == 0 && strcmp(made, cg) == 0)
+			cgroup_enter(cg, &e);
+	}
+	if (e != NULL || (proxy > 0 && cgroup_move(cg, proxy, &e) < 0)) {
 		log_msg(LOG_ERR, "monitor: %s; the job has no network until it ends",
 			nw_err_msg(e));
 		return -1;
@@ -344,7 +335,7 @@ __attribute__((noreturn)) static void monitor_main(struct monitor_spec *sp,
 			_exit(1);
 		close(report_fd);
 		rl.fd = -1;
-		if (join_cgroup(sp->cgroup, -1) < 0)
+		if (join_cgroup(r->id, sp->cgroup, -1) < 0)
 			_exit(1);
 		monitor_loop(r, -1, &rl, teardown);
 		_exit(0);
@@ -362,7 +353,7 @@ __attribute__((noreturn)) static void monitor_main(struct monitor_spec *sp,
 		close(report_fd);
 		close(sp->relay[0]);
 		run_proxy(&sp->cfg, &sp->pol, r, &sp->socks, sp->log_fd, sp->stats_fd, ready[1],
-			  sp->relay[1], r->proxy_uid, (gid_t)r->proxy_uid);
+			  sp->relay[1], r->proxy_uid, (gid_t)r->proxy_uid, rep.monitor);
 	}
 	close(ready[1]);
 	close(sp->relay[1]);
@@ -387,7 +378,7 @@ __attribute__((noreturn)) static void monitor_main(struct monitor_spec *sp,
 		_exit(1);
 	}
 	close(report_fd);
-	if (join_cgroup(sp->cgroup, rep.proxy) < 0) {
+	if (join_cgroup(r->id, sp->cgroup, rep.proxy) < 0) {
 		kill(rep.proxy, SIGKILL);
 		waitpid(rep.proxy, NULL, 0);
 		guard_disallow_job(r->addr);
@@ -563,12 +554,20 @@ int monitor_spawn(const struct nw_config *cfg, const struct job_policy *pol, str
 		exec_monitor(&sp, spec_fd, cfg->path);
 	}
 	close(pipefd[1]);
+	/* Recorded before anything else can fail: a hook killed from here on
+	 * leaves a record through which teardown and gc stop the monitor (and
+	 * with it the proxy). One killed before the record is written has no
+	 * reader for the monitor's report, and the monitor stops itself. */
+	r->monitor_pid = child;
+	r->monitor_start = proc_start_time(child);
+	if (state_write(r, err) < 0) {
+		close(pipefd[0]);
+		return -1;
+	}
 	int rc = read_report(pipefd[0], &rep, err);
 	close(pipefd[0]);
 	if (rc < 0)
 		return -1;
-	r->monitor_pid = rep.monitor;
-	r->monitor_start = proc_start_time(rep.monitor);
 	r->proxy_pid = rep.proxy;
 	r->proxy_start = rep.proxy > 0 ? proc_start_time(rep.proxy) : 0;
 	return 0;

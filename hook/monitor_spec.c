@@ -48,6 +48,8 @@ char *monitor_spec_render(const struct monitor_spec *s, nw_err *err)
 	    json_set(o, "host_if", json_new_str(s->r.host_if), err) < 0 ||
 	    json_set(o, "addr", json_new_str(s->r.addr), err) < 0 ||
 	    json_set(o, "proxy_uid", json_new_int(s->r.proxy_uid), err) < 0 ||
+	    json_set(o, "pid", json_new_int(s->r.pid), err) < 0 ||
+	    json_set(o, "pid_start", json_new_int((int64_t)s->r.pid_start), err) < 0 ||
 	    json_set(o, "domains", json_new_str(domains ? domains : ""), err) < 0 ||
 	    json_set(o, "cgroup", json_new_str(s->cgroup ? s->cgroup : ""), err) < 0 ||
 	    json_set(o, "fds", fds = json_new(JSON_OBJECT), err) < 0)
@@ -105,6 +107,12 @@ static int parse_job(const struct json *o, struct monitor_spec *s, nw_err *err)
 	if (json_int(json_get(o, "proxy_uid"), 0, UINT32_MAX - 1, &uid, NULL) < 0)
 		return nw_fail(err, EINVAL, "the monitor's spec: proxy_uid");
 	s->r.proxy_uid = (uid_t)uid;
+	int64_t pid, start;
+	if (json_int(json_get(o, "pid"), 1, INT32_MAX, &pid, NULL) < 0 ||
+	    json_int(json_get(o, "pid_start"), 0, INT64_MAX, &start, NULL) < 0)
+		return nw_fail(err, EINVAL, "the monitor's spec: the container's pid");
+	s->r.pid = (pid_t)pid;
+	s->r.pid_start = (uint64_t)start;
 	s->pol.mode = s->r.mode;
 	s->pol.job_id = strdup(s->r.job_id);
 	if (s->pol.job_id == NULL)

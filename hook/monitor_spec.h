@@ -15,7 +15,7 @@
 struct monitor_spec {
 	struct nw_config cfg;
 	struct job_policy pol;
-	struct job_record r; /* id, mode, host_if, addr, proxy_uid */
+	struct job_record r; /* id, mode, host_if, addr, proxy_uid, pid, pid_start */
 	struct jobsock socks;
 	int log_fd, stats_fd; /* the job's access log and counters; -1 for a full job */
 	int report_fd;	      /* where the monitor says it serves (struct in monitor.c) */

@@ -75,6 +75,29 @@ void proxy_watch(struct proxy *p, struct proxy_ev *ev, uint32_t mask)
 	set_interest(p, ev, mask);
 }
 
+bool proxy_move_fd(struct proxy *p, struct proxy_ev *from, struct proxy_ev *to, uint32_t mask)
+{
+	/* One EPOLL_CTL_MOD repoints a registered descriptor: never a moment
+	 * unwatched. An event of the current batch naming from finds its fd
+	 * -1 (dispatch), and to's owner looks for itself (a peek). */
+	struct epoll_event ee = {.events = mask | EPOLLRDHUP, .data.ptr = to};
+	bool registered = from->mask != 0;
+
+	*to = (struct proxy_ev){.fn = to->fn, .fd = from->fd, .managed = true, .hup = from->hup};
+	*from = (struct proxy_ev){.fn = from->fn, .fd = -1};
+	if (registered && epoll_ctl(p->ep, EPOLL_CTL_MOD, to->fd, &ee) == 0) {
+		to->mask = to->want = mask;
+		return true;
+	}
+	if (!registered) {
+		proxy_watch(p, to, mask);
+		if (to->mask == mask)
+			return true;
+	}
+	proxy_close_fd(to);
+	return false;
+}
+
 /* One event to its handler, without what it did not ask for. */
 static void dispatch(struct proxy *p, struct proxy_ev *ev, uint32_t events)
 {
@@ -267,6 +290,8 @@ static void tick_event(struct proxy_ev *ev, uint32_t events)
 	now = proxy_now_ms();
 	proxy_deny_tick(p->deny, now);
 	proxy_dns_tick(p, now);
+	proxy_pool_tick(p, now);
+	proxy_mem_tick(p, now);
 	for (c = p->conns; c != NULL; c = next) {
 		next = c->next;
 		conn_timeout_check(c, now);
@@ -331,7 +356,9 @@ static void accept_on(struct proxy *p, struct proxy_ev *ev, bool intercepted)
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE) {
 				/* Use the reserve fd to answer one client instead of
-				 * leaving it hanging, then stop accepting for a while. */
+				 * leaving it hanging, then stop accepting for a while.
+				 * Idle origin connections are the first to go. */
+				proxy_pool_drop_all(p);
 				close(p->reserve_fd);
 				fd = accept4(ev->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 				if (fd >= 0)
@@ -376,6 +403,7 @@ static void reap(struct proxy *p)
 		p->dead = c->next;
 		conn_free(c);
 	}
+	proxy_pool_reap(p);
 	proxy_dns_reap(p);
 	resolve_reap(p->res);
 	/* The batch's access lines, one write per file. */
@@ -511,7 +539,9 @@ static void teardown(struct proxy *p)
 {
 	while (p->conns != NULL)
 		conn_close(p->conns, "proxy stopping");
+	proxy_pool_drop_all(p);
 	reap(p);
+	proxy_mem_free_all(p);
 	proxy_dns_free(p);
 	proxy_deny_free(p->deny);
 	resolve_free(p->res);

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,23 +18,19 @@
 
 static void client_event(struct proxy_ev *ev, uint32_t events);
 static void upstream_event(struct proxy_ev *ev, uint32_t events);
-
-#define CONN_MEM (4 * PROXY_BUF)
+static void start_connect(struct conn *c, const struct nw_addr *a);
 
 struct conn *conn_new(struct proxy *p, int fd)
 {
 	struct conn *c = calloc(1, sizeof(*c));
-	/* Zeroed buffers: nothing uninitialised can ever be echoed back. Fresh
-	 * anonymous pages come zeroed from the kernel and only the pages a
-	 * connection touches cost anything: a tunnel that splices touches one,
-	 * where calloc from a reused heap would clear all four buffers. */
-	char *mem =
-	    mmap(NULL, CONN_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/* Zeroed buffers: nothing uninitialised, and nothing of an earlier
+	 * connection, can ever be echoed back (proxy_mem.c). Only the pages
+	 * a connection touches cost anything: a tunnel that splices touches
+	 * one, where calloc from a reused heap would clear all four buffers. */
+	char *mem = c ? proxy_mem_get(p) : NULL;
 
-	if (c == NULL || mem == MAP_FAILED) {
+	if (mem == NULL) {
 		free(c);
-		if (mem != MAP_FAILED)
-			munmap(mem, CONN_MEM);
 		return NULL;
 	}
 	c->p = p;
@@ -66,8 +61,34 @@ void conn_close_upstream(struct conn *c)
 	if (c->uev.fd >= 0)
 		proxy_close_fd(&c->uev);
 	c->up_host[0] = '\0';
-	c->up_eof = c->up_shut = false;
+	c->up_eof = c->up_shut = c->up_keep = c->up_pool = false;
 	c->uin.off = c->uin.len = 0;
+}
+
+void conn_release_upstream(struct conn *c)
+{
+	if (c->up_pool && c->uev.fd >= 0 && !c->uev.hup)
+		proxy_pool_park(c);
+	else
+		conn_close_upstream(c);
+}
+
+bool conn_retry(struct conn *c)
+{
+	struct nw_addr a = c->up_addr;
+
+	if (!c->up_reused || c->retried ||
+	    !proxy_reuse_retry(c->method, c->req_body, c->down_bytes))
+		return false;
+	c->retried = true;
+	conn_close_upstream(c);
+	/* A request without a body put its head alone at the start of c2u
+	 * (take_request), and sending only moves the offset: the same bytes
+	 * go out again. */
+	c->c2u.off = 0;
+	c->c2u.len = c->req_head;
+	start_connect(c, &a);
+	return true;
 }
 
 /* The one way a connection ends; safe to call twice. The memory is freed
@@ -83,7 +104,7 @@ void conn_close(struct conn *c, const char *reason)
 		conn_log(c, true, reason);
 	c->closed = true;
 	proxy_unwait(p, c);
-	conn_close_upstream(c);
+	conn_release_upstream(c);
 	proxy_tunnel_free(c);
 	proxy_close_fd(&c->cev);
 	if (c->prev)
@@ -101,7 +122,7 @@ void conn_close(struct conn *c, const char *reason)
 
 void conn_free(struct conn *c)
 {
-	munmap(c->cin.d, CONN_MEM);
+	proxy_mem_put(c);
 	free(c);
 }
 
@@ -154,7 +175,7 @@ void conn_fail(struct conn *c, const struct proxy_fail *f)
 		return;
 	}
 	conn_log(c, !f->denied, f->reason);
-	conn_close_upstream(c);
+	conn_release_upstream(c);
 	proxy_tunnel_free(c);
 	proxy_unwait(c->p, c);
 	c->c2u.off = c->c2u.len = 0;
@@ -186,9 +207,12 @@ ssize_t conn_read(struct conn *c, int fd, struct buf *b, enum dir d)
 	if (allow == 0)
 		return -2;
 	n = read(fd, b->d + b->off + b->len, allow);
-	if (n < 0)
+	if (n < 0) {
+		buf_wrote(b, allow);
 		return errno == EAGAIN || errno == EINTR ? -2 : -1;
+	}
 	b->len += (size_t)n;
+	buf_wrote(b, 0);
 	proxy_spend(c->p, d, (size_t)n);
 	if (d == DIR_UP)
 		c->up_bytes += (size_t)n;
@@ -229,6 +253,7 @@ static void start_connect(struct conn *c, const struct nw_addr *a)
 		return;
 	}
 	c->uev.fd = fd;
+	c->up_reused = false;
 	c->up_addr = *a;
 	snprintf(c->up_host, sizeof(c->up_host), "%s", c->host);
 	c->up_port = c->port;
@@ -253,10 +278,14 @@ static void on_resolved(void *arg, enum resolve_status st, const struct resolve_
 	switch (st) {
 	case RESOLVE_OK:
 		if (proxy_policy_addrs(c->p->o, c->p->deny, &c->p->node_check, c->host, c->port,
-				       ans, &pick, &f) != 0)
+				       ans, &pick, &f) != 0) {
 			conn_fail(c, &f);
-		else
+		} else if (c->kind->reuse_upstream && proxy_pool_take(c, &pick)) {
+			c->up_reused = true;
+			c->kind->connected(c);
+		} else {
 			start_connect(c, &pick);
+		}
 		return;
 	case RESOLVE_NXDOMAIN:
 		proxy_failed(&f, 502, "netward: DNS says %s does not exist (NXDOMAIN)", c->host);
@@ -297,10 +326,11 @@ void conn_route(struct conn *c)
 		return;
 	}
 	if (c->kind->reuse_upstream && upstream_alive(c)) {
+		c->up_reused = true;
 		c->kind->connected(c);
 		return;
 	}
-	conn_close_upstream(c);
+	conn_release_upstream(c);
 	if (c->host_is_ip) {
 		if (addr_parse(c->host, &ans.addrs[0], &err) < 0) {
 			proxy_refuse(&f, 400, "netward: invalid IP address");
@@ -341,6 +371,7 @@ static void take_request(struct conn *c, const struct http_req *r)
 	c->req_left = r->h.length;
 	memset(&c->req_ch, 0, sizeof(c->req_ch));
 	c->req_done = r->h.body == HTTP_BODY_NONE;
+	c->retried = false;
 	c->up_bytes = r->h.head_len; /* the head was counted as it came in; log it per request */
 	c->down_bytes = 0;
 	c->t_start = c->t_head;
@@ -354,6 +385,9 @@ static void take_request(struct conn *c, const struct http_req *r)
 		buf_compact(&c->c2u);
 		n = http_build_request(r, c->p->o->cfg->job_id_header, c->p->o->job_id,
 				       c->c2u.d + c->c2u.off + c->c2u.len, buf_room(&c->c2u));
+		/* It writes what it returns, or some of the room when it
+		 * returns 0 (too large). */
+		buf_wrote(&c->c2u, n ? n : buf_room(&c->c2u));
 	}
 	c->cin.off += r->h.head_len;
 	c->cin.len -= r->h.head_len;
@@ -364,6 +398,7 @@ static void take_request(struct conn *c, const struct http_req *r)
 		return;
 	}
 	c->c2u.len += n;
+	c->req_head = n;
 	conn_route(c);
 }
 

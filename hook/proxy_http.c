@@ -30,8 +30,11 @@ static int move_body(struct buf *in, struct buf *out, enum http_body body, uint6
 			*done = *left == 0;
 		} else if (body == HTTP_BODY_CHUNKED) {
 			size_t kept;
-			ssize_t r = http_chunked_feed(ch, in->d + in->off, n,
-						      out->d + out->off + out->len, &kept, done);
+			ssize_t r;
+
+			buf_wrote(out, n); /* it writes at most n */
+			r = http_chunked_feed(ch, in->d + in->off, n, out->d + out->off + out->len,
+					      &kept, done);
 			if (r < 0)
 				return -1;
 			out->len += kept;
@@ -60,6 +63,7 @@ const struct conn_kind conn_kind_http = {
 void proxy_http_start(struct conn *c)
 {
 	conn_set_state(c, CS_FORWARD);
+	c->up_keep = c->up_pool = false;
 	c->rp = RP_HEAD;
 	c->status = 0;
 	c->resp_ka = false;
@@ -101,6 +105,7 @@ static int parse_head(struct conn *c)
 	ka = c->client_ka && r->h.body != HTTP_BODY_CLOSE;
 	buf_compact(&c->u2c);
 	n = http_build_response(r, ka, c->u2c.d + c->u2c.off + c->u2c.len, buf_room(&c->u2c));
+	buf_wrote(&c->u2c, n ? n : buf_room(&c->u2c)); /* as in take_request */
 	if (n == 0) {
 		free(r);
 		proxy_failed(&f, 502, "netward: the origin's response head is too large");
@@ -130,6 +135,8 @@ static int process_response(struct conn *c)
 
 		if (c->uin.len == 0 && c->up_eof) {
 			struct proxy_fail f;
+			if (conn_retry(c))
+				return -1;
 			proxy_failed(&f, 502, "netward: %s closed the connection without answering",
 				     c->host);
 			conn_fail(c, &f);
@@ -166,14 +173,26 @@ static int process_response(struct conn *c)
  * was wholly forwarded: its body's framing ended and none of it still
  * waits in c2u (an origin may answer before reading the body). What is
  * left of a body belongs to this request and its upstream alone; a kept
- * client would send its next request, to any host, behind it. */
+ * client would send its next request, to any host, behind it. A kept
+ * upstream waits for this client's next request, or in the pool once the
+ * client goes or asks elsewhere (conn_release_upstream). */
 static void finish(struct conn *c)
 {
 	bool forwarded = c->req_done && c->c2u.len == 0;
 	bool ka = c->client_ka && forwarded && !c->client_eof;
+	struct proxy_reuse_end e = {.status = c->status,
+				    .body = c->resp_body,
+				    .resp_done = c->rp == RP_DONE,
+				    .origin_keeps = c->resp_ka,
+				    .origin_eof = c->up_eof || c->uev.hup,
+				    .extra = c->uin.len,
+				    .req_forwarded = forwarded,
+				    .req_body = c->req_body != HTTP_BODY_NONE};
 
 	conn_log(c, true, "");
-	if (!c->resp_ka || c->up_eof || c->uin.len > 0 || !forwarded)
+	c->up_keep = proxy_reuse_keep(&e);
+	c->up_pool = proxy_reuse_pool(&e);
+	if (!c->up_keep)
 		conn_close_upstream(c);
 	if (!ka) {
 		conn_close(c, "done");
@@ -213,6 +232,8 @@ static int move_request(struct conn *c)
 		struct proxy_fail f;
 		proxy_failed(&f, 502, "netward: sending the request to %s failed: %s", c->host,
 			     strerror(errno));
+		if (c->status == 0 && conn_retry(c))
+			return -1;
 		if (c->status == 0)
 			conn_fail(c, &f);
 		else

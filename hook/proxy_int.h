@@ -1,6 +1,8 @@
 /* The proxy's insides, shared by proxy*.c only. One struct proxy per job;
  * one struct conn per client connection, owning its upstream socket, its
- * buffers, its pipes and its DNS query (one owner, one conn_close). */
+ * buffers, its pipes and its DNS query (one owner, one conn_close); the
+ * job's idle origin connections belong to the proxy (proxy_pool.c) until
+ * a request takes one. */
 #ifndef NW_PROXY_INT_H
 #define NW_PROXY_INT_H
 
@@ -19,6 +21,7 @@
 #include "proxy.h"
 #include "proxy_deny.h"
 #include "proxy_ev.h"
+#include "proxy_reuse.h"
 #include "resolve.h"
 
 #define PROXY_BUF     (HTTP_MAX_HEAD + 8192) /* a whole request head fits */
@@ -35,6 +38,26 @@
 #define T_STUCK	  60000	 /* a client that does not read what we have for it */
 #define T_LINGER  5000	 /* draining a refused client before closing */
 #define T_PEEK	  10000	 /* a tunnel's ClientHello must arrive within */
+
+/* The pool of idle origin connections (proxy_pool.c). An idle connection
+ * waits at most T_POOL_IDLE: under the 5 s that Apache httpd and Node.js
+ * give an idle client, so the pool mostly lets go before the origin does
+ * (nginx keeps one 75 s). POOL_PER_ORIGIN lets as many requests as ab -c
+ * 16 or a parallel package download keep going to one origin at once
+ * reuse their connections; POOL_MAX bounds the descriptors all of them
+ * hold. */
+#define T_POOL_IDLE	4000
+#define POOL_PER_ORIGIN 16
+#define POOL_MAX	64
+
+/* A connection's buffers, and how many closed connections' buffers are
+ * kept for new ones (proxy_mem.c): zeroed where written, which is cheaper
+ * than a fresh mapping only up to CONN_SPARE_CLEAR bytes (four pages: a
+ * small request and its answer). T_SPARE_IDLE unused, they go. */
+#define CONN_MEM	 (4 * PROXY_BUF)
+#define CONN_SPARE	 16
+#define CONN_SPARE_CLEAR (4 * 4096)
+#define T_SPARE_IDLE	 T_POOL_IDLE
 
 /* c-ares's own retries end within this. It is asked about its timeouts
  * once a tick, so it may report a tick late; even two ticks late, it still
@@ -64,6 +87,7 @@ enum proxy_via {
 };
 
 struct conn;
+struct pool_conn;
 
 /* What kind of connection a conn is, and all that changes with it:
  * proxy_conn.c takes every other step (head, decision, DNS, connect,
@@ -145,6 +169,15 @@ struct conn {
 	struct nw_addr up_addr;
 	struct resolve_query *dnsq;
 	bool client_eof, up_eof, client_shut, up_shut;
+	/* The upstream ended its last exchange so that it may serve another
+	 * (proxy_reuse_keep); cleared once a request goes out on it. */
+	bool up_keep;
+	bool up_pool; /* and may then serve other clients (proxy_reuse_pool) */
+	/* The request in progress went out on a connection that had served
+	 * an earlier one (kept by this client or taken from the pool). */
+	bool up_reused;
+	bool retried;	 /* and was sent again on a fresh one (proxy_reuse_retry) */
+	size_t req_head; /* bytes of its head, from the start of c2u.d */
 
 	/* tunnel: a pipe per direction for splice, else the buffers */
 	int pipe[2][2];
@@ -183,7 +216,12 @@ struct proxy {
 	uint64_t wake_at_least; /* bytes worth waking waiters for */
 	size_t chunk;		/* most bytes one read may take from the bucket */
 	struct conn *conns;
-	struct conn *dead; /* closed, freed after the current batch */
+	struct conn *dead;				/* closed, freed after the current batch */
+	struct pool_conn *pool, *pool_tail, *pool_dead; /* newest first; freed after the batch */
+	unsigned npool;
+	char *spare[CONN_SPARE]; /* zeroed buffer memory for new connections */
+	unsigned nspare;
+	uint64_t spare_ms; /* last taken or given back */
 	struct conn *whead[2], *wtail[2];
 	bool refill_armed;
 	unsigned nconns, max_conns;
@@ -201,6 +239,10 @@ uint64_t proxy_now_ms(void);
 uint64_t proxy_now_ns(void);
 /* Sets the epoll interest of ev (0 removes it). */
 void proxy_watch(struct proxy *p, struct proxy_ev *ev, uint32_t mask);
+/* Hands from's descriptor and its epoll registration to to, asking for
+ * mask (not 0); from is left without one. false: the descriptor could not
+ * be moved and is closed. */
+bool proxy_move_fd(struct proxy *p, struct proxy_ev *from, struct proxy_ev *to, uint32_t mask);
 /* Closes ev's descriptor, which also ends its epoll interest. */
 void proxy_close_fd(struct proxy_ev *ev);
 /* How many bytes dir may move now (0: the caller has been queued and will
@@ -214,6 +256,14 @@ struct conn *conn_new(struct proxy *p, int fd);
 void conn_close(struct conn *c, const char *reason);
 void conn_free(struct conn *c);
 void conn_close_upstream(struct conn *c);
+/* Parks the upstream in the pool when it may serve another request
+ * (c->up_pool), else closes it. */
+void conn_release_upstream(struct conn *c);
+/* A request that failed on a reused upstream (c->up_reused) before its
+ * response began, sent again on a fresh connection to the address already
+ * approved, when proxy_reuse_retry allows; false: the caller reports the
+ * failure as before. */
+bool conn_retry(struct conn *c);
 void conn_update(struct conn *c);
 void conn_timeout_check(struct conn *c, uint64_t now);
 /* Refuses the request in progress with an error response, then closes. */
@@ -265,6 +315,26 @@ int proxy_policy_addrs(const struct proxy_opts *o, const struct proxy_deny *dn,
 		       const struct nodeaddr_check *node, const char *host, uint16_t port,
 		       const struct resolve_answer *ans, struct nw_addr *pick,
 		       struct proxy_fail *f);
+
+/* proxy_pool.c: the job's idle origin connections. An idle one is never
+ * read: a byte, a hang-up or an error on it closes it, as does T_POOL_IDLE. */
+/* Takes c's upstream into the pool (c is left without one). */
+void proxy_pool_park(struct conn *c);
+/* Gives c an idle connection to c->host, c->port and a (see
+ * proxy_reuse_same) that shows neither a byte nor a hang-up; false: none. */
+bool proxy_pool_take(struct conn *c, const struct nw_addr *a);
+void proxy_pool_tick(struct proxy *p, uint64_t now);
+/* Closes every idle connection (descriptors ran out; the proxy stops). */
+void proxy_pool_drop_all(struct proxy *p);
+/* Frees what left the pool during the batch. */
+void proxy_pool_reap(struct proxy *p);
+
+/* proxy_mem.c: a connection's buffer memory (CONN_MEM), zeroed. */
+char *proxy_mem_get(struct proxy *p);
+/* Gives c's buffer memory back: cleared and kept, or unmapped. */
+void proxy_mem_put(struct conn *c);
+void proxy_mem_tick(struct proxy *p, uint64_t now);
+void proxy_mem_free_all(struct proxy *p);
 
 /* proxy_http.c */
 void proxy_http_start(struct conn *c);

@@ -131,6 +131,21 @@ static int change_ids(uid_t uid, gid_t gid, nw_err *err)
 	return 0;
 }
 
+/* The kernel clears the parent-death signal when the ids change
+ * (change_ids): sig, read before, is set again, so a proxy never outlives
+ * the process that started it (its monitor); then that parent must still
+ * be the one from before. */
+static int keep_death_signal(int sig, pid_t parent, nw_err *err)
+{
+	if (sig == 0)
+		return 0;
+	if (prctl(PR_SET_PDEATHSIG, sig) < 0)
+		return nw_fail(err, errno, "PR_SET_PDEATHSIG");
+	if (getppid() != parent)
+		return nw_fail(err, ESRCH, "the process that started the proxy is gone");
+	return 0;
+}
+
 static int drop_caps(nw_err *err)
 {
 	cleanup_cap cap_t empty = cap_init();
@@ -201,7 +216,12 @@ int sandbox_enter(uid_t uid, gid_t gid, nw_err *err)
 #endif
 	if (limits(err) < 0 || drop_bounding(root, err) < 0)
 		return nw_wrap(err, "sandbox");
-	if (root && change_ids(uid, gid, err) < 0)
+	int death_sig = 0;
+	pid_t parent = getppid();
+	if (prctl(PR_GET_PDEATHSIG, &death_sig) < 0)
+		death_sig = 0;
+	if (root &&
+	    (change_ids(uid, gid, err) < 0 || keep_death_signal(death_sig, parent, err) < 0))
 		return nw_wrap(err, "sandbox");
 	if (drop_caps(err) < 0)
 		return nw_wrap(err, "sandbox");

@@ -202,6 +202,35 @@ fl_hook_killed() {
 	eventually_clean "$id" 10
 }
 
+@test "faults: the monitor killed with SIGKILL takes its proxy with it, and the job loses its network" {
+	local id proxy mon i
+	id=$(job_id monkill)
+	fl_sleeper "$id"
+	proxy=$(job_state_field "$id" proxy_pid)
+	mon=$(job_state_field "$id" monitor_pid)
+	[ -n "$proxy" ] && [ -n "$mon" ]
+	# The proxy runs under its own uid: the kernel clears a parent-death
+	# signal at such a change, so the sandbox sets it again.
+	grep -qE '^Uid:\s+[1-9]' "/proc/$proxy/status"
+	kill -KILL "$mon"
+	for i in $(seq 1 50); do
+		pid_gone "$proxy" && break
+		sleep 0.1
+	done
+	pid_gone "$proxy" || {
+		echo "the proxy $proxy outlived its monitor $mon" >&2
+		false
+	}
+	run fl_exec "$id" '
+		r http://www.test/ -m 4
+		a tcp '"$TESTNET_WWW"' 80'
+	assert_line_has "RESULT http://www.test/ 000" ""
+	assert_output_has "TCP $TESTNET_WWW:80 closed"
+	assert_output_lacks "hello from"
+	fl_stop "$id"
+	eventually_clean "$id" 10
+}
+
 @test "faults: poststop never called (full and http): the monitor cleans up after runc delete --force" {
 	local id mode b
 	for mode in full http; do

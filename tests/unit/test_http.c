@@ -522,6 +522,32 @@ static void test_chunked(void)
 	}
 }
 
+/* The builders write what they return and nothing past it (all of out
+ * only when they return 0): the proxy marks only that much of a buffer
+ * as written, and zeroes only that before the memory serves again. */
+static void test_build_writes_only_what_it_returns(void)
+{
+	struct http_req *q = parse_ok("GET http://a.test/x HTTP/1.0\r\nAccept: */*\r\n\r\n");
+	struct http_resp *r = resp_parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", false, 1);
+	char out[512];
+	size_t n;
+
+	for (int resp = 0; resp < 2; resp++) {
+		for (size_t cap = 0; cap <= sizeof(out); cap += 7) {
+			memset(out, 'Z', sizeof(out));
+			n = resp ? http_build_response(r, false, out, cap)
+				 : http_build_request(q, "X-Job", "j", out, cap);
+			for (size_t i = n ? n : cap; i < sizeof(out); i++)
+				if (out[i] != 'Z') {
+					CHECK(out[i] == 'Z');
+					break;
+				}
+		}
+	}
+	free(q);
+	free(r);
+}
+
 int main(void)
 {
 	RUN(test_request_table);
@@ -536,5 +562,6 @@ int main(void)
 	RUN(test_responses);
 	RUN(test_error_response);
 	RUN(test_chunked);
+	RUN(test_build_writes_only_what_it_returns);
 	UNIT_DONE();
 }

@@ -39,6 +39,8 @@ static char *render_http(void)
 		strcpy(s.r.host_if, "nw0123456789abc");
 		strcpy(s.r.addr, "10.77.0.9");
 		s.r.proxy_uid = 4200001;
+		s.r.pid = 4321;
+		s.r.pid_start = 987654321;
 		text = monitor_spec_render(&s, &err);
 		if (text == NULL)
 			printf("#   %s\n", nw_err_msg(err));
@@ -69,6 +71,7 @@ static void round_trip(void)
 	CHECK_STR(s.r.host_if, "nw0123456789abc");
 	CHECK_STR(s.r.addr, "10.77.0.9");
 	CHECK(s.r.proxy_uid == 4200001);
+	CHECK(s.r.pid == 4321 && s.r.pid_start == 987654321);
 	CHECK_STR(s.cgroup, "/sys/fs/cgroup/memory/netward/ctr-1");
 	CHECK(s.socks.listen == 3 && s.socks.intercept == 4 && s.socks.dns_udp == 5 &&
 	      s.socks.dns_tcp == 6);
@@ -128,6 +131,7 @@ static void refusals(void)
 	    {"\"domains\":\"x.www.test", "\"domains\":\"x y.www.test", "domains"},
 	    {"\"config\":\"{", "\"config\":\"[", "config"},
 	    {"\"cgroup\":\"/", "\"cgroup\":\"x", "no cgroup directory"},
+	    {"\"pid\":4321", "\"pid\":0", "the container's pid"},
 	};
 	char *text = render_http();
 
