@@ -9,6 +9,7 @@
 #include <net/if.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -117,12 +118,17 @@ static void add_elem(struct msg *m, const char *set, const char *ifn, const uint
 	msg_end(m, h);
 }
 
+/* The kernel answers at once; a hook never waits on it for ever. */
+#define NF_ANSWER_WAIT_S 5
+
 static int nf_socket(nw_err *err)
 {
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+	struct timeval tv = {.tv_sec = NF_ANSWER_WAIT_S};
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
 
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
 		nw_fail(err, errno, "firewall: opening a netfilter netlink socket");
 		if (fd >= 0)
 			close(fd);
@@ -140,8 +146,10 @@ static int read_acks(int fd, const struct msg *m)
 
 	while (got < m->acks) {
 		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0)
-			return errno == EINTR ? read_acks(fd, m) : -errno;
+			return -errno;
 		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
 		     h = NLMSG_NEXT(h, n)) {
 			if (h->nlmsg_type != NLMSG_ERROR)
