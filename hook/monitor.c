@@ -394,7 +394,7 @@ fail:
 
 void monitor_exec_main(const char *spec_fd, monitor_teardown_fn teardown)
 {
-	cleanup_monitor_spec struct monitor_spec sp;
+	cleanup_monitor_spec struct monitor_spec sp = {0};
 	cleanup_err nw_err err = NULL;
 	cleanup_free char *text = NULL;
 	char *end;

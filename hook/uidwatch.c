@@ -338,7 +338,9 @@ __attribute__((noreturn)) static void watch(pid_t parent)
 		uint64_t now = now_ms(), wake = w.lost ? scanned + UIDWATCH_LOST_MS : next;
 		int n = poll(p, 2, now >= wake ? 0 : (int)(wake - now));
 
-		if (n > 0 && (p[0].revents & POLLIN) && drain(&w, NULL) < 0) {
+		/* Lost events show as an error on the socket (ENOBUFS), which
+		 * drain reads and notes. */
+		if (n > 0 && (p[0].revents & (POLLIN | POLLERR)) && drain(&w, NULL) < 0) {
 			log_msg(LOG_ERR, "uid watcher: reading process events: %m");
 			unlink(UIDWATCH_SOCK);
 			_exit(0);

@@ -268,8 +268,27 @@ rerun_job() {
 	wait_for_text "$NW_TMP/rerun.out" FETCHED 30
 }
 
+# uid_kept_from KIND UID ID STOP [watched]: with a process holding UID as
+# its KIND (hold_id), ID's job, whose id leads to UID, runs again and gets
+# another uid; STOP (stop_job or stop_one_job) ends it. "watched": the
+# node's uid watcher must say UID is held first.
+uid_kept_from() {
+	local kind=$1 ua=$2 a=$3 stop=$4 got
+	hold_id "$kind" "$ua"
+	grep -q "$ua" "/proc/$(cat "$NW_TMP/hold-$kind.pid")/status"
+	[ "${5:-}" != watched ] || wait_uid_bit "$ua" 1
+	rerun_job "$a"
+	got=$(job_state_field "$a" proxy_uid)
+	kill "$(cat "$NW_TMP/hold-$kind.pid")"
+	"$stop" "$a"
+	[ -n "$got" ] && [ "$got" != "$ua" ] || {
+		echo "uid $ua, held by a process as its $kind, was handed out to $a" >&2
+		return 1
+	}
+}
+
 @test "proxy uids: a uid a live process holds (saved uid, or filesystem gid) is never handed out" {
-	local a ua got kind
+	local a ua kind
 	a=$(waiting_job uidheld)
 	ua=$(job_state_field "$a" proxy_uid)
 	[ -n "$ua" ] && [ "$ua" != 0 ]
@@ -279,16 +298,7 @@ rerun_job() {
 	# without the process check it would get $ua again, as the last step
 	# shows once the holders are gone.
 	for kind in suid fsgid; do
-		hold_id "$kind" "$ua"
-		grep -q "$ua" "/proc/$(cat "$NW_TMP/hold-$kind.pid")/status"
-		rerun_job "$a"
-		got=$(job_state_field "$a" proxy_uid)
-		kill "$(cat "$NW_TMP/hold-$kind.pid")"
-		stop_job "$a"
-		[ -n "$got" ] && [ "$got" != "$ua" ] || {
-			echo "uid $ua, held by a process as its $kind, was handed out to $a" >&2
-			false
-		}
+		uid_kept_from "$kind" "$ua" "$a" stop_job
 	done
 	rerun_job "$a"
 	[ "$(job_state_field "$a" proxy_uid)" = "$ua" ]
@@ -322,7 +332,7 @@ wait_uid_bit() {
 }
 
 @test "proxy uids: the node's uid watcher follows ids taken after it started (setresuid, setfsgid, fork, exit)" {
-	local keep a ua got holder kind
+	local keep a ua holder kind
 	keep=$(waiting_job uwkeep)
 	for _ in $(seq 1 100); do
 		[ -S "$NW_STATE/uidwatch.sock" ] && break
@@ -342,16 +352,7 @@ wait_uid_bit() {
 	wait_uid_bit "$ua" 0
 	# setresuid, then setfsgid, in processes started after the watcher.
 	for kind in suid fsgid; do
-		hold_id "$kind" "$ua"
-		wait_uid_bit "$ua" 1
-		rerun_job "$a"
-		got=$(job_state_field "$a" proxy_uid)
-		kill "$(cat "$NW_TMP/hold-$kind.pid")"
-		stop_one_job "$a"
-		[ -n "$got" ] && [ "$got" != "$ua" ] || {
-			echo "uid $ua, held by a process as its $kind, was handed out to $a" >&2
-			false
-		}
+		uid_kept_from "$kind" "$ua" "$a" stop_one_job watched
 		wait_uid_bit "$ua" 0
 	done
 	# A holder's child holds it after the holder exits.

@@ -74,6 +74,21 @@ PY
 	printf '%s\n' "$b"
 }
 
+# pl_one_origin_conn N: the job's output ($output) has N whole answers,
+# each telling its client the connection closes, all from the origin's
+# first connection, and the origin saw one connection carrying N requests.
+pl_one_origin_conn() {
+	[ "$(grep -c '^GOT HTTP/1.1 200 OK .*Connection: close .*conn=1$' <<<"$output")" = "$1" ] || {
+		printf '%s\n' "$output" >&2
+		return 1
+	}
+	[ "$(grep -c '^conn ' "$PL_SRV/o.log")" = 1 ] &&
+		[ "$(grep -c '^req 1 GET / ' "$PL_SRV/o.log")" = "$1" ] || {
+		cat "$PL_SRV/o.log" >&2
+		return 1
+	}
+}
+
 @test "pool: HTTP/1.0 requests from a job, each on its own connection, share one origin connection" {
 	local id b
 	id=$(job_id pool)
@@ -82,14 +97,7 @@ PY
 	assert_success
 	# Every answer whole, each client told its connection closes (and
 	# closed: the reads above end only at EOF), all from one connection.
-	[ "$(grep -c '^GOT HTTP/1.1 200 OK .*Connection: close .*conn=1$' <<<"$output")" = 5 ] || {
-		printf '%s\n' "$output" >&2
-		false
-	}
-	[ "$(grep -c '^conn ' "$PL_SRV/o.log")" = 1 ] && [ "$(grep -c '^req 1 GET / ' "$PL_SRV/o.log")" = 5 ] || {
-		cat "$PL_SRV/o.log" >&2
-		false
-	}
+	pl_one_origin_conn 5
 	assert_clean "$id"
 }
 
@@ -101,13 +109,6 @@ PY
 		python3 /nwt/each.py '"$NW_GATEWAY"' 3128 www.test:'"$PL_PORT"' 2')
 	run run_job "$b" "$id"
 	assert_success
-	[ "$(grep -c '^GOT HTTP/1.1 200 OK .*Connection: close .*conn=1$' <<<"$output")" = 5 ] || {
-		printf '%s\n' "$output" >&2
-		false
-	}
-	[ "$(grep -c '^conn ' "$PL_SRV/o.log")" = 1 ] && [ "$(grep -c '^req 1 GET / ' "$PL_SRV/o.log")" = 5 ] || {
-		cat "$PL_SRV/o.log" >&2
-		false
-	}
+	pl_one_origin_conn 5
 	assert_clean "$id"
 }

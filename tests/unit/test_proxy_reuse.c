@@ -36,13 +36,16 @@ static void test_same_key(void)
 	}
 }
 
+/* A whole 200 with a Content-Length, to a request sent whole, from an
+ * origin that keeps the connection: kept and pooled. */
+static const struct proxy_reuse_end ok = {.status = 200,
+					  .body = HTTP_BODY_LENGTH,
+					  .resp_done = true,
+					  .origin_keeps = true,
+					  .req_forwarded = true};
+
 static void test_keep(void)
 {
-	const struct proxy_reuse_end ok = {.status = 200,
-					   .body = HTTP_BODY_LENGTH,
-					   .resp_done = true,
-					   .origin_keeps = true,
-					   .req_forwarded = true};
 	struct proxy_reuse_end e;
 
 	CHECK(proxy_reuse_keep(&ok));
@@ -76,11 +79,6 @@ static void test_keep(void)
 
 static void test_pool(void)
 {
-	const struct proxy_reuse_end ok = {.status = 200,
-					   .body = HTTP_BODY_LENGTH,
-					   .resp_done = true,
-					   .origin_keeps = true,
-					   .req_forwarded = true};
 	struct proxy_reuse_end e;
 
 	CHECK(proxy_reuse_pool(&ok));
