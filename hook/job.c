@@ -141,7 +141,7 @@ int job_teardown_locked(const struct job_record *r, nw_err *err)
 {
 	int rc = 0;
 
-	if (r->phase == JOB_READY)
+	if (r->phase != JOB_SETUP)
 		log_summary(r);
 	if (r->host_if[0] != '\0') {
 		/* Down first: no packet crosses the link while its rules go,
@@ -277,6 +277,14 @@ static void teardown_by_monitor(const struct job_record *r)
 	}
 	if (state_read(r->id, &cur, &err) == 1 && cur.monitor_pid == getpid()) {
 		log_msg(LOG_INFO, "container's network namespace is gone; tearing the job down");
+		/* What a poststop that finds the lock taken reads: the job is
+		 * cut off (no link, no proxy) and its teardown under way. */
+		if (cur.phase == JOB_READY) {
+			cleanup_err nw_err we = NULL;
+			cur.phase = JOB_ENDING;
+			/* Not written: poststop waits for the lock, as before. */
+			state_write(&cur, &we);
+		}
 		if (job_teardown_locked(&cur, &err) < 0)
 			log_msg(LOG_ERR, "teardown: %s", nw_err_msg(err));
 	}
@@ -443,12 +451,35 @@ static int teardown_detached(const struct job_record *r, int lock, nw_err *err)
 	return 0;
 }
 
+/* With the lock taken by another: true when nothing is left for this
+ * poststop to wait for. The record is read without the lock (it is
+ * replaced whole, by rename): none means the job is gone (its record goes
+ * last); "ending" with its monitor alive means the monitor, which holds
+ * the lock, found the link gone, killed the proxy and is tearing the job
+ * down. */
+static bool nothing_to_wait_for(const char *id)
+{
+	cleanup_job_record struct job_record r = {0};
+	cleanup_err nw_err e = NULL;
+	int rc = state_read(id, &r, &e);
+
+	return rc == 0 ||
+	       (rc == 1 && r.phase == JOB_ENDING && proc_alive(r.monitor_pid, r.monitor_start));
+}
+
 int job_poststop(const char *id, const char *bundle, bool stopped, nw_err *err)
 {
 	cleanup_job_record struct job_record r = {0};
-	cleanup_state_lock int lock = state_lock(err);
+	cleanup_state_lock int lock = -1;
+	bool busy;
 	int rc;
 
+	lock = state_trylock(&busy, err);
+	if (lock < 0 && busy) {
+		if (nothing_to_wait_for(id))
+			return 0;
+		lock = state_lock(err);
+	}
 	if (lock < 0)
 		return -1;
 	rc = state_read(id, &r, err);
@@ -477,6 +508,9 @@ int job_poststop(const char *id, const char *bundle, bool stopped, nw_err *err)
 
 bool job_alive(const struct job_record *r)
 {
+	/* Its teardown died before the end (it held the lock). */
+	if (r->phase == JOB_ENDING)
+		return false;
 	if (r->phase == JOB_SETUP)
 		return proc_alive(r->hook_pid, r->hook_start);
 	if (!proc_alive(r->pid, r->pid_start))

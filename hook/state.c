@@ -32,7 +32,7 @@ static int mkdir_0700(const char *p, nw_err *err)
 /* The lock this process holds, for state_lock_fd. */
 static int held_lock = -1;
 
-int state_lock(nw_err *err)
+static int lock_with(int how, bool *busy, nw_err *err)
 {
 	int fd;
 
@@ -42,14 +42,29 @@ int state_lock(nw_err *err)
 	fd = open(NW_STATE_DIR "/lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return nw_fail(err, errno, "opening %s/lock", NW_STATE_DIR);
-	while (flock(fd, LOCK_EX) < 0) {
+	while (flock(fd, how) < 0) {
 		if (errno != EINTR) {
+			if (errno == EWOULDBLOCK && busy != NULL)
+				*busy = true;
+			else
+				nw_fail(err, errno, "locking %s/lock", NW_STATE_DIR);
 			close(fd);
-			return nw_fail(err, errno, "locking %s/lock", NW_STATE_DIR);
+			return -1;
 		}
 	}
 	held_lock = fd;
 	return fd;
+}
+
+int state_lock(nw_err *err)
+{
+	return lock_with(LOCK_EX, NULL, err);
+}
+
+int state_trylock(bool *busy, nw_err *err)
+{
+	*busy = false;
+	return lock_with(LOCK_EX | LOCK_NB, busy, err);
 }
 
 void state_unlock(int fd)
@@ -91,6 +106,11 @@ static int set_num(struct json *o, const char *k, int64_t v, nw_err *err)
 	return json_set(o, k, json_new_int(v), err);
 }
 
+static const char *phase_name(enum job_phase p)
+{
+	return p == JOB_READY ? "ready" : p == JOB_ENDING ? "ending" : "setup";
+}
+
 static struct json *record_json(const struct job_record *r, nw_err *err)
 {
 	cleanup_json struct json *o = json_new(JSON_OBJECT);
@@ -98,8 +118,7 @@ static struct json *record_json(const struct job_record *r, nw_err *err)
 	if (o == NULL || json_set(o, "id", json_new_str(r->id), err) < 0 ||
 	    json_set(o, "job_id", json_new_str(r->job_id), err) < 0 ||
 	    json_set(o, "mode", json_new_str(mode_name(r->mode)), err) < 0 ||
-	    json_set(o, "phase", json_new_str(r->phase == JOB_READY ? "ready" : "setup"), err) <
-		0 ||
+	    json_set(o, "phase", json_new_str(phase_name(r->phase)), err) < 0 ||
 	    json_set(o, "domains", json_new_str(r->domains ? r->domains : ""), err) < 0 ||
 	    json_set(o, "host_if", json_new_str(r->host_if), err) < 0 ||
 	    json_set(o, "addr", json_new_str(r->addr), err) < 0 ||
@@ -169,7 +188,9 @@ static int record_from_json(const struct json *o, struct job_record *r, nw_err *
 	copy_str(r->bundle, sizeof(r->bundle), o, "bundle");
 	if (mode == NULL || mode_parse(mode, &r->mode) < 0)
 		return nw_fail(err, 0, "job record has no valid mode");
-	r->phase = phase && strcmp(phase, "ready") == 0 ? JOB_READY : JOB_SETUP;
+	r->phase = phase && strcmp(phase, "ready") == 0	   ? JOB_READY
+		   : phase && strcmp(phase, "ending") == 0 ? JOB_ENDING
+							   : JOB_SETUP;
 	r->domains = strdup(json_get_str(o, "domains") ? json_get_str(o, "domains") : "");
 	r->hook_pid = (pid_t)get_u64(o, "hook_pid");
 	r->hook_start = get_u64(o, "hook_start");

@@ -14,7 +14,9 @@
 
 #define NW_STATE_DIR "/run/netward"
 
-enum job_phase { JOB_SETUP, JOB_READY };
+/* JOB_ENDING: its monitor found its link gone, killed its proxy and is
+ * tearing it down (under the lock). */
+enum job_phase { JOB_SETUP, JOB_READY, JOB_ENDING };
 
 /* What teardown needs, written before anything is made so that a hook
  * killed at any step leaves a record gc can act on. */
@@ -42,6 +44,8 @@ struct job_record {
 
 /* Takes the node-wide lock (creating /run/netward as needed). */
 int state_lock(nw_err *err);
+/* The same without waiting: -1 with *busy set when another holds it. */
+int state_trylock(bool *busy, nw_err *err);
 void state_unlock(int fd);
 static inline void state_unlockp(int *fd)
 {

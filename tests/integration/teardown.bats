@@ -167,3 +167,53 @@ td_conntrack() {
 	"$NETWARD" --config "$NW_CONFIG" gc </dev/null >/dev/null
 	[ ! -e "$mnt/netward/$id" ]
 }
+
+@test "teardown: poststop does not wait for the node lock while the job's monitor is tearing the job down, and waits otherwise" {
+	local id st holder rc mon
+	id=$(job_id ending)
+	td_http "$id"
+	st=$(runc state "$id")
+	# The lock taken, as the monitor's teardown takes it.
+	python3 -c 'import fcntl, sys, time
+f = open(sys.argv[1], "a")
+fcntl.flock(f, fcntl.LOCK_EX)
+time.sleep(60)' "$NW_STATE/lock" </dev/null >/dev/null 2>&1 3>&- &
+	holder=$!
+	echo "$holder" >>"$NW_TMP/pids"
+	for _ in $(seq 1 50); do
+		flock -n "$NW_STATE/lock" true || break
+		sleep 0.1
+	done
+	! flock -n "$NW_STATE/lock" true
+	# A record that says nothing of a teardown: poststop waits for the lock.
+	rc=0
+	timeout 2 "$NETWARD" --config "$NW_CONFIG" poststop <<<"$st" || rc=$?
+	[ "$rc" -eq 124 ] || {
+		echo "poststop did not wait for the lock (exit $rc)" >&2
+		false
+	}
+	# What the job's monitor writes before its teardown, its link gone and
+	# its proxy killed: poststop has nothing to wait for.
+	jq -c '.phase = "ending"' "$NW_STATE/jobs/$id/state.json" >"$NW_TMP/ending.json"
+	mv "$NW_TMP/ending.json" "$NW_STATE/jobs/$id/state.json"
+	run timeout 2 "$NETWARD" --config "$NW_CONFIG" poststop <<<"$st"
+	assert_success
+	# A monitor that died in its teardown does not count: poststop waits.
+	mon=$(job_state_field "$id" monitor_pid)
+	kill -KILL "$mon"
+	for _ in $(seq 1 50); do
+		pid_gone "$mon" && break
+		sleep 0.1
+	done
+	pid_gone "$mon"
+	rc=0
+	timeout 2 "$NETWARD" --config "$NW_CONFIG" poststop <<<"$st" || rc=$?
+	[ "$rc" -eq 124 ]
+	kill "$holder"
+	wait "$holder" 2>/dev/null || true
+	# With the lock free, the record's teardown is done by poststop.
+	run "$NETWARD" --config "$NW_CONFIG" poststop <<<"$st"
+	assert_success
+	td_stop "$id"
+	assert_clean "$id"
+}
