@@ -29,7 +29,7 @@
 #include "oci_bundle.h"
 #include "oci_resolv.h"
 #include "policy.h"
-#include "proxy.h"
+#include "proxy_cli.h"
 #include "reached.h"
 #include "shim_engines.h"
 #include "status.h"
@@ -376,114 +376,16 @@ static int cmd_check_config(struct cli *c, const struct check_opts *o, nw_err *e
 	return 0;
 }
 
-static int port_arg(const char *s, const char *opt, unsigned *port, nw_err *err)
+static int run_proxy(struct cli *c, const struct command *cmd, int argc, char **argv, nw_err *err)
 {
-	char *end;
-	unsigned long v = strtoul(s, &end, 10);
+	struct proxy_cli_args a;
+	int rc = proxy_cli_parse(argc, argv, &a, err);
 
-	if (*s == '\0' || *end != '\0' || v == 0 || v > 65535)
-		return nw_fail(err, 0, "proxy: %s wants a port (1-65535), got \"%s\"", opt, s);
-	*port = (unsigned)v;
-	return 0;
-}
-
-/* `netward proxy`'s interception listener and DNS, on --listen's address:
- * what the hook binds on a job's gateway, for tests and benchmarks
- * without a container. */
-static int proxy_extra_sockets(const char *host, const char *iport, const char *dport,
-			       struct jobsock *js, nw_err *err)
-{
-	unsigned port;
-
-	if (iport != NULL) {
-		if (port_arg(iport, "--intercept-port", &port, err) < 0)
-			return -1;
-		js->intercept = jobsock_tcp(host, port, NULL, err);
-		if (js->intercept < 0)
-			return -1;
-	}
-	if (dport != NULL) {
-		if (port_arg(dport, "--dns-port", &port, err) < 0)
-			return -1;
-		js->dns_udp = jobsock_udp(host, port, NULL, err);
-		if (js->dns_udp < 0)
-			return -1;
-		js->dns_tcp = jobsock_tcp(host, port, NULL, err);
-		if (js->dns_tcp < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int cmd_proxy(struct cli *c, const struct command *cmd, int argc, char **argv, nw_err *err)
-{
-	static const struct option opts[] = {{"listen", required_argument, NULL, 'l'},
-					     {"domains", required_argument, NULL, 'd'},
-					     {"job-id", required_argument, NULL, 'j'},
-					     {"no-sandbox", no_argument, NULL, 'S'},
-					     {"intercept-port", required_argument, NULL, 'i'},
-					     {"dns-port", required_argument, NULL, 'n'},
-					     {NULL, 0, NULL, 0}};
-	const char *listen = NULL, *domains = NULL, *job_id = "proxy";
-	const char *iport = NULL, *dport = NULL;
-	cleanup_jobsock struct jobsock js = JOBSOCK_NONE;
-	bool sandbox = true;
-	char host[64];
-	unsigned port;
-	int o;
-	struct job_policy pol;
-
-	optind = 1;
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (o == 'l')
-			listen = optarg;
-		else if (o == 'd')
-			domains = optarg;
-		else if (o == 'j')
-			job_id = optarg;
-		else if (o == 'S')
-			sandbox = false; /* valgrind cannot run under seccomp */
-		else if (o == 'i')
-			iport = optarg;
-		else if (o == 'n')
-			dport = optarg;
-		else
-			return usage_error(err, cmd->usage);
-	}
-	if (listen == NULL || domains == NULL || optind != argc)
+	if (rc == PROXY_CLI_USAGE)
 		return usage_error(err, cmd->usage);
-	if (sscanf(listen, "%63[0-9.]:%u", host, &port) != 2 || port == 0 || port > 65535)
-		return nw_fail(err, 0, "proxy: --listen wants IPv4:PORT, got \"%s\"", listen);
-	if (load_config(c, err) < 0)
+	if (rc < 0 || load_config(c, err) < 0)
 		return -1;
-	/* The node's ceiling applies to a hand-started proxy too. */
-	c->cfg.allowed_modes |= NW_MODE_BIT(NW_MODE_HTTP);
-	if (policy_decide(&c->cfg, "http", domains, job_id, job_id, &pol, err) < 0)
-		return -1;
-	js.listen = jobsock_tcp(host, port, NULL, err);
-	if (js.listen < 0 || proxy_extra_sockets(host, iport, dport, &js, err) < 0) {
-		policy_free(&pol);
-		return -1;
-	}
-	struct proxy_opts po = {.cfg = &c->cfg,
-				.domains = &pol.domains,
-				.job_id = pol.job_id,
-				.container_id = pol.job_id,
-				.listen_fd = steal_fd(&js.listen),
-				.intercept_fd = steal_fd(&js.intercept),
-				.dns_udp_fd = steal_fd(&js.dns_udp),
-				.dns_tcp_fd = steal_fd(&js.dns_tcp),
-				.log_fd = -1,
-				.stats_fd = -1,
-				.ready_fd = -1,
-				.sandbox = sandbox,
-				.uid = 65534,
-				.gid = 65534};
-	fprintf(stderr, "netward: proxy for %s listening on %s%s\n", domains, listen,
-		sandbox ? "" : " (no sandbox: debugging only)");
-	int rc = proxy_run(&po, err);
-	policy_free(&pol);
-	return rc;
+	return proxy_cli_run(&c->cfg, &a, err);
 }
 
 static int run_precreate(struct cli *c, const struct command *cmd, int argc, char **argv,
@@ -612,11 +514,6 @@ static int run_check_config(struct cli *c, const struct command *cmd, int argc, 
 			return usage_error(err, cmd->usage);
 	}
 	return cmd_check_config(c, &o, err);
-}
-
-static int run_proxy(struct cli *c, const struct command *cmd, int argc, char **argv, nw_err *err)
-{
-	return cmd_proxy(c, cmd, argc, argv, err);
 }
 
 static int run_explain(struct cli *c, const struct command *cmd, int argc, char **argv, nw_err *err)

@@ -104,6 +104,33 @@ int proxyuid_proc_ids(pid_t pid, uint32_t ids[PROXYUID_IDS], bool *unsupported)
 	return status_line(buf, "\nUid:", ids) && status_line(buf, "\nGid:", ids + 4) ? 1 : 0;
 }
 
+/* Each task of process pid: a thread's ids are its own (a raw setresuid
+ * changes only the calling thread's), and a process whose leader thread
+ * exited alone lives on in its other threads. */
+static void scan_tasks(pid_t pid,
+		       void (*each)(pid_t tid, const uint32_t ids[PROXYUID_IDS], void *arg),
+		       void *arg, bool *unsupported)
+{
+	char path[64];
+	cleanup_dir DIR *d = NULL;
+	struct dirent *e;
+	uint32_t ids[PROXYUID_IDS];
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if ((d = opendir(path)) == NULL) {
+		if (proxyuid_proc_ids(pid, ids, unsupported) == 1)
+			each(pid, ids, arg);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		pid_t tid = (pid_t)atoi(e->d_name);
+		if (proxyuid_proc_ids(tid, ids, unsupported) == 1)
+			each(tid, ids, arg);
+	}
+}
+
 void proxyuid_scan(void (*each)(pid_t pid, const uint32_t ids[PROXYUID_IDS], void *arg), void *arg)
 {
 	cleanup_dir DIR *d = opendir("/proc");
@@ -113,12 +140,9 @@ void proxyuid_scan(void (*each)(pid_t pid, const uint32_t ids[PROXYUID_IDS], voi
 	if (d == NULL)
 		return;
 	while ((e = readdir(d)) != NULL) {
-		uint32_t ids[PROXYUID_IDS];
 		if (e->d_name[0] < '1' || e->d_name[0] > '9')
 			continue;
-		pid_t pid = (pid_t)atoi(e->d_name);
-		if (proxyuid_proc_ids(pid, ids, &unsupported) == 1)
-			each(pid, ids, arg);
+		scan_tasks((pid_t)atoi(e->d_name), each, arg, &unsupported);
 	}
 }
 

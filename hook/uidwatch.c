@@ -115,37 +115,23 @@ static void rescan(struct uidwatch *w)
 }
 
 /* Only what the table needs reaches the socket: the subscription's
- * acknowledgement, a new process (not a new thread), exec, id changes and
- * the exit of a process (its leader). Offsets: the netlink header (16),
- * struct cn_msg (20), then struct proc_event, whose event data starts 16
- * bytes in. Classic BPF loads in network byte order. */
+ * acknowledgement, a new task (process or thread: a thread's ids are its
+ * own), exec, id changes and the exit of a task. Offsets: the netlink
+ * header (16), struct cn_msg (20), then struct proc_event. Classic BPF
+ * loads in network byte order. */
 static void event_filter(int fd)
 {
-	enum { WHAT = 36, DATA = 52 };
+	enum { WHAT = 36 };
 	struct sock_filter f[] = {
-	    /* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, WHAT),
-	    /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_NONE), 18, 0),
-	    /* 2 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_FORK), 5, 0),
-	    /* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_EXEC), 16, 0),
-	    /* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_UID), 15, 0),
-	    /* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_GID), 14, 0),
-	    /* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_EXIT), 7, 0),
-	    /* 7 */ BPF_STMT(BPF_RET | BPF_K, 0),
-	    /* 8: fork, child_pid == child_tgid */
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, DATA + 8),
-	    BPF_STMT(BPF_ST, 0),
-	    BPF_STMT(BPF_LDX | BPF_W | BPF_MEM, 0),
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, DATA + 12),
-	    /* 12 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_X, 0, 7, 0),
-	    /* 13 */ BPF_STMT(BPF_RET | BPF_K, 0),
-	    /* 14: exit, process_pid == process_tgid */
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, DATA),
-	    BPF_STMT(BPF_ST, 0),
-	    BPF_STMT(BPF_LDX | BPF_W | BPF_MEM, 0),
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, DATA + 4),
-	    /* 18 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_X, 0, 1, 0),
-	    /* 19 */ BPF_STMT(BPF_RET | BPF_K, 0),
-	    /* 20 */ BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, WHAT),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_NONE), 6, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_FORK), 5, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_EXEC), 4, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_UID), 3, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_GID), 2, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_EXIT), 1, 0),
+	    BPF_STMT(BPF_RET | BPF_K, 0),
+	    BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
 	};
 	struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
 
@@ -154,24 +140,23 @@ static void event_filter(int fd)
 		log_msg(LOG_WARNING, "uid watcher: filtering process events: %m");
 }
 
-/* One event of a process. */
+/* One event of a task, kept by its own id (a thread's ids are its own). */
 static void apply(struct uidwatch *w, const struct proc_event *ev)
 {
 	switch (ev->what) {
 	case PROC_EVENT_FORK:
-		if (ev->event_data.fork.child_pid == ev->event_data.fork.child_tgid)
-			reread(w, ev->event_data.fork.child_tgid);
+		reread(w, ev->event_data.fork.child_pid);
 		break;
 	case PROC_EVENT_EXEC:
-		reread(w, ev->event_data.exec.process_tgid);
+		/* The other threads are gone (their exits come too). */
+		reread(w, ev->event_data.exec.process_pid);
 		break;
 	case PROC_EVENT_UID:
 	case PROC_EVENT_GID:
-		reread(w, ev->event_data.id.process_tgid);
+		reread(w, ev->event_data.id.process_pid);
 		break;
 	case PROC_EVENT_EXIT:
-		if (ev->event_data.exit.process_pid == ev->event_data.exit.process_tgid)
-			forget(w, ev->event_data.exit.process_tgid);
+		forget(w, ev->event_data.exit.process_pid);
 		break;
 	default:
 		break;

@@ -5,10 +5,12 @@
  * The scan costs every setup O(processes on the node), and with 1000 jobs
  * (3000 processes) it was most of a setup's time. The watcher scans once
  * when it starts, then follows the proc connector (NETLINK_CONNECTOR,
- * CN_IDX_PROC): a new process's ids are read when it is forked, a
- * process's again when it changes any of its ids (the kernel's id events
- * fire when any of the real, effective, saved or filesystem ids changes)
- * or execs, and it is forgotten when it exits. A hook asks over a Unix
+ * CN_IDX_PROC), task by task, since a thread's ids are its own (a raw
+ * setresuid changes the calling thread's only, and a process whose leader
+ * thread exited lives on in its other threads): a new task's ids are read
+ * when it is forked, a task's again when it changes any of its ids (the
+ * kernel's id events fire when any of the real, effective, saved or
+ * filesystem ids changes) or execs, and it is forgotten when it exits. A hook asks over a Unix
  * socket; before answering, the watcher reads every event queued, and the
  * kernel queues an event before the call that caused it returns, so the
  * answer covers every change made before the question. Events lost
