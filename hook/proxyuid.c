@@ -70,6 +70,7 @@ struct proxyuid_pidinfo {
 };
 #define PROXYUID_PIDFD_GET_INFO	  _IOWR(0xFF, 11, struct proxyuid_pidinfo)
 #define PROXYUID_PIDFD_INFO_CREDS 2u
+#define PROXYUID_PIDFD_THREAD	  O_EXCL
 
 /* 1: ids filled; 0: the kernel does not tell (older than 6.13, or the
  * process is gone), for the caller to read /proc/PID/status. */
@@ -78,7 +79,13 @@ static int ids_pidfd(pid_t pid, uint32_t *ids, bool *unsupported)
 	struct proxyuid_pidinfo in = {.mask = PROXYUID_PIDFD_INFO_CREDS};
 	cleanup_close int fd = -1;
 
-	if (*unsupported || (fd = (int)syscall(SYS_pidfd_open, pid, 0)) < 0)
+	if (*unsupported)
+		return 0;
+	/* A thread's own (Linux 6.9), else a process leader's. */
+	fd = (int)syscall(SYS_pidfd_open, pid, PROXYUID_PIDFD_THREAD);
+	if (fd < 0 && errno == EINVAL)
+		fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0)
 		return 0;
 	if (ioctl(fd, PROXYUID_PIDFD_GET_INFO, &in) < 0) {
 		*unsupported = errno == ENOTTY || errno == EINVAL;

@@ -382,6 +382,89 @@ os._exit(0)
 	stop_job "$keep"
 }
 
+# uidhold MODE UID: a process holding UID as tests/lib/uidhold.c's MODE
+# does (a thread's own ids, a leader that exited alone, fs ids after exec).
+uidhold() {
+	[ -x "$NW_TMP/uidhold" ] ||
+		cc -O1 -pthread -o "$NW_TMP/uidhold" "$BATS_TEST_DIRNAME/../lib/uidhold.c"
+	"$NW_TMP/uidhold" "$1" "$2" >"$NW_TMP/hold-$1.out" &
+	echo $! >"$NW_TMP/hold-$1.pid"
+	wait_for_text "$NW_TMP/hold-$1.out" held 10
+}
+
+# uid_held_by MODE: with another job alive (so the uid watcher runs where
+# the kernel gives process events, else the hook's own scan answers), a
+# process holds the uid the next job's id leads to, as uidhold MODE does;
+# that job must get another uid.
+uid_held_by() {
+	local mode=$1 keep a ua got
+	keep=$(waiting_job "uk$mode")
+	a=$(waiting_job "ua$mode")
+	ua=$(job_state_field "$a" proxy_uid)
+	[ -n "$ua" ] && [ "$ua" != 0 ]
+	stop_one_job "$a"
+	uidhold "$mode" "$ua"
+	# The kernel's view: some task of the holder has it.
+	grep -hE '^(Uid|Gid):' /proc/"$(cat "$NW_TMP/hold-$mode.pid")"/task/*/status | grep -qw "$ua"
+	rerun_job "$a"
+	got=$(job_state_field "$a" proxy_uid)
+	stop_one_job "$a"
+	stop_job "$keep"
+	[ -n "$got" ] && [ "$got" != "$ua" ] || {
+		echo "uid $ua, held by a live process ($mode), was handed out to $a's proxy" >&2
+		false
+	}
+}
+
+@test "proxy uids: a uid held by a thread that is not its process's leader is never handed out" {
+	uid_held_by thread
+}
+
+@test "proxy uids: a uid held by a process whose leader thread exited alone is never handed out" {
+	uid_held_by leader
+}
+
+@test "proxy uids: a uid held as the filesystem uid or gid only, taken after exec, is never handed out" {
+	uid_held_by fsuid
+	uid_held_by fsgid
+}
+
+@test "proxy uids: a uid a thread of a root container (CAP_SETUID, no user namespace) holds is never handed out" {
+	local keep a ua got b holder
+	keep=$(waiting_job ukct)
+	a=$(waiting_job uact)
+	ua=$(job_state_field "$a" proxy_uid)
+	[ -n "$ua" ] && [ "$ua" != 0 ]
+	stop_one_job "$a"
+	holder=$(job_id holder)
+	b=$(job_bundle "$holder" none -- python3 -c '
+import ctypes, sys, threading, time
+libc = ctypes.CDLL(None, use_errno=True)
+u = int(sys.argv[1])
+def hold():
+    # raw setresuid (x86_64: 117): this thread only
+    if libc.syscall(117, u, u, u) != 0:
+        print("ERR", ctypes.get_errno(), flush=True)
+        return
+    print("HELD", flush=True)
+    time.sleep(300)
+threading.Thread(target=hold).start()' "$ua")
+	# Docker's default capability set has CAP_SETUID; runc's spec does not.
+	bundle_jq "$b" '.process.capabilities |= with_entries(.value += ["CAP_SETUID", "CAP_SETGID"])'
+	patch_bundle "$b"
+	run_detached "$b" "$holder" "$NW_TMP/holder.out"
+	wait_for_text "$NW_TMP/holder.out" HELD 30
+	rerun_job "$a"
+	got=$(job_state_field "$a" proxy_uid)
+	stop_one_job "$a"
+	stop_job "$holder"
+	stop_job "$keep"
+	[ -n "$got" ] && [ "$got" != "$ua" ] || {
+		echo "uid $ua, held by a thread of container $holder, was handed out to $a's proxy" >&2
+		false
+	}
+}
+
 @test "proxy cgroup: the monitor and the proxy sit in the job's own netward cgroup, with a memory limit" {
 	local id h kind mnt pid proxy mon limit
 	h=$(memory_hierarchy) || skip "no cgroup hierarchy with the memory controller"
