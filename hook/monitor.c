@@ -482,13 +482,15 @@ static void exec_monitor(const struct monitor_spec *sp, int spec_fd, const char 
 	 * the spec's copy. */
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	self[n > 0 ? n : 0] = '\0';
-	char *argv[] = {n > 0 ? self : "netward", "--config", (char *)config_path,
-			MONITOR_EXEC_COMMAND,	  fdarg,      NULL};
-	if (config_path == NULL) {
-		argv[1] = MONITOR_EXEC_COMMAND;
-		argv[2] = fdarg;
-		argv[3] = NULL;
+	char *argv[6], **a = argv;
+	*a++ = n > 0 ? self : "netward";
+	if (config_path != NULL) {
+		*a++ = "--config";
+		*a++ = (char *)config_path;
 	}
+	*a++ = MONITOR_EXEC_COMMAND;
+	*a++ = fdarg;
+	*a = NULL;
 	execv("/proc/self/exe", argv);
 	log_msg(LOG_ERR, "monitor: exec of /proc/self/exe: %m");
 	_exit(1);
