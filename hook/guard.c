@@ -191,16 +191,17 @@ static bool any_policy(const struct xfrm_userpolicy_info *p, const void *arg)
 	return true;
 }
 
-/* The block, and a subnet-wide allowance an earlier netward installed:
- * what belongs to the node, not to a job. */
-static bool node_policy(const struct xfrm_userpolicy_info *p, const void *arg)
+/* What belongs to the node, not to a job (a block, or a subnet-wide
+ * allowance an earlier netward installed), but the block for the subnet
+ * arg: that one is updated in place, so the subnet is never without it. */
+static bool other_node_policy(const struct xfrm_userpolicy_info *p, const void *arg)
 {
-	return p->sel.prefixlen_s != 32;
-}
+	const struct nw_cidr *subnet = arg;
 
-static bool subnet_allowance(const struct xfrm_userpolicy_info *p, const void *arg)
-{
-	return p->priority == GUARD_XFRM_PRIO_ALLOW && p->sel.prefixlen_s != 32;
+	return p->sel.prefixlen_s != 32 &&
+	       !(p->priority == GUARD_XFRM_PRIO_BLOCK && p->sel.prefixlen_s == subnet->prefix &&
+		 memcmp(&p->sel.saddr.a4, subnet->addr.a, 4) == 0 && p->sel.prefixlen_d == 0 &&
+		 p->sel.proto == 0);
 }
 
 static bool job_allowance(const struct xfrm_userpolicy_info *p, const void *arg)
@@ -209,36 +210,88 @@ static bool job_allowance(const struct xfrm_userpolicy_info *p, const void *arg)
 	       memcmp(&p->sel.saddr.a4, arg, 4) == 0;
 }
 
-static bool block_there(const struct xfrm_userpolicy_info *p, const void *arg)
+/* Asks the kernel for the policy with p's selector and direction: 1 when
+ * it is there with p's action and priority, 0 when it is absent or holds
+ * others, -errno when the kernel did not say. One lookup, however many
+ * policies the jobs hold. */
+static int policy_there(int fd, const struct xfrm_userpolicy_info *p)
 {
-	return p->priority == GUARD_XFRM_PRIO_BLOCK;
+	struct xfrm_userpolicy_id id = {.sel = p->sel, .dir = p->dir};
+	struct req r = {.h = {.nlmsg_len = NLMSG_LENGTH(sizeof(id)),
+			      .nlmsg_type = XFRM_MSG_GETPOLICY,
+			      .nlmsg_flags = NLM_F_REQUEST}};
+	char buf[4096] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct xfrm_userpolicy_info got;
+	const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
+	ssize_t n;
+
+	memcpy(NLMSG_DATA(&r.h), &id, sizeof(id));
+	if (send(fd, &r, r.h.nlmsg_len, 0) < 0)
+		return -errno;
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n < 0)
+		return -errno;
+	if (!NLMSG_OK(h, (size_t)n))
+		return -EIO;
+	if (h->nlmsg_type == NLMSG_ERROR) {
+		int e = ((const struct nlmsgerr *)NLMSG_DATA(h))->error;
+		return e == -ENOENT ? 0 : e < 0 ? e : -EIO;
+	}
+	if (h->nlmsg_type != XFRM_MSG_NEWPOLICY || h->nlmsg_len < NLMSG_LENGTH(sizeof(got)))
+		return -EIO;
+	memcpy(&got, NLMSG_DATA(h), sizeof(got));
+	return got.action == p->action && got.priority == p->priority;
 }
 
-/* Puts the block; returns 1 when it was missing (never installed, or
- * flushed by IPsec tooling, which takes the jobs' allowances with it). */
+/* Deletes the policy with p's selector (and mark); absent is fine. */
+static void policy_del(int fd, const struct xfrm_userpolicy_info *p, const struct xfrm_mark *mark)
+{
+	struct xfrm_userpolicy_id id = {.sel = p->sel, .dir = p->dir};
+	struct req r = {
+	    .h = {.nlmsg_len = NLMSG_LENGTH(sizeof(id)), .nlmsg_type = XFRM_MSG_DELPOLICY}};
+
+	memcpy(NLMSG_DATA(&r.h), &id, sizeof(id));
+	if (mark != NULL)
+		add_attr(&r, XFRMA_MARK, mark, sizeof(*mark));
+	talk(fd, &r);
+}
+
+/* Puts the block when it is not there as netward writes it; returns 1
+ * when it was missing (never installed, or flushed by IPsec tooling,
+ * which takes the jobs' allowances with it). A lookup by selector, not a
+ * dump: a node with a thousand http jobs holds thousands of policies. */
 static int policies_install(const struct nw_config *cfg, nw_err *err)
 {
 	cleanup_close int fd = nl_sock(NETLINK_XFRM);
-	struct xfrm_userpolicy_info block, none;
-	struct policy_list l = {.want = block_there};
+	struct xfrm_userpolicy_info block, old;
+	struct in_addr gw;
 	int rc;
 
 	if (fd < 0)
 		return nw_fail(err, errno, "guard: opening an XFRM netlink socket");
-	memset(&none, 0, sizeof(none));
-	rc = dump(fd, XFRM_MSG_GETPOLICY, &none, sizeof(none), collect_policy, &l);
-	if (rc < 0)
-		return nw_fail(err, -rc, "guard: reading the XFRM policies");
-	/* A subnet-wide allowance (an earlier netward's) goes; the block is
-	 * updated in place, never absent. */
-	policies_delete(subnet_allowance, NULL);
+	/* A subnet-wide allowance to the proxy port, which an earlier netward
+	 * installed, goes: it admitted every job, full ones too. */
+	policy_fill(&old, &cfg->subnet);
+	inet_pton(AF_INET, NW_GATEWAY, &gw);
+	old.sel.daddr.a4 = gw.s_addr;
+	old.sel.prefixlen_d = 32;
+	old.sel.proto = IPPROTO_TCP;
+	old.sel.dport = htons(cfg->proxy_port);
+	old.sel.dport_mask = 0xffff;
+	policy_del(fd, &old, NULL);
 	policy_fill(&block, &cfg->subnet);
 	block.priority = GUARD_XFRM_PRIO_BLOCK;
 	block.action = XFRM_POLICY_BLOCK;
+	rc = policy_there(fd, &block);
+	if (rc < 0)
+		return nw_fail(err, -rc, "guard: reading the XFRM input policy");
+	if (rc == 1)
+		return 0;
+	/* Updated in place, never absent. */
 	rc = policy_put(fd, &block, NULL);
 	if (rc < 0)
 		return nw_fail(err, -rc, "guard: adding the XFRM input policy");
-	return l.n == 0 ? 1 : 0;
+	return 1;
 }
 
 static void policies_remove(void)
@@ -246,52 +299,74 @@ static void policies_remove(void)
 	policies_delete(any_policy, NULL);
 }
 
+/* The allowances of the http job at a, for a proxy on port: TCP to the
+ * proxy; with interception also its resolver, UDP and TCP to port 53 on
+ * the gateway, and the connections the table redirects to the proxy's
+ * second port. XFRM judges a DNATed packet by the destination the job
+ * chose, not the proxy's, so that last one is keyed on the mark the table
+ * gives exactly those packets (FW_INTERCEPT_MARK): TCP to any address and
+ * port, with that mark. A job cannot set it (a packet's mark is cleared
+ * as it leaves the job's namespace), and with the table gone nothing
+ * carries it, so nothing gets through this way. Returns how many of v
+ * (up to 4) it filled; the last one, with interception, has *mark. */
+static size_t job_allowances(const struct in_addr *a, uint16_t port, bool intercept,
+			     struct xfrm_userpolicy_info v[4], struct xfrm_mark *mark)
+{
+	const uint8_t *b = (const uint8_t *)&a->s_addr;
+
+	allowance_fill(&v[0], b, IPPROTO_TCP, port);
+	if (!intercept)
+		return 1;
+	allowance_fill(&v[1], b, IPPROTO_UDP, FW_DNS_PORT);
+	allowance_fill(&v[2], b, IPPROTO_TCP, FW_DNS_PORT);
+	allowance_fill(&v[3], b, IPPROTO_TCP, 0);
+	v[3].sel.daddr.a4 = 0;
+	v[3].sel.prefixlen_d = 0;
+	v[3].sel.dport_mask = 0;
+	*mark = (struct xfrm_mark){.v = FW_INTERCEPT_MARK, .m = FW_INTERCEPT_MASK};
+	return 4;
+}
+
 int guard_allow_job(const struct nw_config *cfg, const char *addr, nw_err *err)
 {
 	cleanup_close int fd = nl_sock(NETLINK_XFRM);
-	struct xfrm_userpolicy_info p;
+	struct xfrm_userpolicy_info v[4];
+	struct xfrm_mark mark;
 	struct in_addr a;
-	int rc;
+	size_t n;
+	int rc = 0;
 
 	if (inet_pton(AF_INET, addr, &a) != 1)
 		return nw_fail(err, EINVAL, "guard: \"%s\" is not an IPv4 address", addr);
 	if (fd < 0)
 		return nw_fail(err, errno, "guard: opening an XFRM netlink socket");
-	allowance_fill(&p, (const uint8_t *)&a.s_addr, IPPROTO_TCP, cfg->proxy_port);
-	rc = policy_put(fd, &p, NULL);
-	/* Interception: the job's resolver, its proxy's port 53, keeps
-	 * answering while the table is repaired. */
-	for (size_t i = 0; rc == 0 && cfg->intercept && i < 2; i++) {
-		allowance_fill(&p, (const uint8_t *)&a.s_addr, i ? IPPROTO_TCP : IPPROTO_UDP,
-			       FW_DNS_PORT);
-		rc = policy_put(fd, &p, NULL);
-	}
-	/* And the connections the table redirects to the proxy's second
-	 * port. XFRM judges a DNATed packet by the destination the job chose,
-	 * not the proxy's, so this one is keyed on the mark the table gives
-	 * exactly those packets (FW_INTERCEPT_MARK): TCP to any address and
-	 * port, with that mark. A job cannot set it (a packet's mark is
-	 * cleared as it leaves the job's namespace), and with the table gone
-	 * nothing carries it, so nothing gets through this way. */
-	if (rc == 0 && cfg->intercept) {
-		struct xfrm_mark m = {.v = FW_INTERCEPT_MARK, .m = FW_INTERCEPT_MASK};
-		allowance_fill(&p, (const uint8_t *)&a.s_addr, IPPROTO_TCP, 0);
-		p.sel.daddr.a4 = 0;
-		p.sel.prefixlen_d = 0;
-		p.sel.dport_mask = 0;
-		rc = policy_put(fd, &p, &m);
-	}
+	n = job_allowances(&a, cfg->proxy_port, cfg->intercept, v, &mark);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = policy_put(fd, &v[i], i == 3 ? &mark : NULL);
 	if (rc < 0)
 		return nw_fail(err, -rc, "guard: allowing %s its proxy", addr);
 	return 0;
 }
 
-void guard_disallow_job(const char *addr)
+void guard_disallow_job(const char *addr, uint16_t proxy_port)
 {
+	struct xfrm_userpolicy_info v[4];
+	struct xfrm_mark mark;
 	struct in_addr a;
 
-	if (addr != NULL && inet_pton(AF_INET, addr, &a) == 1)
+	if (addr == NULL || inet_pton(AF_INET, addr, &a) != 1)
+		return;
+	if (proxy_port == 0) {
+		/* A record from before the port was kept: every allowance
+		 * of the address, found in a dump. */
 		policies_delete(job_allowance, &a.s_addr);
+		return;
+	}
+	/* Each one by its selector, whether or not interception was on. */
+	cleanup_close int fd = nl_sock(NETLINK_XFRM);
+	size_t n = job_allowances(&a, proxy_port, true, v, &mark);
+	for (size_t i = 0; fd >= 0 && i < n; i++)
+		policy_del(fd, &v[i], i == 3 ? &mark : NULL);
 }
 
 /* ---- the routing table and its rule ---- */
@@ -500,14 +575,14 @@ int guard_install(const struct nw_config *cfg, nw_err *err)
 			rule_put(fd, RTM_DELRULE, seen.src[i], seen.prefix[i], seen.table[i]);
 			table_flush(fd, seen.table[i]);
 		}
-		policies_delete(node_policy, NULL);
+		policies_delete(other_node_policy, &cfg->subnet);
 	}
 	rc = route_put(fd, RT_TABLE_MAIN, cfg->subnet.addr.a, cfg->subnet.prefix, RTN_UNREACHABLE,
 		       RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
 	if (rc < 0 && rc != -EEXIST)
 		return nw_fail(err, -rc, "guard: an unreachable route for the job subnet");
-	/* Two updates that change nothing when all is there, and put back
-	 * what IPsec tooling flushed. */
+	/* A lookup, and an update only when IPsec tooling flushed the block
+	 * (or it was never there). */
 	return policies_install(cfg, err);
 }
 

@@ -34,15 +34,18 @@
 #define GUARD_XFRM_PRIO_BLOCK 0x6e71
 
 /* Installs what is missing, or what cfg changed; cheap when all is there
- * (one dump of the rules and one of the policies, one policy update).
+ * (a dump of the routing rules, a lookup of the block and a deletion of
+ * an earlier netward's subnet-wide allowance, whatever the number of jobs).
  * Call under the state lock. Returns 1 when the XFRM policies were
  * missing (IPsec tooling flushed them): the live http jobs' allowances
  * went with them and are the caller's to put back. */
 int guard_install(const struct nw_config *cfg, nw_err *err);
 /* The allowances of the http job at addr (IPv4 text) to its proxy. */
 int guard_allow_job(const struct nw_config *cfg, const char *addr, nw_err *err);
-/* Takes it away; absent is fine. */
-void guard_disallow_job(const char *addr);
+/* Takes them away, each by its selector; absent is fine. proxy_port is
+ * the port they were made for (the job record's); 0 (a record that does
+ * not say) finds them in a dump of every policy instead. */
+void guard_disallow_job(const char *addr, uint16_t proxy_port);
 /* Removes all of it (no job left). Absent is success. */
 int guard_remove(nw_err *err);
 

@@ -170,7 +170,7 @@ int job_teardown_locked(const struct job_record *r, nw_err *err)
 	 * had in conntrack goes before the address is freed, and so does its
 	 * allowance to the proxy. */
 	if (r->addr[0] != '\0')
-		guard_disallow_job(r->addr);
+		guard_disallow_job(r->addr, r->proxy_port);
 	if (r->addr[0] != '\0') {
 		struct nw_addr a;
 		cleanup_err nw_err e = NULL;
@@ -318,9 +318,13 @@ static int setup_locked(const struct nw_config *cfg, struct job_record *r,
 		return -1;
 	if (r->mode == NW_MODE_FULL && wire_enable_forwarding(err) < 0)
 		return -1;
-	if (r->mode == NW_MODE_HTTP &&
-	    (proxyuid_alloc(r->id, &r->proxy_uid, err) < 0 || state_write(r, err) < 0))
-		return nw_wrap(err, "the job's proxy uid");
+	/* The proxy's uid and port are in the record before anything is
+	 * made with them, so a teardown finds what to take away. */
+	if (r->mode == NW_MODE_HTTP) {
+		r->proxy_port = cfg->proxy_port;
+		if (proxyuid_alloc(r->id, &r->proxy_uid, err) < 0 || state_write(r, err) < 0)
+			return nw_wrap(err, "the job's proxy uid");
+	}
 	if (r->mode == NW_MODE_HTTP && guard_allow_job(cfg, r->addr, err) < 0)
 		return -1;
 	fw_watch_ensure(cfg);

@@ -99,7 +99,7 @@ static void reap_proxy(pid_t *proxy, struct job_record *r)
 	/* Whatever binds the proxy port now is not the job's proxy: the
 	 * guard stops admitting the job to it (the table's mark check does
 	 * the same while the table is there). */
-	guard_disallow_job(r->addr);
+	guard_disallow_job(r->addr, r->proxy_port);
 	*proxy = -1;
 }
 
@@ -381,7 +381,7 @@ __attribute__((noreturn)) static void monitor_main(struct monitor_spec *sp,
 	if (join_cgroup(r->id, sp->cgroup, rep.proxy) < 0) {
 		kill(rep.proxy, SIGKILL);
 		waitpid(rep.proxy, NULL, 0);
-		guard_disallow_job(r->addr);
+		guard_disallow_job(r->addr, r->proxy_port);
 		_exit(1);
 	}
 	monitor_loop(r, rep.proxy, &rl, teardown);

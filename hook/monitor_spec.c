@@ -114,6 +114,9 @@ static int parse_job(const struct json *o, struct monitor_spec *s, nw_err *err)
 	s->r.pid = (pid_t)pid;
 	s->r.pid_start = (uint64_t)start;
 	s->pol.mode = s->r.mode;
+	/* The config is the one the job was set up with: its proxy port is
+	 * the one the guard's allowances name. */
+	s->r.proxy_port = s->cfg.proxy_port;
 	s->pol.job_id = strdup(s->r.job_id);
 	if (s->pol.job_id == NULL)
 		return nw_fail(err, ENOMEM, "the monitor's spec");

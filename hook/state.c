@@ -133,6 +133,7 @@ static struct json *record_json(const struct job_record *r, nw_err *err)
 	    set_num(o, "proxy_pid", r->proxy_pid, err) < 0 ||
 	    set_num(o, "proxy_start", (int64_t)r->proxy_start, err) < 0 ||
 	    set_num(o, "proxy_uid", (int64_t)r->proxy_uid, err) < 0 ||
+	    set_num(o, "proxy_port", r->proxy_port, err) < 0 ||
 	    set_num(o, "created", r->created, err) < 0) {
 		nw_fail(err, ENOMEM, "building the job record");
 		return NULL;
@@ -202,6 +203,7 @@ static int record_from_json(const struct json *o, struct job_record *r, nw_err *
 	r->proxy_pid = (pid_t)get_u64(o, "proxy_pid");
 	r->proxy_start = get_u64(o, "proxy_start");
 	r->proxy_uid = (uid_t)get_u64(o, "proxy_uid");
+	r->proxy_port = (uint16_t)get_u64(o, "proxy_port");
 	r->created = (int64_t)get_u64(o, "created");
 	if (r->domains == NULL)
 		return nw_fail(err, ENOMEM, "reading the job record");

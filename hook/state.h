@@ -38,8 +38,9 @@ struct job_record {
 	uint64_t monitor_start;
 	pid_t proxy_pid;
 	uint64_t proxy_start;
-	uid_t proxy_uid; /* the proxy's own uid and gid (proxyuid.h), 0: none */
-	int64_t created; /* unix time */
+	uid_t proxy_uid;     /* the proxy's own uid and gid (proxyuid.h), 0: none */
+	uint16_t proxy_port; /* its port on the gateway, which the guard's allowances name */
+	int64_t created;     /* unix time */
 };
 
 /* Takes the node-wide lock (creating /run/netward as needed). */

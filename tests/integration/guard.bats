@@ -124,3 +124,87 @@ except OSError as e:
 	assert_output_has "REACH $NW_GATEWAY:22 closed"
 	grep -qx "DNSQ answered" <<<"$output" || [ "$q" -gt 0 ]
 }
+
+# guard_gone_for ADDR: no XFRM policy names ADDR/32 as its source.
+guard_gone_for() {
+	! ip xfrm policy list dir in | grep -qF "src $1/32 "
+}
+
+# guard_wait_torn_down ID: until the job's detached teardown removed its
+# record, the last thing it does.
+guard_wait_torn_down() {
+	local _
+	for _ in $(seq 1 100); do
+		[ ! -e "$NW_STATE/jobs/$1" ] && return 0
+		sleep 0.1
+	done
+	echo "job $1 still has a record" >&2
+	return 1
+}
+
+# A teardown takes a job's allowances away one by one, by the selectors of
+# the proxy port its record names: a node config that moved the port
+# meanwhile changes nothing, and the other job keeps its own four.
+@test "guard: a job's allowances go at its teardown, by the port it was set up with" {
+	local h1 h2 a1 a2 port
+	h1=$(job_id h1)
+	h2=$(job_id h2)
+	fc_sleeper "$h1" http
+	fc_sleeper "$h2" http
+	a1=$(job_state_field "$h1" addr)
+	a2=$(job_state_field "$h2" addr)
+	[ "$(job_state_field "$h1" proxy_port)" = 3128 ]
+	ip xfrm policy list dir in | grep -F "src $a1/32 " | grep -q "dport 3128"
+	port=$(free_port)
+	write_node_config "$NW_CONFIG" --argjson p "$port" '.proxy_port = $p'
+	fc_stop "$h1"
+	guard_wait_torn_down "$h1"
+	ip xfrm policy list dir in >&2
+	guard_gone_for "$a1"
+	[ "$(ip xfrm policy list dir in | grep -cF "src $a2/32 ")" -eq 4 ]
+}
+
+# A record written before the port was kept (no "proxy_port"): the
+# teardown finds the job's allowances in a dump of every policy.
+@test "guard: a record without the proxy port still loses its allowances at teardown" {
+	local h1 h2 a1 sj
+	h1=$(job_id h1)
+	h2=$(job_id h2)
+	fc_sleeper "$h1" http
+	fc_sleeper "$h2" http
+	a1=$(job_state_field "$h1" addr)
+	sj=$NW_STATE/jobs/$h1/state.json
+	jq -c 'del(.proxy_port)' "$sj" >"$NW_TMP/old.json"
+	mv "$NW_TMP/old.json" "$sj"
+	! grep -q proxy_port "$sj"
+	[ "$(ip xfrm policy list dir in | grep -cF "src $a1/32 ")" -eq 4 ]
+	fc_stop "$h1"
+	guard_wait_torn_down "$h1"
+	guard_gone_for "$a1"
+}
+
+# The block is looked up by its selector at each setup, not dumped: one
+# that IPsec tooling replaced with an "allow" is put back as a block (and
+# the live jobs get their allowances again), and a subnet-wide allowance
+# to the proxy port, which an earlier netward installed and which admitted
+# full jobs too, goes.
+@test "guard: a setup mends an altered block and removes a subnet-wide allowance" {
+	local h1 h2 subnet=${NW_SUBNET_PREFIX}0.0/16
+	h1=$(job_id h1)
+	fc_sleeper "$h1" http
+	ip xfrm policy update dir in src "$subnet" priority "$(printf %d 0x6e71)" action allow
+	ip xfrm policy add dir in src "$subnet" dst "$NW_GATEWAY/32" proto tcp dport 3128 \
+		priority "$(printf %d 0x6e70)" action allow
+	# ip prints no action for "allow".
+	! ip xfrm policy get dir in src "$subnet" | grep -q "action block"
+	h2=$(job_id h2)
+	fc_sleeper "$h2" http
+	ip xfrm policy list dir in >&2
+	ip xfrm policy get dir in src "$subnet" | grep -q "action block"
+	! ip xfrm policy get dir in src "$subnet" dst "$NW_GATEWAY/32" proto tcp dport 3128 \
+		>/dev/null 2>&1
+	run fc_exec "$h1" 'r http://www.test/'
+	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
+	run fc_exec "$h2" 'r http://www.test/'
+	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
+}
