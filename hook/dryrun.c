@@ -326,7 +326,7 @@ static int decide_url(const struct nw_config *cfg, const struct url *u,
 	 * answer per address. */
 	struct nodeaddr_nl nl;
 	struct nodeaddr_check node = {.is_node = nodeaddr_route_query};
-	bool have_nl = nodeaddr_nl_open(&nl, NULL) == 0;
+	bool have_nl = nodeaddr_nl_open(&nl, NULL, NULL) == 0;
 	if (have_nl)
 		node = (struct nodeaddr_check){.is_node = nodeaddr_nl_is_node, .ctx = &nl};
 	v->status = proxy_policy_addrs(&po, dn, &node, u->host, u->port, &v->l.ans, &v->pick, &f);

@@ -2,7 +2,9 @@
  * the messages come from nodeaddr_nl.c (or a test). */
 #include "nodeaddr.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/if_addr.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -258,4 +260,72 @@ void nodeaddr_set_free(struct nodeaddr_set *s)
 	free(s->host);
 	free(s->net);
 	*s = (struct nodeaddr_set){0};
+}
+
+/* Classic BPF loads are big-endian: a host-order field reads as its
+ * ntohs, an address in network order as ntohl of it; an attribute's
+ * header (length, type) as one word. */
+#define H(v)		((uint32_t)ntohs((uint16_t)(v)))
+#define ATTR(type)	((H(8) << 16) | H(type)) /* a 4-byte attribute's header */
+#define LD(size, off)	BPF_STMT(BPF_LD | (size) | BPF_ABS, (off))
+#define JEQ(k, yes, no) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), (yes), (no))
+
+void nodeaddr_quiet_filter(struct sock_filter *f, const struct nw_addr *quiet)
+{
+	uint32_t q = 0;
+	/* Where a message about quiet goes: dropped, or with no quiet
+	 * address, read like the rest. */
+	uint8_t hit = 1;
+
+	if (quiet != NULL && quiet->family == AF_INET) {
+		uint32_t n;
+		memcpy(&n, quiet->a, 4);
+		q = ntohl(n);
+	} else {
+		hit = 0;
+	}
+	/* Offsets: nlmsghdr 0-15 (type 4, flags 6); rtmsg 16-27 (family
+	 * 16, dst_len 17, type 23) then the attributes RTA_TABLE at 28 and
+	 * RTA_DST at 36 (its address at 40); ifaddrmsg 16-23 (family 16)
+	 * then IFA_ADDRESS at 24 (its address at 28) and IFA_LOCAL at 32
+	 * (at 36). Jumps are relative: to instruction pc + 1 + offset. */
+	const struct sock_filter prog[NODEADDR_FILTER_LEN] = {
+	    /* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
+	    /* 1 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 44, 0, 29), /* short: read */
+	    /* 2 */ LD(BPF_H, 6),
+	    /* 3 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, H(NLM_F_MULTI), 27, 0), /* a dump */
+	    /* 4 */ LD(BPF_H, 4),
+	    /* 5 */ JEQ(H(RTM_NEWROUTE), 3, 0),
+	    /* 6 */ JEQ(H(RTM_DELROUTE), 2, 0),
+	    /* 7 */ JEQ(H(RTM_NEWADDR), 13, 0),
+	    /* 8 */ JEQ(H(RTM_DELADDR), 12, 22),
+	    /* a route: not local, dropped; quiet's own, dropped */
+	    /* 9 */ LD(BPF_B, 23),
+	    /* 10 */ JEQ(RTN_LOCAL, 0, 21),
+	    /* 11 */ LD(BPF_B, 16),
+	    /* 12 */ JEQ(AF_INET, 0, 18),
+	    /* 13 */ LD(BPF_B, 17),
+	    /* 14 */ JEQ(32, 0, 16),
+	    /* 15 */ LD(BPF_H, 28),
+	    /* 16 */ JEQ(H(8), 0, 14),
+	    /* 17 */ LD(BPF_W, 36),
+	    /* 18 */ JEQ(ATTR(RTA_DST), 0, 12),
+	    /* 19 */ LD(BPF_W, 40),
+	    /* 20 */ JEQ(q, (uint8_t)(10 + hit), 10),
+	    /* an address: quiet itself, dropped */
+	    /* 21 */ LD(BPF_B, 16),
+	    /* 22 */ JEQ(AF_INET, 0, 8),
+	    /* 23 */ LD(BPF_W, 24),
+	    /* 24 */ JEQ(ATTR(IFA_ADDRESS), 0, 6),
+	    /* 25 */ LD(BPF_W, 28),
+	    /* 26 */ JEQ(q, 0, 4),
+	    /* 27 */ LD(BPF_W, 32),
+	    /* 28 */ JEQ(ATTR(IFA_LOCAL), 0, 2),
+	    /* 29 */ LD(BPF_W, 36),
+	    /* 30 */ JEQ(q, hit, 0),
+	    /* 31 */ BPF_STMT(BPF_RET | BPF_K, UINT32_MAX), /* read it */
+	    /* 32 */ BPF_STMT(BPF_RET | BPF_K, 0),	    /* drop it */
+	};
+
+	memcpy(f, prog, sizeof(prog));
 }

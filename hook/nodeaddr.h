@@ -58,6 +58,20 @@ int nodeaddr_set_add(struct nodeaddr_set *s, const struct nw_cidr *net, int oif)
 void nodeaddr_set_clear(struct nodeaddr_set *s);
 void nodeaddr_set_free(struct nodeaddr_set *s);
 
+/* A classic BPF program for the notification socket (SO_ATTACH_FILTER)
+ * that keeps from it what the set never needs, so that a node's churn
+ * costs a reader nothing: routes that are not local (the set ignores
+ * them), and the address and local route of quiet, an IPv4 address that
+ * stays the node's as long as the reader lives (a job proxy's gateway,
+ * which every job's link holds: three messages per job set up or torn
+ * down, for every proxy). Only a notification is dropped (one message,
+ * no NLM_F_MULTI), never a dump's batch, and a message laid out otherwise
+ * than the kernel writes these is read. quiet NULL, or not IPv4: routes
+ * only. f holds NODEADDR_FILTER_LEN instructions. */
+#define NODEADDR_FILTER_LEN 33
+struct sock_filter;
+void nodeaddr_quiet_filter(struct sock_filter *f, const struct nw_addr *quiet);
+
 /* nodeaddr_nl.c: the effects. */
 
 /* The kernel's answer for one address, with a socket of its own (ctx
@@ -72,9 +86,10 @@ struct nodeaddr_nl {
 };
 
 /* Opens the socket (subscribed to IPv4 and IPv6 route and address
- * notifications) and reads a full dump. Needs no privilege; done before
- * the sandbox, which then needs only recvfrom and sendto on it. */
-int nodeaddr_nl_open(struct nodeaddr_nl *nl, nw_err *err);
+ * notifications, filtered by nodeaddr_quiet_filter for quiet) and reads
+ * a full dump. Needs no privilege; done before the sandbox, which then
+ * needs only recvfrom and sendto on it. */
+int nodeaddr_nl_open(struct nodeaddr_nl *nl, const struct nw_addr *quiet, nw_err *err);
 /* The check, as a nodeaddr_check's is_node (ctx: a struct nodeaddr_nl):
  * reads every notification queued so far without waiting (a change the
  * kernel has made is queued before the call that made it returns), dumps

@@ -1,6 +1,7 @@
 /* Where the node's addresses come from: the kernel's routing answer per
  * address, or a set kept by rtnetlink notifications (nodeaddr.h). */
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <string.h>
@@ -100,8 +101,10 @@ static int dump(struct nodeaddr_nl *nl, nw_err *err)
 	return nw_fail(err, EAGAIN, "the node's addresses kept changing during the dump");
 }
 
-int nodeaddr_nl_open(struct nodeaddr_nl *nl, nw_err *err)
+int nodeaddr_nl_open(struct nodeaddr_nl *nl, const struct nw_addr *quiet, nw_err *err)
 {
+	struct sock_filter f[NODEADDR_FILTER_LEN];
+	struct sock_fprog prog = {.len = NODEADDR_FILTER_LEN, .filter = f};
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK,
 				 .nl_groups = RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE |
 					      RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR};
@@ -113,7 +116,9 @@ int nodeaddr_nl_open(struct nodeaddr_nl *nl, nw_err *err)
 		return nw_fail(err, errno, "netlink socket for the node's addresses");
 	/* A dump that stalls ends in an error (the set stays stale: refuse),
 	 * never a proxy stuck in recv. */
+	nodeaddr_quiet_filter(f, quiet);
 	if (setsockopt(nl->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(nl->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ||
 	    bind(nl->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		nodeaddr_nl_close(nl);
 		return nw_fail(err, errno, "subscribing to the node's address changes");

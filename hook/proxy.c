@@ -512,8 +512,18 @@ static int setup(struct proxy *p, const struct proxy_opts *o, nw_err *err)
 	if (p->deny == NULL)
 		return nw_fail(err, ENOMEM, "proxy: deny_destinations names");
 	/* The node's addresses from rtnetlink, kept current by its
-	 * notifications: no socket per decision (nodeaddr.h). */
-	if (nodeaddr_nl_open(&p->node, err) < 0)
+	 * notifications: no socket per decision (nodeaddr.h). The address
+	 * the proxy listens on stays the node's while it serves; a job
+	 * proxy's, the gateway, is on every job's link, and the messages
+	 * about it are not read. */
+	struct sockaddr_storage ls;
+	socklen_t lslen = sizeof(ls);
+	struct nw_addr listen_addr = {.family = 0};
+	if (getsockname(o->listen_fd, (struct sockaddr *)&ls, &lslen) == 0)
+		addr_from_sockaddr((struct sockaddr *)&ls, &listen_addr);
+	if (listen_addr.family == AF_INET && memcmp(listen_addr.a, "\0\0\0\0", 4) == 0)
+		listen_addr.family = 0; /* 0.0.0.0: no one address */
+	if (nodeaddr_nl_open(&p->node, &listen_addr, err) < 0)
 		return nw_wrap(err, "proxy");
 	p->node_check = (struct nodeaddr_check){.is_node = nodeaddr_nl_is_node, .ctx = &p->node};
 	if (proxy_dns_setup(p, err) < 0)

@@ -41,7 +41,7 @@ setup() {
 teardown() {
 	[ -n "$NS" ] || return 0
 	local f
-	for f in proxy origin; do
+	for f in proxy proxy2 origin; do
 		[ -f "$T/$f.pid" ] && kill "$(cat "$T/$f.pid")" 2>/dev/null
 	done
 	wait 2>/dev/null
@@ -51,7 +51,7 @@ teardown() {
 
 # via URL: the status and the proxy's reason header.
 via() {
-	ip netns exec "$NS" curl -s -m 5 -o /dev/null -D - -x 127.0.0.1:3128 "$1" |
+	ip netns exec "$NS" curl -s -m 5 -o /dev/null -D - -x "${PROXY:-127.0.0.1:3128}" "$1" |
 		tr -d '\r' | awk 'NR == 1 {s = $2} tolower($1) == "x-netward-reason:" {$1 = ""; r = $0}
 			END {print s r}'
 }
@@ -106,4 +106,31 @@ allowed() {
 	ip -n "$NS" addr del 93.184.216.34/32 dev nwna0
 	allowed 93.184.216.34
 	kill -0 "$(cat "$T/proxy.pid")"
+}
+
+# The address a proxy listens on is the node's for as long as the proxy
+# lives: the messages about it are kept out of its notification socket
+# (a job proxy's gateway is on every job's link, and each job's setup and
+# teardown would otherwise reach every proxy). Other addresses are still
+# followed as they come and go.
+@test "nodeaddr: the address the proxy listens on stays the node's while other links gain and lose it" {
+	local i
+	ip -n "$NS" addr add 45.67.89.1/32 dev nwna1
+	ip netns exec "$NS" "$NETWARD" --config "$T/netward.json" proxy --listen 45.67.89.1:3129 \
+		--domains 45.67.89.1,93.184.216.34 --job-id nodeaddr2 >"$T/proxy2.log" 2>&1 &
+	echo $! >"$T/proxy2.pid"
+	for i in $(seq 1 50); do
+		grep -q listening "$T/proxy2.log" && break
+		sleep 0.1
+	done
+	PROXY=45.67.89.1:3129
+	refused 45.67.89.1
+	ip -n "$NS" addr add 45.67.89.1/32 dev nwna0
+	ip -n "$NS" addr del 45.67.89.1/32 dev nwna0
+	refused 45.67.89.1
+	ip -n "$NS" addr add 93.184.216.34/32 dev nwna0
+	refused 93.184.216.34
+	ip -n "$NS" addr del 93.184.216.34/32 dev nwna0
+	allowed 93.184.216.34
+	kill "$(cat "$T/proxy2.pid")"
 }
