@@ -276,6 +276,28 @@ static void watch_listeners(struct proxy *p, uint32_t mask)
 	proxy_dns_watch(p, mask);
 }
 
+/* Nothing for the tick to do until the next event: no connection, pooled
+ * upstream or spare buffer memory to time out, no DNS work or lookup in
+ * flight, no deny_destinations name to look up again, no log line or
+ * stats held back, accepting not paused. Most of a node's job proxies are
+ * idle at any time; they sleep until a packet or a signal instead of
+ * waking every PROXY_TICK_MS. */
+static bool tick_idle(const struct proxy *p)
+{
+	return p->conns == NULL && p->pool == NULL && p->nspare == 0 && !p->accept_paused &&
+	       !p->stats.dirty && p->alog.repeats == 0 && proxy_dns_idle(p) &&
+	       proxy_deny_idle(p->deny) && resolve_idle(p->res);
+}
+
+static void tick_arm(struct proxy *p, bool on)
+{
+	const long ns = on ? PROXY_TICK_MS * 1000000L : 0;
+	struct itimerspec t = {.it_interval = {0, ns}, .it_value = {0, ns}};
+
+	if (on != p->ticking && timerfd_settime(p->tick.fd, 0, &t, NULL) == 0)
+		p->ticking = on;
+}
+
 static void tick_event(struct proxy_ev *ev, uint32_t events)
 {
 	struct proxy *p = container_of(ev, struct proxy, tick);
@@ -307,6 +329,8 @@ static void tick_event(struct proxy_ev *ev, uint32_t events)
 	}
 	if (p->stats.dirty && now - p->stats.written_ms >= 1000)
 		write_stats(p, now);
+	if (tick_idle(p))
+		tick_arm(p, false);
 }
 
 static void signal_event(struct proxy_ev *ev, uint32_t events)
@@ -444,8 +468,6 @@ static bool header_safe(const char *s)
 static int setup(struct proxy *p, const struct proxy_opts *o, nw_err *err)
 {
 	const struct nw_config *cfg = o->cfg;
-	struct itimerspec tick = {.it_interval = {0, PROXY_TICK_MS * 1000000L},
-				  .it_value = {0, PROXY_TICK_MS * 1000000L}};
 	struct rlimit rl;
 	sigset_t sigs;
 	uint64_t rate = cfg->rate_limit_bps / 8;
@@ -500,7 +522,8 @@ static int setup(struct proxy *p, const struct proxy_opts *o, nw_err *err)
 	if (o->intercept_fd >= 0 &&
 	    add_fd(p, &p->intercept, o->intercept_fd, intercept_event, err) < 0)
 		return -1;
-	if (timerfd_settime(p->tick.fd, 0, &tick, NULL) < 0)
+	tick_arm(p, true);
+	if (!p->ticking)
 		return nw_fail(err, errno, "timerfd_settime");
 	p->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (p->reserve_fd < 0)
@@ -638,6 +661,8 @@ int proxy_run(const struct proxy_opts *o, nw_err *err)
 		for (int i = 0; i < n; i++)
 			dispatch(&p, evs[i].data.ptr, evs[i].events);
 		reap(&p);
+		if (!p.ticking && !tick_idle(&p))
+			tick_arm(&p, true);
 	}
 	teardown(&p);
 	return rc;

@@ -82,6 +82,11 @@ void proxy_deny_tick(struct proxy_deny *d, uint64_t now)
 			lookup(&d->e[i]);
 }
 
+bool proxy_deny_idle(const struct proxy_deny *d)
+{
+	return d == NULL || d->n == 0;
+}
+
 bool proxy_deny_ready(const struct proxy_deny *d)
 {
 	for (size_t i = 0; d != NULL && i < d->n; i++)

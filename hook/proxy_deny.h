@@ -48,6 +48,8 @@ struct proxy_deny *proxy_deny_new(const struct nw_config *cfg, struct resolver *
 /* Looks up again what expired, keeping the old addresses until the new
  * answer comes (they stay refused meanwhile). */
 void proxy_deny_tick(struct proxy_deny *d, uint64_t now_ms);
+/* No name to look up again, ever: proxy_deny_tick has nothing to do. */
+bool proxy_deny_idle(const struct proxy_deny *d);
 /* Has every name had a first answer (or failed once)? */
 bool proxy_deny_ready(const struct proxy_deny *d);
 /* The deny entry whose name currently resolves to a (and covers port),

@@ -637,6 +637,11 @@ void proxy_dns_tick(struct proxy *p, uint64_t now)
 	}
 }
 
+bool proxy_dns_idle(const struct proxy *p)
+{
+	return p->dns == NULL || (p->dns->conns == NULL && p->dns->npend == 0);
+}
+
 void proxy_dns_reap(struct proxy *p)
 {
 	if (p->dns == NULL)

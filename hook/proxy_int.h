@@ -205,6 +205,7 @@ struct proxy {
 	const struct proxy_opts *o;
 	int ep;
 	struct proxy_ev listen, sig, tick, refill;
+	bool ticking; /* the tick timer is armed (proxy_tick_idle) */
 	int reserve_fd;
 	struct resolver *res;
 	struct proxy_deny *deny;   /* addresses of deny_destinations names */
@@ -367,6 +368,8 @@ int proxy_dns_setup(struct proxy *p, nw_err *err);
  * descriptors run out. */
 void proxy_dns_watch(struct proxy *p, uint32_t mask);
 void proxy_dns_tick(struct proxy *p, uint64_t now);
+/* No DNS connection open and no query waiting for its answer. */
+bool proxy_dns_idle(const struct proxy *p);
 /* Frees what was closed during the batch. */
 void proxy_dns_reap(struct proxy *p);
 void proxy_dns_free(struct proxy *p);

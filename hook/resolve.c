@@ -367,6 +367,14 @@ void resolve_tick(struct resolver *r)
 	ares_process_fd(r->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 }
 
+bool resolve_idle(struct resolver *r)
+{
+	struct timeval tv;
+
+	/* c-ares gives no timeout when no query is outstanding. */
+	return r == NULL || ares_timeout(r->ch, NULL, &tv) == NULL;
+}
+
 void resolve_reap(struct resolver *r)
 {
 	if (r != NULL)

@@ -74,6 +74,8 @@ void resolve_cancel(struct resolve_query *q);
 /* Lets c-ares handle its own retransmissions and timeouts; call every few
  * hundred milliseconds. Frees nothing. */
 void resolve_tick(struct resolver *r);
+/* No lookup in flight: nothing for resolve_tick to time out. */
+bool resolve_idle(struct resolver *r);
 /* Frees what the resolver let go of (the watches of sockets c-ares
  * closed). The epoll loop calls it after each batch of events, never from
  * a handler: until then an event of the batch may still point at one. */

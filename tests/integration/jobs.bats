@@ -499,3 +499,82 @@ threading.Thread(target=hold).start()' "$ua")
 	"$NETWARD" --config "$NW_CONFIG" gc >/dev/null
 	[ ! -e "$mnt/netward/$id" ]
 }
+
+# A constant of the proxy's (hook/proxy_int.h, hook/accesslog.h), so the
+# waits follow the code.
+proxy_const() {
+	awk -v n="$1" '$1 == "#define" && $2 == n { print $3 }' \
+		"$NW_ROOT/hook/proxy_int.h" "$NW_ROOT/hook/accesslog.h"
+}
+
+# The proxy's voluntary context switches: one per sleep it woke from.
+wakeups() {
+	awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$1/status"
+}
+
+# idle_within PID MS: until PID has not woken for 4 ticks, within MS.
+idle_within() {
+	local pid=$1 ms=$2 tick a b waited=0
+	tick=$(proxy_const PROXY_TICK_MS)
+	while [ "$waited" -le "$ms" ]; do
+		a=$(wakeups "$pid")
+		sleep "$(awk -v t="$tick" 'BEGIN { print 4 * t / 1000 }')"
+		b=$(wakeups "$pid")
+		[ "$a" = "$b" ] && return 0
+		waited=$((waited + 4 * tick))
+	done
+	echo "proxy $pid still woke $((b - a)) times in 4 ticks after $ms ms" >&2
+	return 1
+}
+
+# Most of a node's job proxies are idle at any time: an idle one sleeps
+# until its job speaks (it used to wake every PROXY_TICK_MS), and its
+# timers run again once the job does: a repeated access-log line is
+# summed up after ACCESSLOG_REPEAT_MS, the counters reach status on the
+# tick, and then it sleeps again.
+@test "proxy idle: an idle job proxy never wakes; its timers run again once the job speaks" {
+	local id b pid tick pool repeat a log st i
+	tick=$(proxy_const PROXY_TICK_MS)
+	pool=$(proxy_const T_POOL_IDLE)
+	repeat=$(proxy_const ACCESSLOG_REPEAT_MS)
+	[ -n "$tick" ] && [ -n "$pool" ] && [ -n "$repeat" ]
+	mkdir -p "$NW_TMP/shared"
+	id=$(job_id idle)
+	b=$(http_bundle "$id" www.test '
+		echo STARTED
+		while [ ! -e /shared/go ]; do sleep 0.1; done
+		r http://same.evil.test/
+		r http://same.evil.test/
+		echo ASKED
+		exec sleep 300')
+	bundle_share "$b" "$NW_TMP/shared"
+	patch_bundle "$b"
+	run_detached "$b" "$id" "$NW_TMP/idle.out"
+	wait_for_text "$NW_TMP/idle.out" STARTED
+	pid=$(job_state_field "$id" proxy_pid)
+	[ -n "$pid" ]
+	idle_within "$pid" $((pool + 8 * tick))
+	# Idle: not one wakeup in 12 ticks.
+	a=$(wakeups "$pid")
+	sleep "$(awk -v t="$tick" 'BEGIN { print 12 * t / 1000 }')"
+	[ "$(wakeups "$pid")" = "$a" ] || {
+		echo "idle proxy woke $(($(wakeups "$pid") - a)) times in 12 ticks" >&2
+		false
+	}
+	touch "$NW_TMP/shared/go"
+	wait_for_text "$NW_TMP/idle.out" ASKED
+	cat "$NW_TMP/idle.out" >&2
+	[ "$(grep -c '^RESULT http://same.evil.test/ 403 ' "$NW_TMP/idle.out")" -eq 2 ]
+	# The second line folded into the first, summed up by a tick.
+	log=$NW_STATE/jobs/$id/access.log
+	wait_for_text "$log" 'note="the line before repeated 1 more times"' \
+		$(((repeat + 8 * tick) / 1000 + 1))
+	for i in $(seq 1 $((4 * tick / 100 + 20))); do
+		st=$("$NETWARD" --config "$NW_CONFIG" status --json </dev/null |
+			jq -c --arg id "$id" '.[] | select(.id == $id)')
+		jq -e '.requests_denied == 2' <<<"$st" >/dev/null && break
+		sleep 0.1
+	done
+	jq -e '.requests_denied == 2' <<<"$st"
+	idle_within "$pid" $((pool + 8 * tick))
+}
