@@ -47,12 +47,18 @@ static size_t lower(const struct nodeaddr_set *s, const struct nw_addr *a, int o
 	return lo;
 }
 
+static bool is_quiet(const struct nodeaddr_set *s, const struct nw_addr *a)
+{
+	return s->quiet.family != 0 && a->family == s->quiet.family &&
+	       memcmp(a->a, s->quiet.a, (size_t)alen(a->family)) == 0;
+}
+
 bool nodeaddr_set_contains(void *ctx, const struct nw_addr *a)
 {
 	const struct nodeaddr_set *s = ctx;
 	size_t i;
 
-	if (s->stale)
+	if (s->stale || is_quiet(s, a))
 		return true;
 	i = lower(s, a, 0, false);
 	if (i < s->nhost && cmp_host(a, 0, &s->host[i], false) == 0)
@@ -85,6 +91,8 @@ static int grow(struct nodeaddr_entry **v, size_t n, size_t *cap)
 
 static int add(struct nodeaddr_set *s, const struct nodeaddr_entry *e)
 {
+	if (is_host(&e->net) && is_quiet(s, &e->net.addr))
+		return 0; /* the node's anyway, held once */
 	if (is_host(&e->net)) {
 		size_t i = lower(s, &e->net.addr, e->oif, true);
 		if (i < s->nhost && cmp_host(&e->net.addr, e->oif, &s->host[i], true) == 0)
@@ -247,6 +255,13 @@ int nodeaddr_set_add(struct nodeaddr_set *s, const struct nw_cidr *net, int oif)
 	struct nodeaddr_entry e = {.net = *net, .oif = oif};
 
 	return add(s, &e);
+}
+
+void nodeaddr_set_quiet(struct nodeaddr_set *s, const struct nw_addr *quiet)
+{
+	s->quiet = (struct nw_addr){.family = 0};
+	if (quiet != NULL && (quiet->family == AF_INET || quiet->family == AF_INET6))
+		s->quiet = *quiet;
 }
 
 void nodeaddr_set_clear(struct nodeaddr_set *s)

@@ -43,6 +43,11 @@ struct nodeaddr_set {
 	 * overflowed, a message cut short): nothing can be trusted until the
 	 * next full dump. While stale, every address counts as the node's. */
 	bool stale;
+	/* An address that is the node's for the reader's whole life (the
+	 * address it listens on; family 0: none): held once, outside the
+	 * arrays, whatever the messages say of it. A job proxy's gateway is
+	 * on every job's link, a thousand entries otherwise. */
+	struct nw_addr quiet;
 };
 
 /* Lookup in the set (ctx: a struct nodeaddr_set); true when stale. */
@@ -55,6 +60,8 @@ bool nodeaddr_set_contains(void *ctx, const struct nw_addr *a);
 int nodeaddr_set_apply(struct nodeaddr_set *s, const void *buf, size_t len, nw_err *err);
 /* One local route, as a message would add it; -1 when out of memory. */
 int nodeaddr_set_add(struct nodeaddr_set *s, const struct nw_cidr *net, int oif);
+/* Sets the set's quiet address (NULL: none); nodeaddr_set_clear keeps it. */
+void nodeaddr_set_quiet(struct nodeaddr_set *s, const struct nw_addr *quiet);
 void nodeaddr_set_clear(struct nodeaddr_set *s);
 void nodeaddr_set_free(struct nodeaddr_set *s);
 

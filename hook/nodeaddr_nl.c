@@ -116,6 +116,7 @@ int nodeaddr_nl_open(struct nodeaddr_nl *nl, const struct nw_addr *quiet, nw_err
 		return nw_fail(err, errno, "netlink socket for the node's addresses");
 	/* A dump that stalls ends in an error (the set stays stale: refuse),
 	 * never a proxy stuck in recv. */
+	nodeaddr_set_quiet(&nl->set, quiet);
 	nodeaddr_quiet_filter(f, quiet);
 	if (setsockopt(nl->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
 	    setsockopt(nl->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ||

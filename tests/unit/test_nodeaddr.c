@@ -230,6 +230,46 @@ static void test_kernel_agrees(void)
 	nodeaddr_nl_close(&nl);
 }
 
+/* The quiet address (a job proxy's gateway): held once, whatever the
+ * messages say of it, on however many links. */
+static void test_quiet(void)
+{
+	struct nodeaddr_set s = {0};
+	struct nw_addr gw;
+	cleanup_err nw_err err = NULL;
+
+	CHECK(addr_parse("169.254.1.1", &gw, &err) == 0);
+	nodeaddr_set_quiet(&s, &gw);
+	for (int i = 0; i < 1000; i++) {
+		addr(RTM_NEWADDR, "169.254.1.1", 10 + i);
+		route(RTM_NEWROUTE, RTN_LOCAL, "169.254.1.1", 32, 10 + i);
+		if (used > sizeof(msgs) - 256)
+			apply(&s);
+	}
+	addr(RTM_NEWADDR, "93.184.216.34", 2);
+	apply(&s);
+	CHECK(s.nhost == 1);
+	CHECK(has(&s, "169.254.1.1"));
+	CHECK(has(&s, "93.184.216.34"));
+	/* Gone from every link: still the node's, for the reader's life. */
+	for (int i = 0; i < 1000; i++) {
+		addr(RTM_DELADDR, "169.254.1.1", 10 + i);
+		if (used > sizeof(msgs) - 256)
+			apply(&s);
+	}
+	addr(RTM_DELADDR, "93.184.216.34", 2);
+	apply(&s);
+	CHECK(has(&s, "169.254.1.1"));
+	CHECK(!has(&s, "93.184.216.34"));
+	/* A new reading keeps it; other addresses are not quiet. */
+	nodeaddr_set_clear(&s);
+	CHECK(has(&s, "169.254.1.1"));
+	CHECK(!has(&s, "169.254.1.2"));
+	nodeaddr_set_quiet(&s, NULL);
+	CHECK(!has(&s, "169.254.1.1"));
+	nodeaddr_set_free(&s);
+}
+
 /* ---- the notification filter ---- */
 
 /* Big-endian loads from a packet, as the kernel's classic BPF does. */
@@ -474,6 +514,7 @@ int main(void)
 	RUN(test_messages);
 	RUN(test_many);
 	RUN(test_kernel_agrees);
+	RUN(test_quiet);
 	RUN(test_filter);
 	RUN(test_filter_kernel);
 	UNIT_DONE();
