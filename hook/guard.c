@@ -327,7 +327,7 @@ static size_t job_allowances(const struct in_addr *a, uint16_t port, bool interc
 	return 4;
 }
 
-int guard_allow_job(const struct nw_config *cfg, const char *addr, nw_err *err)
+int guard_allow_job(const char *addr, uint16_t proxy_port, bool intercept, nw_err *err)
 {
 	cleanup_close int fd = nl_sock(NETLINK_XFRM);
 	struct xfrm_userpolicy_info v[4];
@@ -340,7 +340,7 @@ int guard_allow_job(const struct nw_config *cfg, const char *addr, nw_err *err)
 		return nw_fail(err, EINVAL, "guard: \"%s\" is not an IPv4 address", addr);
 	if (fd < 0)
 		return nw_fail(err, errno, "guard: opening an XFRM netlink socket");
-	n = job_allowances(&a, cfg->proxy_port, cfg->intercept, v, &mark);
+	n = job_allowances(&a, proxy_port, intercept, v, &mark);
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = policy_put(fd, &v[i], i == 3 ? &mark : NULL);
 	if (rc < 0)
@@ -378,6 +378,11 @@ static uint32_t fingerprint(const struct nw_config *cfg)
 
 #define MIX(s) (h = util_fnv32(h, (s), strlen(s)))
 	MIX(addr_cidr_str(&cfg->subnet, buf, sizeof(buf)));
+	/* The port too: a node whose port moved sweeps the node-wide
+	 * policies once (an earlier netward's subnet-wide allowance named
+	 * the port it had then). */
+	snprintf(buf, sizeof(buf), "%u", (unsigned)cfg->proxy_port);
+	MIX(buf);
 	for (size_t i = 0; i < cfg->n_full_allow_private; i++)
 		MIX(addr_cidr_str(&cfg->full_allow_private[i], buf, sizeof(buf)));
 	for (size_t i = 0; i < cfg->n_deny; i++)

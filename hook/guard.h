@@ -40,8 +40,10 @@
  * missing (IPsec tooling flushed them): the live http jobs' allowances
  * went with them and are the caller's to put back. */
 int guard_install(const struct nw_config *cfg, nw_err *err);
-/* The allowances of the http job at addr (IPv4 text) to its proxy. */
-int guard_allow_job(const struct nw_config *cfg, const char *addr, nw_err *err);
+/* The allowances of the http job at addr (IPv4 text) to its proxy, on
+ * proxy_port and, with intercept, its DNS and redirected connections: the
+ * job's own settings (its record's), whatever the node config says now. */
+int guard_allow_job(const char *addr, uint16_t proxy_port, bool intercept, nw_err *err);
 /* Takes them away, each by its selector; absent is fine. proxy_port is
  * the port they were made for (the job record's); 0 (a record that does
  * not say) finds them in a dump of every policy instead. */

@@ -240,6 +240,17 @@ static int wire_job(const struct nw_config *cfg, struct job_record *r, int netns
 	}
 }
 
+/* A live http job's allowances as it was set up with them: its record's
+ * port and interception, whatever the node config says now (its teardown
+ * takes away what its record names). A record from before the port was
+ * kept gets the config's. */
+static int allow_again(const struct nw_config *cfg, const struct job_record *r, nw_err *err)
+{
+	if (r->proxy_port == 0)
+		return guard_allow_job(r->addr, cfg->proxy_port, cfg->intercept, err);
+	return guard_allow_job(r->addr, r->proxy_port, r->intercept, err);
+}
+
 /* After IPsec tooling flushed the guard's policies: every live http job
  * gets its allowance to its proxy back. A failure leaves that job without
  * its proxy while netward's table is missing, never with more. */
@@ -257,7 +268,7 @@ static void allow_live_jobs(const struct nw_config *cfg)
 		cleanup_err nw_err re = NULL;
 		if (state_read(ids[i], &r, &re) == 1 && r.mode == NW_MODE_HTTP &&
 		    r.addr[0] != '\0' && r.proxy_pid > 0 && kill(r.proxy_pid, 0) == 0 &&
-		    guard_allow_job(cfg, r.addr, &re) < 0)
+		    allow_again(cfg, &r, &re) < 0)
 			log_msg(LOG_ERR, "guard: %s", nw_err_msg(re));
 	}
 }
@@ -322,10 +333,12 @@ static int setup_locked(const struct nw_config *cfg, struct job_record *r,
 	 * made with them, so a teardown finds what to take away. */
 	if (r->mode == NW_MODE_HTTP) {
 		r->proxy_port = cfg->proxy_port;
+		r->intercept = cfg->intercept;
 		if (proxyuid_alloc(r->id, &r->proxy_uid, err) < 0 || state_write(r, err) < 0)
 			return nw_wrap(err, "the job's proxy uid");
 	}
-	if (r->mode == NW_MODE_HTTP && guard_allow_job(cfg, r->addr, err) < 0)
+	if (r->mode == NW_MODE_HTTP &&
+	    guard_allow_job(r->addr, r->proxy_port, r->intercept, err) < 0)
 		return -1;
 	fw_watch_ensure(cfg);
 	return monitor_spawn(cfg, pol, r, err);

@@ -117,6 +117,7 @@ static int parse_job(const struct json *o, struct monitor_spec *s, nw_err *err)
 	/* The config is the one the job was set up with: its proxy port is
 	 * the one the guard's allowances name. */
 	s->r.proxy_port = s->cfg.proxy_port;
+	s->r.intercept = s->cfg.intercept;
 	s->pol.job_id = strdup(s->r.job_id);
 	if (s->pol.job_id == NULL)
 		return nw_fail(err, ENOMEM, "the monitor's spec");

@@ -101,6 +101,15 @@ int state_mkdir(const char *id, nw_err *err)
 	return mkdir_0700(p, err);
 }
 
+static struct json *new_bool(bool v)
+{
+	struct json *j = json_new(JSON_BOOL);
+
+	if (j != NULL)
+		j->b = v;
+	return j;
+}
+
 static int set_num(struct json *o, const char *k, int64_t v, nw_err *err)
 {
 	return json_set(o, k, json_new_int(v), err);
@@ -134,6 +143,7 @@ static struct json *record_json(const struct job_record *r, nw_err *err)
 	    set_num(o, "proxy_start", (int64_t)r->proxy_start, err) < 0 ||
 	    set_num(o, "proxy_uid", (int64_t)r->proxy_uid, err) < 0 ||
 	    set_num(o, "proxy_port", r->proxy_port, err) < 0 ||
+	    json_set(o, "intercept", new_bool(r->intercept), err) < 0 ||
 	    set_num(o, "created", r->created, err) < 0) {
 		nw_fail(err, ENOMEM, "building the job record");
 		return NULL;
@@ -204,6 +214,8 @@ static int record_from_json(const struct json *o, struct job_record *r, nw_err *
 	r->proxy_start = get_u64(o, "proxy_start");
 	r->proxy_uid = (uid_t)get_u64(o, "proxy_uid");
 	r->proxy_port = (uint16_t)get_u64(o, "proxy_port");
+	const struct json *ic = json_get(o, "intercept");
+	r->intercept = ic != NULL && ic->type == JSON_BOOL && ic->b;
 	r->created = (int64_t)get_u64(o, "created");
 	if (r->domains == NULL)
 		return nw_fail(err, ENOMEM, "reading the job record");

@@ -40,6 +40,7 @@ struct job_record {
 	uint64_t proxy_start;
 	uid_t proxy_uid;     /* the proxy's own uid and gid (proxyuid.h), 0: none */
 	uint16_t proxy_port; /* its port on the gateway, which the guard's allowances name */
+	bool intercept;	     /* its proxy intercepts (DNS and redirected connections too) */
 	int64_t created;     /* unix time */
 };
 

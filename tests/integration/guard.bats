@@ -208,3 +208,118 @@ guard_wait_torn_down() {
 	run fc_exec "$h2" 'r http://www.test/'
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
 }
+
+# The node's config moves proxy_port from P1 to P2 while an http job set up
+# with P1 lives, and IPsec tooling flushes the XFRM policies. The next
+# setup puts back the block and every live http job's allowances as its
+# record says (P1), never the config's P2, so the job's teardown takes
+# them all away: once its address is handed out again, a full job there
+# reaches no host service on the gateway's P2 with netward's table gone.
+@test "guard: after a proxy_port change and an XFRM flush, a job's allowances are put back as it was set up, and go with it" {
+	local p1 p2 h1 f1 a1 sub=10.213.78.0/29
+	p1=$(free_port)
+	p2=$(free_port)
+	[ "$p1" != "$p2" ]
+	write_node_config "$NW_CONFIG" --argjson p "$p1" --arg s "$sub" '.proxy_port = $p | .subnet = $s'
+	h1=$(job_id h1)
+	fc_sleeper "$h1" http
+	a1=$(job_state_field "$h1" addr)
+	[ "$(job_state_field "$h1" proxy_port)" = "$p1" ]
+	# The operator moves the proxy port; IPsec tooling flushes.
+	write_node_config "$NW_CONFIG" --argjson p "$p2" --arg s "$sub" '.proxy_port = $p | .subnet = $s'
+	ip xfrm policy flush
+	f1=$(job_id f1)
+	fc_sleeper "$f1" full
+	ip xfrm policy list dir in >&2
+	fc_stop "$h1"
+	guard_wait_torn_down "$h1"
+	echo "# after $h1's teardown, policies naming $a1:" >&2
+	ip xfrm policy list dir in | grep -F "src $a1/32 " >&2 || true
+	# 120 s later (the hold-back, simulated): the address is free again,
+	# and a full job under the same container id (so its allocation
+	# starts where h1's did) gets it.
+	touch -d '-300 seconds' "$NW_STATE/addr-held/$a1"
+	rm -rf "$NW_TMP/bundle-$h1" "$NW_TMP/$h1.out" "$NW_TMP/shared/$h1.probe"
+	fc_sleeper "$h1" full
+	[ "$(job_state_field "$h1" mode)" = full ]
+	[ "$(job_state_field "$h1" addr)" = "$a1" ]
+	host_listener 0.0.0.0 "$p2"
+	fc_watcher_stop
+	nft delete table inet netward
+	! nft list table inet netward >/dev/null 2>&1
+	fc_probe "$h1" "tcp:$NW_GATEWAY:$p2:open"
+	fc_rounds "$h1" 4
+	fc_stop_probes
+	fc_assert_never_reached "$h1"
+}
+
+# The same while the job lives: its proxy dies, the monitor takes its
+# allowances away (P1), and none for P2 was ever made: with the table gone
+# the job reaches no host service on P2.
+@test "guard: after a proxy_port change and an XFRM flush, an http job whose proxy died keeps no allowance" {
+	local p1 p2 h1 f1 proxy i
+	p1=$(free_port)
+	p2=$(free_port)
+	[ "$p1" != "$p2" ]
+	write_node_config "$NW_CONFIG" --argjson p "$p1" '.proxy_port = $p'
+	h1=$(job_id h1)
+	fc_sleeper "$h1" http
+	write_node_config "$NW_CONFIG" --argjson p "$p2" '.proxy_port = $p'
+	ip xfrm policy flush
+	f1=$(job_id f1)
+	fc_sleeper "$f1" full
+	proxy=$(job_state_field "$h1" proxy_pid)
+	[ -n "$proxy" ]
+	kill -KILL "$proxy"
+	for i in $(seq 1 50); do
+		pid_gone "$proxy" && break
+		sleep 0.1
+	done
+	pid_gone "$proxy"
+	sleep 0.5
+	ip xfrm policy list dir in >&2
+	host_listener 0.0.0.0 "$p2"
+	fc_watcher_stop
+	nft delete table inet netward
+	! nft list table inet netward >/dev/null 2>&1
+	fc_probe "$h1" "tcp:$NW_GATEWAY:$p2:open"
+	fc_rounds "$h1" 4
+	fc_stop_probes
+	fc_assert_never_reached "$h1"
+}
+
+# An earlier netward allowed the whole job subnet TCP to the gateway's
+# proxy port. A setup deletes that allowance by its selector (the current
+# port); a node whose port moved meanwhile sweeps every node-wide policy
+# once, since the guard's routing table is keyed on the port too: with the
+# table gone, a full job reaches no host service on the old port.
+@test "guard: an earlier netward's subnet-wide allowance goes once the node's proxy port moved" {
+	local old f1 h1 subnet=${NW_SUBNET_PREFIX}0.0/16
+	old=$(free_port)
+	# A job that lived through the upgrade, set up on the old port, and
+	# what the earlier netward left for it.
+	write_node_config "$NW_CONFIG" --argjson p "$old" '.proxy_port = $p'
+	h1=$(job_id h1)
+	fc_sleeper "$h1" http
+	ip xfrm policy add dir in src "$subnet" dst "$NW_GATEWAY/32" proto tcp dport "$old" \
+		priority "$(printf %d 0x6e70)" action allow
+	# The upgraded node's config: the default proxy port.
+	write_node_config "$NW_CONFIG"
+	f1=$(job_id f1)
+	fc_sleeper "$f1" full
+	ip xfrm policy list dir in >&2
+	! ip xfrm policy get dir in src "$subnet" dst "$NW_GATEWAY/32" proto tcp dport "$old" \
+		>/dev/null 2>&1
+	ip xfrm policy get dir in src "$subnet" | grep -q "action block"
+	# The old port free again for a host service: h1's proxy goes.
+	fc_stop "$h1"
+	guard_wait_torn_down "$h1"
+	host_listener 0.0.0.0 "$old"
+	fc_watcher_stop
+	nft delete table inet netward
+	! nft list table inet netward >/dev/null 2>&1
+	fc_probe "$f1" "tcp:$NW_GATEWAY:$old:open"
+	fc_rounds "$f1" 4
+	fc_stop_probes
+	fc_assert_never_reached "$f1"
+}
