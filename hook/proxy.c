@@ -544,8 +544,9 @@ static int setup(struct proxy *p, const struct proxy_opts *o, nw_err *err)
 	struct nw_addr listen_addr = {.family = 0};
 	if (getsockname(o->listen_fd, (struct sockaddr *)&ls, &lslen) == 0)
 		addr_from_sockaddr((struct sockaddr *)&ls, &listen_addr);
-	if (listen_addr.family == AF_INET && memcmp(listen_addr.a, "\0\0\0\0", 4) == 0)
-		listen_addr.family = 0; /* 0.0.0.0: no one address */
+	static const uint8_t any[16];
+	if (memcmp(listen_addr.a, any, listen_addr.family == AF_INET ? 4 : 16) == 0)
+		listen_addr.family = 0; /* 0.0.0.0 or ::, no one address */
 	if (nodeaddr_nl_open(&p->node, &listen_addr, err) < 0)
 		return nw_wrap(err, "proxy");
 	p->node_check = (struct nodeaddr_check){.is_node = nodeaddr_nl_is_node, .ctx = &p->node};
