@@ -199,6 +199,19 @@ int hostfw_ipt_close(const char *ipt, nw_err *err)
 
 int hostfw_legacy_state(bool *drops, bool *open, bool *ours)
 {
+	struct hostfw_legacy st;
+	cleanup_err nw_err e = NULL;
+
+	if (hostfw_legacy_read(&st, &e) < 0)
+		return hostfw_legacy_state_save(drops, open, ours);
+	*drops = st.drops;
+	*open = st.open;
+	*ours = st.ours;
+	return 0;
+}
+
+int hostfw_legacy_state_save(bool *drops, bool *open, bool *ours)
+{
 	char out[16384];
 	cleanup_err nw_err e = NULL;
 	int rc = hostfw_exec((const char *const[]){HOSTFW_IPT_LEGACY "-save", "-t", "filter", NULL},

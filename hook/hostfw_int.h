@@ -22,10 +22,25 @@ int hostfw_ipt_open(const char *ipt, const char *subnet, nw_err *err);
 int hostfw_ipt_close(const char *ipt, nw_err *err);
 /* iptables-legacy's filter table is loaded in the kernel. */
 bool hostfw_legacy_present(void);
-/* From iptables-legacy-save: whether INPUT or FORWARD has policy DROP,
- * whether both jump to netward's chains, whether any of netward's chains
- * exists. -1 when it cannot be read. */
+/* Whether INPUT or FORWARD has policy DROP, whether both jump to netward's
+ * chains, whether any of netward's chains exists: from the kernel
+ * (hostfw_legacy_read), or where that fails from iptables-legacy-save's
+ * output. -1 when neither can be read. */
 int hostfw_legacy_state(bool *drops, bool *open, bool *ours);
+
+/* hostfw_legacy.c */
+struct hostfw_legacy {
+	bool drops, open, ours;
+};
+/* The table from the kernel, as iptables-legacy-save reads it. */
+int hostfw_legacy_read(struct hostfw_legacy *st, nw_err *err);
+/* The same reading from the blob of IPT_SO_GET_ENTRIES (size bytes) and
+ * IPT_SO_GET_INFO's valid_hooks and underflow (NF_INET_NUMHOOKS of them);
+ * -1 when an entry runs past the blob. */
+int hostfw_legacy_parse(const void *blob, size_t size, unsigned valid_hooks,
+			const unsigned *underflow, struct hostfw_legacy *st);
+/* iptables-legacy-save's reading, for where the kernel's is refused. */
+int hostfw_legacy_state_save(bool *drops, bool *open, bool *ours);
 
 /* firewalld's runtime binding of each job's host interface to netward's
  * zone, through D-Bus; a file under the state directory records that
