@@ -133,7 +133,7 @@ teardown() {
 }
 
 @test "fwclosed: a dead proxy's port bound by a host service on 0.0.0.0 is out of the job's reach" {
-	local h1 proxy i port
+	local h1 port
 	# A port of this test's own: another job's live proxy on the gateway
 	# would keep a host service from binding 0.0.0.0 there.
 	port=$(free_port)
@@ -142,14 +142,7 @@ teardown() {
 	fc_sleeper "$h1" http
 	run fc_exec "$h1" 'r http://www.test/'
 	assert_line_has "RESULT http://www.test/ 200 " "hello from www.test"
-	proxy=$(job_state_field "$h1" proxy_pid)
-	[ -n "$proxy" ]
-	kill -KILL "$proxy"
-	for i in $(seq 1 50); do
-		pid_gone "$proxy" && break
-		sleep 0.1
-	done
-	pid_gone "$proxy"
+	fc_kill_proxy "$h1"
 	# As squid would when it starts: every address, the proxy's port.
 	host_listener 0.0.0.0 "$port"
 	run fc_exec "$h1" "reach $NW_GATEWAY $port; r http://www.test/ -m 4; r http://$NW_GATEWAY:$port/ -m 4 --noproxy '*'"

@@ -188,6 +188,19 @@ fc_assert_guard_gone() {
 	fi
 }
 
+# fc_kill_proxy ID: kills the job's proxy and waits until it is gone.
+fc_kill_proxy() {
+	local proxy _
+	proxy=$(job_state_field "$1" proxy_pid)
+	[ -n "$proxy" ] || return 1
+	kill -KILL "$proxy"
+	for _ in $(seq 1 50); do
+		pid_gone "$proxy" && return 0
+		sleep 0.1
+	done
+	pid_gone "$proxy"
+}
+
 # fc_stop ID: kills and deletes a job through runc (its poststop runs).
 fc_stop() {
 	kill_job "$1"

@@ -43,19 +43,12 @@ teardown() {
 # The same policy for an http job whose proxy died: the dead-proxy-port
 # rule (socket mark) lives in the table only.
 @test "guard: with the table gone, an http job whose proxy died reaches no host service on its port" {
-	local port h1 proxy i
+	local port h1
 	port=$(free_port)
 	write_node_config "$NW_CONFIG" --argjson p "$port" '.proxy_port = $p'
 	h1=$(job_id h1)
 	fc_sleeper "$h1" http
-	proxy=$(job_state_field "$h1" proxy_pid)
-	[ -n "$proxy" ]
-	kill -KILL "$proxy"
-	for i in $(seq 1 50); do
-		pid_gone "$proxy" && break
-		sleep 0.1
-	done
-	pid_gone "$proxy"
+	fc_kill_proxy "$h1"
 	host_listener 0.0.0.0 "$port"
 	fc_watcher_stop
 	nft delete table inet netward
@@ -257,7 +250,7 @@ guard_wait_torn_down() {
 # allowances away (P1), and none for P2 was ever made: with the table gone
 # the job reaches no host service on P2.
 @test "guard: after a proxy_port change and an XFRM flush, an http job whose proxy died keeps no allowance" {
-	local p1 p2 h1 f1 proxy i
+	local p1 p2 h1 f1 a1 i
 	p1=$(free_port)
 	p2=$(free_port)
 	[ "$p1" != "$p2" ]
@@ -268,16 +261,15 @@ guard_wait_torn_down() {
 	ip xfrm policy flush
 	f1=$(job_id f1)
 	fc_sleeper "$f1" full
-	proxy=$(job_state_field "$h1" proxy_pid)
-	[ -n "$proxy" ]
-	kill -KILL "$proxy"
+	a1=$(job_state_field "$h1" addr)
+	fc_kill_proxy "$h1"
+	# The monitor takes the job's allowances away once its proxy died.
 	for i in $(seq 1 50); do
-		pid_gone "$proxy" && break
+		guard_gone_for "$a1" && break
 		sleep 0.1
 	done
-	pid_gone "$proxy"
-	sleep 0.5
 	ip xfrm policy list dir in >&2
+	guard_gone_for "$a1"
 	host_listener 0.0.0.0 "$p2"
 	fc_watcher_stop
 	nft delete table inet netward

@@ -3,7 +3,6 @@
  * own, through the changes netward and Docker make to it. */
 #include <sched.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "hostfw_int.h"
@@ -64,23 +63,10 @@ static int readings_in_netns(void)
 
 static void test_kernel_and_save_agree(void)
 {
-	int st = 0;
-	pid_t pid;
+	static const char *const why[] = {"no network namespace (root?)", "no " HOSTFW_IPT_LEGACY,
+					  "iptables-legacy failed"};
 
-	fflush(stdout);
-	pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		int rc = readings_in_netns();
-		fflush(stdout);
-		_exit(rc);
-	}
-	CHECK(waitpid(pid, &st, 0) == pid);
-	if (WIFEXITED(st) && WEXITSTATUS(st) >= 2)
-		printf("# cannot tell: %s\n", WEXITSTATUS(st) == 2 ? "no network namespace (root?)"
-					      : WEXITSTATUS(st) == 3 ? "no " HOSTFW_IPT_LEGACY
-								     : "iptables-legacy failed");
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	unit_in_child(readings_in_netns, why, 3);
 }
 
 /* A blob cut short, or an entry that claims more than there is, is an

@@ -490,23 +490,10 @@ static int filter_in_netns(void)
 
 static void test_filter_kernel(void)
 {
-	int st = 0;
-	pid_t pid;
+	static const char *const why[] = {"no network namespace (root?)", "ip(8) failed",
+					  "no rtnetlink socket"};
 
-	fflush(stdout);
-	pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		int rc = filter_in_netns();
-		fflush(stdout);
-		_exit(rc);
-	}
-	CHECK(waitpid(pid, &st, 0) == pid);
-	if (WIFEXITED(st) && WEXITSTATUS(st) >= 2)
-		printf("# cannot tell: %s\n", WEXITSTATUS(st) == 2 ? "no network namespace (root?)"
-					      : WEXITSTATUS(st) == 3 ? "ip(8) failed"
-								     : "no rtnetlink socket");
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	unit_in_child(filter_in_netns, why, 3);
 }
 
 int main(void)

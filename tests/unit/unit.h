@@ -6,6 +6,8 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static int unit_passed, unit_failed, unit_cur_failed;
 
@@ -40,6 +42,29 @@ static int unit_passed, unit_failed, unit_cur_failed;
 			printf("ok - %s\n", #fn);                                                  \
 		}                                                                                  \
 	} while (0)
+
+/* Runs fn in a child process, which may enter namespaces of its own
+ * without touching the test's: fn returns 0 (passed), 1 (failed: its
+ * CHECK lines are printed) or 2 and up, a reason it could not tell,
+ * why[status - 2], which fails the test with that reason. */
+static inline void unit_in_child(int (*fn)(void), const char *const *why, int nwhy)
+{
+	int st = 0;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		int rc = fn();
+		fflush(stdout);
+		_exit(rc);
+	}
+	CHECK(waitpid(pid, &st, 0) == pid);
+	if (WIFEXITED(st) && WEXITSTATUS(st) >= 2 && WEXITSTATUS(st) - 2 < nwhy)
+		printf("# cannot tell: %s\n", why[WEXITSTATUS(st) - 2]);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
 
 #define UNIT_DONE()                                                                                \
 	do {                                                                                       \
