@@ -731,7 +731,7 @@ bp_assert_never_smuggled() {
 	# first byte: not before (the client counts whole seconds), and within
 	# a fifth more (the proxy checks timeouts once a tick).
 	local secs t_head lo hi
-	t_head=$(sed -n 's/^#define T_HEAD[[:space:]]*\([0-9]*\).*/\1/p' "$NW_ROOT/hook/proxy_int.h")
+	t_head=$(hook_const T_HEAD)
 	lo=$((t_head / 1000 - 1)) hi=$((t_head / 1000 + t_head / 5000))
 	secs=$(sed -n 's/^SLOW closed after \([0-9]*\) s.*/\1/p' <<<"$output")
 	if [ -z "$secs" ] || [ "$secs" -lt "$lo" ] || [ "$secs" -gt "$hi" ]; then

@@ -71,9 +71,7 @@ teardown() {
 	fc_sleeper "$h1" http
 	fc_sleeper "$f1" full
 	haddr=$(job_state_field "$h1" addr)
-	fc_watcher_stop
-	nft delete table inet netward
-	! nft list table inet netward >/dev/null 2>&1
+	fc_table_gone
 	fc_probe "$h1" "tcp:$NW_GATEWAY:$port" "tcp:$TESTNET_HOST_ADDR:$port" \
 		"tcp:$TESTNET_WWW:80" "udp:$TESTNET_DNS:53" "tcp:$NW_GATEWAY:22"
 	fc_probe "$f1" "tcp:$NW_GATEWAY:$port" "tcp:$TESTNET_HOST_ADDR:$port" \

@@ -115,6 +115,25 @@ fc_watcher_stop() {
 	echo "$pid" >"$NW_TMP/watcher.stopped"
 }
 
+# fc_table_gone: the watcher stopped and netward's table deleted, so that
+# only the guard stands.
+fc_table_gone() {
+	fc_watcher_stop || return 1
+	nft delete table inet netward
+	! nft list table inet netward >/dev/null 2>&1
+}
+
+# fc_never_reaches ID TARGET...: four rounds of the job's probes at each
+# TARGET (fc_probe's form), none answered.
+fc_never_reaches() {
+	local id=$1
+	shift
+	fc_probe "$id" "$@"
+	fc_rounds "$id" 4
+	fc_stop_probes
+	fc_assert_never_reached "$id"
+}
+
 fc_watcher_cont() {
 	[ -n "${NW_TMP:-}" ] && [ -f "$NW_TMP/watcher.stopped" ] || return 0
 	kill -CONT "$(cat "$NW_TMP/watcher.stopped")" 2>/dev/null || true

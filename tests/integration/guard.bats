@@ -31,13 +31,8 @@ teardown() {
 	# With the table: closed.
 	run fc_exec "$f1" "reach $NW_GATEWAY $port"
 	assert_output_has "REACH $NW_GATEWAY:$port closed"
-	fc_watcher_stop
-	nft delete table inet netward
-	! nft list table inet netward >/dev/null 2>&1
-	fc_probe "$f1" "tcp:$NW_GATEWAY:$port:open"
-	fc_rounds "$f1" 4
-	fc_stop_probes
-	fc_assert_never_reached "$f1"
+	fc_table_gone
+	fc_never_reaches "$f1" "tcp:$NW_GATEWAY:$port:open"
 }
 
 # The same policy for an http job whose proxy died: the dead-proxy-port
@@ -50,13 +45,8 @@ teardown() {
 	fc_sleeper "$h1" http
 	fc_kill_proxy "$h1"
 	host_listener 0.0.0.0 "$port"
-	fc_watcher_stop
-	nft delete table inet netward
-	! nft list table inet netward >/dev/null 2>&1
-	fc_probe "$h1" "tcp:$NW_GATEWAY:$port:open"
-	fc_rounds "$h1" 4
-	fc_stop_probes
-	fc_assert_never_reached "$h1"
+	fc_table_gone
+	fc_never_reaches "$h1" "tcp:$NW_GATEWAY:$port:open"
 }
 
 # IPsec tooling (`ip xfrm policy flush`) takes the guard's policies, the
@@ -97,9 +87,7 @@ teardown() {
 	h1=$(job_id h1)
 	fc_sleeper "$h1" http
 	ifn=$(job_state_field "$h1" host_if)
-	fc_watcher_stop
-	nft delete table inet netward
-	! nft list table inet netward >/dev/null 2>&1
+	fc_table_gone
 	run fc_exec "$h1" "reach $TESTNET_WWW 80; reach $NW_GATEWAY 3129; reach $NW_GATEWAY 22
 		python3 -c 'import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -126,13 +114,10 @@ guard_gone_for() {
 # guard_wait_torn_down ID: until the job's detached teardown removed its
 # record, the last thing it does.
 guard_wait_torn_down() {
-	local _
-	for _ in $(seq 1 100); do
-		[ ! -e "$NW_STATE/jobs/$1" ] && return 0
-		sleep 0.1
-	done
-	echo "job $1 still has a record" >&2
-	return 1
+	eventually 10 test ! -e "$NW_STATE/jobs/$1" || {
+		echo "job $1 still has a record" >&2
+		return 1
+	}
 }
 
 # A teardown takes a job's allowances away one by one, by the selectors of
@@ -237,20 +222,15 @@ guard_wait_torn_down() {
 	[ "$(job_state_field "$h1" mode)" = full ]
 	[ "$(job_state_field "$h1" addr)" = "$a1" ]
 	host_listener 0.0.0.0 "$p2"
-	fc_watcher_stop
-	nft delete table inet netward
-	! nft list table inet netward >/dev/null 2>&1
-	fc_probe "$h1" "tcp:$NW_GATEWAY:$p2:open"
-	fc_rounds "$h1" 4
-	fc_stop_probes
-	fc_assert_never_reached "$h1"
+	fc_table_gone
+	fc_never_reaches "$h1" "tcp:$NW_GATEWAY:$p2:open"
 }
 
 # The same while the job lives: its proxy dies, the monitor takes its
 # allowances away (P1), and none for P2 was ever made: with the table gone
 # the job reaches no host service on P2.
 @test "guard: after a proxy_port change and an XFRM flush, an http job whose proxy died keeps no allowance" {
-	local p1 p2 h1 f1 a1 i
+	local p1 p2 h1 f1 a1
 	p1=$(free_port)
 	p2=$(free_port)
 	[ "$p1" != "$p2" ]
@@ -264,20 +244,13 @@ guard_wait_torn_down() {
 	a1=$(job_state_field "$h1" addr)
 	fc_kill_proxy "$h1"
 	# The monitor takes the job's allowances away once its proxy died.
-	for i in $(seq 1 50); do
-		guard_gone_for "$a1" && break
-		sleep 0.1
-	done
-	ip xfrm policy list dir in >&2
-	guard_gone_for "$a1"
+	eventually 5 guard_gone_for "$a1" || {
+		ip xfrm policy list dir in >&2
+		false
+	}
 	host_listener 0.0.0.0 "$p2"
-	fc_watcher_stop
-	nft delete table inet netward
-	! nft list table inet netward >/dev/null 2>&1
-	fc_probe "$h1" "tcp:$NW_GATEWAY:$p2:open"
-	fc_rounds "$h1" 4
-	fc_stop_probes
-	fc_assert_never_reached "$h1"
+	fc_table_gone
+	fc_never_reaches "$h1" "tcp:$NW_GATEWAY:$p2:open"
 }
 
 # An earlier netward allowed the whole job subnet TCP to the gateway's
@@ -307,11 +280,6 @@ guard_wait_torn_down() {
 	fc_stop "$h1"
 	guard_wait_torn_down "$h1"
 	host_listener 0.0.0.0 "$old"
-	fc_watcher_stop
-	nft delete table inet netward
-	! nft list table inet netward >/dev/null 2>&1
-	fc_probe "$f1" "tcp:$NW_GATEWAY:$old:open"
-	fc_rounds "$f1" 4
-	fc_stop_probes
-	fc_assert_never_reached "$f1"
+	fc_table_gone
+	fc_never_reaches "$f1" "tcp:$NW_GATEWAY:$old:open"
 }

@@ -225,6 +225,24 @@ run_job() {
 	runc_run "$1" "$2"
 }
 
+# hook_const NAME: a constant #defined in hook/*.h, so that a test's
+# waits follow the code's own numbers.
+hook_const() {
+	awk -v n="$1" '$1 == "#define" && $2 == n { print $3; exit }' "$NW_ROOT"/hook/*.h
+}
+
+# eventually SECONDS CMD...: until CMD succeeds, every 0.1 s, for at most
+# SECONDS; its status then.
+eventually() {
+	local n=$(($1 * 10)) _
+	shift
+	for _ in $(seq 1 "$n"); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
 # A unique container id per test, so a leftover never collides.
 job_id() {
 	printf 'nwt-%s-%s-%s' "$BATS_TEST_NUMBER" "$$" "$1"

@@ -68,15 +68,14 @@ foreign_tables() {
 
 # ---- the daemons ----
 
+# wait_for WHAT CMD...: until CMD succeeds, for at most 30 s.
 wait_for() {
-	local what=$1 i
+	local what=$1
 	shift
-	for i in $(seq 150); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	echo "$what did not come up" >&2
-	return 1
+	eventually 30 "$@" >/dev/null 2>&1 || {
+		echo "$what did not come up" >&2
+		return 1
+	}
 }
 
 # start_dockerd [PATH-PREFIX]: dockerd on its own socket and data root,

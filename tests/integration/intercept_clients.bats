@@ -242,8 +242,8 @@ PY
 
 @test "intercept: the proxy waits T_PEEK for the first bytes: a silent connection and a ClientHello cut short are closed then, not before" {
 	local id b t_peek tick lo hi line secs w
-	t_peek=$(sed -n 's/^#define T_PEEK[[:space:]]*\([0-9]*\).*/\1/p' "$NW_ROOT/hook/proxy_int.h")
-	tick=$(sed -n 's/^#define PROXY_TICK_MS[[:space:]]*\([0-9]*\).*/\1/p' "$NW_ROOT/hook/proxy_int.h")
+	t_peek=$(hook_const T_PEEK)
+	tick=$(hook_const PROXY_TICK_MS)
 	[ -n "$t_peek" ] && [ -n "$tick" ]
 	id=$(job_id peek)
 	b=$(ic_bundle "$id" www.test 'python3 /nwt/peek.py '"$TESTNET_WWW"' '"$((t_peek / 1000 * 3))")

@@ -500,13 +500,6 @@ threading.Thread(target=hold).start()' "$ua")
 	[ ! -e "$mnt/netward/$id" ]
 }
 
-# A constant of the proxy's (hook/proxy_int.h, hook/accesslog.h), so the
-# waits follow the code.
-proxy_const() {
-	awk -v n="$1" '$1 == "#define" && $2 == n { print $3 }' \
-		"$NW_ROOT/hook/proxy_int.h" "$NW_ROOT/hook/accesslog.h"
-}
-
 # The proxy's voluntary context switches: one per sleep it woke from.
 wakeups() {
 	awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$1/status"
@@ -515,7 +508,7 @@ wakeups() {
 # idle_within PID MS: until PID has not woken for 4 ticks, within MS.
 idle_within() {
 	local pid=$1 ms=$2 tick a b waited=0
-	tick=$(proxy_const PROXY_TICK_MS)
+	tick=$(hook_const PROXY_TICK_MS)
 	while [ "$waited" -le "$ms" ]; do
 		a=$(wakeups "$pid")
 		sleep "$(awk -v t="$tick" 'BEGIN { print 4 * t / 1000 }')"
@@ -533,10 +526,10 @@ idle_within() {
 # summed up after ACCESSLOG_REPEAT_MS, the counters reach status on the
 # tick, and then it sleeps again.
 @test "proxy idle: an idle job proxy never wakes; its timers run again once the job speaks" {
-	local id b pid tick pool repeat a log st i
-	tick=$(proxy_const PROXY_TICK_MS)
-	pool=$(proxy_const T_POOL_IDLE)
-	repeat=$(proxy_const ACCESSLOG_REPEAT_MS)
+	local id b pid tick pool repeat a log
+	tick=$(hook_const PROXY_TICK_MS)
+	pool=$(hook_const T_POOL_IDLE)
+	repeat=$(hook_const ACCESSLOG_REPEAT_MS)
 	[ -n "$tick" ] && [ -n "$pool" ] && [ -n "$repeat" ]
 	mkdir -p "$NW_TMP/shared"
 	id=$(job_id idle)
@@ -569,12 +562,6 @@ idle_within() {
 	log=$NW_STATE/jobs/$id/access.log
 	wait_for_text "$log" 'note="the line before repeated 1 more times"' \
 		$(((repeat + 8 * tick) / 1000 + 1))
-	for i in $(seq 1 $((4 * tick / 100 + 20))); do
-		st=$("$NETWARD" --config "$NW_CONFIG" status --json </dev/null |
-			jq -c --arg id "$id" '.[] | select(.id == $id)')
-		jq -e '.requests_denied == 2' <<<"$st" >/dev/null && break
-		sleep 0.1
-	done
-	jq -e '.requests_denied == 2' <<<"$st"
+	wait_stats "$id" '.requests_denied == 2'
 	idle_within "$pid" $((pool + 8 * tick))
 }

@@ -29,14 +29,9 @@ nw_suite testnet unreachable
 	assert_clean "$id"
 }
 
-# A constant of hook/accesslog.h, so the waits follow the code.
-alog_const() {
-	awk -v n="$1" '$1 == "#define" && $2 == n { print $3 }' "$NW_ROOT/hook/accesslog.h"
-}
-
 @test "proxypolicy: a job flooding its access log stays under the cap; status says lines were dropped" {
 	local id b cap=16384 log st pid repeat_ms i
-	repeat_ms=$(alog_const ACCESSLOG_REPEAT_MS)
+	repeat_ms=$(hook_const ACCESSLOG_REPEAT_MS)
 	[ -n "$repeat_ms" ]
 	write_node_config "$NW_CONFIG" ".job_log_max_bytes = $cap"
 	id=$(job_id logflood)
