@@ -160,7 +160,7 @@ static int mark_opened(nw_err *err)
 static int open_known(const struct scan *s, const char *subnet, const char *host_if, bool *changed,
 		      nw_err *err)
 {
-	bool ldrops, lopen, lours;
+	struct hostfw_legacy l;
 
 	*changed = false;
 	if (drops(s, is_iptables)) {
@@ -168,8 +168,7 @@ static int open_known(const struct scan *s, const char *subnet, const char *host
 			return -1;
 		*changed = true;
 	}
-	if (hostfw_legacy_present() && hostfw_legacy_state(&ldrops, &lopen, &lours) == 0 &&
-	    ldrops && !lopen &&
+	if (hostfw_legacy_state(&l) == 0 && l.drops && !l.open &&
 	    (mark_opened(err) < 0 || hostfw_ipt_open(HOSTFW_IPT_LEGACY, subnet, err) < 0))
 		return -1;
 	if (drops(s, is_firewalld)) {
@@ -205,7 +204,7 @@ int hostfw_close(bool always, nw_err *err)
 {
 	cleanup_free char *chains = NULL;
 	cleanup_err nw_err lerr = NULL;
-	bool ldrops, lopen, lours;
+	struct hostfw_legacy l;
 	int rc = 0;
 
 	if (!always && access(OPENED_MARKER, F_OK) != 0)
@@ -218,7 +217,7 @@ int hostfw_close(bool always, nw_err *err)
 	else if (strstr(chains, "\"" HOSTFW_IPT_INPUT "\"") != NULL ||
 		 strstr(chains, "\"" HOSTFW_IPT_FORWARD "\"") != NULL)
 		rc |= hostfw_ipt_close(HOSTFW_IPT_NFT, err);
-	if (hostfw_legacy_present() && hostfw_legacy_state(&ldrops, &lopen, &lours) == 0 && lours)
+	if (hostfw_legacy_state(&l) == 0 && l.ours)
 		rc |= hostfw_ipt_close(HOSTFW_IPT_LEGACY, err);
 	rc |= hostfw_firewalld_close(err);
 	if (rc < 0)
@@ -265,7 +264,7 @@ void hostfw_report(const struct nw_config *cfg, FILE *out)
 	struct scan s;
 	cleanup_err nw_err e = NULL;
 	char subnet[INET6_ADDRSTRLEN + 5], fwd[8] = "?";
-	bool ldrops, lopen, lours;
+	struct hostfw_legacy l;
 	cleanup_file FILE *f = fopen("/proc/sys/net/ipv4/ip_forward", "re");
 
 	addr_cidr_str(&cfg->subnet, subnet, sizeof(subnet));
@@ -277,12 +276,12 @@ void hostfw_report(const struct nw_config *cfg, FILE *out)
 	}
 	for (size_t i = 0; i < s.n; i++)
 		report_chain(&s.c[i], subnet, out);
-	if (hostfw_legacy_present() && hostfw_legacy_state(&ldrops, &lopen, &lours) == 0)
+	if (hostfw_legacy_state(&l) == 0)
 		fprintf(out, "  iptables-legacy: filter table, INPUT or FORWARD policy %s%s\n",
-			ldrops ? "DROP" : "ACCEPT",
-			lopen	 ? "; open for netward's interfaces"
-			: ldrops ? "; netward opens it at job setup"
-				 : "");
+			l.drops ? "DROP" : "ACCEPT",
+			l.open	  ? "; open for netward's interfaces"
+			: l.drops ? "; netward opens it at job setup"
+				  : "");
 	if (s.n == 0 && !hostfw_legacy_present())
 		fprintf(out, "  none found\n");
 	if (f != NULL && fgets(fwd, sizeof(fwd), f) != NULL)

@@ -197,48 +197,6 @@ int hostfw_ipt_close(const char *ipt, nw_err *err)
 	return rc;
 }
 
-int hostfw_legacy_state(bool *drops, bool *open, bool *ours)
-{
-	struct hostfw_legacy st;
-	cleanup_err nw_err e = NULL;
-
-	if (hostfw_legacy_read(&st, &e) < 0)
-		return hostfw_legacy_state_save(drops, open, ours);
-	*drops = st.drops;
-	*open = st.open;
-	*ours = st.ours;
-	return 0;
-}
-
-int hostfw_legacy_state_save(bool *drops, bool *open, bool *ours)
-{
-	char out[16384];
-	cleanup_err nw_err e = NULL;
-	int rc = hostfw_exec((const char *const[]){HOSTFW_IPT_LEGACY "-save", "-t", "filter", NULL},
-			     out, sizeof(out), &e);
-
-	*drops = *open = *ours = false;
-	if (rc != 0)
-		return -1;
-	*ours = strstr(out, ":" HOSTFW_IPT_INPUT " ") != NULL ||
-		strstr(out, ":" HOSTFW_IPT_FORWARD " ") != NULL;
-	*drops = strstr(out, ":INPUT DROP") != NULL || strstr(out, ":FORWARD DROP") != NULL;
-	*open = strstr(out, "-j " HOSTFW_IPT_INPUT "\n") != NULL &&
-		strstr(out, "-j " HOSTFW_IPT_FORWARD "\n") != NULL;
-	return 0;
-}
-
-bool hostfw_legacy_present(void)
-{
-	cleanup_file FILE *f = fopen("/proc/net/ip_tables_names", "re");
-	char name[64];
-
-	while (f != NULL && fgets(name, sizeof(name), f) != NULL)
-		if (strcmp(name, "filter\n") == 0)
-			return true;
-	return false;
-}
-
 /* One method of firewalld's zone interface on netward's zone, with ifname
  * as its second argument when not NULL; the reply in out. */
 static int firewalld_call(const char *method, const char *ifname, char *out, size_t len,

@@ -20,18 +20,18 @@ int hostfw_exec(const char *const *argv, char *out, size_t len, nw_err *err);
 /* One iptables backend: "/usr/sbin/iptables-nft" or "/usr/sbin/iptables-legacy". */
 int hostfw_ipt_open(const char *ipt, const char *subnet, nw_err *err);
 int hostfw_ipt_close(const char *ipt, nw_err *err);
-/* iptables-legacy's filter table is loaded in the kernel. */
-bool hostfw_legacy_present(void);
-/* Whether INPUT or FORWARD has policy DROP, whether both jump to netward's
- * chains, whether any of netward's chains exists: from the kernel
- * (hostfw_legacy_read), or where that fails from iptables-legacy-save's
- * output. -1 when neither can be read. */
-int hostfw_legacy_state(bool *drops, bool *open, bool *ours);
-
-/* hostfw_legacy.c */
+/* hostfw_legacy.c: iptables-legacy's filter table. */
 struct hostfw_legacy {
-	bool drops, open, ours;
+	bool drops; /* INPUT or FORWARD has policy DROP */
+	bool open;  /* both jump to netward's chains */
+	bool ours;  /* one of netward's chains exists */
 };
+/* The table is loaded in the kernel. */
+bool hostfw_legacy_present(void);
+/* The table, when it is loaded: from the kernel (hostfw_legacy_read), or
+ * where that fails from iptables-legacy-save's output. -1 when it is not
+ * loaded or neither can be read. */
+int hostfw_legacy_state(struct hostfw_legacy *st);
 /* The table from the kernel, as iptables-legacy-save reads it. */
 int hostfw_legacy_read(struct hostfw_legacy *st, nw_err *err);
 /* The same reading from the blob of IPT_SO_GET_ENTRIES (size bytes) and
@@ -40,7 +40,7 @@ int hostfw_legacy_read(struct hostfw_legacy *st, nw_err *err);
 int hostfw_legacy_parse(const void *blob, size_t size, unsigned valid_hooks,
 			const unsigned *underflow, struct hostfw_legacy *st);
 /* iptables-legacy-save's reading, for where the kernel's is refused. */
-int hostfw_legacy_state_save(bool *drops, bool *open, bool *ours);
+int hostfw_legacy_state_save(struct hostfw_legacy *st);
 
 /* firewalld's runtime binding of each job's host interface to netward's
  * zone, through D-Bus; a file under the state directory records that

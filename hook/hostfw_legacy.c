@@ -11,6 +11,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/x_tables.h>
 #include <linux/netfilter_ipv4/ip_tables.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -124,4 +125,46 @@ int hostfw_legacy_read(struct hostfw_legacy *st, nw_err *err)
 		return 0;
 	}
 	return nw_fail(err, EAGAIN, "iptables-legacy's filter table kept changing");
+}
+
+int hostfw_legacy_state_save(struct hostfw_legacy *st)
+{
+	char out[16384];
+	cleanup_err nw_err e = NULL;
+	int rc = hostfw_exec((const char *const[]){HOSTFW_IPT_LEGACY "-save", "-t", "filter", NULL},
+			     out, sizeof(out), &e);
+
+	*st = (struct hostfw_legacy){.drops = false};
+	if (rc != 0)
+		return -1;
+	st->ours = strstr(out, ":" HOSTFW_IPT_INPUT " ") != NULL ||
+		   strstr(out, ":" HOSTFW_IPT_FORWARD " ") != NULL;
+	st->drops = strstr(out, ":INPUT DROP") != NULL || strstr(out, ":FORWARD DROP") != NULL;
+	st->open = strstr(out, "-j " HOSTFW_IPT_INPUT "\n") != NULL &&
+		   strstr(out, "-j " HOSTFW_IPT_FORWARD "\n") != NULL;
+	return 0;
+}
+
+bool hostfw_legacy_present(void)
+{
+	cleanup_file FILE *f = fopen("/proc/net/ip_tables_names", "re");
+	char name[64];
+
+	while (f != NULL && fgets(name, sizeof(name), f) != NULL)
+		if (strcmp(name, "filter\n") == 0)
+			return true;
+	return false;
+}
+
+int hostfw_legacy_state(struct hostfw_legacy *st)
+{
+	cleanup_err nw_err e = NULL;
+
+	/* Never asked of a kernel without the table: the question would
+	 * load it. */
+	if (!hostfw_legacy_present())
+		return -1;
+	if (hostfw_legacy_read(st, &e) == 0)
+		return 0;
+	return hostfw_legacy_state_save(st);
 }

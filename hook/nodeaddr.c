@@ -91,9 +91,9 @@ static int grow(struct nodeaddr_entry **v, size_t n, size_t *cap)
 
 static int add(struct nodeaddr_set *s, const struct nodeaddr_entry *e)
 {
-	if (is_host(&e->net) && is_quiet(s, &e->net.addr))
-		return 0; /* the node's anyway, held once */
 	if (is_host(&e->net)) {
+		if (is_quiet(s, &e->net.addr))
+			return 0; /* the node's anyway, held once */
 		size_t i = lower(s, &e->net.addr, e->oif, true);
 		if (i < s->nhost && cmp_host(&e->net.addr, e->oif, &s->host[i], true) == 0)
 			return 0;

@@ -39,8 +39,7 @@ static int readings_in_netns(void)
 	if (access(HOSTFW_IPT_LEGACY, X_OK) != 0)
 		return 3;
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		struct hostfw_legacy k;
-		bool drops, open, ours;
+		struct hostfw_legacy k, v;
 		cleanup_err nw_err err = NULL;
 
 		if (system(steps[i].cmd) != 0) {
@@ -48,12 +47,12 @@ static int readings_in_netns(void)
 			return 4;
 		}
 		CHECK(hostfw_legacy_read(&k, &err) == 0);
-		CHECK(hostfw_legacy_state_save(&drops, &open, &ours) == 0);
+		CHECK(hostfw_legacy_state_save(&v) == 0);
 		if (k.drops != steps[i].drops || k.open != steps[i].open ||
-		    k.ours != steps[i].ours || drops != k.drops || open != k.open ||
-		    ours != k.ours) {
+		    k.ours != steps[i].ours || v.drops != k.drops || v.open != k.open ||
+		    v.ours != k.ours) {
 			printf("#   step %zu (%s): kernel %d %d %d, save %d %d %d, want %d %d %d\n",
-			       i, steps[i].cmd, k.drops, k.open, k.ours, drops, open, ours,
+			       i, steps[i].cmd, k.drops, k.open, k.ours, v.drops, v.open, v.ours,
 			       steps[i].drops, steps[i].open, steps[i].ours);
 			CHECK(0);
 		}
